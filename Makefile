@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make run` and `make test`.
+# Needs only python3 (3.11+) and the package registries: uv is installed with pip
+# when missing, and uv is never allowed to download a Python of its own.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: run test lint format bench locales migrate sandbox clean env
+
+run: env locales
+	$(BIN)/holos migrate
+	$(BIN)/holos run
+
+test: env locales
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: env
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: env locales
+	$(BIN)/python -m bench
+
+migrate: env
+	$(BIN)/holos migrate
+
+env: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --user uv
+	$(UV) sync --frozen
+	@touch $@
+
+# Compiled catalogs (.mo) are built from the .po sources, never committed.
+locales: env
+	$(BIN)/python -m locales.build
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find locales -name '*.mo' -delete
