@@ -1,0 +1,43 @@
+"""The application-wide objects every service needs, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storage.blobs import FileBlobStore
+from storage.catalog import Catalog
+from storage.clock import Clock
+from storage.crypto import Crypto
+from storage.db import Database
+from storage.settings import Settings, resolve_secret_keys
+
+
+@dataclass
+class Core:
+    settings: Settings
+    catalog: Catalog
+    crypto: Crypto
+    blobs: FileBlobStore
+    database: Database
+    clock: Clock = field(default_factory=Clock)
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+def build_core(settings: Settings, *, clock: Clock | None = None) -> Core:
+    keys = resolve_secret_keys(settings)
+    blob_dir = settings.blob_dir or Path(settings.data_dir) / "blobs"
+    return Core(
+        settings=settings,
+        catalog=settings.catalog(),
+        crypto=Crypto(
+            keys,
+            receipt_time_cost=settings.receipt_hash_time_cost,
+            receipt_memory_kib=settings.receipt_hash_memory_kib,
+        ),
+        blobs=FileBlobStore(blob_dir),
+        database=Database(settings.database_url),
+        clock=clock or Clock(),
+    )

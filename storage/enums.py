@@ -1,0 +1,100 @@
+"""The closed vocabularies of the domain (SPEC §3–§5)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    UK = "uk"
+    RU = "ru"
+    EN = "en"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    REFERRED = "referred"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    FOCAL_POINT = "focal_point"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+
+
+class ContactMode(StrEnum):
+    """How a reporter may be reached (SPEC §4): anonymous is the default."""
+
+    ANONYMOUS = "anonymous"
+    CHAT = "chat"
+    TYPED = "typed"
+
+
+class AttachmentKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    VOICE = "voice"
+
+
+class OutboxKind(StrEnum):
+    REPLY = "reply"
+    HANDLING_SURVEY = "handling_survey"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"
+
+
+class ReplyDelivery(StrEnum):
+    """What became of a public reply, as staff see it."""
+
+    NOT_APPLICABLE = "not_applicable"  # anonymous reporter: seen only through the receipt code
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    UNDELIVERABLE = "undeliverable"
+
+
+class RatingKind(StrEnum):
+    ASSISTANCE = "assistance"
+    HANDLING = "handling"
+
+
+class ActorKind(StrEnum):
+    STAFF = "staff"
+    REPORTER = "reporter"
+    SYSTEM = "system"
+
+
+class WhatWentWrong(StrEnum):
+    """Reasons offered for a score of 1–2 (SPEC §2.5)."""
+
+    WAITING_TIME = "waiting_time"
+    RESPECT = "respect"
+    INFORMATION = "information"
+    QUALITY = "quality"
+    QUANTITY = "quantity"
+    OTHER = "other"
+
+
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REFERRED}
+)

@@ -1,0 +1,264 @@
+"""Typed domain errors: each has a stable ``code`` and a plain English message.
+
+The API turns them into JSON (``code`` + ``detail``); the bot maps ``code`` to a
+translated sentence. Messages never carry secrets or case content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DomainError(Exception):
+    code: str = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class CaseNotFound(NotFound):
+    """Also raised for a sensitive case the caller may not see: it does not exist for them."""
+
+    code = "case_not_found"
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No case {ref}.")
+        self.ref = ref
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such attachment on this case.")
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such staff account.")
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown_category"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"Unknown category {value!r}.")
+
+
+class UnknownProgramme(InvalidInput):
+    code = "unknown_programme"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"Unknown programme {value!r}.")
+
+
+class UnknownOblast(InvalidInput):
+    code = "unknown_oblast"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"Unknown oblast {value!r}.")
+
+
+class InvalidReceiptCode(InvalidInput):
+    """A receipt code that cannot be one: wrong length or not digits. Never echoes the input."""
+
+    code = "invalid_receipt_code"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"A receipt code is 16 digits; {reason}.")
+        self.reason = reason
+
+
+class EmptyNarrative(InvalidInput):
+    code = "empty_narrative"
+
+    def __init__(self) -> None:
+        super().__init__("The description is empty.")
+
+
+class NarrativeTooLong(InvalidInput):
+    code = "narrative_too_long"
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"The description has {length} characters; the limit is {limit}.")
+        self.length = length
+        self.limit = limit
+
+
+class TooManyAttachments(InvalidInput):
+    code = "too_many_attachments"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"At most {limit} files can be attached to one report.")
+        self.limit = limit
+
+
+class AttachmentTooLarge(InvalidInput):
+    code = "attachment_too_large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"The file has {size} bytes; the limit is {limit}.")
+        self.size = size
+        self.limit = limit
+
+
+class UnsupportedAttachment(InvalidInput):
+    code = "unsupported_attachment"
+
+    def __init__(self, mime_type: str) -> None:
+        super().__init__(f"Files of type {mime_type!r} are not accepted.")
+        self.mime_type = mime_type
+
+
+class InvalidScore(InvalidInput):
+    code = "invalid_score"
+
+    def __init__(self, score: object) -> None:
+        super().__init__(f"A score is a whole number from 1 to 5, not {score!r}.")
+
+
+class InvalidContact(InvalidInput):
+    code = "invalid_contact"
+
+    def __init__(self) -> None:
+        super().__init__("A contact is a phone number or an e-mail address.")
+
+
+class InvalidTag(InvalidInput):
+    code = "invalid_tag"
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(
+            f"Tag {tag!r} is not allowed: use 1-40 letters, digits, '-', '_' or ':' characters."
+        )
+
+
+class InvalidRole(InvalidInput):
+    code = "invalid_role"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"Unknown role {value!r}.")
+
+
+class InvalidUsername(InvalidInput):
+    code = "invalid_username"
+
+    def __init__(self) -> None:
+        super().__init__("A username has 3-64 characters: letters, digits, '.', '_', '-' or '@'.")
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+
+    def __init__(self, minimum: int) -> None:
+        super().__init__(f"A password needs at least {minimum} characters.")
+
+
+class EmptyText(InvalidInput):
+    code = "empty_text"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"The {what} is empty.")
+
+
+class TextTooLong(InvalidInput):
+    code = "text_too_long"
+
+    def __init__(self, what: str, length: int, limit: int) -> None:
+        super().__init__(f"The {what} has {length} characters; the limit is {limit}.")
+        self.limit = limit
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+    def __init__(self, current: str, target: str, allowed: Iterable[str]) -> None:
+        allowed_list = sorted(allowed)
+        allowed_text = ", ".join(allowed_list) if allowed_list else "none"
+        super().__init__(
+            f"A case cannot go from {current} to {target}; from {current} it can go to: "
+            f"{allowed_text}."
+        )
+        self.current = current
+        self.target = target
+        self.allowed = allowed_list
+
+
+class StaleVersion(DomainError):
+    code = "stale_version"
+
+    def __init__(self, expected: int, actual: int | None = None) -> None:
+        current = f" it is now at version {actual}" if actual is not None else " it has changed"
+        super().__init__(
+            f"The case changed since version {expected};{current}. Reload it and try again."
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateUsername(Conflict):
+    code = "duplicate_username"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"A staff account named {username!r} already exists.")
+
+
+class AssigneeCannotSeeCase(Conflict):
+    code = "assignee_cannot_see_case"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This person cannot be assigned: their role cannot see this case, "
+            "or their account is disabled."
+        )
+
+
+class CaseClosedForAdditions(Conflict):
+    code = "case_closed"
+
+    def __init__(self) -> None:
+        super().__init__("This case is closed and its content was removed; nothing can be added.")
+
+
+class AlreadyRated(Conflict):
+    code = "already_rated"
+
+    def __init__(self) -> None:
+        super().__init__("The handling of this case has already been rated.")
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many attempts; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+class AuthenticationFailed(DomainError):
+    code = "authentication_failed"
+
+    def __init__(self) -> None:
+        super().__init__("Wrong username or password, or the account is disabled.")
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+
+    def __init__(self, message: str = "Your role does not allow this.") -> None:
+        super().__init__(message)

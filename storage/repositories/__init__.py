@@ -1,0 +1,1 @@
+"""Repositories: every query of the domain lives here, and nowhere else."""

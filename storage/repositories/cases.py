@@ -1,0 +1,327 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.enums import Status
+from storage.models import (
+    Attachment,
+    Case,
+    CaseAddition,
+    CaseTag,
+    ContactDetail,
+    Note,
+    RefCounter,
+    Reply,
+    ReporterLink,
+    UTCDateTime,
+)
+from storage.repositories.base import Repository
+from storage.search import matching_case_ids
+
+OPEN = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REFERRED)
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+@dataclass
+class CaseFilter:
+    """Worklist filters (SPEC §6). Lists mean "any of"; ``tags`` means "all of"."""
+
+    statuses: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    oblasts: Sequence[str] = ()
+    programmes: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    sensitive: bool | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    overdue: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    search_terms: Sequence[str] = ()
+    # Sensitive cases matched in memory after decryption (see storage.search).
+    extra_match_ids: Sequence[int] = field(default_factory=tuple)
+
+
+def due_expression() -> ColumnElement[datetime]:
+    """The next deadline of a case: acknowledgement while new, resolution afterwards."""
+    return type_coerce(
+        case(
+            (Case.status == Status.NEW, Case.acknowledge_due_at),
+            else_=Case.resolve_due_at,
+        ),
+        UTCDateTime(),
+    )
+
+
+def priority_rank() -> ColumnElement[int]:
+    return case(*((Case.priority == name, rank) for name, rank in PRIORITY_RANK.items()), else_=9)
+
+
+# Sort name -> (key expressions, descending?). Every key ends with the id so the order
+# is total and a cursor never skips or repeats a case.
+def sort_keys(sort: str) -> tuple[list[ColumnElement[Any]], bool]:
+    keys: dict[str, tuple[list[ColumnElement[Any]], bool]] = {
+        "created": ([Case.created_at, Case.id], False),
+        "-created": ([Case.created_at, Case.id], True),
+        "updated": ([Case.updated_at, Case.id], False),
+        "-updated": ([Case.updated_at, Case.id], True),
+        "due": ([due_expression(), Case.id], False),
+        "priority": ([priority_rank(), Case.created_at, Case.id], False),
+    }
+    return keys[sort]
+
+
+SORTS = ("created", "-created", "updated", "-updated", "due", "priority")
+
+
+def _after(keys: list[ColumnElement[Any]], values: list[Any], descending: bool) -> Any:
+    """Keyset predicate "row comes after (values)" as nested OR/AND; portable everywhere."""
+    clauses = []
+    for i, key in enumerate(keys):
+        value = literal(values[i], type_=key.type)
+        beyond = key < value if descending else key > value
+        equal_prefix = [keys[j] == literal(values[j], type_=keys[j].type) for j in range(i)]
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
+class CaseRepository(Repository):
+    async def get(self, case_id: int) -> Case | None:
+        return await self.session.get(Case, case_id)
+
+    async def get_by_ref(self, ref: str) -> Case | None:
+        return await self.session.scalar(select(Case).where(Case.ref == ref))
+
+    async def get_by_receipt_hashes(self, hashes: Sequence[str]) -> Case | None:
+        return await self.session.scalar(select(Case).where(Case.receipt_hash.in_(hashes)))
+
+    async def receipt_hash_exists(self, receipt_hash: str) -> bool:
+        found = await self.session.scalar(select(Case.id).where(Case.receipt_hash == receipt_hash))
+        return found is not None
+
+    async def next_ref_number(self, year: int) -> int:
+        """Atomically take the next number of ``year``'s sequence."""
+        table = RefCounter.__table__
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(table)
+            .values(year=year, last=1)
+            .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
+            .returning(table.c.last)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # Worklist -----------------------------------------------------------------------
+
+    def _conditions(
+        self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime
+    ) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if not may_see_sensitive:
+            conditions.append(Case.sensitive.is_(False))
+        if flt.sensitive is not None:
+            conditions.append(Case.sensitive.is_(flt.sensitive))
+        for column, values in (
+            (Case.status, flt.statuses),
+            (Case.category, flt.categories),
+            (Case.priority, flt.priorities),
+            (Case.oblast, flt.oblasts),
+            (Case.programme, flt.programmes),
+            (Case.language, flt.languages),
+        ):
+            if values:
+                conditions.append(column.in_(list(values)))
+        for tag in flt.tags:
+            conditions.append(Case.id.in_(select(CaseTag.case_id).where(CaseTag.tag == tag)))
+        if flt.unassigned:
+            conditions.append(Case.assignee_id.is_(None))
+        elif flt.assignee_id is not None:
+            conditions.append(Case.assignee_id == flt.assignee_id)
+        if flt.overdue is not None:
+            overdue = self.overdue_condition(now)
+            conditions.append(overdue if flt.overdue else ~overdue)
+        if flt.created_from is not None:
+            conditions.append(Case.created_at >= flt.created_from)
+        if flt.created_to is not None:
+            conditions.append(Case.created_at < flt.created_to)
+        if flt.search_terms:
+            dialect = self.session.bind.dialect.name
+            indexed = matching_case_ids(dialect, list(flt.search_terms))
+            extra = Case.id.in_(list(flt.extra_match_ids)) if flt.extra_match_ids else false()
+            conditions.append(or_(indexed, extra))
+        return conditions
+
+    @staticmethod
+    def overdue_condition(now: datetime) -> ColumnElement[bool]:
+        return or_(
+            and_(Case.status == Status.NEW, Case.acknowledge_due_at < now),
+            and_(Case.status.in_(OPEN), Case.resolve_due_at < now),
+        )
+
+    async def list_page(
+        self,
+        flt: CaseFilter,
+        *,
+        may_see_sensitive: bool,
+        now: datetime,
+        sort: str,
+        after: list[Any] | None,
+        limit: int,
+    ) -> tuple[list[Case], list[list[Any]]]:
+        """One page of cases and, for each, the values of its sort key (for cursors)."""
+        keys, descending = sort_keys(sort)
+        stmt = select(Case, *keys).where(
+            *self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
+        )
+        if after is not None:
+            stmt = stmt.where(_after(keys, after, descending))
+        stmt = stmt.order_by(*(k.desc() if descending else k.asc() for k in keys)).limit(limit)
+        rows = (await self.session.execute(stmt)).all()
+        return [row[0] for row in rows], [list(row[1:]) for row in rows]
+
+    async def count(self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime) -> int:
+        stmt = select(func.count(Case.id)).where(
+            *self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def sensitive_candidates(self, flt: CaseFilter, *, now: datetime) -> list[Case]:
+        """Sensitive cases passing every filter but the text search (matched in memory)."""
+        plain = CaseFilter(**{**flt.__dict__, "search_terms": (), "extra_match_ids": ()})
+        conditions = self._conditions(plain, may_see_sensitive=True, now=now)
+        stmt = select(Case).where(
+            *conditions, Case.sensitive.is_(True), Case.content_purged_at.is_(None)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    # Parts of a case ----------------------------------------------------------------
+
+    async def additions(self, case_id: int) -> list[CaseAddition]:
+        stmt = (
+            select(CaseAddition)
+            .where(CaseAddition.case_id == case_id)
+            .order_by(CaseAddition.created_at, CaseAddition.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def additions_for(self, case_ids: Sequence[int]) -> list[CaseAddition]:
+        if not case_ids:
+            return []
+        stmt = select(CaseAddition).where(CaseAddition.case_id.in_(list(case_ids)))
+        return list((await self.session.scalars(stmt)).all())
+
+    async def attachments(self, case_id: int) -> list[Attachment]:
+        stmt = (
+            select(Attachment)
+            .where(Attachment.case_id == case_id)
+            .order_by(Attachment.created_at, Attachment.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def attachment(self, case_id: int, attachment_id: int) -> Attachment | None:
+        return await self.session.scalar(
+            select(Attachment).where(Attachment.case_id == case_id, Attachment.id == attachment_id)
+        )
+
+    async def notes(self, case_id: int) -> list[Note]:
+        stmt = select(Note).where(Note.case_id == case_id).order_by(Note.created_at, Note.id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def replies(self, case_id: int) -> list[Reply]:
+        stmt = select(Reply).where(Reply.case_id == case_id).order_by(Reply.created_at, Reply.id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def reply(self, reply_id: int) -> Reply | None:
+        return await self.session.get(Reply, reply_id)
+
+    async def reporter_link(self, case_id: int) -> ReporterLink | None:
+        return await self.session.get(ReporterLink, case_id)
+
+    async def contact_detail(self, case_id: int) -> ContactDetail | None:
+        return await self.session.get(ContactDetail, case_id)
+
+    # Retention ----------------------------------------------------------------------
+
+    async def closed_before_with_link(self, cutoff: datetime) -> list[int]:
+        stmt = (
+            select(ReporterLink.case_id)
+            .join(Case, Case.id == ReporterLink.case_id)
+            .where(Case.status == Status.CLOSED, Case.closed_at < cutoff)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def delete_reporter_links(self, case_ids: Sequence[int]) -> int:
+        if not case_ids:
+            return 0
+        result = await self.session.execute(
+            delete(ReporterLink).where(ReporterLink.case_id.in_(list(case_ids)))
+        )
+        return int(result.rowcount or 0)
+
+    async def closed_before_with_content(self, cutoff: datetime) -> list[Case]:
+        stmt = select(Case).where(
+            Case.status == Status.CLOSED,
+            Case.closed_at < cutoff,
+            Case.content_purged_at.is_(None),
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def purge_content(self, case_ids: Sequence[int]) -> dict[str, int]:
+        """Delete what reporters and staff wrote about these cases; keep the statistics."""
+        ids = list(case_ids)
+        counts: dict[str, int] = {}
+        for name, model in (
+            ("additions", CaseAddition),
+            ("attachments", Attachment),
+            ("notes", Note),
+            ("replies", Reply),
+            ("contact_details", ContactDetail),
+            ("reporter_links", ReporterLink),
+        ):
+            result = await self.session.execute(delete(model).where(model.case_id.in_(ids)))
+            counts[name] = int(result.rowcount or 0)
+        return counts
+
+    async def attachment_keys(self, case_ids: Sequence[int]) -> list[str]:
+        stmt = select(Attachment.blob_key).where(Attachment.case_id.in_(list(case_ids)))
+        return list((await self.session.scalars(stmt)).all())
+
+    async def all_blob_keys(self) -> set[str]:
+        return set((await self.session.scalars(select(Attachment.blob_key))).all())
+
+    async def clear_narratives(self, case_ids: Sequence[int], at: datetime) -> None:
+        # A bulk UPDATE bypasses the ORM version counter on purpose: retention is not a
+        # staff edit and must not make a staff member's open form stale for nothing.
+        await self.session.execute(
+            update(Case)
+            .where(Case.id.in_(list(case_ids)))
+            .values(narrative=None, narrative_enc=None, content_purged_at=at)
+            .execution_options(synchronize_session=False)
+        )

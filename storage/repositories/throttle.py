@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, delete, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.models import ThrottleCounter, UTCDateTime
+from storage.repositories.base import Repository
+
+
+class ThrottleRepository(Repository):
+    async def count(self, key: str, window_start: datetime) -> int:
+        row = await self.session.get(ThrottleCounter, key)
+        if row is None or row.window_start < window_start:
+            return 0
+        return row.count
+
+    async def first_in_window(self, key: str) -> datetime | None:
+        return await self.session.scalar(
+            select(ThrottleCounter.window_start).where(ThrottleCounter.key == key)
+        )
+
+    async def hit(
+        self, key: str, *, now: datetime, window_start: datetime, expires_at: datetime
+    ) -> int:
+        """Count one event in the current window, atomically; return the new count."""
+        table = ThrottleCounter.__table__
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        stale = table.c.window_start < window_start
+        stmt = (
+            insert(table)
+            .values(key=key, window_start=now, count=1, expires_at=expires_at)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "count": case((stale, 1), else_=table.c.count + 1),
+                    "window_start": case(
+                        (stale, literal(now, type_=UTCDateTime())), else_=table.c.window_start
+                    ),
+                    "expires_at": expires_at,
+                },
+            )
+            .returning(table.c.count)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def reset(self, key: str) -> None:
+        await self.session.execute(delete(ThrottleCounter).where(ThrottleCounter.key == key))
+
+    async def delete_expired(self, now: datetime) -> int:
+        result = await self.session.execute(
+            delete(ThrottleCounter).where(ThrottleCounter.expires_at < now)
+        )
+        return int(result.rowcount or 0)

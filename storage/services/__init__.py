@@ -1,0 +1,1 @@
+"""Services hold the rules. They flush, never commit: the caller's scope does."""

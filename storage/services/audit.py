@@ -1,0 +1,48 @@
+"""The audit trail: who did what to which case, when, from what to what (SPEC §5).
+
+Written by the service making the change, in the same transaction, so a change and
+its record land together or not at all. Events never carry narratives or contacts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor
+from storage.clock import Clock
+from storage.models import AuditEvent, Case
+from storage.repositories.audit import AuditRepository
+
+
+class AuditLog:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.repo = AuditRepository(session)
+        self.clock = clock
+
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        case: Case | None = None,
+        target: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        event = AuditEvent(
+            at=self.clock.now(),
+            actor_kind=actor.kind.value,
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            action=action,
+            case_id=case.id if case is not None else None,
+            case_ref=case.ref if case is not None else None,
+            sensitive=bool(case.sensitive) if case is not None else False,
+            target=target,
+            before=before,
+            after=after,
+        )
+        self.repo.add(event)
+        return event

@@ -1,0 +1,114 @@
+"""Deletion on schedule (SPEC §4 "Retention"): ``holos purge`` and the periodic sweep.
+
+- drafts: after ``draft_ttl_hours`` idle;
+- reporters' chat links: ``chat_link_days`` after their case closed;
+- narratives, additions, attachments, notes, replies and contacts of closed cases:
+  ``content_retention_days`` after closing; the case keeps its category, dates, oblast,
+  programme and outcome for statistics;
+- audit events: after ``audit_retention_days``;
+- staged attachment files never linked to a case (abandoned drafts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor
+from storage.core import Core
+from storage.repositories.audit import AuditRepository
+from storage.repositories.cases import CaseRepository
+from storage.repositories.conversation import ConversationRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.staff import TokenRepository
+from storage.repositories.throttle import ThrottleRepository
+from storage.services.audit import AuditLog
+
+
+@dataclass
+class PurgeReport:
+    dry_run: bool
+    drafts: int = 0
+    chat_links: int = 0
+    cases_emptied: int = 0
+    audit_events: int = 0
+    orphan_files: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        outcome = "to delete" if self.dry_run else "deleted"
+        return [
+            f"{label}: {count} {outcome}"
+            for label, count in (
+                ("expired drafts", self.drafts),
+                ("reporter chat links", self.chat_links),
+                ("closed cases past content retention", self.cases_emptied),
+                ("audit events past retention", self.audit_events),
+                ("unlinked attachment files", self.orphan_files),
+            )
+        ]
+
+
+class RetentionService:
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.session = session
+        self.core = core
+        self.cases = CaseRepository(session)
+        self.audit = AuditLog(session, core.clock)
+
+    async def purge(self, *, dry_run: bool = False) -> PurgeReport:
+        settings = self.core.settings
+        now = self.core.clock.now()
+        report = PurgeReport(dry_run=dry_run)
+
+        conversations = ConversationRepository(self.session)
+        link_cutoff = now - timedelta(days=settings.chat_link_days)
+        content_cutoff = now - timedelta(days=settings.content_retention_days)
+        audit_cutoff = now - timedelta(days=settings.audit_retention_days)
+
+        link_cases = await self.cases.closed_before_with_link(link_cutoff)
+        content_cases = await self.cases.closed_before_with_content(content_cutoff)
+        report.chat_links = len(link_cases)
+        report.cases_emptied = len(content_cases)
+        orphans = await self._orphan_blobs(now)
+        report.orphan_files = len(orphans)
+        if dry_run:
+            report.drafts = await conversations.count_expired(now)
+            report.audit_events = await AuditRepository(self.session).count_before(audit_cutoff)
+            return report
+
+        report.drafts = await conversations.delete_expired(now)
+        await ThrottleRepository(self.session).delete_expired(now)
+        await TokenRepository(self.session).delete_expired(now - timedelta(days=30))
+        outbox = OutboxRepository(self.session)
+        if link_cases:
+            await outbox.abandon_for_cases(link_cases, "chat link deleted by retention")
+            await self.cases.delete_reporter_links(link_cases)
+        for case_id in link_cases:
+            case = await self.cases.get(case_id)
+            self.audit.record(Actor.system(), "retention.chat_link_deleted", case=case)
+        if content_cases:
+            ids = [c.id for c in content_cases]
+            keys = await self.cases.attachment_keys(ids)
+            await outbox.abandon_for_cases(ids, "content deleted by retention")
+            report.details = await self.cases.purge_content(ids)
+            await self.cases.clear_narratives(ids, now)
+            for case in content_cases:
+                self.audit.record(Actor.system(), "retention.content_deleted", case=case)
+            for key in keys:
+                await self.core.blobs.delete(key)
+        await outbox.delete_finished_before(link_cutoff)
+        report.audit_events = await AuditRepository(self.session).delete_before(audit_cutoff)
+        for key in orphans:
+            await self.core.blobs.delete(key)
+        await self.session.flush()
+        return report
+
+    async def _orphan_blobs(self, now: datetime) -> list[str]:
+        """Staged files no case links to, older than a draft can live."""
+        grace = timedelta(hours=self.core.settings.draft_ttl_hours + 1)
+        candidates = await self.core.blobs.keys_older_than((now - grace).timestamp())
+        linked = await self.cases.all_blob_keys()
+        return [key for key in candidates if key not in linked]

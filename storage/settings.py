@@ -1,0 +1,265 @@
+"""Configuration (SPEC §9): environment variables prefixed ``HOLOS_``, also read from ``.env``.
+
+A malformed value raises :class:`SettingsError`, naming the variable and never echoing
+the value (it may be a secret); the CLI prints that one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.catalog import (
+    DEFAULT_CATEGORIES,
+    DEFAULT_PROGRAMMES,
+    Catalog,
+    Programme,
+    with_sla_overrides,
+)
+from storage.enums import Language
+from storage.errors import DomainError
+
+log = logging.getLogger("holos.settings")
+
+MIN_SECRET_CHARS = 32
+
+
+class SettingsError(Exception):
+    """One clear line naming the setting that stops start-up."""
+
+
+class ContactEntry(BaseModel):
+    """A phone line shown to reporters: the mission hotline or a safe-referral service."""
+
+    phone: str = Field(min_length=2, max_length=40)
+    names: dict[Language, str]
+    # Sensitive categories it is shown for; empty means every sensitive category.
+    categories: list[str] = Field(default_factory=list)
+
+
+class ProgrammeEntry(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    names: dict[Language, str]
+
+
+class SlaOverride(BaseModel):
+    acknowledge_hours: float | None = Field(default=None, gt=0)
+    resolve_hours: float | None = Field(default=None, gt=0)
+
+
+DEFAULT_REFERRAL_CONTACTS: list[dict[str, Any]] = [
+    {
+        "phone": "112",
+        "names": {
+            "en": "Emergency (police, ambulance, rescue)",
+            "uk": "Екстрена допомога (поліція, швидка, рятувальники)",
+            "ru": "Экстренная помощь (полиция, скорая, спасатели)",
+        },
+    },
+    {
+        "phone": "116 123",
+        "names": {
+            "en": "La Strada-Ukraine hotline: violence, trafficking, discrimination",
+            "uk": "Гаряча лінія «Ла Страда-Україна»: насильство, торгівля людьми, дискримінація",
+            "ru": "Горячая линия «Ла Страда-Украина»: насилие, торговля людьми, дискриминация",
+        },
+        "categories": ["sexual_exploitation", "trafficking"],
+    },
+    {
+        "phone": "527",
+        "names": {
+            "en": "National hotline on countering trafficking and safe migration",
+            "uk": "Національна гаряча лінія з протидії торгівлі людьми та безпечної міграції",
+            "ru": "Национальная горячая линия по противодействию торговле людьми и безопасной "
+            "миграции",
+        },
+        "categories": ["trafficking"],
+    },
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOLOS_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    # Where data lives
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    blob_dir: Path | None = None
+    redis_url: str | None = None
+
+    # Keys: the current secret, and earlier ones that still decrypt and still find receipt codes.
+    secret_key: SecretStr | None = None
+    old_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    # HTTP API
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_token_ttl_hours: float = Field(default=12, gt=0)
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # Conversation
+    default_language: Language = Language.UK
+    hotline_phone: str | None = None
+    hotline_hours: str | None = None
+    referral_contacts: list[ContactEntry] = Field(
+        default_factory=lambda: [ContactEntry.model_validate(c) for c in DEFAULT_REFERRAL_CONTACTS]
+    )
+    programmes: list[ProgrammeEntry] = Field(
+        default_factory=lambda: [
+            ProgrammeEntry(code=p.code, names={Language(k): v for k, v in p.names.items()})
+            for p in DEFAULT_PROGRAMMES
+        ]
+    )
+    sla_overrides: dict[str, SlaOverride] = Field(default_factory=dict)
+
+    # Limits
+    narrative_max_chars: int = Field(default=6000, ge=100)
+    attachments_max_count: int = Field(default=10, ge=0, le=50)
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    receipt_failures_per_hour: int = Field(default=5, ge=1)
+    receipt_global_failures_per_hour: int = Field(default=1000, ge=1)
+    receipt_hash_time_cost: int = Field(default=2, ge=1)
+    receipt_hash_memory_kib: int = Field(default=12288, ge=8)
+
+    # Retention (SPEC §4)
+    draft_ttl_hours: float = Field(default=24, gt=0)
+    chat_link_days: float = Field(default=30, gt=0)
+    content_retention_days: float = Field(default=365, gt=0)
+    audit_retention_days: float = Field(default=5 * 365, gt=0)
+
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+
+    @field_validator("old_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("secret_key", "old_secret_keys")
+    @classmethod
+    def _long_enough(cls, value: Any) -> Any:
+        keys = value if isinstance(value, list) else [value]
+        for key in keys:
+            if key is not None and len(key.get_secret_value()) < MIN_SECRET_CHARS:
+                raise ValueError(f"must have at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _derived_paths(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'holos.db'}"
+        if self.blob_dir is None:
+            self.blob_dir = self.data_dir / "blobs"
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("HOLOS_WEBHOOK_SECRET is required when HOLOS_WEBHOOK_URL is set")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def catalog(self) -> Catalog:
+        overrides = {
+            code: override.model_dump(exclude_none=True)
+            for code, override in self.sla_overrides.items()
+        }
+        try:
+            categories = with_sla_overrides(DEFAULT_CATEGORIES, overrides)
+        except DomainError as exc:
+            raise SettingsError(f"HOLOS_SLA_OVERRIDES: {exc.message}") from None
+        programmes = tuple(
+            Programme(p.code, {str(k): v for k, v in p.names.items()}) for p in self.programmes
+        )
+        return Catalog(categories=categories, programmes=programmes)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and ``.env``); raise :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors(include_input=False, include_url=False)[0]
+    location = [str(part) for part in error["loc"]]
+    if location:
+        name = "HOLOS_" + location[0].upper()
+        detail = ".".join(location[1:])
+        where = f"{name} ({detail})" if detail else name
+    else:
+        where = "configuration"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where} is malformed: {message}"
+
+
+def resolve_secret_keys(settings: Settings) -> list[bytes]:
+    """The secret keys, current first. Generates ``<data_dir>/secret.key`` on first run.
+
+    The secret never lives in the database: a stolen database alone reveals neither
+    receipt codes nor encrypted content.
+    """
+    if settings.secret_key is not None:
+        current = settings.secret_key.get_secret_value().encode()
+    else:
+        current = _file_secret(settings.data_dir / "secret.key")
+    return [current, *(k.get_secret_value().encode() for k in settings.old_secret_keys)]
+
+
+def _file_secret(path: Path) -> bytes:
+    if path.exists():
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) < MIN_SECRET_CHARS:
+            raise SettingsError(
+                f"{path} is malformed: a secret key needs {MIN_SECRET_CHARS}+ chars"
+            )
+        return value.encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _file_secret(path)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    log.warning(
+        "secret_key_generated path=%s: HOLOS_SECRET_KEY is unset, so a new key was written "
+        "there. Back it up: without it receipt codes and encrypted content cannot be read.",
+        path,
+    )
+    return value.encode()
