@@ -132,7 +132,7 @@ def _check(
         ctx.used_files.add(name)
         return ctx.files[name]
     complex_types = [t for t in types if t not in _PRIMITIVES]
-    if isinstance(value, str) and complex_types and (form or not _accepts_string(types)):
+    if top and isinstance(value, str) and complex_types and (form or not _accepts_string(types)):
         # Objects and arrays are "JSON-serialized" parameters: decode the text first.
         try:
             decoded = json.loads(value)
