@@ -77,6 +77,8 @@ async def dispatch_call(
     ctx = CallContext()
     try:
         validated = validate_params(spec, params, files, form=form)
+        # Record the typed values, with "attach://" references resolved to the files.
+        call.params = sanitize_params(validated)
         handler = HANDLERS.get(name)
         if handler is None:
             raise unsupported()

@@ -87,16 +87,16 @@ async def tg_bot(base_url: str, token: str) -> AsyncIterator[Bot]:
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[Any]], check: Callable[[Any], bool], timeout: float = 5.0
+    probe: Callable[[], Awaitable[Any]], check: Callable[[Any], bool], within: float = 5.0
 ) -> Any:
     """Re-run ``probe`` until ``check`` accepts its result (for state another task settles)."""
     import asyncio
 
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await probe()
         if check(value):
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
+            raise AssertionError(f"condition not met within {within} s; last value: {value!r}")
         await asyncio.sleep(0.02)

@@ -7,7 +7,7 @@ import time
 
 from bot.emulator import BotHandle
 
-from .conftest import ApiCall
+from .conftest import ApiCall, eventually
 
 
 async def updates(api: ApiCall, **params: object) -> list[dict]:
@@ -49,8 +49,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(
     user = await bot_handle.create_user(id=7003)
     started = time.monotonic()
     poll = asyncio.create_task(updates(api, timeout=20))
-    while not await bot_handle.calls("getUpdates"):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: bot_handle.calls("getUpdates"), bool)
     assert not poll.done()
     await user.send_text("wake up", wait=False)
     result = await asyncio.wait_for(poll, 5)
@@ -103,8 +102,7 @@ async def test_get_updates_conflicts_with_a_webhook(api: ApiCall, bot_handle: Bo
 
 async def test_a_second_poller_terminates_the_first(api: ApiCall, bot_handle: BotHandle) -> None:
     first = asyncio.create_task(api("getUpdates", {"timeout": 20}))
-    while not await bot_handle.calls("getUpdates"):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: bot_handle.calls("getUpdates"), bool)
     second = asyncio.create_task(api("getUpdates", {"timeout": 1}))
     terminated = await asyncio.wait_for(first, 5)
     assert terminated.status_code == 409

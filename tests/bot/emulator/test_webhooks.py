@@ -57,8 +57,8 @@ class Receiver:
         self.statuses.append(200)
         return JSONResponse(self.reply or {})
 
-    async def wait_for(self, count: int, timeout: float = 10) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int, within: float = 10) -> None:
+        async with asyncio.timeout(within):
             while len(self.received) < count:
                 self.changed.clear()
                 await self.changed.wait()
@@ -72,7 +72,7 @@ async def run_receiver(receiver: Receiver) -> AsyncIterator[Receiver]:
     sock.listen(16)
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no start-up event
         await asyncio.sleep(0.01)
     receiver.url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
     try:
