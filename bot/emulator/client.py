@@ -16,6 +16,7 @@ keeps, so ``user.last_bot_message()`` and ``user.callback_answers`` need no extr
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -368,10 +369,7 @@ class SimulatedUser:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> ChatMessage:
         """Wait until a visible message (newest first) satisfies ``predicate``; return it."""
-        loop_deadline = timeout
-        import time
-
-        deadline = time.monotonic() + loop_deadline
+        deadline = time.monotonic() + timeout
         seq = self._cursor
         while True:
             view = await self.bot._call("GET", f"/users/{self.id}/chat")

@@ -225,17 +225,26 @@ def _check_one(
 def _check_union(spec: ApiSpec, union: TypeSpec, value: Any, path: str, ctx: _Context) -> Any:
     """Unions such as BotCommandScope are told apart by their ``type`` (or ``source``) field."""
     if isinstance(value, dict):
-        for tag in ("type", "source", "status"):
+        for tag in ("source", "status", "type"):
             wanted = value.get(tag)
-            if not isinstance(wanted, str):
+            tagged = [
+                spec.types[sub]
+                for sub in union.subtypes
+                if sub in spec.types and tag in spec.types[sub].fields
+            ]
+            if not isinstance(wanted, str) or not tagged:
                 continue
-            for sub in union.subtypes:
-                sub_spec = spec.types.get(sub)
-                field = sub_spec.fields.get(tag) if sub_spec else None
-                if field and re.search(
-                    rf'(“|"|\*|\b){re.escape(wanted)}(”|"|\*|\b)', field.description
-                ):
-                    return _check_object(spec, sub_spec, value, path, ctx)  # type: ignore[arg-type]
+            matching = [t for t in tagged if _names_value(t.fields[tag].description, wanted)]
+            if not matching:
+                raise _Invalid(_join(path, tag), f"is not a known {union.name} {tag}: {wanted!r}")
+            # A few values are shared (cached and uploaded inline results): try each.
+            failures: list[_Invalid] = []
+            for sub_spec in matching:
+                try:
+                    return _check_object(spec, sub_spec, value, path, ctx)
+                except _Invalid as exc:
+                    failures.append(exc)
+            raise failures[0]
     errors: list[_Invalid] = []
     for sub in union.subtypes:
         try:
@@ -243,6 +252,13 @@ def _check_union(spec: ApiSpec, union: TypeSpec, value: Any, path: str, ctx: _Co
         except _Invalid as exc:
             errors.append(exc)
     raise _Invalid(path, f"must be one of the {union.name} types")
+
+
+def _names_value(description: str, value: str) -> bool:
+    """Whether a discriminator field's description fixes it to ``value`` ("always “member”")."""
+    quoted = re.escape(value)
+    pattern = rf'(“{quoted}”|"{quoted}"|\*{quoted}\*|(must be|always) {quoted}(?![\w]))'
+    return bool(re.search(pattern, description))
 
 
 def _check_object(
