@@ -41,9 +41,9 @@ def matching_case_ids(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
     """A predicate on ``Case.id`` true when a narrative or an addition matches every term."""
     if dialect == "postgresql":
         tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
-        in_narrative = _pg_vector(Case.narrative).op("@@")(tsquery)
+        in_narrative = _pg_vector(Case.narrative).bool_op("@@")(tsquery)
         addition_ids = select(CaseAddition.case_id).where(
-            _pg_vector(CaseAddition.body).op("@@")(tsquery)
+            _pg_vector(CaseAddition.body).bool_op("@@")(tsquery)
         )
         return in_narrative | Case.id.in_(addition_ids)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 from storage.catalog import (
     DEFAULT_CATEGORIES,
@@ -212,6 +214,11 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+    except SourceError as exc:
+        # Raised before validation, e.g. for a JSON setting that is not JSON.
+        match = re.search(r'field "(\w+)"', str(exc))
+        name = f"HOLOS_{match.group(1).upper()}" if match else "a setting"
+        raise SettingsError(f"{name} is malformed: it is not valid JSON") from None
 
 
 def _describe(exc: ValidationError) -> str:

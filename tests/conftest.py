@@ -1,0 +1,97 @@
+"""Fixtures shared by every suite: a real database on each engine, and the domain core."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.clock import FrozenClock
+from storage.core import Core, build_core
+from storage.db import create_engine
+from storage.migrate import migrate_url
+from storage.models import Base
+from storage.settings import Settings
+from tests.services import (
+    create_postgres_database,
+    drop_postgres_database,
+    run_in_thread,
+    sqlalchemy_url,
+    unavailable,
+)
+
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once is faster)."""
+    path = tmp_path_factory.mktemp("template") / "holos.db"
+    run_in_thread(migrate_url(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated throwaway PostgreSQL database for this test session."""
+    name, error = run_in_thread(create_postgres_database())
+    if name is None:
+        unavailable("PostgreSQL", error)
+    url = sqlalchemy_url(name)
+    run_in_thread(migrate_url(url))
+    yield url
+    run_in_thread(drop_postgres_database(name))
+
+
+async def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated, empty database on each engine."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "holos.db"
+        shutil.copyfile(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_database")
+    await _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+    }
+    values.update(overrides)
+    # _env_file=None: a developer's .env must not change what the tests see.
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+async def core(settings: Settings, clock: FrozenClock) -> AsyncIterator[Core]:
+    core = build_core(settings, clock=clock)
+    yield core
+    await core.close()

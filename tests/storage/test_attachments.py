@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from storage.core import Core
+from storage.enums import AttachmentKind
+from storage.errors import AttachmentTooLarge, UnsupportedAttachment
+from storage.services.attachments import BLOB_CONTEXT, AttachmentService
+
+GPS_IFD = 0x8825
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x013B] = "Olha Kovalenko"  # Artist
+    exif[0x0112] = 6  # Orientation: rotate 90° to stand upright
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), comment=b"taken at home")
+    return out.getvalue()
+
+
+async def test_images_lose_exif_and_gps_and_are_encrypted(core: Core) -> None:
+    original = jpeg_with_gps()
+    assert b"Olha Kovalenko" in original and b"PhoneMaker" in original
+    service = AttachmentService(core)
+    staged = await service.stage(kind=AttachmentKind.PHOTO, mime_type=None, data=original)
+    assert staged.metadata_stripped and staged.mime_type == "image/jpeg"
+    sealed = await core.blobs.get(staged.blob_key)
+    assert b"Olha Kovalenko" not in sealed and b"JFIF" not in sealed
+    clean = core.crypto.decrypt(sealed, BLOB_CONTEXT)
+    for marker in (b"Olha Kovalenko", b"PhoneMaker", b"Model X", b"taken at home", b"Exif"):
+        assert marker not in clean
+    with Image.open(io.BytesIO(clean)) as image:
+        assert not image.getexif()
+        assert image.size == (48, 64)  # the orientation was applied before EXIF went
+
+
+async def test_an_image_sent_as_a_document_with_another_label_is_still_cleaned(core: Core) -> None:
+    staged = await AttachmentService(core).stage(
+        kind=AttachmentKind.DOCUMENT,
+        mime_type="application/pdf",
+        data=jpeg_with_gps(),
+        filename="scan.pdf",
+    )
+    assert staged.mime_type == "image/jpeg" and staged.metadata_stripped
+
+
+@pytest.mark.parametrize(
+    ("mime", "data"),
+    [
+        ("application/x-msdownload", b"MZ\x90\x00 not welcome"),
+        ("video/mp4", b"\x00\x00\x00\x18ftypmp42"),
+        ("image/jpeg", b"this is not an image at all"),
+        ("image/heic", b"\x00\x00\x00\x18ftypheic"),
+    ],
+)
+async def test_unsupported_or_broken_files_are_refused(core: Core, mime: str, data: bytes) -> None:
+    with pytest.raises(UnsupportedAttachment) as caught:
+        await AttachmentService(core).stage(kind=AttachmentKind.DOCUMENT, mime_type=mime, data=data)
+    assert caught.value.code == "unsupported_attachment"
+    assert list(core.blobs.root.glob("*/*/*")) == []
+
+
+async def test_a_file_over_the_limit_is_refused_before_anything_is_written(core: Core) -> None:
+    core.settings.attachment_max_bytes = 2048
+    service = AttachmentService(core)
+    with pytest.raises(AttachmentTooLarge) as caught:
+        service.check_size(4096)  # the size Telegram declares, before any download
+    assert caught.value.limit == 2048
+    with pytest.raises(AttachmentTooLarge):
+        await service.stage(
+            kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF" + b"x" * 4096
+        )
+    assert list(core.blobs.root.glob("*/*/*")) == []
+
+
+async def test_voice_messages_are_kept_encrypted(core: Core) -> None:
+    voice = b"OggS\x00\x02" + b"\x01" * 300
+    staged = await AttachmentService(core).stage(
+        kind=AttachmentKind.VOICE, mime_type=None, data=voice
+    )
+    assert staged.mime_type == "audio/ogg" and not staged.metadata_stripped
+    sealed = await core.blobs.get(staged.blob_key)
+    assert voice not in sealed
+    assert core.crypto.decrypt(sealed, BLOB_CONTEXT) == voice

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storage.clock import FrozenClock
+from storage.core import Core
+from storage.models import ConversationState
+from storage.services.conversation import ConversationStore
+
+
+async def test_state_and_data_round_trip_encrypted(core: Core) -> None:
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_state("k", "Report:description")
+        await store.set_data("k", {"parts": ["Мене змусили заплатити"], "n": 1})
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        assert await store.get_state("k") == "Report:description"
+        assert await store.get_data("k") == {"parts": ["Мене змусили заплатити"], "n": 1}
+        row = await session.scalar(select(ConversationState))
+    assert row is not None and row.data_enc is not None
+    assert "змусили".encode() not in row.data_enc
+
+
+async def test_idle_drafts_expire_and_activity_extends_them(core: Core, clock: FrozenClock) -> None:
+    async with core.database.transaction() as session:
+        await ConversationStore(session, core).set_data("k", {"a": 1})
+    clock.advance(timedelta(hours=23))
+    async with core.database.transaction() as session:
+        await ConversationStore(session, core).set_state("k", "S")  # activity
+    clock.advance(timedelta(hours=23))
+    async with core.database.transaction() as session:
+        assert await ConversationStore(session, core).get_data("k") == {"a": 1}
+    clock.advance(timedelta(hours=1, seconds=1))
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        assert await store.get_data("k") == {}
+        assert await store.get_state("k") is None
+
+
+async def test_clearing_leaves_no_row(core: Core) -> None:
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_data("k", {"a": 1})
+        await store.set_state("k", "S")
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_state("k", None)
+        await store.set_data("k", {})
+    async with core.database.transaction() as session:
+        assert (await session.scalars(select(ConversationState))).all() == []

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from storage.access import Actor
+from storage.clock import FrozenClock
+from storage.core import Core
+from storage.enums import AttachmentKind, ContactMode, Language, Status
+from storage.models import (
+    Attachment,
+    AuditEvent,
+    Case,
+    ContactDetail,
+    ConversationState,
+    Note,
+    Reply,
+    ReporterLink,
+)
+from storage.services.attachments import AttachmentService
+from storage.services.cases import CaseChanges, CaseService, ContactChoice
+from storage.services.conversation import ConversationStore
+from storage.services.retention import RetentionService
+from tests.storage.helpers import content_snapshot, make_staff, submit
+
+
+async def count(core: Core, model: type) -> int:
+    async with core.database.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def purge(core: Core, dry_run: bool = False):  # type: ignore[no-untyped-def]
+    async with core.database.transaction() as session:
+        return await RetentionService(session, core).purge(dry_run=dry_run)
+
+
+async def close_case(core: Core, ref: str, actor: Actor) -> None:
+    for status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
+        async with core.database.transaction() as session:
+            service = CaseService(session, core)
+            case = await service.get_visible(ref, actor)
+            await service.update(
+                ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
+            )
+
+
+async def test_drafts_expire_after_a_day_idle(core: Core, clock: FrozenClock) -> None:
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_data("old", {"x": 1})
+    clock.advance(timedelta(hours=12))
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_data("fresh", {"y": 2})
+    clock.advance(timedelta(hours=12, seconds=1))
+    report = await purge(core)
+    assert report.drafts == 1
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        assert await store.get_data("fresh") == {"y": 2}
+        assert await store.get_data("old") == {}
+
+
+async def test_retention_of_a_closed_case(core: Core, clock: FrozenClock) -> None:
+    focal = await make_staff(core, "focal", "focal_point")
+    staged = await AttachmentService(core).stage(
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF-1.4 evidence"
+    )
+    submitted = await submit(
+        core,
+        category="fraud_corruption",
+        oblast="UA-46",
+        attachments=[staged],
+        contact=ContactChoice(ContactMode.CHAT, chat_id=42),
+    )
+    still_open = await submit(core, category="fraud_corruption")
+    async with core.database.transaction() as session:
+        service = CaseService(session, core)
+        await service.add_note(submitted.ref, focal, "internal")
+        await service.add_reply(submitted.ref, focal, {Language.UK: "Відповідь"})
+    await close_case(core, submitted.ref, focal)
+    assert await core.blobs.exists(staged.blob_key)
+
+    # 29 days after closing: nothing yet.
+    clock.advance(timedelta(days=29))
+    assert (await purge(core)).chat_links == 0
+    assert await count(core, ReporterLink) == 1
+
+    # 31 days: the chat link goes, the content stays.
+    clock.advance(timedelta(days=2))
+    dry = await purge(core, dry_run=True)
+    assert dry.chat_links == 1 and await count(core, ReporterLink) == 1  # dry run: unchanged
+    assert (await purge(core)).chat_links == 1
+    assert await count(core, ReporterLink) == 0
+    assert await count(core, Attachment) == 1
+
+    # 366 days: content goes; category, dates, oblast and outcome remain for statistics.
+    clock.advance(timedelta(days=335))
+    before = await content_snapshot(core)
+    dry = await purge(core, dry_run=True)
+    assert dry.cases_emptied == 1 and await content_snapshot(core) == before
+    report = await purge(core)
+    assert report.cases_emptied == 1
+    for model in (Attachment, Note, Reply, ContactDetail):
+        assert await count(core, model) == 0
+    assert not await core.blobs.exists(staged.blob_key)
+    async with core.database.transaction() as session:
+        case = await session.scalar(select(Case).where(Case.ref == submitted.ref))
+        other = await session.scalar(select(Case).where(Case.ref == still_open.ref))
+    assert case is not None and other is not None
+    assert case.narrative_enc is None and case.narrative is None
+    assert case.content_purged_at == clock.now()
+    assert (case.category, case.oblast, case.status) == ("fraud_corruption", "UA-46", "closed")
+    assert case.closed_at is not None and case.created_at is not None
+    assert other.narrative_enc is not None  # an open case is never purged
+    async with core.database.transaction() as session:
+        actions = (
+            await session.scalars(
+                select(AuditEvent.action).where(AuditEvent.action.like("retention.%"))
+            )
+        ).all()
+    assert sorted(actions) == ["retention.chat_link_deleted", "retention.content_deleted"]
+    # Running again finds nothing new.
+    again = await purge(core)
+    assert (again.cases_emptied, again.chat_links) == (0, 0)
+
+
+async def test_audit_events_are_kept_five_years(core: Core, clock: FrozenClock) -> None:
+    await submit(core)
+    clock.advance(timedelta(days=5 * 365 - 1))
+    assert (await purge(core)).audit_events == 0
+    clock.advance(timedelta(days=2))
+    assert (await purge(core)).audit_events == 1
+
+
+async def test_abandoned_staged_files_are_swept(core: Core, clock: FrozenClock) -> None:
+    import os
+
+    service = AttachmentService(core)
+    orphan = await service.stage(
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF abandoned"
+    )
+    linked = await service.stage(
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF submitted"
+    )
+    await submit(core, attachments=[linked])
+    # Files carry real modification times; age both as if written two days ago.
+    old = (clock.now() - timedelta(days=2)).timestamp()
+    for key in (orphan.blob_key, linked.blob_key):
+        path = core.blobs.root / key[:2] / key[2:4] / key
+        os.utime(path, (old, old))
+    report = await purge(core)
+    assert report.orphan_files == 1
+    assert not await core.blobs.exists(orphan.blob_key)
+    assert await core.blobs.exists(linked.blob_key)
+    assert await count(core, ConversationState) == 0

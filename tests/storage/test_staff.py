@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storage.access import Actor
+from storage.clock import FrozenClock
+from storage.core import Core
+from storage.errors import (
+    DuplicateUsername,
+    InvalidRole,
+    InvalidUsername,
+    PermissionDenied,
+    RateLimited,
+    WeakPassword,
+)
+from storage.models import AuditEvent, StaffUser
+from storage.services.staff import StaffService
+from tests.storage.helpers import content_snapshot, make_staff
+
+PASSWORD = "a-long-enough-password"
+
+
+async def create(core: Core, actor: Actor, **kwargs: object) -> StaffUser:
+    values: dict[str, object] = {"username": "maria", "password": PASSWORD, "role": "operator"}
+    values.update(kwargs)
+    async with core.database.transaction() as session:
+        return await StaffService(session, core).create_user(actor, **values)  # type: ignore[arg-type]
+
+
+async def login(core: Core, username: str, password: str) -> StaffUser | None:
+    async with core.database.transaction() as session:
+        return await StaffService(session, core).authenticate(username, password)
+
+
+async def test_passwords_are_argon2id_hashes(core: Core) -> None:
+    user = await create(core, Actor.system())
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "code"),
+    [
+        ({"username": "MARIA"}, DuplicateUsername, "duplicate_username"),
+        ({"username": "maria"}, DuplicateUsername, "duplicate_username"),
+        ({"username": "x"}, InvalidUsername, "invalid_username"),
+        ({"username": "maria petrenko"}, InvalidUsername, "invalid_username"),
+        ({"username": "new", "role": "superuser"}, InvalidRole, "invalid_role"),
+        ({"username": "new", "password": "short"}, WeakPassword, "weak_password"),
+    ],
+)
+async def test_bad_accounts_are_refused_and_nothing_changes(
+    core: Core, kwargs: dict[str, object], error: type[Exception], code: str
+) -> None:
+    await create(core, Actor.system())
+    before = await content_snapshot(core)
+    with pytest.raises(error) as caught:
+        await create(core, Actor.system(), **kwargs)
+    assert caught.value.code == code  # type: ignore[attr-defined]
+    assert await content_snapshot(core) == before
+
+
+async def test_only_admins_manage_accounts(core: Core) -> None:
+    operator = await make_staff(core, "oper", "operator")
+    admin = await make_staff(core, "root-admin", "admin")
+    with pytest.raises(PermissionDenied):
+        await create(core, operator)
+    user = await create(core, admin)
+    async with core.database.transaction() as session:
+        events = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "user.created"))
+        ).all()
+    assert events[-1].actor_id == admin.user_id
+    assert events[-1].after == {"username": "maria", "role": "operator", "is_active": True}
+    assert user.id is not None
+
+
+async def test_sign_in_and_tokens(core: Core, clock: FrozenClock) -> None:
+    await create(core, Actor.system())
+    assert await login(core, "maria", "wrong-password") is None
+    assert await login(core, "nobody", PASSWORD) is None
+    user = await login(core, "Maria", PASSWORD)
+    assert user is not None
+    async with core.database.transaction() as session:
+        issued = await StaffService(session, core).issue_token(user)
+    assert len(issued.token) >= 40
+    async with core.database.transaction() as session:
+        resolved = await StaffService(session, core).resolve_token(issued.token)
+        assert resolved is not None and resolved[0].username == "maria"
+        # Stored hashed only.
+        assert resolved[1].token_hash != issued.token and issued.token not in resolved[1].token_hash
+        await StaffService(session, core).revoke_token(
+            resolved[1], Actor.staff(user.id, "maria", "operator")
+        )
+    async with core.database.transaction() as session:
+        assert await StaffService(session, core).resolve_token(issued.token) is None
+
+
+async def test_tokens_expire(core: Core, clock: FrozenClock) -> None:
+    user = await create(core, Actor.system())
+    async with core.database.transaction() as session:
+        issued = await StaffService(session, core).issue_token(user)
+    clock.advance(timedelta(hours=core.settings.api_token_ttl_hours, seconds=1))
+    async with core.database.transaction() as session:
+        assert await StaffService(session, core).resolve_token(issued.token) is None
+
+
+async def test_disabling_an_account_ends_its_tokens(core: Core) -> None:
+    admin = await make_staff(core, "root-admin", "admin")
+    user = await create(core, Actor.system())
+    async with core.database.transaction() as session:
+        issued = await StaffService(session, core).issue_token(user)
+    async with core.database.transaction() as session:
+        await StaffService(session, core).update_user(admin, user.id, is_active=False)
+    async with core.database.transaction() as session:
+        assert await StaffService(session, core).resolve_token(issued.token) is None
+    assert await login(core, "maria", PASSWORD) is None
+
+
+async def test_an_admin_cannot_lock_themselves_out(core: Core) -> None:
+    admin = await make_staff(core, "root-admin", "admin")
+    async with core.database.transaction() as session:
+        with pytest.raises(PermissionDenied):
+            await StaffService(session, core).update_user(admin, admin.user_id, is_active=False)
+
+
+async def test_repeated_failures_slow_sign_in_down(core: Core, clock: FrozenClock) -> None:
+    await create(core, Actor.system())
+    for _ in range(5):
+        assert await login(core, "maria", "wrong-password") is None
+    # The sixth try must wait, even with the right password.
+    with pytest.raises(RateLimited) as caught:
+        await login(core, "maria", PASSWORD)
+    assert caught.value.retry_after >= 1
+    clock.advance(timedelta(seconds=caught.value.retry_after))
+    assert await login(core, "maria", "wrong-password") is None
+    with pytest.raises(RateLimited) as longer:
+        await login(core, "maria", PASSWORD)
+    assert longer.value.retry_after > caught.value.retry_after
+    clock.advance(timedelta(seconds=longer.value.retry_after))
+    assert await login(core, "maria", PASSWORD) is not None
+    assert await login(core, "maria", "wrong-password") is None  # counter reset by success
+    assert await login(core, "maria", PASSWORD) is not None
