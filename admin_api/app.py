@@ -1,0 +1,46 @@
+"""The triage API application (SPEC §6), built around an existing :class:`Core`.
+
+The caller owns the Core (the CLI builds it once and may share it with the bot), so the
+app neither creates nor disposes of it.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from admin_api.errors import InternalErrorMiddleware, install_error_handlers
+from admin_api.limits import BodyLimitMiddleware
+from admin_api.metrics import ApiMetrics, MetricsMiddleware
+from admin_api.routes import audit, auth, cases, health, users
+from storage.core import Core
+
+DESCRIPTION = """\
+Triage API of Holos, the anonymous complaints and feedback service.
+
+Sign in with `POST /api/v1/auth/token` (OAuth2 password form) and send the token as
+`Authorization: Bearer <token>`. Errors are JSON: a stable `code` and a human `detail`.
+Sensitive cases exist only for roles allowed to see them.
+"""
+
+
+def create_app(core: Core) -> FastAPI:
+    metrics = ApiMetrics()
+    app = FastAPI(
+        title="Holos triage API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.core = core
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    for router in (auth.router, cases.router, users.router, audit.router, health.router):
+        app.include_router(router)
+    # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
+    # included; the body limit sits closest to the routes, so its 413 escapes nothing.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=core.settings.api_max_body_bytes)
+    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

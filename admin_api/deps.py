@@ -1,0 +1,115 @@
+"""Dependencies: the Core, the request's unit of work, the signed-in staff member, and
+role guards.
+
+The unit of work is one transaction per request: it commits when the route returns
+normally and rolls back when it raises, *before* the response is sent (``scope=
+"function"``), so a client never hears "done" for something that was not committed.
+Services flush but never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_api.errors import invalid_token, not_authenticated
+from admin_api.metrics import ApiMetrics
+from admin_api.routes import API_PREFIX
+from storage.access import Actor
+from storage.core import Core
+from storage.errors import PermissionDenied
+from storage.models import ApiToken, StaffUser
+from storage.services.staff import StaffService
+
+log = logging.getLogger("holos.api")
+
+TOKEN_URL = f"{API_PREFIX}/auth/token"
+
+# auto_error=False: a missing token gets our JSON 401, not FastAPI's.
+bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+def get_metrics(request: Request) -> ApiMetrics:
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
+CoreDep = Annotated[Core, Depends(get_core)]
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+
+
+async def get_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
+    async with core.database.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in staff member, as services see them, and the token in use."""
+
+    actor: Actor
+    user: StaffUser
+    token: ApiToken
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+async def get_principal(
+    session: SessionDep,
+    core: CoreDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> Principal:
+    if not token:
+        raise not_authenticated()
+    resolved = await StaffService(session, core).resolve_token(token)
+    if resolved is None:
+        raise invalid_token()
+    user, row = resolved
+    return Principal(Actor.staff(user.id, user.username, user.role), user, row)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+# Role guards. The services check again; checking here first means the answer to a role
+# without access is always 403, before any lookup and before any body or If-Match check,
+# so it never depends on (and never reveals) whether a case exists.
+
+
+async def case_worker(principal: PrincipalDep) -> Principal:
+    if not principal.actor.can_see_cases:
+        raise PermissionDenied("Your role does not work with cases.")
+    return principal
+
+
+async def user_admin(principal: PrincipalDep) -> Principal:
+    if not principal.actor.can_manage_users:
+        raise PermissionDenied("Only administrators manage staff accounts.")
+    return principal
+
+
+async def audit_reader(principal: PrincipalDep) -> Principal:
+    if not principal.actor.can_read_audit:
+        raise PermissionDenied("Only administrators and focal points read the audit log.")
+    return principal
+
+
+CaseWorkerDep = Annotated[Principal, Depends(case_worker)]
+UserAdminDep = Annotated[Principal, Depends(user_admin)]
+AuditReaderDep = Annotated[Principal, Depends(audit_reader)]

@@ -1,0 +1,278 @@
+"""The worklist and one case: read, change, note, reply, trail, files (SPEC §5–§6).
+
+Access is decided in storage: a sensitive case does not exist for a role that may not
+see it (404), and a role without case work gets 403 before anything is looked up.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from admin_api.deps import CaseWorkerDep, CoreDep, Principal, SessionDep
+from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition, fallback_name
+from admin_api.errors import ApiError, error_responses
+from admin_api.routes import API_PREFIX
+from admin_api.schemas.audit import AuditEventOut, CaseEvents
+from admin_api.schemas.cases import (
+    REF_PATTERN,
+    CaseDetailOut,
+    CaseItem,
+    CasePage,
+    CasePatch,
+    CaseSummary,
+    NoteIn,
+    NoteOut,
+    ReplyIn,
+    ReplyOut,
+)
+from admin_api.schemas.common import MAX_ID
+from admin_api.schemas.worklist import WorklistParams
+from storage.catalog import Catalog
+from storage.enums import ReplyDelivery
+from storage.media import AUDIO_TYPES, DOCUMENT_TYPES, IMAGE_TYPES
+from storage.repositories.cases import CaseFilter
+from storage.services.cases import CaseChanges, CaseService
+from storage.services.worklist import Worklist
+
+router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
+
+Ref = Annotated[str, Path(pattern=REF_PATTERN, description="Staff reference, e.g. HL-2026-000123.")]
+AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+# "3", 3 and W/"3" all name version 3. A weak validator is fine: versions are exact.
+IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,9}"$|^[0-9]{1,9}$'
+_VERSION = re.compile(r"[0-9]+")
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        description='The case version from its ETag: "3", 3 or W/"3". Required.',
+    ),
+]
+
+ETAG_HEADER: dict[str, Any] = {
+    "ETag": {
+        "description": 'The case version, e.g. "3"; send it back as If-Match.',
+        "schema": {"type": "string"},
+    }
+}
+ATTACHMENT_TYPES = sorted({*IMAGE_TYPES, *DOCUMENT_TYPES, *AUDIO_TYPES})
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    if if_match is None:
+        raise ApiError(
+            428,
+            "if_match_required",
+            'Send If-Match with the version from the case\'s ETag, e.g. If-Match: "3".',
+        )
+    match = _VERSION.search(if_match)
+    assert match is not None  # the header's pattern guarantees digits
+    return int(match.group())
+
+
+def case_filter(params: WorklistParams, principal: Principal, catalog: Catalog) -> CaseFilter:
+    # Unknown codes are a client error (422), not an empty list that looks like "no cases".
+    for code in params.category:
+        catalog.category(code)
+    for code in params.oblast:
+        catalog.oblast(code)
+    for code in params.programme:
+        catalog.programme(code)
+    assignee_id: int | None = None
+    if params.assignee == "mine":
+        assignee_id = principal.user_id
+    elif params.assignee is not None and params.assignee != "unassigned":
+        assignee_id = int(params.assignee)
+    return CaseFilter(
+        statuses=[s.value for s in params.status],
+        categories=list(params.category),
+        priorities=[p.value for p in params.priority],
+        oblasts=list(params.oblast),
+        programmes=list(params.programme),
+        languages=[lang.value for lang in params.language],
+        # Stored tags are lower case; so is what matches them.
+        tags=[t.lower() for t in params.tag],
+        sensitive=params.sensitive,
+        assignee_id=assignee_id,
+        unassigned=params.assignee == "unassigned",
+        overdue=params.overdue,
+        created_from=params.created_from,
+        created_to=params.created_to,
+    )
+
+
+@router.get(
+    "",
+    response_model=CasePage,
+    summary="Worklist",
+    responses=error_responses(401, 403, 422),
+)
+async def worklist(
+    params: Annotated[WorklistParams, Query()],
+    principal: CaseWorkerDep,
+    session: SessionDep,
+    core: CoreDep,
+) -> CasePage:
+    """Cases you may see, filtered, searched, sorted and paged. No narratives here."""
+    page = await Worklist(session, core).page(
+        principal.actor,
+        case_filter(params, principal, core.catalog),
+        query=params.q,
+        sort=params.sort,
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    now = core.clock.now()
+    return CasePage(
+        items=[CaseItem.of(case, now) for case in page.items],
+        next_cursor=page.next_cursor,
+        total=page.total,
+    )
+
+
+@router.get(
+    "/{ref}",
+    response_model=CaseDetailOut,
+    summary="One case",
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
+)
+async def get_case(
+    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep, response: Response
+) -> CaseDetailOut:
+    """The case with what the reporter wrote, files, notes and replies. Reading a
+    sensitive case is recorded in the audit log."""
+    detail = await CaseService(session, core).detail(ref, principal.actor)
+    response.headers["ETag"] = etag(detail.case.version)
+    return CaseDetailOut.from_detail(detail, core.clock.now())
+
+
+@router.patch(
+    "/{ref}",
+    response_model=CaseSummary,
+    summary="Change status, priority, assignee or tags",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **error_responses(401, 403, 404, 409, 412, 413, 422, 428),
+    },
+)
+async def update_case(
+    ref: Ref,
+    patch: CasePatch,
+    principal: CaseWorkerDep,
+    session: SessionDep,
+    core: CoreDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CaseSummary:
+    """Needs If-Match with the current version: 412 when someone changed the case
+    meanwhile, 409 for a status the case cannot move to or an assignee who cannot see it.
+    Leave a field out to keep it; `"assignee_id": null` unassigns."""
+    version = expected_version(if_match)
+    changes = CaseChanges(
+        status=patch.status,
+        priority=patch.priority,
+        set_assignee="assignee_id" in patch.model_fields_set,
+        assignee_id=patch.assignee_id,
+        tags=patch.tags,
+    )
+    case = await CaseService(session, core).update(
+        ref, principal.actor, expected_version=version, changes=changes
+    )
+    response.headers["ETag"] = etag(case.version)
+    return CaseSummary.of(case, core.clock.now())
+
+
+@router.post(
+    "/{ref}/notes",
+    status_code=201,
+    response_model=NoteOut,
+    summary="Add an internal note",
+    responses=error_responses(401, 403, 404, 413, 422),
+)
+async def add_note(
+    ref: Ref, body: NoteIn, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+) -> NoteOut:
+    """Staff only; never shown to the reporter."""
+    note = await CaseService(session, core).add_note(ref, principal.actor, body.text)
+    # The service stores the text stripped (encrypted for a sensitive case).
+    return NoteOut(
+        id=note.id, author_id=note.author_id, created_at=note.created_at, text=body.text.strip()
+    )
+
+
+@router.post(
+    "/{ref}/replies",
+    status_code=201,
+    response_model=ReplyOut,
+    summary="Reply to the reporter",
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+async def add_reply(
+    ref: Ref, body: ReplyIn, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+) -> ReplyOut:
+    """A public reply, in one or more of uk, ru, en. The reporter reads it with their
+    receipt code, and in their chat if they opted in (then `delivery` is `pending`)."""
+    texts = body.texts.as_dict()
+    reply = await CaseService(session, core).add_reply(ref, principal.actor, texts)
+    return ReplyOut(
+        id=reply.id,
+        author_id=reply.author_id,
+        created_at=reply.created_at,
+        texts={lang: text.strip() for lang, text in texts.items()},
+        delivery=ReplyDelivery(reply.delivery),
+    )
+
+
+@router.get(
+    "/{ref}/events",
+    response_model=CaseEvents,
+    summary="Audit trail of the case",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def case_events(
+    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+) -> CaseEvents:
+    events = await CaseService(session, core).events(ref, principal.actor)
+    return CaseEvents(items=[AuditEventOut.of(event) for event in events])
+
+
+@router.get(
+    "/{ref}/attachments/{attachment_id}",
+    response_class=Response,
+    summary="Download an attachment",
+    responses={
+        200: {
+            "description": "The file, decrypted, as an attachment.",
+            "content": {
+                mime: {"schema": {"type": "string", "format": "binary"}}
+                for mime in ATTACHMENT_TYPES
+            },
+        },
+        **error_responses(401, 403, 404, 422),
+    },
+)
+async def download_attachment(
+    ref: Ref,
+    attachment_id: AttachmentId,
+    principal: CaseWorkerDep,
+    session: SessionDep,
+    core: CoreDep,
+) -> Response:
+    view, data = await CaseService(session, core).open_attachment(
+        ref, attachment_id, principal.actor
+    )
+    disposition = content_disposition(view.filename, fallback_name(view.id, view.mime_type))
+    return Response(
+        content=data,
+        media_type=view.mime_type,
+        headers={"Content-Disposition": disposition, **DOWNLOAD_HEADERS},
+    )

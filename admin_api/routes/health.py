@@ -1,0 +1,47 @@
+"""Liveness, readiness and metrics, outside /api/v1 and without authentication: they
+answer probes and scrapers, and say nothing about cases or people."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from admin_api.deps import CoreDep, MetricsDep
+from admin_api.errors import error_response, error_responses
+from admin_api.schemas.health import LiveOut, ReadyOut
+
+router = APIRouter(tags=["health"])
+
+# A readiness probe must answer even when the database hangs rather than refuses.
+READY_TIMEOUT_SECONDS = 3.0
+
+
+@router.get("/healthz", response_model=LiveOut, summary="Liveness")
+async def healthz() -> LiveOut:
+    """The process is up and serving."""
+    return LiveOut()
+
+
+@router.get("/readyz", response_model=ReadyOut, summary="Readiness", responses=error_responses(503))
+async def readyz(core: CoreDep) -> ReadyOut | JSONResponse:
+    """Ready when the database answers; 503 otherwise."""
+    try:
+        reachable = await asyncio.wait_for(core.database.ping(), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        reachable = False
+    if not reachable:
+        return error_response(503, "database_unreachable", "The database does not answer.")
+    return ReadyOut()
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics(registry: MetricsDep) -> Response:
+    body, content_type = registry.exposition()
+    return Response(content=body, media_type=content_type)

@@ -1,0 +1,84 @@
+"""Staff accounts (SPEC §5): administrators only, and never any case content."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from admin_api.deps import CoreDep, SessionDep, UserAdminDep
+from admin_api.errors import error_responses
+from admin_api.routes import API_PREFIX
+from admin_api.schemas.common import MAX_ID
+from admin_api.schemas.users import UserCreate, UserList, UserOut, UserPatch
+from storage.services.staff import StaffService
+
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
+
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get(
+    "", response_model=UserList, summary="Staff accounts", responses=error_responses(401, 403)
+)
+async def list_users(principal: UserAdminDep, session: SessionDep, core: CoreDep) -> UserList:
+    users = await StaffService(session, core).list_users(principal.actor)
+    return UserList(items=[UserOut.of(user) for user in users])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserOut,
+    summary="Create a staff account",
+    responses=error_responses(401, 403, 409, 413, 422),
+)
+async def create_user(
+    body: UserCreate, principal: UserAdminDep, session: SessionDep, core: CoreDep
+) -> UserOut:
+    user = await StaffService(session, core).create_user(
+        principal.actor,
+        username=body.username,
+        password=body.password,
+        role=body.role.value,
+        display_name=body.display_name,
+    )
+    return UserOut.of(user)
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserOut,
+    summary="One staff account",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_user(
+    user_id: UserId, principal: UserAdminDep, session: SessionDep, core: CoreDep
+) -> UserOut:
+    return UserOut.of(await StaffService(session, core).get_user(principal.actor, user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    summary="Change a staff account",
+    responses=error_responses(401, 403, 404, 413, 422),
+)
+async def update_user(
+    user_id: UserId,
+    body: UserPatch,
+    principal: UserAdminDep,
+    session: SessionDep,
+    core: CoreDep,
+) -> UserOut:
+    """Change role, active state, display name or password. Fields left out (or null)
+    stay as they are. You cannot disable yourself or drop your own admin role (403)."""
+    user = await StaffService(session, core).update_user(
+        principal.actor,
+        user_id,
+        role=body.role.value if body.role is not None else None,
+        is_active=body.is_active,
+        display_name=body.display_name,
+        password=body.password,
+    )
+    return UserOut.of(user)

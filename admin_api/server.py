@@ -1,0 +1,112 @@
+"""Serving the API with uvicorn, in the caller's event loop.
+
+``holos api`` runs :func:`serve_api` alone; ``holos run`` runs it beside the bot, in the
+same loop. Binding the socket before serving (:func:`bind_socket`) means the port is
+known, and accepting, before the first request; connections made meanwhile wait in the
+backlog. uvicorn's access log stays off: paths hold case references and the query
+string may hold search words from narratives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+log = logging.getLogger("holos.api")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one (see :func:`socket_url`)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class ApiServer(uvicorn.Server):
+    """uvicorn's server; with ``handle_signals=False`` it leaves SIGINT/SIGTERM to its
+    host (the CLI running the bot too, or pytest) and stops when told to."""
+
+    def __init__(self, config: uvicorn.Config, *, handle_signals: bool = True) -> None:
+        super().__init__(config)
+        self.handle_signals = handle_signals
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if self.handle_signals:
+            with super().capture_signals():
+                yield
+        else:
+            yield
+
+    def stop(self) -> None:
+        self.should_exit = True
+
+
+def make_server(
+    app: FastAPI, *, log_level: str = "warning", handle_signals: bool = True
+) -> ApiServer:
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return ApiServer(config, handle_signals=handle_signals)
+
+
+async def serve_on_socket(
+    app: FastAPI, sock: socket.socket, *, handle_signals: bool = True
+) -> None:
+    """Serve ``app`` on an already bound socket until the server is told to stop."""
+    server = make_server(app, handle_signals=handle_signals)
+    log.info("api_listening url=%s", socket_url(sock))
+    await server.serve(sockets=[sock])
+
+
+async def serve_api(app: FastAPI, host: str, port: int, *, handle_signals: bool = True) -> None:
+    """Bind ``host:port`` and serve ``app`` until interrupted (``holos api``)."""
+    sock = bind_socket(host, port)
+    try:
+        await serve_on_socket(app, sock, handle_signals=handle_signals)
+    finally:
+        sock.close()
+
+
+@contextlib.asynccontextmanager
+async def running_api(app: FastAPI, sock: socket.socket) -> AsyncIterator[str]:
+    """Serve ``app`` on ``sock`` in the running loop for the block; yields the base URL.
+
+    For embedding (``holos run``, tests): signals stay with the host, and leaving the
+    block stops the server and waits for it.
+    """
+    server = make_server(app, handle_signals=False)
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    try:
+        yield socket_url(sock)
+    finally:
+        server.stop()
+        await task  # re-raises whatever stopped the server

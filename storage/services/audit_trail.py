@@ -1,0 +1,142 @@
+"""Reading the audit log (SPEC §6 ``GET /audit``), with who may read what.
+
+An administrator reads every event. A focal point reads only the events of sensitive
+cases: the trail of their own sealed work, nothing about standard cases or staff
+accounts. Every other role is refused before anything is looked up.
+
+Pages are newest first and continue from an opaque, signed cursor bound to the query,
+so a cursor cannot be forged or reused with other filters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor
+from storage.core import Core
+from storage.enums import Role
+from storage.errors import PermissionDenied
+from storage.models import AuditEvent
+from storage.repositories.audit import AuditFilter, AuditRepository
+from storage.repositories.cases import CaseRepository
+from storage.services.worklist import InvalidCursor
+
+MAX_PAGE = 200
+# Roles that read the whole log; the other audit readers see sensitive cases' events only.
+FULL_LOG_ROLES = frozenset({Role.ADMIN})
+_CURSOR_PURPOSE = "audit-cursor"
+_SIGNATURE_BYTES = 16
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of the audit log; ``until`` is exclusive, ``actions`` means "any of"."""
+
+    case_ref: str | None = None
+    actor_id: int | None = None
+    actions: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditEvent]
+    next_cursor: str | None
+
+
+class AuditTrail:
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.core = core
+        self.events = AuditRepository(session)
+        self.cases = CaseRepository(session)
+
+    async def page(
+        self,
+        actor: Actor,
+        query: AuditQuery,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage:
+        if not actor.can_read_audit:
+            raise PermissionDenied("Only administrators and focal points read the audit log.")
+        limit = max(1, min(limit, MAX_PAGE))
+        sensitive_only = actor.role not in FULL_LOG_ROLES
+        fingerprint = _fingerprint(query, sensitive_only)
+        before_id = self._decode(cursor, fingerprint) if cursor else None
+
+        case_id: int | None = None
+        if query.case_ref is not None:
+            case = await self.cases.get_by_ref(query.case_ref)
+            if case is None:
+                # The log is filtered, not the case looked up: an unknown ref has no events.
+                return AuditPage(items=[], next_cursor=None)
+            case_id = case.id
+        flt = AuditFilter(
+            case_id=case_id,
+            actor_id=query.actor_id,
+            actions=tuple(query.actions),
+            since=query.since,
+            until=query.until,
+            sensitive_only=sensitive_only,
+        )
+        rows = await self.events.page(flt, before_id=before_id, limit=limit + 1)
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = self._encode(rows[-1].id, fingerprint)
+        return AuditPage(items=rows, next_cursor=next_cursor)
+
+    # Cursors ------------------------------------------------------------------------
+
+    def _sign(self, payload: bytes) -> bytes:
+        return self.core.crypto.sign(payload, _CURSOR_PURPOSE)
+
+    def _encode(self, before_id: int, fingerprint: str) -> str:
+        payload = json.dumps({"f": fingerprint, "b": before_id}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
+
+    def _decode(self, cursor: str, fingerprint: str) -> int:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError):
+            raise InvalidCursor() from None
+        signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
+        if len(signature) != _SIGNATURE_BYTES or not hmac.compare_digest(
+            signature, self._sign(payload)
+        ):
+            raise InvalidCursor()
+        try:
+            data = json.loads(payload)
+            before_id = data["b"]
+            if data["f"] != fingerprint or not isinstance(before_id, int):
+                raise InvalidCursor()
+        except (KeyError, TypeError, ValueError):
+            raise InvalidCursor() from None
+        return before_id
+
+
+def _fingerprint(query: AuditQuery, sensitive_only: bool) -> str:
+    """Binds a cursor to its query (and to what the reader may see)."""
+    described = json.dumps(
+        [
+            sensitive_only,
+            query.case_ref,
+            query.actor_id,
+            list(query.actions),
+            query.since.isoformat() if query.since else None,
+            query.until.isoformat() if query.until else None,
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(described.encode()).hexdigest()[:16]

@@ -1,0 +1,104 @@
+"""The API over real HTTP: uvicorn on a loopback socket in the test's event loop, httpx
+as the client, real bearer tokens from ``/auth/token``, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+
+import storage.services.staff as staff_module
+from admin_api.app import create_app
+from admin_api.server import bind_socket, running_api
+from storage.access import Actor
+from storage.core import Core
+from storage.settings import Settings
+from tests.conftest import make_settings
+from tests.storage.helpers import make_staff
+
+PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
+ROLES = ("operator", "focal_point", "analyst", "admin")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still Argon2id, with the smallest cost: these tests are about HTTP, not hashing,
+    and the default cost (~0.1 s a hash) would dominate the suite."""
+    monkeypatch.setattr(
+        staff_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    # Receipt codes hashed cheaply for the same reason.
+    return make_settings(
+        tmp_path, database_url, receipt_hash_time_cost=1, receipt_hash_memory_kib=64
+    )
+
+
+@dataclass
+class Api:
+    """A running app and a client. ``tokens`` maps a name (a role) to a bearer token."""
+
+    core: Core
+    app: FastAPI
+    base_url: str
+    http: httpx.AsyncClient
+    tokens: dict[str, str] = field(default_factory=dict)
+    actors: dict[str, Actor] = field(default_factory=dict)
+
+    def headers(self, who: str | None, **extra: str) -> dict[str, str]:
+        headers = dict(extra)
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        return headers
+
+    async def call(
+        self, method: str, path: str, who: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**self.headers(who), **kwargs.pop("headers", {})}
+        return await self.http.request(method, path, headers=headers, **kwargs)
+
+    async def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
+        return await self.http.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+
+    async def sign_in(self, name: str, username: str, password: str = PASSWORD) -> str:
+        response = await self.login(username, password)
+        assert response.status_code == 200, response.text
+        self.tokens[name] = response.json()["access_token"]
+        return self.tokens[name]
+
+    async def add_staff(self, name: str, role: str, *, sign_in: bool = True) -> Actor:
+        actor = await make_staff(self.core, name, role)
+        self.actors[name] = actor
+        if sign_in:
+            await self.sign_in(name, name)
+        return actor
+
+
+@pytest.fixture
+async def api(core: Core) -> AsyncIterator[Api]:
+    app = create_app(core)
+    sock = bind_socket("127.0.0.1", 0)
+    async with (
+        running_api(app, sock) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        yield Api(core=core, app=app, base_url=url, http=http)
+
+
+@pytest.fixture
+async def staffed(api: Api) -> Api:
+    """The API with one signed-in member of each role, named after the role."""
+    for role in ROLES:
+        await api.add_staff(role, role)
+    return api
