@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test lint format bench locales migrate sandbox clean env
+.PHONY: run test lint format bench locales messages migrate clean env
 
 run: env locales
 	$(BIN)/holos migrate
@@ -46,6 +46,13 @@ $(VENV)/.synced: pyproject.toml uv.lock
 # Compiled catalogs (.mo) are built from the .po sources, never committed.
 locales: env
 	$(BIN)/python -m locales.build
+
+# After changing texts: extract the msgids and merge them into every catalog.
+messages: env
+	$(BIN)/pybabel extract -F locales/babel.cfg -k __ -k lazy_gettext -k ngettext:1,2 \
+		--no-location --sort-output --omit-header -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages \
+		--no-fuzzy-matching --ignore-obsolete --omit-header
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

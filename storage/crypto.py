@@ -116,11 +116,12 @@ class Crypto:
 
     # Pseudonyms -------------------------------------------------------------------------
 
-    def pseudonym(self, telegram_user_id: int) -> str:
-        """HMAC-SHA256(server secret, user id), hex. Recognises a returning chat, reveals nothing."""
-        return hmac.new(
-            self._current.pseudonym, str(telegram_user_id).encode(), hashlib.sha256
-        ).hexdigest()
+    def pseudonym(self, telegram_id: int | str) -> str:
+        """HMAC-SHA256(server secret, id), hex: recognises a returning chat, reveals nothing.
+
+        Also takes composite keys (bot, chat, user, destiny) for conversation state.
+        """
+        return hmac.new(self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256).hexdigest()
 
     # Receipt codes ----------------------------------------------------------------------
 

@@ -126,6 +126,7 @@ class Settings(BaseSettings):
 
     # Conversation
     default_language: Language = Language.UK
+    timezone: str = "Europe/Kyiv"
     hotline_phone: str | None = None
     hotline_hours: str | None = None
     referral_contacts: list[ContactEntry] = Field(
@@ -170,6 +171,17 @@ class Settings(BaseSettings):
         for key in keys:
             if key is not None and len(key.get_secret_value()) < MIN_SECRET_CHARS:
                 raise ValueError(f"must have at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone (e.g. Europe/Kyiv)") from None
         return value
 
     @field_validator("telegram_api_url", "webhook_url")

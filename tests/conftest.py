@@ -95,3 +95,16 @@ async def core(settings: Settings, clock: FrozenClock) -> AsyncIterator[Core]:
     core = build_core(settings, clock=clock)
     yield core
     await core.close()
+
+
+# The conversation harness (emulator, bot, simulated users) for every suite.
+from tests.harness import (  # noqa: E402
+    bot_core,
+    emulator,
+    make_user,
+    running_bot,
+    start_bot,
+    tg,
+)
+
+__all__ = ["bot_core", "emulator", "make_user", "running_bot", "start_bot", "tg"]

@@ -1,0 +1,138 @@
+"""The delivery worker: staff replies and the handling survey, to reporters who opted in.
+
+On 429 it waits ``retry_after``; on 5xx or network errors it retries with backoff; on
+403 (blocked) or another refusal it marks the message undeliverable and stops. Claims
+are committed before sending, so a restart never resends what was marked sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.utils.i18n import I18n
+
+from handlers import keyboards, texts
+from storage.core import Core
+from storage.enums import OutboxKind
+from storage.services.outbox import Delivery, OutboxService
+
+log = logging.getLogger("holos.delivery")
+
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def backoff(attempts: int, base: float) -> timedelta:
+    return min(timedelta(seconds=base * 2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        core: Core,
+        bot: Bot,
+        i18n: I18n,
+        *,
+        interval: float = 2.0,
+        backoff_base: float = 5.0,
+    ) -> None:
+        self.core = core
+        self.bot = bot
+        self.i18n = i18n
+        self.interval = interval
+        self.backoff_base = backoff_base
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until stopped; a stop waits for the message being sent, never cuts it."""
+        log.info("delivery_worker_started")
+        while not self._stop.is_set():
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("delivery_round_failed")
+                sent = 0
+            if sent:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+        log.info("delivery_worker_stopped")
+
+    async def run_once(self) -> int:
+        async with self.core.database.transaction() as session:
+            deliveries = await OutboxService(session, self.core).claim()
+        for delivery in deliveries:
+            if self._stop.is_set():
+                # Claimed but not sent: hand it back at once rather than after the lease.
+                await self._retry(delivery, timedelta(0), "worker stopping")
+                continue
+            await self._deliver(delivery)
+        return len(deliveries)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            with self.i18n.context(), self.i18n.use_locale(delivery.language):
+                if delivery.kind is OutboxKind.REPLY:
+                    for chunk in texts.reply_delivered(delivery.text or ""):
+                        await self.bot.send_message(delivery.chat_id, chunk)
+                else:
+                    await self.bot.send_message(
+                        delivery.chat_id,
+                        texts.handling_question(),
+                        reply_markup=keyboards.handling_scores(delivery.outbox_id),
+                    )
+        except TelegramRetryAfter as exc:
+            await self._retry(delivery, timedelta(seconds=exc.retry_after), "429")
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            await self._retry(
+                delivery, backoff(delivery.attempts, self.backoff_base), type(exc).__name__
+            )
+        except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest) as exc:
+            await self._undeliverable(delivery, type(exc).__name__)
+        except TelegramUnauthorizedError:
+            # Our token is wrong: the reporter is not at fault; keep the message.
+            await self._retry(delivery, MAX_BACKOFF, "unauthorized")
+        else:
+            async with self.core.database.transaction() as session:
+                await OutboxService(session, self.core).mark_sent(delivery.outbox_id)
+            log.info("delivered kind=%s outbox_id=%s", delivery.kind.value, delivery.outbox_id)
+
+    async def _retry(self, delivery: Delivery, delay: timedelta, reason: str) -> None:
+        async with self.core.database.transaction() as session:
+            await OutboxService(session, self.core).mark_retry(
+                delivery.outbox_id, delay=delay, error=reason
+            )
+        log.info(
+            "delivery_retry outbox_id=%s reason=%s delay=%ss",
+            delivery.outbox_id,
+            reason,
+            int(delay.total_seconds()),
+        )
+
+    async def _undeliverable(self, delivery: Delivery, reason: str) -> None:
+        async with self.core.database.transaction() as session:
+            await OutboxService(session, self.core).mark_undeliverable(
+                delivery.outbox_id, error=reason
+            )
+        log.warning("delivery_undeliverable outbox_id=%s reason=%s", delivery.outbox_id, reason)

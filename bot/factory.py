@@ -1,0 +1,60 @@
+"""Building the Bot and the Dispatcher: storage, isolation, middlewares and routers."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
+
+from bot.fsm import DatabaseStorage, PseudonymKeyBuilder, RedisStorage
+from bot.i18n import LocaleMiddleware, create_i18n
+from bot.middlewares import FloodMiddleware, UpdateScopeMiddleware
+from handlers import build_router
+from storage.core import Core
+from storage.settings import Settings
+
+
+def create_bot(settings: Settings, *, token: str | None = None, api_url: str | None = None) -> Bot:
+    secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if not secret:
+        raise ValueError("a bot token is needed to create the bot")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url or settings.telegram_api_url))
+    return Bot(
+        secret,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    core: Core, *, redis: Redis | None = None, i18n: I18n | None = None
+) -> Dispatcher:
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    if redis is not None:
+        # Several instances share the token: state and per-chat locks live in Redis,
+        # under pseudonymous keys.
+        storage = RedisStorage(core, redis)
+        isolation = RedisEventIsolation(redis, key_builder=PseudonymKeyBuilder(core))
+    else:
+        storage = DatabaseStorage(core)
+        isolation = SimpleEventIsolation()
+    # Updates of one chat are handled one at a time: a burst of photos cannot race
+    # on the same draft.
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp.update.outer_middleware(UpdateScopeMiddleware(core))
+    i18n = i18n or create_i18n(core.settings.default_language)
+    dp["i18n_instance"] = i18n
+    LocaleMiddleware(i18n, core.settings.default_language).setup(dp)
+    flood = FloodMiddleware()
+    dp.message.outer_middleware(flood)
+    dp.callback_query.outer_middleware(flood)
+    dp.include_router(build_router())
+    return dp

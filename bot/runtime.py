@@ -1,0 +1,127 @@
+"""Running the bot: long polling or webhook, with the delivery worker beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from aiogram.utils.i18n import I18n
+from fastapi import APIRouter, Request, Response
+from redis.asyncio import Redis
+
+from bot.commands import register_commands
+from bot.delivery import DeliveryWorker
+from bot.factory import create_bot, create_dispatcher
+from storage.core import Core
+
+log = logging.getLogger("holos.bot")
+
+WEBHOOK_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_path(secret: str) -> str:
+    """A path nobody can guess without the secret; the header is checked too."""
+    return "/telegram/" + hashlib.sha256(b"holos-webhook:" + secret.encode()).hexdigest()[:32]
+
+
+@dataclass
+class BotRuntime:
+    """One bot: its dispatcher, and the tasks of polling and delivery."""
+
+    core: Core
+    bot: Bot
+    dp: Dispatcher
+    worker: DeliveryWorker
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        core: Core,
+        *,
+        token: str | None = None,
+        api_url: str | None = None,
+        redis: Redis | None = None,
+        delivery_interval: float = 2.0,
+        delivery_backoff: float = 5.0,
+    ) -> BotRuntime:
+        bot = create_bot(core.settings, token=token, api_url=api_url)
+        dp = create_dispatcher(core, redis=redis)
+        i18n: I18n = dp["i18n_instance"]
+        worker = DeliveryWorker(
+            core, bot, i18n, interval=delivery_interval, backoff_base=delivery_backoff
+        )
+        return cls(core=core, bot=bot, dp=dp, worker=worker)
+
+    @property
+    def i18n(self) -> I18n:
+        return self.dp["i18n_instance"]
+
+    async def prepare(self) -> None:
+        await register_commands(self.bot, self.i18n, self.core.settings.default_language)
+
+    async def start_polling(self) -> None:
+        """Polling and delivery as background tasks; returns once they are running."""
+        await self.prepare()
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._tasks.append(
+            asyncio.create_task(
+                self.dp.start_polling(
+                    self.bot,
+                    handle_signals=False,
+                    close_bot_session=False,
+                    allowed_updates=self.dp.resolve_used_update_types(),
+                ),
+                name="holos-polling",
+            )
+        )
+        self.start_delivery()
+
+    def start_delivery(self) -> None:
+        self._tasks.append(asyncio.create_task(self.worker.run(), name="holos-delivery"))
+
+    async def start_webhook(self, public_base_url: str, secret: str) -> None:
+        await self.prepare()
+        await self.bot.set_webhook(
+            public_base_url.rstrip("/") + webhook_path(secret),
+            secret_token=secret,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+
+    def webhook_router(self, secret: str) -> APIRouter:
+        router = APIRouter()
+
+        @router.post(webhook_path(secret), include_in_schema=False)
+        async def receive(request: Request) -> Response:
+            given = request.headers.get(WEBHOOK_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                return Response(status_code=401)
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+            await self.dp.feed_update(self.bot, update)
+            return Response(status_code=200)
+
+        return router
+
+    async def stop(self) -> None:
+        """Stop gracefully: the update being handled and the message being delivered
+        finish first."""
+        self.worker.stop()
+        with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode
+            await self.dp.stop_polling()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=30)
+        self._tasks.clear()
+        await self.dp.storage.close()
+        await self.bot.session.close()
+
+    async def wait(self) -> None:
+        """Until a background task ends (it should not, unless stopped)."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)

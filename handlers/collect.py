@@ -1,0 +1,80 @@
+"""Collecting a description (or an addition) over several messages: text, photos,
+documents, voice. Shared by the report and the follow-up flows."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiogram import F
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from handlers import flow, keyboards, media, texts
+from storage.core import Core
+
+# What a description may be made of; a text starting with "/" is a command.
+ACCEPTED = (F.text & ~F.text.startswith("/")) | F.photo | F.document | F.voice | F.audio
+
+
+async def take(message: Message, state: FSMContext, core: Core, *, flow_name: str) -> None:
+    """Add one message to the draft, or say why it was not added; then show the tally."""
+    await flow.remember(state, message.message_id)
+    data = await state.get_data()
+    parts: list[str] = list(data.get("parts", []))
+    files: list[dict[str, object]] = list(data.get("files", []))
+    limit = core.settings.narrative_max_chars
+    used = sum(len(p) for p in parts) + 2 * max(0, len(parts) - 1)
+
+    text = (message.text or message.caption or "").strip()
+    if text:
+        separator = 2 if parts else 0
+        if used + separator + len(text) > limit:
+            await flow.say(
+                message, state, texts.description_too_long(limit, limit - used - separator)
+            )
+            await _tally(message, state, core, len(parts), len(files), flow_name)
+            return
+
+    incoming = media.incoming_file(message)
+    if incoming is not None:
+        if len(files) >= core.settings.attachments_max_count:
+            await flow.say(
+                message, state, texts.too_many_files(core.settings.attachments_max_count)
+            )
+            await _tally(message, state, core, len(parts), len(files), flow_name)
+            return
+        outcome = await media.stage(message, core, incoming)
+        if isinstance(outcome, str):
+            await flow.say(message, state, outcome)
+            await _tally(message, state, core, len(parts), len(files), flow_name)
+            return
+        files.append(outcome.to_dict())
+    if text:
+        parts.append(text)
+    await state.update_data(parts=parts, files=files)
+    await _tally(message, state, core, len(parts), len(files), flow_name)
+
+
+async def _tally(
+    message: Message, state: FSMContext, core: Core, n_texts: int, n_files: int, flow_name: str
+) -> None:
+    """Show the running tally with «Done»; the previous tally goes, so one stays."""
+    if not n_texts and not n_files:
+        await flow.reprompt(message, state, core)
+        return
+    data = await state.get_data()
+    previous = data.get("tally_id")
+    if previous and previous == data.get("prompt_id") and message.bot is not None:
+        with suppress(TelegramBadRequest, TelegramForbiddenError):
+            await message.bot.delete_message(chat_id=message.chat.id, message_id=previous)
+        await state.update_data(prompt_id=None)  # gone: nothing left to strip
+    sent = await flow.show(
+        message,
+        state,
+        texts.received_so_far(n_texts, n_files),
+        keyboards.done(flow_name),
+        edit=False,
+    )
+    if sent is not None:
+        await state.update_data(tally_id=sent.message_id)

@@ -1,0 +1,162 @@
+"""What every flow shares: showing a step, re-showing it after an interruption, the
+draft's bookkeeping, and the trace of messages that "clear this conversation" deletes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+
+from handlers import keyboards, texts
+from storage.core import Core
+
+log = logging.getLogger("holos.bot.flow")
+
+Event = Message | CallbackQuery
+Prompt = Callable[[Event, FSMContext, Core], Awaitable[None]]
+
+# Keys of the conversation data that outlive a flow.
+KEEP = ("locale",)
+MAX_TRACE = 400
+
+_prompts: dict[str, Prompt] = {}
+
+
+def prompt_for(*states: State) -> Callable[[Prompt], Prompt]:
+    """Register how to (re)show a step, so an interruption can come back to it."""
+
+    def register(fn: Prompt) -> Prompt:
+        for state in states:
+            _prompts[state.state or ""] = fn
+        return fn
+
+    return register
+
+
+async def reprompt(event: Event, state: FSMContext, core: Core) -> bool:
+    """Show the current step again; ``False`` when there is no flow in progress."""
+    current = await state.get_state()
+    fn = _prompts.get(current or "")
+    if fn is None:
+        return False
+    await fn(event, state, core)
+    return True
+
+
+def current_locale() -> str:
+    """The language this update speaks (set by the locale middleware)."""
+    return get_i18n().current_locale
+
+
+def message_of(event: Event) -> Message | None:
+    if isinstance(event, CallbackQuery):
+        return event.message if isinstance(event.message, Message) else None
+    return event
+
+
+async def show(
+    event: Event,
+    state: FSMContext,
+    text: str | list[str],
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = True,
+) -> Message | None:
+    """Show a step: edit the pressed message in place, or send anew and take the
+    keyboard off the previous step, so old buttons do not linger."""
+    chunks = text if isinstance(text, list) else [text]
+    data = await state.get_data()
+    prompt_id = data.get("prompt_id")
+    target = message_of(event)
+    if target is None:
+        return None
+    if (
+        isinstance(event, CallbackQuery)
+        and edit
+        and len(chunks) == 1
+        and prompt_id == target.message_id
+    ):
+        try:
+            await target.edit_text(chunks[0], reply_markup=markup)
+            return target
+        except TelegramBadRequest as exc:
+            if "not modified" in str(exc):
+                return target
+    await strip_keyboard(target, prompt_id)
+    sent: Message | None = None
+    for i, chunk in enumerate(chunks):
+        sent = await target.answer(chunk, reply_markup=markup if i == len(chunks) - 1 else None)
+        await remember(state, sent.message_id)
+    if sent is not None:
+        await state.update_data(prompt_id=sent.message_id)
+    return sent
+
+
+async def say(
+    event: Event, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """A message that is not a step (a notice, a warning): traced, but not the prompt."""
+    target = message_of(event)
+    if target is None:
+        return None
+    sent = await target.answer(text, reply_markup=markup)
+    await remember(state, sent.message_id)
+    return sent
+
+
+async def strip_keyboard(target: Message, message_id: int | None) -> None:
+    if not message_id or target.bot is None:
+        return
+    # Already gone or already bare: nothing to strip.
+    with suppress(TelegramBadRequest, TelegramForbiddenError):
+        await target.bot.edit_message_reply_markup(
+            chat_id=target.chat.id, message_id=message_id, reply_markup=None
+        )
+
+
+async def remember(state: FSMContext, *message_ids: int) -> None:
+    """Add messages to the trace that "clear this conversation" will delete."""
+    data = await state.get_data()
+    if data.get("trace") is None:
+        return
+    trace = [*data["trace"], *message_ids][-MAX_TRACE:]
+    await state.update_data(trace=trace)
+
+
+async def start_flow(state: FSMContext, flow: str, first: State, **values: Any) -> None:
+    """Begin a flow with a fresh draft; the language (and nothing else) carries over."""
+    data = await state.get_data()
+    kept = {k: data[k] for k in KEEP if k in data}
+    await state.set_data({**kept, "flow": flow, "trace": [], **values})
+    await state.set_state(first)
+
+
+async def end_flow(state: FSMContext, **keep: Any) -> None:
+    """Drop the draft; keep the language and whatever the caller passes (the trace)."""
+    data = await state.get_data()
+    kept = {k: data[k] for k in KEEP if k in data}
+    await state.set_state(None)
+    await state.set_data({**kept, **keep})
+
+
+def has_draft(data: dict[str, Any], current: str | None) -> bool:
+    """A flow with something the person would mind losing."""
+    if not current:
+        return False
+    return bool(data.get("parts") or data.get("files") or data.get("category") or data.get("score"))
+
+
+async def show_menu(event: Event, state: FSMContext) -> None:
+    await show(event, state, texts.menu_prompt(), keyboards.main_menu())
+
+
+async def show_welcome(event: Event, state: FSMContext, core: Core, locale: str) -> None:
+    await show(event, state, texts.welcome(core.settings), keyboards.welcome_menu(locale))

@@ -1,0 +1,154 @@
+"""Follow-up by receipt code (SPEC §2.4): status, last update, public replies in the
+reporter's language, and adding information to the same case."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from handlers import collect, flow, keyboards, texts
+from handlers.callbacks import DoneCb, FollowCb
+from handlers.states import FollowUp
+from storage.core import Core
+from storage.enums import Language
+from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
+from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.services.cases import CaseService
+from storage.uow import UnitOfWork
+
+log = logging.getLogger("holos.bot.followup")
+
+router = Router(name="followup")
+
+
+async def begin_followup(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.start_flow(state, "followup", FollowUp.code)
+    await flow.reprompt(event, state, core)
+
+
+@flow.prompt_for(FollowUp.code)
+async def prompt_code(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(event, state, texts.ask_receipt_code(), keyboards.cancel_only())
+
+
+@flow.prompt_for(FollowUp.adding)
+async def prompt_adding(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    if data.get("parts") or data.get("files"):
+        text = texts.received_so_far(len(data.get("parts", [])), len(data.get("files", [])))
+    else:
+        text = texts.add_information()
+    await flow.show(event, state, text, keyboards.done("followup"), edit=False)
+
+
+@flow.prompt_for(FollowUp.viewing)
+async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    # The view is rebuilt from the case each time: nothing of it is kept in the draft.
+    uow = UnitOfWork.current()
+    if uow is None or "case_id" not in data:
+        await flow.end_flow(state)
+        await flow.show_menu(event, state)
+        return
+    service = CaseService(uow.session, core)
+    case = await service.cases.get(data["case_id"])
+    if case is None:
+        await flow.end_flow(state)
+        await flow.show_menu(event, state)
+        return
+    locale = Language(data.get("locale") or flow.current_locale())
+    view = await service.reporter_view(case, language=locale)
+    messages = texts.report_view(
+        category=texts.category_name(view.category),
+        status=view.status,
+        created=texts.day(view.created_at, core.settings, locale.value),
+        updated=texts.when(view.last_update_at, core.settings, locale.value),
+        replies=[
+            (texts.when(r.created_at, core.settings, locale.value), r.text) for r in view.replies
+        ],
+    )
+    await flow.show(
+        event, state, messages, keyboards.report_view(view.accepts_additions), edit=False
+    )
+
+
+@router.message(FollowUp.code, F.text & ~F.text.startswith("/"))
+async def on_code(
+    message: Message, state: FSMContext, core: Core, uow: UnitOfWork, pseudonym: str
+) -> None:
+    await flow.remember(state, message.message_id)
+    try:
+        case = await CaseService(uow.session, core).lookup_receipt(
+            message.text or "", pseudonym=pseudonym
+        )
+    except InvalidReceiptCode as exc:
+        digits = sum(ch.isdigit() for ch in message.text or "")
+        reason = "letters" if "other than digits" in exc.reason else "length"
+        await flow.show(
+            message, state, texts.receipt_code_malformed(reason, digits), keyboards.cancel_only()
+        )
+        return
+    except RateLimited as exc:
+        log.info("receipt_lookup_throttled pseudonym=%s", pseudonym[:12])
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        await flow.end_flow(state, trace=(await state.get_data()).get("trace", []))
+        await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
+        return
+    if case is None:
+        log.info("receipt_lookup_missed pseudonym=%s", pseudonym[:12])
+        await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
+        return
+    await state.update_data(case_id=case.id)
+    await state.set_state(FollowUp.viewing)
+    await flow.reprompt(message, state, core)
+
+
+@router.callback_query(FollowUp.viewing, FollowCb.filter(F.action == "add"))
+async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+    await callback.answer()
+    await state.update_data(parts=[], files=[])
+    await state.set_state(FollowUp.adding)
+    await flow.reprompt(callback, state, core)
+
+
+@router.message(FollowUp.adding, collect.ACCEPTED)
+async def on_addition_part(message: Message, state: FSMContext, core: Core) -> None:
+    await collect.take(message, state, core, flow_name="followup")
+
+
+@router.callback_query(FollowUp.adding, DoneCb.filter(F.flow == "followup"))
+async def on_addition_done(
+    callback: CallbackQuery, state: FSMContext, core: Core, uow: UnitOfWork
+) -> None:
+    data = await state.get_data()
+    if not data.get("parts") and not data.get("files"):
+        await callback.answer()
+        await flow.say(callback, state, texts.description_empty())
+        return
+    staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
+    try:
+        await CaseService(uow.session, core).add_reporter_info(
+            data["case_id"], text="\n\n".join(data.get("parts", [])), attachments=staged
+        )
+    except CaseClosedForAdditions:
+        await AttachmentService(core).discard(staged)
+        await callback.answer()
+        await flow.end_flow(state, trace=data.get("trace", []))
+        await flow.show(callback, state, texts.case_content_deleted(), keyboards.back_to_menu())
+        return
+    except DomainError as exc:
+        log.warning("addition_refused code=%s", exc.code)
+        await callback.answer()
+        await flow.say(callback, state, texts.submit_failed())
+        return
+    await state.update_data(parts=[], files=[])
+    await state.set_state(FollowUp.viewing)
+    await uow.commit()
+    log.info("reporter_addition_saved")
+    await callback.answer(texts.information_added())
+    await flow.say(callback, state, texts.information_added())
+    await flow.reprompt(callback, state, core)

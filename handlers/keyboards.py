@@ -1,0 +1,286 @@
+"""Inline keyboards. Labels come from handlers.texts; payloads from handlers.callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers import texts
+from handlers.callbacks import (
+    CategoryCb,
+    ClearCb,
+    ContactCb,
+    DiscardCb,
+    DoneCb,
+    EditCb,
+    FollowCb,
+    HandlingCb,
+    IntroCb,
+    LangCb,
+    MenuCb,
+    OblastCb,
+    ProgrammeCb,
+    ReasonCb,
+    ResumeCb,
+    ScoreCb,
+    SkipCb,
+    SummaryCb,
+)
+from storage.catalog import Catalog
+from storage.enums import ContactMode, Language, WhatWentWrong
+
+STANDARD_CATEGORIES = (
+    "assistance_quality",
+    "selection_process",
+    "staff_conduct",
+    "information_request",
+    "assistance_request",
+    "suggestion",
+)
+
+# Alphabetical order of each language, for lists people scan by name.
+_ALPHABETS = {
+    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "en": "abcdefghijklmnopqrstuvwxyz",
+}
+
+
+def alphabetical_key(locale: str) -> object:
+    order = {ch: i for i, ch in enumerate(_ALPHABETS.get(locale, _ALPHABETS["en"]))}
+    return lambda name: [order.get(ch, 100 + ord(ch)) for ch in name.lower()]
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for action, label in (
+        ("complaint", _("📝 Complaint or feedback")),
+        ("fraud_corruption", _("💰 Fraud or corruption")),
+        ("sexual_exploitation", _("🛡 Sexual exploitation and abuse")),
+        ("trafficking", _("⛓ Trafficking or labour exploitation")),
+        ("rate", _("⭐ Rate our assistance")),
+        ("check", _("🔎 Check my report")),
+        ("language", _("🌐 Language")),
+        ("about", _("ℹ️ About and privacy")),
+    ):
+        kb.button(text=label, callback_data=MenuCb(action=action))
+    kb.adjust(1, 1, 1, 1, 1, 1, 2)
+    return kb.as_markup()
+
+
+def welcome_menu(current: str) -> InlineKeyboardMarkup:
+    """The menu under the first message, with a one-tap language row on top."""
+    kb = InlineKeyboardBuilder()
+    for language in Language:
+        mark = "• " if language.value == current else ""
+        kb.button(
+            text=f"{mark}{texts.LANGUAGE_NAMES[language]}",
+            callback_data=LangCb(code=language.value),
+        )
+    kb.adjust(3)
+    kb.attach(InlineKeyboardBuilder.from_markup(main_menu()))
+    return kb.as_markup()
+
+
+def languages(current: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for language in Language:
+        mark = "✅ " if language.value == current else ""
+        kb.button(
+            text=f"{mark}{texts.LANGUAGE_NAMES[language]}",
+            callback_data=LangCb(code=language.value),
+        )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def back_to_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
+    return kb.as_markup()
+
+
+def categories() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code in STANDARD_CATEGORIES:
+        kb.button(text=texts.category_name(code), callback_data=CategoryCb(code=code))
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def sensitive_intro() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.b_continue(), callback_data=IntroCb(go=True))
+    kb.button(text=texts.b_back(), callback_data=IntroCb(go=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def programmes(catalog: Catalog, locale: str, *, skip_label: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for programme in catalog.programmes:
+        kb.button(text=programme.name(locale), callback_data=ProgrammeCb(code=programme.code))
+    kb.button(text=skip_label, callback_data=ProgrammeCb(code="-"))
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def oblasts(catalog: Catalog, locale: str) -> InlineKeyboardMarkup:
+    regions = [o for o in catalog.oblasts if o.kind in ("oblast", "city", "republic")]
+    regions.sort(
+        key=lambda o: alphabetical_key(locale)(texts.oblast_button(catalog, o.code, locale))
+    )  # type: ignore[operator]
+    kb = InlineKeyboardBuilder()
+    for oblast in regions:
+        kb.button(
+            text=texts.oblast_button(catalog, oblast.code, locale),
+            callback_data=OblastCb(code=oblast.code),
+        )
+    tail = InlineKeyboardBuilder()
+    for oblast in catalog.oblasts:
+        if oblast.kind in ("abroad", "undisclosed"):
+            tail.button(text=oblast.name(locale), callback_data=OblastCb(code=oblast.code))
+    tail.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(2)
+    tail.adjust(2, 1)
+    kb.attach(tail)
+    return kb.as_markup()
+
+
+def done(flow: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.b_done(), callback_data=DoneCb(flow=flow))
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def contact_modes() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🔒 Anonymous"), callback_data=ContactCb(mode=ContactMode.ANONYMOUS.value))
+    kb.button(text=_("💬 Reply in this chat"), callback_data=ContactCb(mode=ContactMode.CHAT.value))
+    kb.button(text=_("📞 Phone or e-mail"), callback_data=ContactCb(mode=ContactMode.TYPED.value))
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def typed_contact() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("🔒 Stay anonymous instead"),
+        callback_data=ContactCb(mode=ContactMode.ANONYMOUS.value),
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def summary() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Send"), callback_data=SummaryCb(action="send"))
+    kb.button(text=_("✏️ Change"), callback_data=SummaryCb(action="edit"))
+    kb.button(text=_("🗑 Discard"), callback_data=SummaryCb(action="discard"))
+    kb.adjust(1, 2)
+    return kb.as_markup()
+
+
+def edit_fields() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for field, label in (
+        ("add", _("➕ Add to the description")),
+        ("rewrite", _("📝 Write the description again")),
+        ("programme", _("Programme")),
+        ("oblast", _("Place")),
+        ("contact", _("Contact")),
+        ("back", texts.b_back()),
+    ):
+        kb.button(text=label, callback_data=EditCb(field=field))
+    kb.adjust(1, 1, 3, 1)
+    return kb.as_markup()
+
+
+def confirm_discard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🗑 Yes, delete it"), callback_data=DiscardCb(confirm=True))
+    kb.button(text=_("↩️ No, continue"), callback_data=ResumeCb(go=True))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def resume_or_discard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("↩️ Continue the draft"), callback_data=ResumeCb(go=True))
+    kb.button(text=_("🗑 Delete it, open the menu"), callback_data=ResumeCb(go=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def after_receipt() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=True))
+    kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def report_view(accepts_additions: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if accepts_additions:
+        kb.button(text=_("➕ Add information"), callback_data=FollowCb(action="add"))
+    kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=False))
+    kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def cancel_only() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    return kb.as_markup()
+
+
+def scores() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for score in (5, 4, 3, 2, 1):
+        kb.button(
+            text=f"{texts.SCORE_FACES[score]} {texts.SCORE_LABELS[score]}",
+            callback_data=ScoreCb(score=score),
+        )
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def reasons(selected: Iterable[str]) -> InlineKeyboardMarkup:
+    chosen = set(selected)
+    kb = InlineKeyboardBuilder()
+    for reason in WhatWentWrong:
+        mark = "✅ " if reason.value in chosen else "▫️ "
+        kb.button(
+            text=f"{mark}{texts.REASON_LABELS[reason]}", callback_data=ReasonCb(code=reason.value)
+        )
+    kb.button(text=texts.b_done(), callback_data=ReasonCb(code="done"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def skip() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.b_skip(), callback_data=SkipCb())
+    return kb.as_markup()
+
+
+def handling_scores(outbox_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for score in (5, 4, 3, 2, 1):
+        kb.button(
+            text=f"{texts.SCORE_FACES[score]} {texts.SCORE_LABELS[score]}",
+            callback_data=HandlingCb(ref=outbox_id, score=score),
+        )
+    kb.adjust(1)
+    return kb.as_markup()

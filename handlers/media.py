@@ -1,0 +1,88 @@
+"""Files a reporter sends: fetched from Telegram at intake, checked, cleaned, encrypted.
+
+Returns either a staged attachment or the sentence that tells the person what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import Message
+
+from handlers import texts
+from storage.core import Core
+from storage.enums import AttachmentKind
+from storage.errors import AttachmentTooLarge, UnsupportedAttachment
+from storage.services.attachments import AttachmentService, StagedAttachment
+
+log = logging.getLogger("holos.bot.media")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: AttachmentKind
+    file_id: str
+    size: int | None
+    mime_type: str | None
+    filename: str | None
+
+
+def incoming_file(message: Message) -> Incoming | None:
+    if message.photo:
+        largest = message.photo[-1]
+        return Incoming(
+            AttachmentKind.PHOTO, largest.file_id, largest.file_size, "image/jpeg", None
+        )
+    if message.document:
+        doc = message.document
+        return Incoming(
+            AttachmentKind.DOCUMENT, doc.file_id, doc.file_size, doc.mime_type, doc.file_name
+        )
+    if message.voice:
+        voice = message.voice
+        return Incoming(AttachmentKind.VOICE, voice.file_id, voice.file_size, "audio/ogg", None)
+    if message.audio:
+        audio = message.audio
+        return Incoming(
+            AttachmentKind.DOCUMENT,
+            audio.file_id,
+            audio.file_size,
+            audio.mime_type,
+            audio.file_name,
+        )
+    return None
+
+
+async def stage(message: Message, core: Core, incoming: Incoming) -> StagedAttachment | str:
+    service = AttachmentService(core)
+    limit_mb = core.settings.attachment_max_bytes // (1024 * 1024)
+    try:
+        service.check_size(incoming.size)
+    except AttachmentTooLarge:
+        return texts.file_too_big(limit_mb)
+    if message.bot is None:
+        return texts.file_failed()
+    try:
+        file = await message.bot.get_file(incoming.file_id)
+        if file.file_path is None:
+            return texts.file_failed()
+        buffer = await message.bot.download_file(file.file_path)
+    except TelegramBadRequest as exc:
+        if "too big" in str(exc).lower():
+            return texts.file_too_big(limit_mb)
+        log.warning("attachment_download_failed error=%s", type(exc).__name__)
+        return texts.file_failed()
+    except (TelegramAPIError, OSError) as exc:
+        log.warning("attachment_download_failed error=%s", type(exc).__name__)
+        return texts.file_failed()
+    data = buffer.read() if buffer is not None else b""
+    try:
+        return await service.stage(
+            kind=incoming.kind, mime_type=incoming.mime_type, data=data, filename=incoming.filename
+        )
+    except AttachmentTooLarge:
+        return texts.file_too_big(limit_mb)
+    except UnsupportedAttachment:
+        return texts.file_not_accepted()

@@ -1,0 +1,171 @@
+"""Satisfaction (SPEC §2.5): programme → score 1–5 → what went wrong (for 1–2) →
+optional comment → thanks; and the one question after an opted-in case is closed."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import flow, keyboards, texts
+from handlers.callbacks import HandlingCb, ProgrammeCb, ReasonCb, ScoreCb, SkipCb
+from handlers.states import Rate
+from storage.core import Core
+from storage.enums import Language, WhatWentWrong
+from storage.errors import AlreadyRated, DomainError, NotFound
+from storage.services.ratings import LOW_SCORES, MAX_COMMENT_CHARS, RatingService
+from storage.uow import UnitOfWork
+
+log = logging.getLogger("holos.bot.rating")
+
+router = Router(name="rating")
+
+
+async def begin_rating(event: flow.Event, state: FSMContext, core: Core) -> None:
+    first = Rate.programme if core.catalog.programmes else Rate.score
+    await flow.start_flow(state, "rating", first)
+    await flow.reprompt(event, state, core)
+
+
+@flow.prompt_for(Rate.programme)
+async def prompt_programme(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(
+        event,
+        state,
+        texts.rate_programme(),
+        keyboards.programmes(core.catalog, flow.current_locale(), skip_label=_("Other / not sure")),
+    )
+
+
+@flow.prompt_for(Rate.score)
+async def prompt_score(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(event, state, texts.rate_score(), keyboards.scores())
+
+
+@flow.prompt_for(Rate.reasons)
+async def prompt_reasons(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    await flow.show(event, state, texts.rate_reasons(), keyboards.reasons(data.get("reasons", [])))
+
+
+@flow.prompt_for(Rate.comment)
+async def prompt_comment(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(event, state, texts.rate_comment(), keyboards.skip())
+
+
+@router.callback_query(Rate.programme, ProgrammeCb.filter())
+async def on_programme(
+    callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    code = None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
+    await state.update_data(programme=code)
+    await state.set_state(Rate.score)
+    await flow.reprompt(callback, state, core)
+
+
+@router.callback_query(Rate.score, ScoreCb.filter(F.score.in_({1, 2, 3, 4, 5})))
+async def on_score(
+    callback: CallbackQuery, callback_data: ScoreCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    await state.update_data(score=callback_data.score, reasons=[])
+    await state.set_state(Rate.reasons if callback_data.score in LOW_SCORES else Rate.comment)
+    await flow.reprompt(callback, state, core)
+
+
+@router.callback_query(Rate.reasons, ReasonCb.filter(F.code == "done"))
+async def on_reasons_done(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+    await callback.answer()
+    await state.set_state(Rate.comment)
+    await flow.reprompt(callback, state, core)
+
+
+@router.callback_query(Rate.reasons, ReasonCb.filter(F.code.in_({r.value for r in WhatWentWrong})))
+async def on_reason(
+    callback: CallbackQuery, callback_data: ReasonCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    chosen = set((await state.get_data()).get("reasons", []))
+    chosen ^= {callback_data.code}
+    await state.update_data(reasons=sorted(chosen))
+    await flow.reprompt(callback, state, core)
+
+
+@router.message(Rate.comment, F.text & ~F.text.startswith("/"))
+async def on_comment(
+    message: Message, state: FSMContext, core: Core, uow: UnitOfWork, locale: str
+) -> None:
+    await flow.remember(state, message.message_id)
+    comment = (message.text or "").strip()
+    if len(comment) > MAX_COMMENT_CHARS:
+        await flow.say(message, state, texts.description_too_long(MAX_COMMENT_CHARS, 0))
+        return
+    await _save(message, state, core, uow, locale, comment)
+
+
+@router.callback_query(Rate.comment, SkipCb.filter())
+async def on_skip(
+    callback: CallbackQuery, state: FSMContext, core: Core, uow: UnitOfWork, locale: str
+) -> None:
+    await callback.answer()
+    await _save(callback, state, core, uow, locale, None)
+
+
+async def _save(
+    event: flow.Event,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    locale: str,
+    comment: str | None,
+) -> None:
+    data = await state.get_data()
+    try:
+        await RatingService(uow.session, core).rate_assistance(
+            programme=data.get("programme"),
+            score=data["score"],
+            reasons=data.get("reasons", []),
+            comment=comment,
+            language=Language(locale),
+        )
+    except DomainError as exc:
+        log.warning("rating_refused code=%s", exc.code)
+        await flow.say(event, state, texts.submit_failed())
+        return
+    await flow.end_flow(state)
+    log.info("rating_saved score=%s", data["score"])
+    await flow.show(event, state, texts.rate_thanks(), keyboards.back_to_menu(), edit=False)
+
+
+@router.callback_query(HandlingCb.filter(F.score.in_({1, 2, 3, 4, 5})))
+async def on_handling(
+    callback: CallbackQuery, callback_data: HandlingCb, core: Core, uow: UnitOfWork, locale: str
+) -> None:
+    """The answer to "how well was your report handled?", asked once when it closed."""
+    try:
+        await RatingService(uow.session, core).rate_handling(
+            outbox_id=callback_data.ref, score=callback_data.score, language=Language(locale)
+        )
+    except AlreadyRated:
+        await callback.answer(texts.handling_thanks())
+        return
+    except NotFound:
+        await callback.answer(texts.button_expired())
+        return
+    await uow.commit()
+    log.info("handling_rated score=%s", callback_data.score)
+    await callback.answer(texts.handling_thanks())
+    message = flow.message_of(callback)
+    if message is not None:
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_text(
+                f"{texts.handling_question()}\n\n{texts.SCORE_FACES[callback_data.score]} "
+                f"{texts.SCORE_LABELS[callback_data.score]}\n{texts.handling_thanks()}",
+                reply_markup=None,
+            )

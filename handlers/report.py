@@ -1,0 +1,376 @@
+"""Report intake (SPEC §2.3): category → programme → oblast → description → contact →
+summary → stored → receipt code. The draft is saved after every step."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import collect, flow, keyboards, texts
+from handlers.callbacks import (
+    CategoryCb,
+    ClearCb,
+    ContactCb,
+    DoneCb,
+    EditCb,
+    IntroCb,
+    OblastCb,
+    ProgrammeCb,
+    SummaryCb,
+)
+from handlers.context import ReporterChat
+from handlers.states import Report
+from storage.contacts import normalize_contact
+from storage.core import Core
+from storage.enums import ContactMode, Language
+from storage.errors import DomainError, InvalidContact
+from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.services.cases import CaseService, ContactChoice, ReportSubmission
+from storage.uow import UnitOfWork
+
+log = logging.getLogger("holos.bot.report")
+
+router = Router(name="report")
+
+
+def _sensitive(core: Core, data: dict[str, Any]) -> bool:
+    category = data.get("category")
+    return bool(category) and core.catalog.category(category).sensitive
+
+
+async def begin_report(
+    event: flow.Event, state: FSMContext, core: Core, *, category: str | None
+) -> None:
+    if category is None:
+        await flow.start_flow(state, "report", Report.category)
+    else:
+        await flow.start_flow(state, "report", Report.intro, category=category)
+    await flow.reprompt(event, state, core)
+
+
+async def discard_draft(state: FSMContext, core: Core) -> None:
+    """Delete the draft and the files staged for it; keep the language."""
+    data = await state.get_data()
+    staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
+    await AttachmentService(core).discard(staged)
+    await flow.end_flow(state)
+
+
+async def _next_after(step: str, event: flow.Event, state: FSMContext, core: Core) -> None:
+    """Move on from a step; after an edit, go back to the summary instead."""
+    data = await state.get_data()
+    order = {
+        "category": Report.programme,
+        "programme": Report.oblast,
+        "oblast": Report.description,
+        "description": Report.contact,
+        "contact": Report.summary,
+    }
+    target = Report.summary if data.get("editing") and step != "category" else order[step]
+    if target is Report.programme and not core.catalog.programmes:
+        target = Report.oblast
+    await state.set_state(target)
+    await flow.reprompt(event, state, core)
+
+
+# Prompts --------------------------------------------------------------------------------
+
+
+@flow.prompt_for(Report.category)
+async def prompt_category(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(event, state, texts.choose_category(), keyboards.categories())
+
+
+@flow.prompt_for(Report.intro)
+async def prompt_intro(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    locale = data.get("locale") or flow.current_locale()
+    await flow.show(
+        event,
+        state,
+        texts.sensitive_intro(data["category"], core.settings, locale),
+        keyboards.sensitive_intro(),
+    )
+
+
+@flow.prompt_for(Report.programme)
+async def prompt_programme(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(
+        event,
+        state,
+        texts.choose_programme(),
+        keyboards.programmes(core.catalog, flow.current_locale(), skip_label=_("Not sure / other")),
+    )
+
+
+@flow.prompt_for(Report.oblast)
+async def prompt_oblast(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(
+        event, state, texts.choose_oblast(), keyboards.oblasts(core.catalog, flow.current_locale())
+    )
+
+
+@flow.prompt_for(Report.description)
+async def prompt_description(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    if data.get("parts") or data.get("files"):
+        text = texts.received_so_far(len(data.get("parts", [])), len(data.get("files", [])))
+    else:
+        text = texts.describe(_sensitive(core, data), core.settings.narrative_max_chars)
+    await flow.show(event, state, text, keyboards.done("report"), edit=False)
+
+
+@flow.prompt_for(Report.contact)
+async def prompt_contact(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    await flow.show(
+        event, state, texts.choose_contact(_sensitive(core, data)), keyboards.contact_modes()
+    )
+
+
+@flow.prompt_for(Report.contact_typed)
+async def prompt_contact_typed(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(event, state, texts.type_contact(), keyboards.typed_contact())
+
+
+@flow.prompt_for(Report.summary)
+async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    locale = flow.current_locale()
+    mode = ContactMode(data.get("contact_mode", ContactMode.ANONYMOUS.value))
+    contact = str(texts.CONTACT_NAMES[mode])
+    if mode is ContactMode.TYPED and data.get("contact"):
+        contact = f"{contact}: {data['contact']}"
+    messages = texts.summary(
+        category=texts.category_name(data["category"]),
+        programme=texts.programme_name(core.catalog, data.get("programme"), locale),
+        oblast=texts.oblast_name(core.catalog, data["oblast"], locale),
+        contact=contact,
+        files=len(data.get("files", [])),
+        narrative="\n\n".join(data.get("parts", [])),
+    )
+    await flow.show(event, state, messages, keyboards.summary(), edit=False)
+
+
+@flow.prompt_for(Report.edit)
+async def prompt_edit(event: flow.Event, state: FSMContext, core: Core) -> None:
+    await flow.show(event, state, texts.what_to_change(), keyboards.edit_fields())
+
+
+# Steps -----------------------------------------------------------------------------------
+
+
+@router.callback_query(Report.category, CategoryCb.filter())
+async def on_category(
+    callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    category = core.catalog.category(callback_data.code)
+    await state.update_data(category=category.code)
+    if category.sensitive:
+        await state.set_state(Report.intro)
+        await flow.reprompt(callback, state, core)
+        return
+    await _next_after("category", callback, state, core)
+
+
+@router.callback_query(Report.intro, IntroCb.filter())
+async def on_intro(
+    callback: CallbackQuery, callback_data: IntroCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    if not callback_data.go:
+        await discard_draft(state, core)
+        await flow.show_menu(callback, state)
+        return
+    await _next_after("category", callback, state, core)
+
+
+@router.callback_query(Report.programme, ProgrammeCb.filter())
+async def on_programme(
+    callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    code = None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
+    await state.update_data(programme=code)
+    await _next_after("programme", callback, state, core)
+
+
+@router.callback_query(Report.oblast, OblastCb.filter())
+async def on_oblast(
+    callback: CallbackQuery, callback_data: OblastCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    await state.update_data(oblast=core.catalog.oblast(callback_data.code).code)
+    await _next_after("oblast", callback, state, core)
+
+
+@router.message(Report.description, collect.ACCEPTED)
+async def on_description_part(message: Message, state: FSMContext, core: Core) -> None:
+    await collect.take(message, state, core, flow_name="report")
+
+
+@router.callback_query(Report.description, DoneCb.filter(F.flow == "report"))
+async def on_description_done(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+    data = await state.get_data()
+    if not data.get("parts") and not data.get("files"):
+        await callback.answer()
+        await flow.say(callback, state, texts.description_empty())
+        return
+    await callback.answer()
+    await _next_after("description", callback, state, core)
+
+
+@router.callback_query(Report.contact, ContactCb.filter())
+@router.callback_query(Report.contact_typed, ContactCb.filter())
+async def on_contact(
+    callback: CallbackQuery, callback_data: ContactCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    mode = ContactMode(callback_data.mode)
+    if mode is ContactMode.TYPED:
+        await state.set_state(Report.contact_typed)
+        await flow.reprompt(callback, state, core)
+        return
+    await state.update_data(contact_mode=mode.value, contact=None)
+    await _next_after("contact", callback, state, core)
+
+
+@router.message(Report.contact_typed, F.text)
+async def on_contact_typed(message: Message, state: FSMContext, core: Core) -> None:
+    await flow.remember(state, message.message_id)
+    try:
+        contact = normalize_contact(message.text or "")
+    except InvalidContact:
+        await flow.show(message, state, texts.contact_invalid(), keyboards.typed_contact())
+        return
+    await state.update_data(contact_mode=ContactMode.TYPED.value, contact=contact)
+    await _next_after("contact", message, state, core)
+
+
+@router.callback_query(Report.summary, SummaryCb.filter(F.action == "edit"))
+async def on_summary_edit(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+    await callback.answer()
+    await state.set_state(Report.edit)
+    await flow.reprompt(callback, state, core)
+
+
+@router.callback_query(Report.summary, SummaryCb.filter(F.action == "discard"))
+async def on_summary_discard(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    await flow.show(
+        callback, state, texts.confirm_discard(), keyboards.confirm_discard(), edit=False
+    )
+
+
+@router.callback_query(Report.edit, EditCb.filter())
+async def on_edit(
+    callback: CallbackQuery, callback_data: EditCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    field = callback_data.field
+    await state.update_data(editing=True)
+    if field == "rewrite":
+        data = await state.get_data()
+        staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
+        await AttachmentService(core).discard(staged)
+        await state.update_data(parts=[], files=[])
+    targets = {
+        "add": Report.description,
+        "rewrite": Report.description,
+        "programme": Report.programme,
+        "oblast": Report.oblast,
+        "contact": Report.contact,
+        "back": Report.summary,
+    }
+    await state.set_state(targets.get(field, Report.summary))
+    await flow.reprompt(callback, state, core)
+
+
+@router.callback_query(Report.summary, SummaryCb.filter(F.action == "send"))
+async def on_send(
+    callback: CallbackQuery,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    reporter_chat: ReporterChat,
+    locale: str,
+) -> None:
+    data = await state.get_data()
+    mode = ContactMode(data.get("contact_mode", ContactMode.ANONYMOUS.value))
+    submission = ReportSubmission(
+        category=data["category"],
+        language=Language(locale),
+        oblast=data["oblast"],
+        programme=data.get("programme"),
+        narrative="\n\n".join(data.get("parts", [])),
+        attachments=[StagedAttachment.from_dict(f) for f in data.get("files", [])],
+        contact=ContactChoice(
+            mode,
+            chat_id=reporter_chat.chat_id if mode is ContactMode.CHAT else None,
+            typed=data.get("contact") if mode is ContactMode.TYPED else None,
+        ),
+    )
+    try:
+        submitted = await CaseService(uow.session, core).submit(submission)
+    except DomainError as exc:
+        log.warning("report_refused code=%s", exc.code)
+        await callback.answer()
+        await flow.say(callback, state, texts.submit_failed())
+        return
+    # The draft ends in the same transaction as the case is stored: a retry can never
+    # file the report twice. Only once both are durable does the code appear.
+    await flow.end_flow(state, trace=data.get("trace", []))
+    await uow.commit()
+    log.info("report_submitted category=%s sensitive=%s", submission.category, submitted.sensitive)
+    await callback.answer()
+    message = flow.message_of(callback)
+    if message is None:
+        return
+    await flow.strip_keyboard(message, data.get("prompt_id"))
+    sent = await message.answer(
+        texts.receipt(submitted.receipt_code_display, submitted.sensitive),
+        reply_markup=keyboards.after_receipt(),
+    )
+    await state.update_data(prompt_id=sent.message_id)
+
+
+@router.callback_query(ClearCb.filter())
+async def on_clear(
+    callback: CallbackQuery, callback_data: ClearCb, state: FSMContext, bot: Bot
+) -> None:
+    """Leave no trace (SPEC §2.6): delete this flow's messages, both sides.
+
+    The receipt code stays (``keep``) until the person deletes it themselves."""
+    data = await state.get_data()
+    message = flow.message_of(callback)
+    trace = [m for m in data.get("trace", []) if message is None or m != message.message_id]
+    if message is None or not trace:
+        await callback.answer(texts.button_expired())
+        return
+    complete = True
+    for start in range(0, len(trace), 100):
+        try:
+            await bot.delete_messages(
+                chat_id=message.chat.id, message_ids=trace[start : start + 100]
+            )
+        except TelegramBadRequest:
+            complete = False
+    await state.update_data(trace=[])
+    if callback_data.keep:
+        await message.edit_reply_markup(reply_markup=keyboards.back_to_menu())
+    else:
+        try:
+            await message.delete()
+        except TelegramBadRequest:
+            complete = False
+        await flow.end_flow(state)
+    await callback.answer(
+        texts.cleared(callback_data.keep) if complete else texts.clear_failed(), show_alert=True
+    )

@@ -1,0 +1,186 @@
+"""First contact, the main menu, and what works at any moment: language, help, privacy,
+cancel. None of these loses a draft."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+
+from handlers import flow, keyboards, texts
+from handlers.callbacks import DiscardCb, LangCb, MenuCb, ResumeCb
+from handlers.followup import begin_followup
+from handlers.rating import begin_rating
+from handlers.report import begin_report, discard_draft
+from storage.core import Core
+from storage.enums import Language
+
+router = Router(name="start")
+
+SENSITIVE = ("fraud_corruption", "sexual_exploitation", "trafficking")
+
+
+async def _guard_draft(event: Message | CallbackQuery, state: FSMContext) -> bool:
+    """If a draft is in progress, ask before leaving it; True when we asked."""
+    if flow.has_draft(await state.get_data(), await state.get_state()):
+        await flow.show(
+            event, state, texts.resume_or_discard(), keyboards.resume_or_discard(), edit=False
+        )
+        return True
+    return False
+
+
+@router.message(CommandStart())
+async def on_start(message: Message, state: FSMContext, core: Core, locale: str) -> None:
+    await flow.remember(state, message.message_id)
+    if await _guard_draft(message, state):
+        return
+    await flow.end_flow(state)
+    await flow.show_welcome(message, state, core, locale)
+
+
+@router.message(Command("menu"))
+async def on_menu(message: Message, state: FSMContext) -> None:
+    await flow.remember(state, message.message_id)
+    if await _guard_draft(message, state):
+        return
+    await flow.end_flow(state)
+    await flow.show_menu(message, state)
+
+
+@router.message(Command("status"))
+async def on_status(message: Message, state: FSMContext, core: Core) -> None:
+    await flow.remember(state, message.message_id)
+    if await _guard_draft(message, state):
+        return
+    await begin_followup(message, state, core)
+
+
+@router.message(Command("language"))
+async def on_language(message: Message, state: FSMContext, locale: str) -> None:
+    await flow.remember(state, message.message_id)
+    await flow.say(message, state, texts.choose_language(), keyboards.languages(locale))
+
+
+@router.message(Command("help"))
+async def on_help(message: Message, state: FSMContext, core: Core) -> None:
+    await flow.remember(state, message.message_id)
+    await flow.say(message, state, texts.help_text(core.settings))
+    if not await flow.reprompt(message, state, core):
+        await flow.show_menu(message, state)
+
+
+@router.message(Command("privacy"))
+async def on_privacy(message: Message, state: FSMContext, core: Core) -> None:
+    await flow.remember(state, message.message_id)
+    await flow.say(message, state, texts.privacy_text(core.settings))
+    if not await flow.reprompt(message, state, core):
+        await flow.show_menu(message, state)
+
+
+@router.message(Command("cancel"))
+async def on_cancel(message: Message, state: FSMContext) -> None:
+    await flow.remember(state, message.message_id)
+    if flow.has_draft(await state.get_data(), await state.get_state()):
+        await flow.show(
+            message, state, texts.confirm_discard(), keyboards.confirm_discard(), edit=False
+        )
+        return
+    await flow.end_flow(state)
+    await flow.show_menu(message, state)
+
+
+# Buttons that work anywhere ------------------------------------------------------------
+
+
+@router.callback_query(LangCb.filter(F.code.in_({lang.value for lang in Language})))
+async def on_language_chosen(
+    callback: CallbackQuery, callback_data: LangCb, state: FSMContext, core: Core, i18n: I18n
+) -> None:
+    await state.update_data(locale=callback_data.code)
+    # Speak the new language from this very answer on.
+    i18n.current_locale = callback_data.code
+    await callback.answer(texts.language_set())
+    current = await state.get_state()
+    if current and await flow.reprompt(callback, state, core):
+        return
+    message = flow.message_of(callback)
+    data = await state.get_data()
+    if message is not None and message.message_id == data.get("prompt_id") and not current:
+        # The language row sits on the welcome message: redraw it in the new language.
+        await flow.show_welcome(callback, state, core, callback_data.code)
+        return
+    await flow.show_menu(callback, state)
+
+
+@router.callback_query(MenuCb.filter(F.action == "home"))
+async def on_home(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    if await _guard_draft(callback, state):
+        return
+    data = await state.get_data()
+    # Keep the trace: the "clear this conversation" button may still be pressed.
+    await flow.end_flow(state, **({"trace": data["trace"]} if data.get("trace") else {}))
+    await flow.show_menu(callback, state)
+
+
+@router.callback_query(MenuCb.filter())
+async def on_menu_choice(
+    callback: CallbackQuery, callback_data: MenuCb, state: FSMContext, core: Core, locale: str
+) -> None:
+    await callback.answer()
+    action = callback_data.action
+    if action == "language":
+        await flow.show(callback, state, texts.choose_language(), keyboards.languages(locale))
+        return
+    if action == "about":
+        await flow.show(
+            callback, state, texts.privacy_text(core.settings), keyboards.back_to_menu()
+        )
+        return
+    if await _guard_draft(callback, state):
+        return
+    if action == "complaint":
+        await begin_report(callback, state, core, category=None)
+    elif action in SENSITIVE:
+        await begin_report(callback, state, core, category=action)
+    elif action == "rate":
+        await begin_rating(callback, state, core)
+    elif action == "check":
+        await begin_followup(callback, state, core)
+    else:
+        await flow.show_menu(callback, state)
+
+
+@router.callback_query(ResumeCb.filter())
+async def on_resume(
+    callback: CallbackQuery, callback_data: ResumeCb, state: FSMContext, core: Core
+) -> None:
+    await callback.answer()
+    if callback_data.go and await flow.reprompt(callback, state, core):
+        return
+    await discard_draft(state, core)
+    await flow.show_menu(callback, state)
+
+
+@router.callback_query(DiscardCb.filter())
+async def on_discard(
+    callback: CallbackQuery, callback_data: DiscardCb, state: FSMContext, core: Core
+) -> None:
+    if not callback_data.confirm and flow.has_draft(
+        await state.get_data(), await state.get_state()
+    ):
+        await callback.answer()
+        await flow.show(callback, state, texts.confirm_discard(), keyboards.confirm_discard())
+        return
+    if callback_data.confirm and not await state.get_state():
+        await callback.answer(texts.button_expired())
+        await flow.show_menu(callback, state)
+        return
+    await discard_draft(state, core)
+    await callback.answer(texts.discarded() if callback_data.confirm else None)
+    if callback_data.confirm:
+        await flow.say(callback, state, texts.discarded())
+    await flow.show_menu(callback, state)

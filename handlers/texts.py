@@ -1,0 +1,699 @@
+"""Every sentence the bot says, through gettext (English msgids, uk/ru/en catalogs).
+
+Terms follow ``locales/glossary.csv`` so every screen says the same thing the same
+way. User text is always HTML-escaped before it is put into a message.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
+from babel.dates import format_date, format_time
+
+from storage.catalog import Catalog
+from storage.enums import ContactMode, Language, Status, WhatWentWrong
+from storage.settings import Settings
+
+LANGUAGE_NAMES = {Language.UK: "Українська", Language.RU: "Русский", Language.EN: "English"}
+
+CATEGORY_NAMES = {
+    "assistance_quality": __("Quality or quantity of assistance"),
+    "selection_process": __("Selection, registration or how assistance is delivered"),
+    "staff_conduct": __("Behaviour of staff or partners"),
+    "information_request": __("I need information"),
+    "assistance_request": __("I need assistance"),
+    "suggestion": __("A suggestion or thanks"),
+    "fraud_corruption": __("Fraud or corruption (a bribe, payment demanded, misuse of aid)"),
+    "sexual_exploitation": __("Sexual exploitation and abuse, or harassment"),
+    "trafficking": __("Human trafficking or labour exploitation"),
+}
+
+STATUS_NAMES = {
+    Status.NEW: __("new"),
+    Status.ACKNOWLEDGED: __("acknowledged"),
+    Status.IN_PROGRESS: __("in progress"),
+    Status.REFERRED: __("referred"),
+    Status.RESOLVED: __("resolved"),
+    Status.CLOSED: __("closed"),
+}
+
+STATUS_EXPLAINED = {
+    Status.NEW: __("We have received your report and will look at it soon."),
+    Status.ACKNOWLEDGED: __("Your report has been accepted by the team."),
+    Status.IN_PROGRESS: __("The team is working on your report."),
+    Status.REFERRED: __("Your report has been passed to the organisation that can act on it."),
+    Status.RESOLVED: __("The team has finished working on your report."),
+    Status.CLOSED: __("Your report is closed."),
+}
+
+SCORE_LABELS = {
+    1: __("Very dissatisfied"),
+    2: __("Dissatisfied"),
+    3: __("Neither satisfied nor dissatisfied"),
+    4: __("Satisfied"),
+    5: __("Very satisfied"),
+}
+SCORE_FACES = {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
+
+REASON_LABELS = {
+    WhatWentWrong.WAITING_TIME: __("Waiting time"),
+    WhatWentWrong.RESPECT: __("How I was treated"),
+    WhatWentWrong.INFORMATION: __("Not enough information"),
+    WhatWentWrong.QUALITY: __("Quality of assistance"),
+    WhatWentWrong.QUANTITY: __("Quantity of assistance"),
+    WhatWentWrong.OTHER: __("Something else"),
+}
+
+CONTACT_NAMES = {
+    ContactMode.ANONYMOUS: __("anonymous, receipt code only"),
+    ContactMode.CHAT: __("replies in this chat"),
+    ContactMode.TYPED: __("phone or e-mail you gave"),
+}
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def when(moment: datetime, settings: Settings, locale: str) -> str:
+    local = moment.astimezone(ZoneInfo(settings.timezone))
+    return (
+        f"{format_date(local, 'long', locale=locale)}, {format_time(local, 'HH:mm', locale=locale)}"
+    )
+
+
+def day(moment: datetime, settings: Settings, locale: str) -> str:
+    return format_date(moment.astimezone(ZoneInfo(settings.timezone)), "long", locale=locale)
+
+
+def category_name(code: str) -> str:
+    return str(CATEGORY_NAMES.get(code, code))
+
+
+def programme_name(catalog: Catalog, code: str | None, locale: str) -> str:
+    if not code:
+        return _("not specified")
+    return catalog.programme(code).name(locale)
+
+
+def oblast_name(catalog: Catalog, code: str, locale: str) -> str:
+    return catalog.oblast(code).name(locale)
+
+
+def oblast_button(catalog: Catalog, code: str, locale: str) -> str:
+    """A short label for a button: the word "oblast" is in the question already."""
+    name = oblast_name(catalog, code, locale)
+    for suffix in (" область", " Oblast"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+# First contact and help ------------------------------------------------------------------
+
+
+def urgent_help(settings: Settings) -> str:
+    lines = [_("🆘 In danger right now? Call 112.")]
+    if settings.hotline_phone:
+        hours = f" ({esc(settings.hotline_hours)})" if settings.hotline_hours else ""
+        lines.append(
+            _("☎️ Our hotline: {phone}{hours}").format(
+                phone=esc(settings.hotline_phone), hours=hours
+            )
+        )
+    return "\n".join(lines)
+
+
+def welcome(settings: Settings) -> str:
+    return "\n\n".join(
+        [
+            _(
+                "👋 Hello! Here you can make a complaint, report fraud or abuse, "
+                "or tell us how our assistance went."
+            ),
+            _(
+                "🔒 It is anonymous: we do not keep your name, phone number or Telegram "
+                "account, only what you write in your report."
+            ),
+            urgent_help(settings),
+        ]
+    )
+
+
+def menu_prompt() -> str:
+    return _("What would you like to do?")
+
+
+def help_text(settings: Settings) -> str:
+    return "\n".join(
+        [
+            _("<b>How to use this bot</b>"),
+            "",
+            _("/menu: the main menu"),
+            _("/status: check your report with your receipt code"),
+            _("/language: change the language"),
+            _("/privacy: how we protect your data"),
+            _("/cancel: stop what you are doing"),
+            _("/help: this help"),
+            "",
+            _("You do not need to type commands: every step has buttons."),
+            "",
+            urgent_help(settings),
+        ]
+    )
+
+
+def privacy_text(settings: Settings) -> str:
+    link_days = int(settings.chat_link_days)
+    content_days = int(settings.content_retention_days)
+    draft_hours = int(settings.draft_ttl_hours)
+    return "\n".join(
+        [
+            _("<b>About Holos and your privacy</b>"),
+            "",
+            _(
+                "• Reports are anonymous. We never keep your Telegram name, username, "
+                "phone number or account."
+            ),
+            _(
+                "• We keep only what you send in a report: the text, the files and the "
+                "answers you choose. Photos lose their location and camera data."
+            ),
+            _(
+                "• Reports of fraud, sexual exploitation and abuse, or human trafficking "
+                "are stored encrypted and seen only by a small, specially trained team."
+            ),
+            _(
+                "• Your receipt code is the only link to your report. Keep it safe and "
+                "do not share it."
+            ),
+            ngettext(
+                "• If you ask for replies in this chat, we keep an encrypted link to this "
+                "chat until {days} day after your report is closed.",
+                "• If you ask for replies in this chat, we keep an encrypted link to this "
+                "chat until {days} days after your report is closed.",
+                link_days,
+            ).format(days=link_days),
+            ngettext(
+                "• The text and files of a report are deleted {days} day after it is closed.",
+                "• The text and files of a report are deleted {days} days after it is closed.",
+                content_days,
+            ).format(days=content_days),
+            ngettext(
+                "• Unfinished drafts are deleted after {hours} hour without activity.",
+                "• Unfinished drafts are deleted after {hours} hours without activity.",
+                draft_hours,
+            ).format(hours=draft_hours),
+            "",
+            urgent_help(settings),
+        ]
+    )
+
+
+def choose_language() -> str:
+    return _("Choose your language:")
+
+
+def language_set() -> str:
+    return _("Done: we will talk in English.")
+
+
+# Report intake ---------------------------------------------------------------------------
+
+
+def choose_category() -> str:
+    return _("What is your report about?")
+
+
+def sensitive_intro(category: str, settings: Settings, locale: str) -> str:
+    intros = {
+        "fraud_corruption": _("You are reporting fraud or corruption."),
+        "sexual_exploitation": _("You are reporting sexual exploitation and abuse, or harassment."),
+        "trafficking": _("You are reporting human trafficking or labour exploitation."),
+    }
+    lines = [
+        intros.get(category, category_name(category)),
+        "",
+        _(
+            "👥 Only a small, specially trained team of the mission will see this report. "
+            "Hotline operators will not see it."
+        ),
+        _("🙈 You do not have to give your name or any details about yourself."),
+        "",
+        _("If you need help now, these services are free and confidential:"),
+    ]
+    for contact in settings.referral_contacts:
+        if contact.categories and category not in contact.categories:
+            continue
+        name = contact.names.get(Language(locale)) or contact.names.get(Language.EN) or ""
+        lines.append(f"📞 <b>{esc(contact.phone)}</b>: {esc(name)}")
+    return "\n".join(lines)
+
+
+def choose_programme() -> str:
+    return _("Which programme is it about?")
+
+
+def choose_oblast() -> str:
+    return _("Where did it happen? Choose the oblast.")
+
+
+def describe(sensitive: bool, limit: int) -> str:
+    lines = [
+        _("Describe what happened, in your own words: what, when, where, who was involved."),
+        ngettext(
+            "You can send several messages: text, photos, documents or voice messages "
+            "(up to {limit} character of text in all).",
+            "You can send several messages: text, photos, documents or voice messages "
+            "(up to {limit} characters of text in all).",
+            limit,
+        ).format(limit=limit),
+    ]
+    if sensitive:
+        lines.append(_("You do not need to write your name or anything that identifies you."))
+    lines.append(_("When you have finished, press «Done»."))
+    return "\n\n".join(lines)
+
+
+def received_so_far(texts: int, files: int) -> str:
+    parts = []
+    if texts:
+        parts.append(ngettext("{count} message", "{count} messages", texts).format(count=texts))
+    if files:
+        parts.append(ngettext("{count} file", "{count} files", files).format(count=files))
+    return _("Received: {what}. Send more, or press «Done».").format(what=", ".join(parts))
+
+
+def description_empty() -> str:
+    return _(
+        "The description is still empty. Please write what happened, or send a photo, "
+        "a document or a voice message."
+    )
+
+
+def description_too_long(limit: int, left: int) -> str:
+    if left <= 0:
+        return ngettext(
+            "The description is full: it can have up to {limit} character. Press «Done» to go on.",
+            "The description is full: it can have up to {limit} characters. Press «Done» to go on.",
+            limit,
+        ).format(limit=limit)
+    return ngettext(
+        "This message is too long for the report: {left} more character fits "
+        "(up to {limit} in all). Please send a shorter message, or press «Done».",
+        "This message is too long for the report: {left} more characters fit "
+        "(up to {limit} in all). Please send a shorter message, or press «Done».",
+        left,
+    ).format(left=left, limit=limit)
+
+
+def too_many_files(limit: int) -> str:
+    return ngettext(
+        "A report can have up to {limit} file. This one was not added.",
+        "A report can have up to {limit} files. This one was not added.",
+        limit,
+    ).format(limit=limit)
+
+
+def file_too_big(limit_mb: int) -> str:
+    return _("This file is too big: the limit is {limit} MB. It was not added.").format(
+        limit=limit_mb
+    )
+
+
+def file_not_accepted() -> str:
+    return _(
+        "I cannot accept this type of file. Please send a photo, a PDF or office "
+        "document, or a voice message. It was not added."
+    )
+
+
+def file_failed() -> str:
+    return _("I could not receive this file. Please try sending it again.")
+
+
+def choose_contact(sensitive: bool) -> str:
+    lines = [
+        _("How may we get back to you?"),
+        "",
+        _("🔒 <b>Anonymous</b> (recommended): you follow your report with the receipt code."),
+        _(
+            "💬 <b>Reply in this chat</b>: we keep an encrypted link to this chat to send "
+            "you our answers."
+        ),
+        _("📞 <b>Phone or e-mail</b>: only the staff handling your report will see it."),
+    ]
+    if sensitive:
+        lines += [
+            "",
+            _(
+                "This is your choice. Without a way to contact you, investigators may "
+                "be unable to ask you questions; your report will be looked into either way."
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def type_contact() -> str:
+    return _("Please type a phone number or an e-mail address.")
+
+
+def contact_invalid() -> str:
+    return _(
+        "This does not look like a phone number or an e-mail address. Please type it "
+        "again, or choose another option."
+    )
+
+
+MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters after entity parsing
+
+
+def summary(
+    *,
+    category: str,
+    programme: str,
+    oblast: str,
+    contact: str,
+    files: int,
+    narrative: str,
+) -> list[str]:
+    """The summary before sending; a long description continues in further messages."""
+    head = "\n".join(
+        [
+            _("<b>Please check your report</b>"),
+            "",
+            _("Topic: {value}").format(value=esc(category)),
+            _("Programme: {value}").format(value=esc(programme)),
+            _("Place: {value}").format(value=esc(oblast)),
+            _("Contact: {value}").format(value=esc(contact)),
+            _("Files: {count}").format(count=files),
+            "",
+            _("<b>Description:</b>"),
+        ]
+    )
+    if not narrative:
+        return [head + "\n" + _("(no text, files only)")]
+    return with_user_text(head, narrative)
+
+
+def with_user_text(head: str, user_text: str, tail: str = "") -> list[str]:
+    """``head`` (HTML) + escaped ``user_text`` + ``tail``, in as many messages as needed."""
+    first_room = MESSAGE_LIMIT - len(head) - 1
+    chunks = split_plain(user_text, first_room, MESSAGE_LIMIT - len(tail) - 1)
+    messages = [esc(chunk) for chunk in chunks]
+    messages[0] = f"{head}\n{messages[0]}"
+    if tail:
+        if len(messages[-1]) + len(tail) + 1 <= MESSAGE_LIMIT:
+            messages[-1] = f"{messages[-1]}\n{tail}"
+        else:
+            messages.append(tail)
+    return messages
+
+
+def split_plain(text: str, first: int, rest: int) -> list[str]:
+    """Cut plain text so that each piece, once HTML-escaped, fits its room; prefer
+    line ends, then spaces."""
+    pieces: list[str] = []
+    room = first
+    while len(esc(text)) > room:
+        cut = room
+        while len(esc(text[:cut])) > room:
+            cut -= max(1, (len(esc(text[:cut])) - room) // 5)
+        for separator in ("\n", " "):
+            at = text.rfind(separator, 0, cut)
+            if at > cut // 2:
+                cut = at
+                break
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+        room = rest
+    pieces.append(text)
+    return pieces
+
+
+def what_to_change() -> str:
+    return _("What would you like to change?")
+
+
+def receipt(code_display: str, sensitive: bool) -> str:
+    lines = [
+        _("✅ Thank you. Your report has been received."),
+        "",
+        _("Your receipt code:"),
+        f"<code>{code_display}</code>",
+        "",
+        _(
+            "Save it now: write it down or take a screenshot. With this code you can check "
+            "your report, read our answers and add information (menu: «Check my report»)."
+        ),
+        _(
+            "We will not show it again and cannot recover it. Do not share it: whoever "
+            "has the code can read the answers to your report."
+        ),
+    ]
+    if sensitive:
+        lines += ["", _("Your report goes only to the specially trained team.")]
+    return "\n".join(lines)
+
+
+def cleared(receipt_kept: bool) -> str:
+    if receipt_kept:
+        return _(
+            "The messages of this report were deleted from this chat. Your receipt code is "
+            "still here: delete it yourself once you have saved it."
+        )
+    return _("These messages were deleted from this chat.")
+
+
+def clear_failed() -> str:
+    return _("Some messages could not be deleted; please delete them yourself.")
+
+
+def confirm_discard() -> str:
+    return _("Discard this draft? What you have written will be deleted.")
+
+
+def discarded() -> str:
+    return _("The draft was deleted.")
+
+
+def resume_or_discard() -> str:
+    return _("You have an unfinished draft. Do you want to continue it?")
+
+
+def submit_failed() -> str:
+    return _(
+        "Sorry, your report could not be saved just now. Your draft is kept: please "
+        "press «Send» again in a minute."
+    )
+
+
+# Follow-up -------------------------------------------------------------------------------
+
+
+def ask_receipt_code() -> str:
+    return _("Please enter your receipt code: 16 digits, for example 1234 5678 9012 3456.")
+
+
+def receipt_code_malformed(reason: str, digits: int) -> str:
+    if reason == "letters":
+        return _("A receipt code has digits only. Please check it and enter it again.")
+    return ngettext(
+        "A receipt code has 16 digits, and you entered {count}. Please check it and "
+        "enter it again.",
+        "A receipt code has 16 digits, and you entered {count}. Please check it and "
+        "enter it again.",
+        digits,
+    ).format(count=digits)
+
+
+def receipt_code_unknown() -> str:
+    return _("No report has this code. Please check the digits and enter it again.")
+
+
+def too_many_attempts(minutes: int) -> str:
+    return ngettext(
+        "Too many wrong codes. To keep reports safe, please wait {count} minute and try again.",
+        "Too many wrong codes. To keep reports safe, please wait {count} minutes and try again.",
+        minutes,
+    ).format(count=minutes)
+
+
+def report_view(
+    *,
+    category: str,
+    status: Status,
+    created: str,
+    updated: str,
+    replies: Iterable[tuple[str, str]],
+) -> list[str]:
+    head = "\n".join(
+        [
+            _("<b>Your report of {date}</b>").format(date=created),
+            _("Topic: {value}").format(value=esc(category)),
+            _("Status: <b>{status}</b>").format(status=STATUS_NAMES[status]),
+            str(STATUS_EXPLAINED[status]),
+            _("Last update: {date}").format(date=updated),
+        ]
+    )
+    replies = list(replies)
+    if not replies:
+        return [head + "\n\n" + _("There are no answers yet.")]
+    messages = [head + "\n\n" + _("<b>Answers from the team:</b>")]
+    for moment, text in replies:
+        for chunk in with_user_text(f"<i>{moment}</i>", text):
+            if len(messages[-1]) + len(chunk) + 2 <= MESSAGE_LIMIT:
+                messages[-1] = f"{messages[-1]}\n\n{chunk}"
+            else:
+                messages.append(chunk)
+    return messages
+
+
+def add_information() -> str:
+    return _(
+        "Send what you want to add: text, photos, documents or voice messages. "
+        "When you have finished, press «Done»."
+    )
+
+
+def information_added() -> str:
+    return _("✅ Added to your report. Thank you.")
+
+
+def case_content_deleted() -> str:
+    return _(
+        "This report is closed and its details have been deleted, so nothing more can be "
+        "added. You can make a new report from the menu."
+    )
+
+
+# Satisfaction ----------------------------------------------------------------------------
+
+
+def rate_programme() -> str:
+    return _("Which assistance would you like to rate?")
+
+
+def rate_score() -> str:
+    return _("How satisfied are you with the assistance you received?")
+
+
+def rate_reasons() -> str:
+    return _("What went wrong? Choose everything that applies, then press «Done».")
+
+
+def rate_comment() -> str:
+    return _(
+        "Would you like to add a comment? Write it in one message, or press «Skip». "
+        "Please do not write your name."
+    )
+
+
+def rate_thanks() -> str:
+    return _("Thank you! Your answer helps us improve our assistance.")
+
+
+def handling_question() -> str:
+    return _("Your report has been closed. How satisfied are you with how it was handled?")
+
+
+def handling_thanks() -> str:
+    return _("Thank you for your answer!")
+
+
+def reply_delivered(text: str) -> list[str]:
+    return with_user_text(
+        _("💬 <b>An answer to your report:</b>") + "\n",
+        text,
+        "\n" + _("You can see all answers with «Check my report» and your receipt code."),
+    )
+
+
+# Bad input -------------------------------------------------------------------------------
+
+
+def use_buttons() -> str:
+    return _("Please choose one of the options with the buttons.")
+
+
+def button_expired() -> str:
+    return _("This button is no longer active.")
+
+
+def not_understood() -> str:
+    return _("I did not understand that. Please choose from the menu.")
+
+
+def unsupported_message() -> str:
+    return _(
+        "I cannot use this kind of message. I understand text, photos, documents and "
+        "voice messages."
+    )
+
+
+def no_locations() -> str:
+    return _(
+        "To keep you safe, I do not accept locations. Please choose the oblast with the "
+        "buttons, or describe the place in words."
+    )
+
+
+def no_contacts() -> str:
+    return _(
+        "To protect your privacy, I do not accept contact cards. If you want us to reach "
+        "you, you can choose this at the end of the report."
+    )
+
+
+def no_videos() -> str:
+    return _(
+        "I cannot accept videos: they may show where and when they were filmed. Please "
+        "send photos or describe it in words."
+    )
+
+
+def edited_message() -> str:
+    return _(
+        "I cannot take changes to a message that was already sent. Please send the "
+        "correction as a new message."
+    )
+
+
+def something_went_wrong() -> str:
+    return _(
+        "Sorry, something went wrong on our side. Your draft is saved: please try again "
+        "in a minute."
+    )
+
+
+# Buttons ---------------------------------------------------------------------------------
+
+
+def b_done() -> str:
+    return _("✅ Done")
+
+
+def b_back() -> str:
+    return _("« Back")
+
+
+def b_menu() -> str:
+    return _("🏠 Main menu")
+
+
+def b_cancel() -> str:
+    return _("✖️ Cancel")
+
+
+def b_skip() -> str:
+    return _("Skip »")
+
+
+def b_continue() -> str:
+    return _("Continue »")

@@ -1,0 +1,110 @@
+"""The conversation harness: the Bot API emulator, the real bot on it, simulated users.
+
+A test reads like a conversation: the user taps, the test asserts what the bot shows.
+One emulator serves the whole session (in its own thread); each test gets its own
+bot token, which is its own isolated world there, and its own database.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.emulator import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
+from bot.emulator.state import Emulator
+from bot.runtime import BotRuntime
+from storage.clock import FrozenClock
+from storage.core import Core, build_core
+from storage.settings import Settings
+
+BotFactory = Callable[..., Awaitable[BotRuntime]]
+
+
+def new_token() -> str:
+    return f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(30)}"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorThread]:
+    thread = EmulatorThread(emulator=Emulator(webhook_retry_initial=0.05, webhook_retry_max=0.2))
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+async def tg(emulator: EmulatorThread) -> AsyncIterator[BotHandle]:
+    client = EmulatorClient(emulator.base_url)
+    handle = client.bot(new_token())
+    yield handle
+    await client.aclose()
+
+
+def bot_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    from tests.conftest import make_settings
+
+    values: dict[str, Any] = {"receipt_hash_time_cost": 1, "receipt_hash_memory_kib": 1024}
+    values.update(overrides)
+    return make_settings(tmp_path, database_url, **values)
+
+
+@pytest.fixture
+async def bot_core(tmp_path: Path, sqlite_template: Path, clock: FrozenClock) -> AsyncIterator[Core]:
+    """Conversation tests run on SQLite (the storage and API suites cover both engines)."""
+    shutil.copyfile(sqlite_template, tmp_path / "holos.db")
+    core = build_core(bot_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}"), clock=clock)
+    yield core
+    await core.close()
+
+
+@pytest.fixture
+async def start_bot(
+    bot_core: Core, tg: BotHandle, emulator: EmulatorThread
+) -> AsyncIterator[BotFactory]:
+    """Start (and restart) the real bot on the emulator; all are stopped at the end."""
+    started: list[BotRuntime] = []
+
+    async def start(core: Core | None = None, **kwargs: Any) -> BotRuntime:
+        runtime = BotRuntime.create(
+            core or bot_core,
+            token=tg.token,
+            api_url=emulator.base_url,
+            delivery_interval=0.05,
+            delivery_backoff=0.05,
+            **kwargs,
+        )
+        await runtime.start_polling()
+        started.append(runtime)
+        return runtime
+
+    yield start
+    for runtime in started:
+        await runtime.stop()
+
+
+@pytest.fixture
+async def running_bot(start_bot: BotFactory) -> BotRuntime:
+    return await start_bot()
+
+
+@pytest.fixture
+def make_user(tg: BotHandle) -> Callable[..., Awaitable[SimulatedUser]]:
+    counter = iter(range(1, 10_000))
+
+    async def make(language_code: str | None = "uk", **kwargs: Any) -> SimulatedUser:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "id": 700_000_000 + n * 7919,
+            "first_name": f"Тест{n}",
+            "username": f"tester_{n}_{secrets.token_hex(2)}",
+            "language_code": language_code,
+        }
+        values.update(kwargs)
+        return await tg.create_user(**values)
+
+    return make
