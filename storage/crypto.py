@@ -121,7 +121,9 @@ class Crypto:
 
         Also takes composite keys (bot, chat, user, destiny) for conversation state.
         """
-        return hmac.new(self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256
+        ).hexdigest()
 
     # Receipt codes ----------------------------------------------------------------------
 

@@ -54,10 +54,14 @@ def bot_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Setting
 
 
 @pytest.fixture
-async def bot_core(tmp_path: Path, sqlite_template: Path, clock: FrozenClock) -> AsyncIterator[Core]:
+async def bot_core(
+    tmp_path: Path, sqlite_template: Path, clock: FrozenClock
+) -> AsyncIterator[Core]:
     """Conversation tests run on SQLite (the storage and API suites cover both engines)."""
     shutil.copyfile(sqlite_template, tmp_path / "holos.db")
-    core = build_core(bot_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}"), clock=clock)
+    core = build_core(
+        bot_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}"), clock=clock
+    )
     yield core
     await core.close()
 
