@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Callable, Coroutine
+from contextlib import AsyncExitStack
 from typing import Any
 
 from bot.logs import configure_logging
@@ -73,9 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(handler=_purge)
 
-    for name, help_text in _RUNNERS.items():
-        runner = sub.add_parser(name, help=help_text[0])
-        runner.set_defaults(handler=help_text[1])
+    for name, (help_text, handler) in _RUNNERS.items():
+        runner = sub.add_parser(name, help=help_text)
+        runner.set_defaults(handler=handler)
+
+    emulator = sub.add_parser("emulator", help="serve the Telegram Bot API emulator alone")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8081)
+    emulator.set_defaults(handler=_emulator)
     return parser
 
 
@@ -135,13 +143,150 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     return _with_core(settings, work)
 
 
-def _run(settings: Settings, _args: argparse.Namespace) -> int:
-    print("holos: nothing to run yet", file=sys.stderr)
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.bot_token is None:
+        return _sandbox(settings, args)
+    return asyncio.run(_serve(settings, api=True, bot=True))
+
+
+def _api(settings: Settings, _args: argparse.Namespace) -> int:
+    return asyncio.run(_serve(settings, api=True, bot=False))
+
+
+def _bot(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.bot_token is None:
+        raise SettingsError("HOLOS_BOT_TOKEN is required for `holos bot` (or use `holos sandbox`)")
+    return asyncio.run(_serve(settings, api=False, bot=True))
+
+
+def _sandbox(settings: Settings, _args: argparse.Namespace) -> int:
+    return asyncio.run(_serve_sandbox(settings))
+
+
+async def _serve_sandbox(settings: Settings) -> int:
+    """Emulator, chat page, bot and API in one process, on one port."""
+    from admin_api.app import create_app
+    from admin_api.server import bind_socket, running_api, socket_url
+    from bot import sandbox
+    from bot.emulator import Emulator
+    from bot.runtime import BotRuntime
+
+    sandbox_settings = sandbox.sandbox_settings(settings)
+    await migrate_url(sandbox_settings.database_url)
+    core = build_core(sandbox_settings)
+    token = sandbox.sandbox_token()
+    emulator = Emulator(sandbox_token=token)
+    try:
+        accounts = await sandbox.demo_accounts(core)
+        app = create_app(core)
+        sandbox.mount(app, emulator)
+        sock = bind_socket(sandbox_settings.api_host, sandbox_settings.api_port)
+        base_url = socket_url(sock)
+        stop = stop_on_signals()
+        async with AsyncExitStack() as stack:
+            stack.callback(sock.close)
+            await stack.enter_async_context(running_api(app, sock))
+            runtime = BotRuntime.create(
+                core, token=token, api_url=base_url + sandbox.EMULATOR_PREFIX, delivery_interval=0.5
+            )
+            stack.push_async_callback(runtime.stop)
+            await runtime.start_polling()
+            print(sandbox.banner(base_url, accounts, sandbox_settings.data_dir), flush=True)
+            await stop.wait()
+            print("holos: stopping", flush=True)
+        return 0
+    finally:
+        await emulator.aclose()
+        await core.close()
+
+
+def _emulator(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.emulator import serve
+
+    serve(args.host, args.port)
     return 0
+
+
+async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
+    """The product with a real token: the API, the bot, or both, in one event loop.
+
+    Long polling by default; with HOLOS_WEBHOOK_URL the API process receives the
+    updates (``holos run`` or ``holos api``) and ``holos bot`` only delivers replies.
+    """
+    from admin_api.app import create_app
+    from admin_api.server import bind_socket, running_api
+    from bot.runtime import BotRuntime
+
+    core = build_core(settings)
+    try:
+        await require_current_schema(core)
+        redis = _redis(settings)
+        webhook = settings.webhook_url is not None and settings.webhook_secret is not None
+        runtime = BotRuntime.create(core, redis=redis) if (bot or (api and webhook)) else None
+        stop = stop_on_signals()
+        app = create_app(core) if api else None
+        if app is not None and runtime is not None and webhook:
+            assert settings.webhook_secret is not None
+            app.include_router(runtime.webhook_router(settings.webhook_secret.get_secret_value()))
+        async with AsyncExitStack() as stack:
+            if app is not None:
+                sock = bind_socket(settings.api_host, settings.api_port)
+                stack.callback(sock.close)
+                url = await stack.enter_async_context(running_api(app, sock))
+                print(f"holos: API at {url}/api/v1 (docs at {url}/docs)", flush=True)
+            if runtime is not None:
+                stack.push_async_callback(runtime.stop)
+                if webhook and api:
+                    assert settings.webhook_url and settings.webhook_secret
+                    await runtime.start_webhook(
+                        settings.webhook_url, settings.webhook_secret.get_secret_value()
+                    )
+                    if bot:
+                        runtime.start_delivery()
+                    print("holos: bot receives updates by webhook", flush=True)
+                elif webhook:
+                    runtime.start_delivery()
+                    print("holos: webhook mode: delivering replies only", flush=True)
+                else:
+                    await runtime.start_polling()
+                    print("holos: bot is polling Telegram", flush=True)
+            await stop.wait()
+            print("holos: stopping", flush=True)
+        return 0
+    finally:
+        await core.close()
+
+
+def _redis(settings: Settings) -> object | None:
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.redis_url)
+
+
+async def require_current_schema(core: Core) -> None:
+    from storage.migrate import current_revision, head_revision
+
+    if await current_revision(core.database.engine) != head_revision():
+        raise SettingsError("the database schema is not up to date: run `holos migrate` first")
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: in-flight work finishes, then we exit."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 _RUNNERS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
     "run": ("run the product: API and bot (the sandbox when no bot token is set)", _run),
+    "api": ("serve the triage API alone (and the webhook, in webhook mode)", _api),
+    "bot": ("run the bot alone: long polling and reply delivery", _bot),
+    "sandbox": ("run everything offline: Telegram emulator, chat page, bot and API", _sandbox),
 }
 
 

@@ -1,0 +1,103 @@
+"""The sandbox: the whole product offline (SPEC §8, ``holos sandbox``).
+
+A Telegram stand-in (the emulator) and its chat page are mounted into the API's own
+app, and the real bot talks to them over loopback. The sandbox keeps its data apart
+(``<data dir>/sandbox/``), so its demo accounts never reach a real deployment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from bot.emulator import Emulator, create_app
+from storage.access import Actor
+from storage.core import Core
+from storage.enums import Role
+from storage.services.staff import StaffService
+from storage.settings import Settings
+
+EMULATOR_PREFIX = "/tg"
+DEMO_PREFIX = "demo-"
+
+
+def sandbox_settings(settings: Settings) -> Settings:
+    data_dir = Path(settings.data_dir) / "sandbox"
+    return settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "database_url": f"sqlite+aiosqlite:///{data_dir / 'holos.db'}",
+            "blob_dir": data_dir / "blobs",
+            "redis_url": None,
+            "webhook_url": None,
+        }
+    )
+
+
+def sandbox_token() -> str:
+    """A well-formed token that only the emulator will ever see."""
+    return f"7{secrets.randbelow(10**9):09d}:SANDBOX-{secrets.token_urlsafe(27)}"
+
+
+def mount(app: FastAPI, emulator: Emulator) -> None:
+    app.mount(EMULATOR_PREFIX, create_app(emulator))
+
+    @app.get("/sandbox", include_in_schema=False)
+    async def chat_page() -> RedirectResponse:
+        return RedirectResponse(f"{EMULATOR_PREFIX}/sandbox/")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse(f"{EMULATOR_PREFIX}/sandbox/")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    password: str
+
+
+async def demo_accounts(core: Core) -> list[DemoAccount]:
+    """One account per role, with a fresh password at every start (printed once)."""
+    accounts: list[DemoAccount] = []
+    async with core.database.transaction() as session:
+        staff = StaffService(session, core)
+        for role in Role:
+            username = f"{DEMO_PREFIX}{role.value.replace('_', '-')}"
+            password = secrets.token_urlsafe(12)
+            user = await staff.users.get_by_username(username)
+            if user is None:
+                await staff.create_user(
+                    Actor.system(), username=username, password=password, role=role.value
+                )
+            else:
+                await staff.update_user(Actor.system(), user.id, password=password, is_active=True)
+            accounts.append(DemoAccount(username, role.value, password))
+    return accounts
+
+
+def banner(base_url: str, accounts: list[DemoAccount], data_dir: Path) -> str:
+    lines = [
+        "",
+        "Holos sandbox: the whole product, offline (no bot token is set).",
+        "",
+        f"  Chat with the bot:   {base_url}/sandbox",
+        f"  Triage API:          {base_url}/api/v1   (interactive docs: {base_url}/docs)",
+        f"  Sandbox data:        {data_dir}",
+        "",
+        "  Demo staff accounts (passwords change at every start):",
+    ]
+    for account in accounts:
+        lines.append(f"    {account.role:<12} {account.username:<18} {account.password}")
+    lines += [
+        "",
+        f"  Sign in: curl -d 'username=demo-operator&password=…' {base_url}/api/v1/auth/token",
+        "  Stop with Ctrl+C.",
+        "",
+    ]
+    return "\n".join(lines)
