@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from admin_api.deps import CaseWorkerDep, CoreDep, Principal, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition, fallback_name
+from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.errors import ApiError, error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.audit import AuditEventOut, CaseEvents
@@ -270,7 +270,7 @@ async def download_attachment(
     view, data = await CaseService(session, core).open_attachment(
         ref, attachment_id, principal.actor
     )
-    disposition = content_disposition(view.filename, fallback_name(view.id, view.mime_type))
+    disposition = content_disposition(view.filename, view.id, view.mime_type)
     return Response(
         content=data,
         media_type=view.mime_type,
