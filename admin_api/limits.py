@@ -3,6 +3,9 @@
 A declared ``Content-Length`` over the limit is refused before the application runs.
 A body without one (chunked transfer) is counted as it streams in, and refused the
 moment it passes the limit: the route never sees a byte of it, so nothing is stored.
+
+It guards the API's own paths (``/api/``). Apps mounted beside it in one process (the
+sandbox's Bot API emulator, which takes file uploads) keep limits of their own.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, path_prefixes: tuple[str, ...] = ("/api/",)
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_prefixes = path_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not scope["path"].startswith(self.path_prefixes):
             await self.app(scope, receive, send)
             return
         limit = self.max_body_bytes

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
+HIDDEN = "hidden"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -87,6 +88,22 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            # The router stores the matched route in the scope; its path is the template.
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            self.metrics.observe(scope["method"], route, status, time.perf_counter() - started)
+            self.metrics.observe(
+                scope["method"], route_label(scope), status, time.perf_counter() - started
+            )
+
+
+def route_label(scope: Scope) -> str:
+    """The template of the route the router matched (stored in the scope), or a fixed word.
+
+    A route kept out of the OpenAPI document is kept out of the metrics too: the webhook
+    route's path is derived from its secret.
+    """
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not path:
+        return UNMATCHED
+    if not getattr(route, "include_in_schema", True):
+        return HIDDEN
+    # Inside a mounted app the route's path is relative to the mount, kept in root_path.
+    return f"{scope.get('root_path', '')}{path}"

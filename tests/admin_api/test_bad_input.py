@@ -130,6 +130,9 @@ async def test_bad_case_changes(staffed: Api) -> None:
             "case_not_found", patch(std, {"status": "acknowledged"})),
         Bad("sensitive, for an operator", "PATCH", sens, "operator", 404, "case_not_found",
             patch(sens, {"status": "acknowledged"})),
+        # 412 would tell the operator the case exists.
+        Bad("sensitive, stale If-Match", "PATCH", sens, "operator", 404, "case_not_found",
+            patch(sens, {"status": "acknowledged"}, if_match='"9"')),
         Bad("not a ref", "GET", f"{V1}/cases/drop%20table", "operator", 422,
             "validation_error"),
         Bad("role without case work, bad body", "PATCH", std, "analyst", 403, "forbidden",
