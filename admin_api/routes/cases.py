@@ -6,14 +6,14 @@ see it (404), and a role without case work gets 403 before anything is looked up
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from admin_api.deps import CaseWorkerDep, CoreDep, Principal, SessionDep
 from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
-from admin_api.errors import ApiError, error_responses
+from admin_api.errors import error_responses
+from admin_api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.audit import AuditEventOut, CaseEvents
 from admin_api.schemas.cases import (
@@ -42,41 +42,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
 Ref = Annotated[str, Path(pattern=REF_PATTERN, description="Staff reference, e.g. HL-2026-000123.")]
 AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-# "3", 3 and W/"3" all name version 3. A weak validator is fine: versions are exact.
-IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,9}"$|^[0-9]{1,9}$'
-_VERSION = re.compile(r"[0-9]+")
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        pattern=IF_MATCH_PATTERN,
-        description='The case version from its ETag: "3", 3 or W/"3". Required.',
-    ),
-]
-
-ETAG_HEADER: dict[str, Any] = {
-    "ETag": {
-        "description": 'The case version, e.g. "3"; send it back as If-Match.',
-        "schema": {"type": "string"},
-    }
-}
 ATTACHMENT_TYPES = sorted({*IMAGE_TYPES, *DOCUMENT_TYPES, *AUDIO_TYPES})
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def expected_version(if_match: str | None) -> int:
-    if if_match is None:
-        raise ApiError(
-            428,
-            "if_match_required",
-            'Send If-Match with the version from the case\'s ETag, e.g. If-Match: "3".',
-        )
-    match = _VERSION.search(if_match)
-    assert match is not None  # the header's pattern guarantees digits
-    return int(match.group())
 
 
 def case_filter(params: WorklistParams, principal: Principal, catalog: Catalog) -> CaseFilter:

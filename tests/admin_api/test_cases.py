@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 import pytest
 
 from storage.clock import FrozenClock
@@ -18,7 +19,9 @@ from tests.storage.helpers import submit
 V1 = "/api/v1"
 
 
-async def patch(api: Api, ref: str, body: dict[str, Any], if_match: str, who: str = "operator"):  # type: ignore[no-untyped-def]
+async def patch(
+    api: Api, ref: str, body: dict[str, Any], if_match: str, who: str = "operator"
+) -> httpx.Response:
     return await api.call(
         "PATCH", f"{V1}/cases/{ref}", who, json=body, headers={"If-Match": if_match}
     )

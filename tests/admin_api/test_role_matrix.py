@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.admin_api.conftest import ROLES, Api
+from tests.admin_api.conftest import PASSWORD, ROLES, Api
 from tests.admin_api.helpers import (
     UNKNOWN_REF,
     attachment_id,
@@ -89,7 +89,13 @@ async def test_role_matrix(staffed: Api) -> None:
         for who, expected in zip(WHO, row.expected, strict=True):
             await run(row, who, expected, row.body)
 
-    # Creating accounts, then signing out, last: each role's own account and token.
+    # Signing in: each role with its own password; the caller without a token, with a
+    # wrong one. Then creating accounts, and signing out, last.
+    for who, expected in zip(WHO, (200, 200, 200, 200, 401), strict=True):
+        form = {"username": who or "admin", "password": PASSWORD if who else "wrong-password"}
+        response = await api.http.post(f"{v1}/auth/token", data=form)
+        if response.status_code != expected:
+            mismatches.append(f"POST {v1}/auth/token as {who}: {response.status_code}")
     for who, expected in zip(WHO, (403, 403, 403, 201, 401), strict=True):
         body = {"username": f"new-{who}", "password": "another-long-password", "role": "analyst"}
         await run(Row("POST", f"{v1}/users", (0, 0, 0, 0, 0)), who, expected, body)

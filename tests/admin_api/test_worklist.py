@@ -56,6 +56,10 @@ async def test_filters(staffed: Api, clock: FrozenClock) -> None:
 
     assert await refs(api) == [a.ref, b.ref, c.ref]
     assert await refs(api, "focal_point") == [a.ref, b.ref, c.ref, s.ref]
+    # Not listed, and not counted either.
+    for who, total in (("operator", 3), ("focal_point", 4)):
+        page = (await api.call("GET", CASES, who, params={"oblast": ["UA-46", "UA-63"]})).json()
+        assert page["total"] == total - 1, who
     # Repeated parameters: any of.
     assert await refs(api, status=["new", "acknowledged"]) == [a.ref, b.ref, c.ref]
     assert await refs(api, status="acknowledged") == [b.ref]
