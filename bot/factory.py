@@ -10,6 +10,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
@@ -56,5 +57,8 @@ def create_dispatcher(
     flood = FloodMiddleware()
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)
+    # Every button press is answered after its handler has changed what the person
+    # sees, so the spinner stops on the new screen (never before it).
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_router(build_router())
     return dp

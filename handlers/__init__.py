@@ -11,7 +11,6 @@ def build_router() -> Router:
 
     root = Router(name="holos")
     # Commands and anywhere-buttons first, then the flows, then the catch-alls.
-    root.include_routers(
-        start.router, report.router, followup.router, rating.router, fallback.router
-    )
+    flows = (start, report, followup, rating, fallback)
+    root.include_routers(*(flow.router.build() for flow in flows))
     return root

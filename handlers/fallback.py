@@ -3,22 +3,23 @@ polite answer in the person's language and the current step again."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import traceback
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers import flow, texts
+from handlers.routes import Routes
 from handlers.states import FollowUp, Rate, Report
 from storage.core import Core
 
 log = logging.getLogger("holos.bot")
 
-router = Router(name="fallback")
+router = Routes("fallback")
 
 # Steps answered with buttons: typed text there gets "please use the buttons".
 BUTTON_STEPS = (
@@ -85,9 +86,11 @@ async def on_unsupported(message: Message, state: FSMContext, core: Core) -> Non
 
 
 @router.callback_query()
-async def on_stale_button(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+async def on_stale_button(
+    callback: CallbackQuery, state: FSMContext, core: Core, callback_answer: CallbackAnswer
+) -> None:
     """A button from an old or foreign message, or one whose moment has passed."""
-    await callback.answer(texts.button_expired())
+    callback_answer.text = texts.button_expired()
     if not await flow.reprompt(callback, state, core):
         await flow.show_menu(callback, state)
 
@@ -106,7 +109,5 @@ async def on_error(event: ErrorEvent) -> bool:
             await target.answer(texts.something_went_wrong())
         except Exception:
             log.warning("error_notice_failed")
-    if update.callback_query is not None:
-        with contextlib.suppress(Exception):
-            await update.callback_query.answer()
+    # A pressed button was already answered by CallbackAnswerMiddleware, even on failure.
     return True

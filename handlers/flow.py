@@ -131,11 +131,19 @@ async def remember(state: FSMContext, *message_ids: int) -> None:
     await state.update_data(trace=trace)
 
 
-async def start_flow(state: FSMContext, flow: str, first: State, **values: Any) -> None:
-    """Begin a flow with a fresh draft; the language (and nothing else) carries over."""
+async def start_flow(
+    event: Event, state: FSMContext, flow: str, first: State, **values: Any
+) -> None:
+    """Begin a flow with a fresh draft; the language (and nothing else) carries over.
+
+    A flow started from a button adopts that message: it becomes the first step, so
+    "clear this conversation" must delete it too."""
     data = await state.get_data()
     kept = {k: data[k] for k in KEEP if k in data}
-    await state.set_data({**kept, "flow": flow, "trace": [], **values})
+    pressed = message_of(event) if isinstance(event, CallbackQuery) else None
+    trace = [pressed.message_id] if pressed is not None else []
+    prompt = {"prompt_id": data.get("prompt_id")} if data.get("prompt_id") else {}
+    await state.set_data({**kept, **prompt, "flow": flow, "trace": trace, **values})
     await state.set_state(first)
 
 

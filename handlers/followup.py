@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import math
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers import collect, flow, keyboards, texts
 from handlers.callbacks import DoneCb, FollowCb
+from handlers.routes import Routes
 from handlers.states import FollowUp
 from storage.core import Core
 from storage.enums import Language
@@ -22,11 +24,11 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.followup")
 
-router = Router(name="followup")
+router = Routes("followup")
 
 
 async def begin_followup(event: flow.Event, state: FSMContext, core: Core) -> None:
-    await flow.start_flow(state, "followup", FollowUp.code)
+    await flow.start_flow(event, state, "followup", FollowUp.code)
     await flow.reprompt(event, state, core)
 
 
@@ -109,7 +111,6 @@ async def on_code(
 
 @router.callback_query(FollowUp.viewing, FollowCb.filter(F.action == "add"))
 async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
-    await callback.answer()
     await state.update_data(parts=[], files=[])
     await state.set_state(FollowUp.adding)
     await flow.reprompt(callback, state, core)
@@ -122,11 +123,14 @@ async def on_addition_part(message: Message, state: FSMContext, core: Core) -> N
 
 @router.callback_query(FollowUp.adding, DoneCb.filter(F.flow == "followup"))
 async def on_addition_done(
-    callback: CallbackQuery, state: FSMContext, core: Core, uow: UnitOfWork
+    callback: CallbackQuery,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
     if not data.get("parts") and not data.get("files"):
-        await callback.answer()
         await flow.say(callback, state, texts.description_empty())
         return
     staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
@@ -136,19 +140,17 @@ async def on_addition_done(
         )
     except CaseClosedForAdditions:
         await AttachmentService(core).discard(staged)
-        await callback.answer()
         await flow.end_flow(state, trace=data.get("trace", []))
         await flow.show(callback, state, texts.case_content_deleted(), keyboards.back_to_menu())
         return
     except DomainError as exc:
         log.warning("addition_refused code=%s", exc.code)
-        await callback.answer()
         await flow.say(callback, state, texts.submit_failed())
         return
     await state.update_data(parts=[], files=[])
     await state.set_state(FollowUp.viewing)
     await uow.commit()
     log.info("reporter_addition_saved")
-    await callback.answer(texts.information_added())
+    callback_answer.text = texts.information_added()
     await flow.say(callback, state, texts.information_added())
     await flow.reprompt(callback, state, core)

@@ -6,14 +6,16 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers import flow, keyboards, texts
 from handlers.callbacks import HandlingCb, ProgrammeCb, ReasonCb, ScoreCb, SkipCb
+from handlers.routes import Routes
 from handlers.states import Rate
 from storage.core import Core
 from storage.enums import Language, WhatWentWrong
@@ -23,12 +25,12 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.rating")
 
-router = Router(name="rating")
+router = Routes("rating")
 
 
 async def begin_rating(event: flow.Event, state: FSMContext, core: Core) -> None:
     first = Rate.programme if core.catalog.programmes else Rate.score
-    await flow.start_flow(state, "rating", first)
+    await flow.start_flow(event, state, "rating", first)
     await flow.reprompt(event, state, core)
 
 
@@ -62,7 +64,6 @@ async def prompt_comment(event: flow.Event, state: FSMContext, core: Core) -> No
 async def on_programme(
     callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     code = None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
     await state.update_data(programme=code)
     await state.set_state(Rate.score)
@@ -73,7 +74,6 @@ async def on_programme(
 async def on_score(
     callback: CallbackQuery, callback_data: ScoreCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     await state.update_data(score=callback_data.score, reasons=[])
     await state.set_state(Rate.reasons if callback_data.score in LOW_SCORES else Rate.comment)
     await flow.reprompt(callback, state, core)
@@ -81,7 +81,6 @@ async def on_score(
 
 @router.callback_query(Rate.reasons, ReasonCb.filter(F.code == "done"))
 async def on_reasons_done(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
-    await callback.answer()
     await state.set_state(Rate.comment)
     await flow.reprompt(callback, state, core)
 
@@ -90,7 +89,6 @@ async def on_reasons_done(callback: CallbackQuery, state: FSMContext, core: Core
 async def on_reason(
     callback: CallbackQuery, callback_data: ReasonCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     chosen = set((await state.get_data()).get("reasons", []))
     chosen ^= {callback_data.code}
     await state.update_data(reasons=sorted(chosen))
@@ -113,7 +111,6 @@ async def on_comment(
 async def on_skip(
     callback: CallbackQuery, state: FSMContext, core: Core, uow: UnitOfWork, locale: str
 ) -> None:
-    await callback.answer()
     await _save(callback, state, core, uow, locale, None)
 
 
@@ -145,7 +142,12 @@ async def _save(
 
 @router.callback_query(HandlingCb.filter(F.score.in_({1, 2, 3, 4, 5})))
 async def on_handling(
-    callback: CallbackQuery, callback_data: HandlingCb, core: Core, uow: UnitOfWork, locale: str
+    callback: CallbackQuery,
+    callback_data: HandlingCb,
+    core: Core,
+    uow: UnitOfWork,
+    locale: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """The answer to "how well was your report handled?", asked once when it closed."""
     try:
@@ -153,14 +155,14 @@ async def on_handling(
             outbox_id=callback_data.ref, score=callback_data.score, language=Language(locale)
         )
     except AlreadyRated:
-        await callback.answer(texts.handling_thanks())
+        callback_answer.text = texts.handling_thanks()
         return
     except NotFound:
-        await callback.answer(texts.button_expired())
+        callback_answer.text = texts.button_expired()
         return
     await uow.commit()
     log.info("handling_rated score=%s", callback_data.score)
-    await callback.answer(texts.handling_thanks())
+    callback_answer.text = texts.handling_thanks()
     message = flow.message_of(callback)
     if message is not None:
         with contextlib.suppress(TelegramBadRequest):

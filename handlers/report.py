@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from handlers import collect, flow, keyboards, texts
@@ -25,6 +26,7 @@ from handlers.callbacks import (
     SummaryCb,
 )
 from handlers.context import ReporterChat
+from handlers.routes import Routes
 from handlers.states import Report
 from storage.contacts import normalize_contact
 from storage.core import Core
@@ -36,7 +38,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.report")
 
-router = Router(name="report")
+router = Routes("report")
 
 
 def _sensitive(core: Core, data: dict[str, Any]) -> bool:
@@ -48,9 +50,9 @@ async def begin_report(
     event: flow.Event, state: FSMContext, core: Core, *, category: str | None
 ) -> None:
     if category is None:
-        await flow.start_flow(state, "report", Report.category)
+        await flow.start_flow(event, state, "report", Report.category)
     else:
-        await flow.start_flow(state, "report", Report.intro, category=category)
+        await flow.start_flow(event, state, "report", Report.intro, category=category)
     await flow.reprompt(event, state, core)
 
 
@@ -170,7 +172,6 @@ async def prompt_edit(event: flow.Event, state: FSMContext, core: Core) -> None:
 async def on_category(
     callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     category = core.catalog.category(callback_data.code)
     await state.update_data(category=category.code)
     if category.sensitive:
@@ -184,7 +185,6 @@ async def on_category(
 async def on_intro(
     callback: CallbackQuery, callback_data: IntroCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     if not callback_data.go:
         await discard_draft(state, core)
         await flow.show_menu(callback, state)
@@ -196,7 +196,6 @@ async def on_intro(
 async def on_programme(
     callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     code = None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
     await state.update_data(programme=code)
     await _next_after("programme", callback, state, core)
@@ -206,7 +205,6 @@ async def on_programme(
 async def on_oblast(
     callback: CallbackQuery, callback_data: OblastCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     await state.update_data(oblast=core.catalog.oblast(callback_data.code).code)
     await _next_after("oblast", callback, state, core)
 
@@ -220,10 +218,8 @@ async def on_description_part(message: Message, state: FSMContext, core: Core) -
 async def on_description_done(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
     data = await state.get_data()
     if not data.get("parts") and not data.get("files"):
-        await callback.answer()
         await flow.say(callback, state, texts.description_empty())
         return
-    await callback.answer()
     await _next_after("description", callback, state, core)
 
 
@@ -232,7 +228,6 @@ async def on_description_done(callback: CallbackQuery, state: FSMContext, core: 
 async def on_contact(
     callback: CallbackQuery, callback_data: ContactCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     mode = ContactMode(callback_data.mode)
     if mode is ContactMode.TYPED:
         await state.set_state(Report.contact_typed)
@@ -256,14 +251,12 @@ async def on_contact_typed(message: Message, state: FSMContext, core: Core) -> N
 
 @router.callback_query(Report.summary, SummaryCb.filter(F.action == "edit"))
 async def on_summary_edit(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
-    await callback.answer()
     await state.set_state(Report.edit)
     await flow.reprompt(callback, state, core)
 
 
 @router.callback_query(Report.summary, SummaryCb.filter(F.action == "discard"))
 async def on_summary_discard(callback: CallbackQuery, state: FSMContext) -> None:
-    await callback.answer()
     await flow.show(
         callback, state, texts.confirm_discard(), keyboards.confirm_discard(), edit=False
     )
@@ -273,7 +266,6 @@ async def on_summary_discard(callback: CallbackQuery, state: FSMContext) -> None
 async def on_edit(
     callback: CallbackQuery, callback_data: EditCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     field = callback_data.field
     await state.update_data(editing=True)
     if field == "rewrite":
@@ -321,7 +313,6 @@ async def on_send(
         submitted = await CaseService(uow.session, core).submit(submission)
     except DomainError as exc:
         log.warning("report_refused code=%s", exc.code)
-        await callback.answer()
         await flow.say(callback, state, texts.submit_failed())
         return
     # The draft ends in the same transaction as the case is stored: a retry can never
@@ -329,7 +320,6 @@ async def on_send(
     await flow.end_flow(state, trace=data.get("trace", []))
     await uow.commit()
     log.info("report_submitted category=%s sensitive=%s", submission.category, submitted.sensitive)
-    await callback.answer()
     message = flow.message_of(callback)
     if message is None:
         return
@@ -343,7 +333,11 @@ async def on_send(
 
 @router.callback_query(ClearCb.filter())
 async def on_clear(
-    callback: CallbackQuery, callback_data: ClearCb, state: FSMContext, bot: Bot
+    callback: CallbackQuery,
+    callback_data: ClearCb,
+    state: FSMContext,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Leave no trace (SPEC §2.6): delete this flow's messages, both sides.
 
@@ -352,7 +346,7 @@ async def on_clear(
     message = flow.message_of(callback)
     trace = [m for m in data.get("trace", []) if message is None or m != message.message_id]
     if message is None or not trace:
-        await callback.answer(texts.button_expired())
+        callback_answer.text = texts.button_expired()
         return
     complete = True
     for start in range(0, len(trace), 100):
@@ -371,6 +365,5 @@ async def on_clear(
         except TelegramBadRequest:
             complete = False
         await flow.end_flow(state)
-    await callback.answer(
-        texts.cleared(callback_data.keep) if complete else texts.clear_failed(), show_alert=True
-    )
+    callback_answer.text = texts.cleared(callback_data.keep) if complete else texts.clear_failed()
+    callback_answer.show_alert = True

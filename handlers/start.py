@@ -3,10 +3,11 @@ cancel. None of these loses a draft."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 
 from handlers import flow, keyboards, texts
@@ -14,10 +15,11 @@ from handlers.callbacks import DiscardCb, LangCb, MenuCb, ResumeCb
 from handlers.followup import begin_followup
 from handlers.rating import begin_rating
 from handlers.report import begin_report, discard_draft
+from handlers.routes import Routes
 from storage.core import Core
 from storage.enums import Language
 
-router = Router(name="start")
+router = Routes("start")
 
 SENSITIVE = ("fraud_corruption", "sexual_exploitation", "trafficking")
 
@@ -97,12 +99,17 @@ async def on_cancel(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(LangCb.filter(F.code.in_({lang.value for lang in Language})))
 async def on_language_chosen(
-    callback: CallbackQuery, callback_data: LangCb, state: FSMContext, core: Core, i18n: I18n
+    callback: CallbackQuery,
+    callback_data: LangCb,
+    state: FSMContext,
+    core: Core,
+    i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     await state.update_data(locale=callback_data.code)
     # Speak the new language from this very answer on.
     i18n.current_locale = callback_data.code
-    await callback.answer(texts.language_set())
+    callback_answer.text = texts.language_set()
     current = await state.get_state()
     if current and await flow.reprompt(callback, state, core):
         return
@@ -117,7 +124,6 @@ async def on_language_chosen(
 
 @router.callback_query(MenuCb.filter(F.action == "home"))
 async def on_home(callback: CallbackQuery, state: FSMContext) -> None:
-    await callback.answer()
     if await _guard_draft(callback, state):
         return
     data = await state.get_data()
@@ -130,7 +136,6 @@ async def on_home(callback: CallbackQuery, state: FSMContext) -> None:
 async def on_menu_choice(
     callback: CallbackQuery, callback_data: MenuCb, state: FSMContext, core: Core, locale: str
 ) -> None:
-    await callback.answer()
     action = callback_data.action
     if action == "language":
         await flow.show(callback, state, texts.choose_language(), keyboards.languages(locale))
@@ -158,7 +163,6 @@ async def on_menu_choice(
 async def on_resume(
     callback: CallbackQuery, callback_data: ResumeCb, state: FSMContext, core: Core
 ) -> None:
-    await callback.answer()
     if callback_data.go and await flow.reprompt(callback, state, core):
         return
     await discard_draft(state, core)
@@ -167,20 +171,23 @@ async def on_resume(
 
 @router.callback_query(DiscardCb.filter())
 async def on_discard(
-    callback: CallbackQuery, callback_data: DiscardCb, state: FSMContext, core: Core
+    callback: CallbackQuery,
+    callback_data: DiscardCb,
+    state: FSMContext,
+    core: Core,
+    callback_answer: CallbackAnswer,
 ) -> None:
     if not callback_data.confirm and flow.has_draft(
         await state.get_data(), await state.get_state()
     ):
-        await callback.answer()
         await flow.show(callback, state, texts.confirm_discard(), keyboards.confirm_discard())
         return
     if callback_data.confirm and not await state.get_state():
-        await callback.answer(texts.button_expired())
+        callback_answer.text = texts.button_expired()
         await flow.show_menu(callback, state)
         return
     await discard_draft(state, core)
-    await callback.answer(texts.discarded() if callback_data.confirm else None)
+    callback_answer.text = texts.discarded() if callback_data.confirm else None
     if callback_data.confirm:
         await flow.say(callback, state, texts.discarded())
     await flow.show_menu(callback, state)

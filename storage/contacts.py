@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from storage.errors import InvalidContact
+from storage.text import clean
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-().]{7,25}$")
 
 
 def normalize_contact(raw: str) -> str:
-    value = " ".join(raw.split())
+    value = " ".join(clean(raw).split())
     if len(value) > 120:
         raise InvalidContact()
     if _EMAIL.match(value):

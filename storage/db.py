@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # SQL parameters are narratives and contacts: never put them in an error's text.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.access import Actor, role_may_see
@@ -64,6 +65,7 @@ from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.audit import AuditLog
 from storage.services.outbox import OutboxService
 from storage.services.throttle import Throttle
+from storage.text import clean
 
 NARRATIVE_CONTEXT = "cases.narrative"
 ADDITION_CONTEXT = "case_additions.body"
@@ -83,7 +85,7 @@ RECEIPT_WINDOW_HOURS = 1
 
 def check_narrative(text: str, *, limit: int, has_files: bool) -> str:
     """The description, stripped; refuse it when empty (and no files) or over the limit."""
-    stripped = text.strip()
+    stripped = clean(text).strip()
     if not stripped and not has_files:
         raise EmptyNarrative()
     if len(stripped) > limit:
@@ -92,7 +94,7 @@ def check_narrative(text: str, *, limit: int, has_files: bool) -> str:
 
 
 def _check_text(text: str, *, what: str, limit: int) -> str:
-    stripped = text.strip()
+    stripped = clean(text).strip()
     if not stripped:
         raise EmptyText(what)
     if len(stripped) > limit:
@@ -379,7 +381,7 @@ class CaseService:
         case = await self._get(case_id)
         if case.content_purged_at is not None:
             raise CaseClosedForAdditions()
-        body = text.strip()
+        body = clean(text).strip()
         if not body and not attachments:
             raise EmptyText("addition")
         if len(body) > MAX_ADDITION_CHARS:
@@ -557,6 +559,9 @@ class CaseService:
             return case
 
         case.updated_at = now
+        # Always write the row, so the version moves even when only tags changed (they
+        # live in their own table) or the clock has not moved since the last change.
+        flag_modified(case, "updated_at")
         self.audit.record(actor, "case.updated", case=case, before=before, after=after)
         try:
             await self.cases.flush()

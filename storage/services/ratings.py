@@ -15,6 +15,7 @@ from storage.repositories.cases import CaseRepository
 from storage.repositories.ratings import RatingRepository
 from storage.services.audit import AuditLog
 from storage.services.outbox import OutboxService
+from storage.text import clean
 
 MAX_COMMENT_CHARS = 2000
 LOW_SCORES = (1, 2)
@@ -50,7 +51,7 @@ class RatingService:
         clean_reasons = sorted({WhatWentWrong(r).value for r in reasons}) if reasons else []
         if clean_reasons and score not in LOW_SCORES:
             raise InvalidInput("Reasons are asked only for a score of 1 or 2.")
-        body = (comment or "").strip() or None
+        body = clean(comment or "").strip() or None
         if body and len(body) > MAX_COMMENT_CHARS:
             raise TextTooLong("comment", len(body), MAX_COMMENT_CHARS)
         rating = Rating(

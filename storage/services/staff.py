@@ -144,9 +144,10 @@ class StaffService:
         if is_active is not None and is_active != user.is_active:
             before["is_active"], after["is_active"] = user.is_active, is_active
             user.is_active = is_active
-        if display_name is not None and display_name.strip() != user.display_name:
-            before["display_name"], after["display_name"] = user.display_name, display_name.strip()
-            user.display_name = display_name.strip()[:128]
+        if display_name is not None and display_name.strip()[:128] != user.display_name:
+            new_name = display_name.strip()[:128]
+            before["display_name"], after["display_name"] = user.display_name, new_name
+            user.display_name = new_name
         if password is not None:
             user.password_hash = hash_password(password)
             user.failed_logins = 0

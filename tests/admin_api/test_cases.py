@@ -111,12 +111,6 @@ async def test_changes_need_the_current_version(staffed: Api, clock: FrozenClock
     assert (await patch(api, ref, {"status": "in_progress"}, etag)).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage defect, reported: CaseService.update changes only case_tags for a "
-    "tags-only change, so the cases row (and its version) is updated only when updated_at "
-    "moves; at the same instant the version, hence the ETag, stays",
-)
 async def test_a_change_to_tags_alone_gives_a_new_version(staffed: Api) -> None:
     api = staffed
     ref = (await submit(api.core)).ref  # the clock stands still: same instant as intake

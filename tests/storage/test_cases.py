@@ -514,3 +514,9 @@ async def test_report_with_chat_contact_needs_a_chat(core: Core) -> None:
 
 def test_report_builder_defaults_are_valid() -> None:
     assert report().category == "assistance_quality"
+
+
+async def test_unstorable_characters_are_dropped_on_both_engines(core: Core) -> None:
+    submitted = await submit(core, narrative="Текст\x00 з нулем і \ud800 сиротою")
+    case = await get_case(core, submitted.ref)
+    assert case.narrative == "Текст з нулем і  сиротою"

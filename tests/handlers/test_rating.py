@@ -1,0 +1,100 @@
+"""Satisfaction (SPEC §2.5) and the handling question after a case is closed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.runtime import BotRuntime
+from storage.enums import Status
+from storage.models import Case, Rating
+from storage.services.cases import CaseChanges, CaseService
+from tests.handlers.conversation import PROGRAMME_LABELS, Talk, stored_cases, tr
+from tests.storage.helpers import make_staff
+
+
+async def ratings(core) -> list[Rating]:  # type: ignore[no-untyped-def]
+    async with core.database.transaction() as session:
+        return list((await session.scalars(select(Rating).order_by(Rating.id))).all())
+
+
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+async def test_a_good_rating_with_a_comment(
+    running_bot: BotRuntime, make_user, bot_core, language: str
+) -> None:
+    talk = Talk(await make_user(language), language)
+    await talk.command("menu")
+    await talk.tap("⭐ Rate our assistance")
+    scores = (await talk.user.press(PROGRAMME_LABELS["cash"][language])).last
+    assert scores.body == tr(language, "How satisfied are you with the assistance you received?")
+    faces = [label.split(" ", 1)[0] for label in scores.button_labels[:5]]
+    assert faces == ["😄", "🙂", "😐", "🙁", "😞"]
+    await talk.user.press(f"🙂 {tr(language, 'Satisfied')}")
+    thanks = (await talk.say("Все вчасно.")).last
+    assert thanks.body == tr(language, "Thank you! Your answer helps us improve our assistance.")
+    (rating,) = await ratings(bot_core)
+    assert (rating.programme, rating.score, rating.reasons, rating.comment, rating.language) == (
+        "cash",
+        4,
+        [],
+        "Все вчасно.",
+        language,
+    )
+
+
+async def test_a_low_score_asks_what_went_wrong(
+    running_bot: BotRuntime, make_user, bot_core
+) -> None:
+    talk = Talk(await make_user("uk"), "uk")
+    await talk.command("menu")
+    await talk.tap("⭐ Rate our assistance")
+    await talk.tap("Other / not sure")
+    reasons = (await talk.user.press(f"😞 {tr('uk', 'Very dissatisfied')}")).last
+    assert reasons.body.startswith("Що було не так?")
+    await talk.user.press(f"▫️ {tr('uk', 'Waiting time')}")
+    await talk.user.press(f"▫️ {tr('uk', 'How I was treated')}")
+    toggled = (await talk.user.press(f"✅ {tr('uk', 'How I was treated')}")).last
+    assert f"✅ {tr('uk', 'Waiting time')}" in toggled.button_labels
+    assert f"▫️ {tr('uk', 'How I was treated')}" in toggled.button_labels
+    await talk.tap("✅ Done")
+    await talk.tap("Skip »")
+    (rating,) = await ratings(bot_core)
+    assert (rating.programme, rating.score, rating.reasons, rating.comment) == (
+        None,
+        1,
+        ["waiting_time"],
+        None,
+    )
+
+
+async def test_a_closed_case_asks_once_how_it_was_handled(
+    running_bot: BotRuntime, make_user, bot_core
+) -> None:
+    talk = Talk(await make_user("en"), "en")
+    await talk.file_report(contact="💬 Reply in this chat")
+    (case,) = await stored_cases(bot_core)
+    operator = await make_staff(bot_core, "olena", "operator")
+    for status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
+        async with bot_core.database.transaction() as session:
+            service = CaseService(session, bot_core)
+            current = await service.get_visible(case.ref, operator)
+            await service.update(
+                case.ref,
+                operator,
+                expected_version=current.version,
+                changes=CaseChanges(status=status),
+            )
+    running_bot.worker.wake()
+    question = await talk.user.wait_for(
+        lambda m: m.body.startswith("Your report has been closed. How satisfied")
+    )
+    assert len(question.buttons) == 5
+    answered = await talk.user.press("🙂 Satisfied", message_id=question.message_id)
+    assert answered.callback_answers[-1]["text"] == "Thank you for your answer!"
+    edited = next(m for m in await talk.user.chat() if m.message_id == question.message_id)
+    assert edited.buttons == () and "Satisfied" in edited.body
+    async with bot_core.database.transaction() as session:
+        stored = await session.get(Case, case.id)
+    assert stored is not None and stored.handling_score == 4
+    (rating,) = await ratings(bot_core)
+    assert (rating.kind, rating.case_id, rating.score) == ("handling", case.id, 4)
