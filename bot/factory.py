@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from bot.fsm import DatabaseStorage, PseudonymKeyBuilder, RedisStorage
 from bot.i18n import LocaleMiddleware, create_i18n
+from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import FloodMiddleware, UpdateScopeMiddleware
 from handlers import build_router
 from storage.core import Core
@@ -50,15 +51,20 @@ def create_dispatcher(
     # Updates of one chat are handled one at a time: a burst of photos cannot race
     # on the same draft.
     dp = Dispatcher(storage=storage, events_isolation=isolation)
+    # Counted outside the unit of work, so a failed commit counts as an error too.
+    dp.update.outer_middleware(UpdateMetricsMiddleware())
     dp.update.outer_middleware(UpdateScopeMiddleware(core))
     i18n = i18n or create_i18n(core.settings.default_language)
     dp["i18n_instance"] = i18n
     LocaleMiddleware(i18n, core.settings.default_language).setup(dp)
-    flood = FloodMiddleware()
+    flood = dp["flood"] = FloodMiddleware()
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)
     # Every button press is answered after its handler has changed what the person
     # sees, so the spinner stops on the new screen (never before it).
     dp.callback_query.middleware(CallbackAnswerMiddleware())
+    outcomes = OutcomeMiddleware(core.catalog)
+    dp.message.middleware(outcomes)
+    dp.callback_query.middleware(outcomes)
     dp.include_router(build_router())
     return dp

@@ -59,13 +59,19 @@ class FloodMiddleware(BaseMiddleware):
     dropped quietly until the bucket refills. Nothing already in the draft is touched.
     """
 
-    def __init__(self, capacity: int = 25, refill_per_second: float = 1.0) -> None:
+    def __init__(
+        self,
+        capacity: int = 25,
+        refill_per_second: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.capacity = capacity
         self.refill = refill_per_second
+        self.clock = clock
         self._buckets: dict[str, tuple[float, float, bool]] = {}
 
     def _allow(self, key: str) -> tuple[bool, bool]:
-        now = time.monotonic()
+        now = self.clock()
         tokens, last, warned = self._buckets.get(key, (float(self.capacity), now, False))
         tokens = min(float(self.capacity), tokens + (now - last) * self.refill)
         if tokens >= 1:

@@ -7,6 +7,8 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
@@ -19,15 +21,52 @@ from bot.commands import register_commands
 from bot.delivery import DeliveryWorker
 from bot.factory import create_bot, create_dispatcher
 from storage.core import Core
+from storage.settings import SettingsError
 
 log = logging.getLogger("holos.bot")
 
 WEBHOOK_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# What Telegram accepts as a secret_token. An empty secret would make the path public
+# (it is derived from the secret) and let a request without the header through.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def check_webhook_secret(secret: str) -> None:
+    if not WEBHOOK_SECRET.fullmatch(secret):
+        raise SettingsError(
+            "HOLOS_WEBHOOK_SECRET must be 1 to 256 characters: letters, digits, _ or -"
+        )
 
 
 def webhook_path(secret: str) -> str:
     """A path nobody can guess without the secret; the header is checked too."""
     return "/telegram/" + hashlib.sha256(b"holos-webhook:" + secret.encode()).hexdigest()[:32]
+
+
+class RecentUpdates:
+    """Ids of the updates handled, or being handled, by this process: the newest few.
+
+    Telegram sends an update again when the answer to the first delivery comes late (the
+    handling outlasted its timeout) or is lost; handling it twice would, say, file a
+    report twice. Per process only: several instances behind one webhook URL would need
+    a shared store for this.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def claim(self, update_id: int) -> bool:
+        """True the first time an id is seen."""
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+    def release(self, update_id: int) -> None:
+        self._ids.pop(update_id, None)
 
 
 @dataclass
@@ -39,6 +78,7 @@ class BotRuntime:
     dp: Dispatcher
     worker: DeliveryWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
 
     @classmethod
     def create(
@@ -77,6 +117,9 @@ class BotRuntime:
                     handle_signals=False,
                     close_bot_session=False,
                     allowed_updates=self.dp.resolve_used_update_types(),
+                    # A flood of updates must not become a flood of tasks; per-chat
+                    # order is kept by the event isolation either way.
+                    tasks_concurrency_limit=100,
                 ),
                 name="holos-polling",
             )
@@ -87,6 +130,7 @@ class BotRuntime:
         self._tasks.append(asyncio.create_task(self.worker.run(), name="holos-delivery"))
 
     async def start_webhook(self, public_base_url: str, secret: str) -> None:
+        check_webhook_secret(secret)
         await self.prepare()
         await self.bot.set_webhook(
             public_base_url.rstrip("/") + webhook_path(secret),
@@ -95,6 +139,10 @@ class BotRuntime:
         )
 
     def webhook_router(self, secret: str) -> APIRouter:
+        """The route Telegram posts updates to. It answers once the update is handled,
+        so Telegram keeps a chat's updates in order; one it sends again is not handled
+        again."""
+        check_webhook_secret(secret)
         router = APIRouter()
 
         @router.post(webhook_path(secret), include_in_schema=False)
@@ -103,7 +151,16 @@ class BotRuntime:
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return Response(status_code=401)
             update = Update.model_validate(await request.json(), context={"bot": self.bot})
-            await self.dp.feed_update(self.bot, update)
+            if not self._webhook_updates.claim(update.update_id):
+                log.info("webhook_update_repeated")
+                return Response(status_code=200)
+            try:
+                await self.dp.feed_update(self.bot, update)
+            except BaseException:
+                # Not handled after all (failed, or cancelled at shutdown): Telegram
+                # retries on the error answer, and the retry must be handled.
+                self._webhook_updates.release(update.update_id)
+                raise
             return Response(status_code=200)
 
         return router

@@ -13,8 +13,11 @@ from aiogram.types import Message
 from handlers import flow, keyboards, media, texts
 from storage.core import Core
 
-# What a description may be made of; a text starting with "/" is a command.
-ACCEPTED = (F.text & ~F.text.startswith("/")) | F.photo | F.document | F.voice | F.audio
+# What a description may be made of; a text starting with "/" is a command. A GIF
+# also carries a ``document`` (for old clients): it is an animation, not a file.
+ACCEPTED = ((F.text & ~F.text.startswith("/")) | F.photo | F.document | F.voice | F.audio) & (
+    ~F.animation
+)
 
 
 async def take(message: Message, state: FSMContext, core: Core, *, flow_name: str) -> None:

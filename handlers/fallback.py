@@ -90,9 +90,7 @@ async def on_stale_button(
     callback: CallbackQuery, state: FSMContext, core: Core, callback_answer: CallbackAnswer
 ) -> None:
     """A button from an old or foreign message, or one whose moment has passed."""
-    callback_answer.text = texts.button_expired()
-    if not await flow.reprompt(callback, state, core):
-        await flow.show_menu(callback, state)
+    await flow.stale_button(callback, state, core, callback_answer)
 
 
 @router.errors()

@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import get_i18n
 
 from handlers import keyboards, texts
@@ -168,3 +169,15 @@ async def show_menu(event: Event, state: FSMContext) -> None:
 
 async def show_welcome(event: Event, state: FSMContext, core: Core, locale: str) -> None:
     await show(event, state, texts.welcome(core.settings), keyboards.welcome_menu(locale))
+
+
+async def stale_button(
+    callback: CallbackQuery, state: FSMContext, core: Core, callback_answer: CallbackAnswer
+) -> None:
+    """A button from an old or foreign message, or one carrying a code we do not know."""
+    callback_answer.text = texts.button_expired()
+    pressed = message_of(callback)
+    if pressed is not None and pressed.message_id == (await state.get_data()).get("prompt_id"):
+        return  # the current step is what the person is looking at already
+    if not await reprompt(callback, state, core):
+        await show_menu(callback, state)

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import flow, keyboards, texts
 from handlers.callbacks import HandlingCb, ProgrammeCb, ReasonCb, ScoreCb, SkipCb
+from handlers.filters import Known
 from handlers.routes import Routes
 from handlers.states import Rate
 from storage.core import Core
@@ -60,7 +61,7 @@ async def prompt_comment(event: flow.Event, state: FSMContext, core: Core) -> No
     await flow.show(event, state, texts.rate_comment(), keyboards.skip())
 
 
-@router.callback_query(Rate.programme, ProgrammeCb.filter())
+@router.callback_query(Rate.programme, ProgrammeCb.filter(), Known("programme"))
 async def on_programme(
     callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
 ) -> None:

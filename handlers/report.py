@@ -26,6 +26,7 @@ from handlers.callbacks import (
     SummaryCb,
 )
 from handlers.context import ReporterChat
+from handlers.filters import Known
 from handlers.routes import Routes
 from handlers.states import Report
 from storage.contacts import normalize_contact
@@ -168,7 +169,7 @@ async def prompt_edit(event: flow.Event, state: FSMContext, core: Core) -> None:
 # Steps -----------------------------------------------------------------------------------
 
 
-@router.callback_query(Report.category, CategoryCb.filter())
+@router.callback_query(Report.category, CategoryCb.filter(), Known("category"))
 async def on_category(
     callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, core: Core
 ) -> None:
@@ -192,7 +193,7 @@ async def on_intro(
     await _next_after("category", callback, state, core)
 
 
-@router.callback_query(Report.programme, ProgrammeCb.filter())
+@router.callback_query(Report.programme, ProgrammeCb.filter(), Known("programme"))
 async def on_programme(
     callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
 ) -> None:
@@ -201,7 +202,7 @@ async def on_programme(
     await _next_after("programme", callback, state, core)
 
 
-@router.callback_query(Report.oblast, OblastCb.filter())
+@router.callback_query(Report.oblast, OblastCb.filter(), Known("oblast"))
 async def on_oblast(
     callback: CallbackQuery, callback_data: OblastCb, state: FSMContext, core: Core
 ) -> None:

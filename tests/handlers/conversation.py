@@ -6,6 +6,7 @@ uk, ru and en while asserting exactly what the person sees.
 
 from __future__ import annotations
 
+import asyncio
 import gettext
 import re
 from collections.abc import Sequence
@@ -14,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.emulator import Replies, SimulatedUser
+from bot.emulator import BotHandle, Replies, SimulatedUser
+from bot.runtime import BotRuntime
 from locales.build import LOCALES_DIR, compile_catalogs
 from storage.catalog import load_oblasts
 from storage.core import Core
@@ -131,3 +133,14 @@ def receipt_in(text: str) -> str:
 async def stored_cases(core: Core) -> list[Case]:
     async with core.database.transaction() as session:
         return list((await session.scalars(select(Case).order_by(Case.id))).all())
+
+
+async def settled(runtime: BotRuntime, tg: BotHandle) -> None:
+    """Wait until every update sent so far has been fetched and fully handled."""
+    async with asyncio.timeout(15):
+        while True:
+            pending = (await tg.state())["pending_updates"]
+            # aiogram keeps the tasks of updates being handled in this (private) set.
+            if not pending and not runtime.dp._handle_update_tasks:
+                return
+            await asyncio.sleep(0.02)

@@ -1,0 +1,227 @@
+"""Bad input never loses a draft (SPEC §2.7): each gets a short, polite answer in the
+person's language that says what to do next, and the report is still filed in full."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot.emulator import BotHandle, Replies, SimulatedUser
+from bot.runtime import BotRuntime
+from tests.handlers.conversation import Talk, oblast_label, settled, stored_cases, tr
+
+FIRST_PART = "Нам не видали зимовий набір."
+Send = Callable[[SimulatedUser], Awaitable[Replies]]
+
+UNSUPPORTED_TEXT = (
+    "I cannot use this kind of message. I understand text, photos, documents and voice messages."
+)
+NO_LOCATIONS = (
+    "To keep you safe, I do not accept locations. Please choose the oblast with the buttons, "
+    "or describe the place in words."
+)
+NO_CONTACTS = (
+    "To protect your privacy, I do not accept contact cards. If you want us to reach you, "
+    "you can choose this at the end of the report."
+)
+NO_VIDEOS = (
+    "I cannot accept videos: they may show where and when they were filmed. Please send "
+    "photos or describe it in words."
+)
+UNSUPPORTED: dict[str, tuple[Send, str]] = {
+    "sticker": (lambda u: u.send_sticker(), UNSUPPORTED_TEXT),
+    "gif": (lambda u: u.send_animation(), UNSUPPORTED_TEXT),
+    "poll": (lambda u: u.send_poll("Чи?", ["Так", "Ні"]), UNSUPPORTED_TEXT),
+    "location": (lambda u: u.send_location(49.99, 36.23), NO_LOCATIONS),
+    "contact": (lambda u: u.send_contact("+380671234567", first_name="Оля"), NO_CONTACTS),
+    "video note": (lambda u: u.send_video_note(), NO_VIDEOS),
+    "video": (lambda u: u.send_video(), NO_VIDEOS),
+}
+
+
+async def finish(talk: Talk) -> None:
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+
+
+@pytest.mark.parametrize("kind", sorted(UNSUPPORTED))
+@pytest.mark.parametrize("language", ["uk", "en"])
+async def test_unsupported_messages_in_the_description(
+    running_bot: BotRuntime, make_user, bot_core, kind: str, language: str
+) -> None:
+    talk = Talk(await make_user(language), language)
+    await talk.open_report("assistance_quality")
+    await talk.say(FIRST_PART)
+    send, answer = UNSUPPORTED[kind]
+    replies = await send(talk.user)
+    notice = next(m for m in replies if m.from_bot and m.body != replies.last.body)
+    assert notice.body == tr(language, answer)
+    # What to do next: the step again, with its buttons.
+    assert tr(language, "✅ Done") in replies.last.button_labels
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == FIRST_PART
+
+
+async def test_a_location_where_the_oblast_is_asked(
+    running_bot: BotRuntime, make_user, bot_core
+) -> None:
+    talk = Talk(await make_user("ru"), "ru")
+    await talk.command("start")
+    await talk.tap("📝 Complaint or feedback")
+    await talk.tap("I need assistance")
+    await talk.tap("Not sure / other")
+    replies = await talk.user.send_location(50.45, 30.52)
+    assert any(
+        m.body.startswith("Ради вашей безопасности я не принимаю геолокацию.") for m in replies
+    )
+    assert replies.last.body == tr("ru", "Where did it happen? Choose the oblast.")
+    await talk.user.press(oblast_label("UA-30", "ru"))
+    await talk.say("Нужна помощь с документами.")
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert (case.oblast, case.category) == ("UA-30", "assistance_request")
+
+
+async def test_a_description_over_the_limit(running_bot: BotRuntime, make_user, bot_core) -> None:
+    talk = Talk(await make_user("uk"), "uk")
+    await talk.open_report("assistance_quality")
+    first = "а" * 4000
+    await talk.say(first)
+    replies = await talk.say("б" * 2500)  # 4000 + 2 + 2500 > 6000
+    assert any(
+        m.body.startswith("Це повідомлення задовге: у звернення вміститься ще 1998 символів")
+        for m in replies
+    )
+    await talk.say("Коротко.")
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == first + "\n\nКоротко."
+
+
+async def test_done_with_an_empty_description(running_bot: BotRuntime, make_user, bot_core) -> None:
+    talk = Talk(await make_user("en"), "en")
+    await talk.open_report("assistance_quality")
+    replies = await talk.tap("✅ Done")
+    assert replies.last.body.startswith("The description is still empty.")
+    await talk.say("Now there is text.")
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == "Now there is text."
+
+
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+async def test_text_where_a_button_is_expected(
+    running_bot: BotRuntime, make_user, language: str
+) -> None:
+    talk = Talk(await make_user(language), language)
+    await talk.command("start")
+    await talk.tap("📝 Complaint or feedback")
+    replies = await talk.say("Я просто напишу")
+    assert any(
+        m.body == tr(language, "Please choose one of the options with the buttons.")
+        for m in replies
+    )
+    assert replies.last.body == tr(language, "What is your report about?")
+    assert tr(language, "I need information") in replies.last.button_labels
+
+
+async def test_a_button_from_an_old_message(running_bot: BotRuntime, make_user, bot_core) -> None:
+    talk = Talk(await make_user("en"), "en")
+    await talk.open_report("assistance_quality")
+    menu = (await talk.command("menu")).last  # asks to continue the draft
+    await talk.tap("↩️ Continue the draft")
+    await talk.say(FIRST_PART)
+    # A category button, pressed again on a message that no longer offers it.
+    replies = await talk.user.send_callback("c:staff_conduct", message_id=menu.message_id)
+    assert replies.callback_answers[-1]["text"] == "This button is no longer active."
+    assert "Received: 1 message" in replies.last.body
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert (case.category, case.narrative) == ("assistance_quality", FIRST_PART)
+
+
+@pytest.mark.parametrize("data", ["zz:forged", "c:weather", "h:999999:5", "g:9", "p:space"])
+async def test_a_foreign_or_forged_button(
+    running_bot: BotRuntime, make_user, bot_core, data: str
+) -> None:
+    talk = Talk(await make_user("uk"), "uk")
+    await talk.command("start")
+    welcome = talk.user.last_bot_message()
+    assert welcome is not None
+    await talk.tap("⭐ Rate our assistance")
+    replies = await talk.user.send_callback(data, message_id=welcome.message_id)
+    assert replies.callback_answers[-1]["text"] == tr("uk", "This button is no longer active.")
+    on_screen = [m for m in await talk.user.chat() if m.from_bot][-1]
+    assert on_screen.body == tr("uk", "Which assistance would you like to rate?")
+    assert on_screen.buttons != ()
+    assert await stored_cases(bot_core) == []
+
+
+async def test_an_edited_message_keeps_what_was_sent(
+    running_bot: BotRuntime, make_user, bot_core
+) -> None:
+    talk = Talk(await make_user("uk"), "uk")
+    await talk.open_report("assistance_quality")
+    sent = await talk.say(FIRST_PART)
+    mine = next(m for m in await talk.user.chat() if not m.from_bot and m.body == FIRST_PART)
+    replies = await talk.user.edit(mine.message_id, "Змінений текст")
+    assert replies.last.body.startswith("Змінити вже надіслане повідомлення не можна.")
+    assert sent.last is not None
+    await talk.say("Виправлення: це було вчора.")
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == FIRST_PART + "\n\nВиправлення: це було вчора."
+
+
+@pytest.mark.parametrize("command", ["status", "foo"])
+async def test_a_command_in_the_middle_of_a_flow(
+    running_bot: BotRuntime, make_user, bot_core, command: str
+) -> None:
+    talk = Talk(await make_user("en"), "en")
+    await talk.open_report("assistance_quality")
+    await talk.say(FIRST_PART)
+    replies = await talk.command(command)
+    if command == "status":
+        assert replies.last.body == "You have an unfinished draft. Do you want to continue it?"
+        await talk.tap("↩️ Continue the draft")
+    else:
+        assert any(
+            m.body == "I did not understand that. Please choose from the menu." for m in replies
+        )
+        assert "Received: 1 message" in replies.last.body
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == FIRST_PART
+
+
+async def test_flooding_gets_one_polite_answer_and_keeps_the_draft(
+    running_bot: BotRuntime, make_user, bot_core, tg: BotHandle
+) -> None:
+    talk = Talk(await make_user("en"), "en")
+    await talk.open_report("assistance_quality")
+    await talk.say("Part zero.")
+    for i in range(1, 41):
+        await talk.user.send_text(f"Part {i}.", wait=False)
+    await settled(running_bot, tg)
+    warnings = [
+        m
+        for m in await talk.user.chat()
+        if m.body.startswith("You are sending messages very fast.")
+    ]
+    assert len(warnings) == 1
+    # The person waits a few seconds, as asked: the flood clock moves on (no sleeping here).
+    flood = running_bot.dp["flood"]
+    later = flood.clock() + 60
+    flood.clock = lambda: later
+    await finish(talk)
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative is not None
+    parts = case.narrative.split("\n\n")
+    # Everything up to the slow-down was kept, in order; the rest was refused, not lost silently.
+    assert parts[0] == "Part zero." and parts == [
+        f"Part {i}." if i else "Part zero." for i in range(len(parts))
+    ]
+    assert 10 < len(parts) < 41
