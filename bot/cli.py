@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     for name, (help_text, handler) in _RUNNERS.items():
         runner = sub.add_parser(name, help=help_text)
         runner.set_defaults(handler=handler)
+        if name == "sandbox":
+            runner.add_argument(
+                "--port",
+                type=int,
+                default=None,
+                help="port to serve on (default HOLOS_API_PORT); 0 picks a free one",
+            )
 
     emulator = sub.add_parser("emulator", help="serve the Telegram Bot API emulator alone")
     emulator.add_argument("--host", default="127.0.0.1")
@@ -159,15 +166,20 @@ def _bot(settings: Settings, _args: argparse.Namespace) -> int:
     return asyncio.run(_serve(settings, api=False, bot=True))
 
 
-def _sandbox(settings: Settings, _args: argparse.Namespace) -> int:
-    return asyncio.run(_serve_sandbox(settings))
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    port = getattr(args, "port", None)  # `holos run` without a token has no --port
+    return asyncio.run(_serve_sandbox(settings, port=port))
 
 
-async def _serve_sandbox(settings: Settings) -> int:
-    """Emulator, chat page, bot and API in one process, on one port."""
+async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
+    """Emulator, chat page, bot and API in one process, on one port.
+
+    ``port`` overrides HOLOS_API_PORT; 0 picks a free port, and the banner shows the
+    one the socket really got.
+    """
     from admin_api.app import create_app
     from admin_api.server import bind_socket, running_api, socket_url
-    from bot import sandbox
+    from bot import metrics, sandbox
     from bot.emulator import Emulator
     from bot.runtime import BotRuntime
 
@@ -179,13 +191,20 @@ async def _serve_sandbox(settings: Settings) -> int:
     try:
         accounts = await sandbox.demo_accounts(core)
         app = create_app(core)
+        metrics.expose_in(app.state.metrics.registry)
         sandbox.mount(app, emulator)
-        sock = bind_socket(sandbox_settings.api_host, sandbox_settings.api_port)
+        sock = bind_socket(
+            sandbox_settings.api_host, sandbox_settings.api_port if port is None else port
+        )
         base_url = socket_url(sock)
         stop = stop_on_signals()
         async with AsyncExitStack() as stack:
             stack.callback(sock.close)
             await stack.enter_async_context(running_api(app, sock))
+            # Unwound in reverse: the bot stops, then the emulator ends its pending long
+            # polls, then the server stops. Without that the server waits out its graceful
+            # timeout for the bot's last getUpdates and then cancels it with a traceback.
+            stack.push_async_callback(emulator.aclose)
             runtime = BotRuntime.create(
                 core, token=token, api_url=base_url + sandbox.EMULATOR_PREFIX, delivery_interval=0.5
             )
@@ -215,6 +234,7 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
     """
     from admin_api.app import create_app
     from admin_api.server import bind_socket, running_api
+    from bot import metrics
     from bot.runtime import BotRuntime
 
     core = build_core(settings)
@@ -225,6 +245,9 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
         runtime = BotRuntime.create(core, redis=redis) if (bot or (api and webhook)) else None
         stop = stop_on_signals()
         app = create_app(core) if api else None
+        if app is not None:
+            # The bot's counters live in the default registry; the API shows its own.
+            metrics.expose_in(app.state.metrics.registry)
         if app is not None and runtime is not None and webhook:
             assert settings.webhook_secret is not None
             app.include_router(runtime.webhook_router(settings.webhook_secret.get_secret_value()))

@@ -24,6 +24,8 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot import metrics
+from bot.metrics import DeliveryOutcome
 from handlers import keyboards, texts
 from storage.core import Core
 from storage.enums import OutboxKind
@@ -55,6 +57,12 @@ class DeliveryWorker:
         self.backoff_base = backoff_base
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
+        self._rounds_started = 0
+        self._rounds_done = 0
+        self._round_done = asyncio.Condition()
+        # Parts of a long reply already sent, by outbox id, while it waits for a retry.
+        # In memory only: after a restart a partly sent reply is sent whole again.
+        self._parts_sent: dict[int, int] = {}
 
     def stop(self) -> None:
         self._stop.set()
@@ -63,20 +71,38 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    async def flush(self) -> None:
+        """Wake the worker and wait until it has been through a whole round that began
+        after this call: everything due now has been tried and its outcome stored."""
+        wanted = self._rounds_started + 1
+        self.wake()
+        async with self._round_done:
+            await self._round_done.wait_for(
+                lambda: self._rounds_done >= wanted or self._stop.is_set()
+            )
+
     async def run(self) -> None:
         """Deliver until stopped; a stop waits for the message being sent, never cuts it."""
         log.info("delivery_worker_started")
         while not self._stop.is_set():
+            # Cleared before the round, not after it: a wake() during the round (a reply
+            # committed meanwhile) must start the next round at once, not be forgotten.
+            self._wake.clear()
+            self._rounds_started += 1
             try:
                 sent = await self.run_once()
             except Exception:
                 log.exception("delivery_round_failed")
                 sent = 0
+            async with self._round_done:
+                self._rounds_done += 1
+                self._round_done.notify_all()
             if sent:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+        async with self._round_done:
+            self._round_done.notify_all()  # nobody waits in flush() for a stopped worker
         log.info("delivery_worker_stopped")
 
     async def run_once(self) -> int:
@@ -92,31 +118,46 @@ class DeliveryWorker:
 
     async def _deliver(self, delivery: Delivery) -> None:
         try:
-            with self.i18n.context(), self.i18n.use_locale(delivery.language):
-                if delivery.kind is OutboxKind.REPLY:
-                    for chunk in texts.reply_delivered(delivery.text or ""):
-                        await self.bot.send_message(delivery.chat_id, chunk)
-                else:
-                    await self.bot.send_message(
-                        delivery.chat_id,
-                        texts.handling_question(),
-                        reply_markup=keyboards.handling_scores(delivery.outbox_id),
-                    )
+            await self._send(delivery)
         except TelegramRetryAfter as exc:
-            await self._retry(delivery, timedelta(seconds=exc.retry_after), "429")
+            await self._failed(delivery, timedelta(seconds=exc.retry_after), "429")
         except (TelegramServerError, TelegramNetworkError) as exc:
-            await self._retry(
+            await self._failed(
                 delivery, backoff(delivery.attempts, self.backoff_base), type(exc).__name__
             )
         except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest) as exc:
+            self._parts_sent.pop(delivery.outbox_id, None)
             await self._undeliverable(delivery, type(exc).__name__)
+            metrics.delivery(delivery.kind, DeliveryOutcome.UNDELIVERABLE)
         except TelegramUnauthorizedError:
             # Our token is wrong: the reporter is not at fault; keep the message.
-            await self._retry(delivery, MAX_BACKOFF, "unauthorized")
+            await self._failed(delivery, MAX_BACKOFF, "unauthorized")
         else:
+            self._parts_sent.pop(delivery.outbox_id, None)
             async with self.core.database.transaction() as session:
                 await OutboxService(session, self.core).mark_sent(delivery.outbox_id)
+            metrics.delivery(delivery.kind, DeliveryOutcome.SENT)
             log.info("delivered kind=%s outbox_id=%s", delivery.kind.value, delivery.outbox_id)
+
+    async def _send(self, delivery: Delivery) -> None:
+        with self.i18n.context(), self.i18n.use_locale(delivery.language):
+            if delivery.kind is OutboxKind.HANDLING_SURVEY:
+                await self.bot.send_message(
+                    delivery.chat_id,
+                    texts.handling_question(),
+                    reply_markup=keyboards.handling_scores(delivery.outbox_id),
+                )
+                return
+            # A long reply goes out as several messages. When one part-way fails, the
+            # retry resumes after the last one that arrived, so none arrives twice.
+            parts = texts.reply_delivered(delivery.text or "")
+            for index in range(self._parts_sent.get(delivery.outbox_id, 0), len(parts)):
+                await self.bot.send_message(delivery.chat_id, parts[index])
+                self._parts_sent[delivery.outbox_id] = index + 1
+
+    async def _failed(self, delivery: Delivery, delay: timedelta, reason: str) -> None:
+        await self._retry(delivery, delay, reason)
+        metrics.delivery(delivery.kind, DeliveryOutcome.RETRY)
 
     async def _retry(self, delivery: Delivery, delay: timedelta, reason: str) -> None:
         async with self.core.database.transaction() as session:

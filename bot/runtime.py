@@ -26,6 +26,8 @@ from storage.settings import SettingsError
 log = logging.getLogger("holos.bot")
 
 WEBHOOK_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# How long a stop waits for an update being handled, or a message being delivered.
+STOP_TIMEOUT = 30.0
 # What Telegram accepts as a secret_token. An empty secret would make the path public
 # (it is derived from the secret) and let a request without the header through.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -171,12 +173,21 @@ class BotRuntime:
         self.worker.stop()
         with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode
             await self.dp.stop_polling()
+        await self._finish_updates()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=30)
+                await asyncio.wait_for(task, timeout=STOP_TIMEOUT)
         self._tasks.clear()
         await self.dp.storage.close()
         await self.bot.session.close()
+
+    async def _finish_updates(self) -> None:
+        """aiogram's stop_polling stops fetching updates but leaves those being handled
+        running (each in its own task): let them finish before the storage and the HTTP
+        session close under them, or their answers and drafts are lost."""
+        handling = set(getattr(self.dp, "_handle_update_tasks", ()))
+        if handling:
+            await asyncio.wait(handling, timeout=STOP_TIMEOUT)
 
     async def wait(self) -> None:
         """Until a background task ends (it should not, unless stopped)."""

@@ -1,0 +1,67 @@
+"""Helpers for the bot runtime tests: the API served over HTTP, outbox rows, sent messages.
+
+Also imported by tests/test_full_loop.py, which lives outside this package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import select
+
+import storage.services.staff as staff_module
+from admin_api.server import bind_socket, running_api
+from bot.emulator import BotHandle
+from storage.core import Core
+from storage.models import OutboxMessage
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still Argon2id, at the smallest cost: these tests are not about hashing."""
+    monkeypatch.setattr(
+        staff_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@contextlib.asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """``app`` on a loopback port in this event loop, and a client for it."""
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        async with (
+            running_api(app, sock) as url,
+            httpx.AsyncClient(base_url=url, timeout=30, trust_env=False) as http,
+        ):
+            yield url, http
+    finally:
+        sock.close()
+
+
+async def outbox_rows(core: Core) -> list[OutboxMessage]:
+    async with core.database.transaction() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def sent_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
+    """sendMessage calls Telegram accepted whose text contains ``needle``."""
+    return [
+        call
+        for call in await tg.calls("sendMessage")
+        if call["ok"] and needle in (call["params"].get("text") or "")
+    ]
+
+
+async def tried_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
+    """Every sendMessage attempt with ``needle``, refused or not (faults included)."""
+    return [
+        call
+        for call in await tg.calls("sendMessage")
+        if needle in (call["params"].get("text") or "")
+    ]

@@ -1,0 +1,365 @@
+"""The delivery worker (SPEC §2.4–§2.5, §4): staff replies and the handling survey reach
+a reporter who opted in, in their language, exactly once, whatever Telegram answers.
+
+Deliveries are counted from the emulator's record of real Bot API calls. The test clock
+is frozen, so a retry is due exactly when the test moves the clock past its delay;
+``worker.flush()`` wakes the worker and returns once it has tried everything due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.methods import SendMessage, TelegramMethod
+from prometheus_client import REGISTRY
+
+from bot.emulator import BotHandle, SimulatedUser
+from bot.runtime import BotRuntime
+from storage.access import Actor
+from storage.clock import FrozenClock
+from storage.core import Core
+from storage.enums import ContactMode, Language, OutboxKind, OutboxState, Status
+from storage.services.cases import CaseChanges, CaseService, ContactChoice
+from tests.bot.conftest import outbox_rows, sent_with, tried_with
+from tests.handlers.conversation import Talk, stored_cases, tr
+from tests.harness import BotFactory
+from tests.storage.helpers import make_staff, submit
+
+REPLY = {
+    Language.UK: "Ми перевірили список отримувачів.",
+    Language.RU: "Мы проверили список получателей.",
+    Language.EN: "We have checked the list of recipients.",
+}
+SURVEY = "Your report has been closed. How satisfied are you with how it was handled?"
+
+
+@pytest.fixture(autouse=True)
+async def no_invalid_bot_api_calls(tg: BotHandle) -> AsyncIterator[None]:
+    """No call Telegram would refuse as malformed (a 403 from a block is not one)."""
+    yield
+    assert await tg.invalid_calls() == []
+
+
+@pytest.fixture
+async def operator(bot_core: Core) -> Actor:
+    return await make_staff(bot_core, "olena", "operator")
+
+
+async def reporter(make_user: Callable[..., Awaitable[SimulatedUser]], language: str) -> Any:
+    user = await make_user(language)
+    # Telegram lets a bot write only to someone who has written to it first.
+    await user.send_text("/start")
+    return user
+
+
+async def opted_in_case(core: Core, user: SimulatedUser, language: str = "uk") -> str:
+    """A case whose reporter chose "reply in this chat" (filed in storage, to be quick)."""
+    submitted = await submit(
+        core,
+        language=Language(language),
+        contact=ContactChoice(ContactMode.CHAT, chat_id=user.id),
+    )
+    return submitted.ref
+
+
+async def reply(core: Core, actor: Actor, ref: str, *texts: str) -> None:
+    """One staff reply per text, in all three languages, committed together."""
+    async with core.database.transaction() as session:
+        service = CaseService(session, core)
+        for text in texts:
+            await service.add_reply(
+                ref, actor, {lang: f"{body} {text}" for lang, body in REPLY.items()}
+            )
+
+
+async def move(core: Core, actor: Actor, ref: str, *statuses: Status) -> None:
+    for status in statuses:
+        async with core.database.transaction() as session:
+            service = CaseService(session, core)
+            case = await service.get_visible(ref, actor)
+            await service.update(
+                ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
+            )
+
+
+async def delivery_state(core: Core, actor: Actor, ref: str) -> list[str]:
+    async with core.database.transaction() as session:
+        detail = await CaseService(session, core).detail(ref, actor)
+    return [r.delivery for r in detail.replies]
+
+
+async def test_a_reply_reaches_the_opted_in_reporter_once_in_their_language(
+    running_bot: BotRuntime, make_user, bot_core: Core, tg: BotHandle, operator: Actor
+) -> None:
+    talk = Talk(await make_user("en"), "en")
+    await talk.file_report(contact="💬 Reply in this chat")
+    (case,) = await stored_cases(bot_core)
+    await reply(bot_core, operator, case.ref, "#1")
+
+    await running_bot.worker.flush()
+    message = await talk.user.wait_for(lambda m: REPLY[Language.EN] in m.body)
+    assert message.body.startswith("💬 An answer to your report:")
+    assert "Check my report" in message.body
+    assert len(await sent_with(tg, REPLY[Language.EN])) == 1
+    # Only the reporter's language went out.
+    assert await tried_with(tg, REPLY[Language.UK]) == []
+    assert await delivery_state(bot_core, operator, case.ref) == ["delivered"]
+    # Delivered means done: another round sends nothing.
+    await running_bot.worker.flush()
+    assert len(await sent_with(tg, REPLY[Language.EN])) == 1
+
+
+async def test_429_waits_retry_after_then_delivers_once(
+    running_bot: BotRuntime,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    operator: Actor,
+    clock: FrozenClock,
+) -> None:
+    user = await reporter(make_user, "uk")
+    ref = await opted_in_case(bot_core, user)
+    await tg.inject_retry_after("sendMessage", times=1, retry_after=7)
+    await reply(bot_core, operator, ref, "#1")
+    worker = running_bot.worker
+
+    await worker.flush()
+    (refused,) = await tried_with(tg, REPLY[Language.UK])
+    assert (refused["error_code"], refused["fault"]) == (429, "retry_after")
+    (row,) = await outbox_rows(bot_core)
+    assert row.state == OutboxState.PENDING
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=7)
+    assert row.last_error == "429"
+
+    clock.advance(timedelta(seconds=6))  # not yet
+    await worker.flush()
+    assert len(await tried_with(tg, REPLY[Language.UK])) == 1
+
+    clock.advance(timedelta(seconds=1))
+    await worker.flush()
+    assert len(await tried_with(tg, REPLY[Language.UK])) == 2
+    assert len(await sent_with(tg, REPLY[Language.UK])) == 1
+    await user.wait_for(lambda m: REPLY[Language.UK] in m.body)
+    assert await delivery_state(bot_core, operator, ref) == ["delivered"]
+
+
+@pytest.mark.parametrize("fault", ["server_error", "drop"])
+async def test_5xx_and_network_errors_retry_with_backoff_then_deliver_once(
+    running_bot: BotRuntime,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    operator: Actor,
+    clock: FrozenClock,
+    fault: str,
+) -> None:
+    user = await reporter(make_user, "ru")
+    ref = await opted_in_case(bot_core, user, "ru")
+    inject = tg.inject_server_error if fault == "server_error" else tg.inject_drop
+    await inject("sendMessage", times=2)
+    await reply(bot_core, operator, ref, "#1")
+    worker = running_bot.worker
+    base = timedelta(seconds=0.05)  # start_bot's delivery_backoff
+
+    for attempt, delay in enumerate([base, base * 2], start=1):
+        await worker.flush()
+        tries = await tried_with(tg, REPLY[Language.RU])
+        assert len(tries) == attempt and tries[-1]["fault"] == fault
+        (row,) = await outbox_rows(bot_core)
+        assert row.state == OutboxState.PENDING
+        # Backoff doubles with each failed attempt.
+        assert row.next_attempt_at == clock.now() + delay
+        clock.advance(delay)
+
+    await worker.flush()
+    assert len(await sent_with(tg, REPLY[Language.RU])) == 1
+    await user.wait_for(lambda m: REPLY[Language.RU] in m.body)
+    assert await delivery_state(bot_core, operator, ref) == ["delivered"]
+
+
+async def test_a_blocked_bot_marks_the_reply_undeliverable_and_stops_trying(
+    running_bot: BotRuntime,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    operator: Actor,
+    clock: FrozenClock,
+) -> None:
+    user = await reporter(make_user, "uk")
+    ref = await opted_in_case(bot_core, user)
+    await user.block()
+    await reply(bot_core, operator, ref, "#1")
+
+    await running_bot.worker.flush()
+    (refused,) = await tried_with(tg, REPLY[Language.UK])
+    assert refused["error_code"] == 403
+    (row,) = await outbox_rows(bot_core)
+    assert row.state == OutboxState.UNDELIVERABLE
+    assert await delivery_state(bot_core, operator, ref) == ["undeliverable"]
+
+    clock.advance(timedelta(days=1))
+    await running_bot.worker.flush()
+    assert len(await tried_with(tg, REPLY[Language.UK])) == 1
+
+
+async def test_a_stop_mid_delivery_neither_resends_nor_loses(
+    start_bot: BotFactory,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    operator: Actor,
+) -> None:
+    first = await start_bot()
+    user = await reporter(make_user, "en")
+    ref = await opted_in_case(bot_core, user, "en")
+    stopping: list[asyncio.Task[None]] = []
+
+    async def stop_during_first_send(
+        make_request: Any, bot: Bot, method: TelegramMethod[Any]
+    ) -> Any:
+        if isinstance(method, SendMessage) and "#1" in method.text and not stopping:
+            # The stop is asked for while this message is on its way.
+            stopping.append(asyncio.create_task(first.stop()))
+        return await make_request(bot, method)
+
+    first.bot.session.middleware(stop_during_first_send)
+    # Three replies committed together: one worker round claims all three.
+    await reply(bot_core, operator, ref, "#1", "#2", "#3")
+    first.worker.wake()
+    await user.wait_for(lambda m: "#1" in m.body)
+    await stopping[0]
+
+    # The message on its way finished and was recorded; the others were handed back.
+    assert len(await sent_with(tg, "#1")) == 1
+    assert await tried_with(tg, "#2") == [] and await tried_with(tg, "#3") == []
+    assert [r.state for r in await outbox_rows(bot_core)] == ["sent", "pending", "pending"]
+
+    second = await start_bot()
+    await second.worker.flush()
+    for mark in ("#1", "#2", "#3"):
+        assert len(await tried_with(tg, mark)) == 1, mark
+    assert await delivery_state(bot_core, operator, ref) == ["delivered"] * 3
+
+
+async def test_an_anonymous_reporter_gets_nothing_in_any_chat(
+    running_bot: BotRuntime, make_user, bot_core: Core, tg: BotHandle, operator: Actor
+) -> None:
+    talk = Talk(await make_user("uk"), "uk")
+    await talk.file_report()  # anonymous: the default
+    (case,) = await stored_cases(bot_core)
+    assert case.contact_mode == ContactMode.ANONYMOUS
+    sent_before = len(await tg.calls("sendMessage"))
+    await reply(bot_core, operator, case.ref, "#1")
+
+    assert await outbox_rows(bot_core) == []
+    await running_bot.worker.flush()
+    assert len(await tg.calls("sendMessage")) == sent_before
+    assert await delivery_state(bot_core, operator, case.ref) == ["not_applicable"]
+
+
+async def test_the_handling_survey_is_asked_once(
+    running_bot: BotRuntime, make_user, bot_core: Core, tg: BotHandle, operator: Actor
+) -> None:
+    user = await reporter(make_user, "uk")
+    ref = await opted_in_case(bot_core, user)
+    question = tr("uk", SURVEY)
+    await move(bot_core, operator, ref, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED)
+    await move(bot_core, operator, ref, Status.CLOSED)
+
+    await running_bot.worker.flush()
+    asked = await user.wait_for(lambda m: m.body == question)
+    assert len(asked.button_labels) == 5
+    # Reopened and closed again: not asked a second time.
+    await move(bot_core, operator, ref, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
+    await running_bot.worker.flush()
+    assert len(await tried_with(tg, question)) == 1
+    assert [(r.kind, r.state) for r in await outbox_rows(bot_core)] == [
+        (OutboxKind.HANDLING_SURVEY, OutboxState.SENT)
+    ]
+
+    # The answer is taken once; the question stays answered.
+    replies = await user.press(asked.button_labels[0])
+    assert tr("uk", "Thank you for your answer!") in replies.last.body
+    await move(bot_core, operator, ref, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
+    await running_bot.worker.flush()
+    assert len(await tried_with(tg, question)) == 1
+
+
+async def test_a_long_reply_resumes_after_the_part_that_arrived(
+    running_bot: BotRuntime,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    operator: Actor,
+    clock: FrozenClock,
+) -> None:
+    """A reply longer than one Telegram message goes out in parts; a 429 on the second
+    part must not send the first one again."""
+    user = await reporter(make_user, "en")
+    ref = await opted_in_case(bot_core, user, "en")
+    injected: list[bool] = []
+
+    async def refuse_the_second_part(
+        make_request: Any, bot: Bot, method: TelegramMethod[Any]
+    ) -> Any:
+        response = await make_request(bot, method)
+        if isinstance(method, SendMessage) and "R&amp;D" in method.text and not injected:
+            injected.append(True)
+            await tg.inject_retry_after("sendMessage", times=1, retry_after=3)
+        return response
+
+    running_bot.bot.session.middleware(refuse_the_second_part)
+    # 3,500 characters, twice as long once HTML-escaped: two messages.
+    async with bot_core.database.transaction() as session:
+        await CaseService(session, bot_core).add_reply(ref, operator, {Language.EN: "R&D " * 875})
+
+    await running_bot.worker.flush()
+    head, tail = "An answer to your report", "with «Check my report»"
+    assert len(await sent_with(tg, head)) == 1
+    (refused,) = await tried_with(tg, tail)
+    assert refused["error_code"] == 429
+
+    clock.advance(timedelta(seconds=3))
+    await running_bot.worker.flush()
+    assert len(await sent_with(tg, head)) == 1
+    assert len(await sent_with(tg, tail)) == 1
+    assert await delivery_state(bot_core, operator, ref) == ["delivered"]
+
+
+def handled(outcome: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "holos_bot_updates_total", {"type": "message", "outcome": outcome}
+        )
+        or 0.0
+    )
+
+
+async def test_a_stop_lets_the_update_being_handled_finish(
+    running_bot: BotRuntime, make_user, tg: BotHandle
+) -> None:
+    """The other half of a graceful stop: a message being answered is answered, and its
+    handling ends before the storage and the HTTP session close under it."""
+    user = await make_user("en")
+    answering = asyncio.Event()
+
+    async def signal_the_answer(make_request: Any, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, SendMessage):
+            answering.set()
+        return await make_request(bot, method)
+
+    running_bot.bot.session.middleware(signal_the_answer)
+    await tg.inject_delay("sendMessage", 0.3, times=1)  # the answer is on its way a while
+    ok_before, errors_before = handled("ok"), handled("error")
+    await user.send_text("/start", wait=False)
+    await answering.wait()
+    await running_bot.stop()
+
+    assert (handled("ok") - ok_before, handled("error") - errors_before) == (1, 0)
+    (welcome,) = await sent_with(tg, "Hello")
+    assert welcome["ok"]
