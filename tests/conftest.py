@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from storage.clock import FrozenClock
@@ -67,6 +68,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_database")
     await _truncate_postgres(url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still Argon2id, at the smallest cost: no suite here is about the cost of hashing
+    (`make bench` measures it), and the default (~0.1 s a hash) would dominate the run."""
+    import storage.services.staff as staff
+
+    monkeypatch.setattr(
+        staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture

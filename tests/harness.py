@@ -39,7 +39,9 @@ def emulator() -> Iterator[EmulatorThread]:
 
 @pytest.fixture
 async def tg(emulator: EmulatorThread) -> AsyncIterator[BotHandle]:
-    client = EmulatorClient(emulator.base_url)
+    # 80 ms of silence ends a reply: buttons are answered after the screen changes, and a
+    # handler's own steps are milliseconds apart.
+    client = EmulatorClient(emulator.base_url, quiet=0.08)
     handle = client.bot(new_token())
     yield handle
     await client.aclose()
@@ -78,7 +80,9 @@ async def start_bot(
             core or bot_core,
             token=tg.token,
             api_url=emulator.base_url,
-            delivery_interval=0.05,
+            # Tests that expect a delivery wake the worker; a slow poll keeps it from
+            # contending with the conversation for SQLite's write lock.
+            delivery_interval=0.5,
             delivery_backoff=0.05,
             **kwargs,
         )

@@ -137,8 +137,12 @@ class Replies(list[ChatMessage]):
 class EmulatorClient:
     """Entry point: one per emulator base URL."""
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 60.0, quiet: float = DEFAULT_QUIET
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        # How long the bot must stay silent before an action's replies count as complete.
+        self.quiet = quiet
         self._http = httpx.AsyncClient(
             base_url=f"{self.base_url}/_emulator", timeout=timeout, trust_env=False
         )
@@ -312,9 +316,11 @@ class SimulatedUser:
         self,
         after_seq: int,
         timeout: float,
-        quiet: float,
+        quiet: float | None,
         mode: str = "reply",
     ) -> dict[str, Any]:
+        if quiet is None:
+            quiet = self.bot.client.quiet
         activity = await self.bot._call(
             "POST",
             f"/chats/{self.id}/wait",
@@ -331,7 +337,7 @@ class SimulatedUser:
         *,
         wait: bool,
         timeout: float,
-        quiet: float,
+        quiet: float | None,
     ) -> Replies:
         result = await self.bot._call("POST", f"/users/{self.id}{path}", payload)
         self._absorb_chat(result["chat"])
@@ -348,7 +354,7 @@ class SimulatedUser:
         self,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        quiet: float = DEFAULT_QUIET,
+        quiet: float | None = None,
     ) -> Replies:
         """Wait for bot activity not caused by this user (e.g. a staff reply via the outbox)."""
         activity = await self._wait(self._cursor, timeout, quiet)
@@ -392,7 +398,7 @@ class SimulatedUser:
         reply_to: int | None = None,
         wait: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
-        quiet: float = DEFAULT_QUIET,
+        quiet: float | None = None,
     ) -> Replies:
         return await self._act(
             "/messages",
@@ -415,7 +421,7 @@ class SimulatedUser:
             {"kind": kind, **{k: v for k, v in payload.items() if v is not None}},
             wait=kwargs.get("wait", True),
             timeout=kwargs.get("timeout", DEFAULT_TIMEOUT),
-            quiet=kwargs.get("quiet", DEFAULT_QUIET),
+            quiet=kwargs.get("quiet"),
         )
 
     async def send_photo(
@@ -486,7 +492,7 @@ class SimulatedUser:
             {"message_id": message_id, "text": text},
             wait=kwargs.get("wait", True),
             timeout=kwargs.get("timeout", DEFAULT_TIMEOUT),
-            quiet=kwargs.get("quiet", DEFAULT_QUIET),
+            quiet=kwargs.get("quiet"),
         )
 
     async def press(
@@ -497,7 +503,7 @@ class SimulatedUser:
         message_id: int | None = None,
         wait: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
-        quiet: float = DEFAULT_QUIET,
+        quiet: float | None = None,
     ) -> Replies:
         """Press an inline button by label (or callback ``data``) on the newest bot message
         that has it, or on ``message_id`` (an older message)."""
@@ -517,7 +523,7 @@ class SimulatedUser:
         inaccessible: bool = False,
         wait: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
-        quiet: float = DEFAULT_QUIET,
+        quiet: float | None = None,
     ) -> Replies:
         """Send arbitrary callback data on a message: a stale or forged button."""
         return await self._act(
