@@ -16,13 +16,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_api.errors import invalid_token, not_authenticated
 from admin_api.metrics import ApiMetrics
 from admin_api.routes import API_PREFIX
 from storage.access import Actor
 from storage.core import Core
+from storage.db import Session
 from storage.errors import PermissionDenied
 from storage.models import ApiToken, StaffUser
 from storage.services.staff import StaffService
@@ -49,12 +49,12 @@ CoreDep = Annotated[Core, Depends(get_core)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
-async def get_session(core: CoreDep) -> AsyncIterator[AsyncSession]:
+async def get_session(core: CoreDep) -> AsyncIterator[Session]:
     async with core.database.transaction() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)

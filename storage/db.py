@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# The unit-of-work type callers hold (the API's request scope) without touching SQL.
+Session = AsyncSession
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # SQL parameters are narratives and contacts: never put them in an error's text.

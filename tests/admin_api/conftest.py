@@ -10,10 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 
-import storage.services.staff as staff_module
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.access import Actor
@@ -24,15 +22,6 @@ from tests.storage.helpers import make_staff
 
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
 ROLES = ("operator", "focal_point", "analyst", "admin")
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still Argon2id, with the smallest cost: these tests are about HTTP, not hashing,
-    and the default cost (~0.1 s a hash) would dominate the suite."""
-    monkeypatch.setattr(
-        staff_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture
