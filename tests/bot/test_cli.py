@@ -1,0 +1,110 @@
+"""The `holos` command as an operator uses it: migrate, create staff, purge."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+
+HOLOS = Path(sys.executable).parent / "holos"
+SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("HOLOS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOLOS_SECRET_KEY", SECRET)
+    return tmp_path
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return cli.main(list(args))
+
+
+def test_the_console_script_migrates(workdir: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HOLOS_")},
+        "HOLOS_SECRET_KEY": SECRET,
+    }
+    result = subprocess.run(
+        [str(HOLOS), "migrate"], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "holos: database schema is up to date"
+    assert (workdir / "var" / "holos.db").exists()
+
+
+def test_create_staff_and_purge(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "migrate") == 0
+    password = "a-long-enough-password\n"
+    assert (
+        run(
+            monkeypatch,
+            "user",
+            "create",
+            "maria",
+            "--role",
+            "focal_point",
+            "--password-stdin",
+            stdin=password,
+        )
+        == 0
+    )
+    out = capsys.readouterr()
+    assert "created focal_point account 'maria'" in out.out
+    assert "a-long-enough-password" not in out.out + out.err
+
+    assert (
+        run(
+            monkeypatch,
+            "user",
+            "create",
+            "Maria",
+            "--role",
+            "operator",
+            "--password-stdin",
+            stdin=password,
+        )
+        == 1
+    )
+    assert capsys.readouterr().err.strip() == "holos: A staff account named 'Maria' already exists."
+
+    assert (
+        run(
+            monkeypatch,
+            "user",
+            "create",
+            "ivan",
+            "--role",
+            "operator",
+            "--password-stdin",
+            stdin="short\n",
+        )
+        == 1
+    )
+    assert "at least 10 characters" in capsys.readouterr().err
+
+    assert run(monkeypatch, "purge", "--dry-run") == 0
+    assert "expired drafts: 0 to delete" in capsys.readouterr().out
+
+
+def test_the_bot_refuses_an_outdated_schema(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOLOS_BOT_TOKEN", "123456:" + "x" * 35)
+    assert run(monkeypatch, "bot") == 2
+    assert capsys.readouterr().err.strip() == (
+        "holos: the database schema is not up to date: run `holos migrate` first"
+    )
