@@ -2,7 +2,8 @@
 
 On 429 it waits ``retry_after``; on 5xx or network errors it retries with backoff; on
 403 (blocked) or another refusal it marks the message undeliverable and stops. Claims
-are committed before sending, so a restart never resends what was marked sent.
+are committed before sending, so a restart never resends what was marked sent. Each
+outcome is counted in ``holos_bot_deliveries_total`` (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ class DeliveryWorker:
         self._wake.set()
 
     async def flush(self) -> None:
-        """Wake the worker and wait until it has been through a whole round that began
-        after this call: everything due now has been tried and its outcome stored."""
+        """Wake the running worker and wait until it has been through a whole round that
+        began after this call: everything due now has been tried and its outcome stored.
+        Returns at once when the worker stops."""
         wanted = self._rounds_started + 1
         self.wake()
         async with self._round_done:

@@ -10,24 +10,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import select
 
-import storage.services.staff as staff_module
 from admin_api.server import bind_socket, running_api
 from bot.emulator import BotHandle
 from storage.core import Core
 from storage.models import OutboxMessage
-
-
-@pytest.fixture
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still Argon2id, at the smallest cost: these tests are not about hashing."""
-    monkeypatch.setattr(
-        staff_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @contextlib.asynccontextmanager

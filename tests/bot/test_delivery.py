@@ -50,7 +50,9 @@ async def operator(bot_core: Core) -> Actor:
     return await make_staff(bot_core, "olena", "operator")
 
 
-async def reporter(make_user: Callable[..., Awaitable[SimulatedUser]], language: str) -> Any:
+async def reporter(
+    make_user: Callable[..., Awaitable[SimulatedUser]], language: str
+) -> SimulatedUser:
     user = await make_user(language)
     # Telegram lets a bot write only to someone who has written to it first.
     await user.send_text("/start")

@@ -1,8 +1,8 @@
 """Webhook mode (SPEC §8): the API app receives Telegram's updates on a secret path.
 
-The emulator delivers updates to the route over real HTTP, checks nothing the bot does
-not; the route checks ``X-Telegram-Bot-Api-Secret-Token`` and must handle an update
-once even when Telegram (here the emulator) sends it again.
+The emulator delivers updates to the route over real HTTP, as Telegram does; the route
+checks ``X-Telegram-Bot-Api-Secret-Token`` and must handle an update once, even when
+Telegram (here the emulator) sends it again.
 """
 
 from __future__ import annotations
