@@ -81,6 +81,10 @@ class BotRuntime:
     worker: DeliveryWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
+    # Webhook updates being handled (each in its HTTP request's task), and whether a
+    # stop has begun: then new ones are turned away.
+    _webhook_handling: set[asyncio.Future[None]] = field(default_factory=set)
+    _stopping: bool = False
 
     @classmethod
     def create(
@@ -152,10 +156,15 @@ class BotRuntime:
             given = request.headers.get(WEBHOOK_HEADER, "")
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return Response(status_code=401)
+            if self._stopping:
+                # Telegram sends it again later, to whichever instance runs then.
+                return Response(status_code=503)
             update = Update.model_validate(await request.json(), context={"bot": self.bot})
             if not self._webhook_updates.claim(update.update_id):
                 log.info("webhook_update_repeated")
                 return Response(status_code=200)
+            handling = asyncio.get_running_loop().create_future()
+            self._webhook_handling.add(handling)
             try:
                 await self.dp.feed_update(self.bot, update)
             except BaseException:
@@ -163,6 +172,9 @@ class BotRuntime:
                 # retries on the error answer, and the retry must be handled.
                 self._webhook_updates.release(update.update_id)
                 raise
+            finally:
+                self._webhook_handling.discard(handling)
+                handling.set_result(None)
             return Response(status_code=200)
 
         return router
@@ -170,6 +182,7 @@ class BotRuntime:
     async def stop(self) -> None:
         """Stop gracefully: the update being handled and the message being delivered
         finish first."""
+        self._stopping = True
         self.worker.stop()
         with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode
             await self.dp.stop_polling()
@@ -182,10 +195,12 @@ class BotRuntime:
         await self.bot.session.close()
 
     async def _finish_updates(self) -> None:
-        """aiogram's stop_polling stops fetching updates but leaves those being handled
-        running (each in its own task): let them finish before the storage and the HTTP
-        session close under them, or their answers and drafts are lost."""
-        handling = set(getattr(self.dp, "_handle_update_tasks", ()))
+        """Let the updates being handled finish before the storage and the HTTP session
+        close under them, or their answers and drafts are lost. aiogram's stop_polling
+        stops fetching but leaves the ones it fetched running, each in its own task;
+        webhook updates run in their requests' tasks."""
+        polled = getattr(self.dp, "_handle_update_tasks", ())
+        handling = {*polled, *self._webhook_handling}
         if handling:
             await asyncio.wait(handling, timeout=STOP_TIMEOUT)
 

@@ -7,11 +7,16 @@ Telegram (here the emulator) sends it again.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
+from aiogram import Bot
+from aiogram.methods import SendMessage, TelegramMethod
+from prometheus_client import REGISTRY
 
 from admin_api.app import create_app
 from bot.emulator import BotHandle, Emulator, EmulatorThread
@@ -57,8 +62,9 @@ async def hooked(bot_core: Core, tg: BotHandle, emulator: EmulatorThread) -> Asy
         async with served(app) as (base_url, http):
             await runtime.start_webhook(base_url, SECRET)
             yield Hooked(runtime, base_url + webhook_path(SECRET), http)
-            # Stop deliveries before the server goes, so none is cut off mid-request.
-            await runtime.bot.delete_webhook()
+            # The emulator stops posting before the server goes (a test may have stopped
+            # the bot, and its session, already).
+            await http.post(f"{emulator.base_url}/bot{tg.token}/deleteWebhook")
     finally:
         await runtime.stop()
 
@@ -132,6 +138,42 @@ async def test_an_update_sent_again_is_handled_once(
     # The emulator gave up waiting for the first answer and sent the update again.
     assert len(tries) >= 2 and tries[0].get("error") == "Read timeout expired"
     assert len(await sent_with(tg, WELCOME_UK)) == 1
+
+
+def handled(outcome: str) -> float:
+    labels = {"type": "message", "outcome": outcome}
+    return REGISTRY.get_sample_value("holos_bot_updates_total", labels) or 0.0
+
+
+async def test_a_stop_lets_the_update_being_handled_finish_and_turns_new_ones_away(
+    hooked: Hooked, make_user, tg: BotHandle
+) -> None:
+    user = await make_user("en")
+    answering = asyncio.Event()
+
+    async def signal_the_answer(make_request: Any, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, SendMessage):
+            answering.set()
+        return await make_request(bot, method)
+
+    hooked.runtime.bot.session.middleware(signal_the_answer)
+    await tg.inject_delay("sendMessage", 0.3, times=1)  # under the webhook timeout
+    ok_before, errors_before = handled("ok"), handled("error")
+    await user.send_text("/start", wait=False)
+    await answering.wait()
+    await hooked.runtime.stop()
+
+    # The update on its way was answered before the HTTP session closed.
+    assert (handled("ok") - ok_before, handled("error") - errors_before) == (1, 0)
+    (welcome,) = await sent_with(tg, "Hello")
+    assert welcome["ok"]
+    # A stopped bot turns updates away, for Telegram to send again to the next instance,
+    # rather than answering 200 for an update it can no longer handle.
+    late = await hooked.http.post(
+        hooked.url, json=start_update(515_151, user.id), headers={WEBHOOK_HEADER: SECRET}
+    )
+    assert late.status_code == 503
+    assert handled("ok") - ok_before == 1
 
 
 async def test_an_empty_secret_is_refused(bot_core: Core, tg: BotHandle) -> None:
