@@ -9,6 +9,9 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
+# Compile bytecode at install: where PYTHONDONTWRITEBYTECODE is set, every start would
+# otherwise recompile aiogram, FastAPI and SQLAlchemy (seconds per process).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run test lint format bench locales messages migrate clean env
 

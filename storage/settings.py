@@ -120,7 +120,7 @@ class Settings(BaseSettings):
 
     # HTTP API
     api_host: str = "127.0.0.1"
-    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_port: int = Field(default=8000, ge=0, le=65535)  # 0: any free port
     api_token_ttl_hours: float = Field(default=12, gt=0)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
