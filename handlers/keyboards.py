@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -244,13 +245,19 @@ def cancel_only() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def scores() -> InlineKeyboardMarkup:
+def _score_buttons(payload: Callable[[int], CallbackData]) -> InlineKeyboardBuilder:
+    """Five labelled faces, best first: the same scale wherever satisfaction is asked."""
     kb = InlineKeyboardBuilder()
     for score in (5, 4, 3, 2, 1):
         kb.button(
             text=f"{texts.SCORE_FACES[score]} {texts.SCORE_LABELS[score]}",
-            callback_data=ScoreCb(score=score),
+            callback_data=payload(score),
         )
+    return kb
+
+
+def scores() -> InlineKeyboardMarkup:
+    kb = _score_buttons(lambda score: ScoreCb(score=score))
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
     kb.adjust(1)
     return kb.as_markup()
@@ -276,11 +283,6 @@ def skip() -> InlineKeyboardMarkup:
 
 
 def handling_scores(outbox_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for score in (5, 4, 3, 2, 1):
-        kb.button(
-            text=f"{texts.SCORE_FACES[score]} {texts.SCORE_LABELS[score]}",
-            callback_data=HandlingCb(ref=outbox_id, score=score),
-        )
+    kb = _score_buttons(lambda score: HandlingCb(ref=outbox_id, score=score))
     kb.adjust(1)
     return kb.as_markup()

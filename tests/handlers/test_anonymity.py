@@ -10,10 +10,10 @@ from prometheus_client import generate_latest
 
 from bot.emulator import BotHandle
 from bot.runtime import BotRuntime
-from storage.enums import Language, Status
-from storage.services.cases import CaseChanges, CaseService
+from storage.enums import Language
+from storage.services.cases import CaseService
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, settled, stored_cases, tr
-from tests.storage.helpers import dump_rows, dump_text, make_staff
+from tests.storage.helpers import TO_CLOSED, dump_rows, dump_text, make_staff, walk_case
 
 PEOPLE = [
     {
@@ -104,16 +104,7 @@ async def run_every_flow(running_bot: BotRuntime, make_user, core, tg: BotHandle
     async with core.database.transaction() as session:
         service = CaseService(session, core)
         await service.add_reply(opted.ref, operator, {Language.UK: "Дякуємо, перевіряємо."})
-    for status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
-        async with core.database.transaction() as session:
-            service = CaseService(session, core)
-            case = await service.get_visible(opted.ref, operator)
-            await service.update(
-                opted.ref,
-                operator,
-                expected_version=case.version,
-                changes=CaseChanges(status=status),
-            )
+    await walk_case(core, opted.ref, operator, *TO_CLOSED)
     running_bot.worker.wake()
     survey = await uk.user.wait_for(
         lambda m: bool(m.buttons) and "Наскільки ви задоволені" in m.body

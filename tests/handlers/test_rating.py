@@ -6,11 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime import BotRuntime
-from storage.enums import Status
 from storage.models import Case, Rating
-from storage.services.cases import CaseChanges, CaseService
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, stored_cases, tr
-from tests.storage.helpers import make_staff
+from tests.storage.helpers import TO_CLOSED, make_staff, walk_case
 
 
 async def ratings(core) -> list[Rating]:  # type: ignore[no-untyped-def]
@@ -74,16 +72,7 @@ async def test_a_closed_case_asks_once_how_it_was_handled(
     await talk.file_report(contact="💬 Reply in this chat")
     (case,) = await stored_cases(bot_core)
     operator = await make_staff(bot_core, "olena", "operator")
-    for status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
-        async with bot_core.database.transaction() as session:
-            service = CaseService(session, bot_core)
-            current = await service.get_visible(case.ref, operator)
-            await service.update(
-                case.ref,
-                operator,
-                expected_version=current.version,
-                changes=CaseChanges(status=status),
-            )
+    await walk_case(bot_core, case.ref, operator, *TO_CLOSED)
     running_bot.worker.wake()
     question = await talk.user.wait_for(
         lambda m: m.body.startswith("Your report has been closed. How satisfied")

@@ -8,8 +8,8 @@ from sqlalchemy import inspect, text
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import Language
-from storage.services.cases import CaseService, ReportSubmission, SubmittedCase
+from storage.enums import Language, Status
+from storage.services.cases import CaseChanges, CaseService, ReportSubmission, SubmittedCase
 from storage.services.staff import StaffService
 
 
@@ -73,3 +73,17 @@ async def content_snapshot(core: Core) -> dict[str, list[tuple[Any, ...]]]:
     """Rows of every domain table: compared before and after a refused operation."""
     dump = await dump_rows(core)
     return {t: sorted(map(repr, rows)) for t, rows in dump.items() if t != "alembic_version"}
+
+
+TO_CLOSED = (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
+
+
+async def walk_case(core: Core, ref: str, actor: Actor, *statuses: Status) -> None:
+    """Move a case through ``statuses``, one staff change (and transaction) each."""
+    for status in statuses:
+        async with core.database.transaction() as session:
+            service = CaseService(session, core)
+            case = await service.get_visible(ref, actor)
+            await service.update(
+                ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
+            )

@@ -6,12 +6,12 @@ import pytest
 
 from storage.clock import FrozenClock
 from storage.core import Core
-from storage.enums import ContactMode, Language, OutboxKind, Status
+from storage.enums import ContactMode, Language, OutboxKind
 from storage.errors import AlreadyRated, InvalidInput, InvalidScore
-from storage.services.cases import CaseChanges, CaseService, ContactChoice
+from storage.services.cases import CaseService, ContactChoice
 from storage.services.outbox import OutboxService
 from storage.services.ratings import RatingService
-from tests.storage.helpers import content_snapshot, make_staff, submit
+from tests.storage.helpers import TO_CLOSED, content_snapshot, make_staff, submit, walk_case
 
 
 async def rate(core: Core, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -53,16 +53,7 @@ async def test_bad_ratings_are_refused(core: Core, kwargs: dict[str, object], er
 async def closed_opted_in_case(core: Core) -> tuple[str, int]:
     operator = await make_staff(core, "oper", "operator")
     submitted = await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=777))
-    for status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
-        async with core.database.transaction() as session:
-            service = CaseService(session, core)
-            case = await service.get_visible(submitted.ref, operator)
-            await service.update(
-                submitted.ref,
-                operator,
-                expected_version=case.version,
-                changes=CaseChanges(status=status),
-            )
+    await walk_case(core, submitted.ref, operator, *TO_CLOSED)
     async with core.database.transaction() as session:
         deliveries = await OutboxService(session, core).claim()
     assert [(d.kind, d.chat_id, d.text) for d in deliveries] == [

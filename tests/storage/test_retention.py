@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
-from storage.enums import AttachmentKind, ContactMode, Language, Status
+from storage.enums import AttachmentKind, ContactMode, Language
 from storage.models import (
     Attachment,
     AuditEvent,
@@ -19,10 +19,10 @@ from storage.models import (
     ReporterLink,
 )
 from storage.services.attachments import AttachmentService
-from storage.services.cases import CaseChanges, CaseService, ContactChoice
+from storage.services.cases import CaseService, ContactChoice
 from storage.services.conversation import ConversationStore
 from storage.services.retention import RetentionService
-from tests.storage.helpers import content_snapshot, make_staff, submit
+from tests.storage.helpers import TO_CLOSED, content_snapshot, make_staff, submit, walk_case
 
 
 async def count(core: Core, model: type) -> int:
@@ -36,13 +36,7 @@ async def purge(core: Core, dry_run: bool = False):  # type: ignore[no-untyped-d
 
 
 async def close_case(core: Core, ref: str, actor: Actor) -> None:
-    for status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
-        async with core.database.transaction() as session:
-            service = CaseService(session, core)
-            case = await service.get_visible(ref, actor)
-            await service.update(
-                ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
-            )
+    await walk_case(core, ref, actor, *TO_CLOSED)
 
 
 async def test_drafts_expire_after_a_day_idle(core: Core, clock: FrozenClock) -> None:
