@@ -33,7 +33,7 @@ from storage.errors import (
 from storage.lifecycle import TRANSITIONS
 from storage.models import AuditEvent, Case, OutboxMessage
 from storage.services.cases import CaseChanges, CaseService, ContactChoice
-from tests.storage.helpers import content_snapshot, make_staff, report, submit
+from tests.storage.helpers import content_snapshot, make_staff, submit
 
 
 async def get_case(core: Core, ref: str) -> Case:
@@ -510,10 +510,6 @@ async def test_closing_asks_an_opted_in_reporter_once(core: Core) -> None:
 async def test_report_with_chat_contact_needs_a_chat(core: Core) -> None:
     with pytest.raises(DomainError):
         await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=None))
-
-
-def test_report_builder_defaults_are_valid() -> None:
-    assert report().category == "assistance_quality"
 
 
 async def test_unstorable_characters_are_dropped_on_both_engines(core: Core) -> None:
