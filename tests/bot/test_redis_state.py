@@ -1,0 +1,71 @@
+"""Conversation state in Redis (several bot instances on one token): same privacy rules.
+
+Keys are pseudonyms, values are encrypted, everything expires; a restarted bot (a new
+Redis connection) continues the draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import text
+
+from bot.emulator import BotHandle
+from tests.handlers.conversation import Talk, stored_cases
+from tests.harness import BotFactory
+from tests.services import REDIS_URL, unavailable
+
+DRAFT = "Охоронець вимагав гроші за пропуск."
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError) as exc:
+        await client.aclose()
+        unavailable("Redis", str(exc))
+    yield client
+    await client.aclose()
+
+
+async def test_a_draft_in_redis_survives_a_restart_and_reveals_nothing(
+    start_bot: BotFactory, make_user, bot_core, tg: BotHandle, redis: Redis
+) -> None:
+    before = {key async for key in redis.scan_iter(match="holos:fsm:*")}
+    first = await start_bot(redis=Redis.from_url(REDIS_URL))
+    user = await make_user("uk", first_name="Оксана", username="oksana_redis_test")
+    talk = Talk(user, "uk")
+    await talk.open_report("fraud_corruption")
+    await talk.say(DRAFT)
+
+    ours = [key async for key in redis.scan_iter(match="holos:fsm:*") if key not in before]
+    assert ours, "the draft should be in Redis"
+    for key in ours:
+        assert str(user.id).encode() not in key and b"oksana" not in key
+        value = await redis.get(key)
+        assert value is not None
+        assert DRAFT.encode() not in value and "Охоронець".encode() not in value
+        assert str(user.id).encode() not in value
+        ttl = await redis.ttl(key)
+        assert 0 < ttl <= 24 * 3600  # idle drafts expire
+    async with bot_core.database.transaction() as session:
+        rows = (await session.execute(text("SELECT count(*) FROM conversation_states"))).scalar()
+    assert rows == 0  # the state really lives in Redis
+
+    await first.stop()
+    await start_bot(redis=Redis.from_url(REDIS_URL))  # a new instance, same Redis
+    replies = await talk.say("Це було в четвер.")
+    assert "Отримано: 2 повідомлення" in replies.last.body
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+    (case,) = await stored_cases(bot_core)
+    assert case.category == "fraud_corruption" and case.sensitive
+
+    for key in ours:  # leave the shared Redis as we found it
+        await redis.delete(key)
