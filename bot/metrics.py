@@ -4,19 +4,10 @@ Four counters: updates handled, reports submitted, deliveries of the outbox work
 receipt lookups. Every label value comes from a small fixed set (update types, the
 category catalog, outbox kinds, outcomes): never an id, pseudonym, username or text.
 
-How the conversation's outcomes are counted without ``handlers`` knowing about metrics
-(SPEC §8: handlers may import only ``storage``): :class:`OutcomeMiddleware` wraps the two
-handlers whose outcome matters and reads what they left in the conversation state.
-
-* A receipt lookup is the message handled by ``followup.on_code``. Afterwards the state
-  is ``FollowUp.viewing`` (found), cleared (throttled), or still ``FollowUp.code``:
-  malformed when storage's own :func:`normalize_receipt_code` refuses the text (the
-  check the lookup makes first), missed otherwise.
-* A report is submitted when ``report.on_send`` ends the draft (the state is cleared);
-  the category is the draft's, as the handler read it.
-
-This needs no change in ``handlers`` and no extra query. The price is knowing which two
-handlers to watch and how they leave the state; the metric tests fail if that changes.
+The conversation's outcomes come from the handlers themselves: each update carries an
+:class:`handlers.context.Outcomes` record, handlers add fixed words to it ("a report in
+this category was submitted", "a receipt lookup missed"), and :class:`OutcomeMiddleware`
+turns them into counts. Handlers know nothing of Prometheus (SPEC §8).
 
 ``holos run`` serves these from the API's ``/metrics``: the API app has its own
 registry, and the CLI adds :class:`DefaultRegistryBridge` to it.
@@ -30,17 +21,13 @@ from enum import StrEnum
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, TelegramObject, Update
+from aiogram.types import TelegramObject, Update
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
 from prometheus_client.metrics_core import Metric
 
-from handlers import followup, report
-from handlers.states import FollowUp
+from handlers.context import Outcomes
 from storage.catalog import Catalog
-from storage.crypto import normalize_receipt_code
 from storage.enums import OutboxKind
-from storage.errors import InvalidReceiptCode
 
 log = logging.getLogger("holos.bot.metrics")
 
@@ -126,38 +113,21 @@ class UpdateMetricsMiddleware(BaseMiddleware):
 
 
 class OutcomeMiddleware(BaseMiddleware):
-    """Inner middleware on messages and button presses: the outcome of a receipt lookup
-    or a submission, read from the conversation state (see the module docstring)."""
+    """Inner middleware on messages and button presses: gives the handler an
+    :class:`Outcomes` record, and counts what it says once the handler is done."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.categories = frozenset(c.code for c in catalog.categories)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        callback = getattr(data.get("handler"), "callback", None)
-        state: FSMContext | None = data.get("state")
-        if state is None or callback not in (followup.on_code, report.on_send):
-            return await handler(event, data)
-        draft = await state.get_data()
+        outcomes = data["outcomes"] = Outcomes()
         result = await handler(event, data)
-        after = await state.get_state()
-        if callback is followup.on_code and isinstance(event, Message):
-            RECEIPT_LOOKUPS.labels(outcome=lookup_outcome(event.text or "", after).value).inc()
-        elif callback is report.on_send and after is None:
-            category = draft.get("category")
-            REPORTS.labels(category=category if category in self.categories else UNKNOWN).inc()
+        for name, value in outcomes.events:
+            if name == "receipt_lookup" and value in LookupOutcome._value2member_map_:
+                RECEIPT_LOOKUPS.labels(outcome=value).inc()
+            elif name == "report_submitted":
+                REPORTS.labels(category=value if value in self.categories else UNKNOWN).inc()
         return result
-
-
-def lookup_outcome(typed: str, state_after: str | None) -> LookupOutcome:
-    if state_after == FollowUp.viewing.state:
-        return LookupOutcome.FOUND
-    if state_after is None:
-        return LookupOutcome.THROTTLED
-    try:
-        normalize_receipt_code(typed)
-    except InvalidReceiptCode:
-        return LookupOutcome.MALFORMED
-    return LookupOutcome.MISSED
 
 
 class DefaultRegistryBridge:

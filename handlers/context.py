@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -13,3 +13,15 @@ class ReporterChat:
 
     def __repr__(self) -> str:  # keeps the id out of any accidental log line
         return "ReporterChat(<hidden>)"
+
+
+@dataclass
+class Outcomes:
+    """What an update achieved, said by the handler and read by the runtime (metrics).
+
+    Only fixed words go in: an event name and an outcome or catalogue code."""
+
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, event: str, value: str) -> None:
+        self.events.append((event, value))

@@ -13,6 +13,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers import collect, flow, keyboards, texts
 from handlers.callbacks import DoneCb, FollowCb
+from handlers.context import Outcomes
 from handlers.routes import Routes
 from handlers.states import FollowUp
 from storage.core import Core
@@ -80,7 +81,12 @@ async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
 
 @router.message(FollowUp.code, F.text & ~F.text.startswith("/"))
 async def on_code(
-    message: Message, state: FSMContext, core: Core, uow: UnitOfWork, pseudonym: str
+    message: Message,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    pseudonym: str,
+    outcomes: Outcomes,
 ) -> None:
     await flow.remember(state, message.message_id)
     try:
@@ -88,6 +94,7 @@ async def on_code(
             message.text or "", pseudonym=pseudonym
         )
     except InvalidReceiptCode as exc:
+        outcomes.add("receipt_lookup", "malformed")
         digits = sum(ch.isdigit() for ch in message.text or "")
         reason = "letters" if "other than digits" in exc.reason else "length"
         await flow.show(
@@ -95,15 +102,18 @@ async def on_code(
         )
         return
     except RateLimited as exc:
+        outcomes.add("receipt_lookup", "throttled")
         log.info("receipt_lookup_throttled pseudonym=%s", pseudonym[:12])
         minutes = max(1, math.ceil(exc.retry_after / 60))
         await flow.end_flow(state, trace=(await state.get_data()).get("trace", []))
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
     if case is None:
+        outcomes.add("receipt_lookup", "missed")
         log.info("receipt_lookup_missed pseudonym=%s", pseudonym[:12])
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
+    outcomes.add("receipt_lookup", "found")
     await state.update_data(case_id=case.id)
     await state.set_state(FollowUp.viewing)
     await flow.reprompt(message, state, core)

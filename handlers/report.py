@@ -25,7 +25,7 @@ from handlers.callbacks import (
     ProgrammeCb,
     SummaryCb,
 )
-from handlers.context import ReporterChat
+from handlers.context import Outcomes, ReporterChat
 from handlers.filters import Known
 from handlers.routes import Routes
 from handlers.states import Report
@@ -294,6 +294,7 @@ async def on_send(
     uow: UnitOfWork,
     reporter_chat: ReporterChat,
     locale: str,
+    outcomes: Outcomes,
 ) -> None:
     data = await state.get_data()
     mode = ContactMode(data.get("contact_mode", ContactMode.ANONYMOUS.value))
@@ -320,6 +321,7 @@ async def on_send(
     # file the report twice. Only once both are durable does the code appear.
     await flow.end_flow(state, trace=data.get("trace", []))
     await uow.commit()
+    outcomes.add("report_submitted", submission.category)
     log.info("report_submitted category=%s sensitive=%s", submission.category, submitted.sensitive)
     message = flow.message_of(callback)
     if message is None:
