@@ -1,7 +1,9 @@
 """Engine, sessions and the unit of work.
 
 Services flush but never commit: the caller's scope (an API request, a bot update,
-a CLI command) owns the transaction through :meth:`Database.transaction`.
+a CLI command) owns the transaction through :meth:`Database.transaction`. Scopes that
+only read use :meth:`Database.read_only`, which on SQLite takes no write lock, so a
+reader never queues behind (or blocks) a writer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from sqlalchemy.ext.asyncio import (
 
 # The unit-of-work type callers hold (the API's request scope) without touching SQL.
 Session = AsyncSession
+
+# Execution option marking a read-only scope's connection (see _on_begin).
+_READ_ONLY = "holos_read_only"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -54,6 +59,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            # A reader in WAL mode sees a consistent snapshot without any lock that
+            # a writer waits for; it never writes, so it cannot hit the upgrade race.
+            connection.exec_driver_sql("BEGIN")
+            return
         # A deferred transaction that reads and then writes fails at once with "database
         # is locked" when another writer committed in between; taking the write lock up
         # front makes concurrent writers queue instead (busy_timeout), and the loser of an
@@ -66,6 +76,14 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool, connections marked read-only: a plain (deferred) BEGIN on SQLite,
+        # a READ ONLY transaction on PostgreSQL.
+        reader_options: dict[str, Any] = {_READ_ONLY: True}
+        if self.dialect == "postgresql":
+            reader_options["postgresql_readonly"] = True
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(**reader_options), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -76,6 +94,17 @@ class Database:
         """One unit of work: commit when the block succeeds, roll back when it raises."""
         async with self.sessionmaker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[AsyncSession]:
+        """A scope that only reads: no write lock on SQLite (a writer is never held up by
+        it), read-only on PostgreSQL, and always rolled back, so it never writes."""
+        async with self.read_sessionmaker() as session:
+            try:
+                await session.begin()
+                yield session
+            finally:
+                await session.rollback()
 
     async def ping(self) -> bool:
         try:
