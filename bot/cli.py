@@ -180,8 +180,8 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
     from admin_api.app import create_app
     from admin_api.server import bind_socket, running_api, socket_url
     from bot import metrics, sandbox
-    from bot.emulator import Emulator
     from bot.runtime import BotRuntime
+    from tgemu import Emulator
 
     sandbox_settings = sandbox.sandbox_settings(settings)
     await migrate_url(sandbox_settings.database_url)
@@ -220,7 +220,7 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
 
 
 def _emulator(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.emulator import serve
+    from tgemu import serve
 
     serve(args.host, args.port)
     return 0

@@ -14,12 +14,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from bot.emulator import Emulator, create_app
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import Role
 from storage.services.staff import StaffService
 from storage.settings import Settings
+from tgemu import Emulator, create_app
 
 EMULATOR_PREFIX = "/tg"
 DEMO_PREFIX = "demo-"

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
-from bot.emulator.state import Emulator
 from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.settings import Settings
+from tgemu import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
+from tgemu.state import Emulator
 
 BotFactory = Callable[..., Awaitable[BotRuntime]]
 

@@ -8,15 +8,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"storage", "handlers", "bot", "admin_api", "locales"}
+OURS = {"storage", "handlers", "bot", "admin_api", "locales", "tgemu", "tests", "bench"}
 ALLOWED = {
     "storage": set(),
     "locales": set(),
+    "tgemu": set(),  # a library that happens to live here: it knows nothing of Holos
     "handlers": {"storage", "locales"},
     "admin_api": {"storage"},
     "bot": {"handlers", "storage", "locales"},
 }
 COMPOSITION_ROOT = ROOT / "bot" / "cli.py"
+# Who may start the Telegram emulator: the composition root, the offline sandbox, tests, bench.
+EMULATOR_USERS = {COMPOSITION_ROOT, ROOT / "bot" / "sandbox.py"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -41,11 +44,23 @@ def test_imports_flow_one_way(package: str) -> None:
         allowed = ALLOWED[package] | {package}
         if path == COMPOSITION_ROOT:
             allowed = allowed | {"admin_api"}  # the one place that wires bot and API
+        if path in EMULATOR_USERS:
+            allowed = allowed | {"tgemu"}
         for module in imports_of(path):
             top = module.split(".")[0]
             if top in OURS and top not in allowed:
                 wrong.append(f"{path.relative_to(ROOT)} imports {module}")
     assert wrong == []
+
+
+def test_only_the_runtime_entry_points_tests_and_bench_import_the_emulator() -> None:
+    importers = {
+        path.relative_to(ROOT).as_posix()
+        for package in sorted(ALLOWED.keys() - {"tgemu"})
+        for path in sources(package)
+        if any(module.split(".")[0] == "tgemu" for module in imports_of(path))
+    }
+    assert importers == {"bot/cli.py", "bot/sandbox.py"}
 
 
 @pytest.mark.parametrize("package", ["handlers", "admin_api"])

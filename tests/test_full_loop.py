@@ -19,13 +19,13 @@ import httpx
 import pytest
 
 from admin_api.app import create_app
-from bot.emulator import BotHandle
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from tests.bot.conftest import sent_with, served, tried_with
 from tests.handlers.conversation import Talk, tr
 from tests.harness import BotFactory, bot_settings
 from tests.storage.helpers import make_staff
+from tgemu import BotHandle
 
 V1 = "/api/v1"
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from admin_api.server import bind_socket, running_api
-from bot.emulator import BotHandle
 from storage.core import Core
 from storage.models import OutboxMessage
+from tgemu import BotHandle
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,6 @@ from aiogram import Bot
 from aiogram.methods import SendMessage, TelegramMethod
 from prometheus_client import REGISTRY
 
-from bot.emulator import BotHandle, SimulatedUser
 from bot.runtime import BotRuntime
 from storage.access import Actor
 from storage.clock import FrozenClock
@@ -29,6 +28,7 @@ from tests.bot.conftest import outbox_rows, sent_with, tried_with
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory
 from tests.storage.helpers import make_staff, submit
+from tgemu import BotHandle, SimulatedUser
 
 REPLY = {
     Language.UK: "Ми перевірили список отримувачів.",

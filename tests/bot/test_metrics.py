@@ -10,7 +10,6 @@ from prometheus_client import REGISTRY, generate_latest
 
 from admin_api.app import create_app
 from bot import metrics
-from bot.emulator import BotHandle
 from bot.runtime import BotRuntime
 from storage.access import Actor
 from storage.clock import FrozenClock
@@ -20,6 +19,7 @@ from storage.services.cases import CaseService
 from tests.bot.conftest import served
 from tests.handlers.conversation import Talk, stored_cases
 from tests.storage.helpers import make_staff
+from tgemu import BotHandle
 
 NAMES = ("holos_bot_updates", "holos_bot_reports_submitted", "holos_bot_deliveries")
 NAMES += ("holos_bot_receipt_lookups",)

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 
-from bot.emulator import BotHandle
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import BotFactory
 from tests.services import REDIS_URL, unavailable
+from tgemu import BotHandle
 
 DRAFT = "Охоронець вимагав гроші за пропуск."
 

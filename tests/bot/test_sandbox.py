@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.emulator import EmulatorClient
+from tgemu import EmulatorClient
 
 HOLOS = Path(sys.executable).with_name("holos")
 # Imports are slow on a cold machine; the banner is the sign that everything is up.

@@ -19,12 +19,12 @@ from aiogram.methods import SendMessage, TelegramMethod
 from prometheus_client import REGISTRY
 
 from admin_api.app import create_app
-from bot.emulator import BotHandle, Emulator, EmulatorThread
 from bot.runtime import WEBHOOK_HEADER, BotRuntime, webhook_path
 from storage.core import Core
 from storage.settings import SettingsError
 from tests.bot.conftest import sent_with, served
 from tests.handlers.conversation import Talk, stored_cases
+from tgemu import BotHandle, Emulator, EmulatorThread
 
 SECRET = "webhook-secret_0123456789"
 WELCOME_UK = "Вітаємо"

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import BotHandle
+from tgemu import BotHandle
 
 
 @pytest.fixture(autouse=True)

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.emulator import BotHandle, Replies, SimulatedUser
 from bot.runtime import BotRuntime
 from locales.build import LOCALES_DIR, compile_catalogs
 from storage.catalog import load_oblasts
 from storage.core import Core
 from storage.models import Case
+from tgemu import BotHandle, Replies, SimulatedUser
 
 RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from bot.emulator import BotHandle
 from bot.runtime import BotRuntime
 from storage.enums import Language
 from storage.services.cases import CaseService
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, settled, stored_cases, tr
 from tests.storage.helpers import TO_CLOSED, dump_rows, dump_text, make_staff, walk_case
+from tgemu import BotHandle
 
 PEOPLE = [
     {
@@ -41,7 +41,7 @@ PEOPLE = [
 
 # Loggers of the test's own side (the simulated Telegram and its HTTP client) may name
 # users: they are Telegram, not Holos.
-TELEGRAM_SIDE = ("bot.emulator", "httpx", "httpcore")
+TELEGRAM_SIDE = ("tgemu", "httpx", "httpcore")
 
 
 def identities() -> list[str]:

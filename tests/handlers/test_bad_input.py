@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.emulator import BotHandle, Replies, SimulatedUser
 from bot.runtime import BotRuntime
 from tests.handlers.conversation import Talk, oblast_label, settled, stored_cases, tr
+from tgemu import BotHandle, Replies, SimulatedUser
 
 FIRST_PART = "Нам не видали зимовий набір."
 Send = Callable[[SimulatedUser], Awaitable[Replies]]

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.emulator import BotHandle
 from bot.runtime import BotRuntime
 from storage.crypto import normalize_receipt_code
 from storage.models import Attachment, ContactDetail, ReporterLink
@@ -22,6 +21,7 @@ from tests.handlers.conversation import (
     stored_cases,
     tr,
 )
+from tgemu import BotHandle
 
 STANDARD = sorted(CATEGORY_LABELS)
 SENSITIVE = sorted(SENSITIVE_MENU)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.emulator import BotHandle
 from tests.handlers.conversation import Talk, oblast_label, stored_cases
 from tests.harness import BotFactory
+from tgemu import BotHandle
 
 
 async def test_restart_in_the_middle_and_finish_the_report(

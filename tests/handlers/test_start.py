@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import BotHandle
 from bot.runtime import BotRuntime
 from tests.handlers.conversation import Talk, stored_cases, tr
+from tgemu import BotHandle
 
 WELCOME = {"uk": "Вітаємо", "ru": "Здравствуйте", "en": "Hello"}
 
