@@ -17,7 +17,8 @@ from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, Storage
 from redis.asyncio import Redis
 
 from storage.core import Core
-from storage.services.conversation import DATA_CONTEXT, ConversationStore
+from storage.sealed import Context
+from storage.services.conversation import ConversationStore
 from storage.uow import UnitOfWork
 
 
@@ -110,7 +111,7 @@ class RedisStorage(BaseStorage):
             await self.redis.delete(redis_key)
             return
         sealed = self.core.crypto.encrypt_text(
-            json.dumps(dict(data), ensure_ascii=False), DATA_CONTEXT
+            json.dumps(dict(data), ensure_ascii=False), Context.CONVERSATION
         )
         await self.redis.set(redis_key, sealed, ex=self._ttl)
         await self.redis.expire(self.keys.build(key, "state"), self._ttl)
@@ -119,7 +120,7 @@ class RedisStorage(BaseStorage):
         sealed = await self.redis.get(self.keys.build(key, "data"))
         if not sealed:
             return {}
-        return json.loads(self.core.crypto.decrypt_text(sealed, DATA_CONTEXT))
+        return json.loads(self.core.crypto.decrypt_text(sealed, Context.CONVERSATION))
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -95,6 +95,17 @@ class WhatWentWrong(StrEnum):
     OTHER = "other"
 
 
+class Sort(StrEnum):
+    """Worklist orders (SPEC §6 ``sort``); a leading ``-`` means newest first."""
+
+    CREATED = "created"
+    CREATED_DESC = "-created"
+    UPDATED = "updated"
+    UPDATED_DESC = "-updated"
+    DUE = "due"
+    PRIORITY = "priority"
+
+
 OPEN_STATUSES: frozenset[Status] = frozenset(
     {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REFERRED}
 )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from storage.enums import Sort
+
 
 class DomainError(Exception):
     code: str = "domain_error"
@@ -47,6 +49,20 @@ class UserNotFound(NotFound):
 
 class InvalidInput(DomainError):
     code = "invalid_input"
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+
+    def __init__(self) -> None:
+        super().__init__("The pagination cursor is not valid for this query; start again.")
+
+
+class InvalidSort(InvalidInput):
+    code = "invalid_sort"
+
+    def __init__(self, sort: str) -> None:
+        super().__init__(f"Unknown sort {sort!r}; use one of: {', '.join(Sort)}.")
 
 
 class UnknownCategory(InvalidInput):

@@ -7,19 +7,14 @@ than a silently unfiltered list.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from admin_api.schemas.cases import TAG_PATTERN
 from admin_api.schemas.common import RequestModel, Storable, UtcDatetime
-from storage.enums import Language, Priority, Status
-from storage.repositories.cases import SORTS
+from storage.enums import Language, Priority, Sort, Status
 from storage.services.worklist import MAX_PAGE
-
-# The sorts storage knows (storage.repositories.cases.SORTS), spelt out for the schema.
-SortName = Literal["created", "-created", "updated", "-updated", "due", "priority"]
-assert set(get_args(SortName)) == set(SORTS), "SortName must list storage's SORTS"
 
 MAX_VALUES = 20
 MAX_CURSOR = 2000
@@ -55,6 +50,6 @@ class WorklistParams(RequestModel):
         default=None,
         description="Words to find in what reporters wrote; each word matches as a prefix.",
     )
-    sort: SortName = "-created"
+    sort: Sort = Sort.CREATED_DESC
     cursor: Cursor | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)

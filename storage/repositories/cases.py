@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.enums import Status
+from storage.enums import Sort, Status
 from storage.models import (
     Attachment,
     Case,
@@ -78,21 +78,18 @@ def priority_rank() -> ColumnElement[int]:
     return case(*((Case.priority == name, rank) for name, rank in PRIORITY_RANK.items()), else_=9)
 
 
-# Sort name -> (key expressions, descending?). Every key ends with the id so the order
+# Sort -> (key expressions, descending?). Every key ends with the id so the order
 # is total and a cursor never skips or repeats a case.
-def sort_keys(sort: str) -> tuple[list[ColumnElement[Any]], bool]:
-    keys: dict[str, tuple[list[ColumnElement[Any]], bool]] = {
-        "created": ([Case.created_at, Case.id], False),
-        "-created": ([Case.created_at, Case.id], True),
-        "updated": ([Case.updated_at, Case.id], False),
-        "-updated": ([Case.updated_at, Case.id], True),
-        "due": ([due_expression(), Case.id], False),
-        "priority": ([priority_rank(), Case.created_at, Case.id], False),
+def sort_keys(sort: Sort) -> tuple[list[ColumnElement[Any]], bool]:
+    keys: dict[Sort, tuple[list[ColumnElement[Any]], bool]] = {
+        Sort.CREATED: ([Case.created_at, Case.id], False),
+        Sort.CREATED_DESC: ([Case.created_at, Case.id], True),
+        Sort.UPDATED: ([Case.updated_at, Case.id], False),
+        Sort.UPDATED_DESC: ([Case.updated_at, Case.id], True),
+        Sort.DUE: ([due_expression(), Case.id], False),
+        Sort.PRIORITY: ([priority_rank(), Case.created_at, Case.id], False),
     }
     return keys[sort]
-
-
-SORTS = ("created", "-created", "updated", "-updated", "due", "priority")
 
 
 def _after(keys: list[ColumnElement[Any]], values: list[Any], descending: bool) -> Any:
@@ -191,7 +188,7 @@ class CaseRepository(Repository):
         *,
         may_see_sensitive: bool,
         now: datetime,
-        sort: str,
+        sort: Sort,
         after: list[Any] | None,
         limit: int,
     ) -> tuple[list[Case], list[list[Any]]]:

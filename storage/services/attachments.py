@@ -16,9 +16,8 @@ from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, UnsupportedAttachment
 from storage.media import IMAGE_TYPES, UnreadableImage, accepted, sniff_image, strip_image_metadata
 from storage.models import Attachment
+from storage.sealed import Context
 
-BLOB_CONTEXT = "attachments.blob"
-FILENAME_CONTEXT = "attachments.filename"
 MAX_FILENAME = 200
 
 
@@ -78,7 +77,7 @@ class AttachmentService:
                 raise UnsupportedAttachment(declared) from None
             stripped = True
         key = self.core.blobs.new_key()
-        sealed = self.core.crypto.encrypt(data, BLOB_CONTEXT)
+        sealed = self.core.crypto.encrypt(data, Context.BLOB)
         await self.core.blobs.put(key, sealed)
         return StagedAttachment(
             blob_key=key,
@@ -99,7 +98,7 @@ class AttachmentService:
             kind=staged.kind,
             mime_type=staged.mime_type,
             size_bytes=staged.size_bytes,
-            filename_enc=crypto.encrypt_text(staged.filename, FILENAME_CONTEXT)
+            filename_enc=crypto.encrypt_text(staged.filename, Context.FILENAME)
             if staged.filename
             else None,
             blob_key=staged.blob_key,
@@ -109,13 +108,13 @@ class AttachmentService:
 
     async def read(self, attachment: Attachment) -> bytes:
         sealed = await self.core.blobs.get(attachment.blob_key)
-        return self.core.crypto.decrypt(sealed, BLOB_CONTEXT)
+        return self.core.crypto.decrypt(sealed, Context.BLOB)
 
     def filename(self, attachment: Attachment) -> str | None:
         if attachment.filename_enc is None:
             return None
         try:
-            return self.core.crypto.decrypt_text(attachment.filename_enc, FILENAME_CONTEXT)
+            return self.core.crypto.decrypt_text(attachment.filename_enc, Context.FILENAME)
         except DecryptionError:
             return None
 

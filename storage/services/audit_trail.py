@@ -10,11 +10,6 @@ so a cursor cannot be forged or reused with other filters.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,18 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
+from storage.cursor import CursorCodec, fingerprint
 from storage.enums import Role
-from storage.errors import PermissionDenied
+from storage.errors import InvalidCursor, PermissionDenied
 from storage.models import AuditEvent
 from storage.repositories.audit import AuditFilter, AuditRepository
 from storage.repositories.cases import CaseRepository
-from storage.services.worklist import InvalidCursor
 
 MAX_PAGE = 200
 # Roles that read the whole log; the other audit readers see sensitive cases' events only.
 FULL_LOG_ROLES = frozenset({Role.ADMIN})
-_CURSOR_PURPOSE = "audit-cursor"
-_SIGNATURE_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -59,6 +52,7 @@ class AuditTrail:
         self.core = core
         self.events = AuditRepository(session)
         self.cases = CaseRepository(session)
+        self.cursors = CursorCodec(core.crypto, "audit-cursor")
 
     async def page(
         self,
@@ -72,8 +66,8 @@ class AuditTrail:
             raise PermissionDenied("Only administrators and focal points read the audit log.")
         limit = max(1, min(limit, MAX_PAGE))
         sensitive_only = actor.role not in FULL_LOG_ROLES
-        fingerprint = _fingerprint(query, sensitive_only)
-        before_id = self._decode(cursor, fingerprint) if cursor else None
+        query_print = _fingerprint(query, sensitive_only)
+        before_id = self._before_id(cursor, query_print) if cursor else None
 
         case_id: int | None = None
         if query.case_ref is not None:
@@ -94,49 +88,23 @@ class AuditTrail:
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = self._encode(rows[-1].id, fingerprint)
+            next_cursor = self.cursors.encode([rows[-1].id], query_print)
         return AuditPage(items=rows, next_cursor=next_cursor)
 
-    # Cursors ------------------------------------------------------------------------
-
-    def _sign(self, payload: bytes) -> bytes:
-        return self.core.crypto.sign(payload, _CURSOR_PURPOSE)
-
-    def _encode(self, before_id: int, fingerprint: str) -> str:
-        payload = json.dumps({"f": fingerprint, "b": before_id}, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
-
-    def _decode(self, cursor: str, fingerprint: str) -> int:
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        except (binascii.Error, ValueError):
-            raise InvalidCursor() from None
-        signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
-        if len(signature) != _SIGNATURE_BYTES or not hmac.compare_digest(
-            signature, self._sign(payload)
-        ):
+    def _before_id(self, cursor: str, query_print: str) -> int:
+        values = self.cursors.decode(cursor, query_print)
+        if len(values) != 1 or not isinstance(values[0], int):
             raise InvalidCursor()
-        try:
-            data = json.loads(payload)
-            before_id = data["b"]
-            if data["f"] != fingerprint or not isinstance(before_id, int):
-                raise InvalidCursor()
-        except (KeyError, TypeError, ValueError):
-            raise InvalidCursor() from None
-        return before_id
+        return values[0]
 
 
 def _fingerprint(query: AuditQuery, sensitive_only: bool) -> str:
     """Binds a cursor to its query (and to what the reader may see)."""
-    described = json.dumps(
-        [
-            sensitive_only,
-            query.case_ref,
-            query.actor_id,
-            list(query.actions),
-            query.since.isoformat() if query.since else None,
-            query.until.isoformat() if query.until else None,
-        ],
-        sort_keys=True,
+    return fingerprint(
+        sensitive_only,
+        query.case_ref,
+        query.actor_id,
+        list(query.actions),
+        query.since.isoformat() if query.since else None,
+        query.until.isoformat() if query.until else None,
     )
-    return hashlib.sha256(described.encode()).hexdigest()[:16]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,18 +60,12 @@ from storage.models import (
 from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.staff import StaffRepository
+from storage.sealed import Context, Sealer, reply_text
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.audit import AuditLog
 from storage.services.outbox import OutboxService
 from storage.services.throttle import Throttle
 from storage.text import clean
-
-NARRATIVE_CONTEXT = "cases.narrative"
-ADDITION_CONTEXT = "case_additions.body"
-NOTE_CONTEXT = "notes.body"
-REPLY_CONTEXT = "replies.bodies"
-CONTACT_CONTEXT = "contact_details.contact"
-CHAT_CONTEXT = "reporter_links.chat"
 
 MAX_NOTE_CHARS = 10_000
 # A reply is delivered inside a Telegram message (4096 characters) with a short frame.
@@ -228,10 +221,7 @@ class CaseService:
         self.audit = AuditLog(session, core.clock)
         self.attachments = AttachmentService(core)
         self.throttle = Throttle(session, core.clock)
-
-    @property
-    def _crypto(self) -> Any:
-        return self.core.crypto
+        self.sealer = Sealer(core.crypto)
 
     # Intake -------------------------------------------------------------------------
 
@@ -259,6 +249,9 @@ class CaseService:
         now = self.core.clock.now()
         code, receipt_hash = await self._new_receipt_code()
         number = await self.cases.next_ref_number(now.year)
+        narrative_plain, narrative_sealed = self.sealer.split(
+            narrative, Context.NARRATIVE, sensitive=category.sensitive
+        )
         case = Case(
             ref=f"HL-{now.year}-{number:06d}",
             receipt_hash=receipt_hash,
@@ -271,10 +264,8 @@ class CaseService:
             language=language.value,
             channel=report.channel.value,
             contact_mode=contact.mode.value,
-            narrative=None if category.sensitive else (narrative or None),
-            narrative_enc=self._crypto.encrypt_text(narrative, NARRATIVE_CONTEXT)
-            if category.sensitive and narrative
-            else None,
+            narrative=narrative_plain,
+            narrative_enc=narrative_sealed,
             created_at=now,
             updated_at=now,
             public_updated_at=now,
@@ -289,7 +280,7 @@ class CaseService:
             self.cases.add(
                 ReporterLink(
                     case_id=case.id,
-                    chat_enc=self._crypto.encrypt_text(str(contact.chat_id), CHAT_CONTEXT),
+                    chat_enc=self.sealer.seal(str(contact.chat_id), Context.CHAT),
                     created_at=now,
                 )
             )
@@ -297,7 +288,7 @@ class CaseService:
             self.cases.add(
                 ContactDetail(
                     case_id=case.id,
-                    contact_enc=self._crypto.encrypt_text(typed_contact, CONTACT_CONTEXT),
+                    contact_enc=self.sealer.seal(typed_contact, Context.CONTACT),
                     created_at=now,
                 )
             )
@@ -325,7 +316,7 @@ class CaseService:
         # see each other's case: check, and draw again (the unique index backs this up).
         for _ in range(5):
             code = generate_receipt_code()
-            receipt_hash = self._crypto.receipt_hash(code)
+            receipt_hash = self.core.crypto.receipt_hash(code)
             if not await self.cases.receipt_hash_exists(receipt_hash):
                 return code, receipt_hash
         raise RuntimeError("could not draw an unused receipt code")
@@ -347,7 +338,7 @@ class CaseService:
         await self.throttle.check(
             "receipt:global", limit=settings.receipt_global_failures_per_hour, window=window
         )
-        candidates = self._crypto.receipt_hash_candidates(code)
+        candidates = self.core.crypto.receipt_hash_candidates(code)
         case = await self.cases.get_by_receipt_hashes(candidates)
         if case is None:
             await self.throttle.hit(own_key, window=window)
@@ -361,8 +352,7 @@ class CaseService:
     async def reporter_view(self, case: Case, *, language: Language) -> ReporterView:
         replies = []
         for reply in await self.cases.replies(case.id):
-            bodies = self._reply_bodies(case, reply)
-            text = bodies.get(language) or bodies.get(case.language) or next(iter(bodies.values()))
+            text = reply_text(self.sealer.reply_bodies(reply), language, case.language)
             replies.append(ReporterReply(created_at=reply.created_at, text=text))
         return ReporterView(
             case_id=case.id,
@@ -390,14 +380,8 @@ class CaseService:
         if existing + len(attachments) > self.core.settings.attachments_max_count * 2:
             raise TooManyAttachments(self.core.settings.attachments_max_count * 2)
         now = self.core.clock.now()
-        addition = CaseAddition(
-            case_id=case.id,
-            created_at=now,
-            body=None if case.sensitive else (body or None),
-            body_enc=self._crypto.encrypt_text(body, ADDITION_CONTEXT)
-            if case.sensitive and body
-            else None,
-        )
+        plain, sealed = self.sealer.split(body, Context.ADDITION, sensitive=case.sensitive)
+        addition = CaseAddition(case_id=case.id, created_at=now, body=plain, body_enc=sealed)
         self.cases.add(addition)
         await self.cases.flush()
         for staged in attachments:
@@ -443,21 +427,28 @@ class CaseService:
         return CaseDetail(
             case=case,
             narrative=self.narrative(case),
-            contact=self._crypto.decrypt_text(contact_row.contact_enc, CONTACT_CONTEXT)
+            contact=self.sealer.open(contact_row.contact_enc, Context.CONTACT)
             if contact_row
             else None,
             reply_in_chat=link is not None,
             additions=[
-                AdditionView(a.id, a.created_at, self._addition_text(case, a))
+                AdditionView(
+                    a.id, a.created_at, self.sealer.read(a.body, a.body_enc, Context.ADDITION)
+                )
                 for a in await self.cases.additions(case.id)
             ],
             attachments=[self._attachment_view(a) for a in attachments],
             notes=[
-                NoteView(n.id, n.author_id, n.created_at, self._note_text(case, n))
+                NoteView(
+                    n.id,
+                    n.author_id,
+                    n.created_at,
+                    self.sealer.read(n.body, n.body_enc, Context.NOTE),
+                )
                 for n in await self.cases.notes(case.id)
             ],
             replies=[
-                ReplyView(r.id, r.author_id, r.created_at, self._reply_bodies(case, r), r.delivery)
+                ReplyView(r.id, r.author_id, r.created_at, self.sealer.reply_bodies(r), r.delivery)
                 for r in await self.cases.replies(case.id)
             ],
             acknowledge_sla=SlaClock.of(case.acknowledge_due_at, case.acknowledged_at, now),
@@ -466,24 +457,7 @@ class CaseService:
         )
 
     def narrative(self, case: Case) -> str | None:
-        if case.narrative_enc is not None:
-            return self._crypto.decrypt_text(case.narrative_enc, NARRATIVE_CONTEXT)
-        return case.narrative
-
-    def _addition_text(self, case: Case, addition: CaseAddition) -> str | None:
-        if addition.body_enc is not None:
-            return self._crypto.decrypt_text(addition.body_enc, ADDITION_CONTEXT)
-        return addition.body
-
-    def _note_text(self, case: Case, note: Note) -> str | None:
-        if note.body_enc is not None:
-            return self._crypto.decrypt_text(note.body_enc, NOTE_CONTEXT)
-        return note.body
-
-    def _reply_bodies(self, case: Case, reply: Reply) -> dict[str, str]:
-        if reply.bodies_enc is not None:
-            return json.loads(self._crypto.decrypt_text(reply.bodies_enc, REPLY_CONTEXT))
-        return dict(reply.bodies or {})
+        return self.sealer.read(case.narrative, case.narrative_enc, Context.NARRATIVE)
 
     def _attachment_view(self, attachment: Attachment) -> AttachmentView:
         return AttachmentView(
@@ -605,12 +579,9 @@ class CaseService:
         case = await self.get_visible(ref, actor, audit_read=False)
         body = _check_text(text, what="note", limit=MAX_NOTE_CHARS)
         now = self.core.clock.now()
+        plain, sealed = self.sealer.split(body, Context.NOTE, sensitive=case.sensitive)
         note = Note(
-            case_id=case.id,
-            author_id=actor.user_id,
-            created_at=now,
-            body=None if case.sensitive else body,
-            body_enc=self._crypto.encrypt_text(body, NOTE_CONTEXT) if case.sensitive else None,
+            case_id=case.id, author_id=actor.user_id, created_at=now, body=plain, body_enc=sealed
         )
         self.cases.add(note)
         await self.cases.flush()
@@ -630,14 +601,13 @@ class CaseService:
             raise EmptyText("reply")
         now = self.core.clock.now()
         link = await self.cases.reporter_link(case.id)
+        plain, sealed = self.sealer.seal_reply_bodies(clean, sensitive=case.sensitive)
         reply = Reply(
             case_id=case.id,
             author_id=actor.user_id,
             created_at=now,
-            bodies=None if case.sensitive else clean,
-            bodies_enc=self._crypto.encrypt_text(json.dumps(clean), REPLY_CONTEXT)
-            if case.sensitive
-            else None,
+            bodies=plain,
+            bodies_enc=sealed,
             delivery=(ReplyDelivery.PENDING if link else ReplyDelivery.NOT_APPLICABLE).value,
         )
         self.cases.add(reply)

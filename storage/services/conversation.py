@@ -7,7 +7,6 @@ of which flow) is plain, so a dump shows no draft text.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.core import Core
 from storage.models import ConversationState
 from storage.repositories.conversation import ConversationRepository
-
-DATA_CONTEXT = "conversation_states.data"
+from storage.sealed import Context, Sealer
 
 
 class ConversationStore:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.repo = ConversationRepository(session)
         self.core = core
+        self.sealer = Sealer(core.crypto)
 
     @property
     def _ttl(self) -> timedelta:
@@ -46,7 +45,7 @@ class ConversationStore:
         row = await self._live(key)
         if row is None or row.data_enc is None:
             return {}
-        return json.loads(self.core.crypto.decrypt_text(row.data_enc, DATA_CONTEXT))
+        return dict(self.sealer.open_json(row.data_enc, Context.CONVERSATION))
 
     async def set_state(self, key: str, state: str | None) -> None:
         row = await self._touch(key)
@@ -55,11 +54,7 @@ class ConversationStore:
 
     async def set_data(self, key: str, data: dict[str, Any]) -> None:
         row = await self._touch(key)
-        row.data_enc = (
-            self.core.crypto.encrypt_text(json.dumps(data, ensure_ascii=False), DATA_CONTEXT)
-            if data
-            else None
-        )
+        row.data_enc = self.sealer.seal_json(data, Context.CONVERSATION) if data else None
         await self._drop_if_empty(row)
 
     async def clear(self, key: str) -> None:

@@ -7,7 +7,6 @@ marked sent; a row whose worker died mid-send is claimed again after its lease.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,10 +18,9 @@ from storage.enums import OutboxKind, OutboxState, ReplyDelivery
 from storage.models import Case, OutboxMessage
 from storage.repositories.cases import CaseRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.sealed import Context, Sealer, reply_text
 from storage.services.audit import AuditLog
 
-CHAT_CONTEXT = "reporter_links.chat"
-REPLY_CONTEXT = "replies.bodies"
 MAX_ERROR = 200
 
 
@@ -45,6 +43,7 @@ class OutboxService:
         self.repo = OutboxRepository(session)
         self.cases = CaseRepository(session)
         self.audit = AuditLog(session, core.clock)
+        self.sealer = Sealer(core.crypto)
 
     async def enqueue(self, case: Case, kind: OutboxKind, reply_id: int | None = None) -> None:
         now = self.core.clock.now()
@@ -98,13 +97,8 @@ class OutboxService:
             if reply is None:
                 await self._finish_undeliverable(message, "the reply is gone")
                 return None
-            bodies = (
-                json.loads(self.core.crypto.decrypt_text(reply.bodies_enc, REPLY_CONTEXT))
-                if reply.bodies_enc is not None
-                else dict(reply.bodies or {})
-            )
-            text = bodies.get(case.language) or next(iter(bodies.values()))
-        chat_id = int(self.core.crypto.decrypt_text(link.chat_enc, CHAT_CONTEXT))
+            text = reply_text(self.sealer.reply_bodies(reply), case.language)
+        chat_id = int(self.sealer.open(link.chat_enc, Context.CHAT))
         return Delivery(
             outbox_id=message.id,
             kind=OutboxKind(message.kind),

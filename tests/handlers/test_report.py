@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.runtime import BotRuntime
 from storage.crypto import normalize_receipt_code
 from storage.models import Attachment, ContactDetail, ReporterLink
-from storage.services.attachments import BLOB_CONTEXT
+from storage.sealed import Context
 from storage.services.cases import CaseService
 from tests.handlers.conversation import (
     CATEGORY_LABELS,
@@ -186,7 +186,7 @@ async def test_files_are_stored_cleaned_and_encrypted(
         ("document", "application/pdf"),
         ("voice", "audio/ogg"),
     ]
-    photo = bot_core.crypto.decrypt(await bot_core.blobs.get(files[0].blob_key), BLOB_CONTEXT)
+    photo = bot_core.crypto.decrypt(await bot_core.blobs.get(files[0].blob_key), Context.BLOB)
     with Image.open(io.BytesIO(photo)) as image:
         assert not image.getexif()  # the emulator's photo carried EXIF and GPS
     raw = await bot_core.blobs.get(files[1].blob_key)

@@ -8,7 +8,8 @@ from PIL import Image
 from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, UnsupportedAttachment
-from storage.services.attachments import BLOB_CONTEXT, AttachmentService
+from storage.sealed import Context
+from storage.services.attachments import AttachmentService
 
 GPS_IFD = 0x8825
 
@@ -34,7 +35,7 @@ async def test_images_lose_exif_and_gps_and_are_encrypted(core: Core) -> None:
     assert staged.metadata_stripped and staged.mime_type == "image/jpeg"
     sealed = await core.blobs.get(staged.blob_key)
     assert b"Olha Kovalenko" not in sealed and b"JFIF" not in sealed
-    clean = core.crypto.decrypt(sealed, BLOB_CONTEXT)
+    clean = core.crypto.decrypt(sealed, Context.BLOB)
     for marker in (b"Olha Kovalenko", b"PhoneMaker", b"Model X", b"taken at home", b"Exif"):
         assert marker not in clean
     with Image.open(io.BytesIO(clean)) as image:
@@ -89,4 +90,4 @@ async def test_voice_messages_are_kept_encrypted(core: Core) -> None:
     assert staged.mime_type == "audio/ogg" and not staged.metadata_stripped
     sealed = await core.blobs.get(staged.blob_key)
     assert voice not in sealed
-    assert core.crypto.decrypt(sealed, BLOB_CONTEXT) == voice
+    assert core.crypto.decrypt(sealed, Context.BLOB) == voice

@@ -9,10 +9,9 @@ import pytest
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
-from storage.errors import PermissionDenied
+from storage.errors import InvalidCursor, PermissionDenied
 from storage.services.audit_trail import AuditPage, AuditQuery, AuditTrail
 from storage.services.cases import CaseService
-from storage.services.worklist import InvalidCursor
 from tests.storage.helpers import make_staff, submit
 
 

@@ -8,10 +8,10 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Language, Status
-from storage.errors import PermissionDenied
+from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
 from storage.repositories.cases import CaseFilter
 from storage.services.cases import CaseChanges, CaseService
-from storage.services.worklist import InvalidCursor, InvalidSort, Worklist
+from storage.services.worklist import Worklist
 from tests.storage.helpers import make_staff, submit
 
 
