@@ -1,4 +1,8 @@
-"""Fixtures shared by every suite: a real database on each engine, and the domain core."""
+"""Fixtures shared by every suite: a real database on each engine, and the domain core.
+
+Helpers tests import live in plain modules (tests/config.py, tests/services.py); the
+conversation harness (tests/harness.py) is loaded as a plugin, never imported from here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from storage.clock import FrozenClock
@@ -17,6 +20,7 @@ from storage.db import create_engine
 from storage.migrate import migrate_url
 from storage.models import Base
 from storage.settings import Settings
+from tests.config import CHEAP_PASSWORD_HASHER, make_settings
 from tests.services import (
     create_postgres_database,
     drop_postgres_database,
@@ -25,7 +29,8 @@ from tests.services import (
     unavailable,
 )
 
-TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+pytest_plugins = ["tests.harness"]
+
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -72,29 +77,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still Argon2id, at the smallest cost: no suite here is about the cost of hashing
-    (`make bench` measures it), and the default (~0.1 s a hash) would dominate the run."""
+    """Staff passwords hashed at the smallest cost (see tests/config.py for why)."""
     import storage.services.staff as staff
 
-    monkeypatch.setattr(
-        staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    monkeypatch.setattr(staff, "_hasher", CHEAP_PASSWORD_HASHER)
 
 
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-
-
-def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "data_dir": tmp_path,
-        "database_url": database_url,
-        "secret_key": TEST_SECRET,
-    }
-    values.update(overrides)
-    # _env_file=None: a developer's .env must not change what the tests see.
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -107,16 +98,3 @@ async def core(settings: Settings, clock: FrozenClock) -> AsyncIterator[Core]:
     core = build_core(settings, clock=clock)
     yield core
     await core.close()
-
-
-# The conversation harness (emulator, bot, simulated users) for every suite.
-from tests.harness import (  # noqa: E402
-    bot_core,
-    emulator,
-    make_user,
-    running_bot,
-    start_bot,
-    tg,
-)
-
-__all__ = ["bot_core", "emulator", "make_user", "running_bot", "start_bot", "tg"]

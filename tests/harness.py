@@ -1,5 +1,6 @@
 """The conversation harness: the Bot API emulator, the real bot on it, simulated users.
 
+Loaded by tests/conftest.py as a pytest plugin, so its fixtures reach every suite.
 A test reads like a conversation: the user taps, the test asserts what the bot shows.
 One emulator serves the whole session (in its own thread); each test gets its own
 bot token, which is its own isolated world there, and its own database.
@@ -19,6 +20,7 @@ from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.settings import Settings
+from tests.config import make_settings
 from tgemu import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
 from tgemu.state import Emulator
 
@@ -48,11 +50,8 @@ async def tg(emulator: EmulatorThread) -> AsyncIterator[BotHandle]:
 
 
 def bot_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
-    from tests.conftest import make_settings
-
-    values: dict[str, Any] = {"receipt_hash_time_cost": 1, "receipt_hash_memory_kib": 1024}
-    values.update(overrides)
-    return make_settings(tmp_path, database_url, **values)
+    """The settings the conversation tests run the bot with (cheap hashing included)."""
+    return make_settings(tmp_path, database_url, **overrides)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,20 +15,10 @@ from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.access import Actor
 from storage.core import Core
-from storage.settings import Settings
-from tests.conftest import make_settings
 from tests.storage.helpers import make_staff
 
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
 ROLES = ("operator", "focal_point", "analyst", "admin")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    # Receipt codes hashed cheaply for the same reason.
-    return make_settings(
-        tmp_path, database_url, receipt_hash_time_cost=1, receipt_hash_memory_kib=64
-    )
 
 
 @dataclass

@@ -11,7 +11,7 @@ from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.enums import ContactMode, Language
 from storage.services.cases import CaseService, ContactChoice
-from tests.conftest import TEST_SECRET, make_settings
+from tests.config import TEST_SECRET, make_settings
 from tests.storage.helpers import make_staff, submit
 
 NARRATIVE = "Координатор вимагав хабар за включення до списку"
