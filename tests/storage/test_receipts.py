@@ -1,7 +1,7 @@
-"""Thousands of receipt codes: unique, 16 digits, and none can be read back from the database.
+"""A thousand receipt codes: unique, 16 digits, and none can be read back from the database.
 
-1,000 per engine (it was 10,000): the properties do not depend on the count beyond a few
-thousand, and the larger run cost minutes of the suite's budget on two cores."""
+1,000 per engine (it was 10,000): neither property depends on the count, and 10,000 cost
+minutes of the suite's budget on two cores."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def digit_windows(text: str) -> set[str]:
     return windows
 
 
-async def test_thousands_of_codes_unique_and_unreadable(core: Core) -> None:
+async def test_a_thousand_codes_unique_and_unreadable(core: Core) -> None:
     codes: list[str] = []
     async with core.database.transaction() as session:
         service = CaseService(session, core)
