@@ -19,14 +19,14 @@ run: env locales
 	$(BIN)/holos migrate
 	$(BIN)/holos run
 
-test: env locales
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint locales
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: env
 	$(BIN)/ruff format .
@@ -58,5 +58,5 @@ messages: env
 		--no-fuzzy-matching --ignore-obsolete --omit-header
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 	find locales -name '*.mo' -delete

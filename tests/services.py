@@ -11,7 +11,7 @@ import concurrent.futures
 import os
 import secrets
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -24,7 +24,7 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 REDIS_URL = os.environ.get("HOLOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def unavailable(service: str, reason: str) -> None:
+def unavailable(service: str, reason: str) -> NoReturn:
     if REQUIRE_SERVICES:
         pytest.fail(
             f"{service} is required (HOLOS_TEST_REQUIRE_SERVICES=1) but unreachable: {reason}",

@@ -172,18 +172,22 @@ class EmulatorClient:
         return BotHandle(self, token)
 
     async def health(self) -> dict[str, Any]:
-        return await self.request("GET", "/health")
+        health: dict[str, Any] = await self.request("GET", "/health")
+        return health
 
     async def sandbox_config(self) -> dict[str, Any]:
-        return await self.request("GET", "/sandbox-config")
+        config: dict[str, Any] = await self.request("GET", "/sandbox-config")
+        return config
 
     async def advance_clock(self, seconds: float) -> float:
         """Move the emulator clock forward (message dates, the 48-hour deletion rule)."""
-        return (await self.request("POST", "/clock/advance", {"seconds": seconds}))["now"]
+        now: float = (await self.request("POST", "/clock/advance", {"seconds": seconds}))["now"]
+        return now
 
     async def invalid_calls(self) -> list[dict[str, Any]]:
         """Refused calls of every bot on this emulator."""
-        return await self.request("GET", "/invalid-calls")
+        calls: list[dict[str, Any]] = await self.request("GET", "/invalid-calls")
+        return calls
 
 
 class BotHandle:
@@ -228,20 +232,24 @@ class BotHandle:
     async def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         """Recorded Bot API calls of this bot (all outcomes), oldest first."""
         params = {"method": method} if method else {}
-        return await self._call("GET", "/calls", params=params)
+        calls: list[dict[str, Any]] = await self._call("GET", "/calls", params=params)
+        return calls
 
     async def invalid_calls(self) -> list[dict[str, Any]]:
-        return await self._call("GET", "/invalid-calls")
+        calls: list[dict[str, Any]] = await self._call("GET", "/invalid-calls")
+        return calls
 
     async def state(self) -> dict[str, Any]:
-        return await self._call("GET", "/state")
+        state: dict[str, Any] = await self._call("GET", "/state")
+        return state
 
     async def reset(self) -> None:
         await self._call("POST", "/reset")
 
     async def download(self, file_id: str) -> bytes:
         """Bytes of any file this bot's world holds (e.g. what the bot uploaded)."""
-        return await self._call("GET", f"/files/{file_id}")
+        content: bytes = await self._call("GET", f"/files/{file_id}")
+        return content
 
     async def inject_retry_after(
         self, method: str = "*", *, times: int = 1, retry_after: int = 1
@@ -321,7 +329,7 @@ class SimulatedUser:
     ) -> dict[str, Any]:
         if quiet is None:
             quiet = self.bot.client.quiet
-        activity = await self.bot._call(
+        activity: dict[str, Any] = await self.bot._call(
             "POST",
             f"/chats/{self.id}/wait",
             {"after_seq": after_seq, "timeout": timeout, "quiet": quiet, "mode": mode},

@@ -72,7 +72,7 @@ async def wait_for_activity(
     return _activity(world, chat_id, after_seq, timed_out=False)
 
 
-def _activity(world: BotWorld, chat_id: int, after_seq: int, *, timed_out: bool) -> Any:
+def _activity(world: BotWorld, chat_id: int, after_seq: int, *, timed_out: bool) -> dict[str, Any]:
     chat = world.chats[chat_id]
     calls = [c for c in world.calls if c.seq > after_seq and c.chat_id == chat_id]
     touched: list[int] = []

@@ -46,7 +46,9 @@ def _writable_chat(world: BotWorld, user_id: int) -> Chat:
     return chat
 
 
-def _result(world: BotWorld, chat: Chat, update: dict[str, Any] | None, **extra: Any) -> Any:
+def _result(
+    world: BotWorld, chat: Chat, update: dict[str, Any] | None, **extra: Any
+) -> dict[str, Any]:
     return {
         "update_id": update["update_id"] if update else None,
         "filtered": bool(update and update.get("filtered")),
