@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
 from admin_api.limits import BodyLimitMiddleware
 from admin_api.metrics import ApiMetrics, MetricsMiddleware
-from admin_api.routes import audit, auth, cases, health, users
+from admin_api.routes import audit, auth, cases, exports, health, stats, users
 from storage.core import Core
 
 DESCRIPTION = """\
@@ -37,6 +37,9 @@ def create_app(core: Core) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     for router in (auth.router, cases.router, users.router, audit.router, health.router):
+        app.include_router(router)
+    # Monitoring and evaluation (SPEC §7).
+    for router in (stats.router, exports.router):
         app.include_router(router)
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
     # included; the body limit sits closest to the routes, so its 413 escapes nothing.

@@ -335,3 +335,30 @@ class ThrottleCounter(Base):
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# Transparency ---------------------------------------------------------------------------
+
+
+class PublicSummary(Base):
+    """ "You said, we did" (SPEC §7): what a closed case changed, written for the public.
+
+    Staff write it in uk and/or en; it appears on the transparency page only once a focal
+    point other than its author has approved it. Editing it withdraws the approval. It is
+    not what the reporter wrote, so content retention leaves it in place.
+    """
+
+    __tablename__ = "public_summaries"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    texts: Mapped[dict[str, str]] = mapped_column(JSON)
+    written_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    written_at: Mapped[datetime]
+    approved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(index=True)

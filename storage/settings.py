@@ -148,6 +148,8 @@ class Settings(BaseSettings):
     receipt_global_failures_per_hour: int = Field(default=1000, ge=1)
     receipt_hash_time_cost: int = Field(default=2, ge=1)
     receipt_hash_memory_kib: int = Field(default=12288, ge=8)
+    # The longest period one stats query or export may cover (SPEC §7), in days.
+    stats_max_days: int = Field(default=366, ge=1, le=3660)
 
     # Retention (SPEC §4)
     draft_ttl_hours: float = Field(default=24, gt=0)

@@ -1,0 +1,184 @@
+"""Query strings and answers of the M&E endpoints (SPEC §7): stats, ratings, export.
+
+Periods are calendar days in Kyiv time: ``from`` and ``to`` are dates, both included.
+Unknown parameters, groups, formats and filter values are refused with 422, naming the
+parameter, so a typo never silently widens a figure.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from admin_api.schemas.common import RequestModel, Storable
+from admin_api.schemas.worklist import (
+    MAX_VALUES,
+    CategoryCode,
+    OblastCode,
+    ProgrammeCode,
+    TagFilter,
+)
+from storage.enums import Language, Priority, RatingKind, Status
+
+GroupBy = Literal["month", "category", "oblast", "programme", "language"]
+Score = Annotated[int, Field(ge=1, le=5)]
+MAX_RATINGS_PAGE = 200
+
+
+class PeriodParams(RequestModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: date | None = Field(
+        default=None,
+        alias="from",
+        description="First day, Kyiv time (default: the first day of `to`'s month).",
+    )
+    to: date | None = Field(default=None, description="Last day, Kyiv time, included (today).")
+
+
+class CaseFilterParams(PeriodParams):
+    """The worklist's filters (SPEC §6), less paging, sorting and text search."""
+
+    status: list[Status] = Field(default_factory=list, max_length=MAX_VALUES)
+    category: list[CategoryCode] = Field(default_factory=list, max_length=MAX_VALUES)
+    sensitive: bool | None = None
+    priority: list[Priority] = Field(default_factory=list, max_length=MAX_VALUES)
+    oblast: list[OblastCode] = Field(default_factory=list, max_length=MAX_VALUES)
+    programme: list[ProgrammeCode] = Field(default_factory=list, max_length=MAX_VALUES)
+    language: list[Language] = Field(default_factory=list, max_length=MAX_VALUES)
+    overdue: bool | None = None
+    tag: list[TagFilter] = Field(default_factory=list, max_length=MAX_VALUES)
+
+
+class StatsParams(CaseFilterParams):
+    group_by: GroupBy | None = Field(
+        default=None, description="Also give every indicator per month, category, …"
+    )
+
+
+class RatingParams(PeriodParams):
+    kind: list[RatingKind] = Field(default_factory=list, max_length=2)
+    programme: list[ProgrammeCode] = Field(default_factory=list, max_length=MAX_VALUES)
+    language: list[Language] = Field(default_factory=list, max_length=MAX_VALUES)
+    score: list[Score] = Field(default_factory=list, max_length=5)
+    cursor: Annotated[str, StringConstraints(max_length=2000), Storable] | None = None
+    limit: int = Field(default=50, ge=1, le=MAX_RATINGS_PAGE)
+
+
+class ExportParams(CaseFilterParams):
+    kind: Literal["cases", "ratings"] = "cases"
+    format: Literal["csv", "xlsx"] = "csv"
+    lang: Literal["en", "uk"] = Field(default="en", description="Language of the headers.")
+    # Ratings only (cases have no score or rating kind).
+    score: list[Score] = Field(default_factory=list, max_length=5)
+    rating_kind: list[RatingKind] = Field(default_factory=list, max_length=2)
+
+
+# Answers -----------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ReasonOut(_Out):
+    reason: str
+    count: int
+
+
+class SatisfactionOut(_Out):
+    count: int
+    mean: float | None
+    share_satisfied: float | None = Field(description="Share of scores 4–5.")
+    distribution: dict[str, int] = Field(description="Count of each score, 1–5.")
+    top_reasons: list[ReasonOut] = Field(description="What went wrong, for scores 1–2.")
+
+
+class CaseIndicatorsOut(_Out):
+    received: int
+    acknowledged_within_sla: int
+    acknowledge_decided: int = Field(
+        description="Acknowledged, or past the deadline unacknowledged: the share's base."
+    )
+    share_acknowledged_within_sla: float | None
+    resolved_within_sla: int
+    resolve_decided: int
+    share_resolved_within_sla: float | None
+    median_hours_to_acknowledge: float | None
+    p90_hours_to_acknowledge: float | None
+    median_hours_to_resolve: float | None
+    p90_hours_to_resolve: float | None
+    open: int
+    overdue: int
+    handling_satisfaction: SatisfactionOut
+
+
+class GroupOut(_Out):
+    key: str
+    cases: CaseIndicatorsOut
+    satisfaction: SatisfactionOut | None
+
+
+class PeriodOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    timezone: str
+
+
+class StatsOut(BaseModel):
+    period: PeriodOut
+    sensitive_cases: Literal["all", "grouped", "standard"] = Field(
+        description="`all`: counted by category; `grouped`: one `sensitive` group; "
+        "`standard`: not counted (they do not exist for your role)."
+    )
+    cases: CaseIndicatorsOut
+    received_by: dict[str, dict[str, int]]
+    satisfaction: SatisfactionOut
+    satisfaction_by_programme: dict[str, SatisfactionOut]
+    satisfaction_by_month: dict[str, SatisfactionOut]
+    group_by: GroupBy | None
+    groups: list[GroupOut]
+
+    @classmethod
+    def of(cls, report: Any) -> StatsOut:
+        return cls(
+            period=PeriodOut(
+                from_=report.period.first, to=report.period.last, timezone=str(report.period.zone)
+            ),
+            sensitive_cases=report.visibility.value,
+            cases=CaseIndicatorsOut.model_validate(report.cases),
+            received_by=report.received_by,
+            satisfaction=SatisfactionOut.model_validate(report.satisfaction),
+            satisfaction_by_programme={
+                k: SatisfactionOut.model_validate(v)
+                for k, v in report.satisfaction_by_programme.items()
+            },
+            satisfaction_by_month={
+                k: SatisfactionOut.model_validate(v)
+                for k, v in report.satisfaction_by_month.items()
+            },
+            group_by=report.group_by,
+            groups=[GroupOut.model_validate(g) for g in report.groups],
+        )
+
+
+class RatingOut(_Out):
+    id: int
+    kind: RatingKind
+    created_at: datetime
+    programme: str | None
+    score: int
+    reasons: list[str]
+    language: str
+    channel: str
+    comment: str | None = Field(description="Only for operators and focal points.")
+
+
+class RatingPage(BaseModel):
+    items: list[RatingOut]
+    next_cursor: str | None
+    total: int

@@ -1,0 +1,368 @@
+"""Exports of cases and ratings, one row each, as CSV or XLSX (SPEC §7).
+
+Rows are read in keyset batches (:mod:`storage.repositories.stats`), each batch in its
+own short transaction, and written out as they come: memory stays flat for a year of
+data. XLSX goes through openpyxl's write-only mode into a temporary file (a zip cannot
+be sent before it is finished), which is then sent in chunks.
+
+What a role gets: every role gets the figures of each row; only case workers (operator,
+focal point) get the assignee, tags, contact mode and, for standard cases, the
+narrative. Sensitive narratives are never in a bulk export (each read of one is
+audited, case by case, in the API); an analyst sees a sensitive case as category
+``sensitive`` without its reference or priority; operators and administrators never
+see sensitive cases at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor
+from storage.core import Core
+from storage.lifecycle import SlaClock
+from storage.models import Case, Rating
+from storage.periods import Period, month_key
+from storage.repositories.cases import CaseFilter
+from storage.repositories.stats import RatingFilter, StatsRepository
+from storage.services.audit import AuditLog
+from storage.services.stats import SENSITIVE_GROUP, Visibility, check_filter, visibility
+
+BATCH = 1000
+CHUNK = 64 * 1024
+
+
+class ExportKind(StrEnum):
+    CASES = "cases"
+    RATINGS = "ratings"
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+MEDIA_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    en: str
+    uk: str
+    width: int  # characters, for XLSX (values arrive streamed, so widths are set ahead)
+    staff_only: bool = False  # only for roles that work with cases
+
+    def title(self, lang: str) -> str:
+        return self.uk if lang == "uk" else self.en
+
+
+CASE_COLUMNS = (
+    Column("ref", "Reference", "Номер", 16),
+    Column("received_at", "Received (Kyiv time)", "Отримано (час Києва)", 19),
+    Column("month", "Month", "Місяць", 9),
+    Column("category", "Category", "Категорія", 22),
+    Column("sensitive", "Sensitive", "Чутливе", 9),
+    Column("priority", "Priority", "Пріоритет", 9),
+    Column("status", "Status", "Статус", 13),
+    Column("oblast", "Oblast", "Область", 12),
+    Column("programme", "Programme", "Програма", 14),
+    Column("language", "Language", "Мова", 9),
+    Column("channel", "Channel", "Канал", 10),
+    Column("acknowledge_due_at", "Acknowledge by", "Підтвердити до", 19),
+    Column("acknowledged_at", "Acknowledged", "Підтверджено", 19),
+    Column("acknowledge_sla", "Acknowledgement SLA", "Строк підтвердження", 12),
+    Column("resolve_due_at", "Resolve by", "Вирішити до", 19),
+    Column("resolved_at", "Resolved", "Вирішено", 19),
+    Column("resolve_sla", "Resolution SLA", "Строк вирішення", 12),
+    Column("closed_at", "Closed", "Закрито", 19),
+    Column("handling_score", "Handling score", "Оцінка розгляду", 9),
+    Column("assignee_id", "Assignee", "Виконавець", 9, staff_only=True),
+    Column("tags", "Tags", "Теги", 20, staff_only=True),
+    Column("contact_mode", "Contact", "Зв'язок", 10, staff_only=True),
+    Column("narrative", "Narrative", "Опис", 60, staff_only=True),
+)
+
+RATING_COLUMNS = (
+    Column("id", "Id", "Id", 8),
+    Column("kind", "Kind", "Вид", 11),
+    Column("created_at", "Given (Kyiv time)", "Надано (час Києва)", 19),
+    Column("month", "Month", "Місяць", 9),
+    Column("programme", "Programme", "Програма", 14),
+    Column("score", "Score", "Оцінка", 6),
+    Column("reasons", "What went wrong", "Що пішло не так", 24),
+    Column("language", "Language", "Мова", 9),
+    Column("channel", "Channel", "Канал", 10),
+    Column("comment", "Comment", "Коментар", 60, staff_only=True),
+)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    kind: ExportKind
+    period: Period
+    cases: CaseFilter = field(default_factory=CaseFilter)
+    ratings: RatingFilter = field(default_factory=RatingFilter)
+    lang: str = "en"
+
+
+def columns_for(kind: ExportKind, actor: Actor) -> list[Column]:
+    chosen = CASE_COLUMNS if kind is ExportKind.CASES else RATING_COLUMNS
+    return [c for c in chosen if actor.can_see_cases or not c.staff_only]
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """Kyiv wall-clock time without an offset: what Excel can hold as a real date."""
+    return value.astimezone(zone).replace(tzinfo=None) if value is not None else None
+
+
+class ExportService:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def record(self, session: AsyncSession, actor: Actor, request: ExportRequest, fmt: str) -> None:
+        """One audit event per export: who took which rows out, never the rows."""
+        filters = {
+            k: (list(v) if isinstance(v, tuple | list) else v)
+            for k, v in {**request.cases.__dict__, **request.ratings.__dict__}.items()
+            if v not in (None, (), [], False) and k not in {"created_from", "created_to"}
+        }
+        AuditLog(session, self.core.clock).record(
+            actor,
+            "export.created",
+            target=f"export:{request.kind.value}",
+            after={
+                "format": fmt,
+                "from": request.period.first.isoformat(),
+                "to": request.period.last.isoformat(),
+                "filters": {
+                    k: str(v) if not isinstance(v, list) else v for k, v in filters.items()
+                },
+            },
+        )
+
+    def check(self, actor: Actor, request: ExportRequest) -> None:
+        """Refuse what the role may not ask for, before anything is streamed."""
+        check_filter(actor, request.cases, self.core.catalog)
+
+    def _case_filter(self, actor: Actor, request: ExportRequest) -> tuple[CaseFilter, Visibility]:
+        seen = visibility(actor)
+        flt = replace(
+            request.cases, created_from=request.period.start, created_to=request.period.end
+        )
+        return flt, seen
+
+    def _rating_filter(self, request: ExportRequest) -> RatingFilter:
+        return replace(
+            request.ratings, created_from=request.period.start, created_to=request.period.end
+        )
+
+    async def count(self, actor: Actor, request: ExportRequest) -> int:
+        async with self.core.database.transaction() as session:
+            repo = StatsRepository(session)
+            if request.kind is ExportKind.RATINGS:
+                return await repo.rating_count(self._rating_filter(request))
+            flt, seen = self._case_filter(actor, request)
+            return await repo.count(
+                flt, may_see_sensitive=seen is not Visibility.STANDARD, now=self.core.clock.now()
+            )
+
+    async def rows(self, actor: Actor, request: ExportRequest) -> AsyncIterator[list[Any]]:
+        """Each row's values in :func:`columns_for` order, oldest first."""
+        keys = [c.key for c in columns_for(request.kind, actor)]
+        zone = request.period.zone
+        after: tuple[datetime, int] | None = None
+        while True:
+            async with self.core.database.transaction() as session:
+                batch = await self._batch(session, actor, request, after)
+                values = [self._values(item, actor, zone) for item in batch]
+            for item_values in values:
+                yield [item_values[k] for k in keys]
+            if len(batch) < BATCH:
+                return
+            after = (batch[-1].created_at, batch[-1].id)
+
+    async def _batch(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        request: ExportRequest,
+        after: tuple[datetime, int] | None,
+    ) -> list[Any]:
+        repo = StatsRepository(session)
+        if request.kind is ExportKind.RATINGS:
+            return await repo.rating_page(self._rating_filter(request), after=after, limit=BATCH)
+        flt, seen = self._case_filter(actor, request)
+        return await repo.case_batch(
+            flt,
+            may_see_sensitive=seen is not Visibility.STANDARD,
+            now=self.core.clock.now(),
+            after=after,
+            limit=BATCH,
+        )
+
+    def _values(self, item: Any, actor: Actor, zone: ZoneInfo) -> dict[str, Any]:
+        if isinstance(item, Rating):
+            return self._rating_values(item, zone)
+        return self._case_values(item, actor, zone)
+
+    def _rating_values(self, rating: Rating, zone: ZoneInfo) -> dict[str, Any]:
+        return {
+            "id": rating.id,
+            "kind": rating.kind,
+            "created_at": _local(rating.created_at, zone),
+            "month": month_key(rating.created_at, zone),
+            "programme": rating.programme,
+            "score": rating.score,
+            "reasons": ";".join(rating.reasons or []),
+            "language": rating.language,
+            "channel": rating.channel,
+            "comment": rating.comment,
+        }
+
+    def _case_values(self, case: Case, actor: Actor, zone: ZoneInfo) -> dict[str, Any]:
+        now = self.core.clock.now()
+        grouped = case.sensitive and not actor.can_see_sensitive
+        return {
+            "ref": None if grouped else case.ref,
+            "received_at": _local(case.created_at, zone),
+            "month": month_key(case.created_at, zone),
+            "category": SENSITIVE_GROUP if grouped else case.category,
+            "sensitive": bool(case.sensitive),
+            "priority": None if grouped else str(case.priority),
+            "status": str(case.status),
+            "oblast": case.oblast,
+            "programme": case.programme,
+            "language": str(case.language),
+            "channel": str(case.channel),
+            "acknowledge_due_at": _local(case.acknowledge_due_at, zone),
+            "acknowledged_at": _local(case.acknowledged_at, zone),
+            "acknowledge_sla": SlaClock.of(
+                case.acknowledge_due_at, case.acknowledged_at, now
+            ).state,
+            "resolve_due_at": _local(case.resolve_due_at, zone),
+            "resolved_at": _local(case.resolved_at, zone),
+            "resolve_sla": SlaClock.of(case.resolve_due_at, case.resolved_at, now).state,
+            "closed_at": _local(case.closed_at, zone),
+            "handling_score": case.handling_score,
+            "assignee_id": case.assignee_id,
+            "tags": ";".join(t.tag for t in case.tags),
+            "contact_mode": str(case.contact_mode),
+            # Sensitive narratives are encrypted and never leave in bulk.
+            "narrative": None if case.sensitive else case.narrative,
+        }
+
+
+# Writers ------------------------------------------------------------------------------
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+async def csv_chunks(header: list[str], rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
+    """CSV in UTF-8 with a byte-order mark (so Excel reads Cyrillic), in ~64 KB pieces."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    async for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+async def write_xlsx(
+    target: Path,
+    columns: list[Column],
+    lang: str,
+    rows: AsyncIterator[list[Any]],
+    *,
+    title: str,
+    on_rows: Any = None,
+) -> int:
+    """Write a one-sheet workbook: frozen header row, widths, autofilter, real dates."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for index, column in enumerate(columns, start=1):
+        width = max(column.width, len(column.title(lang)) + 2)
+        sheet.column_dimensions[_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.title(lang))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    pending: list[list[Any]] = []
+
+    def flush(batch: list[list[Any]]) -> None:
+        for values in batch:
+            sheet.append(values)
+
+    async for row in rows:
+        pending.append(row)
+        if len(pending) >= BATCH:
+            await asyncio.to_thread(flush, pending)
+            count += len(pending)
+            if on_rows is not None:
+                on_rows(len(pending))
+            pending = []
+    await asyncio.to_thread(flush, pending)
+    count += len(pending)
+    if on_rows is not None and pending:
+        on_rows(len(pending))
+    sheet.auto_filter.ref = f"A1:{_column_letter(len(columns))}{count + 1}"
+    await asyncio.to_thread(workbook.save, str(target))
+    return count
+
+
+async def xlsx_chunks(
+    columns: list[Column], lang: str, rows: AsyncIterator[list[Any]], *, title: str
+) -> AsyncIterator[bytes]:
+    with tempfile.TemporaryDirectory(prefix="holos-export-") as folder:
+        path = Path(folder) / "export.xlsx"
+        await write_xlsx(path, columns, lang, rows, title=title)
+        for chunk in _read_chunks(path):
+            yield chunk
+
+
+def _read_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
