@@ -7,11 +7,12 @@ points, as one ``sensitive`` group for analysts, and not at all for anyone else.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from admin_api.deps import CoreDep, PrincipalDep, SessionDep
+from admin_api.deps import CoreDep, PrincipalDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.stats import (
@@ -23,12 +24,22 @@ from admin_api.schemas.stats import (
     StatsParams,
 )
 from storage.catalog import Catalog
+from storage.db import Session
 from storage.repositories.cases import CaseFilter
 from storage.repositories.stats import RatingFilter
 from storage.services.rating_list import RatingList
 from storage.services.stats import StatsService
 
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring and evaluation"])
+
+
+async def read_session(core: CoreDep) -> AsyncIterator[Session]:
+    """Figures only read: no write lock on SQLite, so triage never waits for a report."""
+    async with core.database.read_only() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(read_session)]
 
 
 def case_filter_of(params: CaseFilterParams, catalog: Catalog) -> CaseFilter:
@@ -61,7 +72,7 @@ def case_filter_of(params: CaseFilterParams, catalog: Catalog) -> CaseFilter:
 async def stats(
     params: Annotated[StatsParams, Query()],
     principal: PrincipalDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     core: CoreDep,
 ) -> StatsOut:
     """Cases received; shares acknowledged and resolved within SLA; median and 90th
@@ -84,7 +95,7 @@ async def stats(
 async def ratings(
     params: Annotated[RatingParams, Query()],
     principal: PrincipalDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     core: CoreDep,
 ) -> RatingPage:
     """Oldest first, in pages; follow `next_cursor`. Comments (the reporter's own words)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, func, literal, or_, select
 
+from storage.enums import Sort
 from storage.models import Case, PublicSummary, Rating
 from storage.repositories.cases import CaseFilter, CaseRepository
 
@@ -131,7 +132,7 @@ class StatsRepository(CaseRepository):
             flt,
             may_see_sensitive=may_see_sensitive,
             now=now,
-            sort="created",
+            sort=Sort.CREATED,
             after=list(after) if after is not None else None,
             limit=limit,
         )

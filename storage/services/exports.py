@@ -172,7 +172,7 @@ class ExportService:
         )
 
     async def count(self, actor: Actor, request: ExportRequest) -> int:
-        async with self.core.database.transaction() as session:
+        async with self.core.database.read_only() as session:
             repo = StatsRepository(session)
             if request.kind is ExportKind.RATINGS:
                 return await repo.rating_count(self._rating_filter(request))
@@ -187,7 +187,7 @@ class ExportService:
         zone = request.period.zone
         after: tuple[datetime, int] | None = None
         while True:
-            async with self.core.database.transaction() as session:
+            async with self.core.database.read_only() as session:
                 batch = await self._batch(session, actor, request, after)
                 values = [self._values(item, actor, zone) for item in batch]
             for item_values in values:

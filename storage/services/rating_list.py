@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
+from storage.cursor import CursorCodec, fingerprint
 from storage.models import Rating
 from storage.periods import Period
 from storage.repositories.stats import RatingFilter, StatsRepository
-from storage.signed_cursor import CursorCodec, fingerprint
 
 MAX_PAGE = 200
 

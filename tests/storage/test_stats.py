@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,21 +21,11 @@ from storage.periods import (
 )
 from storage.repositories.cases import CaseFilter
 from storage.services.stats import StatsReport, StatsService
-from storage.settings import Settings
 from storage.stats import percentile
-from tests.conftest import make_settings
 from tests.storage.helpers import make_staff
 from tests.storage.stats_seed import NOW, seed
 
 KYIV = ZoneInfo("Europe/Kyiv")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    # Receipt codes hashed cheaply: the seed submits eight cases per test.
-    return make_settings(
-        tmp_path, database_url, receipt_hash_time_cost=1, receipt_hash_memory_kib=64
-    )
 
 
 def test_kyiv_months_across_the_end_of_summer_time() -> None:
