@@ -184,6 +184,14 @@ class EmulatorClient:
         now: float = (await self.request("POST", "/clock/advance", {"seconds": seconds}))["now"]
         return now
 
+    async def set_latency(self, latency_ms: float) -> None:
+        """Delay every Bot API call of every bot by ``latency_ms`` (a network round trip)."""
+        await self.request("PUT", "/latency", {"latency_ms": latency_ms})
+
+    async def latency(self) -> float:
+        answer: dict[str, float] = await self.request("GET", "/latency")
+        return answer["latency_ms"]
+
     async def invalid_calls(self) -> list[dict[str, Any]]:
         """Refused calls of every bot on this emulator."""
         calls: list[dict[str, Any]] = await self.request("GET", "/invalid-calls")

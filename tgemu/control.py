@@ -18,7 +18,7 @@ from tgemu.errors import ControlError
 from tgemu.faults import FAULT_KINDS, Fault
 from tgemu.messages import chat_view, message_view
 from tgemu.spec import load_spec
-from tgemu.state import MAX_WAIT, BotWorld, Emulator, mask_token
+from tgemu.state import MAX_LATENCY_MS, MAX_WAIT, BotWorld, Emulator, mask_token
 
 # Calls that do not count as the bot "answering" (they still reset the quiet period).
 _NOT_A_REPLY = {"sendChatAction"}
@@ -133,6 +133,18 @@ def control_router(emulator: Emulator) -> APIRouter:
     async def advance(data: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         emulator.clock.advance(_number(data, "seconds", 0))
         return {"now": emulator.clock.now(), "offset": emulator.clock.offset}
+
+    @router.get("/latency")
+    async def latency() -> dict[str, Any]:
+        return {"latency_ms": emulator.latency_ms}
+
+    @router.put("/latency")
+    async def set_latency(data: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+        value = _number(data, "latency_ms", 0)
+        if value > MAX_LATENCY_MS:
+            raise ControlError(400, f"latency_ms must be at most {MAX_LATENCY_MS}")
+        emulator.set_latency(value)
+        return {"latency_ms": emulator.latency_ms}
 
     @router.get("/invalid-calls")
     async def all_invalid_calls() -> list[dict[str, Any]]:

@@ -68,6 +68,9 @@ async def dispatch_call(
     if spec is None:
         world.finish(call, NOT_FOUND)
         return _error(NOT_FOUND)
+    if emulator.latency_ms:
+        # In flight meanwhile, so reply waits do not end while a call is on the wire.
+        await asyncio.sleep(emulator.latency_ms / 1000)
     fault = world.faults.take(name)
     if fault is not None:
         call.fault = fault.kind

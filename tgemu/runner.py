@@ -195,9 +195,10 @@ def serve(
     *,
     sandbox_token: str | None = None,
     log_level: str = "info",
+    latency_ms: float = 0.0,
 ) -> None:
     """Run the emulator in the foreground until interrupted (``holos emulator``)."""
-    emulator = Emulator(sandbox_token=sandbox_token)
+    emulator = Emulator(sandbox_token=sandbox_token, latency_ms=latency_ms)
     sock = _bind(host, port)
     logger.warning("Telegram Bot API emulator on %s (chat page: /sandbox/)", _base_url(sock))
     config = _config(create_app(emulator), log_level)

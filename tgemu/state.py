@@ -150,6 +150,7 @@ class RecordedCall:
     description: str | None = None
     fault: str | None = None
     affected: list[int] = field(default_factory=list)  # message ids sent, edited or deleted
+    finished: float | None = None  # clock time the outcome was settled
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -163,6 +164,7 @@ class RecordedCall:
             "description": self.description,
             "fault": self.fault,
             "affected": self.affected,
+            "finished": self.finished,
         }
 
 
@@ -368,6 +370,7 @@ class BotWorld:
                         "description": error.description,
                     }
                 )
+        call.finished = self.emulator.clock.now()
         if call.chat_id is not None:
             self.in_flight[call.chat_id] = max(self.in_flight.get(call.chat_id, 1) - 1, 0)
             self.last_activity[call.chat_id] = asyncio.get_running_loop().time()
@@ -375,6 +378,9 @@ class BotWorld:
 
     def new_callback_id(self) -> str:
         return f"{self.bot_id}{next(self._callback_ids):08d}"
+
+
+MAX_LATENCY_MS = 10_000
 
 
 class Emulator:
@@ -389,6 +395,7 @@ class Emulator:
         webhook_retry_max: float = 60.0,
         webhook_timeout: float = 10.0,
         allow_remote_webhooks: bool = False,
+        latency_ms: float = 0.0,
     ) -> None:
         if sandbox_token is not None and not TOKEN_RE.match(sandbox_token):
             raise ValueError("sandbox_token must look like a bot token: <digits>:<30+ chars>")
@@ -400,10 +407,19 @@ class Emulator:
         # Webhooks go to loopback only unless allowed: the emulator must never become a way to
         # send traffic off the machine by accident.
         self.allow_remote_webhooks = allow_remote_webhooks
+        # Added to every Bot API call before it takes effect (a network round trip to
+        # Telegram); the benchmarks compare 0 ms with 50 ms.
+        self.latency_ms = 0.0
+        self.set_latency(latency_ms)
         self.worlds: dict[str, BotWorld] = {}
         # Refusals that belong to no world (malformed tokens).
         self.unrouted_invalid_calls: list[dict[str, Any]] = []
         self.closed = False
+
+    def set_latency(self, latency_ms: float) -> None:
+        if not 0 <= latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
+        self.latency_ms = float(latency_ms)
 
     def world(self, token: str) -> BotWorld:
         world = self.worlds.get(token)
