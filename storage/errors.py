@@ -132,9 +132,11 @@ class AttachmentTooLarge(InvalidInput):
 class UnsupportedAttachment(InvalidInput):
     code = "unsupported_attachment"
 
-    def __init__(self, mime_type: str) -> None:
-        super().__init__(f"Files of type {mime_type!r} are not accepted.")
+    def __init__(self, mime_type: str, reason: str = "unsupported_type") -> None:
+        super().__init__(f"Files of type {mime_type!r} are not accepted ({reason}).")
         self.mime_type = mime_type
+        # A storage.media.Refusal value: why, for the bot to explain in the person's language.
+        self.reason = reason
 
 
 class InvalidScore(InvalidInput):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from functools import cache
 
+import numpy as np
+import soundfile
 from PIL import Image
 
 # Kyiv, roughly: a location that must never survive into storage.
@@ -64,9 +66,42 @@ def gif() -> bytes:
 
 
 @cache
-def ogg_voice() -> bytes:
-    """Bytes that start like an Ogg/Opus voice note; nothing here decodes audio."""
-    return b"OggS\x00\x02" + bytes(20) + b"OpusHead\x01\x01" + bytes(40)
+def ogg_voice(seconds: float = 1.0) -> bytes:
+    """A real Ogg/Opus voice note: a voiced 150 Hz tone in syllable-like bursts."""
+    rate = 48_000
+    t = np.arange(int(seconds * rate)) / rate
+    phase = 2 * np.pi * 150 * t
+    signal = sum(np.sin(k * phase) / k for k in range(1, 20))
+    signal *= np.clip(np.sin(2 * np.pi * 2 * t), 0, None) + 0.05
+    buffer = io.BytesIO()
+    soundfile.write(buffer, 0.3 * signal / np.abs(signal).max(), rate, format="OGG", subtype="OPUS")
+    return buffer.getvalue()
+
+
+def pdf(text: str = "emulator sample") -> bytes:
+    """A minimal valid one-page PDF showing ``text`` (ASCII)."""
+    stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
 
 
 @cache

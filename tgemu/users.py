@@ -91,7 +91,7 @@ def _store_user_file(world: BotWorld, kind: str, data: dict[str, Any]) -> Stored
     if raw is None and declared is None:
         raw, default_name, default_mime = {
             "photo": (samples.jpeg_with_exif(), None, "image/jpeg"),
-            "document": (b"%PDF-1.4\n% emulator sample\n", "report.pdf", "application/pdf"),
+            "document": (samples.pdf(), "report.pdf", "application/pdf"),
             "voice": (samples.ogg_voice(), None, "audio/ogg"),
             "audio": (samples.ogg_voice(), "audio.ogg", "audio/ogg"),
             "sticker": (samples.webp_sticker(), None, "image/webp"),

@@ -14,7 +14,7 @@ from storage.core import Core
 from storage.crypto import DecryptionError
 from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, UnsupportedAttachment
-from storage.media import IMAGE_TYPES, UnreadableImage, accepted, sniff_image, strip_image_metadata
+from storage.media import MediaRefused, clean
 from storage.models import Attachment
 from storage.sealed import Context
 
@@ -64,18 +64,13 @@ class AttachmentService:
             declared = "image/jpeg"
         elif kind is AttachmentKind.VOICE:
             declared = "audio/ogg"
-        # Trust the bytes, not the label: an image sent "as a PDF" still loses its EXIF.
-        real = sniff_image(data)
-        mime = real or declared
-        if not accepted(mime) or (declared in IMAGE_TYPES and real is None):
-            raise UnsupportedAttachment(declared)
-        stripped = False
-        if mime in IMAGE_TYPES:
-            try:
-                data = await asyncio.to_thread(strip_image_metadata, data, mime)
-            except UnreadableImage:
-                raise UnsupportedAttachment(declared) from None
-            stripped = True
+        # Trust the bytes, not the label; only the cleaned copy is ever written (a voice
+        # is disguised before it exists anywhere but in memory).
+        try:
+            cleaned = await asyncio.to_thread(clean, data, declared)
+        except MediaRefused as refused:
+            raise UnsupportedAttachment(declared, refused.reason.value) from None
+        data, mime, stripped = cleaned.data, cleaned.mime_type, cleaned.metadata_stripped
         key = self.core.blobs.new_key()
         sealed = self.core.crypto.encrypt(data, Context.BLOB)
         await self.core.blobs.put(key, sealed)

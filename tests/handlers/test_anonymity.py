@@ -13,7 +13,7 @@ from storage.enums import Language
 from storage.services.cases import CaseService
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, settled, stored_cases, tr
 from tests.storage.helpers import TO_CLOSED, dump_rows, dump_text, make_staff, walk_case
-from tgemu import BotHandle
+from tgemu import BotHandle, samples
 
 PEOPLE = [
     {
@@ -72,7 +72,7 @@ async def run_every_flow(running_bot: BotRuntime, make_user, core, tg: BotHandle
     await uk.open_report("assistance_quality")
     await uk.say("Видали неповний набір.")
     await uk.user.send_photo()
-    await uk.user.send_document(b"%PDF-1.4 list", file_name="list.pdf")
+    await uk.user.send_document(samples.pdf("list"), file_name="list.pdf")
     await uk.tap("✅ Done")
     await uk.tap("💬 Reply in this chat")
     code_uk = (await uk.tap("✅ Send")).last.body

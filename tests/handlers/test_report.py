@@ -21,7 +21,7 @@ from tests.handlers.conversation import (
     stored_cases,
     tr,
 )
-from tgemu import BotHandle
+from tgemu import BotHandle, samples
 
 STANDARD = sorted(CATEGORY_LABELS)
 SENSITIVE = sorted(SENSITIVE_MENU)
@@ -169,7 +169,7 @@ async def test_files_are_stored_cleaned_and_encrypted(
     await talk.open_report("assistance_quality")
     replies = await talk.user.send_photo(caption="The list they showed us")
     assert "Received: 1 message, 1 file" in replies.last.body
-    await talk.user.send_document(b"%PDF-1.4 distribution list", file_name="list.pdf")
+    await talk.user.send_document(samples.pdf("distribution list"), file_name="list.pdf")
     replies = await talk.user.send_voice()
     assert "Received: 1 message, 3 files" in replies.last.body
     await talk.tap("✅ Done")

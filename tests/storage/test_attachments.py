@@ -10,6 +10,7 @@ from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, UnsupportedAttachment
 from storage.sealed import Context
 from storage.services.attachments import AttachmentService
+from tgemu import samples
 
 GPS_IFD = 0x8825
 
@@ -43,14 +44,16 @@ async def test_images_lose_exif_and_gps_and_are_encrypted(core: Core) -> None:
         assert image.size == (48, 64)  # the orientation was applied before EXIF went
 
 
-async def test_an_image_sent_as_a_document_with_another_label_is_still_cleaned(core: Core) -> None:
-    staged = await AttachmentService(core).stage(
-        kind=AttachmentKind.DOCUMENT,
-        mime_type="application/pdf",
-        data=jpeg_with_gps(),
-        filename="scan.pdf",
-    )
-    assert staged.mime_type == "image/jpeg" and staged.metadata_stripped
+async def test_a_file_whose_bytes_contradict_its_label_is_refused(core: Core) -> None:
+    with pytest.raises(UnsupportedAttachment) as caught:
+        await AttachmentService(core).stage(
+            kind=AttachmentKind.DOCUMENT,
+            mime_type="application/pdf",
+            data=jpeg_with_gps(),
+            filename="scan.pdf",
+        )
+    assert caught.value.reason == "type_mismatch"
+    assert list(core.blobs.root.glob("*/*/*")) == []
 
 
 @pytest.mark.parametrize(
@@ -82,12 +85,21 @@ async def test_a_file_over_the_limit_is_refused_before_anything_is_written(core:
     assert list(core.blobs.root.glob("*/*/*")) == []
 
 
-async def test_voice_messages_are_kept_encrypted(core: Core) -> None:
-    voice = b"OggS\x00\x02" + b"\x01" * 300
+async def test_voice_messages_are_stored_disguised_and_encrypted(core: Core) -> None:
+    voice = samples.ogg_voice()
     staged = await AttachmentService(core).stage(
         kind=AttachmentKind.VOICE, mime_type=None, data=voice
     )
-    assert staged.mime_type == "audio/ogg" and not staged.metadata_stripped
+    assert staged.mime_type == "audio/ogg" and staged.metadata_stripped
     sealed = await core.blobs.get(staged.blob_key)
-    assert voice not in sealed
-    assert core.crypto.decrypt(sealed, Context.BLOB) == voice
+    stored = core.crypto.decrypt(sealed, Context.BLOB)
+    assert stored.startswith(b"OggS") and stored != voice  # never the original
+
+
+async def test_corrupt_voice_is_refused_with_a_reason_and_nothing_is_written(core: Core) -> None:
+    with pytest.raises(UnsupportedAttachment) as caught:
+        await AttachmentService(core).stage(
+            kind=AttachmentKind.VOICE, mime_type=None, data=b"OggS\x00\x02" + b"\x01" * 300
+        )
+    assert caught.value.reason == "audio_unreadable"
+    assert list(core.blobs.root.glob("*/*/*")) == []

@@ -1,0 +1,127 @@
+"""Voice disguise: a voice message is stored only in a form its speaker cannot be known by.
+
+A voice identifies its speaker to anyone who knows them, which for a report about a local
+aid worker can be fatal. Every accepted audio file is decoded in memory, its pitch moved
+by 4 to 6 semitones and its formants (the resonances of the speaker's throat and mouth)
+by 2 to 3.5 semitones with Praat's PSOLA "Change gender" (through parselmouth), its
+intonation range rescaled, and re-encoded as Ogg/Opus. The amounts and the direction are
+drawn at random for every message, so two messages of one person do not share a
+"voice" and no fixed inverse transform exists. Words, timing and loudness stay.
+
+The original is never written anywhere: decoding reads from the bytes in memory, and the
+caller encrypts only the result. Re-encoding also drops every tag (ID3, MP4, Vorbis
+comments: artist, device, location, time).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import secrets
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import parselmouth
+import soundfile
+from parselmouth.praat import call
+
+from storage.media.types import MediaRefused, Refusal
+
+# Long enough for any spoken report; bounds memory (10 min at 48 kHz mono, float32 ≈ 115 MB
+# before resampling). Telegram voice notes are usually under two minutes.
+MAX_SECONDS = 10 * 60
+# Speech needs no more than wideband; processing at 16 kHz is three times cheaper.
+WORK_RATE = 16_000
+PITCH_FLOOR, PITCH_CEILING = 75.0, 600.0
+_DISGUISING = threading.BoundedSemaphore(2)
+_random = secrets.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Disguise:
+    """One draw of the transformation's amounts (random per message in production)."""
+
+    pitch_semitones: float
+    formant_semitones: float
+    pitch_range_factor: float
+
+    @classmethod
+    def draw(cls, median_hz: float | None) -> Disguise:
+        # Keep the new voice within a natural range: low voices go up, high ones down.
+        if median_hz is not None and median_hz < 120:
+            direction = 1
+        elif median_hz is not None and median_hz > 250:
+            direction = -1
+        else:
+            direction = _random.choice((-1, 1))
+        return cls(
+            pitch_semitones=direction * _random.uniform(4.0, 6.0),
+            formant_semitones=direction * _random.uniform(2.0, 3.5),
+            pitch_range_factor=_random.uniform(0.8, 1.2),
+        )
+
+
+def decode(data: bytes) -> tuple[np.ndarray, int]:
+    """Mono float samples and their rate; refuses what cannot be read or is too long."""
+    try:
+        with soundfile.SoundFile(io.BytesIO(data)) as audio:
+            if audio.frames > MAX_SECONDS * audio.samplerate:
+                raise MediaRefused(Refusal.AUDIO_TOO_LONG)
+            samples = audio.read(dtype="float32", always_2d=True)
+            rate = audio.samplerate
+    except MediaRefused:
+        raise
+    except (soundfile.SoundFileError, RuntimeError, ValueError, TypeError, EOFError):
+        raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
+    mono = samples.mean(axis=1)
+    if mono.size < rate // 10 or not np.isfinite(mono).all():
+        raise MediaRefused(Refusal.AUDIO_UNREADABLE)
+    return mono, rate
+
+
+def median_pitch(sound: parselmouth.Sound) -> float | None:
+    """Median fundamental frequency in Hz of the voiced parts, None when nothing is voiced."""
+    pitch = sound.to_pitch(pitch_floor=PITCH_FLOOR, pitch_ceiling=PITCH_CEILING)
+    value = call(pitch, "Get quantile", 0, 0, 0.5, "Hertz")
+    return None if math.isnan(value) else float(value)
+
+
+def transform(samples: np.ndarray, rate: int, disguise: Disguise | None = None) -> np.ndarray:
+    """The disguised samples at :data:`WORK_RATE`."""
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=rate)
+    if rate != WORK_RATE:
+        sound = call(sound, "Resample", WORK_RATE, 50)
+    median = median_pitch(sound)
+    disguise = disguise or Disguise.draw(median)
+    new_median = 0.0 if median is None else median * 2 ** (disguise.pitch_semitones / 12)
+    changed = call(
+        sound,
+        "Change gender",
+        PITCH_FLOOR,
+        PITCH_CEILING,
+        2 ** (disguise.formant_semitones / 12),
+        new_median,
+        disguise.pitch_range_factor,
+        1.0,
+    )
+    out = np.asarray(changed.values[0], dtype=np.float64)
+    peak = float(np.abs(out).max(initial=0.0))
+    return out / peak * 0.9 if peak > 1.0 else out
+
+
+def encode_opus(samples: np.ndarray, rate: int = WORK_RATE) -> bytes:
+    out = io.BytesIO()
+    soundfile.write(out, samples, rate, format="OGG", subtype="OPUS")
+    return out.getvalue()
+
+
+def disguise_voice(data: bytes, disguise: Disguise | None = None) -> bytes:
+    """Decode, disguise and re-encode ``data`` as Ogg/Opus; raises :class:`MediaRefused`."""
+    with _DISGUISING:
+        samples, rate = decode(data)
+        try:
+            changed = transform(samples, rate, disguise)
+        except parselmouth.PraatError:
+            raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
+        return encode_opus(changed)
