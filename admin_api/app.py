@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from admin_api.console import install as install_console
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
 from admin_api.limits import BodyLimitMiddleware
 from admin_api.metrics import ApiMetrics, MetricsMiddleware
@@ -41,6 +42,7 @@ def create_app(core: Core) -> FastAPI:
     # Monitoring and evaluation (SPEC §7).
     for router in (stats.router, exports.router):
         app.include_router(router)
+    install_console(app)
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
     # included; the body limit sits closest to the routes, so its 413 escapes nothing.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=core.settings.api_max_body_bytes)

@@ -362,3 +362,38 @@ class PublicSummary(Base):
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     approved_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# Staff console -------------------------------------------------------------------------
+
+
+class ConsoleSession(Base):
+    """A sign-in to the staff console: the cookie holds a random id, this row its keyed
+    hash. ``stage`` is ``active`` once every sign-in step is done; before that the session
+    only lets its holder finish signing in (a second factor, an enrolment)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    # The role it was opened with: a role change ends the session.
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffPreference(Base):
+    """What a staff member chose for themselves: the console's language."""
+
+    __tablename__ = "staff_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(2))

@@ -26,6 +26,7 @@ from storage.errors import (
     WeakPassword,
 )
 from storage.models import ApiToken, StaffUser
+from storage.repositories.console import ConsoleSessionRepository
 from storage.repositories.staff import StaffRepository, TokenRepository
 from storage.services.audit import AuditLog
 
@@ -83,7 +84,7 @@ class StaffService:
         if not _USERNAME.match(username):
             raise InvalidUsername()
         role_value = _role(role)
-        _check_password(password)
+        check_password(password)
         if await self.users.get_by_username(username) is not None:
             raise DuplicateUsername(username)
         now = self.core.clock.now()
@@ -128,7 +129,7 @@ class StaffService:
             raise UserNotFound()
         new_role = _role(role) if role is not None else None
         if password is not None:
-            _check_password(password)
+            check_password(password)
         if actor.user_id == user.id and (
             is_active is False or (new_role and new_role != Role.ADMIN)
         ):
@@ -158,6 +159,7 @@ class StaffService:
         if "role" in after or after.get("is_active") is False or "password_changed" in after:
             # Whatever the old tokens were allowed to do, they may not do it any more.
             await self.tokens.revoke_all_for(user.id, now)
+            await ConsoleSessionRepository(self.session).revoke_all_for(user.id, now)
         self.audit.record(
             actor, "user.updated", target=f"user:{user.id}", before=before, after=after
         )
@@ -256,7 +258,7 @@ def _role(value: str) -> Role:
         raise InvalidRole(value) from None
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise WeakPassword(MIN_PASSWORD)
 

@@ -27,7 +27,12 @@ def load(language: str) -> Catalog:
 
 def source_msgids() -> set[str]:
     """Every msgid the code uses, extracted as `make messages` does."""
-    method_map = [("handlers/**.py", "python"), ("bot/*.py", "python")]
+    method_map = [
+        ("handlers/**.py", "python"),
+        ("bot/*.py", "python"),
+        ("admin_api/console/**.py", "python"),
+        ("admin_api/console/templates/**.html", "jinja2"),
+    ]
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS

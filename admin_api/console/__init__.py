@@ -1,0 +1,18 @@
+"""The staff console (SPEC §6): server-rendered pages under ``/console`` in the API's own
+app, calling the storage services directly with the same roles, visibility rule and
+audit events as the JSON API. Jinja2 templates, a vendored htmx, no build step."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from admin_api.console.routes import admin, auth, case, worklist
+from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
+
+
+def install(app: FastAPI) -> None:
+    for router in (auth.router, worklist.router, case.router, admin.router):
+        app.include_router(router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    app.add_middleware(ConsoleHeaders)

@@ -1,0 +1,134 @@
+"""Names of the domain's codes as staff read them. ``_`` here only marks a text for
+extraction (``make messages``); pages translate it with the viewer's language."""
+
+from __future__ import annotations
+
+
+def _(text: str) -> str:
+    return text
+
+
+STATUS = {
+    "new": _("New"),
+    "acknowledged": _("Acknowledged"),
+    "in_progress": _("In progress"),
+    "referred": _("Referred"),
+    "resolved": _("Resolved"),
+    "closed": _("Closed"),
+}
+# What the button that moves a case to a status says.
+STATUS_ACTION = {
+    "acknowledged": _("Acknowledge"),
+    "in_progress": _("Start work"),
+    "referred": _("Mark as referred"),
+    "resolved": _("Mark as resolved"),
+    "closed": _("Close"),
+}
+REOPEN = _("Reopen")
+
+PRIORITY = {
+    "urgent": _("Urgent"),
+    "high": _("High"),
+    "normal": _("Normal"),
+    "low": _("Low"),
+}
+
+CATEGORY = {
+    "assistance_quality": _("Quality or quantity of assistance"),
+    "selection_process": _("Selection and registration"),
+    "staff_conduct": _("Behaviour of staff or partners"),
+    "information_request": _("Information request"),
+    "assistance_request": _("Assistance request"),
+    "suggestion": _("Suggestion or thanks"),
+    "fraud_corruption": _("Fraud or corruption"),
+    "sexual_exploitation": _("Sexual exploitation, abuse or harassment"),
+    "trafficking": _("Trafficking or labour exploitation"),
+}
+
+LANGUAGE = {
+    "uk": _("Ukrainian"),
+    "ru": _("Russian"),
+    "en": _("English"),
+}
+
+ROLE = {
+    "operator": _("Operator"),
+    "focal_point": _("Focal point"),
+    "analyst": _("Analyst"),
+    "admin": _("Administrator"),
+}
+
+DELIVERY = {
+    "not_applicable": _("Read through the receipt code only"),
+    "pending": _("Queued for the chat"),
+    "delivered": _("Sent to the chat"),
+    "undeliverable": _("Undeliverable to the chat"),
+}
+
+SLA = {
+    "met": _("met"),
+    "met_late": _("met late"),
+    "pending": _("pending"),
+    "overdue": _("overdue"),
+}
+
+ACTION = {
+    "case.created": _("Report received"),
+    "case.updated": _("Case changed"),
+    "case.read": _("Sensitive case opened"),
+    "case.reporter_added": _("The reporter added information"),
+    "case.handling_rated": _("The reporter rated the handling"),
+    "note.added": _("Internal note added"),
+    "reply.added": _("Reply to the reporter"),
+    "reply.delivered": _("Reply delivered to the chat"),
+    "reply.undeliverable": _("Reply could not be delivered"),
+    "attachment.read": _("Sensitive file opened"),
+    "auth.signed_in": _("Signed in"),
+    "auth.signed_out": _("Signed out"),
+    "user.created": _("Staff account created"),
+    "user.updated": _("Staff account changed"),
+}
+
+FIELD = {
+    "status": _("Status"),
+    "priority": _("Priority"),
+    "assignee_id": _("Assignee"),
+    "tags": _("Tags"),
+    "delivery": _("Delivery"),
+    "role": _("Role"),
+    "is_active": _("Active"),
+    "password_changed": _("Password changed"),
+    "display_name": _("Name"),
+}
+
+SORT = {
+    "due": _("Due soonest"),
+    "priority": _("Priority"),
+    "-created": _("Newest"),
+    "created": _("Oldest"),
+    "-updated": _("Recently changed"),
+}
+
+# Domain error codes, as a sentence for staff.
+ERROR = {
+    "authentication_failed": _("Wrong username or password, or the account is disabled."),
+    "rate_limited": _("Too many attempts. Wait a little and try again."),
+    "weak_password": _("A password needs at least 10 characters."),
+    "invalid_username": _(
+        "A username has 3 to 64 letters, digits, dots, dashes, underscores or @."
+    ),
+    "duplicate_username": _("This username is taken."),
+    "illegal_transition": _("The case cannot move to that status from where it is now."),
+    "assignee_cannot_see_case": _("That person cannot see this case."),
+    "invalid_tag": _("A tag has up to 40 letters, digits, dashes or colons."),
+    "empty_text": _("Write something first."),
+    "text_too_long": _("The text is too long."),
+    "case_closed_for_additions": _(
+        "This case's content has been deleted; it takes no more replies."
+    ),
+    "permission_denied": _("Your role does not allow this."),
+    "invalid_cursor": _("That page link is out of date; the list starts again from the top."),
+    "invalid_input": _("Something in the form is not valid."),
+    "same_password": _("The new password is the same as the current one."),
+    "passwords_differ": _("The two new passwords are not the same."),
+}

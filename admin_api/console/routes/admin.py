@@ -1,0 +1,198 @@
+"""The audit log (administrators: everything; focal points: sensitive cases) and staff
+accounts (administrators). Focal points are granted only from the command line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi.responses import HTMLResponse
+
+from admin_api.console import labels
+from admin_api.console.views import changes
+from admin_api.console.web import (
+    PREFIX,
+    ConsoleRoute,
+    Viewer,
+    ViewerDep,
+    error_text,
+    go,
+    render,
+    require,
+)
+from admin_api.deps import CoreDep, SessionDep
+from storage.core import Core
+from storage.enums import Role
+from storage.errors import DomainError
+from storage.services.audit_trail import AuditQuery, AuditTrail
+from storage.services.console import StaffDirectory
+from storage.services.staff import StaffService
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+# Roles an administrator may give in the console; focal points come from the CLI only.
+CONSOLE_ROLES = (Role.OPERATOR.value, Role.ANALYST.value)
+_REF = re.compile(r"^[A-Z]{2}-[0-9]{4}-[0-9]{6,9}$")
+PAGE = 50
+
+
+def _day(value: str | None, timezone: str, days_after: int = 0) -> datetime | None:
+    try:
+        day = date.fromisoformat(value or "") + timedelta(days=days_after)
+    except ValueError:
+        return None
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+
+
+@router.get("/audit")
+async def audit_log(
+    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+) -> HTMLResponse:
+    require(viewer.actor.can_read_audit, viewer.texts)
+    p = request.query_params
+    case_ref = (p.get("case") or "").strip().upper()
+    action = p.get("action") or ""
+    since, until = p.get("since") or "", p.get("until") or ""
+    query = AuditQuery(
+        case_ref=case_ref if _REF.match(case_ref) else None,
+        actions=(action,) if action in labels.ACTION else (),
+        since=_day(since, core.settings.timezone),
+        until=_day(until, core.settings.timezone, days_after=1),
+    )
+    trail = AuditTrail(session, core)
+    cursor = (p.get("cursor") or "")[:2000] or None
+    try:
+        page = await trail.page(viewer.actor, query, cursor=cursor, limit=PAGE)
+    except DomainError:
+        page = await trail.page(viewer.actor, query, limit=PAGE)
+    names = await StaffDirectory(session).names(
+        e.actor_id for e in page.items if e.actor_kind == "staff"
+    )
+    filters = {"case": case_ref, "action": action, "since": since, "until": until}
+    more = (
+        urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor})
+        if page.next_cursor
+        else ""
+    )
+    return render(
+        request,
+        "audit.html",
+        viewer.texts,
+        viewer,
+        events=[(e, changes(e, viewer.texts, names)) for e in page.items],
+        filters=filters,
+        more=more,
+        actions=list(labels.ACTION),
+    )
+
+
+async def staff_page(
+    request: Request,
+    viewer: Viewer,
+    session: SessionDep,
+    core: Core,
+    *,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    users = await StaffService(session, core).list_users(viewer.actor)
+    return render(
+        request,
+        "staff.html",
+        viewer.texts,
+        viewer,
+        status_code=status_code,
+        users=users,
+        roles=CONSOLE_ROLES,
+        **extra,
+    )
+
+
+@router.get("/staff")
+async def staff(
+    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+) -> HTMLResponse:
+    require(viewer.actor.can_manage_users, viewer.texts)
+    return await staff_page(request, viewer, session, core)
+
+
+@router.post("/staff")
+async def create_staff(
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    core: CoreDep,
+    username: Annotated[str, Form(max_length=200)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    require(viewer.actor.can_manage_users, viewer.texts)
+    if role not in CONSOLE_ROLES:
+        return await staff_page(
+            request,
+            viewer,
+            session,
+            core,
+            status_code=422,
+            create_error=viewer.texts._(
+                "Focal points and administrators are granted from the command line."
+            ),
+            form={"username": username, "display_name": display_name},
+        )
+    try:
+        await StaffService(session, core).create_user(
+            viewer.actor,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+        )
+    except DomainError as error:
+        return await staff_page(
+            request,
+            viewer,
+            session,
+            core,
+            status_code=422,
+            create_error=error_text(error, viewer.texts),
+            form={"username": username, "display_name": display_name, "role": role},
+        )
+    return go(request, f"{PREFIX}/staff")
+
+
+@router.post("/staff/{user_id}")
+async def change_staff(
+    request: Request,
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    viewer: ViewerDep,
+    session: SessionDep,
+    core: CoreDep,
+    active: Annotated[str, Form(max_length=1)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Disable or enable (``active`` = 0 or 1), or set a new password."""
+    require(viewer.actor.can_manage_users, viewer.texts)
+    service = StaffService(session, core)
+    try:
+        if password:
+            await service.update_user(viewer.actor, user_id, password=password)
+        elif active in ("0", "1"):
+            await service.update_user(viewer.actor, user_id, is_active=active == "1")
+    except DomainError as error:
+        if error.code == "user_not_found":
+            raise
+        return await staff_page(
+            request,
+            viewer,
+            session,
+            core,
+            status_code=422,
+            row_error=(user_id, error_text(error, viewer.texts)),
+        )
+    done = viewer.texts._("Saved.")
+    return await staff_page(request, viewer, session, core, done=(user_id, done))

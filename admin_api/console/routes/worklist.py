@@ -1,0 +1,194 @@
+"""The worklist: status tabs with counts, filters, search, sort and cursor pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from admin_api.console import labels
+from admin_api.console.views import excerpt, sla
+from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, render, require
+from admin_api.deps import CoreDep, SessionDep
+from storage.core import Core
+from storage.enums import OPEN_STATUSES, Language, Priority, Sort, Status
+from storage.errors import DomainError
+from storage.repositories.cases import CaseFilter
+from storage.services.console import StaffDirectory
+from storage.services.worklist import Worklist
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+PAGE = 25
+TABS = ("open", *(s.value for s in Status))
+OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
+MAX_Q = 200
+
+
+@dataclass(frozen=True)
+class Query:
+    """The worklist's query string, read leniently: a value the form cannot produce is
+    dropped rather than refused, so an old bookmark still opens a list."""
+
+    tab: str = "open"
+    category: str = ""
+    priority: str = ""
+    oblast: str = ""
+    programme: str = ""
+    language: str = ""
+    assignee: str = ""
+    overdue: bool = False
+    created_from: str = ""
+    created_to: str = ""
+    q: str = ""
+    sort: str = "due"
+    cursor: str = ""
+
+    @classmethod
+    def of(cls, request: Request, core: Core) -> Query:
+        p = request.query_params
+        catalog = core.catalog
+
+        def one(name: str, allowed: set[str]) -> str:
+            value = p.get(name, "")
+            return value if value in allowed else ""
+
+        return cls(
+            tab=one("tab", set(TABS)) or "open",
+            category=one("category", {c.code for c in catalog.categories}),
+            priority=one("priority", {x.value for x in Priority}),
+            oblast=one("oblast", {o.code for o in catalog.oblasts}),
+            programme=one("programme", {x.code for x in catalog.programmes}),
+            language=one("language", {x.value for x in Language}),
+            assignee=one("assignee", {"mine", "unassigned"}),
+            overdue=p.get("overdue") == "1",
+            created_from=_date(p.get("created_from")),
+            created_to=_date(p.get("created_to")),
+            q=(p.get("q") or "").strip()[:MAX_Q],
+            sort=one("sort", {s.value for s in Sort}) or "due",
+            cursor=(p.get("cursor") or "")[:2000],
+        )
+
+    def params(self, **changes: object) -> str:
+        """This query as a query string, with some values changed."""
+        values = {**self.__dict__, **changes}
+        values["overdue"] = "1" if values["overdue"] else ""
+        return urlencode({k: v for k, v in values.items() if v})
+
+    def case_filter(self, viewer: Viewer, timezone: str, statuses: tuple[str, ...]) -> CaseFilter:
+        return CaseFilter(
+            statuses=statuses,
+            categories=[self.category] if self.category else [],
+            priorities=[self.priority] if self.priority else [],
+            oblasts=[self.oblast] if self.oblast else [],
+            programmes=[self.programme] if self.programme else [],
+            languages=[self.language] if self.language else [],
+            assignee_id=viewer.user.id if self.assignee == "mine" else None,
+            unassigned=self.assignee == "unassigned",
+            overdue=True if self.overdue else None,
+            created_from=_day_start(self.created_from, timezone),
+            # The "to" day is included: the filter ends where the next day starts.
+            created_to=_day_start(self.created_to, timezone, days_after=1),
+        )
+
+
+def _date(value: str | None) -> str:
+    try:
+        return date.fromisoformat(value or "").isoformat()
+    except ValueError:
+        return ""
+
+
+def _day_start(value: str, timezone: str, days_after: int = 0) -> datetime | None:
+    if not value:
+        return None
+    from zoneinfo import ZoneInfo
+
+    day = date.fromisoformat(value) + timedelta(days=days_after)
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+
+
+def statuses_of(tab: str) -> tuple[str, ...]:
+    return OPEN if tab == "open" else (tab,)
+
+
+async def rows_page(
+    viewer: Viewer, query: Query, session: SessionDep, core: Core
+) -> tuple[list[dict[str, object]], str | None, int, str]:
+    worklist = Worklist(session, core)
+    flt = query.case_filter(viewer, core.settings.timezone, statuses_of(query.tab))
+    notice = ""
+    try:
+        page = await worklist.page(
+            viewer.actor,
+            flt,
+            query=query.q or None,
+            sort=query.sort,
+            cursor=query.cursor or None,
+            limit=PAGE,
+        )
+    except DomainError:
+        # A stale or forged cursor: start the list again rather than fail.
+        page = await worklist.page(
+            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=PAGE
+        )
+        notice = viewer.texts.gettext(labels.ERROR["invalid_cursor"])
+    now = core.clock.now()
+    names = await StaffDirectory(session).names(c.assignee_id for c in page.items)
+    rows: list[dict[str, object]] = [
+        {
+            "case": case,
+            "excerpt": excerpt(case),
+            "sla": sla(case, now, viewer.texts),
+            "assignee": names.get(case.assignee_id) if case.assignee_id else None,
+        }
+        for case in page.items
+    ]
+    return rows, page.next_cursor, page.total, notice
+
+
+@router.get("/cases")
+async def worklist(
+    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+) -> HTMLResponse:
+    require(viewer.actor.can_see_cases, viewer.texts)
+    query = Query.of(request, core)
+    rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
+    counts = {}
+    service = Worklist(session, core)
+    for tab in TABS:
+        flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
+        counts[tab] = (
+            total
+            if tab == query.tab
+            else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+        )
+    catalog = core.catalog
+    template = "worklist_rows.html" if request.query_params.get("fragment") else "worklist.html"
+    return render(
+        request,
+        template,
+        viewer.texts,
+        viewer,
+        query=query,
+        rows=rows,
+        next_cursor=next_cursor,
+        total=total,
+        notice=notice,
+        tabs=TABS,
+        counts=counts,
+        categories=[
+            c.code for c in catalog.categories if viewer.actor.may_see(sensitive=c.sensitive)
+        ],
+        oblasts=[(o.code, o.name(viewer.language)) for o in catalog.oblasts],
+        programmes=[(p.code, p.name(viewer.language)) for p in catalog.programmes],
+        languages=[x.value for x in Language],
+        priorities=[x.value for x in Priority],
+        sorts=list(labels.SORT),
+    )
+
+
+__all__ = ["replace", "router"]

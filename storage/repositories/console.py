@@ -1,0 +1,64 @@
+"""Queries of the staff console: its sessions and the staff members' preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+
+from storage.models import ConsoleSession, StaffPreference, StaffUser
+from storage.repositories.base import Repository
+
+
+class ConsoleSessionRepository(Repository):
+    async def get_by_hash(self, token_hash: str) -> ConsoleSession | None:
+        return await self.session.scalar(
+            select(ConsoleSession).where(ConsoleSession.token_hash == token_hash)
+        )
+
+    def add(self, row: ConsoleSession) -> None:
+        self.session.add(row)
+
+    async def revoke_all_for(self, user_id: int, at: datetime) -> None:
+        await self.session.execute(
+            update(ConsoleSession)
+            .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def delete_finished(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(ConsoleSession).where(
+                or_(ConsoleSession.expires_at < before, ConsoleSession.revoked_at < before)
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class PreferenceRepository(Repository):
+    async def get(self, user_id: int) -> StaffPreference | None:
+        return await self.session.get(StaffPreference, user_id)
+
+    def add(self, row: StaffPreference) -> None:
+        self.session.add(row)
+
+
+class StaffDirectoryRepository(Repository):
+    async def by_ids(self, ids: Sequence[int]) -> list[StaffUser]:
+        if not ids:
+            return []
+        return list(
+            (await self.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))).all()
+        )
+
+    async def active_with_roles(self, roles: Sequence[str]) -> list[StaffUser]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(StaffUser)
+                    .where(StaffUser.is_active.is_(True), StaffUser.role.in_(roles))
+                    .order_by(StaffUser.username)
+                )
+            ).all()
+        )

@@ -1,0 +1,197 @@
+"""The staff console's own state: sign-in sessions, the language each person chose, and
+the few facts about colleagues a case worker needs (who a case is assigned to).
+
+Sessions are opaque random ids; the database keeps only their keyed hash, like API
+tokens. A session ends after ``IDLE`` without use, at ``expires_at`` whatever happens,
+when it is signed out, when its account is disabled or changes role, and when the
+password changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor, role_may_see
+from storage.core import Core
+from storage.enums import Role
+from storage.errors import AuthenticationFailed, InvalidInput
+from storage.models import ConsoleSession, StaffPreference, StaffUser
+from storage.repositories.console import (
+    ConsoleSessionRepository,
+    PreferenceRepository,
+    StaffDirectoryRepository,
+)
+from storage.repositories.staff import StaffRepository, TokenRepository
+from storage.services.audit import AuditLog
+from storage.services.staff import StaffService, check_password, hash_password
+
+log = logging.getLogger("holos.auth")
+
+IDLE = timedelta(minutes=30)
+# Recording use at most this often keeps most page views from becoming writes.
+TOUCH_EVERY = timedelta(seconds=30)
+CONSOLE_LANGUAGES = ("uk", "en")
+_CSRF_PURPOSE = "console-csrf"
+
+
+class Stage(StrEnum):
+    """How far a sign-in has come. Only ``ACTIVE`` sessions reach cases."""
+
+    ACTIVE = "active"
+    SECOND_FACTOR = "second_factor"  # the password was right; the TOTP code is next
+    ENROL = "enrol"  # the role needs two-factor sign-in and the account has none yet
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    token: str
+    row: ConsoleSession
+
+
+class ConsoleSessionService:
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.session = session
+        self.core = core
+        self.sessions = ConsoleSessionRepository(session)
+        self.users = StaffRepository(session)
+        self.audit = AuditLog(session, core.clock)
+
+    @property
+    def absolute(self) -> timedelta:
+        return timedelta(hours=self.core.settings.api_token_ttl_hours)
+
+    async def open(self, user: StaffUser, *, stage: Stage = Stage.ACTIVE) -> OpenedSession:
+        now = self.core.clock.now()
+        token = secrets.token_urlsafe(32)
+        row = ConsoleSession(
+            user_id=user.id,
+            token_hash=self.core.crypto.token_hash(token),
+            stage=stage.value,
+            role=user.role,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self.absolute,
+        )
+        self.sessions.add(row)
+        if stage is Stage.ACTIVE:
+            self._signed_in(user)
+        await self.session.flush()
+        return OpenedSession(token, row)
+
+    async def advance(self, row: ConsoleSession, user: StaffUser, stage: Stage) -> None:
+        """Move a sign-in on (e.g. after the second factor); ``ACTIVE`` completes it."""
+        row.stage = stage.value
+        row.last_seen_at = self.core.clock.now()
+        if stage is Stage.ACTIVE:
+            self._signed_in(user)
+
+    def _signed_in(self, user: StaffUser) -> None:
+        actor = Actor.staff(user.id, user.username, user.role)
+        self.audit.record(actor, "auth.signed_in", after={"via": "console"})
+
+    async def resolve(self, token: str) -> tuple[StaffUser, ConsoleSession] | None:
+        """The user behind a session id, or ``None`` when it is unknown, signed out,
+        expired, idle too long, or its account is disabled or changed role."""
+        if not token or len(token) > 128:
+            return None
+        row = await self.sessions.get_by_hash(self.core.crypto.token_hash(token))
+        now = self.core.clock.now()
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.expires_at <= now or now - row.last_seen_at > IDLE:
+            row.revoked_at = now
+            return None
+        user = await self.users.get(row.user_id)
+        if user is None or not user.is_active or user.role != row.role:
+            row.revoked_at = now
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            row.last_seen_at = now
+        return user, row
+
+    async def close(self, row: ConsoleSession, actor: Actor) -> None:
+        row.revoked_at = self.core.clock.now()
+        self.audit.record(actor, "auth.signed_out", after={"via": "console"})
+
+    async def end_all_for(self, user_id: int) -> None:
+        await self.sessions.revoke_all_for(user_id, self.core.clock.now())
+
+    def csrf_token(self, token: str) -> str:
+        """The anti-forgery token of a session: derived, so nothing more is stored."""
+        return self.core.crypto.sign(token.encode(), _CSRF_PURPOSE).hex()
+
+    def csrf_valid(self, token: str, presented: str | None) -> bool:
+        return bool(presented) and secrets.compare_digest(self.csrf_token(token), presented or "")
+
+    # Own account ----------------------------------------------------------------------
+
+    async def change_own_password(
+        self, user: StaffUser, row: ConsoleSession, *, current: str, new: str
+    ) -> None:
+        """Needs the current password (a wrong one counts like a failed sign-in); ends
+        every other console session and every API token of the account."""
+        if await StaffService(self.session, self.core).authenticate(user.username, current) is None:
+            raise AuthenticationFailed()
+        if new == current:
+            raise InvalidInput("The new password is the same as the current one.")
+        check_password(new)
+        now = self.core.clock.now()
+        user.password_hash = hash_password(new)
+        user.updated_at = now
+        await TokenRepository(self.session).revoke_all_for(user.id, now)
+        await self.sessions.revoke_all_for(user.id, now)
+        row.revoked_at = None
+        self.audit.record(
+            Actor.staff(user.id, user.username, user.role),
+            "user.updated",
+            target=f"user:{user.id}",
+            after={"password_changed": True},
+        )
+        await self.session.flush()
+
+    # Preferences ----------------------------------------------------------------------
+
+    async def language(self, user_id: int) -> str | None:
+        row = await PreferenceRepository(self.session).get(user_id)
+        return row.language if row is not None else None
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        if language not in CONSOLE_LANGUAGES:
+            raise InvalidInput("The console speaks Ukrainian and English.")
+        repo = PreferenceRepository(self.session)
+        row = await repo.get(user_id)
+        if row is None:
+            repo.add(StaffPreference(user_id=user_id, language=language))
+        else:
+            row.language = language
+        await self.session.flush()
+
+
+class StaffDirectory:
+    """Names of colleagues, for case workers: who a case is assigned to, who it may be
+    assigned to. Never passwords, never anything else about an account."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = StaffDirectoryRepository(session)
+
+    async def names(self, ids: Iterable[int | None]) -> dict[int, str]:
+        wanted = sorted({i for i in ids if i is not None})
+        return {u.id: u.display_name or u.username for u in await self.repo.by_ids(wanted)}
+
+    async def assignees(self, actor: Actor, *, sensitive: bool) -> list[tuple[int, str]]:
+        if not actor.may_see(sensitive=sensitive):
+            return []
+        roles = [r.value for r in Role if role_may_see(r, sensitive=sensitive)]
+        return [
+            (u.id, u.display_name or u.username) for u in await self.repo.active_with_roles(roles)
+        ]
+
+
+__all__ = ["CONSOLE_LANGUAGES", "IDLE", "ConsoleSessionService", "StaffDirectory", "Stage"]

@@ -1,0 +1,175 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright.
+
+One browser for the whole session. Playwright's async API, the console's server and
+(where a test needs it) the bot all run on one event loop in a background thread; a test
+is a plain function that hands its scenario to that loop (``console.run(...)``), so the
+browser never meets pytest's own per-test loops. Each test gets a fresh SQLite database
+and its own server on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import threading
+from collections.abc import Awaitable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
+
+from admin_api.app import create_app
+from admin_api.server import bind_socket, running_api
+from storage.clock import FrozenClock
+from storage.core import Core, build_core
+from tests.harness import bot_settings
+from tests.services import unavailable
+from tests.storage.helpers import make_staff
+
+CHROMIUM = Path(os.environ.get("HOLOS_TEST_CHROMIUM", "/usr/bin/chromium"))
+PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+AXE = Path(__file__).with_name("axe-4.14.1.min.js")
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An event loop in a daemon thread, and a way to run coroutines on it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@dataclass
+class BrowserHost:
+    loop: LoopThread
+    browser: Browser
+    stop_playwright: Any
+
+
+@pytest.fixture(scope="session")
+def browser_host() -> Iterator[BrowserHost]:
+    if not CHROMIUM.exists():
+        unavailable("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
+    loop = LoopThread()
+
+    async def start() -> tuple[Browser, Any]:
+        playwright = await async_playwright().start()
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        return browser, playwright.stop
+
+    browser, stop = loop.run(start())
+    yield BrowserHost(loop, browser, stop)
+
+    async def finish() -> None:
+        await browser.close()
+        await stop()
+
+    loop.run(finish())
+    loop.stop()
+
+
+@dataclass
+class Console:
+    """A running console (fresh database, own port) and a browser context for it."""
+
+    host: BrowserHost
+    core: Core
+    clock: FrozenClock
+    base_url: str = ""
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return self.host.loop.run(coro, timeout)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    async def page(self, viewport: ViewportSize | None = None) -> Page:
+        context = await self.host.browser.new_context(
+            viewport=viewport or DESKTOP, locale="uk-UA", timezone_id="Europe/Kyiv"
+        )
+        context.set_default_timeout(10_000)
+        self.contexts.append(context)
+        return await context.new_page()
+
+    async def staff(self, username: str, role: str) -> None:
+        await make_staff(self.core, username, role)
+
+    async def sign_in(self, page: Page, username: str, password: str = PASSWORD) -> None:
+        await page.goto(self.url("/console/sign-in"))
+        await page.fill("#username", username)
+        await page.fill("#password", password)
+        await page.click("form.stack button[type=submit]")
+
+    async def axe(self, page: Page) -> list[dict[str, Any]]:
+        """Serious and critical accessibility violations on the page, by axe-core."""
+        await page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        result = await page.evaluate("() => axe.run(document)")
+        return [
+            {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+
+
+@pytest.fixture
+def console(browser_host: BrowserHost, tmp_path: Path, sqlite_template: Path) -> Iterator[Console]:
+    shutil.copyfile(sqlite_template, tmp_path / "holos.db")
+    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    core = build_core(
+        bot_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}"), clock=clock
+    )
+    console = Console(browser_host, core, clock)
+    stop = asyncio.Event()
+    started: asyncio.Future[str] | None = None
+
+    async def serve() -> None:
+        async with running_api(create_app(core), bind_socket("127.0.0.1", 0)) as url:
+            assert started is not None
+            started.set_result(url)
+            await stop.wait()
+
+    async def begin() -> asyncio.Task[None]:
+        nonlocal started
+        started = asyncio.get_running_loop().create_future()
+        task = asyncio.get_running_loop().create_task(serve())
+        console.base_url = await started
+        return task
+
+    task = console.run(begin())
+    yield console
+
+    async def end() -> None:
+        for context in console.contexts:
+            await context.close()
+        stop.set()
+        await task
+        await core.close()
+
+    console.run(end())
+
+
+def texts_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def settle(awaitable: Awaitable[T]) -> T:
+    return await awaitable
