@@ -37,6 +37,7 @@ class UpdateScopeMiddleware(BaseMiddleware):
         data["core"] = self.core
         if user is not None:
             data["pseudonym"] = self.core.crypto.pseudonym(user.id)
+            data["log_tag"] = self.core.crypto.log_tag(data["pseudonym"])
         if chat is not None:
             data["reporter_chat"] = ReporterChat(chat.id)
         uow = UnitOfWork(self.core.database)
@@ -93,7 +94,7 @@ class FloodMiddleware(BaseMiddleware):
         allowed, warn = self._allow(pseudonym)
         if allowed:
             return await handler(event, data)
-        log.info("flood_dropped pseudonym=%s", pseudonym[:12])
+        log.info("flood_dropped person=%s", data.get("log_tag", "-"))
         text = _(
             "You are sending messages very fast. Please wait a few seconds and send "
             "the last ones again: everything before them is saved."

@@ -103,14 +103,14 @@ async def on_code(
         return
     except RateLimited as exc:
         outcomes.add("receipt_lookup", "throttled")
-        log.info("receipt_lookup_throttled pseudonym=%s", pseudonym[:12])
+        log.info("receipt_lookup_throttled person=%s", core.crypto.log_tag(pseudonym))
         minutes = max(1, math.ceil(exc.retry_after / 60))
         await flow.end_flow(state, trace=(await state.get_data()).get("trace", []))
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
     if case is None:
         outcomes.add("receipt_lookup", "missed")
-        log.info("receipt_lookup_missed pseudonym=%s", pseudonym[:12])
+        log.info("receipt_lookup_missed person=%s", core.crypto.log_tag(pseudonym))
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
     outcomes.add("receipt_lookup", "found")

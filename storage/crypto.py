@@ -12,7 +12,10 @@ import hmac
 import os
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -23,6 +26,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from storage.errors import InvalidReceiptCode
 
 RECEIPT_DIGITS = 16
+# Argon2id cost of one pseudonym: ~8-10 ms and 8 MiB on one core, so that walking the
+# ~10^10 Telegram ids costs CPU-years even with the key. Cached per process.
+PSEUDONYM_TIME_COST = 2
+PSEUDONYM_MEMORY_KIB = 8192
+PSEUDONYM_CACHE_SIZE = 20_000
 _CIPHER_VERSION = 1
 _KEY_ID_BYTES = 8
 _NONCE_BYTES = 12
@@ -45,6 +53,7 @@ class _KeySet:
     encryption: bytes
     key_id: bytes
     pseudonym: bytes
+    pseudonym_salt: bytes
     receipt_pepper: bytes
     receipt_salt: bytes
     token: bytes
@@ -56,7 +65,8 @@ def _key_set(secret: bytes) -> _KeySet:
     return _KeySet(
         encryption=encryption,
         key_id=hashlib.sha256(b"holos/key-id/" + encryption).digest()[:_KEY_ID_BYTES],
-        pseudonym=_derive(secret, "holos/pseudonym/v1"),
+        pseudonym=_derive(secret, "holos/pseudonym/v2"),
+        pseudonym_salt=_derive(secret, "holos/pseudonym-salt/v2")[:16],
         receipt_pepper=_derive(secret, "holos/receipt-pepper/v1"),
         receipt_salt=_derive(secret, "holos/receipt-salt/v1")[:16],
         token=_derive(secret, "holos/api-token/v1"),
@@ -98,6 +108,8 @@ class Crypto:
         *,
         receipt_time_cost: int = 2,
         receipt_memory_kib: int = 12288,
+        pseudonym_time_cost: int = PSEUDONYM_TIME_COST,
+        pseudonym_memory_kib: int = PSEUDONYM_MEMORY_KIB,
     ) -> None:
         if not secrets_:
             raise ValueError("at least one secret is required")
@@ -105,6 +117,13 @@ class Crypto:
         self._by_id = {k.key_id: k for k in self._keys}
         self._receipt_time_cost = receipt_time_cost
         self._receipt_memory_kib = receipt_memory_kib
+        self._pseudonym_time_cost = pseudonym_time_cost
+        self._pseudonym_memory_kib = pseudonym_memory_kib
+        # Keyed by an HMAC of the id, so raw ids are not kept in a long-lived structure.
+        self._pseudonyms: OrderedDict[bytes, str] = OrderedDict()
+        self._pseudonyms_lock = threading.Lock()
+        self._log_day: date | None = None
+        self._log_key = b""
 
     @property
     def _current(self) -> _KeySet:
@@ -117,13 +136,49 @@ class Crypto:
     # Pseudonyms -------------------------------------------------------------------------
 
     def pseudonym(self, telegram_id: int | str) -> str:
-        """HMAC-SHA256(server secret, id), hex: recognises a returning chat, reveals nothing.
+        """Argon2id(HMAC(server secret, id)), hex: recognises a returning chat, reveals nothing.
 
-        Also takes composite keys (bot, chat, user, destiny) for conversation state.
+        A fast keyed hash would let anyone holding the key walk every Telegram id in
+        hours; the memory-hard hash makes each guess cost milliseconds. The fixed salt
+        (derived from the key) keeps it a lookup key. Also takes composite keys (bot,
+        chat, user, destiny) for conversation state.
         """
-        return hmac.new(
+        peppered = hmac.new(
             self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256
-        ).hexdigest()
+        ).digest()
+        with self._pseudonyms_lock:
+            cached = self._pseudonyms.get(peppered)
+            if cached is not None:
+                self._pseudonyms.move_to_end(peppered)
+                return cached
+        value = hash_secret_raw(
+            peppered,
+            self._current.pseudonym_salt,
+            time_cost=self._pseudonym_time_cost,
+            memory_cost=self._pseudonym_memory_kib,
+            parallelism=1,
+            hash_len=32,
+            type=Type.ID,
+        ).hex()
+        with self._pseudonyms_lock:
+            self._pseudonyms[peppered] = value
+            if len(self._pseudonyms) > PSEUDONYM_CACHE_SIZE:
+                self._pseudonyms.popitem(last=False)
+        return value
+
+    def log_tag(self, pseudonym: str, today: date | None = None) -> str:
+        """A short tag that lets one day's log lines of one person be read together.
+
+        Keyed by a random key held only in this process's memory and replaced each day
+        (UTC): once the day is over no one, even with the server secret and the database,
+        can link a tag to a pseudonym or to another day's tag.
+        """
+        today = today or datetime.now(UTC).date()
+        with self._pseudonyms_lock:
+            if self._log_day != today:
+                self._log_day, self._log_key = today, secrets.token_bytes(32)
+            key = self._log_key
+        return hmac.new(key, pseudonym.encode(), hashlib.sha256).hexdigest()[:10]
 
     # Receipt codes ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from storage.services.cases import CaseService, ContactChoice
 from storage.services.conversation import ConversationStore
 from storage.services.ratings import RatingService
 from tests.storage.helpers import dump_rows, dump_text, make_staff, submit
+from tgemu import samples
 
 USER_ID = 7_214_589_361
 USERNAME = "olha_kovalenko_83"
@@ -58,7 +59,7 @@ async def test_nothing_identifies_the_reporter(core: Core, tmp_path: Path) -> No
     photo = await AttachmentService(core).stage(
         kind=AttachmentKind.DOCUMENT,
         mime_type="application/pdf",
-        data=b"%PDF-1.4 receipt",
+        data=samples.pdf("receipt"),
         filename=f"{USERNAME}.pdf",
     )
     chat = await submit(

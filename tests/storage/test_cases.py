@@ -34,6 +34,7 @@ from storage.lifecycle import TRANSITIONS
 from storage.models import AuditEvent, Case, OutboxMessage
 from storage.services.cases import CaseChanges, CaseService, ContactChoice
 from tests.storage.helpers import content_snapshot, make_staff, submit
+from tgemu import samples
 
 
 async def get_case(core: Core, ref: str) -> Case:
@@ -144,7 +145,7 @@ async def test_a_report_can_be_files_only(core: Core) -> None:
     from storage.services.attachments import AttachmentService
 
     staged = await AttachmentService(core).stage(
-        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF-1.4 test"
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=samples.pdf("test")
     )
     submitted = await submit(core, narrative="", attachments=[staged])
     case = await get_case(core, submitted.ref)

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
+from argon2.low_level import Type, hash_secret_raw
 from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.crypto import (
+    PSEUDONYM_MEMORY_KIB,
+    PSEUDONYM_TIME_COST,
     Crypto,
     DecryptionError,
     format_receipt_code,
@@ -19,7 +25,13 @@ codes = st.text(alphabet="0123456789", min_size=16, max_size=16)
 
 
 def cheap(*secrets_: bytes) -> Crypto:
-    return Crypto(list(secrets_), receipt_time_cost=1, receipt_memory_kib=64)
+    return Crypto(
+        list(secrets_),
+        receipt_time_cost=1,
+        receipt_memory_kib=64,
+        pseudonym_time_cost=1,
+        pseudonym_memory_kib=64,
+    )
 
 
 def test_receipt_code_is_16_digits_shown_in_four_groups() -> None:
@@ -73,7 +85,7 @@ def test_receipt_hash_candidates_cover_old_keys_current_first() -> None:
     ]
 
 
-def test_pseudonym_is_hmac_of_the_id_and_reveals_nothing() -> None:
+def test_pseudonym_is_stable_per_key_and_reveals_nothing() -> None:
     crypto = cheap(SECRET_A)
     user_id = 987654321
     pseudonym = crypto.pseudonym(user_id)
@@ -82,6 +94,44 @@ def test_pseudonym_is_hmac_of_the_id_and_reveals_nothing() -> None:
     assert pseudonym != cheap(SECRET_B).pseudonym(user_id)
     assert str(user_id) not in pseudonym and format(user_id, "x") not in pseudonym
     assert len(pseudonym) == 64
+
+
+def test_pseudonym_is_a_memory_hard_hash_not_a_fast_mac() -> None:
+    """With the key, a fast HMAC lets the whole id space be walked in hours; each guess
+    must instead cost a full Argon2id of the production cost (>= 5 ms, measured in
+    the README's numbers)."""
+    crypto = Crypto([SECRET_A])
+    user_id = 987654321
+    keys = crypto._current
+    peppered = hmac.new(keys.pseudonym, str(user_id).encode(), hashlib.sha256).digest()
+    assert crypto.pseudonym(user_id) != peppered.hex()
+    expected = hash_secret_raw(
+        peppered,
+        keys.pseudonym_salt,
+        time_cost=PSEUDONYM_TIME_COST,
+        memory_cost=PSEUDONYM_MEMORY_KIB,
+        parallelism=1,
+        hash_len=32,
+        type=Type.ID,
+    )
+    assert crypto.pseudonym(user_id) == expected.hex()
+    assert PSEUDONYM_MEMORY_KIB >= 8192 and PSEUDONYM_TIME_COST >= 2
+
+
+def test_pseudonyms_are_computed_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.crypto as module
+
+    calls: list[int] = []
+    real = module.hash_secret_raw
+
+    def counting(*args: object, **kwargs: object) -> bytes:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "hash_secret_raw", counting)
+    crypto = cheap(SECRET_A)
+    first = [crypto.pseudonym(n) for n in (1, 2, 1, 2, 1)]
+    assert first == [first[0], first[1]] * 2 + [first[0]] and len(calls) == 2
 
 
 @given(st.binary(max_size=2048), st.sampled_from(["cases.narrative", "attachments.blob"]))
@@ -118,3 +168,18 @@ def test_rotation_old_ciphertext_still_opens_and_new_uses_the_new_key() -> None:
         cheap(SECRET_B).decrypt(sealed_old, "x")
     with pytest.raises(DecryptionError):
         old.decrypt(sealed_new, "x")
+
+
+def test_log_tags_change_daily_and_cannot_be_recomputed_later() -> None:
+    from datetime import date
+
+    crypto = cheap(SECRET_A)
+    pseudonym = crypto.pseudonym(987654321)
+    monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
+    tag = crypto.log_tag(pseudonym, monday)
+    assert tag == crypto.log_tag(pseudonym, monday)
+    assert tag != crypto.log_tag(crypto.pseudonym(987654322), monday)
+    assert tag not in pseudonym
+    assert crypto.log_tag(pseudonym, tuesday) != tag
+    # Another process with the same secret (an attacker with the key) gets another tag.
+    assert cheap(SECRET_A).log_tag(pseudonym, monday) != tag

@@ -23,6 +23,7 @@ from storage.services.cases import CaseService, ContactChoice
 from storage.services.conversation import ConversationStore
 from storage.services.retention import RetentionService
 from tests.storage.helpers import TO_CLOSED, content_snapshot, make_staff, submit, walk_case
+from tgemu import samples
 
 
 async def count(core: Core, model: type) -> int:
@@ -59,7 +60,7 @@ async def test_drafts_expire_after_a_day_idle(core: Core, clock: FrozenClock) ->
 async def test_retention_of_a_closed_case(core: Core, clock: FrozenClock) -> None:
     focal = await make_staff(core, "focal", "focal_point")
     staged = await AttachmentService(core).stage(
-        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF-1.4 evidence"
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=samples.pdf("evidence")
     )
     submitted = await submit(
         core,
@@ -133,10 +134,10 @@ async def test_abandoned_staged_files_are_swept(core: Core, clock: FrozenClock) 
 
     service = AttachmentService(core)
     orphan = await service.stage(
-        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF abandoned"
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=samples.pdf("abandoned")
     )
     linked = await service.stage(
-        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=b"%PDF submitted"
+        kind=AttachmentKind.DOCUMENT, mime_type="application/pdf", data=samples.pdf("submitted")
     )
     await submit(core, attachments=[linked])
     # Files carry real modification times; age both as if written two days ago.
