@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, and_, func, literal, or_, select, tuple_
 
-from storage.enums import Sort
-from storage.models import Case, PublicSummary, Rating
+from storage.enums import Status
+from storage.models import Case, CaseTag, PublicSummary, Rating
 from storage.repositories.cases import CaseFilter, CaseRepository
 
 BATCH = 2000
@@ -36,6 +36,29 @@ CASE_STAT_COLUMNS = (
     Case.resolve_due_at,
     Case.resolved_at,
     Case.handling_score,
+)
+
+EXPORT_COLUMNS = (
+    Case.id,
+    Case.ref,
+    Case.created_at,
+    Case.category,
+    Case.sensitive,
+    Case.priority,
+    Case.status,
+    Case.oblast,
+    Case.programme,
+    Case.language,
+    Case.channel,
+    Case.acknowledge_due_at,
+    Case.acknowledged_at,
+    Case.resolve_due_at,
+    Case.resolved_at,
+    Case.closed_at,
+    Case.handling_score,
+    Case.assignee_id,
+    Case.contact_mode,
+    Case.narrative,
 )
 
 
@@ -126,17 +149,33 @@ class StatsRepository(CaseRepository):
         now: datetime,
         after: tuple[datetime, int] | None,
         limit: int,
-    ) -> list[Case]:
-        """Cases oldest first: the worklist's ``sort=created`` order and filters."""
-        items, _keys = await self.list_page(
-            flt,
-            may_see_sensitive=may_see_sensitive,
-            now=now,
-            sort=Sort.CREATED,
-            after=list(after) if after is not None else None,
-            limit=limit,
+    ) -> list[Row[Any]]:
+        """Cases oldest first: the worklist's filters and its ``sort=created`` order.
+
+        Plain rows of the exported columns, not ORM objects (several times faster for a
+        year of cases). The keyset is a row-value comparison, which both engines answer
+        from the ``(created_at, id)`` index.
+        """
+        conditions = self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
+        stmt = select(*EXPORT_COLUMNS).where(*conditions)
+        if after is not None:
+            key = tuple_(literal(after[0], type_=Case.created_at.type), literal(after[1]))
+            stmt = stmt.where(tuple_(Case.created_at, Case.id) > key)
+        stmt = stmt.order_by(Case.created_at, Case.id).limit(limit)
+        return list((await self.session.execute(stmt)).all())
+
+    async def tags_of(self, case_ids: Sequence[int]) -> dict[int, list[str]]:
+        tags: dict[int, list[str]] = {}
+        if not case_ids:
+            return tags
+        stmt = (
+            select(CaseTag.case_id, CaseTag.tag)
+            .where(CaseTag.case_id.in_(list(case_ids)))
+            .order_by(CaseTag.case_id, CaseTag.tag)
         )
-        return items
+        for case_id, tag in (await self.session.execute(stmt)).all():
+            tags.setdefault(case_id, []).append(tag)
+        return tags
 
     # The public "you said, we did" list -----------------------------------------------
 
@@ -149,16 +188,14 @@ class StatsRepository(CaseRepository):
     async def delete_public_summary(self, summary: PublicSummary) -> None:
         await self.session.delete(summary)
 
-    async def published_summaries(
-        self, *, start: datetime, end: datetime, limit: int
-    ) -> list[PublicSummary]:
+    async def published_summaries(self, *, limit: int) -> list[PublicSummary]:
+        """The latest approved summaries of cases still closed (a reopened case drops out)."""
         stmt = (
             select(PublicSummary)
             .join(Case, Case.id == PublicSummary.case_id)
             .where(
                 PublicSummary.approved_at.is_not(None),
-                PublicSummary.approved_at >= start,
-                PublicSummary.approved_at < end,
+                Case.status == Status.CLOSED,
                 Case.sensitive.is_(False),
             )
             .order_by(PublicSummary.approved_at.desc(), PublicSummary.case_id.desc())

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.access import Actor
 from storage.core import Core
 from storage.lifecycle import SlaClock
-from storage.models import Case, Rating
+from storage.models import Rating
 from storage.periods import Period, month_key
 from storage.repositories.cases import CaseFilter
 from storage.repositories.stats import RatingFilter, StatsRepository
@@ -188,37 +188,31 @@ class ExportService:
         after: tuple[datetime, int] | None = None
         while True:
             async with self.core.database.read_only() as session:
-                batch = await self._batch(session, actor, request, after)
-                values = [self._values(item, actor, zone) for item in batch]
+                repo = StatsRepository(session)
+                if request.kind is ExportKind.RATINGS:
+                    ratings = await repo.rating_page(
+                        self._rating_filter(request), after=after, limit=BATCH
+                    )
+                    values = [self._rating_values(r, zone) for r in ratings]
+                    # Read now: leaving the scope expires the rows.
+                    last = (ratings[-1].created_at, ratings[-1].id) if ratings else None
+                else:
+                    flt, seen = self._case_filter(actor, request)
+                    cases = await repo.case_batch(
+                        flt,
+                        may_see_sensitive=seen is not Visibility.STANDARD,
+                        now=self.core.clock.now(),
+                        after=after,
+                        limit=BATCH,
+                    )
+                    tags = await repo.tags_of([c.id for c in cases]) if actor.can_see_cases else {}
+                    values = [self._case_values(c, tags, actor, zone) for c in cases]
+                    last = (cases[-1].created_at, cases[-1].id) if cases else None
             for item_values in values:
                 yield [item_values[k] for k in keys]
-            if len(batch) < BATCH:
+            if len(values) < BATCH or last is None:
                 return
-            after = (batch[-1].created_at, batch[-1].id)
-
-    async def _batch(
-        self,
-        session: AsyncSession,
-        actor: Actor,
-        request: ExportRequest,
-        after: tuple[datetime, int] | None,
-    ) -> list[Any]:
-        repo = StatsRepository(session)
-        if request.kind is ExportKind.RATINGS:
-            return await repo.rating_page(self._rating_filter(request), after=after, limit=BATCH)
-        flt, seen = self._case_filter(actor, request)
-        return await repo.case_batch(
-            flt,
-            may_see_sensitive=seen is not Visibility.STANDARD,
-            now=self.core.clock.now(),
-            after=after,
-            limit=BATCH,
-        )
-
-    def _values(self, item: Any, actor: Actor, zone: ZoneInfo) -> dict[str, Any]:
-        if isinstance(item, Rating):
-            return self._rating_values(item, zone)
-        return self._case_values(item, actor, zone)
+            after = last
 
     def _rating_values(self, rating: Rating, zone: ZoneInfo) -> dict[str, Any]:
         return {
@@ -234,7 +228,9 @@ class ExportService:
             "comment": rating.comment,
         }
 
-    def _case_values(self, case: Case, actor: Actor, zone: ZoneInfo) -> dict[str, Any]:
+    def _case_values(
+        self, case: Any, tags: dict[int, list[str]], actor: Actor, zone: ZoneInfo
+    ) -> dict[str, Any]:
         now = self.core.clock.now()
         grouped = case.sensitive and not actor.can_see_sensitive
         return {
@@ -260,7 +256,7 @@ class ExportService:
             "closed_at": _local(case.closed_at, zone),
             "handling_score": case.handling_score,
             "assignee_id": case.assignee_id,
-            "tags": ";".join(t.tag for t in case.tags),
+            "tags": ";".join(tags.get(case.id, [])),
             "contact_mode": str(case.contact_mode),
             # Sensitive narratives are encrypted and never leave in bulk.
             "narrative": None if case.sensitive else case.narrative,

@@ -1,0 +1,270 @@
+"""The public transparency summary and its "you said, we did" list (SPEC §7).
+
+Figures per Kyiv month for the public: cases received in two groups (complaints and
+feedback; sensitive reports), satisfaction responses, the share of cases resolved within
+their SLA and the mean satisfaction score. Every count below 5 is withheld, and so is
+every total that would give one away (:mod:`storage.suppression`); a share or a mean is
+withheld when fewer than 5 cases or ratings stand behind it.
+
+"You said, we did": staff who handled a closed, standard case write what changed, for
+the public; a focal point other than the writer approves it before it appears. Sensitive
+cases are never published: even an outcome can point at the person who reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor
+from storage.core import Core
+from storage.enums import Language, RatingKind, Role, Status
+from storage.errors import (
+    Conflict,
+    EmptyText,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TextTooLong,
+)
+from storage.models import Case, PublicSummary
+from storage.periods import local_date, month_key, month_period, previous_month
+from storage.repositories.cases import CaseFilter
+from storage.repositories.stats import RatingFilter, StatsRepository
+from storage.services.audit import AuditLog
+from storage.services.cases import CaseService
+from storage.stats import CaseTally, ScoreTally
+from storage.suppression import THRESHOLD, Constraint, Mark, suppress
+from storage.text import clean
+
+PUBLIC_LANGUAGES = (Language.UK, Language.EN)
+MAX_SUMMARY_CHARS = 600
+MAX_MONTHS = 24
+PUBLISHED_LIMIT = 10
+GROUPS = ("complaints_feedback", "sensitive", "cases_total", "satisfaction_responses")
+
+
+class NoPublicSummary(NotFound):
+    code = "public_summary_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("This case has no public summary yet.")
+
+
+class NotPublishable(Conflict):
+    code = "not_publishable"
+
+
+# Figures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicMonth:
+    month: str
+    counts: dict[str, int | Mark]  # by GROUPS
+    share_resolved_within_sla: float | None
+    mean_satisfaction: float | None
+
+
+@dataclass(frozen=True)
+class PublishedItem:
+    month: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PublicSummaryFigures:
+    first_month: str
+    last_month: str
+    months: list[PublicMonth]
+    totals: dict[str, int | Mark]
+    you_said_we_did: list[PublishedItem]
+
+
+class TransparencyService:
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.session = session
+        self.core = core
+        self.repo = StatsRepository(session)
+        self.audit = AuditLog(session, core.clock)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.core.settings.timezone)
+
+    def window(self, months: int) -> list[date]:
+        """The last ``months`` complete Kyiv months, oldest first."""
+        months = max(1, min(months, MAX_MONTHS))
+        first = local_date(self.core.clock.now(), self.zone).replace(day=1)
+        chosen = []
+        for _ in range(months):
+            first = previous_month(first)
+            chosen.append(first)
+        return list(reversed(chosen))
+
+    async def figures(
+        self, *, months: int = 12, language: Language = Language.UK
+    ) -> PublicSummaryFigures:
+        window = self.window(months)
+        zone = self.zone
+        start = month_period(window[0], zone).start
+        end = month_period(window[-1], zone).end
+        keys = [f"{m.year:04d}-{m.month:02d}" for m in window]
+        now = self.core.clock.now()
+        standard = {k: 0 for k in keys}
+        sensitive = {k: 0 for k in keys}
+        sla = {k: CaseTally() for k in keys}
+        flt = CaseFilter(created_from=start, created_to=end)
+        async for row in self.repo.case_rows(flt, may_see_sensitive=True, now=now):
+            key = month_key(row.created_at, zone)
+            (sensitive if row.sensitive else standard)[key] += 1
+            sla[key].add(row, now)
+        ratings = {k: ScoreTally() for k in keys}
+        rating_filter = RatingFilter(
+            kinds=(RatingKind.ASSISTANCE.value,), created_from=start, created_to=end
+        )
+        async for r in self.repo.rating_rows(rating_filter):
+            ratings[month_key(r.created_at, zone)].add(int(r.score))
+
+        counts: dict[tuple[str, str], int] = {}
+        for key in [*keys, "total"]:
+            month_keys = keys if key == "total" else [key]
+            counts[(key, "complaints_feedback")] = sum(standard[k] for k in month_keys)
+            counts[(key, "sensitive")] = sum(sensitive[k] for k in month_keys)
+            counts[(key, "cases_total")] = sum(standard[k] + sensitive[k] for k in month_keys)
+            counts[(key, "satisfaction_responses")] = sum(ratings[k].count for k in month_keys)
+        constraints = [
+            Constraint((k, "cases_total"), [(k, "complaints_feedback"), (k, "sensitive")])
+            for k in [*keys, "total"]
+        ] + [Constraint(("total", g), [(k, g) for k in keys]) for g in GROUPS]
+        shown = suppress(counts, constraints)  # type: ignore[arg-type]
+
+        rows = []
+        for key in keys:
+            tally = sla[key].result()
+            decided = tally.resolve_decided
+            rows.append(
+                PublicMonth(
+                    month=key,
+                    counts={g: shown[(key, g)] for g in GROUPS},
+                    share_resolved_within_sla=tally.share_resolved_within_sla
+                    if decided >= THRESHOLD
+                    else None,
+                    mean_satisfaction=round(ratings[key].total / ratings[key].count, 1)
+                    if ratings[key].count >= THRESHOLD
+                    else None,
+                )
+            )
+        published = await self.repo.published_summaries(limit=PUBLISHED_LIMIT)
+        return PublicSummaryFigures(
+            first_month=keys[0],
+            last_month=keys[-1],
+            months=rows,
+            totals={g: shown[("total", g)] for g in GROUPS},
+            you_said_we_did=[
+                PublishedItem(
+                    month=month_key(item.approved_at or now, zone),
+                    text=_in_language(item.texts, language),
+                )
+                for item in published
+            ],
+        )
+
+    # "You said, we did" ----------------------------------------------------------------
+
+    async def _case(self, ref: str, actor: Actor) -> Case:
+        # The one visibility rule: a case hidden from this role does not exist (404).
+        return await CaseService(self.session, self.core).get_visible(ref, actor)
+
+    async def get(self, ref: str, actor: Actor) -> PublicSummary:
+        case = await self._case(ref, actor)
+        summary = await self.repo.public_summary(case.id)
+        if summary is None:
+            raise NoPublicSummary()
+        return summary
+
+    async def write(self, ref: str, actor: Actor, texts: dict[Language, str]) -> PublicSummary:
+        """Write or rewrite the summary; a rewrite needs approving again."""
+        case = await self._case(ref, actor)
+        _check_publishable(case)
+        clean_texts = _clean_texts(texts)
+        now = self.core.clock.now()
+        summary = await self.repo.public_summary(case.id)
+        if summary is None:
+            summary = PublicSummary(case_id=case.id, texts=clean_texts, written_at=now)
+            self.repo.add(summary)
+        was_published = summary.approved_at is not None
+        summary.texts = clean_texts
+        summary.written_by = actor.user_id
+        summary.written_at = now
+        summary.approved_by = None
+        summary.approved_at = None
+        self.audit.record(
+            actor,
+            "case.public_summary_written",
+            case=case,
+            after={"languages": sorted(clean_texts), "withdrawn": was_published},
+        )
+        await self.session.flush()
+        return summary
+
+    async def approve(self, ref: str, actor: Actor) -> PublicSummary:
+        if actor.role is not Role.FOCAL_POINT:
+            raise PermissionDenied("Only a focal point approves what the public will read.")
+        case = await self._case(ref, actor)
+        _check_publishable(case)
+        summary = await self.repo.public_summary(case.id)
+        if summary is None:
+            raise NoPublicSummary()
+        if summary.approved_at is not None:
+            return summary
+        if summary.written_by == actor.user_id:
+            raise NotPublishable("A second person approves: ask another focal point to review it.")
+        summary.approved_by = actor.user_id
+        summary.approved_at = self.core.clock.now()
+        self.audit.record(actor, "case.public_summary_approved", case=case)
+        await self.session.flush()
+        return summary
+
+    async def withdraw(self, ref: str, actor: Actor) -> None:
+        case = await self._case(ref, actor)
+        summary = await self.repo.public_summary(case.id)
+        if summary is None:
+            raise NoPublicSummary()
+        was_published = summary.approved_at is not None
+        await self.repo.delete_public_summary(summary)
+        self.audit.record(
+            actor, "case.public_summary_withdrawn", case=case, before={"published": was_published}
+        )
+        await self.session.flush()
+
+
+def _check_publishable(case: Case) -> None:
+    if case.sensitive:
+        raise NotPublishable("Sensitive cases are never published, not even their outcome.")
+    if case.status != Status.CLOSED:
+        raise NotPublishable("Only a closed case can have a public summary; close it first.")
+
+
+def _clean_texts(texts: dict[Language, str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for lang, text in texts.items():
+        language = Language(lang)
+        if language not in PUBLIC_LANGUAGES:
+            raise InvalidInput("The transparency page is in Ukrainian and English: write uk or en.")
+        body = clean(text).strip()
+        if not body:
+            raise EmptyText("public summary")
+        if len(body) > MAX_SUMMARY_CHARS:
+            raise TextTooLong("public summary", len(body), MAX_SUMMARY_CHARS)
+        result[language.value] = body
+    if not result:
+        raise EmptyText("public summary")
+    return result
+
+
+def _in_language(texts: dict[str, str], language: Language) -> str:
+    return texts.get(language.value) or next(iter(texts.values()))
