@@ -12,7 +12,17 @@ from admin_api.console import install as install_console
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
 from admin_api.limits import BodyLimitMiddleware
 from admin_api.metrics import ApiMetrics, MetricsMiddleware
-from admin_api.routes import audit, auth, cases, exports, health, stats, users
+from admin_api.routes import (
+    audit,
+    auth,
+    cases,
+    exports,
+    health,
+    public,
+    public_summaries,
+    stats,
+    users,
+)
 from storage.core import Core
 
 DESCRIPTION = """\
@@ -40,7 +50,7 @@ def create_app(core: Core) -> FastAPI:
     for router in (auth.router, cases.router, users.router, audit.router, health.router):
         app.include_router(router)
     # Monitoring and evaluation (SPEC §7).
-    for router in (stats.router, exports.router):
+    for router in (stats.router, exports.router, public_summaries.router, public.router):
         app.include_router(router)
     install_console(app)
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
