@@ -1,0 +1,402 @@
+"""The triage API on a large database: each request timed over HTTP against the API in its
+own process, and against the same SQL replayed raw on the same driver (no ORM, no HTTP).
+
+The SQL of each request is captured once, in process, from the engine's cursor events; the
+replay runs those statements in a transaction that is rolled back. The ratio HTTP / raw is
+what the API adds to the database's own work (ORM, pydantic, decryption, HTTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import event, select
+
+from admin_api.app import create_app
+from bench.machine import peak_rss_mib
+from bench.processes import child
+from bench.seed import COMMON_WORD, RARE_WORD, seed
+from storage.access import Actor
+from storage.core import Core, build_core
+from storage.migrate import migrate_url
+from storage.models import Case
+from storage.services.staff import StaffService
+from storage.settings import Settings
+
+V1 = "/api/v1"
+PASSWORD = "bench-password-long-enough"
+CLIENTS = 8
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "HOLOS_BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@dataclass
+class Probe:
+    name: str
+    role: str
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    patch_ref: str | None = None  # PATCH: the case changed (its version is tracked)
+    spare_refs: tuple[str, ...] = ()  # PATCH: one case per concurrent client
+
+
+@dataclass
+class ProbeResult:
+    name: str
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    concurrent_p50_ms: float | None = None
+    concurrent_p99_ms: float | None = None
+    concurrent_req_per_s: float | None = None
+    raw_p50_ms: float | None = None
+    ratio: float | None = None
+    statements: int = 0
+    status: int = 0
+
+
+def _ms(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return round(values[0] * 1000, 2)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000, 2)
+
+
+class Session:
+    """Bearer tokens per role, and the current version of each case being PATCHed."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+        self.http = http
+        self.tokens = tokens
+        self.versions: dict[str, str] = {}
+        self.flip = 0
+
+    async def call(self, probe: Probe) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[probe.role]}"}
+        if probe.method == "PATCH":
+            assert probe.patch_ref is not None
+            if probe.patch_ref not in self.versions:
+                got = await self.http.get(f"{V1}/cases/{probe.patch_ref}", headers=headers)
+                self.versions[probe.patch_ref] = got.headers["ETag"]
+            headers["If-Match"] = self.versions[probe.patch_ref]
+            self.flip ^= 1
+            response = await self.http.patch(
+                probe.path,
+                headers=headers,
+                json={"priority": "high" if self.flip else "normal"},
+            )
+            if "ETag" in response.headers:
+                self.versions[probe.patch_ref] = response.headers["ETag"]
+            return response
+        return await self.http.request(
+            probe.method, probe.path, params=probe.params, headers=headers
+        )
+
+
+async def _login(http: httpx.AsyncClient, username: str) -> str:
+    response = await http.post(
+        f"{V1}/auth/token", data={"username": username, "password": PASSWORD}
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def _staff(core: Core) -> None:
+    async with core.database.transaction() as session:
+        service = StaffService(session, core)
+        for role in ("operator", "focal_point"):
+            await service.create_user(
+                Actor.system(), username=f"bench_{role}", password=PASSWORD, role=role
+            )
+
+
+async def _probes(
+    core: Core, http: httpx.AsyncClient, token: str, *, clients: int, deep_pages: int
+) -> list[Probe]:
+    async with core.database.transaction() as session:
+        refs = list(
+            (
+                await session.scalars(
+                    select(Case.ref)
+                    .where(Case.sensitive.is_(False))
+                    .order_by(Case.id)
+                    .limit(clients + 1)
+                )
+            ).all()
+        )
+    # A cursor some pages deep: keyset paging should cost the same on any page.
+    cursor = None
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(deep_pages):
+        page = await http.get(
+            f"{V1}/cases",
+            params={"limit": 50, **({"cursor": cursor} if cursor else {})},
+            headers=headers,
+        )
+        page.raise_for_status()
+        cursor = page.json().get("next_cursor") or cursor
+    cases = f"{V1}/cases"
+    probes = [
+        Probe("worklist", "operator", "GET", cases),
+        Probe(
+            "filtered worklist",
+            "operator",
+            "GET",
+            cases,
+            {
+                "status": ["new", "acknowledged"],
+                "oblast": "UA-63",
+                "category": "assistance_quality",
+            },
+        ),
+        Probe("deep cursor page", "operator", "GET", cases, {"cursor": cursor} if cursor else {}),
+        Probe("search, rare word", "operator", "GET", cases, {"q": RARE_WORD}),
+        Probe("search, common word", "operator", "GET", cases, {"q": COMMON_WORD}),
+        Probe("focal point's search", "focal_point", "GET", cases, {"q": RARE_WORD}),
+        Probe("case detail", "operator", "GET", f"{cases}/{refs[0]}"),
+        Probe(
+            "PATCH",
+            "operator",
+            "PATCH",
+            f"{cases}/{refs[0]}",
+            patch_ref=refs[0],
+            spare_refs=tuple(refs[1:]),
+        ),
+    ]
+    return probes
+
+
+Statement = tuple[str, Any, bool]
+
+
+async def _capture(core: Core, probes: list[Probe]) -> dict[str, list[Statement]]:
+    """The SQL each request runs, from the engine's cursor events (the app in process)."""
+    captured: list[Statement] | None = None
+
+    def grab(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
+    ) -> None:
+        if captured is not None:
+            captured.append((statement, parameters, many))
+
+    engine = core.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", grab)
+    found: dict[str, list[Statement]] = {}
+    try:
+        transport = httpx.ASGITransport(app=create_app(core))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            tokens = {r: await _login(http, f"bench_{r}") for r in ("operator", "focal_point")}
+            session = Session(http, tokens)
+            for probe in probes:
+                if probe.method == "PATCH":
+                    await session.call(probe)  # learn the version outside the capture
+                captured = []
+                await session.call(probe)
+                found[probe.name] = [
+                    s
+                    for s in captured
+                    if s[0].strip().upper()
+                    not in {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
+                ]
+                captured = None
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    return found
+
+
+Replay = Callable[[list[Statement]], Awaitable[None]]
+
+
+async def _raw_sqlite(path: str) -> tuple[Replay, Callable[[], Awaitable[None]]]:
+    import aiosqlite
+
+    db = await aiosqlite.connect(path)
+
+    async def replay(statements: list[Statement]) -> None:
+        await db.execute("BEGIN")
+        try:
+            for sql, params, many in statements:
+                if many:
+                    await db.executemany(sql, params)
+                else:
+                    await (await db.execute(sql, params)).fetchall()
+        finally:
+            await db.rollback()
+
+    return replay, db.close
+
+
+async def _raw_postgres(dsn: str) -> tuple[Replay, Callable[[], Awaitable[None]]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+
+    async def replay(statements: list[Statement]) -> None:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            for sql, params, many in statements:
+                if many:
+                    await conn.executemany(sql, params)
+                else:
+                    await conn.fetch(sql, *(params or ()))
+        finally:
+            await tx.rollback()
+
+    return replay, conn.close
+
+
+async def _time(call: Callable[[], Awaitable[Any]], n: int, budget_s: float) -> list[float]:
+    """``n`` timed calls, or fewer (at least three) when they outrun ``budget_s``."""
+    timings: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    for _ in range(n):
+        started = time.perf_counter()
+        await call()
+        timings.append(time.perf_counter() - started)
+        if len(timings) >= 3 and time.perf_counter() > deadline:
+            break
+    return timings
+
+
+async def _http_timings(
+    base_url: str, tokens: dict[str, str], probe: Probe, n: int, status: list[int], budget_s: float
+) -> tuple[list[float], int]:
+    errors = 0
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, trust_env=False) as http:
+        session = Session(http, tokens)
+
+        async def once() -> None:
+            nonlocal errors
+            response = await session.call(probe)
+            status.append(response.status_code)
+            if response.status_code >= 400:
+                errors += 1
+
+        await once()  # warm: connections, plans, the version of a PATCHed case
+        return await _time(once, n, budget_s), errors
+
+
+async def bench_engine(
+    engine_name: str,
+    database_url: str,
+    raw_target: str,
+    *,
+    cases: int,
+    ratings: int,
+    requests: int,
+    budget_s: float,
+    workdir: Path,
+    clients: int = CLIENTS,
+    deep_pages: int = 20,
+) -> dict[str, Any]:
+    secret = secrets.token_urlsafe(48)
+    settings = Settings(
+        _env_file=None, data_dir=workdir, database_url=database_url, secret_key=secret
+    )
+    await migrate_url(database_url)
+    core = build_core(settings)
+    await _staff(core)
+    seconds = await seed(core.database.engine, core.crypto, cases=cases, ratings=ratings)
+    print(
+        f"  {engine_name}: seeded {cases:,} cases and {ratings:,} ratings in {seconds:.0f} s",
+        flush=True,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(core)), base_url="http://bench"
+    ) as http:
+        token = await _login(http, "bench_operator")
+        probes = await _probes(core, http, token, clients=clients, deep_pages=deep_pages)
+    statements = await _capture(core, probes)
+    await core.close()
+
+    results: list[ProbeResult] = []
+    log = workdir / f"api-{engine_name}.log"
+    with child(
+        ["-m", "bench.api_server", database_url, secret, str(workdir)], log, ready=None
+    ) as proc:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().split()
+        if not line or line[0] != "ready":
+            raise RuntimeError(f"the API did not start: see {log}")
+        base_url = line[1]
+        async with httpx.AsyncClient(base_url=base_url, trust_env=False) as http:
+            tokens = {r: await _login(http, f"bench_{r}") for r in ("operator", "focal_point")}
+        replay, close = await (
+            _raw_sqlite(raw_target) if engine_name == "sqlite" else _raw_postgres(raw_target)
+        )
+        try:
+            for probe in probes:
+                codes: list[int] = []
+                timings, errors = await _http_timings(
+                    base_url, tokens, probe, requests, codes, budget_s
+                )
+                result = ProbeResult(
+                    probe.name,
+                    len(timings),
+                    errors,
+                    _ms(timings, 50),
+                    _ms(timings, 95),
+                    _ms(timings, 99),
+                    statements=len(statements[probe.name]),
+                    status=codes[-1],
+                )
+                # Clients at once, each its own connection (and its own case to PATCH).
+                started = time.perf_counter()
+                per_client = max(1, requests // clients)
+                outcomes = await asyncio.gather(
+                    *(
+                        _http_timings(base_url, tokens, _own(probe, i), per_client, [], budget_s)
+                        for i in range(clients)
+                    )
+                )
+                wall = time.perf_counter() - started
+                together = [t for ts, _ in outcomes for t in ts]
+                result.errors += sum(e for _, e in outcomes)
+                result.concurrent_p50_ms = _ms(together, 50)
+                result.concurrent_p99_ms = _ms(together, 99)
+                result.concurrent_req_per_s = round(len(together) / wall, 1)
+                try:
+                    sql = statements[probe.name]
+                    raw = await _time(partial(replay, sql), requests, budget_s)
+                    result.raw_p50_ms = _ms(raw, 50)
+                    if result.raw_p50_ms:
+                        result.ratio = round(result.p50_ms / result.raw_p50_ms, 1)
+                except Exception as exc:
+                    print(f"  raw replay of {probe.name} failed: {type(exc).__name__}: {exc}")
+                print(f"  {engine_name}: {result}", flush=True)
+                results.append(result)
+        finally:
+            await close()
+        peak = peak_rss_mib(proc.pid)
+    return {
+        "engine": engine_name,
+        "cases": cases,
+        "ratings": ratings,
+        "seed_seconds": round(seconds, 1),
+        "clients": clients,
+        "api_peak_rss_mib": peak,
+        "probes": [r.__dict__ for r in results],
+    }
+
+
+def _own(probe: Probe, client: int) -> Probe:
+    """Concurrent PATCHes each change their own case (else they only meet 412s)."""
+    if probe.method != "PATCH":
+        return probe
+    ref = probe.spare_refs[client]
+    return Probe(probe.name, probe.role, probe.method, f"{V1}/cases/{ref}", patch_ref=ref)

@@ -1,0 +1,254 @@
+"""The bot under load: simulated people file whole reports with a photo, against the Holos
+bot and against a twelve-line aiogram echo bot on the same emulator.
+
+Each person waits a think time (uniform 0.5–1.5 × ``think`` seconds) before each step, so
+the offered load is about people / think updates per second; with ``think=0`` every person
+sends the next step as soon as the last is answered (the ceiling). A step's latency runs from
+the moment the person acts to the moment the bot's last reply call took effect, by the
+emulator's clock. Each bot runs in its own process, so its CPU and memory are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.machine import cpu_seconds, peak_rss_mib
+from bench.processes import child, emulator
+from storage.catalog import load_oblasts
+from tgemu import EmulatorClient, Replies, SimulatedUser
+from tgemu.client import EmulatorControlError, NoReplyError
+
+Step = Callable[[SimulatedUser, float], Awaitable[Replies]]
+NARRATIVE = "We received only half of the food kit, and nobody could tell us why."
+QUIET = 0.05  # silence that ends a reply; steps are timed by the emulator, not by this
+
+
+def _oblast_label(code: str, language: str) -> str:
+    name = next(o for o in load_oblasts() if o.code == code).name(language)
+    return name.removesuffix(" Oblast").removesuffix(" область")
+
+
+def text(value: str) -> Step:
+    return lambda user, timeout: user.send_text(value, timeout=timeout)
+
+
+def press(label: str) -> Step:
+    return lambda user, timeout: user.press(label, timeout=timeout)
+
+
+def photo(caption: str) -> Step:
+    return lambda user, timeout: user.send_photo(caption=caption, timeout=timeout)
+
+
+def holos_report() -> list[Step]:
+    """A whole report in English, as tests/handlers/conversation.py walks it, with a photo."""
+    return [
+        text("/start"),
+        press("📝 Complaint or feedback"),
+        press("Quality or quantity of assistance"),
+        press("Food assistance"),
+        press(_oblast_label("UA-63", "en")),
+        text(NARRATIVE),
+        photo("The list they showed us"),
+        press("✅ Done"),
+        press("🔒 Anonymous"),
+        press("✅ Send"),
+    ]
+
+
+def echo_report() -> list[Step]:
+    """The same number of updates for the echo bot (it has no buttons: text instead)."""
+    return [
+        text("/start"),
+        *(text(f"step {n}") for n in range(4)),
+        text(NARRATIVE),
+        photo("The list they showed us"),
+        *(text(f"step {n}") for n in range(5, 8)),
+    ]
+
+
+@dataclass
+class BotRun:
+    bot: str
+    latency_ms: float
+    people: int
+    think_s: float
+    steps_done: int = 0
+    steps_timed_out: int = 0
+    steps_failed: int = 0
+    reports_completed: int = 0
+    wall_s: float = 0.0
+    updates_per_s: float = 0.0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    cpu_ms_per_update: float | None = None
+    peak_rss_mib: float | None = None
+    errors_logged: int = 0
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("latencies_ms")
+        return data
+
+
+async def _person(
+    base_url: str,
+    token: str,
+    number: int,
+    script: list[Step],
+    run: BotRun,
+    rng: random.Random,
+    step_timeout: float,
+) -> None:
+    async with EmulatorClient(base_url, quiet=QUIET) as client:
+        user = await client.bot(token).create_user(
+            id=5_000_000 + number, first_name=f"Person{number}", language_code="en"
+        )
+        for step in script:
+            if run.think_s:
+                await asyncio.sleep(run.think_s * rng.uniform(0.5, 1.5))
+            started = time.time()
+            try:
+                replies = await step(user, step_timeout)
+            except NoReplyError:
+                run.steps_timed_out += 1
+                return
+            except EmulatorControlError:  # the button is not there: the bot went elsewhere
+                run.steps_failed += 1
+                return
+            finished = [c["finished"] for c in replies.calls if c.get("finished")]
+            run.latencies_ms.append(((max(finished) if finished else time.time()) - started) * 1000)
+            run.steps_done += 1
+        run.reports_completed += 1
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
+
+
+async def _drive(
+    base_url: str, token: str, run: BotRun, script: list[Step], deadline_s: float
+) -> None:
+    rng = random.Random(run.people)  # the same offered load for both bots
+    tasks = [
+        asyncio.create_task(
+            _person(base_url, token, n, script, run, random.Random(rng.random()), 10.0)
+        )
+        for n in range(run.people)
+    ]
+    _, pending = await asyncio.wait(tasks, timeout=deadline_s)
+    for task in pending:  # still walking at the deadline: their unfinished steps are lost
+        task.cancel()
+    for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+
+
+def _errors_in(log: Path) -> int:
+    return sum(1 for line in log.read_text(errors="replace").splitlines() if "ERROR" in line)
+
+
+async def measure(
+    base_url: str,
+    kind: str,
+    *,
+    latency_ms: float,
+    people: int,
+    think_s: float,
+    deadline_s: float,
+    workdir: Path,
+) -> BotRun:
+    token = f"{secrets.randbelow(9 * 10**8) + 10**8}:{secrets.token_urlsafe(32)}"
+    async with EmulatorClient(base_url) as control:
+        await control.set_latency(latency_ms)
+    run = BotRun(kind, latency_ms, people, think_s)
+    data_dir = Path(tempfile.mkdtemp(dir=workdir))
+    log = data_dir / f"{kind}.log"
+    args = (
+        ["-m", "bench.holos_bot", base_url, token, str(data_dir)]
+        if kind == "holos"
+        else ["-m", "bench.echo_bot", base_url, token]
+    )
+    script = holos_report() if kind == "holos" else echo_report()
+    with child(args, log, ready="ready") as proc:
+        await asyncio.sleep(0.5)  # let polling begin
+        cpu_before = cpu_seconds(proc.pid)
+        started = time.perf_counter()
+        await _drive(base_url, token, run, script, deadline_s)
+        run.wall_s = round(time.perf_counter() - started, 2)
+        cpu = cpu_seconds(proc.pid) - cpu_before
+        run.peak_rss_mib = peak_rss_mib(proc.pid)
+    run.errors_logged = _errors_in(log)
+    run.updates_per_s = round(run.steps_done / run.wall_s, 1) if run.wall_s else 0.0
+    run.p50_ms = _percentile(run.latencies_ms, 50)
+    run.p99_ms = _percentile(run.latencies_ms, 99)
+    if run.steps_done:
+        run.cpu_ms_per_update = round(cpu * 1000 / run.steps_done, 2)
+    return run
+
+
+def plan(scale: float) -> list[tuple[float, int, float]]:
+    """(latency ms, people, think s) for each pair of runs; the last row is the ceiling."""
+    people = sorted({max(2, round(n * scale)) for n in (50, 100, 300)})
+    rows = [(latency, n, 1.0) for latency in (0.0, 50.0) for n in people]
+    rows.append((0.0, people[0], 0.0))
+    return rows
+
+
+async def run_all(scale: float, workdir: Path, deadline_s: float) -> list[BotRun]:
+    runs: list[BotRun] = []
+    with emulator(workdir / "emulator.log") as (base_url, _proc):
+        for latency_ms, people, think_s in plan(scale):
+            for kind in ("echo", "holos"):
+                run = await measure(
+                    base_url,
+                    kind,
+                    latency_ms=latency_ms,
+                    people=people,
+                    think_s=think_s,
+                    deadline_s=deadline_s,
+                    workdir=workdir,
+                )
+                print(f"  {run.summary()}", flush=True)
+                runs.append(run)
+    return runs
+
+
+def table(runs: list[BotRun]) -> list[str]:
+    by_key = {(r.bot, r.latency_ms, r.people, r.think_s): r for r in runs}
+    lines = [
+        "| Bot API latency | people | think | Holos updates/s | echo updates/s | ratio "
+        "| Holos p50 / p99 ms | echo p50 / p99 ms | CPU ms/update Holos / echo "
+        "| Holos steps timed out / failed | peak RSS MiB Holos / echo |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (bot, latency, people, think), holos in by_key.items():
+        if bot != "holos":
+            continue
+        echo = by_key.get(("echo", latency, people, think))
+        if echo is None:
+            continue
+        ratio = f"{holos.updates_per_s / echo.updates_per_s:.2f}" if echo.updates_per_s else "—"
+        lines.append(
+            f"| {latency:.0f} ms | {people} | {'none (ceiling)' if not think else f'{think:g} s'} "
+            f"| {holos.updates_per_s} | {echo.updates_per_s} | {ratio} "
+            f"| {holos.p50_ms} / {holos.p99_ms} | {echo.p50_ms} / {echo.p99_ms} "
+            f"| {holos.cpu_ms_per_update} / {echo.cpu_ms_per_update} "
+            f"| {holos.steps_timed_out} / {holos.steps_failed} "
+            f"| {holos.peak_rss_mib} / {echo.peak_rss_mib} |"
+        )
+    return lines
