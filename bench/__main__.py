@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import signal
 import sys
 import tempfile
 import traceback
@@ -137,6 +138,10 @@ def api_table(engines: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so child processes are stopped too
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     parts = set(args.only or ["hash", "bot", "api"])
@@ -178,4 +183,5 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     main()

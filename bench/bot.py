@@ -30,6 +30,7 @@ from tgemu.client import EmulatorControlError, NoReplyError
 Step = Callable[[SimulatedUser, float], Awaitable[Replies]]
 NARRATIVE = "We received only half of the food kit, and nobody could tell us why."
 QUIET = 0.05  # silence that ends a reply; steps are timed by the emulator, not by this
+STEP_TIMEOUT = 10.0  # a step unanswered this long counts as timed out, and its person gives up
 
 
 def _oblast_label(code: str, language: str) -> str:
@@ -42,7 +43,19 @@ def text(value: str) -> Step:
 
 
 def press(label: str) -> Step:
-    return lambda user, timeout: user.press(label, timeout=timeout)
+    async def step(user: SimulatedUser, wait_s: float) -> Replies:
+        try:
+            return await user.press(label, timeout=wait_s)
+        except EmulatorControlError as exc:
+            if exc.status != 404:
+                raise
+        # The last reply was still coming (a pause longer than QUIET inside it): wait for
+        # the button, as a person would. Step latencies come from the recorded calls, so
+        # this does not bend them.
+        await user.wait_for(lambda m: label in m.button_labels, timeout=wait_s)
+        return await user.press(label, timeout=wait_s)
+
+    return step
 
 
 def photo(caption: str) -> Step:
@@ -93,11 +106,20 @@ class BotRun:
     cpu_ms_per_update: float | None = None
     peak_rss_mib: float | None = None
     errors_logged: int = 0
+    emulator_cpu_ms_per_update: float | None = None
+    driver_cpu_ms_per_update: float | None = None
+    first_failures: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    starts: dict[int, list[float]] = field(default_factory=dict, repr=False)
+
+    def note(self, failure: str) -> None:
+        if len(self.first_failures) < 5:
+            self.first_failures.append(failure)
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("latencies_ms")
+        data.pop("starts")
         return data
 
 
@@ -117,17 +139,17 @@ async def _person(
         for step in script:
             if run.think_s:
                 await asyncio.sleep(run.think_s * rng.uniform(0.5, 1.5))
-            started = time.time()
+            run.starts.setdefault(user.id, []).append(time.time())
             try:
-                replies = await step(user, step_timeout)
-            except NoReplyError:
+                await step(user, step_timeout)
+            except NoReplyError as exc:
                 run.steps_timed_out += 1
+                run.note(f"step {script.index(step) + 1}: {exc}")
                 return
-            except EmulatorControlError:  # the button is not there: the bot went elsewhere
+            except EmulatorControlError as exc:  # no such button: the bot went elsewhere
                 run.steps_failed += 1
+                run.note(f"step {script.index(step) + 1}: {exc}")
                 return
-            finished = [c["finished"] for c in replies.calls if c.get("finished")]
-            run.latencies_ms.append(((max(finished) if finished else time.time()) - started) * 1000)
             run.steps_done += 1
         run.reports_completed += 1
 
@@ -141,12 +163,17 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 async def _drive(
-    base_url: str, token: str, run: BotRun, script: list[Step], deadline_s: float
+    base_url: str,
+    token: str,
+    run: BotRun,
+    script: list[Step],
+    deadline_s: float,
+    step_timeout: float,
 ) -> None:
     rng = random.Random(run.people)  # the same offered load for both bots
     tasks = [
         asyncio.create_task(
-            _person(base_url, token, n, script, run, random.Random(rng.random()), 10.0)
+            _person(base_url, token, n, script, run, random.Random(rng.random()), step_timeout)
         )
         for n in range(run.people)
     ]
@@ -156,6 +183,24 @@ async def _drive(
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
             raise outcome
+
+
+def step_latencies(starts: dict[int, list[float]], calls: list[dict[str, Any]]) -> list[float]:
+    """Milliseconds from each step to the last bot call it caused (before the next step),
+    by the emulator's clock; a step the bot never answered has none."""
+    finished: dict[int, list[float]] = {}
+    for call in calls:
+        if call.get("chat_id") is not None and call.get("finished") and call.get("ok"):
+            finished.setdefault(call["chat_id"], []).append(call["finished"])
+    latencies = []
+    for chat_id, moments in starts.items():
+        done = sorted(finished.get(chat_id, []))
+        bounds = [*moments[1:], float("inf")]
+        for start, end in zip(moments, bounds, strict=True):
+            within = [t for t in done if start <= t < end]
+            if within:
+                latencies.append((max(within) - start) * 1000)
+    return latencies
 
 
 def _errors_in(log: Path) -> int:
@@ -171,6 +216,8 @@ async def measure(
     think_s: float,
     deadline_s: float,
     workdir: Path,
+    step_timeout: float = STEP_TIMEOUT,
+    emulator_pid: int | None = None,
 ) -> BotRun:
     token = f"{secrets.randbelow(9 * 10**8) + 10**8}:{secrets.token_urlsafe(32)}"
     async with EmulatorClient(base_url) as control:
@@ -187,10 +234,16 @@ async def measure(
     with child(args, log, ready="ready") as proc:
         await asyncio.sleep(0.5)  # let polling begin
         cpu_before = cpu_seconds(proc.pid)
+        emulator_before = cpu_seconds(emulator_pid) if emulator_pid else 0.0
+        driver_before = time.process_time()
         started = time.perf_counter()
-        await _drive(base_url, token, run, script, deadline_s)
+        await _drive(base_url, token, run, script, deadline_s, step_timeout)
         run.wall_s = round(time.perf_counter() - started, 2)
         cpu = cpu_seconds(proc.pid) - cpu_before
+        driver = time.process_time() - driver_before
+        emulator_cpu = cpu_seconds(emulator_pid) - emulator_before if emulator_pid else None
+        async with EmulatorClient(base_url) as control:
+            run.latencies_ms = step_latencies(run.starts, await control.bot(token).calls())
         run.peak_rss_mib = peak_rss_mib(proc.pid)
     run.errors_logged = _errors_in(log)
     run.updates_per_s = round(run.steps_done / run.wall_s, 1) if run.wall_s else 0.0
@@ -198,6 +251,9 @@ async def measure(
     run.p99_ms = _percentile(run.latencies_ms, 99)
     if run.steps_done:
         run.cpu_ms_per_update = round(cpu * 1000 / run.steps_done, 2)
+        run.driver_cpu_ms_per_update = round(driver * 1000 / run.steps_done, 2)
+        if emulator_cpu is not None:
+            run.emulator_cpu_ms_per_update = round(emulator_cpu * 1000 / run.steps_done, 2)
     return run
 
 
@@ -211,7 +267,7 @@ def plan(scale: float) -> list[tuple[float, int, float]]:
 
 async def run_all(scale: float, workdir: Path, deadline_s: float) -> list[BotRun]:
     runs: list[BotRun] = []
-    with emulator(workdir / "emulator.log") as (base_url, _proc):
+    with emulator(workdir / "emulator.log") as (base_url, emulator_proc):
         for latency_ms, people, think_s in plan(scale):
             for kind in ("echo", "holos"):
                 run = await measure(
@@ -222,6 +278,7 @@ async def run_all(scale: float, workdir: Path, deadline_s: float) -> list[BotRun
                     think_s=think_s,
                     deadline_s=deadline_s,
                     workdir=workdir,
+                    emulator_pid=emulator_proc.pid,
                 )
                 print(f"  {run.summary()}", flush=True)
                 runs.append(run)
