@@ -106,6 +106,7 @@ class BotRun:
     cpu_ms_per_update: float | None = None
     peak_rss_mib: float | None = None
     errors_logged: int = 0
+    first_errors: list[str] = field(default_factory=list)
     emulator_cpu_ms_per_update: float | None = None
     driver_cpu_ms_per_update: float | None = None
     first_failures: list[str] = field(default_factory=list)
@@ -203,8 +204,8 @@ def step_latencies(starts: dict[int, list[float]], calls: list[dict[str, Any]]) 
     return latencies
 
 
-def _errors_in(log: Path) -> int:
-    return sum(1 for line in log.read_text(errors="replace").splitlines() if "ERROR" in line)
+def _errors_in(log: Path) -> list[str]:
+    return [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
 
 
 async def measure(
@@ -245,7 +246,8 @@ async def measure(
         async with EmulatorClient(base_url) as control:
             run.latencies_ms = step_latencies(run.starts, await control.bot(token).calls())
         run.peak_rss_mib = peak_rss_mib(proc.pid)
-    run.errors_logged = _errors_in(log)
+    errors = _errors_in(log)
+    run.errors_logged, run.first_errors = len(errors), errors[:3]
     run.updates_per_s = round(run.steps_done / run.wall_s, 1) if run.wall_s else 0.0
     run.p50_ms = _percentile(run.latencies_ms, 50)
     run.p99_ms = _percentile(run.latencies_ms, 99)

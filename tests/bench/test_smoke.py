@@ -21,7 +21,7 @@ from tests.services import (
 
 
 def test_results_are_saved_with_machine_versions_and_commit(tmp_path: Path) -> None:
-    report = main(["--only", "hash", "--out", str(tmp_path)])
+    report = main(["--only", "hash", "--hash-rounds", "2", "--out", str(tmp_path)])
     saved = json.loads(Path(report["path"]).read_text(encoding="utf-8"))
     assert saved["receipt_hash_ms"] > 0
     assert saved["commit"] and saved["machine"]["cores"] >= 1
@@ -74,7 +74,7 @@ async def test_every_api_probe_answers_and_replays_raw(tmp_path: Path, engine: s
             requests=1,
             budget_s=1,
             workdir=tmp_path,
-            clients=2,
+            clients=1,
             deep_pages=2,
         )
     finally:
