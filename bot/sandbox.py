@@ -87,6 +87,7 @@ def banner(base_url: str, accounts: list[DemoAccount], data_dir: Path) -> str:
         "Holos sandbox: the whole product, offline (no bot token is set).",
         "",
         f"  Chat with the bot:   {base_url}/sandbox",
+        f"  Staff console:       {base_url}/console   (sign in with a demo account below)",
         f"  Triage API:          {base_url}/api/v1   (interactive docs: {base_url}/docs)",
         f"  Sandbox data:        {data_dir}",
         "",

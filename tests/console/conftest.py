@@ -102,9 +102,14 @@ class Console:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    async def page(self, viewport: ViewportSize | None = None) -> Page:
+    async def page(self, viewport: ViewportSize | None = None, *, axe: bool = False) -> Page:
+        """A page in a new browser context. ``axe``: the context lets the test inject
+        axe-core, which the console's CSP (rightly) refuses as an inline script."""
         context = await self.host.browser.new_context(
-            viewport=viewport or DESKTOP, locale="uk-UA", timezone_id="Europe/Kyiv"
+            viewport=viewport or DESKTOP,
+            locale="uk-UA",
+            timezone_id="Europe/Kyiv",
+            bypass_csp=axe,
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)

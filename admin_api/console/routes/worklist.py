@@ -72,6 +72,23 @@ class Query:
             cursor=(p.get("cursor") or "")[:2000],
         )
 
+    @property
+    def refined(self) -> bool:
+        """Whether a filter beyond search and "overdue" is set (its panel shows open)."""
+        return any(
+            (
+                self.category,
+                self.priority,
+                self.oblast,
+                self.programme,
+                self.language,
+                self.assignee,
+                self.created_from,
+                self.created_to,
+                self.sort != "due",
+            )
+        )
+
     def params(self, **changes: object) -> str:
         """This query as a query string, with some values changed."""
         values = {**self.__dict__, **changes}
