@@ -7,6 +7,7 @@ translated sentence. Messages never carry secrets or case content.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from storage.enums import Sort
 
@@ -178,9 +179,20 @@ class InvalidUsername(InvalidInput):
 
 class WeakPassword(InvalidInput):
     code = "weak_password"
+    _EXPLAINED: ClassVar[dict[str, str]] = {
+        "too_long": "A password can have at most 256 characters.",
+        "contains_username": "A password must not contain the username or the name.",
+        "too_guessable": (
+            "This password is too easy to guess (a common word, name, date or keyboard "
+            "pattern): use a longer passphrase of unrelated words."
+        ),
+    }
 
-    def __init__(self, minimum: int) -> None:
-        super().__init__(f"A password needs at least {minimum} characters.")
+    def __init__(self, minimum: int, reason: str = "too_short") -> None:
+        super().__init__(
+            self._EXPLAINED.get(reason, f"A password needs at least {minimum} characters.")
+        )
+        self.reason = reason
 
 
 class EmptyText(InvalidInput):

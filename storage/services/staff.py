@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import password_policy
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import Role
@@ -23,7 +24,6 @@ from storage.errors import (
     PermissionDenied,
     RateLimited,
     UserNotFound,
-    WeakPassword,
 )
 from storage.models import ApiToken, StaffUser
 from storage.repositories.console import ConsoleSessionRepository
@@ -32,7 +32,7 @@ from storage.services.audit import AuditLog
 
 log = logging.getLogger("holos.auth")
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = password_policy.MIN_LENGTH
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
 # After this many consecutive failures, each try must wait: 2 s, 4 s, 8 s … up to 5 min.
 FREE_FAILURES = 5
@@ -84,7 +84,7 @@ class StaffService:
         if not _USERNAME.match(username):
             raise InvalidUsername()
         role_value = _role(role)
-        check_password(password)
+        check_password(password, username=username, display_name=display_name)
         if await self.users.get_by_username(username) is not None:
             raise DuplicateUsername(username)
         now = self.core.clock.now()
@@ -129,7 +129,11 @@ class StaffService:
             raise UserNotFound()
         new_role = _role(role) if role is not None else None
         if password is not None:
-            check_password(password)
+            check_password(
+                password,
+                username=user.username,
+                display_name=display_name if display_name is not None else user.display_name,
+            )
         if actor.user_id == user.id and (
             is_active is False or (new_role and new_role != Role.ADMIN)
         ):
@@ -258,9 +262,9 @@ def _role(value: str) -> Role:
         raise InvalidRole(value) from None
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise WeakPassword(MIN_PASSWORD)
+def check_password(password: str, *, username: str = "", display_name: str = "") -> None:
+    """The staff password policy (storage.password_policy): raises WeakPassword."""
+    password_policy.check_password(password, username=username, display_name=display_name)
 
 
 def _verify(password_hash: str, password: str) -> bool:

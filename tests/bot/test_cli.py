@@ -94,7 +94,7 @@ def test_create_staff_and_purge(
         )
         == 1
     )
-    assert "at least 10 characters" in capsys.readouterr().err
+    assert "at least 12 characters" in capsys.readouterr().err
 
     assert run(monkeypatch, "purge", "--dry-run") == 0
     assert "expired drafts: 0 to delete" in capsys.readouterr().out

@@ -90,7 +90,9 @@ async def test_sessions_end_with_sign_out_disable_role_and_password(core: Core) 
 
     again = await open_session(core, "olena")
     async with core.database.transaction() as session:
-        await StaffService(session, core).update_user(admin, olena.user_id or 0, password="x" * 12)
+        await StaffService(session, core).update_user(
+            admin, olena.user_id or 0, password="violet tractor wanders"
+        )
     assert await resolve(core, again) is None and await resolve(core, reset) is None
 
     later = await open_session(core, "olena")
@@ -113,11 +115,13 @@ async def test_own_password_change_keeps_this_session_only(core: Core) -> None:
             await service.change_own_password(user, row, current="wrong-password", new="y" * 12)
         with pytest.raises(WeakPassword):
             await service.change_own_password(user, row, current=PASSWORD, new="short")
-        await service.change_own_password(user, row, current=PASSWORD, new="a-new-password-1")
+        await service.change_own_password(
+            user, row, current=PASSWORD, new="amber kettle sings loudly"
+        )
     assert await resolve(core, this) is not None
     assert await resolve(core, other) is None
     async with core.database.transaction() as session:
-        assert await StaffService(session, core).authenticate("olena", "a-new-password-1")
+        assert await StaffService(session, core).authenticate("olena", "amber kettle sings loudly")
 
 
 async def test_unfinished_sign_in_and_csrf(core: Core) -> None:
