@@ -17,6 +17,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from bot.logs import configure_logging
+from bot.reports_cli import add_commands as add_report_commands
 from storage.access import Actor
 from storage.core import Core, build_core
 from storage.enums import Role
@@ -75,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="delete what the retention rules say is due")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(handler=_purge)
+
+    add_report_commands(sub)  # holos report monthly, holos export (M&E)
 
     for name, (help_text, handler) in _RUNNERS.items():
         runner = sub.add_parser(name, help=help_text)

@@ -1,0 +1,146 @@
+"""The monthly accountability workbook, opened with openpyxl: sheets, figures against the
+hand-computed seed, native charts, notes, suppression; and the two CLI commands."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.cli import main
+from storage.clock import FrozenClock
+from storage.core import Core, build_core
+from storage.migrate import migrate_url
+from storage.services.monthly_report import MonthlyReport, pool
+from tests.config import TEST_SECRET, make_settings
+from tests.storage.helpers import submit
+from tests.storage.stats_seed import seed
+
+SHEETS = [
+    "Summary",
+    "By category",
+    "By oblast",
+    "By programme",
+    "By language",
+    "Satisfaction",
+    "Trend",
+    "Notes",
+]
+
+
+def summary_rows(path: Path) -> dict[str, tuple[object, object]]:
+    sheet = load_workbook(path)["Summary"]
+    return {row[0]: (row[1], row[2]) for row in sheet.iter_rows(4, values_only=True)}
+
+
+async def test_the_workbook_unsuppressed_against_the_seed(
+    core: Core, clock: FrozenClock, tmp_path: Path
+) -> None:
+    await seed(core, clock)
+    target = tmp_path / "november.xlsx"
+    built = await MonthlyReport(core, suppressed=False).build(date(2026, 11, 1), target)
+    assert built.sheets == SHEETS
+    book = load_workbook(target)
+    assert book.sheetnames == SHEETS
+    summary = book["Summary"]
+    assert [c.value for c in summary[3]] == ["Indicator", "2026-11", "2026-10", "Change"]
+    rows = summary_rows(target)
+    assert rows["Cases received"] == (3, 3)  # B, S, E / C, G, A
+    assert rows["Share acknowledged within SLA"] == (0.6667, 0.6667)  # 2 of 3 each
+    assert rows["Open cases"] == (2, 0)
+    assert rows["Satisfaction ratings"] == (2, 2)
+    assert rows["Mean satisfaction (1–5)"] == (3.5, 3.0)
+    category = [r for r in book["By category"].iter_rows(2, values_only=True)]
+    # The analyst's view: the sensitive report is one group, never by category.
+    assert ("sensitive", 1) in [(r[0], r[1]) for r in category]
+    assert all(r[0] != "fraud_corruption" for r in category)
+    assert category[-1][:2] == ("Total", 3)
+    assert book["Satisfaction"]["A2"].value == 1
+    assert book["Satisfaction"]["B6"].value == 1  # one 5 in November
+    trend = list(book["Trend"].iter_rows(1, 13, values_only=True))
+    assert trend[0][0] == "Month" and trend[0][-1] == "Total"
+    assert [r[0] for r in trend[1:]] == [f"2025-{m:02d}" for m in (12,)] + [
+        f"2026-{m:02d}" for m in range(1, 12)
+    ]
+    assert trend[-2][-1] == 3 and trend[-1][-1] == 3  # October, November
+    assert len(book["Satisfaction"]._charts) == 1
+    assert len(book["Trend"]._charts) == 2
+    notes = {r[0]: r[1] for r in book["Notes"].iter_rows(2, values_only=True)}
+    assert "Suppression" in notes and "Kyiv" in notes["Period"]
+    assert "Not for publication" in notes
+
+
+async def test_the_workbook_withholds_small_counts(
+    core: Core, clock: FrozenClock, tmp_path: Path
+) -> None:
+    await seed(core, clock)
+    target = tmp_path / "november.xlsx"
+    await MonthlyReport(core).build(date(2026, 11, 1), target)
+    book = load_workbook(target)
+    rows = summary_rows(target)
+    assert rows["Cases received"] == ("<5", "<5")
+    assert rows["Open cases"] == ("<5", "<5")
+    assert rows["Share acknowledged within SLA"] == (None, None)  # fewer than 5 behind it
+    for name in SHEETS[1:5]:
+        for row in book[name].iter_rows(2, values_only=True):
+            if isinstance(row[1], int):
+                assert row[1] >= 5, (name, row)
+    for row in book["Trend"].iter_rows(2, 13, values_only=True):
+        for value in row[1:]:
+            assert not isinstance(value, int) or value >= 5, row
+    assert "Not for publication" not in [r[0] for r in book["Notes"].iter_rows(values_only=True)]
+
+
+def test_pooling_keeps_every_shown_count_at_five_or_more() -> None:
+    assert pool({"a": 9, "b": 7, "c": 6}) == ({"a": 9, "b": 7, "c": 6}, [])
+    kept, pooled = pool({"a": 9, "b": 7, "c": 6, "d": 1})
+    assert kept == {"a": 9, "b": 7} and pooled == ["d", "c"]  # 1 alone would be recomputed
+    kept, pooled = pool({"a": 20, "b": 3, "c": 2, "d": 0})
+    assert kept == {"a": 20} and sorted(pooled) == ["b", "c", "d"]
+    assert pool({"a": 2, "b": 1}) == ({}, ["b", "a"])
+
+
+def test_the_commands_write_the_files_quietly_off_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}"
+
+    async def prepare() -> None:
+        await migrate_url(url)
+        core = build_core(make_settings(tmp_path, url))
+        try:
+            for _ in range(3):
+                await submit(core)
+            await submit(core, category="trafficking")
+        finally:
+            await core.close()
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("HOLOS_DATABASE_URL", url)
+    monkeypatch.setenv("HOLOS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOLOS_SECRET_KEY", TEST_SECRET)
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+
+    out = tmp_path / "cases.csv"
+    assert main(["export", "--out", str(out), "--lang", "uk"]) == 0
+    captured = capsys.readouterr()
+    assert "wrote 4 cases" in captured.out
+    assert "row/s" not in captured.err and "%" not in captured.err  # no bar off a terminal
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert len(rows) == 4
+    assert "Опис" not in rows[0]  # no narrative for the analyst's view
+    assert sorted(r["Категорія"] for r in rows) == ["assistance_quality"] * 3 + ["sensitive"]
+
+    assert main(["export", "--out", str(tmp_path / "x.pdf")]) != 0  # unknown format
+    assert main(["export", "--category", "weather", "--out", str(out)]) == 1
+    assert "Unknown category" in capsys.readouterr().err
+
+    workbook = tmp_path / "month.xlsx"
+    month = date.today().strftime("%Y-%m")
+    assert main(["report", "monthly", "--month", month, "--out", str(workbook)]) == 0
+    assert load_workbook(workbook).sheetnames == SHEETS
+    assert main(["report", "monthly", "--month", "2026-13", "--out", str(workbook)]) == 1
