@@ -10,10 +10,13 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 from bot.logs import configure_logging
@@ -25,7 +28,7 @@ from storage.errors import DomainError
 from storage.migrate import migrate_url
 from storage.services.retention import RetentionService
 from storage.services.staff import StaffService
-from storage.settings import Settings, SettingsError, load_settings
+from storage.settings import Settings, SettingsError, has_configured_secret, load_settings
 
 EXIT_CONFIG = 2
 
@@ -73,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(handler=_user_create)
 
+    secret = sub.add_parser("secret", help="manage the server secret key").add_subparsers(
+        metavar="action"
+    )
+    generate = secret.add_parser("generate", help="make a new secret key")
+    generate.add_argument("--file", type=Path, help="write it to this new file (mode 0600)")
+    generate.set_defaults(handler=_secret_generate)
     purge = sub.add_parser("purge", help="delete what the retention rules say is due")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(handler=_purge)
@@ -156,17 +165,46 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         return _sandbox(settings, args)
+    _require_secret(settings)
     return asyncio.run(_serve(settings, api=True, bot=True))
 
 
 def _api(settings: Settings, _args: argparse.Namespace) -> int:
+    _require_secret(settings)
     return asyncio.run(_serve(settings, api=True, bot=False))
 
 
 def _bot(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         raise SettingsError("HOLOS_BOT_TOKEN is required for `holos bot` (or use `holos sandbox`)")
+    _require_secret(settings)
     return asyncio.run(_serve(settings, api=False, bot=True))
+
+
+def _require_secret(settings: Settings) -> None:
+    """Outside the sandbox the key must live apart from the data: a copy of the data
+    directory must not carry the key that opens it."""
+    if not has_configured_secret(settings):
+        raise SettingsError(
+            "HOLOS_SECRET_KEY or HOLOS_SECRET_KEY_FILE is required outside the sandbox "
+            "(keep it apart from the data directory); make one with `holos secret generate`"
+        )
+
+
+def _secret_generate(_settings: Settings, args: argparse.Namespace) -> int:
+    """Print a new secret key, or write it to a new file readable by its owner alone."""
+    value = secrets.token_urlsafe(48)
+    if args.file is None:
+        print(value)
+        return 0
+    try:
+        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise SettingsError(f"{args.file} exists already; a key is never overwritten") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    print(f"Written to {args.file} (mode 0600). Set HOLOS_SECRET_KEY_FILE={args.file}.")
+    return 0
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
 
     # Keys: the current secret, and earlier ones that still decrypt and still find receipt codes.
     secret_key: SecretStr | None = None
+    # A file holding the secret (e.g. a mounted secret), read at start; never in the data dir.
+    secret_key_file: Path | None = None
     old_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     # HTTP API
@@ -256,9 +258,29 @@ def resolve_secret_keys(settings: Settings) -> list[bytes]:
     """
     if settings.secret_key is not None:
         current = settings.secret_key.get_secret_value().encode()
+    elif settings.secret_key_file is not None:
+        current = _read_secret_file(settings.secret_key_file)
     else:
         current = _file_secret(settings.data_dir / "secret.key")
     return [current, *(k.get_secret_value().encode() for k in settings.old_secret_keys)]
+
+
+def has_configured_secret(settings: Settings) -> bool:
+    """Whether the key comes from outside the data directory (required outside the sandbox)."""
+    return settings.secret_key is not None or settings.secret_key_file is not None
+
+
+def _read_secret_file(path: Path) -> bytes:
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        raise SettingsError(f"HOLOS_SECRET_KEY_FILE {path} cannot be read") from None
+    if len(value) < MIN_SECRET_CHARS:
+        raise SettingsError(
+            f"HOLOS_SECRET_KEY_FILE {path} is malformed: a secret key needs "
+            f"{MIN_SECRET_CHARS}+ characters"
+        )
+    return value.encode()
 
 
 def _file_secret(path: Path) -> bytes:

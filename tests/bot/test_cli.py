@@ -108,3 +108,41 @@ def test_the_bot_refuses_an_outdated_schema(
     assert capsys.readouterr().err.strip() == (
         "holos: the database schema is not up to date: run `holos migrate` first"
     )
+
+
+@pytest.mark.parametrize("command", [["api"], ["bot"], ["run"]])
+def test_outside_the_sandbox_the_key_must_be_given(
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.delenv("HOLOS_SECRET_KEY")
+    monkeypatch.setenv("HOLOS_BOT_TOKEN", "123456:not-a-real-token-for-tests")
+    assert run(monkeypatch, *command) == 2
+    err = capsys.readouterr().err
+    assert "HOLOS_SECRET_KEY or HOLOS_SECRET_KEY_FILE is required" in err
+    assert "holos secret generate" in err
+    assert not (workdir / "var" / "secret.key").exists()  # no key written beside the data
+
+
+def test_secret_generate_prints_or_writes_a_key_file_once(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "secret", "generate") == 0
+    printed = capsys.readouterr().out.strip()
+    assert len(printed) >= 64 and printed != SECRET
+    target = workdir / "holos.key"
+    assert run(monkeypatch, "secret", "generate", "--file", str(target)) == 0
+    key = target.read_text().strip()
+    assert len(key) >= 64 and key != printed
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert run(monkeypatch, "secret", "generate", "--file", str(target)) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert target.read_text().strip() == key
+    # The file is what the product then reads.
+    monkeypatch.delenv("HOLOS_SECRET_KEY")
+    from storage.settings import Settings, resolve_secret_keys
+
+    settings = Settings(_env_file=None, secret_key_file=target)  # type: ignore[call-arg]
+    assert resolve_secret_keys(settings)[0] == key.encode()
