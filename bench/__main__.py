@@ -124,6 +124,7 @@ def api_table(engines: list[dict[str, Any]]) -> list[str]:
     for engine in engines:
         for p in engine["probes"]:
             errors = f", {p['errors']} errors" if p["errors"] else ""
+            errors += f", {p['failure']}" if p.get("failure") else ""
             lines.append(
                 f"| {engine['engine']}, {engine['cases']:,} | {p['name']} "
                 f"| {p['p50_ms']} / {p['p95_ms']} / {p['p99_ms']} "

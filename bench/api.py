@@ -67,6 +67,7 @@ class ProbeResult:
     ratio: float | None = None
     statements: int = 0
     status: int = 0
+    failure: str | None = None  # what stopped this probe early (the others still run)
 
 
 def _ms(values: list[float], q: int) -> float:
@@ -277,7 +278,7 @@ async def _http_timings(
     base_url: str, tokens: dict[str, str], probe: Probe, n: int, status: list[int], budget_s: float
 ) -> tuple[list[float], int]:
     errors = 0
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, trust_env=False) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=600, trust_env=False) as http:
         session = Session(http, tokens)
 
         async def once() -> None:
@@ -341,43 +342,49 @@ async def bench_engine(
         )
         try:
             for probe in probes:
-                codes: list[int] = []
-                timings, errors = await _http_timings(
-                    base_url, tokens, probe, requests, codes, budget_s
-                )
-                result = ProbeResult(
-                    probe.name,
-                    len(timings),
-                    errors,
-                    _ms(timings, 50),
-                    _ms(timings, 95),
-                    _ms(timings, 99),
-                    statements=len(statements[probe.name]),
-                    status=codes[-1],
-                )
-                # Clients at once, each its own connection (and its own case to PATCH).
-                started = time.perf_counter()
-                per_client = max(1, requests // clients)
-                outcomes = await asyncio.gather(
-                    *(
-                        _http_timings(base_url, tokens, _own(probe, i), per_client, [], budget_s)
-                        for i in range(clients)
-                    )
-                )
-                wall = time.perf_counter() - started
-                together = [t for ts, _ in outcomes for t in ts]
-                result.errors += sum(e for _, e in outcomes)
-                result.concurrent_p50_ms = _ms(together, 50)
-                result.concurrent_p99_ms = _ms(together, 99)
-                result.concurrent_req_per_s = round(len(together) / wall, 1)
                 try:
-                    sql = statements[probe.name]
-                    raw = await _time(partial(replay, sql), requests, budget_s)
-                    result.raw_p50_ms = _ms(raw, 50)
-                    if result.raw_p50_ms:
-                        result.ratio = round(result.p50_ms / result.raw_p50_ms, 1)
-                except Exception as exc:
-                    print(f"  raw replay of {probe.name} failed: {type(exc).__name__}: {exc}")
+                    codes: list[int] = []
+                    timings, errors = await _http_timings(
+                        base_url, tokens, probe, requests, codes, budget_s
+                    )
+                    result = ProbeResult(
+                        probe.name,
+                        len(timings),
+                        errors,
+                        _ms(timings, 50),
+                        _ms(timings, 95),
+                        _ms(timings, 99),
+                        statements=len(statements[probe.name]),
+                        status=codes[-1],
+                    )
+                    # Clients at once, each its own connection (and its own case to PATCH).
+                    started = time.perf_counter()
+                    per_client = max(1, requests // clients)
+                    outcomes = await asyncio.gather(
+                        *(
+                            _http_timings(
+                                base_url, tokens, _own(probe, i), per_client, [], budget_s
+                            )
+                            for i in range(clients)
+                        )
+                    )
+                    wall = time.perf_counter() - started
+                    together = [t for ts, _ in outcomes for t in ts]
+                    result.errors += sum(e for _, e in outcomes)
+                    result.concurrent_p50_ms = _ms(together, 50)
+                    result.concurrent_p99_ms = _ms(together, 99)
+                    result.concurrent_req_per_s = round(len(together) / wall, 1)
+                    try:
+                        sql = statements[probe.name]
+                        raw = await _time(partial(replay, sql), requests, budget_s)
+                        result.raw_p50_ms = _ms(raw, 50)
+                        if result.raw_p50_ms:
+                            result.ratio = round(result.p50_ms / result.raw_p50_ms, 1)
+                    except Exception as exc:  # reported, and the HTTP figures kept
+                        result.failure = f"raw replay: {type(exc).__name__}: {exc}"
+                except Exception as exc:  # one probe failing must not lose the others' figures
+                    result = ProbeResult(probe.name, 0, 1, 0.0, 0.0, 0.0)
+                    result.failure = f"{type(exc).__name__}: {exc}"
                 print(f"  {engine_name}: {result}", flush=True)
                 results.append(result)
         finally:
