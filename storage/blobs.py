@@ -37,9 +37,14 @@ class FileBlobStore:
 
     def _put_sync(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Every level owner-only (mkdir's mode applies to the last level alone).
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in (path.parent.parent, path.parent):
+            directory.mkdir(mode=0o700, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
+        # Owner-only from the first byte (not chmod afterwards): files hold encrypted cases.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

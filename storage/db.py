@@ -8,6 +8,7 @@ reader never queues behind (or blocks) a writer.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,15 +38,24 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
 
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    database = parsed.database if parsed.database and parsed.database != ":memory:" else None
+    if database:
+        # Owner only: the database holds the cases; nobody else on the host may read it.
+        Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_async_engine(url, **kwargs)
-    _configure_sqlite(engine)
+    _configure_sqlite(engine, Path(database) if database else None)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _owner_only(database: Path) -> None:
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+
+
+def _configure_sqlite(engine: AsyncEngine, database: Path | None) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
@@ -55,7 +65,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows are overwritten with zeros, so purged text does not linger in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        if database is not None:
+            _owner_only(database)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
