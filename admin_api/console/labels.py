@@ -113,7 +113,11 @@ SORT = {
 ERROR = {
     "authentication_failed": _("Wrong username or password, or the account is disabled."),
     "rate_limited": _("Too many attempts. Wait a little and try again."),
-    "weak_password": _("A password needs at least 10 characters."),
+    "weak_password:contains_username": _("A password must not contain the username or the name."),
+    "weak_password": _(
+        "This password is too short or too easy to guess. Choose a longer one, "
+        "such as a few unrelated words."
+    ),
     "invalid_username": _(
         "A username has 3 to 64 letters, digits, dots, dashes, underscores or @."
     ),

@@ -30,6 +30,7 @@ from storage.core import Core
 from storage.errors import CaseNotFound, DomainError, NotFound, PermissionDenied
 from storage.models import ConsoleSession, StaffUser
 from storage.services.console import ConsoleSessionService, Stage
+from storage.services.staff import MIN_PASSWORD
 
 log = logging.getLogger("holos.console")
 
@@ -128,6 +129,8 @@ def page_context(request: Request, texts: Texts, viewer: Viewer | None) -> dict[
         "when": texts.when,
         "prefix": PREFIX,
         "path": request.url.path,
+        # The staff rules' minimum, so the form's hint and check follow them.
+        "min_password": MIN_PASSWORD,
     }
 
 
@@ -214,7 +217,12 @@ def problem_of(error: DomainError, texts: Texts) -> tuple[int, str]:
 
 
 def error_text(error: DomainError, texts: Texts) -> str:
-    msgid = labels.ERROR.get(error.code) or labels.ERROR["invalid_input"]
+    reason = getattr(error, "reason", None)
+    msgid = (
+        labels.ERROR.get(f"{error.code}:{reason}")
+        or labels.ERROR.get(error.code)
+        or labels.ERROR["invalid_input"]
+    )
     return texts.gettext(msgid)
 
 

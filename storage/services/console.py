@@ -141,7 +141,7 @@ class ConsoleSessionService:
             raise AuthenticationFailed()
         if new == current:
             raise InvalidInput("The new password is the same as the current one.")
-        check_password(new)
+        check_password(new, username=user.username, display_name=user.display_name)
         now = self.core.clock.now()
         user.password_hash = hash_password(new)
         user.updated_at = now
