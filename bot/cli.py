@@ -247,7 +247,11 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
             # timeout for the bot's last getUpdates and then cancels it with a traceback.
             stack.push_async_callback(emulator.aclose)
             runtime = BotRuntime.create(
-                core, token=token, api_url=base_url + sandbox.EMULATOR_PREFIX, delivery_interval=0.5
+                core,
+                token=token,
+                api_url=base_url + sandbox.EMULATOR_PREFIX,
+                delivery_interval=0.5,
+                dedupe=False,  # the emulator counts update ids from 1 at every start
             )
             stack.push_async_callback(runtime.stop)
             await runtime.start_polling()

@@ -1,7 +1,9 @@
 """The delivery worker: staff replies and the handling survey, to reporters who opted in.
 
-On 429 it waits ``retry_after``; on 5xx or network errors it retries with backoff; on
-403 (blocked) or another refusal it marks the message undeliverable and stops. Claims
+Its calls go through the bot's request middleware (bot.requests: pacing, metrics) with
+no patience: retrying is this worker's job, on a durable schedule that does not hold up
+the rest of the queue. On 429 it waits ``retry_after``; on 5xx or network errors it
+retries with backoff; on 403 (blocked) or another refusal it marks the message undeliverable and stops. Claims
 are committed before sending, so a restart never resends what was marked sent. Each
 outcome is counted in ``holos_bot_deliveries_total`` (bot/metrics.py).
 """
@@ -27,9 +29,11 @@ from aiogram.utils.i18n import I18n
 
 from bot import metrics
 from bot.metrics import DeliveryOutcome
+from bot.requests import patience
 from handlers import keyboards, texts
 from storage.core import Core
 from storage.enums import OutboxKind
+from storage.repositories.outbox_backlog import outbox_backlog
 from storage.services.outbox import Delivery, OutboxService
 
 log = logging.getLogger("holos.delivery")
@@ -85,6 +89,10 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Deliver until stopped; a stop waits for the message being sent, never cuts it."""
+        with patience(0):
+            await self._run()
+
+    async def _run(self) -> None:
         log.info("delivery_worker_started")
         while not self._stop.is_set():
             # Cleared before the round, not after it: a wake() during the round (a reply
@@ -93,8 +101,10 @@ class DeliveryWorker:
             self._rounds_started += 1
             try:
                 sent = await self.run_once()
-            except Exception:
-                log.exception("delivery_round_failed")
+                await self.observe_backlog()
+            except Exception as exc:
+                # The type only: a driver's message can carry SQL parameters.
+                log.warning("delivery_round_failed error=%s", type(exc).__name__)
                 sent = 0
             async with self._round_done:
                 self._rounds_done += 1
@@ -106,6 +116,13 @@ class DeliveryWorker:
         async with self._round_done:
             self._round_done.notify_all()  # nobody waits in flush() for a stopped worker
         log.info("delivery_worker_stopped")
+
+    async def observe_backlog(self) -> None:
+        """Refresh the outbox gauges of /metrics (a cheap count, without a write lock)."""
+        async with self.core.database.read_only() as session:
+            depth, oldest = await outbox_backlog(session, self.core.clock.now())
+        metrics.OUTBOX_DEPTH.set(depth)
+        metrics.OUTBOX_OLDEST_AGE.set(oldest)
 
     async def run_once(self) -> int:
         async with self.core.database.transaction() as session:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -10,6 +13,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.types import Update
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
@@ -17,17 +21,63 @@ from redis.asyncio import Redis
 from bot.fsm import DatabaseStorage, PseudonymKeyBuilder, RedisStorage
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
-from bot.middlewares import FloodMiddleware, UpdateScopeMiddleware
+from bot.middlewares import (
+    FloodMiddleware,
+    MemoryFloodGate,
+    RedisFloodGate,
+    UpdateScopeMiddleware,
+)
+from bot.pacing import MemoryBuckets, Pacer, RedisBuckets
+from bot.requests import ResilientRequests
 from handlers import build_router
 from storage.core import Core
 from storage.settings import Settings
 
 
-def create_bot(settings: Settings, *, token: str | None = None, api_url: str | None = None) -> Bot:
+class HolosDispatcher(Dispatcher):
+    """aiogram's Dispatcher, counting the updates being handled, so a stop can wait for
+    them (polling hands each to its own task; the webhook handles it in its request)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            return await super().feed_update(bot, update, **kwargs)
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Until no update is being handled."""
+        await self._idle.wait()
+
+
+def create_pacer(core: Core, redis: Redis | None = None) -> Pacer:
+    buckets = RedisBuckets(redis) if redis is not None else MemoryBuckets()
+    return Pacer(buckets, lambda chat_id: core.crypto.pseudonym(f"pace:{chat_id}"))
+
+
+def create_bot(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    api_url: str | None = None,
+    requests: ResilientRequests | None = None,
+) -> Bot:
+    """The Bot, its every call going through ``requests`` (retries, pacing, no open
+    transaction while Telegram is awaited; see bot.requests)."""
     secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
     if not secret:
         raise ValueError("a bot token is needed to create the bot")
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url or settings.telegram_api_url))
+    session.middleware(requests or ResilientRequests())
     return Bot(
         secret,
         session=session,
@@ -36,8 +86,10 @@ def create_bot(settings: Settings, *, token: str | None = None, api_url: str | N
 
 
 def create_dispatcher(
-    core: Core, *, redis: Redis | None = None, i18n: I18n | None = None
-) -> Dispatcher:
+    core: Core, *, redis: Redis | None = None, i18n: I18n | None = None, dedupe: bool = True
+) -> HolosDispatcher:
+    """``dedupe``: skip updates whose effects are stored (off for the sandbox, whose
+    emulator counts update ids from 1 again at every start)."""
     storage: BaseStorage
     isolation: BaseEventIsolation
     if redis is not None:
@@ -50,14 +102,15 @@ def create_dispatcher(
         isolation = SimpleEventIsolation()
     # Updates of one chat are handled one at a time: a burst of photos cannot race
     # on the same draft.
-    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp = HolosDispatcher(storage=storage, events_isolation=isolation)
     # Counted outside the unit of work, so a failed commit counts as an error too.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
-    dp.update.outer_middleware(UpdateScopeMiddleware(core))
+    dp.update.outer_middleware(UpdateScopeMiddleware(core, dedupe=dedupe))
     i18n = i18n or create_i18n(core.settings.default_language)
     dp["i18n_instance"] = i18n
     LocaleMiddleware(i18n, core.settings.default_language).setup(dp)
-    flood = dp["flood"] = FloodMiddleware()
+    gate = dp["flood"] = RedisFloodGate(redis) if redis is not None else MemoryFloodGate()
+    flood = FloodMiddleware(gate)
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)
     # Every button press is answered after its handler has changed what the person

@@ -7,19 +7,35 @@ expires after ``draft_ttl_hours`` idle.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
-from contextlib import asynccontextmanager
-from typing import Any, Literal
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.core import Core
+from storage.repositories.conversation import ConversationRepository
 from storage.sealed import Context
 from storage.services.conversation import ConversationStore
 from storage.uow import UnitOfWork
+
+_CACHE = "fsm"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    state: str | None
+    data: dict[str, Any]
+
+
+# The state read last in this task outside a unit of work (see DatabaseStorage._entry).
+_preloaded: ContextVar[tuple[str, _Entry] | None] = ContextVar("holos_fsm_preloaded", default=None)
 
 
 def _state_name(state: StateType) -> str | None:
@@ -43,38 +59,84 @@ class PseudonymKeyBuilder(KeyBuilder):
 
 
 class DatabaseStorage(BaseStorage):
-    """State in the ``conversation_states`` table, inside the update's unit of work."""
+    """State in the ``conversation_states`` table.
+
+    Inside an update the state is read once without a write lock, changed in memory, and
+    written with the update's next commit (see :mod:`storage.uow`): never a transaction
+    held across a Telegram call, and a draft ends in the transaction that stores its case.
+    Outside an update each call is its own short scope."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
         self.keys = PseudonymKeyBuilder(core)
 
-    @asynccontextmanager
-    async def _store(self) -> Any:
-        # Inside an update, share its transaction: on SQLite a second writer from the
-        # same task would wait for a lock its own update holds.
+    async def _load(self, session: AsyncSession, key: str) -> _Entry:
+        # A pure read: an expired row reads as empty (the purge deletes it).
+        row = await ConversationRepository(session).get(key)
+        if row is None or row.expires_at <= self.core.clock.now():
+            return _Entry(None, {})
+        data = (
+            json.loads(self.core.crypto.decrypt_text(row.data_enc, Context.CONVERSATION))
+            if row.data_enc is not None
+            else {}
+        )
+        return _Entry(row.state, data)
+
+    async def _entry(self, key: StorageKey) -> _Entry:
+        pseudonym = self.keys.pseudonym(key)
         uow = UnitOfWork.current()
-        if uow is not None:
-            yield ConversationStore(uow.session, self.core)
+        if uow is None:
+            async with self.core.database.read_only() as session:
+                entry = await self._load(session, pseudonym)
+            # aiogram reads the state under the chat's lock just before the update's
+            # unit of work begins, in the same task: hand it over instead of reading twice.
+            _preloaded.set((pseudonym, entry))
+            return entry
+        cached = uow.cache.get((_CACHE, pseudonym))
+        if cached is None:
+            preloaded = _preloaded.get()
+            if preloaded is not None and preloaded[0] == pseudonym:
+                cached = preloaded[1]
+            else:
+                async with uow.reading() as session:
+                    cached = await self._load(session, pseudonym)
+            uow.cache[(_CACHE, pseudonym)] = cached
+        return cast(_Entry, cached)
+
+    async def _save(self, key: StorageKey, entry: _Entry) -> None:
+        pseudonym = self.keys.pseudonym(key)
+
+        async def write(session: AsyncSession) -> None:
+            store = ConversationStore(session, self.core)
+            if entry.state is None and not entry.data:
+                await store.clear(pseudonym)
+                return
+            await store.set_state(pseudonym, entry.state)
+            await store.set_data(pseudonym, entry.data)
+
+        uow = UnitOfWork.current()
+        if uow is None:
+            _preloaded.set(None)
+            async with self.core.database.transaction() as session:
+                await write(session)
             return
-        async with self.core.database.transaction() as session:
-            yield ConversationStore(session, self.core)
+        uow.cache[(_CACHE, pseudonym)] = entry
+        uow.defer((_CACHE, pseudonym), write)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        async with self._store() as store:
-            await store.set_state(self.keys.pseudonym(key), _state_name(state))
+        entry = await self._entry(key)
+        await self._save(key, _Entry(_state_name(state), entry.data))
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._store() as store:
-            return await store.get_state(self.keys.pseudonym(key))
+        return (await self._entry(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self._store() as store:
-            await store.set_data(self.keys.pseudonym(key), dict(data))
+        entry = await self._entry(key)
+        await self._save(key, _Entry(entry.state, copy.deepcopy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._store() as store:
-            return await store.get_data(self.keys.pseudonym(key))
+        # A copy, as a fresh decode would be: a handler may change what it gets.
+        return copy.deepcopy((await self._entry(key)).data)
 
     async def close(self) -> None:
         return None

@@ -16,13 +16,14 @@ registry, and the CLI adds :class:`DefaultRegistryBridge` to it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
-from prometheus_client import REGISTRY, CollectorRegistry, Counter
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 
 from handlers.context import Outcomes
@@ -75,6 +76,48 @@ RECEIPT_LOOKUPS = Counter(
     ["outcome"],
 )
 
+API_CALLS = Counter(
+    "holos_bot_api_calls",
+    "Bot API call attempts, by method and result (ok, retry_after, server_error, "
+    "network_error, error).",
+    ["method", "result"],
+)
+API_RETRIES = Counter(
+    "holos_bot_api_retries",
+    "Bot API calls tried again, by method and reason (retry_after, server_error, network).",
+    ["method", "reason"],
+)
+HANDLING_SECONDS = Histogram(
+    "holos_bot_update_handling_seconds",
+    "Time from an update's arrival in the dispatcher to the end of its handling, by type.",
+    ["type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+FLOOD_NOTICES = Counter(
+    "holos_bot_flood_notices",
+    "Notices sent to a person who sent too much too fast (one per flood window).",
+)
+FLOOD_DROPPED = Counter(
+    "holos_bot_flood_dropped",
+    "Messages and button presses dropped as part of a flood.",
+)
+REPEATED_UPDATES = Counter(
+    "holos_bot_repeated_updates",
+    "Updates Telegram delivered again whose effects were already stored (not handled again).",
+)
+OUTBOX_DEPTH = Gauge(
+    "holos_outbox_unsent",
+    "Replies and surveys waiting to be delivered (seen by this instance's delivery worker).",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "holos_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest reply or survey not yet delivered (0 when none waits).",
+)
+DATABASE_UNAVAILABLE = Counter(
+    "holos_bot_database_unavailable",
+    "Updates answered with 'try again in a minute' because the database was unreachable.",
+)
+
 # Present from the start at 0, so a dashboard can rate() a series before its first event.
 for _kind in OutboxKind:
     for _outcome in DeliveryOutcome:
@@ -104,11 +147,13 @@ class UpdateMetricsMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         kind = update_type(event) if isinstance(event, Update) else UNKNOWN
         outcome = UpdateOutcome.ERROR
+        started = time.perf_counter()
         try:
             result = await handler(event, data)
             outcome = UpdateOutcome.OK
             return result
         finally:
+            HANDLING_SECONDS.labels(type=kind).observe(time.perf_counter() - started)
             UPDATES.labels(type=kind, outcome=outcome.value).inc()
 
 

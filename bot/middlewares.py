@@ -10,26 +10,44 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from handlers.context import ReporterChat
 from storage.core import Core
-from storage.uow import UnitOfWork
+from storage.repositories.updates import ProcessedUpdates
+from storage.uow import UnitOfWork, Writer
 
 log = logging.getLogger("holos.bot")
+
+# A burst of 25 (an album, quick taps through a report) passes, then about one event a
+# second; past that, one notice and ten seconds of silence.
+FLOOD_CAPACITY = 25
+FLOOD_REFILL = 1.0
+FLOOD_WINDOW = 10.0
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateScopeMiddleware(BaseMiddleware):
-    """One unit of work per update, plus the core and the pseudonym for handlers."""
+    """One unit of work per update, plus the core and the pseudonym for handlers.
 
-    def __init__(self, core: Core) -> None:
+    An update whose effects are already stored (Telegram redelivered it: a webhook
+    retry, polling after a restart, another instance) is recognised by its id and not
+    handled again. The check runs inside the chat's isolation lock, so two deliveries
+    of one update cannot both pass it; the id is recorded with the first commit.
+    """
+
+    def __init__(self, core: Core, *, dedupe: bool = True) -> None:
         self.core = core
+        self.dedupe = dedupe
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -40,7 +58,14 @@ class UpdateScopeMiddleware(BaseMiddleware):
             data["log_tag"] = self.core.crypto.log_tag(data["pseudonym"])
         if chat is not None:
             data["reporter_chat"] = ReporterChat(chat.id)
-        uow = UnitOfWork(self.core.database)
+        update_id = event.update_id if self.dedupe and isinstance(event, Update) else None
+        if update_id is not None and await self._seen(update_id):
+            log.info("update_repeated")
+            return UNHANDLED
+        uow = UnitOfWork(
+            self.core.database,
+            on_first_commit=self._recorder(update_id) if update_id is not None else None,
+        )
         data["uow"] = uow
         token = uow.activate()
         ok = False
@@ -52,55 +77,134 @@ class UpdateScopeMiddleware(BaseMiddleware):
             UnitOfWork.deactivate(token)
             await uow.finish(ok=ok)
 
+    async def _seen(self, update_id: int) -> bool:
+        async with self.core.database.read_only() as session:
+            return await ProcessedUpdates(session).seen(update_id)
 
-class FloodMiddleware(BaseMiddleware):
-    """A token bucket per pseudonym: bursts are fine (an album of photos), floods are not.
+    def _recorder(self, update_id: int) -> Writer:
+        async def record(session: AsyncSession) -> None:
+            await ProcessedUpdates(session).record(update_id, self.core.clock.now())
 
-    Over the limit, the first dropped event gets one polite answer; the rest are
-    dropped quietly until the bucket refills. Nothing already in the draft is touched.
-    """
+        return record
+
+
+class FloodGate(Protocol):
+    async def check(self, key: str) -> tuple[bool, bool]:
+        """(handle this event?, if not: send the one notice of this flood?)"""
+
+
+class MemoryFloodGate:
+    """A token bucket per pseudonym. When it runs dry: one notice, then everything is
+    dropped until ``window`` has passed (no gaps: nothing slips in between drops)."""
 
     def __init__(
         self,
-        capacity: int = 25,
-        refill_per_second: float = 1.0,
+        capacity: int = FLOOD_CAPACITY,
+        refill_per_second: float = FLOOD_REFILL,
+        window: float = FLOOD_WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.capacity = capacity
         self.refill = refill_per_second
+        self.window = window
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float, bool]] = {}
+        # pseudonym -> (tokens, last refill, blocked until)
+        self._buckets: dict[str, tuple[float, float, float]] = {}
 
-    def _allow(self, key: str) -> tuple[bool, bool]:
+    async def check(self, key: str) -> tuple[bool, bool]:
         now = self.clock()
-        tokens, last, warned = self._buckets.get(key, (float(self.capacity), now, False))
+        tokens, last, blocked_until = self._buckets.get(key, (float(self.capacity), now, 0.0))
+        if now < blocked_until:
+            return False, False
         tokens = min(float(self.capacity), tokens + (now - last) * self.refill)
         if tokens >= 1:
-            self._buckets[key] = (tokens - 1, now, False)
+            self._buckets[key] = (tokens - 1, now, 0.0)
             return True, False
-        self._buckets[key] = (tokens, now, True)
+        self._buckets[key] = (tokens, now, now + self.window)
         if len(self._buckets) > 10_000:
             self._forget_idle(now)
-        return False, not warned
+        return False, True
 
     def _forget_idle(self, now: float) -> None:
-        horizon = self.capacity / self.refill
+        horizon = self.capacity / self.refill + self.window
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < horizon}
+
+
+_FLOOD_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local capacity = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'last', 'blocked')
+local tokens = tonumber(state[1] or capacity)
+local last = tonumber(state[2] or now)
+local blocked = tonumber(state[3] or 0)
+if now < blocked then return {0, 0} end
+tokens = math.min(capacity, tokens + (now - last) * refill)
+local result = {1, 0}
+if tokens >= 1 then
+  tokens = tokens - 1
+  blocked = 0
+else
+  blocked = now + window
+  result = {0, 1}
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'last', tostring(now),
+  'blocked', tostring(blocked))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity / refill + window) * 1000))
+return result
+"""
+
+
+class RedisFloodGate:
+    """The same rule, with its state in Redis: it holds across instances."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        capacity: int = FLOOD_CAPACITY,
+        refill_per_second: float = FLOOD_REFILL,
+        window: float = FLOOD_WINDOW,
+        prefix: str = "holos:flood:",
+    ) -> None:
+        self.args = [capacity, refill_per_second, window]
+        self.prefix = prefix
+        self._script: Any = redis.register_script(_FLOOD_SCRIPT)
+
+    async def check(self, key: str) -> tuple[bool, bool]:
+        allowed, notify = await self._script(keys=[self.prefix + key], args=self.args)
+        return bool(allowed), bool(notify)
+
+
+class FloodMiddleware(BaseMiddleware):
+    """Bursts are fine (an album of photos), floods are not.
+
+    Over the limit, one short notice; everything else is dropped quietly until the flood
+    window has passed. Nothing already in the draft is touched.
+    """
+
+    def __init__(self, gate: FloodGate | None = None) -> None:
+        self.gate = gate or MemoryFloodGate()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         pseudonym = data.get("pseudonym")
         if pseudonym is None:
             return await handler(event, data)
-        allowed, warn = self._allow(pseudonym)
+        allowed, notify = await self.gate.check(pseudonym)
         if allowed:
             return await handler(event, data)
         log.info("flood_dropped person=%s", data.get("log_tag", "-"))
+        metrics.FLOOD_DROPPED.inc()
+        if notify:
+            metrics.FLOOD_NOTICES.inc()
+            log.info("flood_notice person=%s", data.get("log_tag", "-"))
         text = _(
             "You are sending messages very fast. Please wait a few seconds and send "
             "the last ones again: everything before them is saved."
         )
         if isinstance(event, CallbackQuery):
-            await event.answer(text if warn else None)
-        elif isinstance(event, Message) and warn:
+            await event.answer(text if notify else None)
+        elif isinstance(event, Message) and notify:
             await event.answer(text)
         return None

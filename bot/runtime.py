@@ -11,7 +11,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from fastapi import APIRouter, Request, Response
@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 
 from bot.commands import register_commands
 from bot.delivery import DeliveryWorker
-from bot.factory import create_bot, create_dispatcher
+from bot.factory import HolosDispatcher, create_bot, create_dispatcher, create_pacer
+from bot.requests import ResilientRequests
 from storage.core import Core
 from storage.settings import SettingsError
 
@@ -77,13 +78,11 @@ class BotRuntime:
 
     core: Core
     bot: Bot
-    dp: Dispatcher
+    dp: HolosDispatcher
     worker: DeliveryWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
-    # Webhook updates being handled (each in its HTTP request's task), and whether a
-    # stop has begun: then new ones are turned away.
-    _webhook_handling: set[asyncio.Future[None]] = field(default_factory=set)
+    # Once a stop has begun, webhook updates are turned away (Telegram sends them again).
     _stopping: bool = False
 
     @classmethod
@@ -96,9 +95,12 @@ class BotRuntime:
         redis: Redis | None = None,
         delivery_interval: float = 2.0,
         delivery_backoff: float = 5.0,
+        requests: ResilientRequests | None = None,
+        dedupe: bool = True,
     ) -> BotRuntime:
-        bot = create_bot(core.settings, token=token, api_url=api_url)
-        dp = create_dispatcher(core, redis=redis)
+        requests = requests or ResilientRequests(create_pacer(core, redis))
+        bot = create_bot(core.settings, token=token, api_url=api_url, requests=requests)
+        dp = create_dispatcher(core, redis=redis, dedupe=dedupe)
         i18n: I18n = dp["i18n_instance"]
         worker = DeliveryWorker(
             core, bot, i18n, interval=delivery_interval, backoff_base=delivery_backoff
@@ -163,8 +165,6 @@ class BotRuntime:
             if not self._webhook_updates.claim(update.update_id):
                 log.info("webhook_update_repeated")
                 return Response(status_code=200)
-            handling = asyncio.get_running_loop().create_future()
-            self._webhook_handling.add(handling)
             try:
                 await self.dp.feed_update(self.bot, update)
             except BaseException:
@@ -172,9 +172,6 @@ class BotRuntime:
                 # retries on the error answer, and the retry must be handled.
                 self._webhook_updates.release(update.update_id)
                 raise
-            finally:
-                self._webhook_handling.discard(handling)
-                handling.set_result(None)
             return Response(status_code=200)
 
         return router
@@ -197,14 +194,9 @@ class BotRuntime:
     async def _finish_updates(self) -> None:
         """Let the updates being handled finish before the storage and the HTTP session
         close under them, or their answers and drafts are lost. aiogram's stop_polling
-        stops fetching but leaves the ones it fetched running, each in its own task;
-        webhook updates run in their requests' tasks."""
-        polled = getattr(self.dp, "_handle_update_tasks", ())
-        handling = {*polled, *self._webhook_handling}
-        if handling:
-            await asyncio.wait(handling, timeout=STOP_TIMEOUT)
-
-    async def wait(self) -> None:
-        """Until a background task ends (it should not, unless stopped)."""
-        if self._tasks:
-            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        stops fetching but leaves the ones it fetched running; webhook updates run in
+        their requests. The dispatcher counts both."""
+        try:
+            await asyncio.wait_for(self.dp.wait_idle(), STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("stop_timed_out_with_updates_in_flight")

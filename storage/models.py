@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -397,3 +398,15 @@ class StaffPreference(Base):
         ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
     )
     language: Mapped[str] = mapped_column(String(2))
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update whose effects are stored: a redelivery of it is not handled again.
+
+    Written in the same transaction as the update's first effects; kept a day (Telegram
+    redelivers within hours), so it holds no more than ids that carry nothing personal."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(index=True)

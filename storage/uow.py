@@ -1,54 +1,115 @@
-"""The unit of work of one Telegram update (SPEC §8: "the update scope commits").
+"""The unit of work of one Telegram update (SPEC §8: "the update scope commits"), kept short.
 
-A session is opened lazily on first use and committed when the update has been
-handled, or rolled back when handling raised. A handler that must be sure data is
-durable before it tells the user (a receipt code) calls :meth:`commit` first.
+No transaction stays open while the bot waits on Telegram: on SQLite that would hold
+the only write lock across a network round trip and serialise every chat. So:
+
+- reads that need no transaction of their own go through :meth:`reading`: a short
+  read-only scope (no write lock), or the open transaction when there is one;
+- services write through :attr:`session`, whose transaction begins on first use;
+- deferred writes (the conversation state, see ``bot.fsm``) wait in memory and go in
+  with the next commit, so a draft ends in the same transaction as the case it became;
+- :meth:`release` commits whatever transaction is open. The Bot API request middleware
+  calls it before every call to Telegram, so nothing is held across one; a handler that
+  must be sure data is durable before it tells the person (a receipt code) commits
+  explicitly, as before;
+- :meth:`finish` writes what is left in one short transaction, or drops it when the
+  handling failed.
+
+The first commit also runs ``on_first_commit`` (the runtime records the update's id
+there), so an update whose effects are stored is never handled a second time.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar, Token
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 
+Writer = Callable[[AsyncSession], Awaitable[None]]
+
 _current: ContextVar[UnitOfWork | None] = ContextVar("holos_uow", default=None)
 
 
 class UnitOfWork:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, on_first_commit: Writer | None = None) -> None:
         self._database = database
         self._session: AsyncSession | None = None
+        self._deferred: dict[Hashable, Writer] = {}
+        self._on_first_commit = on_first_commit
+        self.commits = 0
+        # What this update has read or means to write, by key (the conversation state).
+        self.cache: dict[Hashable, Any] = {}
 
     @property
     def session(self) -> AsyncSession:
+        """The write session; its transaction begins on first use (BEGIN IMMEDIATE on SQLite)."""
         if self._session is None:
             self._session = self._database.sessionmaker()
         return self._session
 
+    @property
+    def in_transaction(self) -> bool:
+        return self._session is not None and self._session.in_transaction()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session to read with: the open transaction's (it may hold this update's own
+        uncommitted writes), else a short read-only scope that takes no write lock."""
+        if self.in_transaction:
+            assert self._session is not None
+            yield self._session
+            return
+        async with self._database.read_only() as session:
+            yield session
+
+    def defer(self, key: Hashable, writer: Writer) -> None:
+        """Write with the next commit; a later writer for the same key replaces this one."""
+        self._deferred[key] = writer
+
     async def commit(self) -> None:
-        if self._session is not None:
-            await self._session.commit()
+        """Write everything pending (open transaction, deferred writes) in one transaction."""
+        first = self.commits == 0 and self._on_first_commit is not None
+        if not (self._deferred or self.in_transaction or first):
+            return
+        session = self.session
+        deferred, self._deferred = self._deferred, {}
+        for writer in deferred.values():
+            await writer(session)
+        if first:
+            assert self._on_first_commit is not None
+            await self._on_first_commit(session)
+        await session.commit()
+        self.commits += 1
+
+    async def release(self) -> None:
+        """Before waiting on something slow: commit the open transaction, if any.
+        Deferred writes alone wait for the next commit (they hold no lock)."""
+        if self.in_transaction:
+            await self.commit()
 
     async def finish(self, *, ok: bool) -> None:
-        if self._session is None:
-            return
         try:
             if ok:
-                await self._session.commit()
-            else:
+                await self.commit()
+            elif self._session is not None:
                 await self._session.rollback()
         finally:
-            await self._session.close()
-            self._session = None
+            self._deferred.clear()
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
 
-    def activate(self) -> object:
+    def activate(self) -> Token[UnitOfWork | None]:
         return _current.set(self)
 
     @staticmethod
-    def deactivate(token: object) -> None:
-        _current.reset(token)  # type: ignore[arg-type]
+    def deactivate(token: Token[UnitOfWork | None]) -> None:
+        _current.reset(token)
 
     @staticmethod
     def current() -> UnitOfWork | None:

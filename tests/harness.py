@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
@@ -75,6 +76,9 @@ async def start_bot(
     started: list[BotRuntime] = []
 
     async def start(core: Core | None = None, **kwargs: Any) -> BotRuntime:
+        # Simulated people type far faster than people do: pacing has its own tests
+        # (tests/bot/test_pacing.py) and would only slow these down.
+        kwargs.setdefault("requests", ResilientRequests(pacer=None, backoff=0.05))
         runtime = BotRuntime.create(
             core or bot_core,
             token=tg.token,

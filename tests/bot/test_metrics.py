@@ -22,8 +22,21 @@ from tests.storage.helpers import make_staff
 from tgemu import BotHandle
 
 NAMES = ("holos_bot_updates", "holos_bot_reports_submitted", "holos_bot_deliveries")
-NAMES += ("holos_bot_receipt_lookups",)
+NAMES += ("holos_bot_receipt_lookups", "holos_bot_api_calls", "holos_bot_api_retries")
+NAMES += ("holos_bot_flood_notices", "holos_bot_flood_dropped", "holos_bot_repeated_updates")
 # Every label value a bot metric may carry: fixed words and catalog codes, nothing else.
+API_METHODS = {
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "deleteMessages",
+    "deleteMessage",
+    "setMyCommands",
+    "deleteWebhook",
+    "getMe",
+}
+WENT_WRONG = "Sorry, something went wrong on our side."
 UPDATE_TYPES = {"message", "edited_message", "callback_query", "my_chat_member", "unknown"}
 
 
@@ -64,9 +77,12 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
     await guesser.command("status")
     for _ in range(6):
         await guesser.say("0000 0000 0000 0000")
-    # An update whose handling fails: Telegram refuses the answer to /menu.
-    await tg.inject_server_error("sendMessage", times=1)
-    await asker.command("menu")
+    # An update whose handling fails: Telegram refuses the answer to /menu more often
+    # than the bot tries (5 times).
+    await tg.inject_server_error("sendMessage", times=5)
+    await asker.user.send_text("/menu", wait=False)
+    # The person is told their draft is safe once the bot has given up on the answer.
+    await asker.user.wait_for(lambda m: m.body.startswith(asker.t(WENT_WRONG)))
 
     # Deliveries: a 429 and then success; a block makes the next one undeliverable.
     operator = await make_staff(bot_core, "olena_staff", "operator")
@@ -97,6 +113,15 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
     }
     assert deliveries == {"sent": 1, "retry": 1, "undeliverable": 1}
     assert moved(before, after, "holos_bot_updates", type="message", outcome="error") == 1
+    # Every attempt is counted, the retries too; the delivery worker does its own (a 429).
+    api = {
+        (result, reason): (
+            moved(before, after, "holos_bot_api_calls", method="sendMessage", result=result),
+            moved(before, after, "holos_bot_api_retries", method="sendMessage", reason=reason),
+        )
+        for result, reason in (("server_error", "server_error"), ("retry_after", "retry_after"))
+    }
+    assert api == {("server_error", "server_error"): (5, 4), ("retry_after", "retry_after"): (1, 0)}
     # /start, the description, /status twice, eight codes typed; seven button presses.
     assert moved(before, after, "holos_bot_updates", type="message", outcome="ok") == 12
     assert moved(before, after, "holos_bot_updates", type="callback_query", outcome="ok") == 7
@@ -110,6 +135,9 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
         | {o.value for o in metrics.LookupOutcome},
         "category": categories,
         "kind": {k.value for k in OutboxKind},
+        "method": API_METHODS,
+        "result": {"ok", "retry_after", "server_error", "network_error", "error"},
+        "reason": {"retry_after", "server_error", "network"},
     }
     for _, labels in after:
         for label, value in labels:

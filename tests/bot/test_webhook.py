@@ -19,6 +19,7 @@ from aiogram.methods import SendMessage, TelegramMethod
 from prometheus_client import REGISTRY
 
 from admin_api.app import create_app
+from bot.requests import ResilientRequests
 from bot.runtime import WEBHOOK_HEADER, BotRuntime, webhook_path
 from storage.core import Core
 from storage.settings import SettingsError
@@ -55,7 +56,13 @@ class Hooked:
 async def hooked(bot_core: Core, tg: BotHandle, emulator: EmulatorThread) -> AsyncIterator[Hooked]:
     """The real bot in webhook mode: the API app with the webhook route, served over HTTP,
     and the emulator told to deliver there."""
-    runtime = BotRuntime.create(bot_core, token=tg.token, api_url=emulator.base_url)
+    # Unpaced, as in the harness: simulated people type faster than anyone.
+    runtime = BotRuntime.create(
+        bot_core,
+        token=tg.token,
+        api_url=emulator.base_url,
+        requests=ResilientRequests(pacer=None, backoff=0.05),
+    )
     app = create_app(bot_core)
     app.include_router(runtime.webhook_router(SECRET))
     try:

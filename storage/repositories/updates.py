@@ -1,0 +1,28 @@
+"""Ids of the Telegram updates already handled (exactly-once effects across restarts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from storage.models import ProcessedUpdate
+from storage.repositories.base import Repository
+
+
+class ProcessedUpdates(Repository):
+    async def seen(self, update_id: int) -> bool:
+        stmt = select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)
+        return await self.session.scalar(stmt) is not None
+
+    async def record(self, update_id: int, now: datetime) -> None:
+        # The caller holds the chat's isolation lock, so a plain insert cannot race
+        # with another delivery of the same update.
+        self.session.add(ProcessedUpdate(update_id=update_id, handled_at=now))
+        await self.session.flush()
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < cutoff)
+        )
+        return int(result.rowcount or 0)
