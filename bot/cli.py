@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.logs import configure_logging
 from bot.reports_cli import add_commands as add_report_commands
@@ -29,6 +29,9 @@ from storage.migrate import migrate_url
 from storage.services.retention import RetentionService
 from storage.services.staff import StaffService
 from storage.settings import Settings, SettingsError, has_configured_secret, load_settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 EXIT_CONFIG = 2
 
@@ -325,7 +328,7 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
         await core.close()
 
 
-def _redis(settings: Settings) -> object | None:
+def _redis(settings: Settings) -> Redis | None:
     if not settings.redis_url:
         return None
     from redis.asyncio import Redis

@@ -182,7 +182,9 @@ class RedisStorage(BaseStorage):
         sealed = await self.redis.get(self.keys.build(key, "data"))
         if not sealed:
             return {}
-        return json.loads(self.core.crypto.decrypt_text(sealed, Context.CONVERSATION))
+        raw = sealed.encode() if isinstance(sealed, str) else sealed
+        data: dict[str, Any] = json.loads(self.core.crypto.decrypt_text(raw, Context.CONVERSATION))
+        return data
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -45,7 +45,7 @@ class LocaleMiddleware(I18nMiddleware):
         state: FSMContext | None = data.get("state")
         if state is not None:
             chosen = (await state.get_data()).get(LOCALE_KEY)
-            if chosen in Language._value2member_map_:
+            if isinstance(chosen, str) and chosen in Language._value2member_map_:
                 data[LOCALE_KEY] = chosen
                 return chosen
         user: User | None = data.get("event_from_user")

@@ -109,7 +109,8 @@ class BotRuntime:
 
     @property
     def i18n(self) -> I18n:
-        return self.dp["i18n_instance"]
+        i18n: I18n = self.dp["i18n_instance"]
+        return i18n
 
     async def prepare(self) -> None:
         await register_commands(self.bot, self.i18n, self.core.settings.default_language)
