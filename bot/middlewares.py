@@ -60,6 +60,7 @@ class UpdateScopeMiddleware(BaseMiddleware):
             data["reporter_chat"] = ReporterChat(chat.id)
         update_id = event.update_id if self.dedupe and isinstance(event, Update) else None
         if update_id is not None and await self._seen(update_id):
+            metrics.REPEATED_UPDATES.inc()
             log.info("update_repeated")
             return UNHANDLED
         uow = UnitOfWork(
