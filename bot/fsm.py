@@ -20,9 +20,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.core import Core
+from storage.enums import Language
 from storage.repositories.conversation import ConversationRepository
 from storage.sealed import Context
-from storage.services.conversation import ConversationStore
+from storage.services.conversation import LANGUAGE_KEY, LANGUAGE_TTL, ConversationStore
 from storage.uow import UnitOfWork
 
 _CACHE = "fsm"
@@ -167,7 +168,16 @@ class RedisStorage(BaseStorage):
         value = await self.redis.get(self.keys.build(key, "state"))
         return value.decode() if isinstance(value, bytes) else value
 
+    def _language_key(self, key: StorageKey) -> str:
+        return ":".join((self.keys.prefix, "fsm", self.keys.pseudonym(key), "language"))
+
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        # The chosen language outlives the draft (see storage.services.conversation).
+        language = data.get(LANGUAGE_KEY)
+        if language in Language._value2member_map_:
+            await self.redis.set(
+                self._language_key(key), language, ex=int(LANGUAGE_TTL.total_seconds())
+            )
         redis_key = self.keys.build(key, "data")
         if not data:
             await self.redis.delete(redis_key)
@@ -181,7 +191,10 @@ class RedisStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         sealed = await self.redis.get(self.keys.build(key, "data"))
         if not sealed:
-            return {}
+            language = await self.redis.get(self._language_key(key))
+            if isinstance(language, bytes):
+                language = language.decode()
+            return {LANGUAGE_KEY: language} if language in Language._value2member_map_ else {}
         raw = sealed.encode() if isinstance(sealed, str) else sealed
         data: dict[str, Any] = json.loads(self.core.crypto.decrypt_text(raw, Context.CONVERSATION))
         return data

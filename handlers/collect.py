@@ -22,6 +22,16 @@ ACCEPTED = ((F.text & ~F.text.startswith("/")) | F.photo | F.document | F.voice 
 
 async def take(message: Message, state: FSMContext, core: Core, *, flow_name: str) -> None:
     """Add one message to the draft, or say why it was not added; then show the tally."""
+    await add(message, state, core)
+    data = await state.get_data()
+    n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
+    await _tally(message, state, core, n_texts, n_files, flow_name)
+
+
+async def add(message: Message, state: FSMContext, core: Core) -> bool:
+    """Add one message's text and file to the draft; say why when it cannot be.
+
+    Returns whether something was added."""
     await flow.remember(state, message.message_id)
     data = await state.get_data()
     parts: list[str] = list(data.get("parts", []))
@@ -36,8 +46,7 @@ async def take(message: Message, state: FSMContext, core: Core, *, flow_name: st
             await flow.say(
                 message, state, texts.description_too_long(limit, limit - used - separator)
             )
-            await _tally(message, state, core, len(parts), len(files), flow_name)
-            return
+            return False
 
     incoming = media.incoming_file(message)
     if incoming is not None:
@@ -45,18 +54,16 @@ async def take(message: Message, state: FSMContext, core: Core, *, flow_name: st
             await flow.say(
                 message, state, texts.too_many_files(core.settings.attachments_max_count)
             )
-            await _tally(message, state, core, len(parts), len(files), flow_name)
-            return
+            return False
         outcome = await media.stage(message, core, incoming)
         if isinstance(outcome, str):
             await flow.say(message, state, outcome)
-            await _tally(message, state, core, len(parts), len(files), flow_name)
-            return
+            return False
         files.append(outcome.to_dict())
     if text:
         parts.append(text)
     await state.update_data(parts=parts, files=files)
-    await _tally(message, state, core, len(parts), len(files), flow_name)
+    return bool(text or incoming)
 
 
 async def _tally(

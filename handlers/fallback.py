@@ -41,7 +41,7 @@ async def _answer_and_reprompt(message: Message, state: FSMContext, core: Core, 
     await flow.remember(state, message.message_id)
     await flow.say(message, state, text)
     if not await flow.reprompt(message, state, core):
-        await flow.show_menu(message, state)
+        await flow.show_menu(message, state, core)
 
 
 @router.edited_message()
@@ -69,11 +69,6 @@ async def on_text_instead_of_button(message: Message, state: FSMContext, core: C
     await _answer_and_reprompt(message, state, core, texts.use_buttons())
 
 
-@router.message(F.text & ~F.text.startswith("/"), StateFilter(None))
-async def on_stray_text(message: Message, state: FSMContext, core: Core) -> None:
-    await _answer_and_reprompt(message, state, core, texts.not_understood())
-
-
 @router.message(F.text)
 async def on_unknown_command(message: Message, state: FSMContext, core: Core) -> None:
     await _answer_and_reprompt(message, state, core, texts.not_understood())
@@ -97,7 +92,7 @@ async def on_stale_button(
 async def on_error(event: ErrorEvent) -> bool:
     """Log the failure without content, and tell the person their draft is safe."""
     update = event.update
-    kind = update.event_type if update else "unknown"
+    kind = update.event_type
     # Frames and the exception type, but not its message: that could quote user text.
     frames = "".join(traceback.format_tb(event.exception.__traceback__))
     log.error("update_failed type=%s error=%s\n%s", kind, type(event.exception).__name__, frames)

@@ -24,8 +24,9 @@ log = logging.getLogger("holos.bot.flow")
 Event = Message | CallbackQuery
 Prompt = Callable[[Event, FSMContext, Core], Awaitable[None]]
 
-# Keys of the conversation data that outlive a flow.
-KEEP = ("locale",)
+# Keys of the conversation data that outlive a flow: the language, and the message
+# whose buttons are live (so the next step can take them off).
+KEEP = ("locale", "prompt_id", "live")
 MAX_TRACE = 400
 
 _prompts: dict[str, Prompt] = {}
@@ -71,8 +72,8 @@ async def show(
     *,
     edit: bool = True,
 ) -> Message | None:
-    """Show a step: edit the pressed message in place, or send anew and take the
-    keyboard off the previous step, so old buttons do not linger."""
+    """Show a step: edit the pressed message in place, or send anew. Either way every
+    older message loses its buttons: one menu is live at a time."""
     chunks = text if isinstance(text, list) else [text]
     data = await state.get_data()
     prompt_id = data.get("prompt_id")
@@ -87,29 +88,42 @@ async def show(
     ):
         try:
             await target.edit_text(chunks[0], reply_markup=markup)
+            await _strip_others(target, data, keep=target.message_id)
             return target
         except TelegramBadRequest as exc:
             if "not modified" in str(exc):
+                await _strip_others(target, data, keep=target.message_id)
                 return target
-    await strip_keyboard(target, prompt_id)
+    await _strip_others(target, data, keep=None)
     sent: Message | None = None
     for i, chunk in enumerate(chunks):
         sent = await target.answer(chunk, reply_markup=markup if i == len(chunks) - 1 else None)
         await remember(state, sent.message_id)
     if sent is not None:
-        await state.update_data(prompt_id=sent.message_id)
+        await state.update_data(prompt_id=sent.message_id, live=[])
     return sent
+
+
+async def _strip_others(target: Message, data: dict[str, Any], keep: int | None) -> None:
+    """Take the buttons off the previous step and off notices that carried some."""
+    for message_id in {data.get("prompt_id"), *data.get("live", [])}:
+        if message_id and message_id != keep:
+            await strip_keyboard(target, message_id)
 
 
 async def say(
     event: Event, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """A message that is not a step (a notice, a warning): traced, but not the prompt."""
+    """A message that is not a step (a notice, a warning): traced, but not the prompt.
+    If it has buttons, they go when the next step is shown."""
     target = message_of(event)
     if target is None:
         return None
     sent = await target.answer(text, reply_markup=markup)
     await remember(state, sent.message_id)
+    if markup is not None:
+        live = [*(await state.get_data()).get("live", []), sent.message_id]
+        await state.update_data(live=live[-20:])
     return sent
 
 
@@ -143,8 +157,7 @@ async def start_flow(
     kept = {k: data[k] for k in KEEP if k in data}
     pressed = message_of(event) if isinstance(event, CallbackQuery) else None
     trace = [pressed.message_id] if pressed is not None else []
-    prompt = {"prompt_id": data.get("prompt_id")} if data.get("prompt_id") else {}
-    await state.set_data({**kept, **prompt, "flow": flow, "trace": trace, **values})
+    await state.set_data({**kept, "flow": flow, "trace": trace, **values})
     await state.set_state(first)
 
 
@@ -156,6 +169,12 @@ async def end_flow(state: FSMContext, **keep: Any) -> None:
     await state.set_data({**kept, **keep})
 
 
+def is_live(callback: CallbackQuery, data: dict[str, Any]) -> bool:
+    """Whether the pressed button sits on the step now shown (not on an old menu)."""
+    pressed = message_of(callback)
+    return pressed is not None and pressed.message_id == data.get("prompt_id")
+
+
 def has_draft(data: dict[str, Any], current: str | None) -> bool:
     """A flow with something the person would mind losing."""
     if not current:
@@ -163,12 +182,14 @@ def has_draft(data: dict[str, Any], current: str | None) -> bool:
     return bool(data.get("parts") or data.get("files") or data.get("category") or data.get("score"))
 
 
-async def show_menu(event: Event, state: FSMContext) -> None:
-    await show(event, state, texts.menu_prompt(), keyboards.main_menu())
+async def show_menu(event: Event, state: FSMContext, core: Core) -> None:
+    await show(event, state, texts.menu_prompt(), keyboards.main_menu(core.catalog))
 
 
 async def show_welcome(event: Event, state: FSMContext, core: Core, locale: str) -> None:
-    await show(event, state, texts.welcome(core.settings), keyboards.welcome_menu(locale))
+    await show(
+        event, state, texts.welcome(core.settings), keyboards.welcome_menu(core.catalog, locale)
+    )
 
 
 async def stale_button(
@@ -180,4 +201,4 @@ async def stale_button(
     if pressed is not None and pressed.message_id == (await state.get_data()).get("prompt_id"):
         return  # the current step is what the person is looking at already
     if not await reprompt(callback, state, core):
-        await show_menu(callback, state)
+        await show_menu(callback, state, core)

@@ -55,13 +55,13 @@ async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
     uow = UnitOfWork.current()
     if uow is None or "case_id" not in data:
         await flow.end_flow(state)
-        await flow.show_menu(event, state)
+        await flow.show_menu(event, state, core)
         return
     service = CaseService(uow.session, core)
     case = await service.cases.get(data["case_id"])
     if case is None:
         await flow.end_flow(state)
-        await flow.show_menu(event, state)
+        await flow.show_menu(event, state, core)
         return
     locale = Language(data.get("locale") or flow.current_locale())
     view = await service.reporter_view(case, language=locale)
@@ -155,7 +155,7 @@ async def on_addition_done(
         return
     except DomainError as exc:
         log.warning("addition_refused code=%s", exc.code)
-        await flow.say(callback, state, texts.submit_failed())
+        await flow.say(callback, state, texts.addition_failed())
         return
     await state.update_data(parts=[], files=[])
     await state.set_state(FollowUp.viewing)

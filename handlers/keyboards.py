@@ -1,11 +1,19 @@
-"""Inline keyboards. Labels come from handlers.texts; payloads from handlers.callbacks."""
+"""Inline keyboards. Labels come from handlers.texts; payloads from handlers.callbacks.
+
+Each keyboard is built once per language (and arguments) and then reused: aiogram's
+builder deep-copies every button, which made rebuilding the oblast keyboard on every
+prompt a tenth of the bot's CPU. Keyboards are never modified after they are built.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache, wraps
+from typing import Any, ParamSpec
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -33,14 +41,27 @@ from handlers.callbacks import (
 from storage.catalog import Catalog
 from storage.enums import ContactMode, Language, WhatWentWrong
 
-STANDARD_CATEGORIES = (
-    "assistance_quality",
-    "selection_process",
-    "staff_conduct",
-    "information_request",
-    "assistance_request",
-    "suggestion",
-)
+P = ParamSpec("P")
+
+
+def per_language(build: Callable[P, InlineKeyboardMarkup]) -> Callable[P, InlineKeyboardMarkup]:
+    """Reuse the keyboard built for this language and these (hashable) arguments."""
+
+    untyped: Callable[..., InlineKeyboardMarkup] = build
+
+    @lru_cache(maxsize=512)
+    def cached(locale: str, *args: Any) -> InlineKeyboardMarkup:
+        # The locale is part of the key: gettext inside ``build`` reads the current one.
+        return untyped(*args)
+
+    @wraps(build)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> InlineKeyboardMarkup:
+        if kwargs:
+            raise TypeError("keyboards take positional arguments only, to be cached")
+        return cached(get_i18n().current_locale, *args)
+
+    return wrapper
+
 
 # Alphabetical order of each language, for lists people scan by name.
 _ALPHABETS = {
@@ -50,29 +71,37 @@ _ALPHABETS = {
 }
 
 
-def alphabetical_key(locale: str) -> object:
+def alphabetical_key(locale: str) -> Callable[[str], list[int]]:
     order = {ch: i for i, ch in enumerate(_ALPHABETS.get(locale, _ALPHABETS["en"]))}
     return lambda name: [order.get(ch, 100 + ord(ch)) for ch in name.lower()]
 
 
-def main_menu() -> InlineKeyboardMarkup:
+def _main_menu_builder(catalog: Catalog) -> InlineKeyboardBuilder:
+    """Complaints first, then one entry per sensitive category of the catalogue."""
     kb = InlineKeyboardBuilder()
+    kb.button(text=_("📝 Complaint or feedback"), callback_data=MenuCb(action="complaint"))
+    for category in catalog.sensitive:
+        kb.button(
+            text=texts.category_button(category.code), callback_data=MenuCb(action=category.code)
+        )
     for action, label in (
-        ("complaint", _("📝 Complaint or feedback")),
-        ("fraud_corruption", _("💰 Fraud or corruption")),
-        ("sexual_exploitation", _("🛡 Sexual exploitation and abuse")),
-        ("trafficking", _("⛓ Trafficking or labour exploitation")),
         ("rate", _("⭐ Rate our assistance")),
         ("check", _("🔎 Check my report")),
         ("language", _("🌐 Language")),
-        ("about", _("ℹ️ About and privacy")),
+        ("about", _("🔐 Your data")),
     ):
         kb.button(text=label, callback_data=MenuCb(action=action))
-    kb.adjust(1, 1, 1, 1, 1, 1, 2)
-    return kb.as_markup()
+    kb.adjust(*([1] * (3 + len(catalog.sensitive))), 2)
+    return kb
 
 
-def welcome_menu(current: str) -> InlineKeyboardMarkup:
+@per_language
+def main_menu(catalog: Catalog) -> InlineKeyboardMarkup:
+    return _main_menu_builder(catalog).as_markup()
+
+
+@per_language
+def welcome_menu(catalog: Catalog, current: str) -> InlineKeyboardMarkup:
     """The menu under the first message, with a one-tap language row on top."""
     kb = InlineKeyboardBuilder()
     for language in Language:
@@ -82,10 +111,11 @@ def welcome_menu(current: str) -> InlineKeyboardMarkup:
             callback_data=LangCb(code=language.value),
         )
     kb.adjust(3)
-    kb.attach(InlineKeyboardBuilder.from_markup(main_menu()))
+    kb.attach(_main_menu_builder(catalog))
     return kb.as_markup()
 
 
+@per_language
 def languages(current: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for language in Language:
@@ -98,21 +128,39 @@ def languages(current: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def back_to_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
     return kb.as_markup()
 
 
-def categories() -> InlineKeyboardMarkup:
+@per_language
+def categories(catalog: Catalog) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for code in STANDARD_CATEGORIES:
-        kb.button(text=texts.category_name(code), callback_data=CategoryCb(code=code))
+    for category in catalog.standard:
+        kb.button(
+            text=texts.category_button(category.code), callback_data=CategoryCb(code=category.code)
+        )
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
     kb.adjust(1)
     return kb.as_markup()
 
 
+@per_language
+def every_category(catalog: Catalog) -> InlineKeyboardMarkup:
+    """For a story told first: the complaint categories, then the sensitive ones."""
+    kb = InlineKeyboardBuilder()
+    for category in (*catalog.standard, *catalog.sensitive):
+        kb.button(
+            text=texts.category_button(category.code), callback_data=CategoryCb(code=category.code)
+        )
+    kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+@per_language
 def sensitive_intro() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_continue(), callback_data=IntroCb(go=True))
@@ -121,31 +169,27 @@ def sensitive_intro() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def programmes(catalog: Catalog, locale: str, *, skip_label: str) -> InlineKeyboardMarkup:
+@per_language
+def programmes(catalog: Catalog, locale: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for programme in catalog.programmes:
         kb.button(text=programme.name(locale), callback_data=ProgrammeCb(code=programme.code))
-    kb.button(text=skip_label, callback_data=ProgrammeCb(code="-"))
+    kb.button(text=texts.not_sure(), callback_data=ProgrammeCb(code="-"))
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
     kb.adjust(1)
     return kb.as_markup()
 
 
+@per_language
 def oblasts(catalog: Catalog, locale: str) -> InlineKeyboardMarkup:
-    regions = [o for o in catalog.oblasts if o.kind in ("oblast", "city", "republic")]
-    regions.sort(
-        key=lambda o: alphabetical_key(locale)(texts.oblast_button(catalog, o.code, locale))
-    )  # type: ignore[operator]
+    by_name = alphabetical_key(locale)
+    regions = sorted(catalog.regions, key=lambda o: by_name(o.button_name(locale)))
     kb = InlineKeyboardBuilder()
     for oblast in regions:
-        kb.button(
-            text=texts.oblast_button(catalog, oblast.code, locale),
-            callback_data=OblastCb(code=oblast.code),
-        )
+        kb.button(text=oblast.button_name(locale), callback_data=OblastCb(code=oblast.code))
     tail = InlineKeyboardBuilder()
-    for oblast in catalog.oblasts:
-        if oblast.kind in ("abroad", "undisclosed"):
-            tail.button(text=oblast.name(locale), callback_data=OblastCb(code=oblast.code))
+    for oblast in catalog.other_places:
+        tail.button(text=oblast.button_name(locale), callback_data=OblastCb(code=oblast.code))
     tail.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
     kb.adjust(2)
     tail.adjust(2, 1)
@@ -153,6 +197,7 @@ def oblasts(catalog: Catalog, locale: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def done(flow: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_done(), callback_data=DoneCb(flow=flow))
@@ -161,6 +206,7 @@ def done(flow: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def contact_modes() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🔒 Anonymous"), callback_data=ContactCb(mode=ContactMode.ANONYMOUS.value))
@@ -171,6 +217,7 @@ def contact_modes() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def typed_contact() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
@@ -181,6 +228,7 @@ def typed_contact() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def summary() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Send"), callback_data=SummaryCb(action="send"))
@@ -190,12 +238,13 @@ def summary() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def edit_fields() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for field, label in (
         ("add", _("➕ Add to the description")),
         ("rewrite", _("📝 Write the description again")),
-        ("programme", _("Programme")),
+        ("programme", _("Assistance")),
         ("oblast", _("Place")),
         ("contact", _("Contact")),
         ("back", texts.b_back()),
@@ -205,6 +254,7 @@ def edit_fields() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def confirm_discard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🗑 Yes, delete it"), callback_data=DiscardCb(confirm=True))
@@ -213,6 +263,7 @@ def confirm_discard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def resume_or_discard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("↩️ Continue the draft"), callback_data=ResumeCb(go=True))
@@ -221,6 +272,7 @@ def resume_or_discard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def after_receipt() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=True))
@@ -229,6 +281,7 @@ def after_receipt() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def report_view(accepts_additions: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if accepts_additions:
@@ -239,6 +292,7 @@ def report_view(accepts_additions: bool) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def cancel_only() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
@@ -256,6 +310,7 @@ def _score_buttons(payload: Callable[[int], CallbackData]) -> InlineKeyboardBuil
     return kb
 
 
+@per_language
 def scores() -> InlineKeyboardMarkup:
     kb = _score_buttons(lambda score: ScoreCb(score=score))
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
@@ -264,7 +319,11 @@ def scores() -> InlineKeyboardMarkup:
 
 
 def reasons(selected: Iterable[str]) -> InlineKeyboardMarkup:
-    chosen = set(selected)
+    return _reasons(frozenset(selected))
+
+
+@per_language
+def _reasons(chosen: frozenset[str]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for reason in WhatWentWrong:
         mark = "✅ " if reason.value in chosen else "▫️ "
@@ -276,6 +335,7 @@ def reasons(selected: Iterable[str]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def skip() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_skip(), callback_data=SkipCb())

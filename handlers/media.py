@@ -15,6 +15,8 @@ from handlers import texts
 from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, UnsupportedAttachment
+from storage.media.types import Refusal
+from storage.media.voice import MAX_SECONDS
 from storage.services.attachments import AttachmentService, StagedAttachment
 
 log = logging.getLogger("holos.bot.media")
@@ -84,5 +86,25 @@ async def stage(message: Message, core: Core, incoming: Incoming) -> StagedAttac
         )
     except AttachmentTooLarge:
         return texts.file_too_big(limit_mb)
-    except UnsupportedAttachment:
-        return texts.file_not_accepted()
+    except UnsupportedAttachment as refused:
+        log.info("attachment_refused reason=%s", refused.reason)
+        audio = incoming.kind is AttachmentKind.VOICE or (incoming.mime_type or "").startswith(
+            "audio/"
+        )
+        return refusal_text(refused.reason, audio=audio)
+
+
+def refusal_text(reason: str, *, audio: bool) -> str:
+    """Say why a file was not added, in words that tell the person what to do instead."""
+    if reason == Refusal.AUDIO_TOO_LONG:
+        return texts.voice_too_long(MAX_SECONDS // 60)
+    if audio or reason == Refusal.AUDIO_UNREADABLE:
+        # Whatever is wrong inside a recording, the way out is the same.
+        return texts.voice_unreadable()
+    if reason == Refusal.ENCRYPTED:
+        return texts.file_encrypted()
+    if reason == Refusal.LEGACY_OFFICE:
+        return texts.file_legacy_office()
+    if reason == Refusal.IMAGE_TOO_LARGE:
+        return texts.image_too_large()
+    return texts.file_not_accepted()

@@ -11,7 +11,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from handlers import flow, keyboards, texts
 from handlers.callbacks import HandlingCb, ProgrammeCb, ReasonCb, ScoreCb, SkipCb
@@ -41,7 +40,7 @@ async def prompt_programme(event: flow.Event, state: FSMContext, core: Core) -> 
         event,
         state,
         texts.rate_programme(),
-        keyboards.programmes(core.catalog, flow.current_locale(), skip_label=_("Other / not sure")),
+        keyboards.programmes(core.catalog, flow.current_locale()),
     )
 
 
@@ -103,7 +102,8 @@ async def on_comment(
     await flow.remember(state, message.message_id)
     comment = (message.text or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
-        await flow.say(message, state, texts.description_too_long(MAX_COMMENT_CHARS, 0))
+        await flow.say(message, state, texts.comment_too_long(MAX_COMMENT_CHARS))
+        await flow.reprompt(message, state, core)
         return
     await _save(message, state, core, uow, locale, comment)
 
@@ -134,7 +134,8 @@ async def _save(
         )
     except DomainError as exc:
         log.warning("rating_refused code=%s", exc.code)
-        await flow.say(event, state, texts.submit_failed())
+        await flow.say(event, state, texts.rating_failed())
+        await flow.reprompt(event, state, core)
         return
     await flow.end_flow(state)
     log.info("rating_saved score=%s", data["score"])

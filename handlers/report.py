@@ -11,7 +11,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from handlers import collect, flow, keyboards, texts
 from handlers.callbacks import (
@@ -43,8 +42,8 @@ router = Routes("report")
 
 
 def _sensitive(core: Core, data: dict[str, Any]) -> bool:
-    category = data.get("category")
-    return bool(category) and core.catalog.category(category).sensitive
+    category: str | None = data.get("category")
+    return category is not None and core.catalog.category(category).sensitive
 
 
 async def begin_report(
@@ -87,7 +86,15 @@ async def _next_after(step: str, event: flow.Event, state: FSMContext, core: Cor
 
 @flow.prompt_for(Report.category)
 async def prompt_category(event: flow.Event, state: FSMContext, core: Core) -> None:
-    await flow.show(event, state, texts.choose_category(), keyboards.categories())
+    data = await state.get_data()
+    if data.get("parts") or data.get("files"):
+        # The person started by telling: every category, the sensitive ones included.
+        voice = any(f.get("kind") == "voice" for f in data.get("files", []))
+        await flow.show(
+            event, state, texts.story_kept(voice), keyboards.every_category(core.catalog)
+        )
+        return
+    await flow.show(event, state, texts.choose_category(), keyboards.categories(core.catalog))
 
 
 @flow.prompt_for(Report.intro)
@@ -108,7 +115,7 @@ async def prompt_programme(event: flow.Event, state: FSMContext, core: Core) -> 
         event,
         state,
         texts.choose_programme(),
-        keyboards.programmes(core.catalog, flow.current_locale(), skip_label=_("Not sure / other")),
+        keyboards.programmes(core.catalog, flow.current_locale()),
     )
 
 
@@ -122,8 +129,13 @@ async def prompt_oblast(event: flow.Event, state: FSMContext, core: Core) -> Non
 @flow.prompt_for(Report.description)
 async def prompt_description(event: flow.Event, state: FSMContext, core: Core) -> None:
     data = await state.get_data()
-    if data.get("parts") or data.get("files"):
-        text = texts.received_so_far(len(data.get("parts", [])), len(data.get("files", [])))
+    n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
+    if data.get("from_text") and not data.get("described"):
+        # Their own words came first: say they are kept, then how to go on.
+        text = texts.story_continues(_sensitive(core, data), n_texts, n_files)
+        await state.update_data(described=True)
+    elif n_texts or n_files:
+        text = texts.received_so_far(n_texts, n_files)
     else:
         text = texts.describe(_sensitive(core, data), core.settings.narrative_max_chars)
     await flow.show(event, state, text, keyboards.done("report"), edit=False)
@@ -187,8 +199,15 @@ async def on_intro(
     callback: CallbackQuery, callback_data: IntroCb, state: FSMContext, core: Core
 ) -> None:
     if not callback_data.go:
+        data = await state.get_data()
+        if data.get("parts") or data.get("files"):
+            # What they wrote is kept: back means "another category", not "discard".
+            await state.update_data(category=None)
+            await state.set_state(Report.category)
+            await flow.reprompt(callback, state, core)
+            return
         await discard_draft(state, core)
-        await flow.show_menu(callback, state)
+        await flow.show_menu(callback, state, core)
         return
     await _next_after("category", callback, state, core)
 

@@ -21,8 +21,6 @@ from storage.enums import Language
 
 router = Routes("start")
 
-SENSITIVE = ("fraud_corruption", "sexual_exploitation", "trafficking")
-
 
 async def _guard_draft(event: Message | CallbackQuery, state: FSMContext) -> bool:
     """If a draft is in progress, ask before leaving it; True when we asked."""
@@ -44,12 +42,12 @@ async def on_start(message: Message, state: FSMContext, core: Core, locale: str)
 
 
 @router.message(Command("menu"))
-async def on_menu(message: Message, state: FSMContext) -> None:
+async def on_menu(message: Message, state: FSMContext, core: Core) -> None:
     await flow.remember(state, message.message_id)
     if await _guard_draft(message, state):
         return
     await flow.end_flow(state)
-    await flow.show_menu(message, state)
+    await flow.show_menu(message, state, core)
 
 
 @router.message(Command("status"))
@@ -71,7 +69,7 @@ async def on_help(message: Message, state: FSMContext, core: Core) -> None:
     await flow.remember(state, message.message_id)
     await flow.say(message, state, texts.help_text(core.settings))
     if not await flow.reprompt(message, state, core):
-        await flow.show_menu(message, state)
+        await flow.show_menu(message, state, core)
 
 
 @router.message(Command("privacy"))
@@ -79,11 +77,11 @@ async def on_privacy(message: Message, state: FSMContext, core: Core) -> None:
     await flow.remember(state, message.message_id)
     await flow.say(message, state, texts.privacy_text(core.settings))
     if not await flow.reprompt(message, state, core):
-        await flow.show_menu(message, state)
+        await flow.show_menu(message, state, core)
 
 
 @router.message(Command("cancel"))
-async def on_cancel(message: Message, state: FSMContext) -> None:
+async def on_cancel(message: Message, state: FSMContext, core: Core) -> None:
     await flow.remember(state, message.message_id)
     if flow.has_draft(await state.get_data(), await state.get_state()):
         await flow.show(
@@ -91,7 +89,7 @@ async def on_cancel(message: Message, state: FSMContext) -> None:
         )
         return
     await flow.end_flow(state)
-    await flow.show_menu(message, state)
+    await flow.show_menu(message, state, core)
 
 
 # Buttons that work anywhere ------------------------------------------------------------
@@ -119,23 +117,45 @@ async def on_language_chosen(
         # The language row sits on the welcome message: redraw it in the new language.
         await flow.show_welcome(callback, state, core, callback_data.code)
         return
-    await flow.show_menu(callback, state)
+    await flow.show_menu(callback, state, core)
+
+
+async def _pressed_on_old_menu(
+    callback: CallbackQuery, state: FSMContext, core: Core, callback_answer: CallbackAnswer
+) -> bool:
+    """A menu left over from before the current step never takes the person out of a
+    flow: it answers as a stale button and shows the current step again."""
+    if await state.get_state() and not flow.is_live(callback, await state.get_data()):
+        await flow.stale_button(callback, state, core, callback_answer)
+        return True
+    return False
 
 
 @router.callback_query(MenuCb.filter(F.action == "home"))
-async def on_home(callback: CallbackQuery, state: FSMContext) -> None:
+async def on_home(
+    callback: CallbackQuery, state: FSMContext, core: Core, callback_answer: CallbackAnswer
+) -> None:
+    if await _pressed_on_old_menu(callback, state, core, callback_answer):
+        return
     if await _guard_draft(callback, state):
         return
     data = await state.get_data()
     # Keep the trace: the "clear this conversation" button may still be pressed.
     await flow.end_flow(state, **({"trace": data["trace"]} if data.get("trace") else {}))
-    await flow.show_menu(callback, state)
+    await flow.show_menu(callback, state, core)
 
 
 @router.callback_query(MenuCb.filter())
 async def on_menu_choice(
-    callback: CallbackQuery, callback_data: MenuCb, state: FSMContext, core: Core, locale: str
+    callback: CallbackQuery,
+    callback_data: MenuCb,
+    state: FSMContext,
+    core: Core,
+    locale: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
+    if await _pressed_on_old_menu(callback, state, core, callback_answer):
+        return
     action = callback_data.action
     if action == "language":
         await flow.show(callback, state, texts.choose_language(), keyboards.languages(locale))
@@ -149,14 +169,14 @@ async def on_menu_choice(
         return
     if action == "complaint":
         await begin_report(callback, state, core, category=None)
-    elif action in SENSITIVE:
+    elif action in core.catalog.sensitive_codes:
         await begin_report(callback, state, core, category=action)
     elif action == "rate":
         await begin_rating(callback, state, core)
     elif action == "check":
         await begin_followup(callback, state, core)
     else:
-        await flow.show_menu(callback, state)
+        await flow.show_menu(callback, state, core)
 
 
 @router.callback_query(ResumeCb.filter())
@@ -166,7 +186,7 @@ async def on_resume(
     if callback_data.go and await flow.reprompt(callback, state, core):
         return
     await discard_draft(state, core)
-    await flow.show_menu(callback, state)
+    await flow.show_menu(callback, state, core)
 
 
 @router.callback_query(DiscardCb.filter())
@@ -184,10 +204,10 @@ async def on_discard(
         return
     if callback_data.confirm and not await state.get_state():
         callback_answer.text = texts.button_expired()
-        await flow.show_menu(callback, state)
+        await flow.show_menu(callback, state, core)
         return
     await discard_draft(state, core)
     callback_answer.text = texts.discarded() if callback_data.confirm else None
     if callback_data.confirm:
         await flow.say(callback, state, texts.discarded())
-    await flow.show_menu(callback, state)
+    await flow.show_menu(callback, state, core)

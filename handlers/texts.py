@@ -2,6 +2,9 @@
 
 Terms follow ``locales/glossary.csv`` so every screen says the same thing the same
 way. User text is always HTML-escaped before it is put into a message.
+
+Long on purpose: every sentence of the bot in one module, in the order a person meets
+them, so an editor reviews the wording of all flows together.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from babel.dates import format_date, format_time
 
 from storage.catalog import Catalog
 from storage.enums import ContactMode, Language, Status, WhatWentWrong
+from storage.errors import UnknownCategory
 from storage.settings import Settings
 
 LANGUAGE_NAMES = {Language.UK: "Українська", Language.RU: "Русский", Language.EN: "English"}
 
+# Every category of the catalogue has a name here (a test checks it); the full name is
+# shown on the summary and when a report is looked up.
 CATEGORY_NAMES = {
     "assistance_quality": __("Quality or quantity of assistance"),
     "selection_process": __("Selection, registration or how assistance is delivered"),
@@ -32,6 +38,30 @@ CATEGORY_NAMES = {
     "fraud_corruption": __("Fraud or corruption (a bribe, payment demanded, misuse of aid)"),
     "sexual_exploitation": __("Sexual exploitation and abuse, or harassment"),
     "trafficking": __("Human trafficking or labour exploitation"),
+}
+
+# The label on a category's button, short enough for a phone. Sensitive categories are
+# main-menu entries of their own, with an icon.
+CATEGORY_BUTTONS = {
+    "assistance_quality": __("Quality or quantity of assistance"),
+    "selection_process": __("Selection or registration"),
+    "staff_conduct": __("Behaviour of staff or partners"),
+    "information_request": __("I need information"),
+    "assistance_request": __("I need assistance"),
+    "suggestion": __("A suggestion or thanks"),
+    "fraud_corruption": __("💰 Fraud or corruption"),
+    "sexual_exploitation": __("🛡 Sexual exploitation and abuse"),
+    "trafficking": __("🧳 Trafficking or labour exploitation"),
+}
+
+# Sensitive categories where the person may blame themselves for what was done to them.
+NOT_YOUR_FAULT = frozenset({"sexual_exploitation", "trafficking"})
+
+# The first line of the safe-referral screen of each sensitive category.
+SENSITIVE_INTROS = {
+    "fraud_corruption": __("You are reporting fraud or corruption."),
+    "sexual_exploitation": __("You are reporting sexual exploitation and abuse, or harassment."),
+    "trafficking": __("You are reporting human trafficking or labour exploitation."),
 }
 
 STATUS_NAMES = {
@@ -70,10 +100,11 @@ REASON_LABELS = {
     WhatWentWrong.OTHER: __("Something else"),
 }
 
+# The summary names the choice with the words of its button.
 CONTACT_NAMES = {
-    ContactMode.ANONYMOUS: __("anonymous, receipt code only"),
-    ContactMode.CHAT: __("replies in this chat"),
-    ContactMode.TYPED: __("phone or e-mail you gave"),
+    ContactMode.ANONYMOUS: __("Anonymous"),
+    ContactMode.CHAT: __("Reply in this chat"),
+    ContactMode.TYPED: __("Phone or e-mail"),
 }
 
 
@@ -93,7 +124,18 @@ def day(moment: datetime, settings: Settings, locale: str) -> str:
 
 
 def category_name(code: str) -> str:
-    return str(CATEGORY_NAMES.get(code, code))
+    """The category's name; a code without one is a bug, never shown raw."""
+    try:
+        return str(CATEGORY_NAMES[code])
+    except KeyError:
+        raise UnknownCategory(code) from None
+
+
+def category_button(code: str) -> str:
+    try:
+        return str(CATEGORY_BUTTONS[code])
+    except KeyError:
+        raise UnknownCategory(code) from None
 
 
 def programme_name(catalog: Catalog, code: str | None, locale: str) -> str:
@@ -107,12 +149,7 @@ def oblast_name(catalog: Catalog, code: str, locale: str) -> str:
 
 
 def oblast_button(catalog: Catalog, code: str, locale: str) -> str:
-    """A short label for a button: the word "oblast" is in the question already."""
-    name = oblast_name(catalog, code, locale)
-    for suffix in (" область", " Oblast"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return catalog.oblast(code).button_name(locale)
 
 
 # First contact and help ------------------------------------------------------------------
@@ -138,8 +175,12 @@ def welcome(settings: Settings) -> str:
                 "or tell us how our assistance went."
             ),
             _(
-                "🔒 It is anonymous: we do not keep your name, phone number or Telegram "
-                "account, only what you write in your report."
+                "🔒 Your report is anonymous unless you choose to leave a contact: we do not "
+                "keep your name, phone number or Telegram account, only what you write."
+            ),
+            _(
+                "✍️ You can also simply write or record what happened: I will keep it and "
+                "ask what it is about."
             ),
             urgent_help(settings),
         ]
@@ -175,29 +216,30 @@ def privacy_text(settings: Settings) -> str:
     draft_hours = int(settings.draft_ttl_hours)
     return "\n".join(
         [
-            _("<b>About Holos and your privacy</b>"),
+            _("<b>🔐 Your data</b>"),
             "",
             _(
-                "• Reports are anonymous. We never keep your Telegram name, username, "
-                "phone number or account."
+                "• Reports are anonymous unless you choose to leave a contact. We never keep "
+                "your Telegram name, username, phone number or account."
             ),
             _(
                 "• We keep only what you send in a report: the text, the files and the "
-                "answers you choose. Photos lose their location and camera data."
+                "answers you choose. Photos lose their location and camera data; voices in "
+                "voice messages are changed so that no one can recognise them."
             ),
             _(
                 "• Reports of fraud, sexual exploitation and abuse, or human trafficking "
                 "are stored encrypted and seen only by a small, specially trained team."
             ),
             _(
-                "• Your receipt code is the only link to your report. Keep it safe and "
-                "do not share it."
+                "• Your receipt code is the only way to your report. Keep it where others "
+                "will not see it, and do not share it."
             ),
             ngettext(
-                "• If you ask for replies in this chat, we keep an encrypted link to this "
-                "chat until {days} day after your report is closed.",
-                "• If you ask for replies in this chat, we keep an encrypted link to this "
-                "chat until {days} days after your report is closed.",
+                "• If you ask for replies in this chat, we keep an encrypted connection to "
+                "this chat until {days} day after your report is closed.",
+                "• If you ask for replies in this chat, we keep an encrypted connection to "
+                "this chat until {days} days after your report is closed.",
                 link_days,
             ).format(days=link_days),
             ngettext(
@@ -231,33 +273,63 @@ def choose_category() -> str:
     return _("What is your report about?")
 
 
-def sensitive_intro(category: str, settings: Settings, locale: str) -> str:
-    intros = {
-        "fraud_corruption": _("You are reporting fraud or corruption."),
-        "sexual_exploitation": _("You are reporting sexual exploitation and abuse, or harassment."),
-        "trafficking": _("You are reporting human trafficking or labour exploitation."),
-    }
+def story_kept(voice: bool) -> str:
     lines = [
-        intros.get(category, category_name(category)),
+        _(
+            "✍️ Thank you. I have kept what you sent: it is the start of your report. "
+            "What is it about?"
+        )
+    ]
+    if voice:
+        lines.append(voice_notice())
+    return "\n\n".join(lines)
+
+
+def kept_for_description() -> str:
+    return _("✍️ I have added this to your description. Now please choose with the buttons.")
+
+
+def sensitive_intro(category: str, settings: Settings, locale: str) -> str:
+    lines = [
+        str(SENSITIVE_INTROS[category]),
         "",
         _(
             "👥 Only a small, specially trained team of the mission will see this report. "
             "Hotline operators will not see it."
         ),
-        _("🙈 You do not have to give your name or any details about yourself."),
-        "",
-        _("If you need help now, these services are free and confidential:"),
+        _("Reporting will not affect the assistance you receive."),
     ]
+    if category in NOT_YOUR_FAULT:
+        lines.append(_("What happened is not your fault."))
+    lines += [
+        _(
+            "Share only what you are comfortable sharing. You do not need to give your "
+            "name or any details about yourself."
+        ),
+    ]
+    referrals = referral_lines(category, settings, locale)
+    if referrals:
+        lines += ["", _("If you need help now, call (free of charge):"), *referrals]
+    return "\n".join(lines)
+
+
+def referral_lines(category: str, settings: Settings, locale: str) -> list[str]:
+    """The configured lines that fit this category; only those that are confidential
+    say so (112 is not)."""
+    lines = []
     for contact in settings.referral_contacts:
         if contact.categories and category not in contact.categories:
             continue
         name = contact.names.get(Language(locale)) or contact.names.get(Language.EN) or ""
-        lines.append(f"📞 <b>{esc(contact.phone)}</b>: {esc(name)}")
-    return "\n".join(lines)
+        line = f"📞 <b>{esc(contact.phone)}</b>: {esc(name)}"
+        if contact.confidential:
+            line += " " + _("(confidential)")
+        lines.append(line)
+    return lines
 
 
 def choose_programme() -> str:
-    return _("Which programme is it about?")
+    return _("Which assistance is this about?")
 
 
 def choose_oblast() -> str:
@@ -277,8 +349,27 @@ def describe(sensitive: bool, limit: int) -> str:
     ]
     if sensitive:
         lines.append(_("You do not need to write your name or anything that identifies you."))
+    lines.append(voice_notice())
     lines.append(_("When you have finished, press «Done»."))
     return "\n\n".join(lines)
+
+
+def story_continues(sensitive: bool, n_texts: int, n_files: int) -> str:
+    lines = [
+        _(
+            "What you sent first is already in the description. You can add more in "
+            "further messages: what happened, when, where, who was involved."
+        )
+    ]
+    if sensitive:
+        lines.append(_("You do not need to write your name or anything that identifies you."))
+    lines.append(voice_notice())
+    lines.append(received_so_far(n_texts, n_files))
+    return "\n\n".join(lines)
+
+
+def voice_notice() -> str:
+    return _("🎙 In voice messages your voice will be changed so that no one can recognise it.")
 
 
 def received_so_far(texts: int, files: int) -> str:
@@ -300,8 +391,10 @@ def description_empty() -> str:
 def description_too_long(limit: int, left: int) -> str:
     if left <= 0:
         return ngettext(
-            "The description is full: it can have up to {limit} character. Press «Done» to go on.",
-            "The description is full: it can have up to {limit} characters. Press «Done» to go on.",
+            "No more text can be added: a description can have up to {limit} character. "
+            "Press «Done» to go on.",
+            "No more text can be added: a description can have up to {limit} characters. "
+            "Press «Done» to go on.",
             limit,
         ).format(limit=limit)
     return ngettext(
@@ -334,6 +427,41 @@ def file_not_accepted() -> str:
     )
 
 
+def voice_unreadable() -> str:
+    return _(
+        "I could not process this voice message, so it was not added. Please record it "
+        "again, or write what happened."
+    )
+
+
+def voice_too_long(minutes: int) -> str:
+    return ngettext(
+        "This recording is longer than {minutes} minute, so it was not added. Please "
+        "record shorter messages.",
+        "This recording is longer than {minutes} minutes, so it was not added. Please "
+        "record shorter messages.",
+        minutes,
+    ).format(minutes=minutes)
+
+
+def file_encrypted() -> str:
+    return _(
+        "This file is protected with a password, so it cannot be checked. It was not "
+        "added. Please send it without the password."
+    )
+
+
+def file_legacy_office() -> str:
+    return _(
+        "Old Word and Excel files (.doc, .xls) cannot be cleaned of hidden data. It was "
+        "not added. Please save it as .docx, .xlsx or PDF and send it again."
+    )
+
+
+def image_too_large() -> str:
+    return _("This picture is too large to process. It was not added. Please send a smaller one.")
+
+
 def file_failed() -> str:
     return _("I could not receive this file. Please try sending it again.")
 
@@ -344,8 +472,8 @@ def choose_contact(sensitive: bool) -> str:
         "",
         _("🔒 <b>Anonymous</b> (recommended): you follow your report with the receipt code."),
         _(
-            "💬 <b>Reply in this chat</b>: we keep an encrypted link to this chat to send "
-            "you our answers."
+            "💬 <b>Reply in this chat</b>: we keep an encrypted connection to this chat to "
+            "send you our answers."
         ),
         _("📞 <b>Phone or e-mail</b>: only the staff handling your report will see it."),
     ]
@@ -389,7 +517,7 @@ def summary(
             _("<b>Please check your report</b>"),
             "",
             _("Topic: {value}").format(value=esc(category)),
-            _("Programme: {value}").format(value=esc(programme)),
+            _("Assistance: {value}").format(value=esc(programme)),
             _("Place: {value}").format(value=esc(oblast)),
             _("Contact: {value}").format(value=esc(contact)),
             _("Files: {count}").format(count=files),
@@ -442,16 +570,25 @@ def what_to_change() -> str:
 
 
 def receipt(code_display: str, sensitive: bool) -> str:
+    if sensitive:
+        # Someone may look through the phone: no screenshot in the gallery.
+        keep = _(
+            "Keep the code where others will not see it; then you can clear this "
+            "conversation. With this code you can check your report, read our answers "
+            "and add information (menu: «Check my report»)."
+        )
+    else:
+        keep = _(
+            "Save it now: write it down or take a screenshot. With this code you can check "
+            "your report, read our answers and add information (menu: «Check my report»)."
+        )
     lines = [
         _("✅ Thank you. Your report has been received."),
         "",
         _("Your receipt code:"),
         f"<code>{code_display}</code>",
         "",
-        _(
-            "Save it now: write it down or take a screenshot. With this code you can check "
-            "your report, read our answers and add information (menu: «Check my report»)."
-        ),
+        keep,
         _(
             "We will not show it again and cannot recover it. Do not share it: whoever "
             "has the code can read the answers to your report."
@@ -489,8 +626,15 @@ def resume_or_discard() -> str:
 
 def submit_failed() -> str:
     return _(
-        "Sorry, your report could not be saved just now. Your draft is kept: please "
+        "Sorry, we could not send your report just now. Your draft is not lost: please "
         "press «Send» again in a minute."
+    )
+
+
+def addition_failed() -> str:
+    return _(
+        "Sorry, we could not add this to your report just now. Nothing is lost: please "
+        "press «Done» again in a minute."
     )
 
 
@@ -595,6 +739,20 @@ def rate_comment() -> str:
     )
 
 
+def comment_too_long(limit: int) -> str:
+    return ngettext(
+        "This comment is too long: it can have up to {limit} character. Please shorten "
+        "it and send it again, or press «Skip».",
+        "This comment is too long: it can have up to {limit} characters. Please shorten "
+        "it and send it again, or press «Skip».",
+        limit,
+    ).format(limit=limit)
+
+
+def rating_failed() -> str:
+    return _("Sorry, we could not save your answer just now. Please try again in a minute.")
+
+
 def rate_thanks() -> str:
     return _("Thank you! Your answer helps us improve our assistance.")
 
@@ -632,7 +790,7 @@ def not_understood() -> str:
 
 def unsupported_message() -> str:
     return _(
-        "I cannot use this kind of message. I understand text, photos, documents and "
+        "I do not accept this kind of message. I understand text, photos, documents and "
         "voice messages."
     )
 
@@ -660,19 +818,23 @@ def no_videos() -> str:
 
 def edited_message() -> str:
     return _(
-        "I cannot take changes to a message that was already sent. Please send the "
+        "Changes to a message already sent are not taken into account. Please send the "
         "correction as a new message."
     )
 
 
 def something_went_wrong() -> str:
     return _(
-        "Sorry, something went wrong on our side. Your draft is saved: please try again "
-        "in a minute."
+        "Sorry, something went wrong on our side. Your draft is not lost: please try "
+        "again in a minute."
     )
 
 
 # Buttons ---------------------------------------------------------------------------------
+
+
+def not_sure() -> str:
+    return _("Not sure / other")
 
 
 def b_done() -> str:

@@ -56,6 +56,26 @@ class Oblast:
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names[Language.EN]
 
+    def button_name(self, language: str) -> str:
+        """The name on a button, where phones cut long labels: the question already
+        says "oblast", and Crimea has an official short form."""
+        short = SHORT_NAMES.get(self.code, {}).get(language)
+        if short:
+            return short
+        name = self.name(language)
+        for suffix in (" область", " Oblast"):
+            if name.endswith(suffix):
+                return name[: -len(suffix)]
+        return name
+
+
+# Official abbreviations for names too long for a half-width button; and Kyiv Oblast,
+# which would otherwise read "Kyiv" like the city beside it.
+SHORT_NAMES: dict[str, dict[str, str]] = {
+    "UA-43": {"en": "Crimea", "uk": "АР Крим", "ru": "АР Крым"},
+    "UA-32": {"en": "Kyiv Oblast"},
+}
+
 
 @dataclass(frozen=True)
 class Programme:
@@ -80,7 +100,7 @@ DEFAULT_PROGRAMMES: tuple[Programme, ...] = (
         {
             "en": "Shelter and household items",
             "uk": "Житло та речі першої потреби",
-            "ru": "Жильё и предметы первой необходимости",
+            "ru": "Жильё и вещи первой необходимости",
         },
     ),
     Programme(
@@ -159,6 +179,26 @@ class Catalog:
     @property
     def sensitive_codes(self) -> frozenset[str]:
         return frozenset(c.code for c in self.categories if c.sensitive)
+
+    @property
+    def standard(self) -> tuple[Category, ...]:
+        """Categories for the ordinary complaints menu, in catalogue order."""
+        return tuple(c for c in self.categories if not c.sensitive)
+
+    @property
+    def sensitive(self) -> tuple[Category, ...]:
+        """Categories that go to the sealed channel; each is its own main-menu entry."""
+        return tuple(c for c in self.categories if c.sensitive)
+
+    @property
+    def regions(self) -> tuple[Oblast, ...]:
+        """Oblasts, cities and the republic: the places listed by name."""
+        return tuple(o for o in self.oblasts if o.kind in ("oblast", "city", "republic"))
+
+    @property
+    def other_places(self) -> tuple[Oblast, ...]:
+        """Abroad and prefer-not-to-say, listed after the regions."""
+        return tuple(o for o in self.oblasts if o.kind in ("abroad", "undisclosed"))
 
 
 def with_sla_overrides(

@@ -327,6 +327,17 @@ class ConversationState(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class LanguagePreference(Base):
+    """The language a person chose, kept longer than any draft (90 days idle), under the
+    same pseudonymous key as their conversation state."""
+
+    __tablename__ = "language_preferences"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ThrottleCounter(Base):
     """Fixed-window counters for rate limits, keyed by pseudonym-derived keys."""
 

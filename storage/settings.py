@@ -48,6 +48,8 @@ class ContactEntry(BaseModel):
 
     phone: str = Field(min_length=2, max_length=40)
     names: dict[Language, str]
+    # Whether the service keeps what callers tell it confidential (112 does not promise it).
+    confidential: bool = False
     # Sensitive categories it is shown for; empty means every sensitive category.
     categories: list[str] = Field(default_factory=list)
 
@@ -62,32 +64,69 @@ class SlaOverride(BaseModel):
     resolve_hours: float | None = Field(default=None, gt=0)
 
 
+SENSITIVE_CATEGORIES = ["fraud_corruption", "sexual_exploitation", "trafficking"]
+SEA_AND_TRAFFICKING = ["sexual_exploitation", "trafficking"]
+
+# Real, free lines in Ukraine, named as they name themselves; each sensitive category
+# shows those that fit it. 112 is an emergency number, not a confidential service.
 DEFAULT_REFERRAL_CONTACTS: list[dict[str, Any]] = [
     {
         "phone": "112",
         "names": {
-            "en": "Emergency (police, ambulance, rescue)",
-            "uk": "Екстрена допомога (поліція, швидка, рятувальники)",
-            "ru": "Экстренная помощь (полиция, скорая, спасатели)",
+            "en": "Emergency services (police, ambulance, rescue)",
+            "uk": "Єдиний номер екстрених служб (поліція, швидка, рятувальники)",
+            "ru": "Единый номер экстренных служб (полиция, скорая, спасатели)",
         },
+        "confidential": False,
+        "categories": SENSITIVE_CATEGORIES,
+    },
+    {
+        "phone": "1547",
+        "names": {
+            "en": "Government hotline on domestic violence, human trafficking and gender "
+            "discrimination",
+            "uk": "Урядова гаряча лінія з питань протидії домашньому насильству, торгівлі "
+            "людьми та гендерній дискримінації",
+            "ru": "Правительственная горячая линия по вопросам противодействия домашнему "
+            "насилию, торговле людьми и гендерной дискриминации",
+        },
+        "confidential": True,
+        "categories": SEA_AND_TRAFFICKING,
     },
     {
         "phone": "116 123",
         "names": {
-            "en": "La Strada-Ukraine hotline: violence, trafficking, discrimination",
-            "uk": "Гаряча лінія «Ла Страда-Україна»: насильство, торгівля людьми, дискримінація",
-            "ru": "Горячая линия «Ла Страда-Украина»: насилие, торговля людьми, дискриминация",
+            "en": "La Strada-Ukraine national hotline (adults) on domestic violence, human "
+            "trafficking and gender discrimination",
+            "uk": "Національна гаряча лінія «Ла Страда-Україна» (для дорослих) з питань "
+            "запобігання домашньому насильству, торгівлі людьми та гендерній дискримінації",
+            "ru": "Национальная горячая линия «Ла Страда-Украина» (для взрослых) по вопросам "
+            "предотвращения домашнего насилия, торговли людьми и гендерной дискриминации",
         },
-        "categories": ["sexual_exploitation", "trafficking"],
+        "confidential": True,
+        "categories": SEA_AND_TRAFFICKING,
+    },
+    {
+        "phone": "116 111",
+        "names": {
+            "en": "La Strada-Ukraine national child helpline (children and young people)",
+            "uk": "Національна дитяча гаряча лінія «Ла Страда-Україна» (для дітей і молоді)",
+            "ru": "Национальная детская горячая линия «Ла Страда-Украина» (для детей и молодёжи)",
+        },
+        "confidential": True,
+        "categories": SEA_AND_TRAFFICKING,
     },
     {
         "phone": "527",
         "names": {
-            "en": "National hotline on countering trafficking and safe migration",
-            "uk": "Національна гаряча лінія з протидії торгівлі людьми та безпечної міграції",
-            "ru": "Национальная горячая линия по противодействию торговле людьми и безопасной "
-            "миграции",
+            "en": "National hotline on countering human trafficking and advising migrants "
+            "(from a mobile; 0 800 505 501 from a landline)",
+            "uk": "Національна гаряча лінія з питань протидії торгівлі людьми та "
+            "консультування мігрантів (з мобільного; 0 800 505 501 зі стаціонарного)",
+            "ru": "Национальная горячая линия по вопросам противодействия торговле людьми и "
+            "консультирования мигрантов (с мобильного; 0 800 505 501 со стационарного)",
         },
+        "confidential": True,
         "categories": ["trafficking"],
     },
 ]

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from storage.models import ConversationState
+from storage.models import ConversationState, LanguagePreference
 from storage.repositories.base import Repository
 
 
@@ -18,7 +18,17 @@ class ConversationRepository(Repository):
     async def delete(self, key: str) -> None:
         await self.session.execute(delete(ConversationState).where(ConversationState.key == key))
 
+    async def language(self, key: str) -> LanguagePreference | None:
+        return await self.session.get(LanguagePreference, key)
+
+    def add_language(self, row: LanguagePreference) -> None:
+        self.session.add(row)
+
     async def delete_expired(self, now: datetime) -> int:
+        """Expired drafts (counted) and expired language choices (not drafts)."""
+        await self.session.execute(
+            delete(LanguagePreference).where(LanguagePreference.expires_at < now)
+        )
         result = await self.session.execute(
             delete(ConversationState).where(ConversationState.expires_at < now)
         )

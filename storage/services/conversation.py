@@ -3,6 +3,10 @@
 The key is derived by the bot from its own pseudonym of the chat; this module never
 sees a Telegram id. Content is encrypted as a whole; only the state name (which step
 of which flow) is plain, so a dump shows no draft text.
+
+One value outlives the draft: the language the person chose (``LANGUAGE_KEY`` of the
+data). It is kept apart for ``LANGUAGE_TTL`` after the last activity, and comes back as
+the only data of a conversation whose draft has expired.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.core import Core
-from storage.models import ConversationState
+from storage.enums import Language
+from storage.models import ConversationState, LanguagePreference
 from storage.repositories.conversation import ConversationRepository
 from storage.sealed import Context, Sealer
+
+LANGUAGE_KEY = "locale"
+LANGUAGE_TTL = timedelta(days=90)
+# Activity extends the language choice at most once a day: no write on every step.
+LANGUAGE_REFRESH = timedelta(days=1)
 
 
 class ConversationStore:
@@ -44,8 +54,30 @@ class ConversationStore:
     async def get_data(self, key: str) -> dict[str, Any]:
         row = await self._live(key)
         if row is None or row.data_enc is None:
-            return {}
+            language = await self.language(key)
+            return {LANGUAGE_KEY: language.value} if language else {}
         return dict(self.sealer.open_json(row.data_enc, Context.CONVERSATION))
+
+    async def language(self, key: str) -> Language | None:
+        """The language chosen in this conversation, if chosen within LANGUAGE_TTL."""
+        row = await self.repo.language(key)
+        if row is None or row.expires_at <= self.core.clock.now():
+            return None
+        return Language(row.language)
+
+    async def _keep_language(self, key: str, language: str) -> None:
+        if language not in Language._value2member_map_:
+            return
+        now = self.core.clock.now()
+        row = await self.repo.language(key)
+        if row is None:
+            self.repo.add_language(
+                LanguagePreference(key=key, language=language, expires_at=now + LANGUAGE_TTL)
+            )
+            return
+        if row.language != language or row.expires_at < now + LANGUAGE_TTL - LANGUAGE_REFRESH:
+            row.language = language
+            row.expires_at = now + LANGUAGE_TTL
 
     async def set_state(self, key: str, state: str | None) -> None:
         row = await self._touch(key)
@@ -53,6 +85,8 @@ class ConversationStore:
         await self._drop_if_empty(row)
 
     async def set_data(self, key: str, data: dict[str, Any]) -> None:
+        if data.get(LANGUAGE_KEY):
+            await self._keep_language(key, data[LANGUAGE_KEY])
         row = await self._touch(key)
         row.data_enc = self.sealer.seal_json(data, Context.CONVERSATION) if data else None
         await self._drop_if_empty(row)

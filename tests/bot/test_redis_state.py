@@ -74,3 +74,24 @@ async def test_a_draft_in_redis_survives_a_restart_and_reveals_nothing(
 
     for key in ours:  # leave the shared Redis as we found it
         await redis.delete(key)
+
+
+async def test_the_chosen_language_outlives_the_draft_in_redis(
+    start_bot: BotFactory, make_user, redis: Redis
+) -> None:
+    await start_bot(redis=Redis.from_url(REDIS_URL))
+    before = {key async for key in redis.scan_iter(match="holos:fsm:*")}
+    user = await make_user("uk")
+    await user.send_text("/start")
+    await user.press("English")
+    ours = [key async for key in redis.scan_iter(match="holos:fsm:*") if key not in before]
+    (language_key,) = [key for key in ours if key.endswith(b":language")]
+    assert await redis.get(language_key) == b"en"
+    assert 89 * 86400 < await redis.ttl(language_key) <= 90 * 86400
+    for key in ours:  # the draft expires (a day idle); the language key is left alone
+        if key != language_key:
+            await redis.delete(key)
+    replies = await user.send_text("/start")
+    assert "Hello" in replies.last.body
+    for key in [key async for key in redis.scan_iter(match="holos:fsm:*") if key not in before]:
+        await redis.delete(key)

@@ -38,17 +38,12 @@ def tr(language: str, msgid: str, **values: Any) -> str:
 
 
 def oblast_label(code: str, language: str) -> str:
-    oblast = next(o for o in load_oblasts() if o.code == code)
-    name = oblast.name(language)
-    for suffix in (" область", " Oblast"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return next(o for o in load_oblasts() if o.code == code).button_name(language)
 
 
 CATEGORY_LABELS = {
     "assistance_quality": "Quality or quantity of assistance",
-    "selection_process": "Selection, registration or how assistance is delivered",
+    "selection_process": "Selection or registration",
     "staff_conduct": "Behaviour of staff or partners",
     "information_request": "I need information",
     "assistance_request": "I need assistance",
@@ -57,7 +52,7 @@ CATEGORY_LABELS = {
 SENSITIVE_MENU = {
     "fraud_corruption": "💰 Fraud or corruption",
     "sexual_exploitation": "🛡 Sexual exploitation and abuse",
-    "trafficking": "⛓ Trafficking or labour exploitation",
+    "trafficking": "🧳 Trafficking or labour exploitation",
 }
 PROGRAMME_LABELS = {
     "cash": {"en": "Cash assistance", "uk": "Грошова допомога", "ru": "Денежная помощь"},

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.runtime import BotRuntime
 from storage.models import Case, Rating
+from storage.services.ratings import MAX_COMMENT_CHARS
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, stored_cases, tr
 from tests.storage.helpers import TO_CLOSED, make_staff, walk_case
 
@@ -46,7 +47,7 @@ async def test_a_low_score_asks_what_went_wrong(
     talk = Talk(await make_user("uk"), "uk")
     await talk.command("menu")
     await talk.tap("⭐ Rate our assistance")
-    await talk.tap("Other / not sure")
+    await talk.tap("Not sure / other")
     reasons = (await talk.user.press(f"😞 {tr('uk', 'Very dissatisfied')}")).last
     assert reasons.body.startswith("Що було не так?")
     await talk.user.press(f"▫️ {tr('uk', 'Waiting time')}")
@@ -87,3 +88,21 @@ async def test_a_closed_case_asks_once_how_it_was_handled(
     assert stored is not None and stored.handling_score == 4
     (rating,) = await ratings(bot_core)
     assert (rating.kind, rating.case_id, rating.score) == ("handling", case.id, 4)
+
+
+async def test_a_comment_too_long_gets_its_own_answer(
+    running_bot: BotRuntime, make_user, bot_core
+) -> None:
+    talk = Talk(await make_user("ru"), "ru")
+    await talk.command("menu")
+    await talk.tap("⭐ Rate our assistance")
+    await talk.tap("Not sure / other")
+    await talk.user.press(f"🙂 {tr('ru', 'Satisfied')}")
+    replies = await talk.say("о" * (MAX_COMMENT_CHARS + 1))
+    notice = next(m for m in replies if m.body.startswith("Комментарий слишком длинный"))
+    assert str(MAX_COMMENT_CHARS) in notice.body and "«Пропустить»" in notice.body
+    # The comment step again, with the «Skip» it speaks of (no «Done» on this screen).
+    assert replies.last.button_labels == [tr("ru", "Skip »")]
+    await talk.say("Коротко.")
+    (rating,) = await ratings(bot_core)
+    assert (rating.score, rating.comment) == (4, "Коротко.")

@@ -23,6 +23,15 @@ from tests.handlers.conversation import (
 )
 from tgemu import BotHandle, samples
 
+KEEP_SENSITIVE_CODE = (
+    "Keep the code where others will not see it; then you can clear this conversation. "
+    "With this code you can check your report, read our answers and add information "
+    "(menu: «Check my report»)."
+)
+KEEP_CODE = (
+    "Save it now: write it down or take a screenshot. With this code you can check your "
+    "report, read our answers and add information (menu: «Check my report»)."
+)
 STANDARD = sorted(CATEGORY_LABELS)
 SENSITIVE = sorted(SENSITIVE_MENU)
 LANGUAGES = ("uk", "ru", "en")
@@ -80,30 +89,43 @@ async def test_sensitive_reports(
     talk = Talk(await make_user(language), language)
     await talk.command("start")
     intro = (await talk.tap(SENSITIVE_MENU[category])).last
-    # Safe-referral contacts first, and who will see the report.
-    assert "112" in intro.body
-    if category != "fraud_corruption":
-        assert "116 123" in intro.body
-    if category == "trafficking":
-        assert "527" in intro.body
-    assert (
-        tr(
-            language,
-            "👥 Only a small, specially trained team of the mission will see this report. Hotline operators will not see it.",
-        )
-        in intro.body
-    )
-    assert (
-        tr(language, "🙈 You do not have to give your name or any details about yourself.")
-        in intro.body
-    )
+    # Who will see the report, and what the person need not fear or give.
+    for line in (
+        "👥 Only a small, specially trained team of the mission will see this report. "
+        "Hotline operators will not see it.",
+        "Reporting will not affect the assistance you receive.",
+        "Share only what you are comfortable sharing. You do not need to give your name "
+        "or any details about yourself.",
+    ):
+        assert tr(language, line) in intro.body
+    not_your_fault = tr(language, "What happened is not your fault.") in intro.body
+    assert not_your_fault == (category != "fraud_corruption")
+    assert "🙈" not in intro.body
+    # Safe-referral lines that fit the category, free of charge; 112 is not called
+    # confidential, the others are.
+    lines = {
+        line.removeprefix("📞 ").split(":")[0]: line
+        for line in intro.body.split("\n")
+        if line.startswith("📞 ")
+    }
+    expected = {
+        "fraud_corruption": ["112"],
+        "sexual_exploitation": ["112", "1547", "116 123", "116 111"],
+        "trafficking": ["112", "1547", "116 123", "116 111", "527"],
+    }[category]
+    assert list(lines) == expected
+    confidential = tr(language, "(confidential)")
+    assert [phone for phone, line in lines.items() if confidential in line] == expected[1:]
+    assert tr(language, "If you need help now, call (free of charge):") in intro.body
     await talk.tap("Continue »")
+    assert tr(language, "Which assistance is this about?") in talk.user.messages[-1].body
     await talk.user.press(tr(language, "Not sure / other"))
     description = (await talk.user.press(oblast_label("abroad", language))).last
-    assert (
-        tr(language, "You do not need to write your name or anything that identifies you.")
-        in description.body
-    )
+    for line in (
+        "You do not need to write your name or anything that identifies you.",
+        "🎙 In voice messages your voice will be changed so that no one can recognise it.",
+    ):
+        assert tr(language, line) in description.body
     await talk.say("Він вимагав грошей за місце у списку.")
     await talk.tap("✅ Done")
     contact = talk.user.last_bot_message()
@@ -117,6 +139,9 @@ async def test_sensitive_reports(
     await talk.tap("🔒 Anonymous")
     receipt = (await talk.tap("✅ Send")).last
     assert tr(language, "Your report goes only to the specially trained team.") in receipt.body
+    # Someone may look through the phone: no screenshot advice, a hint to clear instead.
+    assert tr(language, KEEP_SENSITIVE_CODE) in receipt.body
+    assert tr(language, KEEP_CODE) not in receipt.body
     (case,) = await stored_cases(bot_core)
     assert case.category == category and case.sensitive and case.priority == "urgent"
     assert case.narrative is None and case.narrative_enc is not None
@@ -248,7 +273,7 @@ async def test_editing_from_the_summary(running_bot: BotRuntime, make_user, bot_
     await talk.tap("✏️ Change")
     await talk.tap("Contact")
     summary = (await talk.tap("💬 Reply in this chat")).last
-    assert "Contact: replies in this chat" in summary.body
+    assert "Contact: Reply in this chat" in summary.body
     await talk.tap("✅ Send")
     (case,) = await stored_cases(bot_core)
     assert (case.oblast, case.narrative, case.contact_mode) == ("UA-46", "A new text.", "chat")

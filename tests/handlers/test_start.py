@@ -39,11 +39,11 @@ async def test_the_main_menu_has_every_entry(running_bot: BotRuntime, make_user)
         "📝 Complaint or feedback",
         "💰 Fraud or corruption",
         "🛡 Sexual exploitation and abuse",
-        "⛓ Trafficking or labour exploitation",
+        "🧳 Trafficking or labour exploitation",
         "⭐ Rate our assistance",
         "🔎 Check my report",
         "🌐 Language",
-        "ℹ️ About and privacy",
+        "🔐 Your data",
     ]
 
 
@@ -110,16 +110,16 @@ async def test_help_and_privacy_mid_flow_keep_the_draft(
     await talk.tap("I need information")
     replies = await talk.command(command)
     texts = [m.body for m in replies]
-    assert any("How to use this bot" in t or "About Holos and your privacy" in t for t in texts)
+    assert any("How to use this bot" in t or "🔐 Your data" in t for t in texts)
     # And the step we were at comes back, buttons included.
-    assert replies.last.body == "Which programme is it about?"
+    assert replies.last.body == "Which assistance is this about?"
     assert "Cash assistance" in replies.last.button_labels
 
 
 async def test_privacy_states_retention_and_anonymity(running_bot: BotRuntime, make_user) -> None:
     talk = Talk(await make_user("uk"), "uk")
     await talk.command("start")
-    replies = await talk.tap("ℹ️ About and privacy")
+    replies = await talk.tap("🔐 Your data")
     text = replies.last.body
     assert "анонімні" in text
     assert "365 днів" in text and "24 години" in text and "30 днів" in text

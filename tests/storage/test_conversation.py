@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from storage.clock import FrozenClock
 from storage.core import Core
-from storage.models import ConversationState
+from storage.enums import Language
+from storage.models import ConversationState, LanguagePreference
+from storage.repositories.conversation import ConversationRepository
 from storage.services.conversation import ConversationStore
 
 
@@ -51,3 +53,45 @@ async def test_clearing_leaves_no_row(core: Core) -> None:
         await store.set_data("k", {})
     async with core.database.transaction() as session:
         assert (await session.scalars(select(ConversationState))).all() == []
+
+
+async def test_the_chosen_language_outlives_the_draft_for_90_days_idle(
+    core: Core, clock: FrozenClock
+) -> None:
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_state("k", "Report:description")
+        await store.set_data("k", {"locale": "ru", "parts": ["Черновик"]})
+    clock.advance(timedelta(days=2))  # the draft has expired, the language has not
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        assert await store.get_state("k") is None
+        assert await store.get_data("k") == {"locale": "ru"}
+        await store.set_data("k", {"locale": "ru"})  # activity extends it
+    clock.advance(timedelta(days=89))
+    async with core.database.transaction() as session:
+        assert await ConversationStore(session, core).get_data("k") == {"locale": "ru"}
+    clock.advance(timedelta(days=1, seconds=1))
+    async with core.database.transaction() as session:
+        assert await ConversationStore(session, core).get_data("k") == {}
+        rows = (await session.scalars(select(LanguagePreference))).all()
+    # Kept under the conversation's pseudonymous key, never beside any content.
+    assert [(row.key, row.language) for row in rows] == [("k", "ru")]
+
+
+async def test_a_new_choice_replaces_the_old_one_and_purging_removes_expired(
+    core: Core, clock: FrozenClock
+) -> None:
+    async with core.database.transaction() as session:
+        store = ConversationStore(session, core)
+        await store.set_data("k", {"locale": "uk"})
+        await store.set_data("k", {"locale": "en"})
+        await store.set_data("other", {"locale": "not-a-language"})
+    async with core.database.transaction() as session:
+        assert await ConversationStore(session, core).language("k") == Language.EN
+        assert await ConversationStore(session, core).language("other") is None
+    clock.advance(timedelta(days=91))
+    async with core.database.transaction() as session:
+        await ConversationRepository(session).delete_expired(clock.now())
+    async with core.database.transaction() as session:
+        assert (await session.scalars(select(LanguagePreference))).all() == []
