@@ -182,8 +182,8 @@ def has_draft(data: dict[str, Any], current: str | None) -> bool:
     return bool(data.get("parts") or data.get("files") or data.get("category") or data.get("score"))
 
 
-async def show_menu(event: Event, state: FSMContext, core: Core) -> None:
-    await show(event, state, texts.menu_prompt(), keyboards.main_menu(core.catalog))
+async def show_menu(event: Event, state: FSMContext, core: Core, *, edit: bool = True) -> None:
+    await show(event, state, texts.menu_prompt(), keyboards.main_menu(core.catalog), edit=edit)
 
 
 async def show_welcome(event: Event, state: FSMContext, core: Core, locale: str) -> None:

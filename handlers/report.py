@@ -350,7 +350,9 @@ async def on_send(
         texts.receipt(submitted.receipt_code_display, submitted.sensitive),
         reply_markup=keyboards.after_receipt(),
     )
-    await state.update_data(prompt_id=sent.message_id)
+    # The receipt is never a step to edit into the next one (its code must stay); its
+    # buttons go when the next step is shown.
+    await state.update_data(prompt_id=None, live=[sent.message_id])
 
 
 @router.callback_query(ClearCb.filter())

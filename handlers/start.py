@@ -140,9 +140,11 @@ async def on_home(
     if await _guard_draft(callback, state):
         return
     data = await state.get_data()
-    # Keep the trace: the "clear this conversation" button may still be pressed.
+    # Keep the trace: the "clear this conversation" button may still be pressed. The
+    # menu comes as a new message: what the button was under (a report's answers, a
+    # thank-you) stays readable.
     await flow.end_flow(state, **({"trace": data["trace"]} if data.get("trace") else {}))
-    await flow.show_menu(callback, state, core)
+    await flow.show_menu(callback, state, core, edit=False)
 
 
 @router.callback_query(MenuCb.filter())

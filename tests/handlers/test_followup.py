@@ -11,6 +11,7 @@ from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.enums import Language, Status
 from storage.models import Attachment, CaseAddition
+from storage.sealed import Context, Sealer
 from storage.services.cases import CaseChanges, CaseService
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.storage.helpers import make_staff
@@ -108,7 +109,8 @@ async def test_adding_information_to_the_same_case(
     async with bot_core.database.transaction() as session:
         additions = (await session.scalars(select(CaseAddition))).all()
         files = (await session.scalars(select(Attachment))).all()
-        text = CaseService(session, bot_core)._addition_text(case, additions[0])
+        addition = additions[0]
+        text = Sealer(bot_core.crypto).read(addition.body, addition.body_enc, Context.ADDITION)
     assert text == "It was 500 hryvnias."
     assert additions[0].body is None  # a sensitive case: encrypted
     assert [f.addition_id for f in files] == [additions[0].id]
