@@ -74,13 +74,13 @@ class DatabaseStorage(BaseStorage):
     async def _load(self, session: AsyncSession, key: str) -> _Entry:
         # A pure read: an expired row reads as empty (the purge deletes it).
         row = await ConversationRepository(session).get(key)
-        if row is None or row.expires_at <= self.core.clock.now():
-            return _Entry(None, {})
-        data = (
-            json.loads(self.core.crypto.decrypt_text(row.data_enc, Context.CONVERSATION))
-            if row.data_enc is not None
-            else {}
-        )
+        if row is None or row.expires_at <= self.core.clock.now() or row.data_enc is None:
+            # The chosen language outlives the draft (storage.services.conversation).
+            language = await ConversationStore(session, self.core).language(key)
+            data = {LANGUAGE_KEY: language.value} if language else {}
+            live = row is not None and row.expires_at > self.core.clock.now()
+            return _Entry(row.state if row is not None and live else None, data)
+        data = json.loads(self.core.crypto.decrypt_text(row.data_enc, Context.CONVERSATION))
         return _Entry(row.state, data)
 
     async def _entry(self, key: StorageKey) -> _Entry:
@@ -174,7 +174,7 @@ class RedisStorage(BaseStorage):
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         # The chosen language outlives the draft (see storage.services.conversation).
         language = data.get(LANGUAGE_KEY)
-        if language in Language._value2member_map_:
+        if isinstance(language, str) and language in Language._value2member_map_:
             await self.redis.set(
                 self._language_key(key), language, ex=int(LANGUAGE_TTL.total_seconds())
             )
