@@ -105,7 +105,7 @@ def invalid_token() -> ApiError:
 def status_for(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in DOMAIN_STATUS:
-            return DOMAIN_STATUS[cls]  # type: ignore[index]
+            return DOMAIN_STATUS[cls]
     return UNMAPPED_DOMAIN_STATUS
 
 
@@ -172,7 +172,9 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         )
         return JSONResponse(body.model_dump(), status_code=422)
     code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "http_error")
-    detail = exc.detail if isinstance(exc.detail, str) else "The request cannot be served."
+    # Typed str, but FastAPI's own HTTPException lets any value through.
+    raw: object = exc.detail
+    detail = raw if isinstance(raw, str) else "The request cannot be served."
     return error_response(exc.status_code, code, detail, exc.headers)
 
 

@@ -1,7 +1,7 @@
 """Serving the API with uvicorn, in the caller's event loop.
 
-``holos api`` runs :func:`serve_api` alone; ``holos run`` runs it beside the bot, in the
-same loop. Binding the socket before serving (:func:`bind_socket`) means the port is
+``holos api`` and ``holos run`` (beside the bot, in the same loop) both serve through
+:func:`running_api`. Binding the socket before serving (:func:`bind_socket`) means the port is
 known, and accepting, before the first request; connections made meanwhile wait in the
 backlog. uvicorn's access log stays off: paths hold case references and the query
 string may hold search words from narratives.
@@ -46,28 +46,18 @@ def socket_url(sock: socket.socket) -> str:
 
 
 class ApiServer(uvicorn.Server):
-    """uvicorn's server; with ``handle_signals=False`` it leaves SIGINT/SIGTERM to its
-    host (the CLI running the bot too, or pytest) and stops when told to."""
-
-    def __init__(self, config: uvicorn.Config, *, handle_signals: bool = True) -> None:
-        super().__init__(config)
-        self.handle_signals = handle_signals
+    """uvicorn's server, embedded: it leaves SIGINT/SIGTERM to its host (the CLI, which
+    may run the bot too, or pytest) and stops when told to."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        if self.handle_signals:
-            with super().capture_signals():
-                yield
-        else:
-            yield
+        yield
 
     def stop(self) -> None:
         self.should_exit = True
 
 
-def make_server(
-    app: FastAPI, *, log_level: str = "warning", handle_signals: bool = True
-) -> ApiServer:
+def make_server(app: FastAPI, *, log_level: str = "warning") -> ApiServer:
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -78,25 +68,7 @@ def make_server(
         server_header=False,
         timeout_graceful_shutdown=5,
     )
-    return ApiServer(config, handle_signals=handle_signals)
-
-
-async def serve_on_socket(
-    app: FastAPI, sock: socket.socket, *, handle_signals: bool = True
-) -> None:
-    """Serve ``app`` on an already bound socket until the server is told to stop."""
-    server = make_server(app, handle_signals=handle_signals)
-    log.info("api_listening url=%s", socket_url(sock))
-    await server.serve(sockets=[sock])
-
-
-async def serve_api(app: FastAPI, host: str, port: int, *, handle_signals: bool = True) -> None:
-    """Bind ``host:port`` and serve ``app`` until interrupted (``holos api``)."""
-    sock = bind_socket(host, port)
-    try:
-        await serve_on_socket(app, sock, handle_signals=handle_signals)
-    finally:
-        sock.close()
+    return ApiServer(config)
 
 
 @contextlib.asynccontextmanager
@@ -106,7 +78,7 @@ async def running_api(app: FastAPI, sock: socket.socket) -> AsyncIterator[str]:
     For embedding (``holos run``, tests): signals stay with the host, and leaving the
     block stops the server and waits for it.
     """
-    server = make_server(app, handle_signals=False)
+    server = make_server(app)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     try:
         yield socket_url(sock)

@@ -20,7 +20,7 @@ from storage.core import Core
 from storage.enums import Language
 from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
 from storage.services.attachments import AttachmentService, StagedAttachment
-from storage.services.cases import CaseService
+from storage.services.intake import IntakeService
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.followup")
@@ -57,7 +57,7 @@ async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
         await flow.end_flow(state)
         await flow.show_menu(event, state, core)
         return
-    service = CaseService(uow.session, core)
+    service = IntakeService(uow.session, core)
     case = await service.cases.get(data["case_id"])
     if case is None:
         await flow.end_flow(state)
@@ -90,7 +90,7 @@ async def on_code(
 ) -> None:
     await flow.remember(state, message.message_id)
     try:
-        case = await CaseService(uow.session, core).lookup_receipt(
+        case = await IntakeService(uow.session, core).lookup_receipt(
             message.text or "", pseudonym=pseudonym
         )
     except InvalidReceiptCode as exc:
@@ -145,7 +145,7 @@ async def on_addition_done(
         return
     staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
     try:
-        await CaseService(uow.session, core).add_reporter_info(
+        await IntakeService(uow.session, core).add_reporter_info(
             data["case_id"], text="\n\n".join(data.get("parts", [])), attachments=staged
         )
     except CaseClosedForAdditions:

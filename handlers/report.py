@@ -33,7 +33,7 @@ from storage.core import Core
 from storage.enums import ContactMode, Language
 from storage.errors import DomainError, InvalidContact
 from storage.services.attachments import AttachmentService, StagedAttachment
-from storage.services.cases import CaseService, ContactChoice, ReportSubmission
+from storage.services.intake import ContactChoice, IntakeService, ReportSubmission
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.report")
@@ -331,7 +331,7 @@ async def on_send(
         ),
     )
     try:
-        submitted = await CaseService(uow.session, core).submit(submission)
+        submitted = await IntakeService(uow.session, core).submit(submission)
     except DomainError as exc:
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())

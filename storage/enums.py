@@ -95,6 +95,32 @@ class WhatWentWrong(StrEnum):
     OTHER = "other"
 
 
+class AuditAction(StrEnum):
+    """What an audit event records (SPEC §5); the value is what the trail stores."""
+
+    ATTACHMENT_READ = "attachment.read"
+    AUTH_SIGNED_IN = "auth.signed_in"
+    AUTH_SIGNED_OUT = "auth.signed_out"
+    CASE_CREATED = "case.created"
+    CASE_HANDLING_RATED = "case.handling_rated"
+    CASE_READ = "case.read"
+    CASE_REPORTER_ADDED = "case.reporter_added"
+    CASE_UPDATED = "case.updated"
+    CASE_PUBLIC_SUMMARY_WRITTEN = "case.public_summary_written"
+    CASE_PUBLIC_SUMMARY_APPROVED = "case.public_summary_approved"
+    CASE_PUBLIC_SUMMARY_WITHDRAWN = "case.public_summary_withdrawn"
+    EXPORT_CREATED = "export.created"
+    NOTE_ADDED = "note.added"
+    RATING_CREATED = "rating.created"
+    REPLY_ADDED = "reply.added"
+    REPLY_DELIVERED = "reply.delivered"
+    REPLY_UNDELIVERABLE = "reply.undeliverable"
+    RETENTION_CHAT_LINK_DELETED = "retention.chat_link_deleted"
+    RETENTION_CONTENT_DELETED = "retention.content_deleted"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+
+
 class Sort(StrEnum):
     """Worklist orders (SPEC §6 ``sort``); a leading ``-`` means newest first."""
 

@@ -1,9 +1,6 @@
-"""The case status machine and SLA arithmetic (SPEC §5). Pure functions, no I/O."""
+"""The case status machine (SPEC §5). Pure functions, no I/O; the SLA is in :mod:`storage.sla`."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from storage.enums import Status
 from storage.errors import IllegalTransition
@@ -28,18 +25,3 @@ def check_transition(current: Status, target: Status) -> None:
         raise IllegalTransition(
             current.value, target.value, (s.value for s in TRANSITIONS[current])
         )
-
-
-@dataclass(frozen=True)
-class SlaClock:
-    """One SLA of a case: when it is due, when it was met, and whether it is breached."""
-
-    due_at: datetime
-    met_at: datetime | None
-    state: str  # "met", "met_late", "pending", "overdue"
-
-    @classmethod
-    def of(cls, due_at: datetime, met_at: datetime | None, now: datetime) -> SlaClock:
-        if met_at is not None:
-            return cls(due_at, met_at, "met" if met_at <= due_at else "met_late")
-        return cls(due_at, None, "overdue" if now > due_at else "pending")

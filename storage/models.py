@@ -8,7 +8,8 @@ link back to a reporter's chat, for those who opted in, is encrypted in
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +26,21 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.enums import (
+    ActorKind,
+    AttachmentKind,
+    Channel,
+    ContactMode,
+    Language,
+    OutboxKind,
+    OutboxState,
+    Priority,
+    RatingKind,
+    ReplyDelivery,
+    Role,
+    Status,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,6 +61,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A closed vocabulary (:mod:`storage.enums`) in a plain VARCHAR column.
+
+    The stored string is the member's value, exactly as before the columns were typed
+    (no native enum, no CHECK constraint, so the schema is unchanged); reading gives
+    the member back, and writing something outside the vocabulary fails.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 NAMING = {
@@ -70,7 +112,7 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 20))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -111,6 +153,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_sensitive", "status", "sensitive"),
         Index("ix_cases_created_id", "created_at", "id"),
+        # The visibility rule (``sensitive IS false`` for most roles) leads, so an
+        # operator's newest-first page, with or without a status filter, is read from
+        # the index in order instead of sorted from the whole table.
+        Index("ix_cases_sensitive_created", "sensitive", "created_at", "id"),
+        Index("ix_cases_sensitive_status_created", "sensitive", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,13 +165,13 @@ class Case(Base):
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(40), index=True)
     sensitive: Mapped[bool] = mapped_column(Boolean)
-    priority: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))
+    status: Mapped[Status] = mapped_column(StrEnumType(Status, 20))
     oblast: Mapped[str] = mapped_column(String(16), index=True)
     programme: Mapped[str | None] = mapped_column(String(32), index=True)
-    language: Mapped[str] = mapped_column(String(2))
-    channel: Mapped[str] = mapped_column(String(16))
-    contact_mode: Mapped[str] = mapped_column(String(16))
+    language: Mapped[Language] = mapped_column(StrEnumType(Language, 2))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
+    contact_mode: Mapped[ContactMode] = mapped_column(StrEnumType(ContactMode, 16))
     # Exactly one of these holds the description: plain (searchable) for standard
     # cases, encrypted for sensitive ones. Both are emptied by retention.
     narrative: Mapped[str | None] = mapped_column(Text)
@@ -177,6 +224,22 @@ class CaseAddition(Base):
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class CaseSearchToken(Base):
+    """Blind index of a sensitive case's text (see :mod:`storage.search`).
+
+    One row per distinct word prefix of the narrative and the additions, as a keyed hash:
+    a focal point's search finds sensitive cases without decrypting them, and the table
+    alone tells nothing of the words. Deleted with the content by retention.
+    """
+
+    __tablename__ = "case_search_tokens"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Attachment(Base):
     """Metadata only; the encrypted bytes live in the blob store under ``blob_key``."""
 
@@ -187,7 +250,7 @@ class Attachment(Base):
     addition_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_additions.id", ondelete="CASCADE")
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[AttachmentKind] = mapped_column(StrEnumType(AttachmentKind, 16))
     mime_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
     # File names can identify people ("passport_Petrenko.jpg"): encrypted like the content.
@@ -221,7 +284,7 @@ class Reply(Base):
     created_at: Mapped[datetime]
     bodies: Mapped[dict[str, str] | None] = mapped_column(JSON)
     bodies_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    delivery: Mapped[str] = mapped_column(String(20))
+    delivery: Mapped[ReplyDelivery] = mapped_column(StrEnumType(ReplyDelivery, 20))
 
 
 class ReporterLink(Base):
@@ -259,14 +322,14 @@ class Rating(Base):
     __tablename__ = "ratings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[RatingKind] = mapped_column(StrEnumType(RatingKind, 16), index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     programme: Mapped[str | None] = mapped_column(String(32), index=True)
     score: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     comment: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str] = mapped_column(String(2))
-    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[Language] = mapped_column(StrEnumType(Language, 2))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), unique=True
     )
@@ -280,7 +343,7 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
-    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[ActorKind] = mapped_column(StrEnumType(ActorKind, 16))
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
@@ -301,9 +364,9 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[OutboxKind] = mapped_column(StrEnumType(OutboxKind, 20))
     reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id", ondelete="CASCADE"))
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[OutboxState] = mapped_column(StrEnumType(OutboxState, 16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]

@@ -1,24 +1,46 @@
-"""Full-text search over what reporters wrote (SPEC §6 ``q``).
+"""Full-text search over what reporters wrote (SPEC §6 ``q``), index-backed on both engines.
 
-Standard narratives and additions are plain text with a real full-text index:
-FTS5 tables kept by triggers on SQLite, GIN ``to_tsvector('simple', …)`` indexes on
+Standard narratives and additions are plain text with a real full-text index: FTS5
+tables kept by triggers on SQLite, GIN ``to_tsvector('simple', …)`` indexes on
 PostgreSQL (both created by the migrations). Every word is a prefix match, so
-``скарг`` finds ``скарга`` and ``скарги`` without a language-specific stemmer.
-Sensitive content is encrypted, so it is matched in memory after decryption, and
-only for a caller allowed to see it.
+``скарг`` finds ``скарга`` and ``скарги`` without a language-specific stemmer. A case
+matches when its narrative, or one of its additions, holds every word.
+
+The matching ids are one ``UNION`` of index-backed id sets (never ``OR id IN (…)``,
+which makes PostgreSQL give up its index and scan every row). A word found in most
+cases still costs a pass over every match (see the README's triage API section).
+
+Sensitive text is encrypted, so it is found through a **blind index**
+(:class:`storage.models.CaseSearchToken`): for every distinct word of the narrative and
+the additions, a keyed hash (HMAC, key derived from the server secret) of each of its
+prefixes up to :data:`MAX_PREFIX` characters. A query word is hashed the same way and
+looked up; the words themselves never reach the database. What the table does reveal
+is how many distinct prefixes a case has and which cases share one. A query word
+longer than :data:`MAX_PREFIX` matches on its first :data:`MAX_PREFIX` characters.
+A sensitive case matches when all query words occur anywhere in its text; only a role
+allowed to see sensitive cases searches the blind index.
+
+After the server secret is rotated, new tokens are made under the new key:
+:func:`storage.services.search_index.reindex` rebuilds the blind index of old cases.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, intersect, literal_column, select, text, union
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import TextClause
 
-from storage.models import Case, CaseAddition
+from storage.crypto import Crypto
+from storage.models import Case, CaseAddition, CaseSearchToken
 
 MAX_TERMS = 8
+MAX_PREFIX = 16
 _WORD = re.compile(r"[^\W_]+")
+_BLIND_PURPOSE = "blind-index/v1"
 
 
 def terms(query: str) -> list[str]:
@@ -32,29 +54,84 @@ def matches(terms_: list[str], *texts: str | None) -> bool:
     return all(any(w.startswith(term) for w in words) for term in terms_)
 
 
-def _pg_vector(column: ColumnElement[str | None]) -> ColumnElement[object]:
+# Blind index ----------------------------------------------------------------------------
+
+
+def blind_token(crypto: Crypto, prefix: str) -> str:
+    return crypto.sign(prefix.encode("utf-8"), _BLIND_PURPOSE).hex()
+
+
+def blind_tokens(crypto: Crypto, *texts: str | None) -> set[str]:
+    """The blind-index tokens of some text: every prefix of every distinct word."""
+    words = {w[:MAX_PREFIX] for t in texts if t for w in _WORD.findall(t.casefold())}
+    prefixes = {w[:n] for w in words for n in range(1, len(w) + 1)}
+    return {blind_token(crypto, p) for p in prefixes}
+
+
+def blind_query_tokens(crypto: Crypto, terms_: Iterable[str]) -> list[str]:
+    return [blind_token(crypto, t[:MAX_PREFIX]) for t in terms_]
+
+
+def _blind_ids(tokens: list[str]) -> Select[Any]:
+    per_token = [select(CaseSearchToken.case_id).where(CaseSearchToken.token == t) for t in tokens]
+    if len(per_token) == 1:
+        return per_token[0]
+    return select(literal_column("case_id")).select_from(intersect(*per_token).subquery())
+
+
+# Standard text ------------------------------------------------------------------------
+
+
+def _pg_vector(
+    column: ColumnElement[str | None] | InstrumentedAttribute[str | None],
+) -> ColumnElement[object]:
     # Must be the very expression of the GIN index for the planner to use it.
     return func.to_tsvector(literal_column("'simple'"), func.coalesce(column, ""))
 
 
-def matching_case_ids(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
-    """A predicate on ``Case.id`` true when a narrative or an addition matches every term."""
+def _plain_ids(dialect: str, terms_: list[str]) -> list[Select[Any]]:
     if dialect == "postgresql":
         tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
-        in_narrative = _pg_vector(Case.narrative).bool_op("@@")(tsquery)
-        addition_ids = select(CaseAddition.case_id).where(
-            _pg_vector(CaseAddition.body).bool_op("@@")(tsquery)
-        )
-        return in_narrative | Case.id.in_(addition_ids)
-
+        return [
+            select(Case.id).where(_pg_vector(Case.narrative).bool_op("@@")(tsquery)),
+            select(CaseAddition.case_id).where(
+                _pg_vector(CaseAddition.body).bool_op("@@")(tsquery)
+            ),
+        ]
     expression = " ".join(f'"{t}"*' for t in terms_)
-    narrative_ids: TextClause = text(
-        "SELECT rowid FROM cases_fts WHERE cases_fts MATCH :fts_q"
-    ).bindparams(fts_q=expression)
-    addition_case_ids: TextClause = text(
-        "SELECT a.case_id FROM case_additions_fts f JOIN case_additions a ON a.id = f.rowid "
-        "WHERE case_additions_fts MATCH :fts_qa"
-    ).bindparams(fts_qa=expression)
-    return Case.id.in_(narrative_ids.columns(literal_column("rowid"))) | Case.id.in_(
-        addition_case_ids.columns(literal_column("case_id"))
+    narrative_ids: TextClause = text_clause(
+        "SELECT rowid AS id FROM cases_fts WHERE cases_fts MATCH :fts_q", fts_q=expression
     )
+    addition_ids: TextClause = text_clause(
+        "SELECT a.case_id AS id FROM case_additions_fts f "
+        "JOIN case_additions a ON a.id = f.rowid WHERE case_additions_fts MATCH :fts_qa",
+        fts_qa=expression,
+    )
+    return [
+        select(literal_column("id")).select_from(
+            narrative_ids.columns(literal_column("id")).subquery()
+        ),
+        select(literal_column("id")).select_from(
+            addition_ids.columns(literal_column("id")).subquery()
+        ),
+    ]
+
+
+def text_clause(sql: str, **params: str) -> TextClause:
+    return text(sql).bindparams(**params)
+
+
+def matching_case_ids(
+    dialect: str, terms_: list[str], *, blind: list[str] | None = None
+) -> ColumnElement[bool]:
+    """A predicate on ``Case.id``: true when the case's text holds every term.
+
+    ``blind`` (the query's blind-index tokens) also searches sensitive cases; leave it
+    out for a reader who may not see them.
+    """
+    sets = _plain_ids(dialect, terms_)
+    if blind:
+        sets.append(_blind_ids(blind))
+    # Not materialised on PostgreSQL: that makes a rare word ten times faster but a
+    # common one (most cases match) several times slower; see the README.
+    return Case.id.in_(union(*sets))

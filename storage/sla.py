@@ -1,9 +1,10 @@
-"""A case's SLA at a glance (SPEC §5): both clocks, the next deadline, overdue or not.
+"""A case's SLA (SPEC §5): both clocks, the next deadline, overdue or not.
 
-The worklist shows this for every row, so it must agree with the ``overdue`` filter of
+The one place the SLA is computed: the worklist row, the case detail
+(:meth:`storage.services.triage.TriageService.detail`) and a change's answer all show
+:func:`case_sla`. It must agree with the ``overdue`` filter of
 :meth:`storage.repositories.cases.CaseRepository.overdue_condition` and with the next
-deadline of :func:`storage.repositories.cases.due_expression`; the clocks are those
-:meth:`storage.services.cases.CaseService.detail` shows. Pure functions, no I/O.
+deadline of :func:`storage.repositories.cases.due_expression`. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -12,8 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.enums import OPEN_STATUSES, Status
-from storage.lifecycle import SlaClock
 from storage.models import Case
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """One SLA of a case: when it is due, when it was met, and whether it is breached."""
+
+    due_at: datetime
+    met_at: datetime | None
+    state: str  # "met", "met_late", "pending", "overdue"
+
+    @classmethod
+    def of(cls, due_at: datetime, met_at: datetime | None, now: datetime) -> SlaClock:
+        if met_at is not None:
+            return cls(due_at, met_at, "met" if met_at <= due_at else "met_late")
+        return cls(due_at, None, "overdue" if now > due_at else "pending")
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class CaseSla:
 
 
 def case_sla(case: Case, now: datetime) -> CaseSla:
-    status = Status(case.status)
+    status = case.status
     # Written as the SQL filter is, status first, so the flag and the filter cannot drift.
     overdue = (status is Status.NEW and case.acknowledge_due_at < now) or (
         status in OPEN_STATUSES and case.resolve_due_at < now

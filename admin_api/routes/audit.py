@@ -61,5 +61,6 @@ async def audit_log(
         limit=params.limit,
     )
     return AuditPageOut(
-        items=[AuditEventOut.of(event) for event in page.items], next_cursor=page.next_cursor
+        items=[AuditEventOut.model_validate(event) for event in page.items],
+        next_cursor=page.next_cursor,
     )

@@ -31,10 +31,9 @@ from admin_api.schemas.cases import (
 from admin_api.schemas.common import MAX_ID
 from admin_api.schemas.worklist import WorklistParams
 from storage.catalog import Catalog
-from storage.enums import ReplyDelivery
 from storage.media import AUDIO_TYPES, DOCUMENT_TYPES, IMAGE_TYPES
 from storage.repositories.cases import CaseFilter
-from storage.services.cases import CaseChanges, CaseService
+from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
 router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
@@ -59,12 +58,12 @@ def case_filter(params: WorklistParams, principal: Principal, catalog: Catalog) 
     elif params.assignee is not None and params.assignee != "unassigned":
         assignee_id = int(params.assignee)
     return CaseFilter(
-        statuses=[s.value for s in params.status],
+        statuses=list(params.status),
         categories=list(params.category),
-        priorities=[p.value for p in params.priority],
+        priorities=list(params.priority),
         oblasts=list(params.oblast),
         programmes=list(params.programme),
-        languages=[lang.value for lang in params.language],
+        languages=list(params.language),
         # Stored tags are lower case; so is what matches them.
         tags=[t.lower() for t in params.tag],
         sensitive=params.sensitive,
@@ -99,9 +98,10 @@ async def worklist(
     )
     now = core.clock.now()
     return CasePage(
-        items=[CaseItem.of(case, now) for case in page.items],
+        items=[CaseItem.model_validate(CaseView.at(case, now)) for case in page.items],
         next_cursor=page.next_cursor,
         total=page.total,
+        total_capped=page.total_capped,
     )
 
 
@@ -116,9 +116,9 @@ async def get_case(
 ) -> CaseDetailOut:
     """The case with what the reporter wrote, files, notes and replies. Reading a
     sensitive case is recorded in the audit log."""
-    detail = await CaseService(session, core).detail(ref, principal.actor)
+    detail = await TriageService(session, core).detail(ref, principal.actor)
     response.headers["ETag"] = etag(detail.case.version)
-    return CaseDetailOut.from_detail(detail, core.clock.now())
+    return CaseDetailOut.model_validate(detail)
 
 
 @router.patch(
@@ -150,11 +150,11 @@ async def update_case(
         assignee_id=patch.assignee_id,
         tags=patch.tags,
     )
-    case = await CaseService(session, core).update(
+    case = await TriageService(session, core).update(
         ref, principal.actor, expected_version=version, changes=changes
     )
     response.headers["ETag"] = etag(case.version)
-    return CaseSummary.of(case, core.clock.now())
+    return CaseSummary.model_validate(CaseView.at(case, core.clock.now()))
 
 
 @router.post(
@@ -168,7 +168,7 @@ async def add_note(
     ref: Ref, body: NoteIn, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
 ) -> NoteOut:
     """Staff only; never shown to the reporter."""
-    note = await CaseService(session, core).add_note(ref, principal.actor, body.text)
+    note = await TriageService(session, core).add_note(ref, principal.actor, body.text)
     # The service stores the text stripped (encrypted for a sensitive case).
     return NoteOut(
         id=note.id, author_id=note.author_id, created_at=note.created_at, text=body.text.strip()
@@ -188,13 +188,13 @@ async def add_reply(
     """A public reply, in one or more of uk, ru, en. The reporter reads it with their
     receipt code, and in their chat if they opted in (then `delivery` is `pending`)."""
     texts = body.texts.as_dict()
-    reply = await CaseService(session, core).add_reply(ref, principal.actor, texts)
+    reply = await TriageService(session, core).add_reply(ref, principal.actor, texts)
     return ReplyOut(
         id=reply.id,
         author_id=reply.author_id,
         created_at=reply.created_at,
         texts={lang: text.strip() for lang, text in texts.items()},
-        delivery=ReplyDelivery(reply.delivery),
+        delivery=reply.delivery,
     )
 
 
@@ -207,8 +207,8 @@ async def add_reply(
 async def case_events(
     ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
 ) -> CaseEvents:
-    events = await CaseService(session, core).events(ref, principal.actor)
-    return CaseEvents(items=[AuditEventOut.of(event) for event in events])
+    events = await TriageService(session, core).events(ref, principal.actor)
+    return CaseEvents(items=[AuditEventOut.model_validate(event) for event in events])
 
 
 @router.get(
@@ -233,7 +233,7 @@ async def download_attachment(
     session: SessionDep,
     core: CoreDep,
 ) -> Response:
-    view, data = await CaseService(session, core).open_attachment(
+    view, data = await TriageService(session, core).open_attachment(
         ref, attachment_id, principal.actor
     )
     disposition = content_disposition(view.filename, view.id, view.mime_type)

@@ -51,12 +51,12 @@ def case_filter_of(params: CaseFilterParams, catalog: Catalog) -> CaseFilter:
     for code in params.programme:
         catalog.programme(code)
     return CaseFilter(
-        statuses=[s.value for s in params.status],
+        statuses=list(params.status),
         categories=list(params.category),
-        priorities=[p.value for p in params.priority],
+        priorities=list(params.priority),
         oblasts=list(params.oblast),
         programmes=list(params.programme),
-        languages=[lang.value for lang in params.language],
+        languages=list(params.language),
         tags=[t.lower() for t in params.tag],
         sensitive=params.sensitive,
         overdue=params.overdue,

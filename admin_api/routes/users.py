@@ -23,7 +23,7 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 )
 async def list_users(principal: UserAdminDep, session: SessionDep, core: CoreDep) -> UserList:
     users = await StaffService(session, core).list_users(principal.actor)
-    return UserList(items=[UserOut.of(user) for user in users])
+    return UserList(items=[UserOut.model_validate(user) for user in users])
 
 
 @router.post(
@@ -40,10 +40,10 @@ async def create_user(
         principal.actor,
         username=body.username,
         password=body.password,
-        role=body.role.value,
+        role=body.role,
         display_name=body.display_name,
     )
-    return UserOut.of(user)
+    return UserOut.model_validate(user)
 
 
 @router.get(
@@ -55,7 +55,9 @@ async def create_user(
 async def get_user(
     user_id: UserId, principal: UserAdminDep, session: SessionDep, core: CoreDep
 ) -> UserOut:
-    return UserOut.of(await StaffService(session, core).get_user(principal.actor, user_id))
+    return UserOut.model_validate(
+        await StaffService(session, core).get_user(principal.actor, user_id)
+    )
 
 
 @router.patch(
@@ -76,9 +78,9 @@ async def update_user(
     user = await StaffService(session, core).update_user(
         principal.actor,
         user_id,
-        role=body.role.value if body.role is not None else None,
+        role=body.role,
         is_active=body.is_active,
         display_name=body.display_name,
         password=body.password,
     )
-    return UserOut.of(user)
+    return UserOut.model_validate(user)

@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from admin_api.schemas.common import ViewModel
 from storage.enums import ActorKind
-from storage.models import AuditEvent
 
 
-class AuditEventOut(BaseModel):
+class AuditEventOut(ViewModel):
     id: int
     at: datetime
     actor_kind: ActorKind
@@ -23,22 +23,6 @@ class AuditEventOut(BaseModel):
     target: str | None = Field(examples=["note:12"])
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> AuditEventOut:
-        return cls(
-            id=event.id,
-            at=event.at,
-            actor_kind=ActorKind(event.actor_kind),
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            action=event.action,
-            case_ref=event.case_ref,
-            sensitive=event.sensitive,
-            target=event.target,
-            before=event.before,
-            after=event.after,
-        )
 
 
 class CaseEvents(BaseModel):

@@ -70,3 +70,10 @@ class ValidationErrorBody(ErrorBody):
 
     code: str = Field(examples=["validation_error"])
     errors: list[ValidationIssue] = Field(default_factory=list)
+
+
+class ViewModel(BaseModel):
+    """An output read attribute by attribute from what storage returns: a model row,
+    or a view such as :class:`storage.services.triage.CaseView` (a case with its SLA)."""
+
+    model_config = ConfigDict(from_attributes=True)

@@ -8,9 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, StringConstraints
 
 from admin_api.schemas.auth import MAX_PASSWORD
-from admin_api.schemas.common import RequestModel, Storable
+from admin_api.schemas.common import RequestModel, Storable, ViewModel
 from storage.enums import Role
-from storage.models import StaffUser
 from storage.services.staff import MIN_PASSWORD
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=64), Storable]
@@ -20,7 +19,7 @@ Password = Annotated[
 DisplayName = Annotated[str, StringConstraints(max_length=128), Storable]
 
 
-class UserOut(BaseModel):
+class UserOut(ViewModel):
     id: int
     username: str
     display_name: str
@@ -30,20 +29,6 @@ class UserOut(BaseModel):
     updated_at: datetime
     last_login_at: datetime | None
     failed_logins: int
-
-    @classmethod
-    def of(cls, user: StaffUser) -> UserOut:
-        return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=Role(user.role),
-            is_active=user.is_active,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            last_login_at=user.last_login_at,
-            failed_logins=user.failed_logins,
-        )
 
 
 class UserList(BaseModel):

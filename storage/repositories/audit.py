@@ -55,8 +55,7 @@ class AuditRepository(Repository):
         return list((await self.session.scalars(stmt)).all())
 
     async def delete_before(self, cutoff: datetime) -> int:
-        result = await self.session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
-        return int(result.rowcount or 0)
+        return await self.execute_counted(delete(AuditEvent).where(AuditEvent.at < cutoff))
 
     async def count_before(self, cutoff: datetime) -> int:
         stmt = select(func.count()).where(AuditEvent.at < cutoff)

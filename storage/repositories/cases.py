@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
     case,
     delete,
-    false,
     func,
     literal,
     or_,
@@ -21,11 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.enums import Sort, Status
+from storage.enums import OPEN_STATUSES, Language, Priority, Sort, Status
 from storage.models import (
     Attachment,
     Case,
     CaseAddition,
+    CaseSearchToken,
     CaseTag,
     ContactDetail,
     Note,
@@ -37,20 +38,19 @@ from storage.models import (
 from storage.repositories.base import Repository
 from storage.search import matching_case_ids
 
-OPEN = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REFERRED)
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
 
 @dataclass
 class CaseFilter:
     """Worklist filters (SPEC §6). Lists mean "any of"; ``tags`` means "all of"."""
 
-    statuses: Sequence[str] = ()
+    statuses: Sequence[Status] = ()
     categories: Sequence[str] = ()
-    priorities: Sequence[str] = ()
+    priorities: Sequence[Priority] = ()
     oblasts: Sequence[str] = ()
     programmes: Sequence[str] = ()
-    languages: Sequence[str] = ()
+    languages: Sequence[Language] = ()
     tags: Sequence[str] = ()
     sensitive: bool | None = None
     assignee_id: int | None = None
@@ -59,8 +59,8 @@ class CaseFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     search_terms: Sequence[str] = ()
-    # Sensitive cases matched in memory after decryption (see storage.search).
-    extra_match_ids: Sequence[int] = field(default_factory=tuple)
+    # The terms' blind-index tokens, set only for a reader who may see sensitive cases.
+    blind_tokens: Sequence[str] = ()
 
 
 def due_expression() -> ColumnElement[datetime]:
@@ -81,7 +81,7 @@ def priority_rank() -> ColumnElement[int]:
 # Sort -> (key expressions, descending?). Every key ends with the id so the order
 # is total and a cursor never skips or repeats a case.
 def sort_keys(sort: Sort) -> tuple[list[ColumnElement[Any]], bool]:
-    keys: dict[Sort, tuple[list[ColumnElement[Any]], bool]] = {
+    keys: dict[Sort, tuple[list[Any], bool]] = {
         Sort.CREATED: ([Case.created_at, Case.id], False),
         Sort.CREATED_DESC: ([Case.created_at, Case.id], True),
         Sort.UPDATED: ([Case.updated_at, Case.id], False),
@@ -92,7 +92,7 @@ def sort_keys(sort: Sort) -> tuple[list[ColumnElement[Any]], bool]:
     return keys[sort]
 
 
-def _after(keys: list[ColumnElement[Any]], values: list[Any], descending: bool) -> Any:
+def _after(keys: list[Any], values: list[Any], descending: bool) -> Any:
     """Keyset predicate "row comes after (values)" as nested OR/AND; portable everywhere."""
     clauses = []
     for i, key in enumerate(keys):
@@ -119,8 +119,8 @@ class CaseRepository(Repository):
 
     async def next_ref_number(self, year: int) -> int:
         """Atomically take the next number of ``year``'s sequence."""
-        table = RefCounter.__table__
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        table = cast(Table, RefCounter.__table__)
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         stmt = (
             insert(table)
             .values(year=year, last=1)
@@ -169,17 +169,16 @@ class CaseRepository(Repository):
         if flt.created_to is not None:
             conditions.append(Case.created_at < flt.created_to)
         if flt.search_terms:
-            dialect = self.session.bind.dialect.name
-            indexed = matching_case_ids(dialect, list(flt.search_terms))
-            extra = Case.id.in_(list(flt.extra_match_ids)) if flt.extra_match_ids else false()
-            conditions.append(or_(indexed, extra))
+            dialect = self.dialect
+            blind = list(flt.blind_tokens) if may_see_sensitive else None
+            conditions.append(matching_case_ids(dialect, list(flt.search_terms), blind=blind))
         return conditions
 
     @staticmethod
     def overdue_condition(now: datetime) -> ColumnElement[bool]:
         return or_(
             and_(Case.status == Status.NEW, Case.acknowledge_due_at < now),
-            and_(Case.status.in_(OPEN), Case.resolve_due_at < now),
+            and_(Case.status.in_(sorted(OPEN_STATUSES)), Case.resolve_due_at < now),
         )
 
     async def list_page(
@@ -203,20 +202,46 @@ class CaseRepository(Repository):
         rows = (await self.session.execute(stmt)).all()
         return [row[0] for row in rows], [list(row[1:]) for row in rows]
 
-    async def count(self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime) -> int:
-        stmt = select(func.count(Case.id)).where(
+    async def count(
+        self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime, cap: int | None = None
+    ) -> int:
+        """How many cases match; with ``cap``, counting no further than ``cap + 1`` (a
+        capped count reads at most that many index entries, however many cases match)."""
+        matching = select(Case.id).where(
             *self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
         )
+        if cap is not None:
+            matching = matching.limit(cap + 1)
+        stmt = select(func.count()).select_from(matching.subquery())
         return int(await self.session.scalar(stmt) or 0)
 
-    async def sensitive_candidates(self, flt: CaseFilter, *, now: datetime) -> list[Case]:
-        """Sensitive cases passing every filter but the text search (matched in memory)."""
-        plain = CaseFilter(**{**flt.__dict__, "search_terms": (), "extra_match_ids": ()})
-        conditions = self._conditions(plain, may_see_sensitive=True, now=now)
-        stmt = select(Case).where(
-            *conditions, Case.sensitive.is_(True), Case.content_purged_at.is_(None)
+    # Blind index --------------------------------------------------------------------
+
+    async def add_search_tokens(self, case_id: int, tokens: set[str]) -> None:
+        """Add the tokens the case does not have yet."""
+        existing = set(
+            (
+                await self.session.scalars(
+                    select(CaseSearchToken.token).where(CaseSearchToken.case_id == case_id)
+                )
+            ).all()
+        )
+        self.session.add_all(
+            CaseSearchToken(token=t, case_id=case_id) for t in sorted(tokens - existing)
+        )
+
+    async def sensitive_with_content(self, *, after_id: int, limit: int) -> list[Case]:
+        """Sensitive cases whose content is kept, in id order, after ``after_id``."""
+        stmt = (
+            select(Case)
+            .where(Case.sensitive.is_(True), Case.content_purged_at.is_(None), Case.id > after_id)
+            .order_by(Case.id)
+            .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def drop_search_tokens(self) -> None:
+        await self.session.execute(delete(CaseSearchToken))
 
     # Parts of a case ----------------------------------------------------------------
 
@@ -229,8 +254,7 @@ class CaseRepository(Repository):
         return list((await self.session.scalars(stmt)).all())
 
     async def additions_for(self, case_ids: Sequence[int]) -> list[CaseAddition]:
-        if not case_ids:
-            return []
+        """The additions of a batch of cases (callers keep batches to a few hundred)."""
         stmt = select(CaseAddition).where(CaseAddition.case_id.in_(list(case_ids)))
         return list((await self.session.scalars(stmt)).all())
 
@@ -277,10 +301,9 @@ class CaseRepository(Repository):
     async def delete_reporter_links(self, case_ids: Sequence[int]) -> int:
         if not case_ids:
             return 0
-        result = await self.session.execute(
+        return await self.execute_counted(
             delete(ReporterLink).where(ReporterLink.case_id.in_(list(case_ids)))
         )
-        return int(result.rowcount or 0)
 
     async def closed_before_with_content(self, cutoff: datetime) -> list[Case]:
         stmt = select(Case).where(
@@ -295,6 +318,7 @@ class CaseRepository(Repository):
         ids = list(case_ids)
         counts: dict[str, int] = {}
         for name, model in (
+            ("search_tokens", CaseSearchToken),
             ("additions", CaseAddition),
             ("attachments", Attachment),
             ("notes", Note),
@@ -302,8 +326,7 @@ class CaseRepository(Repository):
             ("contact_details", ContactDetail),
             ("reporter_links", ReporterLink),
         ):
-            result = await self.session.execute(delete(model).where(model.case_id.in_(ids)))
-            counts[name] = int(result.rowcount or 0)
+            counts[name] = await self.execute_counted(delete(model).where(model.case_id.in_(ids)))
         return counts
 
     async def attachment_keys(self, case_ids: Sequence[int]) -> list[str]:

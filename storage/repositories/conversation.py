@@ -29,10 +29,9 @@ class ConversationRepository(Repository):
         await self.session.execute(
             delete(LanguagePreference).where(LanguagePreference.expires_at < now)
         )
-        result = await self.session.execute(
+        return await self.execute_counted(
             delete(ConversationState).where(ConversationState.expires_at < now)
         )
-        return int(result.rowcount or 0)
 
     async def count_expired(self, now: datetime) -> int:
         stmt = select(func.count()).where(ConversationState.expires_at < now)

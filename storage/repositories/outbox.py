@@ -36,7 +36,7 @@ class OutboxRepository(Repository):
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
-        if self.session.bind.dialect.name == "postgresql":
+        if self.dialect == "postgresql":
             # Several bot instances may run workers: each row goes to exactly one of them.
             stmt = stmt.with_for_update(skip_locked=True)
         return list((await self.session.scalars(stmt)).all())
@@ -56,10 +56,9 @@ class OutboxRepository(Repository):
         )
 
     async def delete_finished_before(self, cutoff: datetime) -> int:
-        result = await self.session.execute(
+        return await self.execute_counted(
             delete(OutboxMessage).where(
                 OutboxMessage.state.in_([OutboxState.SENT, OutboxState.UNDELIVERABLE]),
                 OutboxMessage.created_at < cutoff,
             )
         )
-        return int(result.rowcount or 0)

@@ -41,7 +41,6 @@ class TokenRepository(Repository):
     async def delete_expired(self, before: datetime) -> int:
         from sqlalchemy import delete, or_
 
-        result = await self.session.execute(
+        return await self.execute_counted(
             delete(ApiToken).where(or_(ApiToken.expires_at < before, ApiToken.revoked_at < before))
         )
-        return int(result.rowcount or 0)

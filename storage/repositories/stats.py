@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
 
 from storage.enums import Status
 from storage.models import Case, CaseTag, PublicSummary, Rating
@@ -91,9 +91,7 @@ def _rating_conditions(flt: RatingFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _after(
-    created_at: ColumnElement[Any], id_: ColumnElement[Any], key: tuple[datetime, int]
-) -> Any:
+def _after(created_at: Any, id_: Any, key: tuple[datetime, int]) -> Any:
     at = literal(key[0], type_=created_at.type)
     return or_(created_at > at, and_(created_at == at, id_ > key[1]))
 
@@ -103,14 +101,14 @@ class StatsRepository(CaseRepository):
 
     async def case_rows(
         self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime
-    ) -> AsyncIterator[Row[Any]]:
+    ) -> AsyncIterator[Any]:
         conditions = self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
         stmt = select(*CASE_STAT_COLUMNS).where(*conditions).execution_options(yield_per=BATCH)
         result = await self.session.stream(stmt)
         async for row in result:
             yield row
 
-    async def rating_rows(self, flt: RatingFilter) -> AsyncIterator[Row[Any]]:
+    async def rating_rows(self, flt: RatingFilter) -> AsyncIterator[Any]:
         stmt = (
             select(
                 Rating.kind,
@@ -149,7 +147,7 @@ class StatsRepository(CaseRepository):
         now: datetime,
         after: tuple[datetime, int] | None,
         limit: int,
-    ) -> list[Row[Any]]:
+    ) -> list[Any]:
         """Cases oldest first: the worklist's filters and its ``sort=created`` order.
 
         Plain rows of the exported columns, not ORM objects (several times faster for a

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import Table, case, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -26,8 +27,8 @@ class ThrottleRepository(Repository):
         self, key: str, *, now: datetime, window_start: datetime, expires_at: datetime
     ) -> int:
         """Count one event in the current window, atomically; return the new count."""
-        table = ThrottleCounter.__table__
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        table = cast(Table, ThrottleCounter.__table__)
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         stale = table.c.window_start < window_start
         stmt = (
             insert(table)
@@ -46,11 +47,7 @@ class ThrottleRepository(Repository):
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def reset(self, key: str) -> None:
-        await self.session.execute(delete(ThrottleCounter).where(ThrottleCounter.key == key))
-
     async def delete_expired(self, now: datetime) -> int:
-        result = await self.session.execute(
+        return await self.execute_counted(
             delete(ThrottleCounter).where(ThrottleCounter.expires_at < now)
         )
-        return int(result.rowcount or 0)

@@ -22,7 +22,6 @@ class ProcessedUpdates(Repository):
         await self.session.flush()
 
     async def forget_before(self, cutoff: datetime) -> int:
-        result = await self.session.execute(
+        return await self.execute_counted(
             delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < cutoff)
         )
-        return int(result.rowcount or 0)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.clock import Clock
+from storage.enums import AuditAction
 from storage.models import AuditEvent, Case
 from storage.repositories.audit import AuditRepository
 
@@ -24,7 +25,7 @@ class AuditLog:
     def record(
         self,
         actor: Actor,
-        action: str,
+        action: AuditAction,
         *,
         case: Case | None = None,
         target: str | None = None,
@@ -33,7 +34,7 @@ class AuditLog:
     ) -> AuditEvent:
         event = AuditEvent(
             at=self.clock.now(),
-            actor_kind=actor.kind.value,
+            actor_kind=actor.kind,
             actor_id=actor.user_id,
             actor_name=actor.username,
             action=action,

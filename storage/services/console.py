@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor, role_may_see
 from storage.core import Core
-from storage.enums import Role
+from storage.enums import AuditAction, Role
 from storage.errors import AuthenticationFailed, InvalidInput
 from storage.models import ConsoleSession, StaffPreference, StaffUser
 from storage.repositories.console import (
@@ -94,7 +94,7 @@ class ConsoleSessionService:
 
     def _signed_in(self, user: StaffUser) -> None:
         actor = Actor.staff(user.id, user.username, user.role)
-        self.audit.record(actor, "auth.signed_in", after={"via": "console"})
+        self.audit.record(actor, AuditAction.AUTH_SIGNED_IN, after={"via": "console"})
 
     async def resolve(self, token: str) -> tuple[StaffUser, ConsoleSession] | None:
         """The user behind a session id, or ``None`` when it is unknown, signed out,
@@ -118,7 +118,7 @@ class ConsoleSessionService:
 
     async def close(self, row: ConsoleSession, actor: Actor) -> None:
         row.revoked_at = self.core.clock.now()
-        self.audit.record(actor, "auth.signed_out", after={"via": "console"})
+        self.audit.record(actor, AuditAction.AUTH_SIGNED_OUT, after={"via": "console"})
 
     async def end_all_for(self, user_id: int) -> None:
         await self.sessions.revoke_all_for(user_id, self.core.clock.now())
@@ -150,7 +150,7 @@ class ConsoleSessionService:
         row.revoked_at = None
         self.audit.record(
             Actor.staff(user.id, user.username, user.role),
-            "user.updated",
+            AuditAction.USER_UPDATED,
             target=f"user:{user.id}",
             after={"password_changed": True},
         )

@@ -31,13 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.lifecycle import SlaClock
+from storage.enums import AuditAction
 from storage.models import Rating
 from storage.periods import Period, month_key
 from storage.repositories.cases import CaseFilter
 from storage.repositories.stats import RatingFilter, StatsRepository
 from storage.services.audit import AuditLog
 from storage.services.stats import SENSITIVE_GROUP, Visibility, check_filter, visibility
+from storage.sla import SlaClock
 
 BATCH = 1000
 CHUNK = 64 * 1024
@@ -143,7 +144,7 @@ class ExportService:
         }
         AuditLog(session, self.core.clock).record(
             actor,
-            "export.created",
+            AuditAction.EXPORT_CREATED,
             target=f"export:{request.kind.value}",
             after={
                 "format": fmt,
@@ -294,7 +295,7 @@ async def csv_chunks(header: list[str], rows: AsyncIterator[list[Any]]) -> Async
 def _column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(index)
+    return str(get_column_letter(index))
 
 
 async def write_xlsx(

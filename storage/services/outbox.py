@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import OutboxKind, OutboxState, ReplyDelivery
+from storage.enums import AuditAction, OutboxKind, OutboxState, ReplyDelivery
 from storage.models import Case, OutboxMessage
 from storage.repositories.cases import CaseRepository
 from storage.repositories.outbox import OutboxRepository
@@ -50,9 +50,9 @@ class OutboxService:
         self.repo.add(
             OutboxMessage(
                 case_id=case.id,
-                kind=kind.value,
+                kind=kind,
                 reply_id=reply_id,
-                state=OutboxState.PENDING.value,
+                state=OutboxState.PENDING,
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
@@ -78,7 +78,7 @@ class OutboxService:
             delivery = await self._prepare(message)
             if delivery is None:
                 continue
-            message.state = OutboxState.SENDING.value
+            message.state = OutboxState.SENDING
             message.claimed_until = now + lease
             message.attempts += 1
             deliveries.append(delivery)
@@ -101,7 +101,7 @@ class OutboxService:
         chat_id = int(self.sealer.open(link.chat_enc, Context.CHAT))
         return Delivery(
             outbox_id=message.id,
-            kind=OutboxKind(message.kind),
+            kind=message.kind,
             chat_id=chat_id,
             language=case.language,
             text=text,
@@ -113,16 +113,18 @@ class OutboxService:
         if message is None or message.state == OutboxState.SENT:
             return
         now = self.core.clock.now()
-        message.state = OutboxState.SENT.value
+        message.state = OutboxState.SENT
         message.sent_at = now
         message.claimed_until = None
-        await self._set_reply_delivery(message, ReplyDelivery.DELIVERED, "reply.delivered")
+        await self._set_reply_delivery(
+            message, ReplyDelivery.DELIVERED, AuditAction.REPLY_DELIVERED
+        )
 
     async def mark_retry(self, outbox_id: int, *, delay: timedelta, error: str) -> None:
         message = await self.repo.get(outbox_id)
         if message is None or message.state != OutboxState.SENDING:
             return
-        message.state = OutboxState.PENDING.value
+        message.state = OutboxState.PENDING
         message.next_attempt_at = self.core.clock.now() + delay
         message.claimed_until = None
         message.last_error = error[:MAX_ERROR]
@@ -134,13 +136,15 @@ class OutboxService:
         await self._finish_undeliverable(message, error)
 
     async def _finish_undeliverable(self, message: OutboxMessage, error: str) -> None:
-        message.state = OutboxState.UNDELIVERABLE.value
+        message.state = OutboxState.UNDELIVERABLE
         message.claimed_until = None
         message.last_error = error[:MAX_ERROR]
-        await self._set_reply_delivery(message, ReplyDelivery.UNDELIVERABLE, "reply.undeliverable")
+        await self._set_reply_delivery(
+            message, ReplyDelivery.UNDELIVERABLE, AuditAction.REPLY_UNDELIVERABLE
+        )
 
     async def _set_reply_delivery(
-        self, message: OutboxMessage, delivery: ReplyDelivery, action: str
+        self, message: OutboxMessage, delivery: ReplyDelivery, action: AuditAction
     ) -> None:
         if message.kind != OutboxKind.REPLY or message.reply_id is None:
             return
@@ -149,7 +153,7 @@ class OutboxService:
         if reply is None or case is None:
             return
         before = reply.delivery
-        reply.delivery = delivery.value
+        reply.delivery = delivery
         self.audit.record(
             Actor.system(),
             action,

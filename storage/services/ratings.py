@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import Channel, Language, RatingKind, WhatWentWrong
+from storage.enums import AuditAction, Channel, Language, RatingKind, WhatWentWrong
 from storage.errors import AlreadyRated, CaseNotFound, InvalidInput, InvalidScore, TextTooLong
 from storage.models import Rating
 from storage.repositories.cases import CaseRepository
@@ -55,19 +55,22 @@ class RatingService:
         if body and len(body) > MAX_COMMENT_CHARS:
             raise TextTooLong("comment", len(body), MAX_COMMENT_CHARS)
         rating = Rating(
-            kind=RatingKind.ASSISTANCE.value,
+            kind=RatingKind.ASSISTANCE,
             created_at=self.core.clock.now(),
             programme=programme,
             score=score,
             reasons=clean_reasons,
             comment=body,
-            language=Language(language).value,
-            channel=channel.value,
+            language=Language(language),
+            channel=channel,
         )
         self.ratings.add(rating)
         await self.session.flush()
         self.audit.record(
-            Actor.reporter(), "rating.created", target=f"rating:{rating.id}", after={"score": score}
+            Actor.reporter(),
+            AuditAction.RATING_CREATED,
+            target=f"rating:{rating.id}",
+            after={"score": score},
         )
         return rating
 
@@ -81,13 +84,13 @@ class RatingService:
         if case.handling_score is not None or await self.ratings.for_case(case.id) is not None:
             raise AlreadyRated()
         rating = Rating(
-            kind=RatingKind.HANDLING.value,
+            kind=RatingKind.HANDLING,
             created_at=self.core.clock.now(),
             programme=case.programme,
             score=score,
             reasons=[],
             comment=None,
-            language=Language(language).value,
+            language=Language(language),
             channel=case.channel,
             case_id=case.id,
         )
@@ -96,7 +99,7 @@ class RatingService:
         await self.session.flush()
         self.audit.record(
             Actor.reporter(),
-            "case.handling_rated",
+            AuditAction.CASE_HANDLING_RATED,
             case=case,
             target=f"rating:{rating.id}",
             after={"handling_score": score},

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
+from storage.enums import AuditAction
 from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.conversation import ConversationRepository
@@ -88,7 +89,7 @@ class RetentionService:
             await self.cases.delete_reporter_links(link_cases)
         for case_id in link_cases:
             case = await self.cases.get(case_id)
-            self.audit.record(Actor.system(), "retention.chat_link_deleted", case=case)
+            self.audit.record(Actor.system(), AuditAction.RETENTION_CHAT_LINK_DELETED, case=case)
         if content_cases:
             ids = [c.id for c in content_cases]
             keys = await self.cases.attachment_keys(ids)
@@ -96,7 +97,7 @@ class RetentionService:
             report.details = await self.cases.purge_content(ids)
             await self.cases.clear_narratives(ids, now)
             for case in content_cases:
-                self.audit.record(Actor.system(), "retention.content_deleted", case=case)
+                self.audit.record(Actor.system(), AuditAction.RETENTION_CONTENT_DELETED, case=case)
             for key in keys:
                 await self.core.blobs.delete(key)
         await outbox.delete_finished_before(link_cutoff)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import password_policy
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import Role
+from storage.enums import AuditAction, Role
 from storage.errors import (
     DuplicateUsername,
     InvalidRole,
@@ -76,7 +76,7 @@ class StaffService:
         *,
         username: str,
         password: str,
-        role: str,
+        role: Role | str,
         display_name: str = "",
     ) -> StaffUser:
         self._require_admin(actor)
@@ -91,7 +91,7 @@ class StaffService:
         user = StaffUser(
             username=username,
             display_name=display_name.strip()[:128],
-            role=role_value.value,
+            role=role_value,
             password_hash=hash_password(password),
             is_active=True,
             created_at=now,
@@ -107,7 +107,7 @@ class StaffService:
             raise DuplicateUsername(username) from None
         self.audit.record(
             actor,
-            "user.created",
+            AuditAction.USER_CREATED,
             target=f"user:{user.id}",
             after={"username": user.username, "role": user.role, "is_active": True},
         )
@@ -118,7 +118,7 @@ class StaffService:
         actor: Actor,
         user_id: int,
         *,
-        role: str | None = None,
+        role: Role | str | None = None,
         is_active: bool | None = None,
         display_name: str | None = None,
         password: str | None = None,
@@ -143,9 +143,9 @@ class StaffService:
         before: dict[str, object] = {}
         after: dict[str, object] = {}
         now = self.core.clock.now()
-        if new_role is not None and new_role.value != user.role:
-            before["role"], after["role"] = user.role, new_role.value
-            user.role = new_role.value
+        if new_role is not None and new_role != user.role:
+            before["role"], after["role"] = user.role, new_role
+            user.role = new_role
         if is_active is not None and is_active != user.is_active:
             before["is_active"], after["is_active"] = user.is_active, is_active
             user.is_active = is_active
@@ -165,7 +165,7 @@ class StaffService:
             await self.tokens.revoke_all_for(user.id, now)
             await ConsoleSessionRepository(self.session).revoke_all_for(user.id, now)
         self.audit.record(
-            actor, "user.updated", target=f"user:{user.id}", before=before, after=after
+            actor, AuditAction.USER_UPDATED, target=f"user:{user.id}", before=before, after=after
         )
         await self.session.flush()
         return user
@@ -231,7 +231,9 @@ class StaffService:
                 expires_at=now + ttl,
             )
         )
-        self.audit.record(Actor.staff(user.id, user.username, user.role), "auth.signed_in")
+        self.audit.record(
+            Actor.staff(user.id, user.username, user.role), AuditAction.AUTH_SIGNED_IN
+        )
         await self.session.flush()
         return IssuedToken(token=token, expires_in=int(ttl.total_seconds()), user=user)
 
@@ -252,10 +254,11 @@ class StaffService:
 
     async def revoke_token(self, token_row: ApiToken, actor: Actor) -> None:
         token_row.revoked_at = self.core.clock.now()
-        self.audit.record(actor, "auth.signed_out")
+        self.audit.record(actor, AuditAction.AUTH_SIGNED_OUT)
 
 
-def _role(value: str) -> Role:
+def _role(value: Role | str) -> Role:
+    """A role given as a member or as typed (the CLI); an unknown one is refused."""
     try:
         return Role(value)
     except ValueError:

@@ -28,6 +28,3 @@ class Throttle:
     async def hit(self, key: str, *, window: timedelta) -> int:
         now = self.clock.now()
         return await self.repo.hit(key, now=now, window_start=now - window, expires_at=now + window)
-
-    async def reset(self, key: str) -> None:
-        await self.repo.reset(key)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import Language, RatingKind, Role, Status
+from storage.enums import AuditAction, Language, RatingKind, Role, Status
 from storage.errors import (
     Conflict,
     EmptyText,
@@ -35,7 +35,7 @@ from storage.periods import local_date, month_key, month_period, previous_month
 from storage.repositories.cases import CaseFilter
 from storage.repositories.stats import RatingFilter, StatsRepository
 from storage.services.audit import AuditLog
-from storage.services.cases import CaseService
+from storage.services.triage import TriageService
 from storage.stats import CaseTally, ScoreTally
 from storage.suppression import THRESHOLD, Constraint, Mark, suppress
 from storage.text import clean
@@ -177,7 +177,7 @@ class TransparencyService:
 
     async def _case(self, ref: str, actor: Actor) -> Case:
         # The one visibility rule: a case hidden from this role does not exist (404).
-        return await CaseService(self.session, self.core).get_visible(ref, actor)
+        return await TriageService(self.session, self.core).get_visible(ref, actor)
 
     async def get(self, ref: str, actor: Actor) -> PublicSummary:
         case = await self._case(ref, actor)
@@ -204,7 +204,7 @@ class TransparencyService:
         summary.approved_at = None
         self.audit.record(
             actor,
-            "case.public_summary_written",
+            AuditAction.CASE_PUBLIC_SUMMARY_WRITTEN,
             case=case,
             after={"languages": sorted(clean_texts), "withdrawn": was_published},
         )
@@ -225,7 +225,7 @@ class TransparencyService:
             raise NotPublishable("A second person approves: ask another focal point to review it.")
         summary.approved_by = actor.user_id
         summary.approved_at = self.core.clock.now()
-        self.audit.record(actor, "case.public_summary_approved", case=case)
+        self.audit.record(actor, AuditAction.CASE_PUBLIC_SUMMARY_APPROVED, case=case)
         await self.session.flush()
         return summary
 
@@ -237,7 +237,10 @@ class TransparencyService:
         was_published = summary.approved_at is not None
         await self.repo.delete_public_summary(summary)
         self.audit.record(
-            actor, "case.public_summary_withdrawn", case=case, before={"published": was_published}
+            actor,
+            AuditAction.CASE_PUBLIC_SUMMARY_WITHDRAWN,
+            case=case,
+            before={"published": was_published},
         )
         await self.session.flush()
 

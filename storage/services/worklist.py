@@ -1,11 +1,17 @@
 """The staff worklist (SPEC §6 ``GET /cases``): filters, text search, sort, cursor pages.
 
 Cursors are opaque and signed: a tampered cursor is refused, never trusted.
+
+``total`` is counted once per query, on its first page, and no further than
+:data:`COUNT_CAP`: past it the page says ``total_capped`` (shown as "10 000+"). Later
+pages carry the first page's count in their (signed) cursor instead of counting again,
+so paging through a million cases never re-reads them all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,13 +19,13 @@ from storage.access import Actor
 from storage.core import Core
 from storage.cursor import CursorCodec, fingerprint
 from storage.enums import Sort
-from storage.errors import InvalidSort, PermissionDenied
+from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
 from storage.models import Case
 from storage.repositories.cases import CaseFilter, CaseRepository
-from storage.sealed import Context, Sealer
-from storage.search import matches, terms
+from storage.search import blind_query_tokens, terms
 
 MAX_PAGE = 200
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class CasePage:
     items: list[Case]
     next_cursor: str | None
     total: int
+    # True when more than ``total`` (== COUNT_CAP) cases match.
+    total_capped: bool = False
 
 
 class Worklist:
@@ -59,9 +67,19 @@ class Worklist:
                 return CasePage(items=[], next_cursor=None, total=0)
             flt = replace(flt, search_terms=tuple(words))
             if may_see_sensitive and flt.sensitive is not False:
-                flt = replace(flt, extra_match_ids=tuple(await self._sensitive_matches(flt, words)))
+                flt = replace(flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words)))
         query_print = _fingerprint(flt, sort, may_see_sensitive)
-        after = self.cursors.decode(cursor, query_print) if cursor else None
+        after: list[Any] | None = None
+        total: int | None = None
+        if cursor:
+            values = self.cursors.decode(cursor, query_print)
+            if len(values) < 2 or not isinstance(values[-1], int):
+                raise InvalidCursor()
+            after, total = values[:-1], values[-1]
+        if total is None:
+            total = await self.cases.count(
+                flt, may_see_sensitive=may_see_sensitive, now=now, cap=COUNT_CAP
+            )
         items, keys = await self.cases.list_page(
             flt,
             may_see_sensitive=may_see_sensitive,
@@ -73,30 +91,17 @@ class Worklist:
         next_cursor = None
         if len(items) > limit:
             items, keys = items[:limit], keys[:limit]
-            next_cursor = self.cursors.encode(keys[-1], query_print)
-        total = await self.cases.count(flt, may_see_sensitive=may_see_sensitive, now=now)
-        return CasePage(items=items, next_cursor=next_cursor, total=total)
-
-    async def _sensitive_matches(self, flt: CaseFilter, words: list[str]) -> list[int]:
-        """Sensitive text is encrypted, so it is searched after decryption, in memory."""
-        sealer = Sealer(self.core.crypto)
-        candidates = await self.cases.sensitive_candidates(flt, now=self.core.clock.now())
-        additions: dict[int, list[str]] = {}
-        for addition in await self.cases.additions_for([c.id for c in candidates]):
-            if addition.body_enc is not None:
-                additions.setdefault(addition.case_id, []).append(
-                    sealer.open(addition.body_enc, Context.ADDITION)
-                )
-        matched = []
-        for case in candidates:
-            narrative = sealer.read(None, case.narrative_enc, Context.NARRATIVE)
-            if matches(words, narrative, *additions.get(case.id, [])):
-                matched.append(case.id)
-        return matched
+            next_cursor = self.cursors.encode([*keys[-1], total], query_print)
+        return CasePage(
+            items=items,
+            next_cursor=next_cursor,
+            total=min(total, COUNT_CAP),
+            total_capped=total > COUNT_CAP,
+        )
 
 
 def _fingerprint(flt: CaseFilter, sort: Sort, sensitive: bool) -> str:
     """Binds a cursor to its query: reusing it with other filters is refused."""
     return fingerprint(
-        sort, sensitive, {k: v for k, v in flt.__dict__.items() if k != "extra_match_ids"}
+        sort, sensitive, {k: v for k, v in flt.__dict__.items() if k != "blind_tokens"}
     )

@@ -10,7 +10,7 @@ from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.models import Attachment, AuditEvent, Case
 from storage.services.attachments import AttachmentService
-from storage.services.cases import SubmittedCase
+from storage.services.intake import SubmittedCase
 from tests.storage.helpers import submit
 
 UNKNOWN_REF = "HL-2026-999999"

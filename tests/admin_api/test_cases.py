@@ -11,7 +11,8 @@ import pytest
 
 from storage.clock import FrozenClock
 from storage.enums import ContactMode, Language
-from storage.services.cases import CaseService, ContactChoice
+from storage.services.intake import ContactChoice, IntakeService
+from storage.services.triage import TriageService
 from tests.admin_api.conftest import Api
 from tests.admin_api.helpers import attachment_id, submit_with_file, version_of
 from tests.storage.helpers import submit
@@ -36,9 +37,11 @@ async def test_the_whole_case(staffed: Api) -> None:
         contact=ContactChoice(mode=ContactMode.TYPED, typed="+380 67 123 45 67"),
     )
     async with api.core.database.transaction() as session:
-        service = CaseService(session, api.core)
-        case = await service.get_visible(made.ref, api.actors["focal_point"], audit_read=False)
-        await service.add_reporter_info(case.id, text="Він телефонував ще раз")
+        triage = TriageService(session, api.core)
+        case = await triage.get_visible(made.ref, api.actors["focal_point"], audit_read=False)
+        await IntakeService(session, api.core).add_reporter_info(
+            case.id, text="Він телефонував ще раз"
+        )
     await api.call(
         "POST", f"{V1}/cases/{made.ref}/notes", "focal_point", json={"text": "  Referred.  "}
     )

@@ -12,7 +12,7 @@ import storage.errors
 from admin_api.errors import DOMAIN_STATUS, status_for
 from storage.enums import Sort
 from storage.errors import DomainError
-from storage.services.cases import CaseService
+from storage.services.triage import TriageService
 from tests.admin_api.conftest import PASSWORD, Api
 from tests.storage.helpers import submit
 
@@ -102,7 +102,7 @@ async def test_an_unexpected_failure_is_a_bare_500_logged_without_its_message(
         # As a database error would read: the SQL and its parameters.
         raise RuntimeError(f"SELECT … [parameters: ({narrative!r},)]")
 
-    monkeypatch.setattr(CaseService, "detail", broken)
+    monkeypatch.setattr(TriageService, "detail", broken)
     with caplog.at_level(logging.DEBUG):
         response = await api.call("GET", f"/api/v1/cases/{made.ref}", "operator")
     assert response.status_code == 500

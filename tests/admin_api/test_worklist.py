@@ -8,7 +8,8 @@ from typing import Any
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.enums import Language, Status
-from storage.services.cases import CaseChanges, CaseService
+from storage.services.intake import IntakeService
+from storage.services.triage import CaseChanges, TriageService
 from tests.admin_api.conftest import Api
 from tests.storage.helpers import submit
 
@@ -17,7 +18,7 @@ CASES = "/api/v1/cases"
 
 async def change(api: Api, ref: str, actor: Actor, **changes: Any) -> None:
     async with api.core.database.transaction() as session:
-        service = CaseService(session, api.core)
+        service = TriageService(session, api.core)
         case = await service.get_visible(ref, actor, audit_read=False)
         await service.update(
             ref, actor, expected_version=case.version, changes=CaseChanges(**changes)
@@ -146,11 +147,11 @@ async def test_search(staffed: Api) -> None:
     added = await submit(api.core, narrative="Перше повідомлення")
     sens = await submit(api.core, category="fraud_corruption", narrative="Вимагали хабар")
     async with api.core.database.transaction() as session:
-        service = CaseService(session, api.core)
-        case = await service.get_visible(added.ref, api.actors["operator"])
-        await service.add_reporter_info(case.id, text="Ось додаток до скарги")
-        hidden = await service.get_visible(sens.ref, api.actors["focal_point"])
-        await service.add_reporter_info(hidden.id, text="Забрали паспорт")
+        triage, intake = TriageService(session, api.core), IntakeService(session, api.core)
+        case = await triage.get_visible(added.ref, api.actors["operator"])
+        await intake.add_reporter_info(case.id, text="Ось додаток до скарги")
+        hidden = await triage.get_visible(sens.ref, api.actors["focal_point"])
+        await intake.add_reporter_info(hidden.id, text="Забрали паспорт")
 
     assert await refs(api, q="скарг") == [uk.ref, added.ref]  # narrative and addition
     assert await refs(api, q="QUEUE distrib") == [en.ref]

@@ -23,7 +23,8 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import ContactMode, Language, OutboxKind, OutboxState, Status
-from storage.services.cases import CaseChanges, CaseService, ContactChoice
+from storage.services.intake import ContactChoice
+from storage.services.triage import CaseChanges, TriageService
 from tests.bot.conftest import outbox_rows, sent_with, tried_with
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory
@@ -72,7 +73,7 @@ async def opted_in_case(core: Core, user: SimulatedUser, language: str = "uk") -
 async def reply(core: Core, actor: Actor, ref: str, *texts: str) -> None:
     """One staff reply per text, in all three languages, committed together."""
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         for text in texts:
             await service.add_reply(
                 ref, actor, {lang: f"{body} {text}" for lang, body in REPLY.items()}
@@ -82,7 +83,7 @@ async def reply(core: Core, actor: Actor, ref: str, *texts: str) -> None:
 async def move(core: Core, actor: Actor, ref: str, *statuses: Status) -> None:
     for status in statuses:
         async with core.database.transaction() as session:
-            service = CaseService(session, core)
+            service = TriageService(session, core)
             case = await service.get_visible(ref, actor)
             await service.update(
                 ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
@@ -91,7 +92,7 @@ async def move(core: Core, actor: Actor, ref: str, *statuses: Status) -> None:
 
 async def delivery_state(core: Core, actor: Actor, ref: str) -> list[str]:
     async with core.database.transaction() as session:
-        detail = await CaseService(session, core).detail(ref, actor)
+        detail = await TriageService(session, core).detail(ref, actor)
     return [r.delivery for r in detail.replies]
 
 
@@ -318,7 +319,7 @@ async def test_a_long_reply_resumes_after_the_part_that_arrived(
     running_bot.bot.session.middleware(refuse_the_second_part)
     # 3,500 characters, twice as long once HTML-escaped: two messages.
     async with bot_core.database.transaction() as session:
-        await CaseService(session, bot_core).add_reply(ref, operator, {Language.EN: "R&D " * 875})
+        await TriageService(session, bot_core).add_reply(ref, operator, {Language.EN: "R&D " * 875})
 
     await running_bot.worker.flush()
     head, tail = "An answer to your report", "with «Check my report»"

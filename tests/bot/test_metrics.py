@@ -15,7 +15,7 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Language, OutboxKind
-from storage.services.cases import CaseService
+from storage.services.triage import TriageService
 from tests.bot.conftest import served
 from tests.handlers.conversation import Talk, stored_cases
 from tests.storage.helpers import make_staff
@@ -58,7 +58,7 @@ def moved(before: dict[Any, float], after: dict[Any, float], name: str, **labels
 
 async def reply(core: Core, actor: Actor, ref: str, text: str) -> None:
     async with core.database.transaction() as session:
-        await CaseService(session, core).add_reply(ref, actor, {Language.EN: text})
+        await TriageService(session, core).add_reply(ref, actor, {Language.EN: text})
 
 
 async def test_a_conversation_moves_the_counters_and_names_nobody(

@@ -10,7 +10,7 @@ from prometheus_client import generate_latest
 
 from bot.runtime import BotRuntime
 from storage.enums import Language
-from storage.services.cases import CaseService
+from storage.services.triage import TriageService
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, settled, stored_cases, tr
 from tests.storage.helpers import TO_CLOSED, dump_rows, dump_text, make_staff, walk_case
 from tgemu import BotHandle, samples
@@ -102,7 +102,7 @@ async def run_every_flow(running_bot: BotRuntime, make_user, core, tg: BotHandle
     opted = next(c for c in cases if c.contact_mode == "chat")
     operator = await make_staff(core, "olena", "operator")
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         await service.add_reply(opted.ref, operator, {Language.UK: "Дякуємо, перевіряємо."})
     await walk_case(core, opted.ref, operator, *TO_CLOSED)
     running_bot.worker.wake()

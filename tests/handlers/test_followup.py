@@ -12,7 +12,7 @@ from storage.clock import FrozenClock
 from storage.enums import Language, Status
 from storage.models import Attachment, CaseAddition
 from storage.sealed import Context, Sealer
-from storage.services.cases import CaseChanges, CaseService
+from storage.services.triage import CaseChanges, TriageService
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.storage.helpers import make_staff
 
@@ -20,7 +20,7 @@ from tests.storage.helpers import make_staff
 async def staff_acknowledge_and_reply(core, ref: str, bodies: dict[Language, str]) -> None:  # type: ignore[no-untyped-def]
     operator = await make_staff(core, "olena", "operator")
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         case = await service.get_visible(ref, operator)
         await service.update(
             ref,

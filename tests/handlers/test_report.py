@@ -12,7 +12,7 @@ from bot.runtime import BotRuntime
 from storage.crypto import normalize_receipt_code
 from storage.models import Attachment, ContactDetail, ReporterLink
 from storage.sealed import Context
-from storage.services.cases import CaseService
+from storage.services.triage import TriageService
 from tests.handlers.conversation import (
     CATEGORY_LABELS,
     SENSITIVE_MENU,
@@ -147,7 +147,7 @@ async def test_sensitive_reports(
     assert case.narrative is None and case.narrative_enc is not None
     async with bot_core.database.transaction() as session:
         assert (
-            CaseService(session, bot_core).narrative(case)
+            TriageService(session, bot_core).narrative(case)
             == "Він вимагав грошей за місце у списку."
         )
 

@@ -9,8 +9,9 @@ from sqlalchemy import inspect, text
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import Language, Status
-from storage.services.cases import CaseChanges, CaseService, ReportSubmission, SubmittedCase
+from storage.services.intake import IntakeService, ReportSubmission, SubmittedCase
 from storage.services.staff import StaffService
+from storage.services.triage import CaseChanges, TriageService
 
 
 def report(**overrides: Any) -> ReportSubmission:
@@ -27,7 +28,7 @@ def report(**overrides: Any) -> ReportSubmission:
 
 async def submit(core: Core, **overrides: Any) -> SubmittedCase:
     async with core.database.transaction() as session:
-        return await CaseService(session, core).submit(report(**overrides))
+        return await IntakeService(session, core).submit(report(**overrides))
 
 
 async def make_staff(core: Core, username: str, role: str) -> Actor:
@@ -82,7 +83,7 @@ async def walk_case(core: Core, ref: str, actor: Actor, *statuses: Status) -> No
     """Move a case through ``statuses``, one staff change (and transaction) each."""
     for status in statuses:
         async with core.database.transaction() as session:
-            service = CaseService(session, core)
+            service = TriageService(session, core)
             case = await service.get_visible(ref, actor)
             await service.update(
                 ref, actor, expected_version=case.version, changes=CaseChanges(status=status)

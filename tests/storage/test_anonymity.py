@@ -9,9 +9,10 @@ import pytest
 from storage.core import Core
 from storage.enums import AttachmentKind, ContactMode, Language
 from storage.services.attachments import AttachmentService
-from storage.services.cases import CaseService, ContactChoice
 from storage.services.conversation import ConversationStore
+from storage.services.intake import ContactChoice, IntakeService
 from storage.services.ratings import RatingService
+from storage.services.triage import TriageService
 from tests.storage.helpers import dump_rows, dump_text, make_staff, submit
 from tgemu import samples
 
@@ -73,11 +74,11 @@ async def test_nothing_identifies_the_reporter(core: Core, tmp_path: Path) -> No
     operator = await make_staff(core, "oper", "operator")
     focal = await make_staff(core, "focal", "focal_point")
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = IntakeService(session, core)
         found = await service.lookup_receipt(chat.receipt_code, pseudonym=pseudonym)
         assert found is not None
         await service.add_reporter_info(found.id, text="Додаю ще.")
-        await service.add_reply(chat.ref, focal, {Language.UK: "Дякуємо"})
+        await TriageService(session, core).add_reply(chat.ref, focal, {Language.UK: "Дякуємо"})
         # Failed lookups are throttled by pseudonym: that table must not hold the id either.
         await service.lookup_receipt("1" * 16, pseudonym=pseudonym)
     async with core.database.transaction() as session:

@@ -11,7 +11,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.errors import InvalidCursor, PermissionDenied
 from storage.services.audit_trail import AuditPage, AuditQuery, AuditTrail
-from storage.services.cases import CaseService
+from storage.services.triage import TriageService
 from tests.storage.helpers import make_staff, submit
 
 
@@ -30,7 +30,7 @@ async def test_who_reads_what(core: Core, clock: FrozenClock) -> None:
     standard = await submit(core)
     sensitive = await submit(core, category="trafficking", narrative="паспорт")
     async with core.database.transaction() as session:
-        await CaseService(session, core).get_visible(sensitive.ref, focal)  # a recorded read
+        await TriageService(session, core).get_visible(sensitive.ref, focal)  # a recorded read
 
     everything = (await page(core, admin, limit=200)).items
     actions = [e.action for e in everything]
@@ -57,7 +57,7 @@ async def test_filters_and_pages(core: Core, clock: FrozenClock) -> None:
         clock.advance(timedelta(minutes=1))
         refs.append((await submit(core, category="fraud_corruption", narrative="x")).ref)
     async with core.database.transaction() as session:
-        await CaseService(session, core).get_visible(refs[0], focal)
+        await TriageService(session, core).get_visible(refs[0], focal)
 
     by_case = (await page(core, admin, AuditQuery(case_ref=refs[0]))).items
     assert [e.action for e in by_case] == ["case.read", "case.created"]

@@ -32,7 +32,8 @@ from storage.errors import (
 )
 from storage.lifecycle import TRANSITIONS
 from storage.models import AuditEvent, Case, OutboxMessage
-from storage.services.cases import CaseChanges, CaseService, ContactChoice
+from storage.services.intake import ContactChoice, IntakeService
+from storage.services.triage import CaseChanges, TriageService
 from tests.storage.helpers import content_snapshot, make_staff, submit
 from tgemu import samples
 
@@ -46,7 +47,7 @@ async def get_case(core: Core, ref: str) -> Case:
 
 async def patch(core: Core, ref: str, actor: Actor, version: int, **changes: object) -> Case:
     async with core.database.transaction() as session:
-        return await CaseService(session, core).update(
+        return await TriageService(session, core).update(
             ref, actor, expected_version=version, changes=CaseChanges(**changes)
         )
 
@@ -111,7 +112,7 @@ async def test_sensitive_narrative_is_stored_encrypted_only(core: Core) -> None:
     assert case.narrative is None and case.narrative_enc is not None
     assert b"\xd0\x92\xd1\x96\xd0\xbd" not in case.narrative_enc  # "Він" in UTF-8
     async with core.database.transaction() as session:
-        assert CaseService(session, core).narrative(case) == "Він вимагав."
+        assert TriageService(session, core).narrative(case) == "Він вимагав."
 
 
 @pytest.mark.parametrize(
@@ -159,24 +160,24 @@ async def test_lookup_by_receipt_code_as_people_type_it(core: Core) -> None:
     submitted = await submit(core)
     typed = submitted.receipt_code_display.replace(" ", "-")
     async with core.database.transaction() as session:
-        found = await CaseService(session, core).lookup_receipt(typed, pseudonym="p1")
+        found = await IntakeService(session, core).lookup_receipt(typed, pseudonym="p1")
     assert found is not None and found.ref == submitted.ref
 
 
 async def test_a_wrong_code_finds_nothing_and_is_counted(core: Core) -> None:
     await submit(core)
     async with core.database.transaction() as session:
-        assert await CaseService(session, core).lookup_receipt("0" * 16, pseudonym="p1") is None
+        assert await IntakeService(session, core).lookup_receipt("0" * 16, pseudonym="p1") is None
 
 
 async def test_malformed_code_is_refused_not_counted(core: Core) -> None:
     for _ in range(10):
         async with core.database.transaction() as session:
             with pytest.raises(InvalidReceiptCode):
-                await CaseService(session, core).lookup_receipt("12ab", pseudonym="p1")
+                await IntakeService(session, core).lookup_receipt("12ab", pseudonym="p1")
     submitted = await submit(core)
     async with core.database.transaction() as session:
-        found = await CaseService(session, core).lookup_receipt(
+        found = await IntakeService(session, core).lookup_receipt(
             submitted.receipt_code, pseudonym="p1"
         )
     assert found is not None
@@ -187,23 +188,26 @@ async def test_five_wrong_codes_an_hour_then_a_wait(core: Core, clock: FrozenClo
     for i in range(5):
         async with core.database.transaction() as session:
             assert (
-                await CaseService(session, core).lookup_receipt(f"{i:016d}", pseudonym="p1") is None
+                await IntakeService(session, core).lookup_receipt(f"{i:016d}", pseudonym="p1")
+                is None
             )
         clock.advance(timedelta(minutes=1))
     # Even the right code waits now: otherwise the limit would leak which codes exist.
     async with core.database.transaction() as session:
         with pytest.raises(RateLimited) as caught:
-            await CaseService(session, core).lookup_receipt(submitted.receipt_code, pseudonym="p1")
+            await IntakeService(session, core).lookup_receipt(
+                submitted.receipt_code, pseudonym="p1"
+            )
     assert 0 < caught.value.retry_after <= 3600
     # Another chat is not affected.
     async with core.database.transaction() as session:
-        other = await CaseService(session, core).lookup_receipt(
+        other = await IntakeService(session, core).lookup_receipt(
             submitted.receipt_code, pseudonym="p2"
         )
     assert other is not None
     clock.advance(timedelta(hours=1))
     async with core.database.transaction() as session:
-        again = await CaseService(session, core).lookup_receipt(
+        again = await IntakeService(session, core).lookup_receipt(
             submitted.receipt_code, pseudonym="p1"
         )
     assert again is not None
@@ -213,10 +217,10 @@ async def test_global_limit_on_wrong_codes(core: Core) -> None:
     core.settings.receipt_global_failures_per_hour = 3
     for i in range(3):
         async with core.database.transaction() as session:
-            await CaseService(session, core).lookup_receipt(f"{i:016d}", pseudonym=f"p{i}")
+            await IntakeService(session, core).lookup_receipt(f"{i:016d}", pseudonym=f"p{i}")
     async with core.database.transaction() as session:
         with pytest.raises(RateLimited):
-            await CaseService(session, core).lookup_receipt("9" * 16, pseudonym="fresh")
+            await IntakeService(session, core).lookup_receipt("9" * 16, pseudonym="fresh")
 
 
 # The reporter's view -------------------------------------------------------------------
@@ -232,13 +236,13 @@ async def test_reporter_sees_status_and_replies_in_their_language(
     await patch(core, submitted.ref, operator, case.version, status=Status.ACKNOWLEDGED)
     clock.advance(timedelta(hours=1))
     async with core.database.transaction() as session:
-        await CaseService(session, core).add_reply(
+        await TriageService(session, core).add_reply(
             submitted.ref,
             operator,
             {Language.EN: "We are checking.", Language.RU: "Мы проверяем."},
         )
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = IntakeService(session, core)
         found = await service.lookup_receipt(submitted.receipt_code, pseudonym="p")
         assert found is not None
         view_ru = await service.reporter_view(found, language=Language.RU)
@@ -255,13 +259,13 @@ async def test_reporter_adds_information_to_their_case(core: Core, clock: Frozen
     case = await get_case(core, submitted.ref)
     clock.advance(timedelta(days=1))
     async with core.database.transaction() as session:
-        addition = await CaseService(session, core).add_reporter_info(
+        addition = await IntakeService(session, core).add_reporter_info(
             case.id, text="Ще одна деталь: це було в середу."
         )
     assert addition.body is None and addition.body_enc is not None
     focal = await make_staff(core, "focal", "focal_point")
     async with core.database.transaction() as session:
-        detail = await CaseService(session, core).detail(submitted.ref, focal)
+        detail = await TriageService(session, core).detail(submitted.ref, focal)
     assert [a.text for a in detail.additions] == ["Ще одна деталь: це було в середу."]
     assert detail.case.reporter_updated_at == clock.now()
 
@@ -451,7 +455,7 @@ async def test_sensitive_cases_do_not_exist_for_operators(core: Core) -> None:
     focal = await make_staff(core, "focal", "focal_point")
     submitted = await submit(core, category="fraud_corruption")
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         with pytest.raises(CaseNotFound):
             await service.get_visible(submitted.ref, operator)
         with pytest.raises(PermissionDenied):
@@ -468,12 +472,12 @@ async def test_notes_on_sensitive_cases_are_encrypted(core: Core) -> None:
     focal = await make_staff(core, "focal", "focal_point")
     submitted = await submit(core, category="fraud_corruption")
     async with core.database.transaction() as session:
-        note = await CaseService(session, core).add_note(
+        note = await TriageService(session, core).add_note(
             submitted.ref, focal, "Called the partner office."
         )
     assert note.body is None and note.body_enc is not None
     async with core.database.transaction() as session:
-        detail = await CaseService(session, core).detail(submitted.ref, focal)
+        detail = await TriageService(session, core).detail(submitted.ref, focal)
     assert [n.text for n in detail.notes] == ["Called the partner office."]
 
 
@@ -485,7 +489,7 @@ async def test_reply_to_an_opted_in_reporter_goes_to_the_outbox(core: Core) -> N
     opted = await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=555))
     anonymous = await submit(core)
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         r1 = await service.add_reply(opted.ref, operator, {Language.UK: "Дякуємо, перевіряємо."})
         r2 = await service.add_reply(anonymous.ref, operator, {Language.UK: "Дякуємо."})
     assert (r1.delivery, r2.delivery) == ("pending", "not_applicable")

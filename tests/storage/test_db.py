@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.core import Core
 from storage.models import Case
-from storage.services.cases import CaseService
+from storage.services.intake import IntakeService
 from tests.storage.helpers import report, submit
 
 
@@ -33,7 +33,7 @@ async def test_a_read_only_scope_does_not_hold_up_a_writer(core: Core) -> None:
 async def test_a_reader_is_not_held_up_by_an_open_writer(core: Core) -> None:
     await submit(core)
     async with core.database.transaction() as session:
-        await CaseService(session, core).submit(report())
+        await IntakeService(session, core).submit(report())
         # The writer holds its lock until this block ends; the reader sees the last commit.
         assert await asyncio.wait_for(count_cases(core), timeout=10) == 1
     assert await count_cases(core) == 2

@@ -10,7 +10,8 @@ import pytest
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.enums import ContactMode, Language
-from storage.services.cases import CaseService, ContactChoice
+from storage.services.intake import ContactChoice, IntakeService
+from storage.services.triage import TriageService
 from tests.config import TEST_SECRET, make_settings
 from tests.storage.helpers import make_staff, submit
 
@@ -72,11 +73,11 @@ async def test_after_key_rotation_old_rows_still_decrypt_and_codes_still_work(
     try:
         focal = await make_staff(rotated, "focal", "focal_point")
         async with rotated.database.transaction() as session:
-            detail = await CaseService(session, rotated).detail(submitted.ref, focal)
+            detail = await TriageService(session, rotated).detail(submitted.ref, focal)
         assert detail.narrative == NARRATIVE
         assert detail.contact == CONTACT
         async with rotated.database.transaction() as session:
-            found = await CaseService(session, rotated).lookup_receipt(
+            found = await IntakeService(session, rotated).lookup_receipt(
                 submitted.receipt_code, pseudonym="p"
             )
             assert found is not None
@@ -93,6 +94,6 @@ async def test_after_key_rotation_old_rows_still_decrypt_and_codes_still_work(
         focal_actor = focal
         async with new_only.database.transaction() as session:
             with pytest.raises(DecryptionError):
-                await CaseService(session, new_only).detail(submitted.ref, focal_actor)
+                await TriageService(session, new_only).detail(submitted.ref, focal_actor)
     finally:
         await new_only.close()

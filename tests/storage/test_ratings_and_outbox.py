@@ -8,9 +8,10 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import ContactMode, Language, OutboxKind
 from storage.errors import AlreadyRated, InvalidInput, InvalidScore
-from storage.services.cases import CaseService, ContactChoice
+from storage.services.intake import ContactChoice
 from storage.services.outbox import OutboxService
 from storage.services.ratings import RatingService
+from storage.services.triage import TriageService
 from tests.storage.helpers import TO_CLOSED, content_snapshot, make_staff, submit, walk_case
 
 
@@ -82,7 +83,7 @@ async def test_outbox_claims_retries_and_marks(core: Core, clock: FrozenClock) -
         core, language=Language.EN, contact=ContactChoice(ContactMode.CHAT, chat_id=4242)
     )
     async with core.database.transaction() as session:
-        reply = await CaseService(session, core).add_reply(
+        reply = await TriageService(session, core).add_reply(
             submitted.ref,
             operator,
             {Language.EN: "We called the distributor.", Language.UK: "Ми зателефонували."},
@@ -108,7 +109,7 @@ async def test_outbox_claims_retries_and_marks(core: Core, clock: FrozenClock) -
     async with core.database.transaction() as session:
         await OutboxService(session, core).mark_sent(again[0].outbox_id)
     async with core.database.transaction() as session:
-        detail = await CaseService(session, core).detail(submitted.ref, operator)
+        detail = await TriageService(session, core).detail(submitted.ref, operator)
         assert await OutboxService(session, core).claim() == []
     assert [r.delivery for r in detail.replies] == ["delivered"]
     assert reply.id == detail.replies[0].id
@@ -120,7 +121,7 @@ async def test_a_crashed_claim_is_taken_again_after_the_lease(
     operator = await make_staff(core, "oper", "operator")
     submitted = await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=1))
     async with core.database.transaction() as session:
-        await CaseService(session, core).add_reply(submitted.ref, operator, {Language.UK: "Так"})
+        await TriageService(session, core).add_reply(submitted.ref, operator, {Language.UK: "Так"})
     async with core.database.transaction() as session:
         claimed = await OutboxService(session, core).claim(lease=timedelta(minutes=2))
     clock.advance(timedelta(minutes=3))
@@ -133,11 +134,11 @@ async def test_undeliverable_is_final(core: Core) -> None:
     operator = await make_staff(core, "oper", "operator")
     submitted = await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=1))
     async with core.database.transaction() as session:
-        await CaseService(session, core).add_reply(submitted.ref, operator, {Language.UK: "Так"})
+        await TriageService(session, core).add_reply(submitted.ref, operator, {Language.UK: "Так"})
     async with core.database.transaction() as session:
         claimed = await OutboxService(session, core).claim()
         await OutboxService(session, core).mark_undeliverable(claimed[0].outbox_id, error="blocked")
     async with core.database.transaction() as session:
         assert await OutboxService(session, core).claim() == []
-        detail = await CaseService(session, core).detail(submitted.ref, operator)
+        detail = await TriageService(session, core).detail(submitted.ref, operator)
     assert detail.replies[0].delivery == "undeliverable"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from storage.core import Core
-from storage.services.cases import CaseService
+from storage.services.intake import IntakeService
 from tests.storage.helpers import dump_rows, dump_text, report
 
 COUNT = 1_000
@@ -27,7 +27,7 @@ def digit_windows(text: str) -> set[str]:
 async def test_a_thousand_codes_unique_and_unreadable(core: Core) -> None:
     codes: list[str] = []
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = IntakeService(session, core)
         for _ in range(COUNT):
             codes.append((await service.submit(report())).receipt_code)
     assert len(set(codes)) == COUNT
@@ -40,6 +40,6 @@ async def test_a_thousand_codes_unique_and_unreadable(core: Core) -> None:
 
     # Every one is still found, which proves the hashes really are the codes' hashes.
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = IntakeService(session, core)
         for code in codes[:: COUNT // 50]:
             assert await service.lookup_receipt(code, pseudonym="test") is not None

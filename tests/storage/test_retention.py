@@ -19,9 +19,10 @@ from storage.models import (
     ReporterLink,
 )
 from storage.services.attachments import AttachmentService
-from storage.services.cases import CaseService, ContactChoice
 from storage.services.conversation import ConversationStore
+from storage.services.intake import ContactChoice
 from storage.services.retention import RetentionService
+from storage.services.triage import TriageService
 from tests.storage.helpers import TO_CLOSED, content_snapshot, make_staff, submit, walk_case
 from tgemu import samples
 
@@ -71,7 +72,7 @@ async def test_retention_of_a_closed_case(core: Core, clock: FrozenClock) -> Non
     )
     still_open = await submit(core, category="fraud_corruption")
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         await service.add_note(submitted.ref, focal, "internal")
         await service.add_reply(submitted.ref, focal, {Language.UK: "Відповідь"})
     await close_case(core, submitted.ref, focal)

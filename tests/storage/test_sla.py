@@ -11,7 +11,7 @@ from storage.core import Core
 from storage.enums import Status
 from storage.models import Case
 from storage.repositories.cases import CaseRepository, due_expression
-from storage.services.cases import CaseChanges, CaseService
+from storage.services.triage import CaseChanges, TriageService
 from storage.sla import case_sla
 from tests.storage.helpers import make_staff, submit
 
@@ -34,7 +34,7 @@ async def test_the_flag_agrees_with_the_filter_at_every_step(
     for steps in range(len(PATH) + 1):
         ref = (await submit(core, category="information_request")).ref  # 72 h, then 7 days
         async with core.database.transaction() as session:
-            service = CaseService(session, core)
+            service = TriageService(session, core)
             for status in PATH[:steps]:
                 case = await service.get_visible(ref, operator)
                 await service.update(

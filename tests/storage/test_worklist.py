@@ -10,7 +10,8 @@ from storage.core import Core
 from storage.enums import Language, Status
 from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
 from storage.repositories.cases import CaseFilter
-from storage.services.cases import CaseChanges, CaseService
+from storage.services.intake import IntakeService
+from storage.services.triage import CaseChanges, TriageService
 from storage.services.worklist import Worklist
 from tests.storage.helpers import make_staff, submit
 
@@ -60,7 +61,7 @@ async def test_filters(core: Core, people: dict[str, Actor], clock: FrozenClock)
         core, category="suggestion", oblast="abroad", programme=None, language=Language.EN
     )
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         case_b = await service.get_visible(b.ref, op)
         await service.update(
             b.ref,
@@ -103,7 +104,7 @@ async def test_overdue(core: Core, people: dict[str, Actor], clock: FrozenClock)
     assert await refs(core, op, CaseFilter(overdue=True)) == [slow.ref]
     assert await refs(core, op, CaseFilter(overdue=False)) == [fresh.ref]
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
+        service = TriageService(session, core)
         case = await service.get_visible(slow.ref, op)
         await service.update(
             slow.ref,
@@ -145,15 +146,16 @@ async def test_text_search_for_an_operator(
         "sensitive": await submit(core, category="fraud_corruption", narrative="Вимагали хабар"),
     }
     async with core.database.transaction() as session:
-        service = CaseService(session, core)
-        case = await service.get_visible(made["addition"].ref, people["operator"])
-        await service.add_reporter_info(case.id, text="Ось додаток до скарги")
+        case = await TriageService(session, core).get_visible(
+            made["addition"].ref, people["operator"]
+        )
+        await IntakeService(session, core).add_reporter_info(case.id, text="Ось додаток до скарги")
     found = set(await refs(core, people["operator"], query=query))
     names = {name for name, s in made.items() if s.ref in found}
     assert names == expected
 
 
-async def test_focal_points_search_sensitive_text_after_decryption(
+async def test_focal_points_search_sensitive_text_through_its_blind_index(
     core: Core, people: dict[str, Actor]
 ) -> None:
     sensitive = await submit(
@@ -161,8 +163,8 @@ async def test_focal_points_search_sensitive_text_after_decryption(
     )
     other = await submit(core, category="trafficking", narrative="Робота без оплати")
     async with core.database.transaction() as session:
-        await CaseService(session, core).add_reporter_info(
-            (await CaseService(session, core).get_visible(other.ref, people["focal"])).id,
+        await IntakeService(session, core).add_reporter_info(
+            (await TriageService(session, core).get_visible(other.ref, people["focal"])).id,
             text="Забрали паспорт",
         )
     assert await refs(core, people["focal"], query="хабар") == [sensitive.ref]

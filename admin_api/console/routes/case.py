@@ -22,8 +22,8 @@ from storage.core import Core
 from storage.enums import Language, Priority, Status
 from storage.errors import DomainError, InvalidInput, StaleVersion
 from storage.media import IMAGE_TYPES
-from storage.services.cases import MAX_NOTE_CHARS, MAX_REPLY_CHARS, CaseChanges, CaseService
 from storage.services.console import StaffDirectory
+from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, CaseChanges, TriageService
 
 router = APIRouter(prefix=f"{PREFIX}/cases", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -42,7 +42,7 @@ async def case_page(
     status_code: int = 200,
     **extra: object,
 ) -> HTMLResponse:
-    service = CaseService(session, core)
+    service = TriageService(session, core)
     detail = await service.detail(ref, viewer.actor)
     events = await service.events(ref, viewer.actor)
     case = detail.case
@@ -72,16 +72,16 @@ async def case_page(
         events=[(e, changes(e, texts, names)) for e in events],
         last_event_id=max((e.id for e in events), default=0),
         ack=clock_text(
-            detail.acknowledge_sla.due_at,
-            detail.acknowledge_sla.met_at,
-            detail.acknowledge_sla.state,
+            detail.sla.acknowledge.due_at,
+            detail.sla.acknowledge.met_at,
+            detail.sla.acknowledge.state,
             now,
             texts,
         ),
         res=clock_text(
-            detail.resolve_sla.due_at,
-            detail.resolve_sla.met_at,
-            detail.resolve_sla.state,
+            detail.sla.resolve.due_at,
+            detail.sla.resolve.met_at,
+            detail.sla.resolve.state,
             now,
             texts,
         ),
@@ -126,7 +126,7 @@ async def triage(
     texts = viewer.texts
     wanted = _wanted(status, priority, assignee, tags, bool(details))
     try:
-        await CaseService(session, core).update(
+        await TriageService(session, core).update(
             ref, viewer.actor, expected_version=version, changes=wanted
         )
     except StaleVersion:
@@ -166,7 +166,7 @@ async def stale_page(
     texts: Texts,
 ) -> HTMLResponse:
     """Nothing was saved; show what others changed since the page was loaded."""
-    events = await CaseService(session, core).events(ref, viewer.actor)
+    events = await TriageService(session, core).events(ref, viewer.actor)
     names = await StaffDirectory(session).names(e.actor_id for e in events)
     newer = [
         (e, changes(e, texts, names)) for e in events if e.id > seen and e.action != "case.read"
@@ -209,7 +209,7 @@ async def add_note(
     text: Annotated[str, Form(max_length=MAX_NOTE_CHARS * 2)] = "",
 ) -> Response:
     try:
-        await CaseService(session, core).add_note(ref, viewer.actor, text)
+        await TriageService(session, core).add_note(ref, viewer.actor, text)
     except DomainError as error:
         if error.code in ("case_not_found", "permission_denied"):
             raise
@@ -240,7 +240,7 @@ async def add_reply(
     try:
         if language not in Language._value2member_map_:
             raise InvalidInput("The reply needs the reporter's language.")
-        await CaseService(session, core).add_reply(ref, viewer.actor, {Language(language): text})
+        await TriageService(session, core).add_reply(ref, viewer.actor, {Language(language): text})
     except DomainError as error:
         if error.code in ("case_not_found", "permission_denied"):
             raise
@@ -267,7 +267,7 @@ async def preview_reply(
     text: Annotated[str, Form(max_length=MAX_REPLY_CHARS * 2)] = "",
 ) -> HTMLResponse:
     """The reply as the reporter will read it in the chat, in their language."""
-    case = await CaseService(session, core).get_visible(ref, viewer.actor, audit_read=False)
+    case = await TriageService(session, core).get_visible(ref, viewer.actor, audit_read=False)
     header = translations(case.language).gettext(REPLY_HEADER)
     return render(
         request,
@@ -290,7 +290,9 @@ async def attachment(
     core: CoreDep,
     download: bool = False,
 ) -> Response:
-    view, data = await CaseService(session, core).open_attachment(ref, attachment_id, viewer.actor)
+    view, data = await TriageService(session, core).open_attachment(
+        ref, attachment_id, viewer.actor
+    )
     headers = dict(DOWNLOAD_HEADERS)
     if view.mime_type in IMAGE_TYPES and not download:
         headers["Content-Disposition"] = "inline"

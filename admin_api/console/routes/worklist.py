@@ -97,12 +97,12 @@ class Query:
 
     def case_filter(self, viewer: Viewer, timezone: str, statuses: tuple[str, ...]) -> CaseFilter:
         return CaseFilter(
-            statuses=statuses,
+            statuses=[Status(s) for s in statuses],
             categories=[self.category] if self.category else [],
-            priorities=[self.priority] if self.priority else [],
+            priorities=[Priority(self.priority)] if self.priority else [],
             oblasts=[self.oblast] if self.oblast else [],
             programmes=[self.programme] if self.programme else [],
-            languages=[self.language] if self.language else [],
+            languages=[Language(self.language)] if self.language else [],
             assignee_id=viewer.user.id if self.assignee == "mine" else None,
             unassigned=self.assignee == "unassigned",
             overdue=True if self.overdue else None,

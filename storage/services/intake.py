@@ -1,0 +1,331 @@
+"""Intake: what the bot does with a case (SPEC §2–§4).
+
+A reporter submits a report and gets a receipt code; with the code they look the case
+up (rate-limited), see its status and the public replies, and add information. Staff
+work on cases is in :mod:`storage.services.triage`.
+
+The receipt code's Argon2 hash is slow on purpose (≈10 ms): it runs in a worker thread,
+and :meth:`IntakeService.draw_receipt` lets a caller draw it before opening the write
+transaction, so the database lock is not held while it is computed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Actor
+from storage.contacts import normalize_contact
+from storage.core import Core
+from storage.crypto import (
+    Crypto,
+    format_receipt_code,
+    generate_receipt_code,
+    normalize_receipt_code,
+)
+from storage.enums import AuditAction, Channel, ContactMode, Language, Status
+from storage.errors import (
+    CaseClosedForAdditions,
+    CaseNotFound,
+    EmptyNarrative,
+    EmptyText,
+    InvalidInput,
+    NarrativeTooLong,
+    TextTooLong,
+    TooManyAttachments,
+)
+from storage.models import Case, CaseAddition, ContactDetail, ReporterLink
+from storage.repositories.cases import CaseRepository
+from storage.sealed import Context, Sealer, reply_text
+from storage.search import blind_tokens
+from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.services.audit import AuditLog
+from storage.services.throttle import Throttle
+from storage.text import clean
+
+MAX_ADDITION_CHARS = 4000
+RECEIPT_WINDOW = timedelta(hours=1)
+
+
+def check_narrative(text: str, *, limit: int, has_files: bool) -> str:
+    """The description, stripped; refuse it when empty (and no files) or over the limit."""
+    stripped = clean(text).strip()
+    if not stripped and not has_files:
+        raise EmptyNarrative()
+    if len(stripped) > limit:
+        raise NarrativeTooLong(len(stripped), limit)
+    return stripped
+
+
+# Inputs and views ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactChoice:
+    mode: ContactMode = ContactMode.ANONYMOUS
+    chat_id: int | None = None  # ContactMode.CHAT: where replies go; stored encrypted
+    typed: str | None = None  # ContactMode.TYPED: a phone or e-mail; stored encrypted
+
+
+@dataclass(frozen=True)
+class ReportSubmission:
+    category: str
+    language: Language
+    oblast: str
+    narrative: str
+    programme: str | None = None
+    attachments: Sequence[StagedAttachment] = ()
+    contact: ContactChoice = field(default_factory=ContactChoice)
+    channel: Channel = Channel.TELEGRAM
+
+
+@dataclass(frozen=True)
+class SubmittedCase:
+    ref: str
+    receipt_code: str  # shown to the reporter once; never stored
+    sensitive: bool
+
+    @property
+    def receipt_code_display(self) -> str:
+        return format_receipt_code(self.receipt_code)
+
+
+@dataclass(frozen=True)
+class ReporterReply:
+    created_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class ReporterView:
+    """What a reporter sees through the receipt code: nothing staff-internal."""
+
+    case_id: int
+    category: str
+    status: Status
+    created_at: datetime
+    last_update_at: datetime
+    replies: list[ReporterReply]
+    accepts_additions: bool
+    handling_rated: bool
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A fresh receipt code and its stored hash, drawn before the case is written."""
+
+    code: str
+    hash: str
+
+
+# The service -------------------------------------------------------------------------
+
+
+class IntakeService:
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.core = core
+        self.cases = CaseRepository(session)
+        self.audit = AuditLog(session, core.clock)
+        self.attachments = AttachmentService(core)
+        self.throttle = Throttle(session, core.clock)
+        self.sealer = Sealer(core.crypto)
+
+    @staticmethod
+    async def draw_receipt(crypto: Crypto) -> Receipt:
+        """A new receipt code and its hash, computed off the event loop."""
+        code = generate_receipt_code()
+        return Receipt(code, await asyncio.to_thread(crypto.receipt_hash, code))
+
+    async def submit(
+        self, report: ReportSubmission, *, receipt: Receipt | None = None
+    ) -> SubmittedCase:
+        """Store a finished draft as a case; return its staff reference and receipt code.
+
+        ``receipt``, drawn with :meth:`draw_receipt` before the transaction, saves
+        hashing while the write lock is held; without it one is drawn here.
+        """
+        settings = self.core.settings
+        category = self.core.catalog.category(report.category)
+        oblast = self.core.catalog.oblast(report.oblast).code
+        programme = self.core.catalog.programme(report.programme).code if report.programme else None
+        language = Language(report.language)
+        narrative = check_narrative(
+            report.narrative,
+            limit=settings.narrative_max_chars,
+            has_files=bool(report.attachments),
+        )
+        if len(report.attachments) > settings.attachments_max_count:
+            raise TooManyAttachments(settings.attachments_max_count)
+        contact = report.contact
+        typed_contact = (
+            normalize_contact(contact.typed or "") if contact.mode is ContactMode.TYPED else None
+        )
+        if contact.mode is ContactMode.CHAT and contact.chat_id is None:
+            raise InvalidInput("Replying in the chat needs the chat to reply to.")
+
+        now = self.core.clock.now()
+        receipt = await self._unused_receipt(receipt)
+        number = await self.cases.next_ref_number(now.year)
+        narrative_plain, narrative_sealed = self.sealer.split(
+            narrative, Context.NARRATIVE, sensitive=category.sensitive
+        )
+        case = Case(
+            ref=f"HL-{now.year}-{number:06d}",
+            receipt_hash=receipt.hash,
+            category=category.code,
+            sensitive=category.sensitive,
+            priority=category.priority,
+            status=Status.NEW,
+            oblast=oblast,
+            programme=programme,
+            language=language,
+            channel=report.channel,
+            contact_mode=contact.mode,
+            narrative=narrative_plain,
+            narrative_enc=narrative_sealed,
+            created_at=now,
+            updated_at=now,
+            public_updated_at=now,
+            acknowledge_due_at=now + category.acknowledge_within,
+            resolve_due_at=now + category.resolve_within,
+        )
+        self.cases.add(case)
+        await self.cases.flush()
+        if narrative_sealed is not None:
+            await self.cases.add_search_tokens(case.id, blind_tokens(self.core.crypto, narrative))
+        for staged in report.attachments:
+            self.cases.add(self.attachments.to_row(staged, case_id=case.id, addition_id=None))
+        if contact.mode is ContactMode.CHAT and contact.chat_id is not None:
+            self.cases.add(
+                ReporterLink(
+                    case_id=case.id,
+                    chat_enc=self.sealer.seal(str(contact.chat_id), Context.CHAT),
+                    created_at=now,
+                )
+            )
+        if typed_contact:
+            self.cases.add(
+                ContactDetail(
+                    case_id=case.id,
+                    contact_enc=self.sealer.seal(typed_contact, Context.CONTACT),
+                    created_at=now,
+                )
+            )
+        self.audit.record(
+            Actor.reporter(),
+            AuditAction.CASE_CREATED,
+            case=case,
+            after={
+                "category": case.category,
+                "sensitive": case.sensitive,
+                "priority": case.priority,
+                "status": case.status,
+                "oblast": case.oblast,
+                "programme": case.programme,
+                "language": case.language,
+                "contact_mode": case.contact_mode,
+                "attachments": len(report.attachments),
+            },
+        )
+        await self.cases.flush()
+        return SubmittedCase(ref=case.ref, receipt_code=receipt.code, sensitive=case.sensitive)
+
+    async def _unused_receipt(self, drawn: Receipt | None) -> Receipt:
+        # 53 bits make a collision very unlikely, but two reporters sharing a code would
+        # see each other's case: check, and draw again (the unique index backs this up).
+        for _ in range(5):
+            receipt = drawn or await self.draw_receipt(self.core.crypto)
+            drawn = None
+            if not await self.cases.receipt_hash_exists(receipt.hash):
+                return receipt
+        raise RuntimeError("could not draw an unused receipt code")
+
+    # The reporter's follow-up -------------------------------------------------------
+
+    async def lookup_receipt(self, raw_code: str, *, pseudonym: str) -> Case | None:
+        """Find a case by receipt code, rate-limited per pseudonym and globally.
+
+        Raises :class:`InvalidReceiptCode` for something that cannot be a code and
+        :class:`RateLimited` after too many misses. A miss returns ``None`` and is
+        counted; the caller's transaction must commit for the count to hold.
+        """
+        code = normalize_receipt_code(raw_code)
+        settings = self.core.settings
+        window = RECEIPT_WINDOW
+        own_key = f"receipt:{pseudonym}"
+        await self.throttle.check(own_key, limit=settings.receipt_failures_per_hour, window=window)
+        await self.throttle.check(
+            "receipt:global", limit=settings.receipt_global_failures_per_hour, window=window
+        )
+        candidates = await asyncio.to_thread(self.core.crypto.receipt_hash_candidates, code)
+        case = await self.cases.get_by_receipt_hashes(candidates)
+        if case is None:
+            await self.throttle.hit(own_key, window=window)
+            await self.throttle.hit("receipt:global", window=window)
+            return None
+        if case.receipt_hash != candidates[0]:
+            # Found under an earlier key: re-hash under the current one while we hold the code.
+            case.receipt_hash = candidates[0]
+        return case
+
+    async def reporter_view(self, case: Case, *, language: Language) -> ReporterView:
+        replies = []
+        for reply in await self.cases.replies(case.id):
+            text = reply_text(self.sealer.reply_bodies(reply), language, case.language)
+            replies.append(ReporterReply(created_at=reply.created_at, text=text))
+        return ReporterView(
+            case_id=case.id,
+            category=case.category,
+            status=case.status,
+            created_at=case.created_at,
+            last_update_at=case.public_updated_at,
+            replies=replies,
+            accepts_additions=case.content_purged_at is None,
+            handling_rated=case.handling_score is not None,
+        )
+
+    async def add_reporter_info(
+        self, case_id: int, *, text: str, attachments: Sequence[StagedAttachment] = ()
+    ) -> CaseAddition:
+        case = await self._get(case_id)
+        if case.content_purged_at is not None:
+            raise CaseClosedForAdditions()
+        body = clean(text).strip()
+        if not body and not attachments:
+            raise EmptyText("addition")
+        if len(body) > MAX_ADDITION_CHARS:
+            raise TextTooLong("addition", len(body), MAX_ADDITION_CHARS)
+        existing = len(await self.cases.attachments(case.id))
+        if existing + len(attachments) > self.core.settings.attachments_max_count * 2:
+            raise TooManyAttachments(self.core.settings.attachments_max_count * 2)
+        now = self.core.clock.now()
+        plain, sealed = self.sealer.split(body, Context.ADDITION, sensitive=case.sensitive)
+        addition = CaseAddition(case_id=case.id, created_at=now, body=plain, body_enc=sealed)
+        self.cases.add(addition)
+        await self.cases.flush()
+        if sealed is not None:
+            await self.cases.add_search_tokens(case.id, blind_tokens(self.core.crypto, body))
+        for staged in attachments:
+            self.cases.add(
+                self.attachments.to_row(staged, case_id=case.id, addition_id=addition.id)
+            )
+        case.reporter_updated_at = now
+        case.updated_at = now
+        self.audit.record(
+            Actor.reporter(),
+            AuditAction.CASE_REPORTER_ADDED,
+            case=case,
+            after={"addition_id": addition.id, "attachments": len(attachments)},
+        )
+        await self.cases.flush()
+        return addition
+
+    async def _get(self, case_id: int) -> Case:
+        case = await self.cases.get(case_id)
+        if case is None:
+            raise CaseNotFound(str(case_id))
+        return case

@@ -1,0 +1,392 @@
+"""Triage: what staff do with a case (SPEC §5–§6).
+
+Read it (a sensitive case does not exist for a role that may not see it; reading one is
+audited), change status, priority, assignee and tags under optimistic concurrency, add
+internal notes and public replies, read its trail and its files. What the bot does with
+a case is in :mod:`storage.services.intake`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from storage.access import Actor, role_may_see
+from storage.core import Core
+from storage.enums import AuditAction, Language, OutboxKind, Priority, ReplyDelivery, Status
+from storage.errors import (
+    AssigneeCannotSeeCase,
+    AttachmentNotFound,
+    CaseClosedForAdditions,
+    CaseNotFound,
+    EmptyText,
+    InvalidInput,
+    InvalidTag,
+    PermissionDenied,
+    StaleVersion,
+    TextTooLong,
+)
+from storage.lifecycle import allowed_transitions, check_transition
+from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, Reply
+from storage.repositories.audit import AuditRepository
+from storage.repositories.cases import CaseRepository
+from storage.repositories.staff import StaffRepository
+from storage.sealed import Context, Sealer
+from storage.services.attachments import AttachmentService
+from storage.services.audit import AuditLog
+from storage.services.outbox import OutboxService
+from storage.sla import CaseSla, case_sla
+from storage.text import clean
+
+MAX_NOTE_CHARS = 10_000
+# A reply is delivered inside a Telegram message (4096 characters) with a short frame.
+MAX_REPLY_CHARS = 3500
+MAX_TAGS = 20
+_TAG = re.compile(r"^[\w\-:]{1,40}$")
+
+
+def _check_text(text: str, *, what: str, limit: int) -> str:
+    stripped = clean(text).strip()
+    if not stripped:
+        raise EmptyText(what)
+    if len(stripped) > limit:
+        raise TextTooLong(what, len(stripped), limit)
+    return stripped
+
+
+# Inputs and views ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseChanges:
+    """A staff PATCH. ``assignee_id`` is only applied when ``set_assignee`` is true."""
+
+    status: Status | None = None
+    priority: Priority | None = None
+    set_assignee: bool = False
+    assignee_id: int | None = None
+    tags: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class AdditionView:
+    id: int
+    created_at: datetime
+    text: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    kind: str
+    mime_type: str
+    size_bytes: int
+    filename: str | None
+    addition_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: int
+    author_id: int | None
+    created_at: datetime
+    text: str | None
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    id: int
+    author_id: int | None
+    created_at: datetime
+    texts: dict[str, str]
+    delivery: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with what follows from it at one moment: its SLA and where it may go next.
+
+    Its attributes are the case's, plus ``sla``, ``overdue`` and ``allowed_statuses``:
+    what the API renders, computed here once with one ``now``.
+    """
+
+    case: Case
+    sla: CaseSla
+    allowed_statuses: list[Status]
+
+    @classmethod
+    def at(cls, case: Case, now: datetime) -> CaseView:
+        return cls(
+            case=case,
+            sla=case_sla(case, now),
+            allowed_statuses=sorted(allowed_transitions(case.status)),
+        )
+
+    @property
+    def overdue(self) -> bool:
+        return self.sla.overdue
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else is the case's own: a view reads as the case plus its SLA.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.case, name)
+
+
+@dataclass(frozen=True)
+class CaseDetail(CaseView):
+    """The whole case as one staff member sees it, SLA computed at the moment of reading."""
+
+    narrative: str | None
+    contact: str | None
+    reply_in_chat: bool
+    additions: list[AdditionView]
+    attachments: list[AttachmentView]
+    notes: list[NoteView]
+    replies: list[ReplyView]
+
+
+# The service -------------------------------------------------------------------------
+
+
+class TriageService:
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.session = session
+        self.core = core
+        self.cases = CaseRepository(session)
+        self.staff = StaffRepository(session)
+        self.audit = AuditLog(session, core.clock)
+        self.attachments = AttachmentService(core)
+        self.sealer = Sealer(core.crypto)
+
+    async def get_visible(self, ref: str, actor: Actor, *, audit_read: bool = True) -> Case:
+        """The case, or :class:`CaseNotFound` when it does not exist *for this actor*."""
+        if not actor.can_see_cases:
+            raise PermissionDenied("Your role does not work with cases.")
+        case = await self.cases.get_by_ref(ref)
+        if case is None or not actor.may_see(sensitive=case.sensitive):
+            raise CaseNotFound(ref)
+        if audit_read and case.sensitive:
+            self.audit.record(actor, AuditAction.CASE_READ, case=case)
+        return case
+
+    async def detail(self, ref: str, actor: Actor) -> CaseDetail:
+        case = await self.get_visible(ref, actor)
+        view = CaseView.at(case, self.core.clock.now())
+        contact_row = await self.cases.contact_detail(case.id)
+        link = await self.cases.reporter_link(case.id)
+        attachments = await self.cases.attachments(case.id)
+        return CaseDetail(
+            case=case,
+            sla=view.sla,
+            allowed_statuses=view.allowed_statuses,
+            narrative=self.narrative(case),
+            contact=self.sealer.open(contact_row.contact_enc, Context.CONTACT)
+            if contact_row
+            else None,
+            reply_in_chat=link is not None,
+            additions=[
+                AdditionView(
+                    a.id, a.created_at, self.sealer.read(a.body, a.body_enc, Context.ADDITION)
+                )
+                for a in await self.cases.additions(case.id)
+            ],
+            attachments=[self._attachment_view(a) for a in attachments],
+            notes=[
+                NoteView(
+                    n.id,
+                    n.author_id,
+                    n.created_at,
+                    self.sealer.read(n.body, n.body_enc, Context.NOTE),
+                )
+                for n in await self.cases.notes(case.id)
+            ],
+            replies=[
+                ReplyView(r.id, r.author_id, r.created_at, self.sealer.reply_bodies(r), r.delivery)
+                for r in await self.cases.replies(case.id)
+            ],
+        )
+
+    def narrative(self, case: Case) -> str | None:
+        return self.sealer.read(case.narrative, case.narrative_enc, Context.NARRATIVE)
+
+    def _attachment_view(self, attachment: Attachment) -> AttachmentView:
+        return AttachmentView(
+            id=attachment.id,
+            kind=attachment.kind,
+            mime_type=attachment.mime_type,
+            size_bytes=attachment.size_bytes,
+            filename=self.attachments.filename(attachment),
+            addition_id=attachment.addition_id,
+            created_at=attachment.created_at,
+        )
+
+    async def open_attachment(
+        self, ref: str, attachment_id: int, actor: Actor
+    ) -> tuple[AttachmentView, bytes]:
+        case = await self.get_visible(ref, actor, audit_read=False)
+        attachment = await self.cases.attachment(case.id, attachment_id)
+        if attachment is None:
+            raise AttachmentNotFound()
+        if case.sensitive:
+            self.audit.record(
+                actor, AuditAction.ATTACHMENT_READ, case=case, target=f"attachment:{attachment.id}"
+            )
+        return self._attachment_view(attachment), await self.attachments.read(attachment)
+
+    async def events(self, ref: str, actor: Actor) -> list[AuditEvent]:
+        case = await self.get_visible(ref, actor)
+        await self.cases.flush()
+        return await AuditRepository(self.session).for_case(case.id)
+
+    async def update(
+        self, ref: str, actor: Actor, *, expected_version: int, changes: CaseChanges
+    ) -> Case:
+        """Apply a staff change under optimistic concurrency; one audit event for it all."""
+        case = await self.get_visible(ref, actor, audit_read=False)
+        if case.version != expected_version:
+            raise StaleVersion(expected_version, case.version)
+        # Validate everything before touching the case: a refused change changes nothing.
+        new_status = changes.status if changes.status and changes.status != case.status else None
+        if new_status is not None:
+            check_transition(case.status, new_status)
+        new_priority = (
+            changes.priority if changes.priority and changes.priority != case.priority else None
+        )
+        assign = changes.set_assignee and changes.assignee_id != case.assignee_id
+        if assign and changes.assignee_id is not None:
+            await self._check_assignee(changes.assignee_id, case)
+        current_tags = sorted(t.tag for t in case.tags)
+        new_tags = _normalize_tags(changes.tags) if changes.tags is not None else current_tags
+
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        now = self.core.clock.now()
+        if new_status is not None:
+            before["status"], after["status"] = case.status, new_status
+            self._apply_status(case, new_status, now)
+        if new_priority is not None:
+            before["priority"], after["priority"] = case.priority, new_priority
+            case.priority = new_priority
+        if assign:
+            before["assignee_id"], after["assignee_id"] = case.assignee_id, changes.assignee_id
+            case.assignee_id = changes.assignee_id
+        if new_tags != current_tags:
+            before["tags"], after["tags"] = current_tags, new_tags
+            kept = [t for t in case.tags if t.tag in new_tags]
+            added = [CaseTag(tag=t) for t in new_tags if t not in current_tags]
+            case.tags = kept + added
+        if not after:
+            return case
+
+        case.updated_at = now
+        # Always write the row, so the version moves even when only tags changed (they
+        # live in their own table) or the clock has not moved since the last change.
+        flag_modified(case, "updated_at")
+        self.audit.record(actor, AuditAction.CASE_UPDATED, case=case, before=before, after=after)
+        try:
+            await self.cases.flush()
+        except StaleDataError:
+            # Someone else committed between our read and our write.
+            raise StaleVersion(expected_version) from None
+        if new_status is Status.CLOSED:
+            await OutboxService(self.session, self.core).enqueue_handling_survey(case)
+        return case
+
+    def _apply_status(self, case: Case, target: Status, now: datetime) -> None:
+        case.status = target
+        case.public_updated_at = now
+        if target is Status.ACKNOWLEDGED and case.acknowledged_at is None:
+            case.acknowledged_at = now
+        elif target is Status.REFERRED:
+            case.referred_at = now
+        elif target is Status.RESOLVED:
+            case.resolved_at = now
+        elif target is Status.CLOSED:
+            case.closed_at = now
+            if case.resolved_at is None:
+                case.resolved_at = now
+        elif target is Status.IN_PROGRESS and case.acknowledged_at is None:
+            case.acknowledged_at = now
+        if target is Status.IN_PROGRESS:
+            # Reopened: it is no longer resolved or closed.
+            case.resolved_at = None
+            case.closed_at = None
+
+    async def _check_assignee(self, user_id: int, case: Case) -> None:
+        user = await self.staff.get(user_id)
+        if (
+            user is None
+            or not user.is_active
+            or not role_may_see(user.role, sensitive=case.sensitive)
+        ):
+            raise AssigneeCannotSeeCase()
+
+    async def add_note(self, ref: str, actor: Actor, text: str) -> Note:
+        case = await self.get_visible(ref, actor, audit_read=False)
+        body = _check_text(text, what="note", limit=MAX_NOTE_CHARS)
+        now = self.core.clock.now()
+        plain, sealed = self.sealer.split(body, Context.NOTE, sensitive=case.sensitive)
+        note = Note(
+            case_id=case.id, author_id=actor.user_id, created_at=now, body=plain, body_enc=sealed
+        )
+        self.cases.add(note)
+        await self.cases.flush()
+        self.audit.record(actor, AuditAction.NOTE_ADDED, case=case, target=f"note:{note.id}")
+        return note
+
+    async def add_reply(self, ref: str, actor: Actor, bodies: dict[Language, str]) -> Reply:
+        """A public reply; for a reporter who opted in, also a message in their chat."""
+        case = await self.get_visible(ref, actor, audit_read=False)
+        if case.content_purged_at is not None:
+            raise CaseClosedForAdditions()
+        clean = {
+            Language(lang).value: _check_text(text, what="reply", limit=MAX_REPLY_CHARS)
+            for lang, text in bodies.items()
+        }
+        if not clean:
+            raise EmptyText("reply")
+        now = self.core.clock.now()
+        link = await self.cases.reporter_link(case.id)
+        plain, sealed = self.sealer.seal_reply_bodies(clean, sensitive=case.sensitive)
+        reply = Reply(
+            case_id=case.id,
+            author_id=actor.user_id,
+            created_at=now,
+            bodies=plain,
+            bodies_enc=sealed,
+            delivery=ReplyDelivery.PENDING if link else ReplyDelivery.NOT_APPLICABLE,
+        )
+        self.cases.add(reply)
+        await self.cases.flush()
+        case.public_updated_at = now
+        case.updated_at = now
+        if link is not None:
+            await OutboxService(self.session, self.core).enqueue(case, OutboxKind.REPLY, reply.id)
+        self.audit.record(
+            actor,
+            AuditAction.REPLY_ADDED,
+            case=case,
+            target=f"reply:{reply.id}",
+            after={"languages": sorted(clean), "delivery": reply.delivery},
+        )
+        await self.cases.flush()
+        return reply
+
+
+def _normalize_tags(tags: Sequence[str]) -> list[str]:
+    clean = sorted({t.strip().lower() for t in tags if t.strip()})
+    for tag in clean:
+        if not _TAG.match(tag):
+            raise InvalidTag(tag)
+    if len(clean) > MAX_TAGS:
+        raise InvalidInput(f"At most {MAX_TAGS} tags per case.")
+    return clean

@@ -1,0 +1,131 @@
+"""Search through the indexes on both engines: standard text by full-text index, sensitive
+text by its blind index (focal points only); counts capped and counted once per query."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+import storage.services.worklist as worklist_module
+from storage.access import Actor
+from storage.core import Core
+from storage.models import CaseSearchToken
+from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.services.intake import IntakeService
+from storage.services.search_index import reindex
+from storage.services.triage import TriageService
+from storage.services.worklist import CasePage, Worklist
+from tests.storage.helpers import make_staff, submit
+
+SECRET_WORDS = ("Вимагали", "хабар", "паспорт", "Забрали")
+
+
+async def page(core: Core, actor: Actor, **kwargs: object) -> CasePage:
+    async with core.database.transaction() as session:
+        return await Worklist(session, core).page(actor, CaseFilter(), **kwargs)  # type: ignore[arg-type]
+
+
+async def found(core: Core, actor: Actor, query: str) -> set[str]:
+    return {c.ref for c in (await page(core, actor, query=query, limit=200)).items}
+
+
+@pytest.fixture
+async def people(core: Core) -> dict[str, Actor]:
+    return {
+        "operator": await make_staff(core, "oper", "operator"),
+        "focal": await make_staff(core, "focal", "focal_point"),
+    }
+
+
+async def add_info(core: Core, ref: str, actor: Actor, text: str) -> None:
+    async with core.database.transaction() as session:
+        case = await TriageService(session, core).get_visible(ref, actor, audit_read=False)
+        await IntakeService(session, core).add_reporter_info(case.id, text=text)
+
+
+async def test_rare_and_common_words_in_narratives_and_additions(
+    core: Core, people: dict[str, Actor]
+) -> None:
+    op = people["operator"]
+    common = [(await submit(core, narrative=f"Черга біля пункту номер {i}")).ref for i in range(6)]
+    rare = await submit(core, narrative="Зламаний генератор у пункті")
+    later = await submit(core, narrative="Нічого особливого")
+    await add_info(core, later.ref, op, "Генератор знову не працює, черга")
+    assert await found(core, op, "генератор") == {rare.ref, later.ref}
+    assert await found(core, op, "черг") == {*common, later.ref}
+    assert await found(core, op, "черга генератор") == {later.ref}  # both words in one text
+    assert await found(core, op, "зламаний") == {rare.ref}
+    assert await found(core, op, "жодного") == set()
+
+
+async def test_sensitive_text_is_found_by_its_blind_index_for_focal_points_only(
+    core: Core, people: dict[str, Actor]
+) -> None:
+    bribe = await submit(core, category="fraud_corruption", narrative="Вимагали хабар за список")
+    labour = await submit(core, category="trafficking", narrative="Робота без оплати")
+    await add_info(core, labour.ref, people["focal"], "Забрали паспорт")
+    standard = await submit(core, narrative="Паспорт не питали")
+    focal, op = people["focal"], people["operator"]
+    assert await found(core, focal, "хаба") == {bribe.ref}  # a prefix
+    assert await found(core, focal, "паспорт") == {labour.ref, standard.ref}
+    assert await found(core, focal, "оплати паспорт") == {labour.ref}  # narrative + addition
+    assert await found(core, focal, "хабар паспорт") == set()
+    # An operator's search never reaches sensitive cases, not even through the blind index.
+    assert await found(core, op, "хабар") == set()
+    assert await found(core, op, "паспорт") == {standard.ref}
+    # The blind index holds keyed hashes, never the words.
+    async with core.database.transaction() as session:
+        tokens = (await session.scalars(select(CaseSearchToken.token))).all()
+    assert tokens and all(len(t) == 32 for t in tokens)
+    dump = " ".join(tokens).casefold()
+    assert not any(w.casefold() in dump for w in SECRET_WORDS)
+
+
+async def test_the_blind_index_is_rebuilt_and_purged_with_the_content(
+    core: Core, people: dict[str, Actor]
+) -> None:
+    bribe = await submit(core, category="fraud_corruption", narrative="Вимагали хабар")
+    async with core.database.transaction() as session:
+        repo = CaseRepository(session)
+        await repo.drop_search_tokens()  # as if stored before the blind index existed
+    assert await found(core, people["focal"], "хабар") == set()
+    async with core.database.transaction() as session:
+        assert await reindex(session, core) == 1
+    assert await found(core, people["focal"], "хабар") == {bribe.ref}
+    async with core.database.transaction() as session:
+        repo = CaseRepository(session)
+        case = await repo.get_by_ref(bribe.ref)
+        assert case is not None
+        counts = await repo.purge_content([case.id])
+    assert counts["search_tokens"] > 0
+    assert await found(core, people["focal"], "хабар") == set()
+
+
+async def test_the_count_is_capped_and_counted_once_per_query(
+    core: Core, people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worklist_module, "COUNT_CAP", 4)
+    for _ in range(7):
+        await submit(core)
+    counted = 0
+    real_count = CaseRepository.count
+
+    async def counting(self: CaseRepository, *args: object, **kwargs: object) -> int:
+        nonlocal counted
+        counted += 1
+        return await real_count(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CaseRepository, "count", counting)
+    first = await page(core, people["operator"], limit=3)
+    assert (first.total, first.total_capped, len(first.items)) == (4, True, 3)
+    pages, cursor = [first], first.next_cursor
+    while cursor is not None:
+        pages.append(await page(core, people["operator"], limit=3, cursor=cursor))
+        cursor = pages[-1].next_cursor
+    assert sum(len(p.items) for p in pages) == 7  # the cap limits the count, not the list
+    assert all((p.total, p.total_capped) == (4, True) for p in pages)
+    assert counted == 1
+    few = await page(core, people["operator"], query="продуктів")
+    assert (few.total, few.total_capped) == (4, True)
+    none = await page(core, people["operator"], query="нічогісінько")
+    assert (none.total, none.total_capped) == (0, False)
