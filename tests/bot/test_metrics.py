@@ -35,6 +35,8 @@ API_METHODS = {
     "setMyCommands",
     "deleteWebhook",
     "getMe",
+    "getUpdates",
+    "getFile",
 }
 WENT_WRONG = "Sorry, something went wrong on our side."
 UPDATE_TYPES = {"message", "edited_message", "callback_query", "my_chat_member", "unknown"}

@@ -1,7 +1,7 @@
 """blind index of sensitive text; indexes led by the visibility rule
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 ``case_search_tokens`` holds the keyed hashes of sensitive cases' word prefixes (see
 storage.search). It starts empty: the key is derived from the server secret, which a
