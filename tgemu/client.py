@@ -11,6 +11,9 @@ User actions wait for the bot properly instead of sleeping: the server blocks un
 has acted in that chat, then until it has been quiet for a moment (``quiet``), and returns what
 changed. Every answer also carries the whole chat as the user sees it, which the user object
 keeps, so ``user.last_bot_message()`` and ``user.callback_answers`` need no extra request.
+
+Long on purpose: the whole control API seen from a test, one method per action a
+person can take, so a test author finds every action in one place.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Only methods a complaints bot plausibly calls are implemented; any other method that exists in
 the specification is refused with "method not supported by the emulator" (and recorded) so a
 test notices instead of passing on a silent no-op.
+
+Long on purpose: one function per Bot API method, side by side, so each method's
+semantics can be read against the specification in one place.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 Every well-formed token is its own isolated world, so tests can share one emulator and still be
 independent by using a fresh token each. All state lives on the event loop that serves the
 emulator; other threads should talk to it over HTTP (the control API) rather than mutate it.
+
+Long on purpose: the whole of the emulated Telegram world is one consistent model;
+splitting it would spread one set of invariants over several modules.
 """
 
 from __future__ import annotations
