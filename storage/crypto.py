@@ -129,10 +129,6 @@ class Crypto:
     def _current(self) -> _KeySet:
         return self._keys[0]
 
-    @property
-    def current_key_id(self) -> bytes:
-        return self._current.key_id
-
     # Pseudonyms -------------------------------------------------------------------------
 
     def pseudonym(self, telegram_id: int | str) -> str:
