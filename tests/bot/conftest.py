@@ -10,12 +10,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from admin_api.server import bind_socket, running_api
 from storage.core import Core
 from storage.models import OutboxMessage
+from tests.services import REDIS_URL, unavailable
 from tgemu import BotHandle
 
 
@@ -54,3 +58,16 @@ async def tried_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
         for call in await tg.calls("sendMessage")
         if needle in (call["params"].get("text") or "")
     ]
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """The shared test Redis (skipped with the reason when unreachable, unless required)."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError) as exc:
+        await client.aclose()
+        unavailable("Redis", str(exc))
+    yield client
+    await client.aclose()

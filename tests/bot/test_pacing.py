@@ -6,15 +6,11 @@ moved by hand (Redis keeps its own clock, so its windows are checked by state on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.middlewares import MemoryFloodGate, RedisFloodGate
 from bot.pacing import Limit, MemoryBuckets, Pacer, RedisBuckets
-from tests.services import REDIS_URL, unavailable
 
 
 class Clock:
@@ -27,18 +23,6 @@ class Clock:
 
 async def no_sleep(_: float) -> None:
     return None
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError) as exc:
-        await client.aclose()
-        unavailable("Redis", str(exc))
-    yield client
-    await client.aclose()
 
 
 def pacer(buckets: MemoryBuckets | RedisBuckets) -> Pacer:

@@ -6,31 +6,15 @@ Redis connection) continues the draft.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import BotFactory
-from tests.services import REDIS_URL, unavailable
+from tests.services import REDIS_URL
 from tgemu import BotHandle
 
 DRAFT = "Охоронець вимагав гроші за пропуск."
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError) as exc:
-        await client.aclose()
-        unavailable("Redis", str(exc))
-    yield client
-    await client.aclose()
 
 
 async def test_a_draft_in_redis_survives_a_restart_and_reveals_nothing(
