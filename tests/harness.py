@@ -8,6 +8,7 @@ bot token, which is its own isolated world there, and its own database.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -42,9 +43,9 @@ def emulator() -> Iterator[EmulatorThread]:
 
 @pytest.fixture
 async def tg(emulator: EmulatorThread) -> AsyncIterator[BotHandle]:
-    # 80 ms of silence ends a reply: buttons are answered after the screen changes, and a
-    # handler's own steps are milliseconds apart.
-    client = EmulatorClient(emulator.base_url, quiet=0.08)
+    # An answer is complete when the bot is idle (``start_bot`` sets ``settle``); the short
+    # quiet window only covers what no handler counts, such as a delivery worker's sends.
+    client = EmulatorClient(emulator.base_url, quiet=0.03)
     handle = client.bot(new_token())
     yield handle
     await client.aclose()
@@ -75,6 +76,11 @@ async def start_bot(
     """Start (and restart) the real bot on the emulator; all are stopped at the end."""
     started: list[BotRuntime] = []
 
+    async def settle() -> None:
+        await bot_idle(started, tg)
+
+    tg.settle = settle
+
     async def start(core: Core | None = None, **kwargs: Any) -> BotRuntime:
         # Simulated people type far faster than people do: pacing has its own tests
         # (tests/bot/test_pacing.py) and would only slow these down.
@@ -96,6 +102,20 @@ async def start_bot(
     yield start
     for runtime in started:
         await runtime.stop()
+
+
+async def bot_idle(runtimes: list[BotRuntime], tg: BotHandle) -> None:
+    """Until the emulator holds no unfetched update and no runtime is handling one.
+
+    A user's action is answered when its handler has finished, not after a spell of silence,
+    which a loaded machine can stretch past any fixed window.
+    """
+    async with asyncio.timeout(15):
+        while True:
+            pending = (await tg.state())["pending_updates"]
+            if not pending and all(runtime.dp.in_flight == 0 for runtime in runtimes):
+                return
+            await asyncio.sleep(0.01)
 
 
 @pytest.fixture

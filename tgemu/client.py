@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +208,11 @@ class BotHandle:
         self.client = client
         self.token = token
         self._base = f"/bots/{token}"
+        # Optional: awaited after the bot has answered an action, until the bot under test has
+        # finished handling everything it was sent. A harness that can see the bot's own
+        # in-flight count sets it, so an answer is complete however slow the machine is, rather
+        # than after ``quiet`` seconds of silence.
+        self.settle: Callable[[], Awaitable[None]] | None = None
 
     async def _call(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
         return await self.client.request(method, f"{self._base}{path}", json, **kwargs)
@@ -345,6 +350,14 @@ class SimulatedUser:
             f"/chats/{self.id}/wait",
             {"after_seq": after_seq, "timeout": timeout, "quiet": quiet, "mode": mode},
         )
+        if mode == "reply" and not activity["timed_out"] and self.bot.settle is not None:
+            await self.bot.settle()
+            # Everything the bot did in this chat since ``after_seq``, now that it is idle.
+            activity = await self.bot._call(
+                "POST",
+                f"/chats/{self.id}/wait",
+                {"after_seq": after_seq, "timeout": 0, "quiet": 0, "mode": "change"},
+            )
         self._absorb_chat(activity["chat"])
         self._cursor = max(self._cursor, activity["seq"])
         return activity

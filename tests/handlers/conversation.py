@@ -6,7 +6,6 @@ uk, ru and en while asserting exactly what the person sees.
 
 from __future__ import annotations
 
-import asyncio
 import gettext
 import re
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from locales.build import LOCALES_DIR, compile_catalogs
 from storage.catalog import load_oblasts
 from storage.core import Core
 from storage.models import Case
+from tests.harness import bot_idle
 from tgemu import BotHandle, Replies, SimulatedUser
 
 RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
@@ -132,10 +132,4 @@ async def stored_cases(core: Core) -> list[Case]:
 
 async def settled(runtime: BotRuntime, tg: BotHandle) -> None:
     """Wait until every update sent so far has been fetched and fully handled."""
-    async with asyncio.timeout(15):
-        while True:
-            pending = (await tg.state())["pending_updates"]
-            # aiogram keeps the tasks of updates being handled in this (private) set.
-            if not pending and not runtime.dp._handle_update_tasks:
-                return
-            await asyncio.sleep(0.02)
+    await bot_idle([runtime], tg)
