@@ -9,7 +9,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from admin_api.console import install as install_console
+from admin_api.docs import install_docs
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
+from admin_api.headers import SecurityHeadersMiddleware
 from admin_api.limits import BodyLimitMiddleware
 from admin_api.metrics import ApiMetrics, MetricsMiddleware
 from admin_api.routes import (
@@ -41,7 +43,7 @@ def create_app(core: Core) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # our own page, with packaged assets (admin_api.docs)
         redoc_url=None,
     )
     app.state.core = core
@@ -53,9 +55,13 @@ def create_app(core: Core) -> FastAPI:
     for router in (stats.router, exports.router, public_summaries.router, public.router):
         app.include_router(router)
     install_console(app)
+    if core.settings.api_docs:
+        install_docs(app)
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
     # included; the body limit sits closest to the routes, so its 413 escapes nothing.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=core.settings.api_max_body_bytes)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Outermost: the 500s and 413s get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -4,6 +4,11 @@ Requests are labelled by route *template* (``/api/v1/cases/{ref}``), never by th
 path, which carries case references; nothing identifies a person or a staff member.
 Each app has its own registry, so several apps (tests, one process serving two ports)
 never collide in the global one.
+
+They are served by :func:`create_metrics_app` on a listener of their own
+(``HOLOS_METRICS_HOST``/``HOLOS_METRICS_PORT``, loopback by default), never by the public
+app: request counts by route and status tell an outsider when sensitive work happens.
+No ``_created`` series: a counter's creation time is one more timestamp nobody needs.
 """
 
 from __future__ import annotations
@@ -11,9 +16,18 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from fastapi import FastAPI, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -107,3 +121,19 @@ def route_label(scope: Scope) -> str:
         return HIDDEN
     # Inside a mounted app the route's path is relative to the mount, kept in root_path.
     return f"{scope.get('root_path', '')}{path}"
+
+
+def add_metrics_route(app: FastAPI, metrics: ApiMetrics) -> None:
+    """``GET /metrics`` on ``app``: the metrics listener's, or the local sandbox's."""
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(content=body, media_type=content_type)
+
+
+def create_metrics_app(metrics: ApiMetrics) -> FastAPI:
+    """The scrape endpoint alone, for its own (loopback by default) listener."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    add_metrics_route(app, metrics)
+    return app

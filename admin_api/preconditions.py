@@ -2,7 +2,8 @@
 ``If-Match`` on a change (RFC 9110 §13.1.1; 428 Precondition Required, RFC 6585).
 
 ``"3"``, ``3`` and ``W/"3"`` all name version 3: clients and proxies differ in how they
-quote, and a weak validator is exact enough since versions only grow.
+quote, and a weak validator is exact enough since versions only grow. ``*`` means "any
+current version" (RFC 9110 §13.1.1): the client knowingly overwrites.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from fastapi import Header
 
 from admin_api.errors import ApiError
 
-IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,9}"$|^[0-9]{1,9}$'
+IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,9}"$|^[0-9]{1,9}$|^\*$'
+ANY_VERSION = "*"
 _VERSION = re.compile(r"[0-9]+")
 
 IfMatch = Annotated[
@@ -22,7 +24,7 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         pattern=IF_MATCH_PATTERN,
-        description='The case version from its ETag: "3", 3 or W/"3". Required.',
+        description='The case version from its ETag: "3", 3 or W/"3"; * for any. Required.',
     ),
 ]
 
@@ -38,14 +40,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_version(if_match: str | None) -> int:
-    """The version an If-Match names; 428 without one (the header's pattern was checked)."""
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match names, None for ``*``; 428 without one (the header's
+    pattern was checked)."""
     if if_match is None:
         raise ApiError(
             428,
             "if_match_required",
             'Send If-Match with the version from the case\'s ETag, e.g. If-Match: "3".',
         )
+    if if_match.strip() == ANY_VERSION:
+        return None
     match = _VERSION.search(if_match)
     assert match is not None
     return int(match.group())

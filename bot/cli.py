@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import ipaddress
 import os
 import secrets
 import signal
@@ -167,9 +168,25 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
+        if not is_loopback(settings.api_host):
+            # A forgotten token must not put the demo (accounts printed, docs on) on a network.
+            raise SettingsError(
+                f"HOLOS_BOT_TOKEN is not set, and without it `holos run` starts the offline "
+                f"sandbox, which it does only on a loopback address (HOLOS_API_HOST is "
+                f"{settings.api_host}); set HOLOS_BOT_TOKEN, or run `holos sandbox` on purpose"
+            )
         return _sandbox(settings, args)
     _require_secret(settings)
     return asyncio.run(_serve(settings, api=True, bot=True))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _api(settings: Settings, _args: argparse.Namespace) -> int:
@@ -222,6 +239,7 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
     one the socket really got.
     """
     from admin_api.app import create_app
+    from admin_api.metrics import add_metrics_route
     from admin_api.server import bind_socket, running_api, socket_url
     from bot import metrics, sandbox
     from bot.runtime import BotRuntime
@@ -236,6 +254,8 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
         accounts = await sandbox.demo_accounts(core)
         app = create_app(core)
         metrics.expose_in(app.state.metrics.registry)
+        # The demo serves everything on one (local) port, the scrape endpoint included.
+        add_metrics_route(app, app.state.metrics)
         sandbox.mount(app, emulator)
         sock = bind_socket(
             sandbox_settings.api_host, sandbox_settings.api_port if port is None else port
@@ -281,6 +301,7 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
     updates (``holos run`` or ``holos api``) and ``holos bot`` only delivers replies.
     """
     from admin_api.app import create_app
+    from admin_api.metrics import create_metrics_app
     from admin_api.server import bind_socket, running_api
     from bot import metrics
     from bot.runtime import BotRuntime
@@ -304,7 +325,14 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
                 sock = bind_socket(settings.api_host, settings.api_port)
                 stack.callback(sock.close)
                 url = await stack.enter_async_context(running_api(app, sock))
-                print(f"holos: API at {url}/api/v1 (docs at {url}/docs)", flush=True)
+                docs = f" (docs at {url}/docs)" if settings.api_docs else ""
+                print(f"holos: API at {url}/api/v1{docs}", flush=True)
+                # Metrics on their own listener, loopback by default: never the public app.
+                metrics_sock = bind_socket(settings.metrics_host, settings.metrics_port)
+                stack.callback(metrics_sock.close)
+                metrics_app = create_metrics_app(app.state.metrics)
+                scrape = await stack.enter_async_context(running_api(metrics_app, metrics_sock))
+                print(f"holos: metrics at {scrape}/metrics", flush=True)
             if runtime is not None:
                 stack.push_async_callback(runtime.stop)
                 if webhook and api:

@@ -9,8 +9,11 @@ The conversation's outcomes come from the handlers themselves: each update carri
 this category was submitted", "a receipt lookup missed"), and :class:`OutcomeMiddleware`
 turns them into counts. Handlers know nothing of Prometheus (SPEC §8).
 
-``holos run`` serves these from the API's ``/metrics``: the API app has its own
-registry, and the CLI adds :class:`DefaultRegistryBridge` to it.
+Sensitive categories (SEA, GBV, …) share one label, ``sensitive``: a per-category count
+would tell a watcher that a report of that kind just arrived. No ``_created`` series.
+
+``holos run`` serves these on the metrics listener (``HOLOS_METRICS_HOST``/``PORT``):
+the API's registry is scraped there, and the CLI adds :class:`DefaultRegistryBridge` to it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.metrics_core import Metric
 
 from handlers.context import Outcomes
@@ -32,9 +42,12 @@ from storage.enums import OutboxKind
 
 log = logging.getLogger("holos.bot.metrics")
 
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 UNKNOWN = "unknown"
+SENSITIVE = "sensitive"
 
 
 class UpdateOutcome(StrEnum):
@@ -62,7 +75,7 @@ UPDATES = Counter(
 )
 REPORTS = Counter(
     "holos_bot_reports_submitted",
-    "Reports stored from the bot, by category.",
+    "Reports stored from the bot, by category (every sensitive category counts as 'sensitive').",
     ["category"],
 )
 DELIVERIES = Counter(
@@ -162,7 +175,7 @@ class OutcomeMiddleware(BaseMiddleware):
     :class:`Outcomes` record, and counts what it says once the handler is done."""
 
     def __init__(self, catalog: Catalog) -> None:
-        self.categories = frozenset(c.code for c in catalog.categories)
+        self.labels = {c.code: SENSITIVE if c.sensitive else c.code for c in catalog.categories}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         outcomes = data["outcomes"] = Outcomes()
@@ -171,7 +184,7 @@ class OutcomeMiddleware(BaseMiddleware):
             if name == "receipt_lookup" and value in LookupOutcome._value2member_map_:
                 RECEIPT_LOOKUPS.labels(outcome=value).inc()
             elif name == "report_submitted":
-                REPORTS.labels(category=value if value in self.categories else UNKNOWN).inc()
+                REPORTS.labels(category=self.labels.get(value, UNKNOWN)).inc()
         return result
 
 

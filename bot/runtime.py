@@ -162,7 +162,11 @@ class BotRuntime:
             if self._stopping:
                 # Telegram sends it again later, to whichever instance runs then.
                 return Response(status_code=503)
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+            try:
+                update = Update.model_validate(await request.json(), context={"bot": self.bot})
+            except ValueError:  # not JSON, or not an Update (pydantic's error is one too)
+                log.warning("webhook_body_malformed")
+                return Response(status_code=400)
             if not self._webhook_updates.claim(update.update_id):
                 log.info("webhook_update_repeated")
                 return Response(status_code=200)

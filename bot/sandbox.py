@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storage.access import Actor
 from storage.core import Core
@@ -34,6 +35,7 @@ def sandbox_settings(settings: Settings) -> Settings:
             "blob_dir": data_dir / "blobs",
             "redis_url": None,
             "webhook_url": None,
+            "api_docs": True,
         }
     )
 
@@ -43,8 +45,30 @@ def sandbox_token() -> str:
     return f"7{secrets.randbelow(10**9):09d}:SANDBOX-{secrets.token_urlsafe(27)}"
 
 
+# The chat page is one file with inline script and styles; it still loads nothing from
+# elsewhere. The API's own strict policy applies only where a page sets none.
+CHAT_PAGE_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def with_chat_page_policy(app: ASGIApp) -> ASGIApp:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"content-security-policy", CHAT_PAGE_CSP))
+                message["headers"] = headers
+            await send(message)
+
+        await app(scope, receive, sending if scope["type"] == "http" else send)
+
+    return wrapped
+
+
 def mount(app: FastAPI, emulator: Emulator) -> None:
-    app.mount(EMULATOR_PREFIX, create_app(emulator))
+    app.mount(EMULATOR_PREFIX, with_chat_page_policy(create_app(emulator)))
 
     @app.get("/sandbox", include_in_schema=False)
     async def chat_page() -> RedirectResponse:

@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=0, le=65535)  # 0: any free port
     api_token_ttl_hours: float = Field(default=12, gt=0)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Interactive docs at /docs: off outside the sandbox unless asked for.
+    api_docs: bool = False
+    # Prometheus metrics on their own listener, loopback by default (never the public app).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)  # 0: any free port
 
     # Conversation
     default_language: Language = Language.UK

@@ -1,14 +1,15 @@
-"""Liveness, readiness and metrics, outside /api/v1 and without authentication: they
-answer probes and scrapers, and say nothing about cases or people."""
+"""Liveness and readiness, outside /api/v1 and without authentication: they answer
+probes and say nothing about cases or people. Metrics have their own listener
+(:func:`admin_api.metrics.create_metrics_app`)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from admin_api.deps import CoreDep, MetricsDep
+from admin_api.deps import CoreDep
 from admin_api.errors import error_response, error_responses
 from admin_api.schemas.health import LiveOut, ReadyOut
 
@@ -34,14 +35,3 @@ async def readyz(core: CoreDep) -> ReadyOut | JSONResponse:
     if not reachable:
         return error_response(503, "database_unreachable", "The database does not answer.")
     return ReadyOut()
-
-
-@router.get(
-    "/metrics",
-    response_class=Response,
-    summary="Prometheus metrics",
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
-)
-async def metrics(registry: MetricsDep) -> Response:
-    body, content_type = registry.exposition()
-    return Response(content=body, media_type=content_type)

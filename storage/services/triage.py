@@ -248,11 +248,14 @@ class TriageService:
         return await AuditRepository(self.session).for_case(case.id)
 
     async def update(
-        self, ref: str, actor: Actor, *, expected_version: int, changes: CaseChanges
+        self, ref: str, actor: Actor, *, expected_version: int | None, changes: CaseChanges
     ) -> Case:
-        """Apply a staff change under optimistic concurrency; one audit event for it all."""
+        """Apply a staff change under optimistic concurrency; one audit event for it all.
+
+        ``expected_version=None`` (HTTP ``If-Match: *``) accepts whatever version is read."""
         case = await self.get_visible(ref, actor, audit_read=False)
-        if case.version != expected_version:
+        read_version = case.version
+        if expected_version is not None and case.version != expected_version:
             raise StaleVersion(expected_version, case.version)
         # Validate everything before touching the case: a refused change changes nothing.
         new_status = changes.status if changes.status and changes.status != case.status else None
@@ -296,7 +299,9 @@ class TriageService:
             await self.cases.flush()
         except StaleDataError:
             # Someone else committed between our read and our write.
-            raise StaleVersion(expected_version) from None
+            raise StaleVersion(
+                read_version if expected_version is None else expected_version
+            ) from None
         if new_status is Status.CLOSED:
             await OutboxService(self.session, self.core).enqueue_handling_survey(case)
         return case

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from admin_api.app import create_app
+from admin_api.metrics import create_metrics_app
 from admin_api.server import bind_socket, running_api
 from storage.access import Actor
 from storage.core import Core
@@ -29,6 +30,7 @@ class Api:
     app: FastAPI
     base_url: str
     http: httpx.AsyncClient
+    metrics_http: httpx.AsyncClient  # the metrics listener, as the CLI serves it
     tokens: dict[str, str] = field(default_factory=dict)
     actors: dict[str, Actor] = field(default_factory=dict)
 
@@ -43,6 +45,11 @@ class Api:
     ) -> httpx.Response:
         headers = {**self.headers(who), **kwargs.pop("headers", {})}
         return await self.http.request(method, path, headers=headers, **kwargs)
+
+    async def scrape(self) -> str:
+        response = await self.metrics_http.get("/metrics")
+        assert response.status_code == 200
+        return response.text
 
     async def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
         return await self.http.post(
@@ -67,11 +74,14 @@ class Api:
 async def api(core: Core) -> AsyncIterator[Api]:
     app = create_app(core)
     sock = bind_socket("127.0.0.1", 0)
+    metrics_sock = bind_socket("127.0.0.1", 0)
     async with (
         running_api(app, sock) as url,
+        running_api(create_metrics_app(app.state.metrics), metrics_sock) as metrics_url,
         httpx.AsyncClient(base_url=url, timeout=30) as http,
+        httpx.AsyncClient(base_url=metrics_url, timeout=30) as metrics_http,
     ):
-        yield Api(core=core, app=app, base_url=url, http=http)
+        yield Api(core=core, app=app, base_url=url, http=http, metrics_http=metrics_http)
 
 
 @pytest.fixture

@@ -332,7 +332,7 @@ async def test_failed_sign_ins_are_counted_then_slowed_down(api: Api, clock: Fro
     assert await content_snapshot(api.core) == before
     clock.advance(timedelta(seconds=int(response.headers["Retry-After"])))
     assert (await api.login("maria", PASSWORD)).status_code == 200
-    metrics = (await api.http.get("/metrics")).text
+    metrics = await api.scrape()
     for outcome, count in (("failure", 5), ("throttled", 1), ("success", 1)):
         assert f'holos_api_sign_ins_total{{outcome="{outcome}"}} {count}.0' in metrics
     assert "maria" not in metrics

@@ -37,7 +37,8 @@ async def test_mounted_apps_and_hidden_routes(core: Core) -> None:
         assert (await http.post(SECRET_PATH, content=b"{}")).status_code == 200
         refused = await http.post("/api/v1/auth/token", content=big)
         assert (refused.status_code, refused.json()["code"]) == (413, "payload_too_large")
-        metrics = (await http.get("/metrics")).text
+        assert (await http.get("/metrics")).status_code == 404  # not on the public app
+    metrics = app.state.metrics.exposition()[0].decode()
     assert 'route="/tg/upload"' in metrics
     assert 'route="hidden"' in metrics
     assert SECRET_PATH not in metrics and "0123456789abcdef" not in metrics

@@ -57,7 +57,7 @@ async def test_metrics_count_by_route_template_never_by_identity(staffed: Api) -
     await api.http.get("/no/such/path")
     await api.login("operator", "wrong-password-here")
 
-    response = await api.http.get("/metrics")
+    response = await api.metrics_http.get("/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     text = response.text

@@ -146,3 +146,33 @@ def test_secret_generate_prints_or_writes_a_key_file_once(
 
     settings = Settings(_env_file=None, secret_key_file=target)  # type: ignore[call-arg]
     assert resolve_secret_keys(settings)[0] == key.encode()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "holos.example.org"])
+def test_run_without_a_token_starts_the_sandbox_only_on_loopback(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    monkeypatch.setenv("HOLOS_API_HOST", host)
+    assert run(monkeypatch, "run") == 2
+    err = capsys.readouterr().err
+    assert "HOLOS_BOT_TOKEN is not set" in err and "`holos sandbox`" in err
+    assert host in err
+    assert not (workdir / "var" / "sandbox").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.1", False),
+        ("example.org", False),
+    ],
+)
+def test_what_counts_as_loopback(host: str, loopback: bool) -> None:
+    assert cli.is_loopback(host) is loopback

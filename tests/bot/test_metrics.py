@@ -9,6 +9,7 @@ from typing import Any
 from prometheus_client import REGISTRY, generate_latest
 
 from admin_api.app import create_app
+from admin_api.metrics import create_metrics_app
 from bot import metrics
 from bot.runtime import BotRuntime
 from storage.access import Actor
@@ -145,10 +146,10 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
         for label, value in labels:
             assert value in allowed[label], (label, value)
 
-    # The API's /metrics shows the bot's counters, and nobody in them.
+    # The metrics listener shows the bot's counters beside the API's, and nobody in them.
     app = create_app(bot_core)
     metrics.expose_in(app.state.metrics.registry)
-    async with served(app) as (_, http):
+    async with served(create_metrics_app(app.state.metrics)) as (_, http):
         exposed = (await http.get("/metrics")).text
     assert 'holos_bot_receipt_lookups_total{outcome="throttled"}' in exposed
     assert "holos_api_requests_total" in exposed  # the API's own, beside them

@@ -193,3 +193,18 @@ async def test_an_empty_secret_is_refused(bot_core: Core, tg: BotHandle) -> None
                 runtime.webhook_router(bad)
     finally:
         await runtime.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b'{"update_id": "many"}', b'{"message": {"text": "hi"}}', b""],
+)
+async def test_a_malformed_body_with_the_secret_is_a_400_not_a_500(
+    hooked: Hooked, body: bytes
+) -> None:
+    response = await hooked.http.post(
+        hooked.url,
+        content=body,
+        headers={WEBHOOK_HEADER: SECRET, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400

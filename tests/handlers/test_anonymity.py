@@ -145,5 +145,10 @@ async def test_no_identity_anywhere(
     ]
     assert any("report_submitted" in line for line in product_lines)
     assert leaks("\n".join(product_lines)) == []
-    # Every metric.
-    assert leaks(generate_latest().decode()) == []
+    # Every metric; the sensitive categories only as one "sensitive" label, no _created.
+    exposed = generate_latest().decode()
+    assert leaks(exposed) == []
+    assert 'holos_bot_reports_submitted_total{category="sensitive"}' in exposed
+    for code in bot_core.catalog.sensitive_codes:
+        assert code not in exposed, code
+    assert "_created" not in exposed
