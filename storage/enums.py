@@ -104,6 +104,7 @@ class AuditAction(StrEnum):
     CASE_CREATED = "case.created"
     CASE_HANDLING_RATED = "case.handling_rated"
     CASE_READ = "case.read"
+    CASES_SEARCHED_SENSITIVE = "cases.searched_sensitive"
     CASE_REPORTER_ADDED = "case.reporter_added"
     CASE_UPDATED = "case.updated"
     CASE_PUBLIC_SUMMARY_WRITTEN = "case.public_summary_written"

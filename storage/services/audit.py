@@ -31,6 +31,7 @@ class AuditLog:
         target: str | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
+        sensitive: bool = False,
     ) -> AuditEvent:
         event = AuditEvent(
             at=self.clock.now(),
@@ -40,7 +41,7 @@ class AuditLog:
             action=action,
             case_id=case.id if case is not None else None,
             case_ref=case.ref if case is not None else None,
-            sensitive=bool(case.sensitive) if case is not None else False,
+            sensitive=bool(case.sensitive) if case is not None else sensitive,
             target=target,
             before=before,
             after=after,

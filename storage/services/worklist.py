@@ -11,6 +11,7 @@ so paging through a million cases never re-reads them all.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.access import Actor
 from storage.core import Core
 from storage.cursor import CursorCodec, fingerprint
-from storage.enums import Sort
+from storage.enums import AuditAction, Sort
 from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
 from storage.models import Case
 from storage.repositories.cases import CaseFilter, CaseRepository
 from storage.search import blind_query_tokens, terms
+from storage.services.audit import AuditLog
 
 MAX_PAGE = 200
 COUNT_CAP = 10_000
@@ -42,6 +44,7 @@ class Worklist:
         self.core = core
         self.cases = CaseRepository(session)
         self.cursors = CursorCodec(core.crypto, "worklist-cursor")
+        self.audit = AuditLog(session, core.clock)
 
     async def page(
         self,
@@ -80,6 +83,8 @@ class Worklist:
             total = await self.cases.count(
                 flt, may_see_sensitive=may_see_sensitive, now=now, cap=COUNT_CAP
             )
+            if query is not None and may_see_sensitive:
+                await self._audit_sensitive_search(actor, flt, now)
         items, keys = await self.cases.list_page(
             flt,
             may_see_sensitive=may_see_sensitive,
@@ -98,6 +103,23 @@ class Worklist:
             total=min(total, COUNT_CAP),
             total_capped=total > COUNT_CAP,
         )
+
+    async def _audit_sensitive_search(self, actor: Actor, flt: CaseFilter, now: datetime) -> None:
+        """A search that matches sensitive cases leaves a trace: who, when, and how many
+        sensitive cases matched; never the words (they may come from a narrative). Once
+        per query, on its first page."""
+        if flt.sensitive is False:
+            return
+        matches = await self.cases.count(
+            replace(flt, sensitive=True), may_see_sensitive=True, now=now, cap=COUNT_CAP
+        )
+        if matches:
+            self.audit.record(
+                actor,
+                AuditAction.CASES_SEARCHED_SENSITIVE,
+                after={"sensitive_matches": matches},
+                sensitive=True,
+            )
 
 
 def _fingerprint(flt: CaseFilter, sort: Sort, sensitive: bool) -> str:
