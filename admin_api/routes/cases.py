@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from admin_api.deps import CaseWorkerDep, CoreDep, Principal, SessionDep
+from admin_api.deps import CaseWorkerDep, CoreDep, SessionDep
 from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.errors import error_responses
 from admin_api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
@@ -30,9 +30,7 @@ from admin_api.schemas.cases import (
 )
 from admin_api.schemas.common import MAX_ID
 from admin_api.schemas.worklist import WorklistParams
-from storage.catalog import Catalog
 from storage.media import AUDIO_TYPES, DOCUMENT_TYPES, IMAGE_TYPES
-from storage.repositories.cases import CaseFilter
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
@@ -42,37 +40,6 @@ Ref = Annotated[str, Path(pattern=REF_PATTERN, description="Staff reference, e.g
 AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 ATTACHMENT_TYPES = sorted({*IMAGE_TYPES, *DOCUMENT_TYPES, *AUDIO_TYPES})
-
-
-def case_filter(params: WorklistParams, principal: Principal, catalog: Catalog) -> CaseFilter:
-    # Unknown codes are a client error (422), not an empty list that looks like "no cases".
-    for code in params.category:
-        catalog.category(code)
-    for code in params.oblast:
-        catalog.oblast(code)
-    for code in params.programme:
-        catalog.programme(code)
-    assignee_id: int | None = None
-    if params.assignee == "mine":
-        assignee_id = principal.user_id
-    elif params.assignee is not None and params.assignee != "unassigned":
-        assignee_id = int(params.assignee)
-    return CaseFilter(
-        statuses=list(params.status),
-        categories=list(params.category),
-        priorities=list(params.priority),
-        oblasts=list(params.oblast),
-        programmes=list(params.programme),
-        languages=list(params.language),
-        # Stored tags are lower case; so is what matches them.
-        tags=[t.lower() for t in params.tag],
-        sensitive=params.sensitive,
-        assignee_id=assignee_id,
-        unassigned=params.assignee == "unassigned",
-        overdue=params.overdue,
-        created_from=params.created_from,
-        created_to=params.created_to,
-    )
 
 
 @router.get(
@@ -90,7 +57,7 @@ async def worklist(
     """Cases you may see, filtered, searched, sorted and paged. No narratives here."""
     page = await Worklist(session, core).page(
         principal.actor,
-        case_filter(params, principal, core.catalog),
+        params.worklist_filter(core.catalog, principal.user_id),
         query=params.q,
         sort=params.sort,
         cursor=params.cursor,

@@ -16,7 +16,6 @@ from admin_api.deps import CoreDep, PrincipalDep, SessionDep
 from admin_api.downloads import DOWNLOAD_HEADERS
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
-from admin_api.routes.stats import case_filter_of
 from admin_api.schemas.stats import ExportParams
 from storage.repositories.stats import RatingFilter
 from storage.services.exports import (
@@ -62,7 +61,7 @@ async def export(
     request = ExportRequest(
         kind=kind,
         period=period,
-        cases=case_filter_of(params, core.catalog),
+        cases=params.case_filter(core.catalog),
         ratings=RatingFilter(
             kinds=[k.value for k in params.rating_kind],
             programmes=list(params.programme),

@@ -16,16 +16,13 @@ from admin_api.deps import CoreDep, PrincipalDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.stats import (
-    CaseFilterParams,
     RatingOut,
     RatingPage,
     RatingParams,
     StatsOut,
     StatsParams,
 )
-from storage.catalog import Catalog
 from storage.db import Session
-from storage.repositories.cases import CaseFilter
 from storage.repositories.stats import RatingFilter
 from storage.services.rating_list import RatingList
 from storage.services.stats import StatsService
@@ -40,27 +37,6 @@ async def read_session(core: CoreDep) -> AsyncIterator[Session]:
 
 
 ReadSessionDep = Annotated[Session, Depends(read_session)]
-
-
-def case_filter_of(params: CaseFilterParams, catalog: Catalog) -> CaseFilter:
-    # Unknown codes are a client error (422 naming the value), not an empty figure.
-    for code in params.category:
-        catalog.category(code)
-    for code in params.oblast:
-        catalog.oblast(code)
-    for code in params.programme:
-        catalog.programme(code)
-    return CaseFilter(
-        statuses=list(params.status),
-        categories=list(params.category),
-        priorities=list(params.priority),
-        oblasts=list(params.oblast),
-        programmes=list(params.programme),
-        languages=list(params.language),
-        tags=[t.lower() for t in params.tag],
-        sensitive=params.sensitive,
-        overdue=params.overdue,
-    )
 
 
 @router.get(
@@ -80,10 +56,10 @@ async def stats(
     mean, share 4–5, distribution, top reasons for 1–2) overall, by programme and by
     month; handling satisfaction of closed cases. `from`/`to` are Kyiv calendar days."""
     service = StatsService(session, core)
-    flt = case_filter_of(params, core.catalog)
+    flt = params.case_filter(core.catalog)
     period = service.period(params.from_, params.to)
     report = await service.report(principal.actor, flt, period, group_by=params.group_by)
-    return StatsOut.of(report)
+    return StatsOut.model_validate(report)
 
 
 @router.get(

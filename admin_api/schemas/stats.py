@@ -8,19 +8,13 @@ parameter, so a typo never silently widens a figure.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from admin_api.schemas.common import RequestModel, Storable
-from admin_api.schemas.worklist import (
-    MAX_VALUES,
-    CategoryCode,
-    OblastCode,
-    ProgrammeCode,
-    TagFilter,
-)
-from storage.enums import Language, Priority, RatingKind, Status
+from admin_api.schemas.worklist import MAX_VALUES, CaseFilterFields, ProgrammeCode
+from storage.enums import Language, RatingKind
 
 GroupBy = Literal["month", "category", "oblast", "programme", "language"]
 Score = Annotated[int, Field(ge=1, le=5)]
@@ -38,18 +32,8 @@ class PeriodParams(RequestModel):
     to: date | None = Field(default=None, description="Last day, Kyiv time, included (today).")
 
 
-class CaseFilterParams(PeriodParams):
-    """The worklist's filters (SPEC §6), less paging, sorting and text search."""
-
-    status: list[Status] = Field(default_factory=list, max_length=MAX_VALUES)
-    category: list[CategoryCode] = Field(default_factory=list, max_length=MAX_VALUES)
-    sensitive: bool | None = None
-    priority: list[Priority] = Field(default_factory=list, max_length=MAX_VALUES)
-    oblast: list[OblastCode] = Field(default_factory=list, max_length=MAX_VALUES)
-    programme: list[ProgrammeCode] = Field(default_factory=list, max_length=MAX_VALUES)
-    language: list[Language] = Field(default_factory=list, max_length=MAX_VALUES)
-    overdue: bool | None = None
-    tag: list[TagFilter] = Field(default_factory=list, max_length=MAX_VALUES)
+class CaseFilterParams(PeriodParams, CaseFilterFields):
+    """The worklist's filters (SPEC §6), less paging, sorting, assignee and text search."""
 
 
 class StatsParams(CaseFilterParams):
@@ -121,19 +105,24 @@ class GroupOut(_Out):
     satisfaction: SatisfactionOut | None
 
 
-class PeriodOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+class PeriodOut(_Out):
+    """Read from :class:`storage.periods.Period` (``first``, ``last``, ``zone``)."""
 
-    from_: date = Field(alias="from")
-    to: date
-    timezone: str
+    model_config = ConfigDict(from_attributes=True, serialize_by_alias=True)
+
+    from_: date = Field(validation_alias="first", serialization_alias="from")
+    to: date = Field(validation_alias="last")
+    timezone: Annotated[str, BeforeValidator(str)] = Field(validation_alias="zone")
 
 
-class StatsOut(BaseModel):
+class StatsOut(_Out):
+    """Read from :class:`storage.services.stats.StatsReport` as it is."""
+
     period: PeriodOut
-    sensitive_cases: Literal["all", "grouped", "standard"] = Field(
+    sensitive_cases: Annotated[Literal["all", "grouped", "standard"], BeforeValidator(str)] = Field(
+        validation_alias="visibility",
         description="`all`: counted by category; `grouped`: one `sensitive` group; "
-        "`standard`: not counted (they do not exist for your role)."
+        "`standard`: not counted (they do not exist for your role).",
     )
     cases: CaseIndicatorsOut
     received_by: dict[str, dict[str, int]]
@@ -142,28 +131,6 @@ class StatsOut(BaseModel):
     satisfaction_by_month: dict[str, SatisfactionOut]
     group_by: GroupBy | None
     groups: list[GroupOut]
-
-    @classmethod
-    def of(cls, report: Any) -> StatsOut:
-        return cls(
-            period=PeriodOut(
-                from_=report.period.first, to=report.period.last, timezone=str(report.period.zone)
-            ),
-            sensitive_cases=report.visibility.value,
-            cases=CaseIndicatorsOut.model_validate(report.cases),
-            received_by=report.received_by,
-            satisfaction=SatisfactionOut.model_validate(report.satisfaction),
-            satisfaction_by_programme={
-                k: SatisfactionOut.model_validate(v)
-                for k, v in report.satisfaction_by_programme.items()
-            },
-            satisfaction_by_month={
-                k: SatisfactionOut.model_validate(v)
-                for k, v in report.satisfaction_by_month.items()
-            },
-            group_by=report.group_by,
-            groups=[GroupOut.model_validate(g) for g in report.groups],
-        )
 
 
 class RatingOut(_Out):

@@ -7,13 +7,16 @@ than a silently unfiltered list.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from admin_api.schemas.cases import TAG_PATTERN
 from admin_api.schemas.common import RequestModel, Storable, UtcDatetime
+from storage.catalog import Catalog
 from storage.enums import Language, Priority, Sort, Status
+from storage.repositories.cases import CaseFilter
 from storage.services.worklist import MAX_PAGE
 
 MAX_VALUES = 20
@@ -31,21 +34,48 @@ Assignee = Annotated[
 Cursor = Annotated[str, StringConstraints(max_length=MAX_CURSOR), Storable]
 
 
-class WorklistParams(RequestModel):
+class CaseFilterFields(RequestModel):
+    """The filters the worklist, the indicators and the exports share (SPEC §6–§7)."""
+
     status: list[Status] = Field(default_factory=list, max_length=MAX_VALUES)
     category: list[CategoryCode] = Field(default_factory=list, max_length=MAX_VALUES)
     sensitive: bool | None = None
     priority: list[Priority] = Field(default_factory=list, max_length=MAX_VALUES)
-    assignee: Assignee | None = None
     oblast: list[OblastCode] = Field(default_factory=list, max_length=MAX_VALUES)
     programme: list[ProgrammeCode] = Field(default_factory=list, max_length=MAX_VALUES)
     language: list[Language] = Field(default_factory=list, max_length=MAX_VALUES)
     overdue: bool | None = None
-    created_from: UtcDatetime | None = Field(default=None, description="Inclusive.")
-    created_to: UtcDatetime | None = Field(default=None, description="Exclusive.")
     tag: list[TagFilter] = Field(
         default_factory=list, max_length=MAX_VALUES, description="Cases with all these tags."
     )
+
+    def case_filter(self, catalog: Catalog) -> CaseFilter:
+        """The query string as a repository filter. Unknown codes are a client error
+        (422 naming the value), not an empty list that looks like "no cases"."""
+        for code in self.category:
+            catalog.category(code)
+        for code in self.oblast:
+            catalog.oblast(code)
+        for code in self.programme:
+            catalog.programme(code)
+        return CaseFilter(
+            statuses=list(self.status),
+            categories=list(self.category),
+            priorities=list(self.priority),
+            oblasts=list(self.oblast),
+            programmes=list(self.programme),
+            languages=list(self.language),
+            # Stored tags are lower case; so is what matches them.
+            tags=[t.lower() for t in self.tag],
+            sensitive=self.sensitive,
+            overdue=self.overdue,
+        )
+
+
+class WorklistParams(CaseFilterFields):
+    assignee: Assignee | None = None
+    created_from: UtcDatetime | None = Field(default=None, description="Inclusive.")
+    created_to: UtcDatetime | None = Field(default=None, description="Exclusive.")
     q: Annotated[str, StringConstraints(max_length=200), Storable] | None = Field(
         default=None,
         description="Words to find in what reporters wrote; each word matches as a prefix.",
@@ -53,3 +83,18 @@ class WorklistParams(RequestModel):
     sort: Sort = Sort.CREATED_DESC
     cursor: Cursor | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+    def worklist_filter(self, catalog: Catalog, user_id: int | None) -> CaseFilter:
+        """The shared filters plus what only the worklist has: assignee, created between."""
+        assignee_id: int | None = None
+        if self.assignee == "mine":
+            assignee_id = user_id
+        elif self.assignee is not None and self.assignee != "unassigned":
+            assignee_id = int(self.assignee)
+        return replace(
+            self.case_filter(catalog),
+            assignee_id=assignee_id,
+            unassigned=self.assignee == "unassigned",
+            created_from=self.created_from,
+            created_to=self.created_to,
+        )
