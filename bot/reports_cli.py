@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gettext
 import sys
 from collections.abc import AsyncIterator
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from locales.build import LOCALES_DIR, compile_catalogs
 from storage.access import Actor
 from storage.core import Core, build_core
 from storage.enums import ActorKind, Role
@@ -31,6 +33,7 @@ from storage.services.exports import (
     ExportService,
     columns_for,
     csv_chunks,
+    headers,
     write_xlsx,
 )
 from storage.services.monthly_report import MonthlyReport
@@ -75,6 +78,12 @@ def add_commands(sub: Any) -> None:
         export.add_argument(f"--{name}", action="append", default=[], help="repeat for any of")
     export.add_argument("--out", required=True, type=Path)
     export.set_defaults(handler=export_command)
+
+
+def header_language(lang: str) -> gettext.NullTranslations:
+    """The export's column titles are msgids in storage; they are translated here."""
+    compile_catalogs()
+    return gettext.translation("messages", LOCALES_DIR, languages=[lang], fallback=True)
 
 
 def _run(settings: Settings, work: Any) -> int:
@@ -135,15 +144,16 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
             service.record(session, ANALYST, request, fmt.value)
         total = await service.count(ANALYST, request)
         columns = columns_for(kind, ANALYST)
+        header = headers(columns, header_language(args.lang).gettext)
         # disable=None: a bar on a terminal, nothing when output is redirected.
         with tqdm(total=total, unit="row", disable=None, file=sys.stderr) as bar:
             rows = _counted(service.rows(ANALYST, request), bar)
             if fmt is ExportFormat.CSV:
                 with args.out.open("wb") as handle:
-                    async for chunk in csv_chunks([c.title(args.lang) for c in columns], rows):
+                    async for chunk in csv_chunks(header, rows):
                         handle.write(chunk)
             else:
-                await write_xlsx(args.out, columns, args.lang, rows, title=kind.value)
+                await write_xlsx(args.out, columns, header, rows, title=kind.value)
         print(f"holos: wrote {total} {kind.value} to {args.out}")
         return 0
 

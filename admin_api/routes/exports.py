@@ -12,11 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from admin_api.console.i18n import translations
 from admin_api.deps import CoreDep, PrincipalDep, SessionDep
 from admin_api.downloads import DOWNLOAD_HEADERS
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.stats import ExportParams
+from storage.access import Actor
+from storage.core import Core
+from storage.db import Session
 from storage.repositories.stats import RatingFilter
 from storage.services.exports import (
     MEDIA_TYPES,
@@ -26,6 +30,7 @@ from storage.services.exports import (
     ExportService,
     columns_for,
     csv_chunks,
+    headers,
     xlsx_chunks,
 )
 from storage.services.stats import StatsService
@@ -70,17 +75,26 @@ async def export(
         ),
         lang=params.lang,
     )
+    return stream_export(session, core, principal.actor, request, fmt)
+
+
+def stream_export(
+    session: Session, core: Core, actor: Actor, request: ExportRequest, fmt: ExportFormat
+) -> StreamingResponse:
+    """Check, audit (in the caller's transaction) and stream one export: the API's and
+    the console's download alike. Headers in ``request.lang`` through gettext."""
     service = ExportService(core)
-    actor = principal.actor
     service.check(actor, request)
     service.record(session, actor, request, fmt.value)
-    columns = columns_for(kind, actor)
+    columns = columns_for(request.kind, actor)
+    header = headers(columns, translations(request.lang).gettext)
     rows = service.rows(actor, request)
+    period, kind = request.period, request.kind
     title = f"{kind.value} {period.first.isoformat()} {period.last.isoformat()}"
     body = (
-        csv_chunks([c.title(params.lang) for c in columns], rows)
+        csv_chunks(header, rows)
         if fmt is ExportFormat.CSV
-        else xlsx_chunks(columns, params.lang, rows, title=title)
+        else xlsx_chunks(columns, header, rows, title=title)
     )
     filename = (
         f"holos-{kind.value}-{period.first.isoformat()}-{period.last.isoformat()}.{fmt.value}"

@@ -19,7 +19,7 @@ import asyncio
 import csv
 import io
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -60,55 +60,58 @@ MEDIA_TYPES = {
 }
 
 
+def _(text: str) -> str:
+    """Marks a column title for extraction (``make messages``); translated at the edge."""
+    return text
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
-    en: str
-    uk: str
+    # An English msgid: storage speaks no language, so the edge that makes the file
+    # (API route, console, command line) translates it with gettext (see :func:`headers`).
+    title: str
     width: int  # characters, for XLSX (values arrive streamed, so widths are set ahead)
     staff_only: bool = False  # only for roles that work with cases
 
-    def title(self, lang: str) -> str:
-        return self.uk if lang == "uk" else self.en
-
 
 CASE_COLUMNS = (
-    Column("ref", "Reference", "Номер", 16),
-    Column("received_at", "Received (Kyiv time)", "Отримано (час Києва)", 19),
-    Column("month", "Month", "Місяць", 9),
-    Column("category", "Category", "Категорія", 22),
-    Column("sensitive", "Sensitive", "Чутливе", 9),
-    Column("priority", "Priority", "Пріоритет", 9),
-    Column("status", "Status", "Статус", 13),
-    Column("oblast", "Oblast", "Область", 12),
-    Column("programme", "Programme", "Програма", 14),
-    Column("language", "Language", "Мова", 9),
-    Column("channel", "Channel", "Канал", 10),
-    Column("acknowledge_due_at", "Acknowledge by", "Підтвердити до", 19),
-    Column("acknowledged_at", "Acknowledged", "Підтверджено", 19),
-    Column("acknowledge_sla", "Acknowledgement SLA", "Строк підтвердження", 12),
-    Column("resolve_due_at", "Resolve by", "Вирішити до", 19),
-    Column("resolved_at", "Resolved", "Вирішено", 19),
-    Column("resolve_sla", "Resolution SLA", "Строк вирішення", 12),
-    Column("closed_at", "Closed", "Закрито", 19),
-    Column("handling_score", "Handling score", "Оцінка розгляду", 9),
-    Column("assignee_id", "Assignee", "Виконавець", 9, staff_only=True),
-    Column("tags", "Tags", "Теги", 20, staff_only=True),
-    Column("contact_mode", "Contact", "Зв'язок", 10, staff_only=True),
-    Column("narrative", "Narrative", "Опис", 60, staff_only=True),
+    Column("ref", _("Reference"), 16),
+    Column("received_at", _("Received (Kyiv time)"), 19),
+    Column("month", _("Month"), 9),
+    Column("category", _("Category"), 22),
+    Column("sensitive", _("Sensitive"), 9),
+    Column("priority", _("Priority"), 9),
+    Column("status", _("Status"), 13),
+    Column("oblast", _("Oblast"), 12),
+    Column("programme", _("Programme"), 14),
+    Column("language", _("Language"), 9),
+    Column("channel", _("Channel"), 10),
+    Column("acknowledge_due_at", _("Acknowledge by"), 19),
+    Column("acknowledged_at", _("Acknowledged"), 19),
+    Column("acknowledge_sla", _("Acknowledgement SLA"), 12),
+    Column("resolve_due_at", _("Resolve by"), 19),
+    Column("resolved_at", _("Resolved"), 19),
+    Column("resolve_sla", _("Resolution SLA"), 12),
+    Column("closed_at", _("Closed"), 19),
+    Column("handling_score", _("Handling score"), 9),
+    Column("assignee_id", _("Assignee"), 9, staff_only=True),
+    Column("tags", _("Tags"), 20, staff_only=True),
+    Column("contact_mode", _("Contact"), 10, staff_only=True),
+    Column("narrative", _("Narrative"), 60, staff_only=True),
 )
 
 RATING_COLUMNS = (
-    Column("id", "Id", "Id", 8),
-    Column("kind", "Kind", "Вид", 11),
-    Column("created_at", "Given (Kyiv time)", "Надано (час Києва)", 19),
-    Column("month", "Month", "Місяць", 9),
-    Column("programme", "Programme", "Програма", 14),
-    Column("score", "Score", "Оцінка", 6),
-    Column("reasons", "What went wrong", "Що пішло не так", 24),
-    Column("language", "Language", "Мова", 9),
-    Column("channel", "Channel", "Канал", 10),
-    Column("comment", "Comment", "Коментар", 60, staff_only=True),
+    Column("id", _("Id"), 8),
+    Column("kind", _("Kind"), 11),
+    Column("created_at", _("Given (Kyiv time)"), 19),
+    Column("month", _("Month"), 9),
+    Column("programme", _("Programme"), 14),
+    Column("score", _("Score"), 6),
+    Column("reasons", _("What went wrong"), 24),
+    Column("language", _("Language"), 9),
+    Column("channel", _("Channel"), 10),
+    Column("comment", _("Comment"), 60, staff_only=True),
 )
 
 
@@ -119,6 +122,11 @@ class ExportRequest:
     cases: CaseFilter = field(default_factory=CaseFilter)
     ratings: RatingFilter = field(default_factory=RatingFilter)
     lang: str = "en"
+
+
+def headers(columns: list[Column], gettext: Callable[[str], str]) -> list[str]:
+    """The column titles in the language of ``gettext``."""
+    return [gettext(c.title) for c in columns]
 
 
 def columns_for(kind: ExportKind, actor: Actor) -> list[Column]:
@@ -301,7 +309,7 @@ def _column_letter(index: int) -> str:
 async def write_xlsx(
     target: Path,
     columns: list[Column],
-    lang: str,
+    header: list[str],
     rows: AsyncIterator[list[Any]],
     *,
     title: str,
@@ -314,17 +322,17 @@ async def write_xlsx(
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
-    for index, column in enumerate(columns, start=1):
-        width = max(column.width, len(column.title(lang)) + 2)
+    for index, (column, name) in enumerate(zip(columns, header, strict=True), start=1):
+        width = max(column.width, len(name) + 2)
         sheet.column_dimensions[_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.title(lang))
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
         cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+        cells.append(cell)
+    sheet.append(cells)
     count = 0
     pending: list[list[Any]] = []
 
@@ -350,11 +358,11 @@ async def write_xlsx(
 
 
 async def xlsx_chunks(
-    columns: list[Column], lang: str, rows: AsyncIterator[list[Any]], *, title: str
+    columns: list[Column], header: list[str], rows: AsyncIterator[list[Any]], *, title: str
 ) -> AsyncIterator[bytes]:
     with tempfile.TemporaryDirectory(prefix="holos-export-") as folder:
         path = Path(folder) / "export.xlsx"
-        await write_xlsx(path, columns, lang, rows, title=title)
+        await write_xlsx(path, columns, header, rows, title=title)
         for chunk in _read_chunks(path):
             yield chunk
 

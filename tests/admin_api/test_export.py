@@ -136,7 +136,7 @@ async def test_ukrainian_headers_and_ratings(seeded: Api) -> None:
     sheet = open_xlsx(uk.content).active
     assert [c.value for c in sheet[1]][:4] == [
         "Номер",
-        "Отримано (час Києва)",
+        "Отримано (за київським часом)",
         "Місяць",
         "Категорія",
     ]
