@@ -21,7 +21,7 @@ import io
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,15 @@ class ExportService:
                     k: str(v) if not isinstance(v, list) else v for k, v in filters.items()
                 },
             },
+        )
+
+    def record_monthly(self, session: AsyncSession, actor: Actor, first_day: date) -> None:
+        """The monthly workbook taken from the console: audited like any export."""
+        AuditLog(session, self.core.clock).record(
+            actor,
+            AuditAction.EXPORT_CREATED,
+            target="export:monthly",
+            after={"format": "xlsx", "month": first_day.strftime("%Y-%m")},
         )
 
     def check(self, actor: Actor, request: ExportRequest) -> None:
