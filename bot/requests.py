@@ -39,6 +39,11 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.requests")
 
+# Tries of one call. A 429 storm can refuse several in a row: the time bound (below)
+# is what really limits a call.
+ATTEMPTS = 8
+# The longest single wait after a 5xx or network error.
+MAX_BACKOFF = 5.0
 # How long, in all, a call may wait for Telegram before its error goes to the caller.
 # The delivery worker sets 0 for its calls: it has its own durable schedule, and waiting
 # in place would hold up every other message in its queue.
@@ -59,7 +64,7 @@ class ResilientRequests(BaseRequestMiddleware):
         self,
         pacer: Pacer | None = None,
         *,
-        attempts: int = 5,
+        attempts: int = ATTEMPTS,
         max_wait: float = 30.0,
         backoff: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
@@ -97,7 +102,7 @@ class ResilientRequests(BaseRequestMiddleware):
                 if not self._may_retry(attempt, deadline, delay):
                     raise
             except (TelegramServerError, TelegramNetworkError) as exc:
-                delay = self.backoff * 2 ** (attempt - 1)
+                delay = min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF)
                 reason = "server_error" if isinstance(exc, TelegramServerError) else "network"
                 if not self._may_retry(attempt, deadline, delay):
                     raise

@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY, generate_latest
 from admin_api.app import create_app
 from admin_api.metrics import create_metrics_app
 from bot import metrics
+from bot.requests import ATTEMPTS
 from bot.runtime import BotRuntime
 from storage.access import Actor
 from storage.clock import FrozenClock
@@ -81,8 +82,8 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
     for _ in range(6):
         await guesser.say("0000 0000 0000 0000")
     # An update whose handling fails: Telegram refuses the answer to /menu more often
-    # than the bot tries (5 times).
-    await tg.inject_server_error("sendMessage", times=5)
+    # than the bot tries.
+    await tg.inject_server_error("sendMessage", times=ATTEMPTS)
     await asker.user.send_text("/menu", wait=False)
     # The person is told their draft is safe once the bot has given up on the answer.
     await asker.user.wait_for(lambda m: m.body.startswith(asker.t(WENT_WRONG)))
@@ -124,7 +125,10 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
         )
         for result, reason in (("server_error", "server_error"), ("retry_after", "retry_after"))
     }
-    assert api == {("server_error", "server_error"): (5, 4), ("retry_after", "retry_after"): (1, 0)}
+    assert api == {
+        ("server_error", "server_error"): (ATTEMPTS, ATTEMPTS - 1),
+        ("retry_after", "retry_after"): (1, 0),
+    }
     # /start, the description, /status twice, eight codes typed; seven button presses.
     assert moved(before, after, "holos_bot_updates", type="message", outcome="ok") == 12
     assert moved(before, after, "holos_bot_updates", type="callback_query", outcome="ok") == 7
