@@ -22,6 +22,7 @@ from bot.fsm import DatabaseStorage, PseudonymKeyBuilder, RedisStorage
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import (
+    TYPED_CAPACITY,
     FloodMiddleware,
     MemoryFloodGate,
     RedisFloodGate,
@@ -85,6 +86,15 @@ def create_bot(
     )
 
 
+def create_flood_middleware(redis: Redis | None = None) -> FloodMiddleware:
+    if redis is not None:
+        typed_gate = RedisFloodGate(redis, capacity=TYPED_CAPACITY, prefix="holos:flood-typed:")
+        return FloodMiddleware(RedisFloodGate(redis), typed_gate)
+    gate = MemoryFloodGate()
+    # One clock for both buckets (a test moves it on once).
+    return FloodMiddleware(gate, MemoryFloodGate(TYPED_CAPACITY, clock=lambda: gate.clock()))
+
+
 def create_dispatcher(
     core: Core, *, redis: Redis | None = None, i18n: I18n | None = None, dedupe: bool = True
 ) -> HolosDispatcher:
@@ -109,8 +119,8 @@ def create_dispatcher(
     i18n = i18n or create_i18n(core.settings.default_language)
     dp["i18n_instance"] = i18n
     LocaleMiddleware(i18n, core.settings.default_language).setup(dp)
-    gate = dp["flood"] = RedisFloodGate(redis) if redis is not None else MemoryFloodGate()
-    flood = FloodMiddleware(gate)
+    flood = create_flood_middleware(redis)
+    dp["flood"] = flood.gate
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)
     # Every button press is answered after its handler has changed what the person

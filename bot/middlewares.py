@@ -27,11 +27,16 @@ from storage.uow import UnitOfWork, Writer
 
 log = logging.getLogger("holos.bot")
 
-# A burst of 25 (an album, quick taps through a report) passes, then about one event a
-# second; past that, one notice and ten seconds of silence.
+# A burst of 25 events (an album, quick taps through a report) passes, then about one
+# a second; past that, one notice and ten seconds of silence.
 FLOOD_CAPACITY = 25
 FLOOD_REFILL = 1.0
 FLOOD_WINDOW = 10.0
+# Typed messages (not commands, not album items) have a tighter burst of their own:
+# nobody types six messages in a second, and each one handled costs a reply. Without
+# it, a flood of 40 was answered 25 times before the notice. Button presses and commands
+# keep the wide bucket, so a quick run through a report's buttons is never cut.
+TYPED_CAPACITY = 6
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -178,6 +183,14 @@ class RedisFloodGate:
         return bool(allowed), bool(notify)
 
 
+def is_typed(event: TelegramObject) -> bool:
+    """A message the person wrote or forwarded one by one: not a command, not part of
+    an album (Telegram sends an album's items together, as one gesture)."""
+    if not isinstance(event, Message) or event.media_group_id is not None:
+        return False
+    return not (event.text or "").startswith("/")
+
+
 class FloodMiddleware(BaseMiddleware):
     """Bursts are fine (an album of photos), floods are not.
 
@@ -185,14 +198,19 @@ class FloodMiddleware(BaseMiddleware):
     window has passed. Nothing already in the draft is touched.
     """
 
-    def __init__(self, gate: FloodGate | None = None) -> None:
+    def __init__(self, gate: FloodGate | None = None, typed: FloodGate | None = None) -> None:
         self.gate = gate or MemoryFloodGate()
+        self.typed = typed
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         pseudonym = data.get("pseudonym")
         if pseudonym is None:
             return await handler(event, data)
-        allowed, notify = await self.gate.check(pseudonym)
+        allowed, notify = True, False
+        if self.typed is not None and is_typed(event):
+            allowed, notify = await self.typed.check(pseudonym)
+        if allowed:
+            allowed, notify = await self.gate.check(pseudonym)
         if allowed:
             return await handler(event, data)
         log.info("flood_dropped person=%s", data.get("log_tag", "-"))
