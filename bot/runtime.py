@@ -21,6 +21,7 @@ from bot.commands import register_commands
 from bot.delivery import DeliveryWorker
 from bot.factory import HolosDispatcher, create_bot, create_dispatcher, create_pacer
 from bot.requests import ResilientRequests
+from bot.scheduler import FIRST_RUN_AFTER, RetentionSchedule
 from storage.core import Core
 from storage.settings import SettingsError
 
@@ -80,6 +81,7 @@ class BotRuntime:
     bot: Bot
     dp: HolosDispatcher
     worker: DeliveryWorker
+    retention: RetentionSchedule
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
     # Once a stop has begun, webhook updates are turned away (Telegram sends them again).
@@ -97,6 +99,7 @@ class BotRuntime:
         delivery_backoff: float = 5.0,
         requests: ResilientRequests | None = None,
         dedupe: bool = True,
+        retention_first_after: float = FIRST_RUN_AFTER,
     ) -> BotRuntime:
         requests = requests or ResilientRequests(create_pacer(core, redis))
         bot = create_bot(core.settings, token=token, api_url=api_url, requests=requests)
@@ -105,7 +108,8 @@ class BotRuntime:
         worker = DeliveryWorker(
             core, bot, i18n, interval=delivery_interval, backoff_base=delivery_backoff
         )
-        return cls(core=core, bot=bot, dp=dp, worker=worker)
+        retention = RetentionSchedule(core, first_after=retention_first_after)
+        return cls(core=core, bot=bot, dp=dp, worker=worker, retention=retention)
 
     @property
     def i18n(self) -> I18n:
@@ -136,7 +140,10 @@ class BotRuntime:
         self.start_delivery()
 
     def start_delivery(self) -> None:
+        """The delivery worker and the daily purge: every process that runs the bot
+        (polling, or webhook with `holos bot` delivering) runs both."""
         self._tasks.append(asyncio.create_task(self.worker.run(), name="holos-delivery"))
+        self._tasks.append(asyncio.create_task(self.retention.run(), name="holos-retention"))
 
     async def start_webhook(self, public_base_url: str, secret: str) -> None:
         check_webhook_secret(secret)
@@ -186,6 +193,7 @@ class BotRuntime:
         finish first."""
         self._stopping = True
         self.worker.stop()
+        self.retention.stop()
         with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode
             await self.dp.stop_polling()
         await self._finish_updates()

@@ -22,9 +22,11 @@ from storage.enums import AuditAction
 from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.conversation import ConversationRepository
+from storage.repositories.locks import Locks
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.staff import TokenRepository
 from storage.repositories.throttle import ThrottleRepository
+from storage.repositories.updates import ProcessedUpdates
 from storage.services.audit import AuditLog
 
 
@@ -113,3 +115,27 @@ class RetentionService:
         candidates = await self.core.blobs.keys_older_than((now - grace).timestamp())
         linked = await self.cases.all_blob_keys()
         return [key for key in candidates if key not in linked]
+
+
+# Updates Telegram could still send again: it gives up on an undelivered update after a
+# day, so older ids are never needed to recognise a repeat.
+PROCESSED_UPDATES_KEPT = timedelta(days=1)
+RETENTION_LOCK = "holos:retention"
+
+
+@dataclass
+class ScheduledPurge:
+    report: PurgeReport
+    updates_forgotten: int
+
+
+async def scheduled_purge(session: AsyncSession, core: Core) -> ScheduledPurge | None:
+    """The purge the long-running process does every day, plus forgetting old update ids;
+    None when another instance is purging right now (it holds the lock; this run is
+    skipped rather than waiting and repeating the work). The caller commits."""
+    if not await Locks(session).try_transaction_lock(RETENTION_LOCK):
+        return None
+    report = await RetentionService(session, core).purge()
+    cutoff = core.clock.now() - PROCESSED_UPDATES_KEPT
+    forgotten = await ProcessedUpdates(session).forget_before(cutoff)
+    return ScheduledPurge(report, forgotten)

@@ -1,0 +1,91 @@
+"""Housekeeping inside the long-running process: the daily retention purge.
+
+``holos purge`` still runs it by hand. Every instance schedules it; a lock in the
+database (see ``storage.services.retention.scheduled_purge``) makes an instance that
+finds another one purging skip its turn, so two never purge at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from prometheus_client import Counter, Gauge
+
+from storage.core import Core
+from storage.services.retention import ScheduledPurge, scheduled_purge
+
+log = logging.getLogger("holos.bot.scheduler")
+
+DAY = 24 * 3600.0
+# The first run waits a little after start: a restart (an upgrade, a crash loop) does
+# not purge at once, and a test run never purges under a conversation.
+FIRST_RUN_AFTER = 600.0
+
+RETENTION_RUNS = Counter(
+    "holos_retention_runs",
+    "Scheduled retention purges by outcome (done; skipped: another instance was purging; failed).",
+    ["outcome"],
+)
+RETENTION_LAST_SUCCESS = Gauge(
+    "holos_retention_last_success_timestamp_seconds",
+    "Unix time of this instance's last completed retention purge (0: none yet).",
+)
+for _outcome in ("done", "skipped", "failed"):
+    RETENTION_RUNS.labels(outcome=_outcome)
+
+
+class RetentionSchedule:
+    def __init__(
+        self, core: Core, *, every: float = DAY, first_after: float = FIRST_RUN_AFTER
+    ) -> None:
+        self.core = core
+        self.every = every
+        self.first_after = first_after
+        self._stop = asyncio.Event()
+
+    async def run_once(self) -> ScheduledPurge | None:
+        """One purge now, if no other instance is purging; None if one was."""
+        async with self.core.database.transaction() as session:
+            result = await scheduled_purge(session, self.core)
+        if result is None:
+            RETENTION_RUNS.labels(outcome="skipped").inc()
+            log.info("retention_skipped_another_instance_purging")
+            return None
+        RETENTION_RUNS.labels(outcome="done").inc()
+        RETENTION_LAST_SUCCESS.set(time.time())
+        report = result.report
+        log.info(
+            "retention_purged drafts=%d chat_links=%d cases_emptied=%d audit_events=%d "
+            "orphan_files=%d updates_forgotten=%d",
+            report.drafts,
+            report.chat_links,
+            report.cases_emptied,
+            report.audit_events,
+            report.orphan_files,
+            result.updates_forgotten,
+        )
+        return result
+
+    async def run(self) -> None:
+        """Until stopped: wait, purge, and again every ``every`` seconds. A failed run
+        (the database away) is logged and tried again at the next turn."""
+        delay = self.first_after
+        while not await self._wait(delay):
+            try:
+                await self.run_once()
+            except Exception as exc:  # never let housekeeping end the process
+                RETENTION_RUNS.labels(outcome="failed").inc()
+                log.error("retention_failed error=%s", type(exc).__name__)
+            delay = self.every
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep; True when stopped meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        return self._stop.is_set()
