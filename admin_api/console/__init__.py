@@ -7,12 +7,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from admin_api.console.routes import admin, auth, case, indicators, worklist
+from admin_api.console.routes import admin, auth, case, indicators, public_summary, worklist
 from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
 
 
 def install(app: FastAPI) -> None:
-    for router in (auth.router, worklist.router, case.router, admin.router, indicators.router):
+    routers = (auth, worklist, case, admin, indicators, public_summary)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(ConsoleHeaders)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from admin_api.console import labels
 from admin_api.console.i18n import Texts, translations
+from admin_api.console.routes.public_summary import publish_context
 from admin_api.console.views import changes, clock_text
 from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, error_text, go, render
 from admin_api.deps import CoreDep, SessionDep
@@ -95,6 +96,7 @@ async def case_page(
         programme_name=core.catalog.programme(case.programme).name(texts.language)
         if case.programme
         else None,
+        **await publish_context(session, core, viewer, case),
         **extra,
     )
 
