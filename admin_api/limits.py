@@ -1,4 +1,5 @@
-"""The request body size limit (``settings.api_max_body_bytes``), answered 413 in JSON.
+"""Limits of the HTTP layer: the request body size (``settings.api_max_body_bytes``,
+answered 413 in JSON), and the client address that sign-in throttling counts by.
 
 A declared ``Content-Length`` over the limit is refused before the application runs.
 A body without one (chunked transfer) is counted as it streams in, and refused the
@@ -10,8 +11,12 @@ sandbox's Bot API emulator, which takes file uploads) keep limits of their own.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
+
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin_api.errors import error_response
@@ -75,3 +80,40 @@ class BodyLimitMiddleware:
         exc = BodyTooLarge(limit)
         response = error_response(413, exc.code, str(exc.detail), {"Connection": "close"})
         await response(scope, receive, send)
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(entries: Sequence[str]) -> tuple[IpNetwork, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: HTTPConnection, trusted: Sequence[IpNetwork]) -> str:
+    """The address of whoever sent the request.
+
+    The TCP peer, unless the peer is a trusted proxy (``HOLOS_TRUSTED_PROXIES``): then
+    ``X-Forwarded-For`` is read from the right, skipping trusted proxies, and the first
+    address that is not one is the client. Anything to the left of it could be forged by
+    the client and is ignored; so is the header from a peer that is not trusted.
+    """
+    peer = request.client.host if request.client else ""
+    peer_ip = _address(peer)
+    if peer_ip is None or not any(peer_ip in net for net in trusted):
+        return peer
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        ip = _address(hop)
+        if ip is None:
+            return peer  # a malformed chain: fall back to what TCP says
+        if not any(ip in net for net in trusted):
+            return str(ip)
+    return peer

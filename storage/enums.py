@@ -120,6 +120,9 @@ class AuditAction(StrEnum):
     RETENTION_CONTENT_DELETED = "retention.content_deleted"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
+    USER_TOTP_ENROLLED = "user.totp_enrolled"
+    USER_TOTP_RESET = "user.totp_reset"
+    USER_RECOVERY_CODE_USED = "user.recovery_code_used"
 
 
 class Sort(StrEnum):

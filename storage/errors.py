@@ -292,3 +292,50 @@ class PermissionDenied(DomainError):
 
     def __init__(self, message: str = "Your role does not allow this.") -> None:
         super().__init__(message)
+
+
+class SecondFactorRequired(AuthenticationFailed):
+    """The password was right; the account signs in with a two-factor code too."""
+
+    code = "otp_required"
+
+    def __init__(self) -> None:
+        DomainError.__init__(
+            self,
+            "This account needs a two-factor code: send the current 6-digit code from the "
+            "authenticator app in the 'otp' field.",
+        )
+
+
+class SecondFactorEnrolmentRequired(PermissionDenied):
+    """The role requires two-factor sign-in and the account has not set it up."""
+
+    code = "two_factor_enrolment_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This role requires two-factor sign-in, which this account has not set up yet. "
+            "Sign in to the staff console once to set it up, or ask an administrator to run "
+            "'holos user reset-2fa'."
+        )
+
+
+class FocalPointFromCommandLineOnly(PermissionDenied):
+    """Focal points see sensitive cases; only the operator of the server appoints them."""
+
+    code = "focal_point_command_line_only"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Focal points are appointed only from the command line on the server "
+            "('holos user create --role focal_point' or 'holos user set-role')."
+        )
+
+
+class WrongSecondFactor(InvalidInput):
+    """A code that is wrong, stale or already used (a recovery code: unknown or spent)."""
+
+    code = "wrong_code"
+
+    def __init__(self) -> None:
+        super().__init__("The code is wrong or has already been used.")

@@ -123,6 +123,27 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (storage.totp): the secret sealed under Context.TOTP; set
+    # but without ``totp_enrolled_at`` while an enrolment waits for its first code.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None]
+    # The last time step accepted: a code of that step or earlier is refused (replay).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the authenticator once (storage.totp), stored as a
+    keyed hash; ``used_at`` is set when it is spent."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

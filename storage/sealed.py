@@ -32,6 +32,7 @@ class Context(StrEnum):
     CONVERSATION = "conversation_states.data"
     BLOB = "attachments.blob"
     FILENAME = "attachments.filename"
+    TOTP = "staff_users.totp_secret"
 
 
 class Sealer:

@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     # Prometheus metrics on their own listener, loopback by default (never the public app).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)  # 0: any free port
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-
+    # separated). From anyone else the header is ignored: a client could forge it.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Conversation
     default_language: Language = Language.UK
@@ -210,6 +213,20 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        import ipaddress
+
+        for part in value:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
         return value
 
     @field_validator("secret_key", "old_secret_keys")

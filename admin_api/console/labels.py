@@ -87,6 +87,9 @@ ACTION = {
     "auth.signed_out": _("Signed out"),
     "user.created": _("Staff account created"),
     "user.updated": _("Staff account changed"),
+    "user.totp_enrolled": _("Two-factor sign-in set up"),
+    "user.totp_reset": _("Two-factor sign-in reset"),
+    "user.recovery_code_used": _("Recovery code used"),
 }
 
 FIELD = {

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 
 from admin_api.deps import CoreDep, MetricsDep, PrincipalDep, SessionDep
 from admin_api.errors import domain_error_response, error_responses
+from admin_api.limits import client_address, trusted_networks
 from admin_api.metrics import SignInOutcome
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.auth import MeOut, Permissions, TokenForm, TokenOut
-from storage.errors import AuthenticationFailed, RateLimited
+from storage.errors import AuthenticationFailed, PermissionDenied, RateLimited
 from storage.services.staff import StaffService
 
 log = logging.getLogger("holos.api")
@@ -28,31 +29,41 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     "/auth/token",
     response_model=TokenOut,
     summary="Sign in",
-    responses=error_responses(401, 413, 422, 429),
+    responses=error_responses(401, 403, 413, 422, 429),
 )
 async def sign_in(
     form: Annotated[TokenForm, Form()],
+    request: Request,
     session: SessionDep,
     core: CoreDep,
     metrics: MetricsDep,
     response: Response,
 ) -> TokenOut | JSONResponse:
-    """Exchange a username and password for a bearer token (OAuth2 password grant).
+    """Exchange a username, password and (for accounts with two-factor sign-in) the
+    current authenticator code in ``otp`` for a bearer token (OAuth2 password grant).
 
-    After five failed attempts for a username, each further attempt must wait (429 with
-    Retry-After), doubling up to five minutes.
+    - A wrong password, or a wrong or reused code: 401 ``authentication_failed``, the
+      same answer for both; each counts as a failed attempt.
+    - The right password but no ``otp`` for an account that has two-factor sign-in:
+      401 ``otp_required``.
+    - A focal point or admin who has not set up two-factor sign-in: 403
+      ``two_factor_enrolment_required`` (set it up in the console, or
+      ``holos user reset-2fa`` on the server).
+    - Five failures for one username from one address, or thirty from one address, within
+      15 minutes: 429 with Retry-After. Other addresses are not affected.
     """
     service = StaffService(session, core)
+    client = client_address(request, trusted_networks(core.settings.trusted_proxies))
     try:
-        user = await service.authenticate(form.username, form.password)
+        user = await service.sign_in(form.username, form.password, client=client, otp=form.otp)
     except RateLimited:
         metrics.sign_in(SignInOutcome.THROTTLED)
         raise
-    if user is None:
+    except (AuthenticationFailed, PermissionDenied) as error:
         metrics.sign_in(SignInOutcome.FAILURE)
         # Returned, not raised: the request's transaction then commits, and with it the
-        # failure count that slows the next attempts down.
-        return domain_error_response(AuthenticationFailed())
+        # failure count that throttles the next attempts.
+        return domain_error_response(error)
     issued = await service.issue_token(user)
     metrics.sign_in(SignInOutcome.SUCCESS)
     log.info("signed_in user_id=%s", user.id)

@@ -23,6 +23,8 @@ class TokenForm(RequestModel):
     scope: Annotated[str, StringConstraints(max_length=200), Storable] = ""
     client_id: Annotated[str, StringConstraints(max_length=200), Storable] | None = None
     client_secret: Annotated[str, StringConstraints(max_length=200), Storable] | None = None
+    # The current code of the authenticator app, for accounts with two-factor sign-in.
+    otp: Annotated[str, StringConstraints(max_length=16), Storable] | None = None
 
 
 class TokenOut(BaseModel):

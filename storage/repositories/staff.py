@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
-from storage.models import ApiToken, StaffUser
+from storage.models import ApiToken, RecoveryCode, StaffUser
 from storage.repositories.base import Repository
 
 
@@ -23,6 +23,52 @@ class StaffRepository(Repository):
     def add(self, user: StaffUser) -> None:
         self.session.add(user)
 
+    async def claim_totp_step(self, user_id: int, step: int) -> bool:
+        """Record ``step`` as the last accepted one, only if it is later than the last:
+        one conditional UPDATE, so two requests with the same code cannot both win."""
+        result = await self.session.execute(
+            update(StaffUser)
+            .where(
+                StaffUser.id == user_id,
+                or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+class RecoveryCodeRepository(Repository):
+    def add_all(self, codes: list[RecoveryCode]) -> None:
+        self.session.add_all(codes)
+
+    async def unused_count(self, user_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(RecoveryCode)
+                .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+            )
+            or 0
+        )
+
+    async def spend(self, user_id: int, code_hash: str, at: datetime) -> bool:
+        """Mark an unused code spent; False when there is none (wrong, or used before)."""
+        result = await self.session.execute(
+            update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user_id,
+                RecoveryCode.code_hash == code_hash,
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def delete_for(self, user_id: int) -> None:
+        await self.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
 
 class TokenRepository(Repository):
     async def get_by_hash(self, token_hash: str) -> ApiToken | None:
@@ -39,8 +85,6 @@ class TokenRepository(Repository):
         )
 
     async def delete_expired(self, before: datetime) -> int:
-        from sqlalchemy import delete, or_
-
         return await self.execute_counted(
             delete(ApiToken).where(or_(ApiToken.expires_at < before, ApiToken.revoked_at < before))
         )

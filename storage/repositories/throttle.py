@@ -47,6 +47,9 @@ class ThrottleRepository(Repository):
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
+    async def forget(self, key: str) -> None:
+        await self.session.execute(delete(ThrottleCounter).where(ThrottleCounter.key == key))
+
     async def delete_expired(self, now: datetime) -> int:
         return await self.execute_counted(
             delete(ThrottleCounter).where(ThrottleCounter.expires_at < now)

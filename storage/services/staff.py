@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,27 +18,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import password_policy
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import AuditAction, Role
+from storage.enums import ActorKind, AuditAction, Role
 from storage.errors import (
+    AuthenticationFailed,
     DuplicateUsername,
+    FocalPointFromCommandLineOnly,
     InvalidRole,
     InvalidUsername,
     PermissionDenied,
-    RateLimited,
+    SecondFactorEnrolmentRequired,
+    SecondFactorRequired,
     UserNotFound,
 )
 from storage.models import ApiToken, StaffUser
 from storage.repositories.console import ConsoleSessionRepository
 from storage.repositories.staff import StaffRepository, TokenRepository
 from storage.services.audit import AuditLog
+from storage.services.throttle import Throttle
+from storage.services.two_factor import TwoFactor
 
 log = logging.getLogger("holos.auth")
 
 MIN_PASSWORD = password_policy.MIN_LENGTH
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
-# After this many consecutive failures, each try must wait: 2 s, 4 s, 8 s … up to 5 min.
-FREE_FAILURES = 5
-MAX_DELAY = timedelta(minutes=5)
+# Failed sign-ins (a wrong password or code) allowed per window, per (username, client
+# address) and per client address. Counted by the typed username, so an unknown one
+# behaves exactly like a known one; never per account alone, so nobody elsewhere can lock
+# a person out by failing on purpose.
+SIGN_IN_WINDOW = timedelta(minutes=15)
+FAILURES_PER_USER_AND_ADDRESS = 5
+FAILURES_PER_ADDRESS = 30
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # Verifying against this when the username is unknown keeps timing alike for both cases.
@@ -47,10 +58,36 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def login_delay(failures: int) -> timedelta:
-    if failures < FREE_FAILURES:
-        return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES + 1)), MAX_DELAY)
+def two_factor_required(role: Role | str) -> bool:
+    """Focal points (sensitive cases) and admins (accounts) must sign in with a code."""
+    return Role(role) in (Role.FOCAL_POINT, Role.ADMIN)
+
+
+class SignInLimits:
+    """The sign-in throttle, over the shared fixed-window counters (storage.services.
+    throttle). Keys are keyed hashes: neither usernames nor addresses are stored."""
+
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.throttle = Throttle(session, core.clock)
+        self.crypto = core.crypto
+
+    def _keys(self, username: str, client: str) -> tuple[str, str]:
+        name = username.strip().lower()
+        pair = self.crypto.token_hash(f"sign-in\0{name}\0{client}")
+        address = self.crypto.token_hash(f"sign-in-address\0{client}")
+        return f"signin:ua:{pair}", f"signin:a:{address}"
+
+    async def check(self, username: str, client: str) -> None:
+        pair, address = self._keys(username, client)
+        await self.throttle.check(pair, limit=FAILURES_PER_USER_AND_ADDRESS, window=SIGN_IN_WINDOW)
+        await self.throttle.check(address, limit=FAILURES_PER_ADDRESS, window=SIGN_IN_WINDOW)
+
+    async def hit(self, username: str, client: str) -> None:
+        for key in self._keys(username, client):
+            await self.throttle.hit(key, window=SIGN_IN_WINDOW)
+
+    async def forget(self, username: str, client: str) -> None:
+        await self.throttle.forget(self._keys(username, client)[0])
 
 
 @dataclass(frozen=True)
@@ -84,6 +121,7 @@ class StaffService:
         if not _USERNAME.match(username):
             raise InvalidUsername()
         role_value = _role(role)
+        _only_command_line_appoints_focal_points(actor, role_value)
         check_password(password, username=username, display_name=display_name)
         if await self.users.get_by_username(username) is not None:
             raise DuplicateUsername(username)
@@ -128,6 +166,8 @@ class StaffService:
         if user is None:
             raise UserNotFound()
         new_role = _role(role) if role is not None else None
+        if new_role is not None and new_role != user.role:
+            _only_command_line_appoints_focal_points(actor, new_role)
         if password is not None:
             check_password(
                 password,
@@ -189,35 +229,79 @@ class StaffService:
 
     # Sign-in --------------------------------------------------------------------------
 
-    async def authenticate(self, username: str, password: str) -> StaffUser | None:
-        """The user for these credentials, or ``None``. Raises :class:`RateLimited` while
-        a username is cooling down after repeated failures.
+    async def authenticate(
+        self, username: str, password: str, *, client: str = ""
+    ) -> StaffUser | None:
+        """The user for this password alone, or ``None``; a success is recorded. Raises
+        :class:`RateLimited` while (username, client) or the client is cooling down.
 
-        Failures are counted in the caller's transaction, so it must commit even on
-        ``None``.
+        For sign-in use :meth:`sign_in`, which asks for the second factor too. Failures
+        are counted in the caller's transaction, so it must commit even on ``None``.
         """
-        now = self.core.clock.now()
-        user = await self.users.get_by_username(username.strip())
-        if user is not None and user.failed_logins >= FREE_FAILURES and user.last_failed_login_at:
-            wait_until = user.last_failed_login_at + login_delay(user.failed_logins)
-            if now < wait_until:
-                log.warning("login_throttled user_id=%s failures=%s", user.id, user.failed_logins)
-                raise RateLimited(max(1, int((wait_until - now).total_seconds()) + 1))
-        if user is None:
-            _verify(_DUMMY_HASH, password)
-            log.info("login_failed reason=unknown_user")
-            return None
-        if not _verify(user.password_hash, password) or not user.is_active:
-            user.failed_logins += 1
-            user.last_failed_login_at = now
-            level = logging.WARNING if user.failed_logins >= FREE_FAILURES else logging.INFO
-            log.log(level, "login_failed user_id=%s failures=%s", user.id, user.failed_logins)
-            return None
-        user.failed_logins = 0
-        user.last_login_at = now
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+        user = await self.check_password(username, password, client=client)
+        if user is not None:
+            await self.succeeded(user, username, client=client)
         return user
+
+    async def check_password(
+        self, username: str, password: str, *, client: str = ""
+    ) -> StaffUser | None:
+        """The first factor: the active user whose password this is, or ``None`` (the
+        failure is counted). Nothing is recorded on success: a second factor may follow."""
+        limits = SignInLimits(self.session, self.core)
+        await limits.check(username, client)
+        user = await self.users.get_by_username(username.strip())
+        # An unknown username costs the same hash as a known one: same answer, same time.
+        right = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not right or not user.is_active:
+            await self.failed(username, client=client, user=user)
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = await hash_password_async(password)
+        return user
+
+    async def sign_in(
+        self, username: str, password: str, *, client: str = "", otp: str | None = None
+    ) -> StaffUser:
+        """Both factors, for the API: the user, or a domain error the caller returns
+        (not raises, so that the failure count commits).
+
+        A wrong password and a wrong (or reused) code get the same answer and both count
+        as failures. Only after the right password does a missing code get its own
+        answer (:class:`SecondFactorRequired`), as in any two-step sign-in; and only then
+        is a focal point or admin without two-factor sign-in told to set it up.
+        """
+        user = await self.check_password(username, password, client=client)
+        if user is None:
+            raise AuthenticationFailed()
+        factor = TwoFactor(self.session, self.core)
+        if factor.enrolled(user):
+            if not otp or not otp.strip():
+                raise SecondFactorRequired()
+            if not await factor.verify(user, otp):
+                await self.failed(username, client=client, user=user)
+                raise AuthenticationFailed()
+        elif two_factor_required(user.role):
+            raise SecondFactorEnrolmentRequired()
+        await self.succeeded(user, username, client=client)
+        return user
+
+    async def failed(self, username: str, *, client: str, user: StaffUser | None) -> None:
+        """Count a failed try against (username, client) and against the client."""
+        await SignInLimits(self.session, self.core).hit(username, client)
+        if user is not None:
+            # Kept for the record (and the admin's view); locking is per address above.
+            user.failed_logins += 1
+            user.last_failed_login_at = self.core.clock.now()
+            log.info("login_failed user_id=%s failures=%s", user.id, user.failed_logins)
+        else:
+            log.info("login_failed reason=unknown_user")
+
+    async def succeeded(self, user: StaffUser, username: str, *, client: str) -> None:
+        """Every factor passed: clear this (username, client)'s failures."""
+        await SignInLimits(self.session, self.core).forget(username, client)
+        user.failed_logins = 0
+        user.last_login_at = self.core.clock.now()
 
     async def issue_token(self, user: StaffUser) -> IssuedToken:
         now = self.core.clock.now()
@@ -257,6 +341,13 @@ class StaffService:
         self.audit.record(actor, AuditAction.AUTH_SIGNED_OUT)
 
 
+def _only_command_line_appoints_focal_points(actor: Actor, role: Role) -> None:
+    """Focal points read sensitive cases: granting that takes a shell on the server, not a
+    stolen admin session (SPEC §5). The CLI acts as the system actor."""
+    if role is Role.FOCAL_POINT and actor.kind is not ActorKind.SYSTEM:
+        raise FocalPointFromCommandLineOnly()
+
+
 def _role(value: Role | str) -> Role:
     """A role given as a member or as typed (the CLI); an unknown one is refused."""
     try:
@@ -275,3 +366,30 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# Argon2 takes tens of milliseconds of CPU and memory per try: it runs in worker threads,
+# at most HASH_SLOTS at once per event loop, so a flood of sign-ins queues here instead
+# of stalling every other request on the loop.
+HASH_SLOTS = 2
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hash_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(HASH_SLOTS)
+    return slot
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    async with _hash_slot():
+        return await asyncio.to_thread(_verify, password_hash, password)
+
+
+async def hash_password_async(password: str) -> str:
+    async with _hash_slot():
+        return await asyncio.to_thread(hash_password, password)

@@ -28,3 +28,7 @@ class Throttle:
     async def hit(self, key: str, *, window: timedelta) -> int:
         now = self.clock.now()
         return await self.repo.hit(key, now=now, window_start=now - window, expires_at=now + window)
+
+    async def forget(self, key: str) -> None:
+        """Start ``key`` afresh (a successful sign-in clears its own failures)."""
+        await self.repo.forget(key)

@@ -16,7 +16,7 @@ from admin_api.metrics import create_metrics_app
 from admin_api.server import bind_socket, running_api
 from storage.access import Actor
 from storage.core import Core
-from tests.storage.helpers import make_staff
+from tests.storage.helpers import make_staff, otp
 
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
 ROLES = ("operator", "focal_point", "analyst", "admin")
@@ -51,13 +51,17 @@ class Api:
         assert response.status_code == 200
         return response.text
 
-    async def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
-        return await self.http.post(
-            "/api/v1/auth/token", data={"username": username, "password": password}
-        )
+    async def login(
+        self, username: str, password: str = PASSWORD, code: str | None = None
+    ) -> httpx.Response:
+        data = {"username": username, "password": password}
+        if code is not None:
+            data["otp"] = code
+        return await self.http.post("/api/v1/auth/token", data=data)
 
     async def sign_in(self, name: str, username: str, password: str = PASSWORD) -> str:
-        response = await self.login(username, password)
+        """Signs in with both factors: the code comes from the account's own secret."""
+        response = await self.login(username, password, await otp(self.core, username))
         assert response.status_code == 200, response.text
         self.tokens[name] = response.json()["access_token"]
         return self.tokens[name]

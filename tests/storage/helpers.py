@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import inspect, text
 
+from storage import totp
 from storage.access import Actor
+from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Language, Status
 from storage.services.intake import IntakeService, ReportSubmission, SubmittedCase
-from storage.services.staff import StaffService
+from storage.repositories.staff import StaffRepository
+from storage.services.staff import StaffService, two_factor_required
 from storage.services.triage import CaseChanges, TriageService
+from storage.services.two_factor import TwoFactor
 
 
 def report(**overrides: Any) -> ReportSubmission:
@@ -31,12 +36,39 @@ async def submit(core: Core, **overrides: Any) -> SubmittedCase:
         return await IntakeService(session, core).submit(report(**overrides))
 
 
-async def make_staff(core: Core, username: str, role: str) -> Actor:
+async def make_staff(
+    core: Core, username: str, role: str, *, two_factor: bool | None = None
+) -> Actor:
+    """An account like ``holos user create`` makes: focal points and admins (or, with
+    ``two_factor=True``, anyone) enrolled in two-factor sign-in (see :func:`otp`)."""
     async with core.database.transaction() as session:
         user = await StaffService(session, core).create_user(
             Actor.system(), username=username, password="a-long-enough-password", role=role
         )
+        if two_factor if two_factor is not None else two_factor_required(role):
+            await TwoFactor(session, core).enrol(Actor.system(), user)
         return Actor.staff(user.id, user.username, user.role)
+
+
+async def otp(core: Core, username: str) -> str | None:
+    """The code an authenticator app would show for ``username`` now, or None without
+    two-factor sign-in. Each step is accepted once, so when this step and the next were
+    used already the (frozen) clock moves on to a fresh one."""
+    async with core.database.transaction() as session:
+        user = await StaffRepository(session).get_by_username(username)
+        assert user is not None
+        secret = TwoFactor(session, core).secret(user) if user.totp_enrolled_at else None
+        last = user.totp_last_step
+    if secret is None:
+        return None
+    now = core.clock.now()
+    current = totp.step_of(now)
+    for step in (current, current + 1):
+        if last is None or step > last:
+            return totp.code_at(secret, now + timedelta(seconds=(step - current) * 30))
+    assert isinstance(core.clock, FrozenClock)
+    core.clock.advance(timedelta(seconds=(last - current) * 30))
+    return totp.code_at(secret, core.clock.now())
 
 
 async def table_names(core: Core) -> list[str]:

@@ -21,6 +21,7 @@ STORED_CONTEXTS = {
     "CONVERSATION": "conversation_states.data",
     "BLOB": "attachments.blob",
     "FILENAME": "attachments.filename",
+    "TOTP": "staff_users.totp_secret",
 }
 
 

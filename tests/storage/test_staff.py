@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+import storage.services.staff as staff_module
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
@@ -17,7 +19,12 @@ from storage.errors import (
     WeakPassword,
 )
 from storage.models import AuditEvent, StaffUser
-from storage.services.staff import StaffService
+from storage.services.staff import (
+    FAILURES_PER_ADDRESS,
+    FAILURES_PER_USER_AND_ADDRESS,
+    SIGN_IN_WINDOW,
+    StaffService,
+)
 from tests.storage.helpers import content_snapshot, make_staff
 
 PASSWORD = "a-long-enough-password"
@@ -127,20 +134,71 @@ async def test_an_admin_cannot_lock_themselves_out(core: Core) -> None:
             await StaffService(session, core).update_user(admin, admin.user_id, is_active=False)
 
 
-async def test_repeated_failures_slow_sign_in_down(core: Core, clock: FrozenClock) -> None:
+async def login_from(core: Core, username: str, password: str, client: str) -> StaffUser | None:
+    async with core.database.transaction() as session:
+        return await StaffService(session, core).authenticate(username, password, client=client)
+
+
+async def test_failures_are_throttled_per_username_and_address(
+    core: Core, clock: FrozenClock
+) -> None:
     await create(core, Actor.system())
-    for _ in range(5):
-        assert await login(core, "maria", "wrong-password") is None
-    # The sixth try must wait, even with the right password.
+    for _ in range(FAILURES_PER_USER_AND_ADDRESS):
+        assert await login_from(core, "maria", "wrong-password", "10.0.0.1") is None
+    # From that address even the right password must wait now …
     with pytest.raises(RateLimited) as caught:
-        await login(core, "maria", PASSWORD)
-    assert caught.value.retry_after >= 1
-    clock.advance(timedelta(seconds=caught.value.retry_after))
-    assert await login(core, "maria", "wrong-password") is None
-    with pytest.raises(RateLimited) as longer:
-        await login(core, "maria", PASSWORD)
-    assert longer.value.retry_after > caught.value.retry_after
-    clock.advance(timedelta(seconds=longer.value.retry_after))
+        await login_from(core, "maria", PASSWORD, "10.0.0.1")
+    assert 1 <= caught.value.retry_after <= SIGN_IN_WINDOW.total_seconds()
+    # … but the person elsewhere is never locked out by someone else's failures.
+    assert await login_from(core, "maria", PASSWORD, "10.0.0.2") is not None
+    # Someone else from the first address is not affected either.
+    await create(core, Actor.system(), username="olena")
+    assert await login_from(core, "olena", PASSWORD, "10.0.0.1") is not None
+    clock.advance(timedelta(seconds=caught.value.retry_after + 1))
+    assert await login_from(core, "maria", PASSWORD, "10.0.0.1") is not None
+
+
+async def test_an_unknown_username_is_throttled_exactly_like_a_known_one(core: Core) -> None:
+    await create(core, Actor.system())
+    for name in ("maria", "nobody"):
+        for _ in range(FAILURES_PER_USER_AND_ADDRESS):
+            assert await login_from(core, name, "wrong-password", "10.0.0.9") is None
+        with pytest.raises(RateLimited):
+            await login_from(core, name, PASSWORD, "10.0.0.9")
+
+
+async def test_one_address_failing_on_many_names_is_throttled(core: Core) -> None:
+    await create(core, Actor.system())
+    for i in range(FAILURES_PER_ADDRESS):
+        assert await login_from(core, f"guess{i}", "wrong-password", "10.0.0.66") is None
+    with pytest.raises(RateLimited):
+        await login_from(core, "maria", PASSWORD, "10.0.0.66")
+    assert await login_from(core, "maria", PASSWORD, "10.0.0.7") is not None
+
+
+async def test_a_success_clears_its_own_failures(core: Core) -> None:
+    await create(core, Actor.system())
+    for _ in range(FAILURES_PER_USER_AND_ADDRESS - 1):
+        assert await login_from(core, "maria", "wrong-password", "10.0.0.1") is None
+    assert await login_from(core, "maria", PASSWORD, "10.0.0.1") is not None
+    for _ in range(FAILURES_PER_USER_AND_ADDRESS - 1):
+        assert await login_from(core, "maria", "wrong-password", "10.0.0.1") is None
+    assert await login_from(core, "maria", PASSWORD, "10.0.0.1") is not None
+
+
+async def test_password_hashing_runs_off_the_event_loop(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await create(core, Actor.system())
+    threads: list[int] = []
+    real = staff_module._verify
+
+    def recording(password_hash: str, password: str) -> bool:
+        threads.append(threading.get_ident())
+        return real(password_hash, password)
+
+    monkeypatch.setattr(staff_module, "_verify", recording)
     assert await login(core, "maria", PASSWORD) is not None
-    assert await login(core, "maria", "wrong-password") is None  # counter reset by success
-    assert await login(core, "maria", PASSWORD) is not None
+    assert await login(core, "nobody", PASSWORD) is None
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads

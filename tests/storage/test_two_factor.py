@@ -1,0 +1,208 @@
+"""Two-factor sign-in wired to staff accounts (storage.services.two_factor), on both
+engines: enrolment, codes used once, recovery codes, resets, and who may appoint whom."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storage import totp
+from storage.access import Actor
+from storage.clock import FrozenClock
+from storage.core import Core
+from storage.errors import (
+    AuthenticationFailed,
+    FocalPointFromCommandLineOnly,
+    SecondFactorEnrolmentRequired,
+    SecondFactorRequired,
+    WrongSecondFactor,
+)
+from storage.models import AuditEvent, RecoveryCode, StaffUser
+from storage.services.staff import FAILURES_PER_USER_AND_ADDRESS, StaffService
+from storage.services.two_factor import Enrolled, TwoFactor
+from tests.storage.helpers import dump_rows, dump_text, make_staff
+
+PASSWORD = "a-long-enough-password"
+
+
+async def user_named(core: Core, username: str) -> StaffUser:
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username(username)
+        assert user is not None
+        return user
+
+
+async def enrol(core: Core, username: str, role: str = "focal_point") -> Enrolled:
+    await make_staff(core, username, role, two_factor=False)
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username(username)
+        assert user is not None
+        return await TwoFactor(session, core).enrol(Actor.system(), user)
+
+
+async def sign_in(
+    core: Core, username: str, otp: str | None, password: str = PASSWORD
+) -> StaffUser:
+    """Like the API: a failure's count commits even though the sign-in fails."""
+    async with core.database.transaction() as session:
+        try:
+            return await StaffService(session, core).sign_in(
+                username, password, client="10.1.1.1", otp=otp
+            )
+        except AuthenticationFailed as error:
+            failure: Exception = error
+    raise failure
+
+
+async def actions(core: Core) -> list[str]:
+    async with core.database.transaction() as session:
+        return list(
+            (await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))).all()
+        )
+
+
+async def test_enrolment_keeps_the_secret_sealed_and_codes_hashed(core: Core) -> None:
+    enrolled = await enrol(core, "fpoint")
+    assert enrolled.uri.startswith("otpauth://totp/Holos:fpoint?secret=")
+    assert len(enrolled.recovery_codes) == 10 and len(set(enrolled.recovery_codes)) == 10
+    text = dump_text(await dump_rows(core))
+    assert enrolled.secret not in text
+    for code in enrolled.recovery_codes:
+        assert code not in text and code.replace("-", "") not in text
+    async with core.database.transaction() as session:
+        assert len((await session.scalars(select(RecoveryCode))).all()) == 10
+    assert "user.totp_enrolled" in await actions(core)
+
+
+async def test_a_code_is_required_right_and_used_once(core: Core, clock: FrozenClock) -> None:
+    enrolled = await enrol(core, "fpoint")
+    with pytest.raises(SecondFactorRequired):
+        await sign_in(core, "fpoint", None)
+    # A wrong password with or without a code, and a wrong code: one and the same answer.
+    for password, otp in (
+        ("wrong-password", None),
+        ("wrong-password", "123456"),
+        (PASSWORD, "000000"),
+    ):
+        with pytest.raises(AuthenticationFailed) as caught:
+            await sign_in(core, "fpoint", otp, password)
+        assert type(caught.value) is AuthenticationFailed
+    code = totp.code_at(enrolled.secret, clock.now())
+    assert (await sign_in(core, "fpoint", code)).username == "fpoint"
+    # Overheard and replayed: refused, and counted like any failure.
+    with pytest.raises(AuthenticationFailed):
+        await sign_in(core, "fpoint", code)
+    clock.advance(timedelta(seconds=30))
+    assert (await sign_in(core, "fpoint", totp.code_at(enrolled.secret, clock.now()))).id
+
+
+async def test_wrong_codes_count_towards_the_throttle(core: Core, clock: FrozenClock) -> None:
+    from storage.errors import RateLimited
+
+    enrolled = await enrol(core, "fpoint")
+    for _ in range(FAILURES_PER_USER_AND_ADDRESS):
+        with pytest.raises(AuthenticationFailed):
+            await sign_in(core, "fpoint", "000000")
+    with pytest.raises(RateLimited):
+        await sign_in(core, "fpoint", totp.code_at(enrolled.secret, clock.now()))
+
+
+async def test_focal_points_and_admins_must_enrol_others_may(
+    core: Core, clock: FrozenClock
+) -> None:
+    await make_staff(core, "fpoint", "focal_point", two_factor=False)
+    await make_staff(core, "boss", "admin", two_factor=False)
+    await make_staff(core, "oper", "operator")
+    for name in ("fpoint", "boss"):
+        with pytest.raises(SecondFactorEnrolmentRequired):
+            await sign_in(core, name, None)
+    assert (await sign_in(core, "oper", None)).username == "oper"
+    # An operator who chose two-factor sign-in needs the code from then on.
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username("oper")
+        assert user is not None
+        pending = await TwoFactor(session, core).begin(user)
+    with pytest.raises(WrongSecondFactor):
+        async with core.database.transaction() as session:
+            user = await StaffService(session, core).users.get_by_username("oper")
+            assert user is not None
+            await TwoFactor(session, core).confirm(user, "000000")
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username("oper")
+        assert user is not None
+        codes = await TwoFactor(session, core).confirm(
+            user, totp.code_at(pending.secret, clock.now())
+        )
+    assert len(codes) == 10
+    with pytest.raises(SecondFactorRequired):
+        await sign_in(core, "oper", None)
+
+
+async def test_a_recovery_code_works_once_and_resets_two_factor(core: Core) -> None:
+    enrolled = await enrol(core, "fpoint")
+    async with core.database.transaction() as session:
+        staff = StaffService(session, core)
+        user = await staff.users.get_by_username("fpoint")
+        assert user is not None
+        issued = await staff.issue_token(user)
+    typed = enrolled.recovery_codes[3].lower().replace("-", " ")
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username("fpoint")
+        assert user is not None
+        await TwoFactor(session, core).use_recovery_code(user, typed)
+    user = await user_named(core, "fpoint")
+    assert user.totp_secret_enc is None and user.totp_enrolled_at is None
+    async with core.database.transaction() as session:
+        assert await StaffService(session, core).resolve_token(issued.token) is None
+        assert (await session.scalars(select(RecoveryCode))).all() == []
+    assert (await actions(core))[-2:] == ["user.recovery_code_used", "user.totp_reset"]
+    # Spent, and the rest went with the reset.
+    for code in (enrolled.recovery_codes[3], enrolled.recovery_codes[4], "NOT-A-CODE"):
+        with pytest.raises(WrongSecondFactor):
+            async with core.database.transaction() as session:
+                user = await StaffService(session, core).users.get_by_username("fpoint")
+                assert user is not None
+                await TwoFactor(session, core).use_recovery_code(user, code)
+
+
+async def test_an_admin_reset_is_audited_and_signs_the_account_out(core: Core) -> None:
+    await enrol(core, "fpoint")
+    admin = await make_staff(core, "boss", "admin")
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username("fpoint")
+        assert user is not None
+        await TwoFactor(session, core).reset(admin, user)
+    async with core.database.transaction() as session:
+        event = await session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "user.totp_reset")
+        )
+        assert event is not None and event.actor_id == admin.user_id
+        assert event.before == {"two_factor": True}
+    with pytest.raises(SecondFactorEnrolmentRequired):
+        await sign_in(core, "fpoint", None)
+
+
+async def test_only_the_command_line_appoints_focal_points(core: Core) -> None:
+    admin = await make_staff(core, "boss", "admin")
+    oper = await make_staff(core, "oper", "operator")
+    async with core.database.transaction() as session:
+        staff = StaffService(session, core)
+        with pytest.raises(FocalPointFromCommandLineOnly):
+            await staff.create_user(admin, username="fpnew", password=PASSWORD, role="focal_point")
+        with pytest.raises(FocalPointFromCommandLineOnly):
+            await staff.update_user(admin, oper.user_id, role="focal_point")
+    # The command line (the system actor) may, and it is audited.
+    async with core.database.transaction() as session:
+        await StaffService(session, core).update_user(
+            Actor.system(), oper.user_id, role="focal_point"
+        )
+    async with core.database.transaction() as session:
+        event = await session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "user.updated")
+            .order_by(AuditEvent.id.desc())
+        )
+        assert event is not None and event.actor_kind == "system"
+        assert event.after == {"role": "focal_point"}
