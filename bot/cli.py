@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import getpass
 import ipaddress
+import io
 import os
 import secrets
 import signal
@@ -20,6 +21,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import qrcode
+
 from bot.logs import configure_logging
 from bot.reports_cli import add_commands as add_report_commands
 from storage.access import Actor
@@ -28,7 +31,8 @@ from storage.enums import Role
 from storage.errors import DomainError
 from storage.migrate import migrate_url
 from storage.services.retention import RetentionService
-from storage.services.staff import StaffService
+from storage.services.staff import StaffService, two_factor_required
+from storage.services.two_factor import Enrolled, TwoFactor
 from storage.settings import Settings, SettingsError, has_configured_secret, load_settings
 
 if TYPE_CHECKING:
@@ -78,7 +82,29 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    create.add_argument(
+        "--2fa",
+        dest="two_factor",
+        action="store_true",
+        help="set up two-factor sign-in (always done for focal_point and admin)",
+    )
     create.set_defaults(handler=_user_create)
+    reset = user.add_parser(
+        "reset-2fa", help="reset an account's two-factor sign-in (a lost phone) and set it up anew"
+    )
+    reset.add_argument("username")
+    reset.add_argument(
+        "--later",
+        action="store_true",
+        help="only reset: the person sets it up at their next console sign-in",
+    )
+    reset.set_defaults(handler=_user_reset_2fa)
+    set_role = user.add_parser(
+        "set-role", help="change an account's role (the only way to appoint a focal point)"
+    )
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=[r.value for r in Role])
+    set_role.set_defaults(handler=_user_set_role)
 
     secret = sub.add_parser("secret", help="manage the server secret key").add_subparsers(
         metavar="action"
@@ -149,10 +175,74 @@ def _user_create(settings: Settings, args: argparse.Namespace) -> int:
                 role=args.role,
                 display_name=args.display_name,
             )
+            enrolled = None
+            if args.two_factor or two_factor_required(user.role):
+                enrolled = await TwoFactor(session, core).enrol(Actor.system(), user)
         print(f"holos: created {user.role} account {user.username!r} (id {user.id})")
+        if enrolled is not None:
+            _print_enrolment(user.username, enrolled)
         return 0
 
     return _with_core(settings, work)
+
+
+def _user_reset_2fa(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        async with core.database.transaction() as session:
+            user = await StaffService(session, core).get_by_username(Actor.system(), args.username)
+            factor = TwoFactor(session, core)
+            await factor.reset(Actor.system(), user, reason="command_line")
+            enrolled = None if args.later else await factor.enrol(Actor.system(), user)
+        print(
+            f"holos: two-factor sign-in of {user.username!r} is reset; "
+            "its sessions and API tokens have ended"
+        )
+        if enrolled is not None:
+            _print_enrolment(user.username, enrolled)
+        elif two_factor_required(user.role):
+            print("holos: it will be set up at the next sign-in to the console")
+        return 0
+
+    return _with_core(settings, work)
+
+
+def _user_set_role(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        async with core.database.transaction() as session:
+            staff = StaffService(session, core)
+            user = await staff.get_by_username(Actor.system(), args.username)
+            before = user.role
+            await staff.update_user(Actor.system(), user.id, role=args.role)
+            factor = TwoFactor(session, core)
+            enrolled = None
+            if two_factor_required(user.role) and not factor.enrolled(user):
+                enrolled = await factor.enrol(Actor.system(), user)
+        print(f"holos: {user.username!r} is now {user.role} (was {before})")
+        if enrolled is not None:
+            _print_enrolment(user.username, enrolled)
+        return 0
+
+    return _with_core(settings, work)
+
+
+def _print_enrolment(username: str, enrolled: Enrolled) -> None:
+    """The one time the secret and the recovery codes are shown: hand them over in person."""
+    grouped = " ".join(enrolled.secret[i : i + 4] for i in range(0, len(enrolled.secret), 4))
+    qr = qrcode.QRCode(border=2)
+    qr.add_data(enrolled.uri)
+    picture = io.StringIO()
+    qr.print_ascii(out=picture, invert=True)
+    print(
+        f"\nTwo-factor sign-in for {username!r}: scan this with an authenticator app\n"
+        "(FreeOTP, Aegis, Google Authenticator …), or type the secret in.\n"
+    )
+    print(picture.getvalue())
+    print(f"  Secret:  {grouped}")
+    print(f"  URI:     {enrolled.uri}\n")
+    print("  Recovery codes (each works once, in place of the app; keep them apart from it):")
+    for code in enrolled.recovery_codes:
+        print(f"    {code}")
+    print("\nThese are shown only now and are not stored in readable form.")
 
 
 def _purge(settings: Settings, args: argparse.Namespace) -> int:

@@ -214,6 +214,13 @@ class StaffService:
         self._require_admin(actor)
         return await self.users.list()
 
+    async def get_by_username(self, actor: Actor, username: str) -> StaffUser:
+        self._require_admin(actor)
+        user = await self.users.get_by_username(username.strip())
+        if user is None:
+            raise UserNotFound()
+        return user
+
     async def get_user(self, actor: Actor, user_id: int) -> StaffUser:
         self._require_admin(actor)
         user = await self.users.get(user_id)

@@ -12,8 +12,8 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Language, Status
-from storage.services.intake import IntakeService, ReportSubmission, SubmittedCase
 from storage.repositories.staff import StaffRepository
+from storage.services.intake import IntakeService, ReportSubmission, SubmittedCase
 from storage.services.staff import StaffService, two_factor_required
 from storage.services.triage import CaseChanges, TriageService
 from storage.services.two_factor import TwoFactor
