@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import Role
-from storage.services.staff import StaffService
+from storage.services.staff import StaffService, two_factor_required
+from storage.services.two_factor import TwoFactor
 from storage.settings import Settings
 from tgemu import Emulator, create_app
 
@@ -84,24 +85,32 @@ class DemoAccount:
     username: str
     role: str
     password: str
+    totp_secret: str | None = None  # focal points and admins sign in with a code too
 
 
 async def demo_accounts(core: Core) -> list[DemoAccount]:
-    """One account per role, with a fresh password at every start (printed once)."""
+    """One account per role, with a fresh password at every start (printed once); the
+    roles that require two-factor sign-in get a fresh TOTP secret too."""
     accounts: list[DemoAccount] = []
     async with core.database.transaction() as session:
         staff = StaffService(session, core)
+        factor = TwoFactor(session, core)
         for role in Role:
             username = f"{DEMO_PREFIX}{role.value.replace('_', '-')}"
             password = secrets.token_urlsafe(12)
             user = await staff.users.get_by_username(username)
             if user is None:
-                await staff.create_user(
+                user = await staff.create_user(
                     Actor.system(), username=username, password=password, role=role.value
                 )
             else:
                 await staff.update_user(Actor.system(), user.id, password=password, is_active=True)
-            accounts.append(DemoAccount(username, role.value, password))
+            secret = None
+            if two_factor_required(role):
+                if factor.enrolled(user):
+                    await factor.reset(Actor.system(), user, reason="sandbox_start")
+                secret = (await factor.enrol(Actor.system(), user)).secret
+            accounts.append(DemoAccount(username, role.value, password, secret))
     return accounts
 
 
@@ -115,10 +124,18 @@ def banner(base_url: str, accounts: list[DemoAccount], data_dir: Path) -> str:
         f"  Triage API:          {base_url}/api/v1   (interactive docs: {base_url}/docs)",
         f"  Sandbox data:        {data_dir}",
         "",
-        "  Demo staff accounts (passwords change at every start):",
+        "  Demo staff accounts (passwords and two-factor secrets change at every start):",
     ]
     for account in accounts:
         lines.append(f"    {account.role:<12} {account.username:<18} {account.password}")
+        if account.totp_secret:
+            lines.append(f"    {'':<12} two-factor secret: {account.totp_secret}")
+    lines += [
+        "",
+        "  Focal points and admins also type a 6-digit code: add the secret to an",
+        "  authenticator app, or print the current code with",
+        "    python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
+    ]
     lines += [
         "",
         f"  Sign in: curl -d 'username=demo-operator&password=…' {base_url}/api/v1/auth/token",

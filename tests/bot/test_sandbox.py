@@ -11,11 +11,13 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from storage import totp
 from tgemu import EmulatorClient
 
 HOLOS = Path(sys.executable).with_name("holos")
@@ -132,6 +134,18 @@ async def test_the_sandbox_runs_answers_signs_in_and_stops_cleanly(sandbox: Sand
             "/api/v1/me", headers={"Authorization": f"Bearer {signed.json()['access_token']}"}
         )
         assert me.json()["role"] == "operator"
+
+        # A demo admin needs the code too: from the secret the banner printed.
+        secret = re.search(
+            r"demo-admin\s+\S+\n\s+two-factor secret: ([A-Z2-7]+)$", sandbox.banner, re.MULTILINE
+        )
+        assert secret, sandbox.banner
+        admin = {"username": "demo-admin", "password": sandbox.passwords["demo-admin"]}
+        refused = await http.post("/api/v1/auth/token", data=admin)
+        assert refused.json()["code"] == "otp_required"
+        code = totp.code_at(secret.group(1), datetime.now(UTC))
+        signed = await http.post("/api/v1/auth/token", data={**admin, "otp": code})
+        assert signed.status_code == 200, signed.text
 
         # The bot's counters are on the API's /metrics, in the same process.
         metrics = (await http.get("/metrics")).text
