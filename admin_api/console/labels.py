@@ -138,4 +138,8 @@ ERROR = {
     "invalid_input": _("Something in the form is not valid."),
     "same_password": _("The new password is the same as the current one."),
     "passwords_differ": _("The two new passwords are not the same."),
+    "focal_point_command_line_only": _(
+        "Focal points and administrators are granted from the command line."
+    ),
+    "wrong_code": _("This code is wrong or was used already. Type the code the app shows now."),
 }

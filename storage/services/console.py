@@ -30,7 +30,7 @@ from storage.repositories.console import (
 )
 from storage.repositories.staff import StaffRepository, TokenRepository
 from storage.services.audit import AuditLog
-from storage.services.staff import StaffService, check_password, hash_password
+from storage.services.staff import StaffService, check_password, hash_password_async
 
 log = logging.getLogger("holos.auth")
 
@@ -125,7 +125,11 @@ class ConsoleSessionService:
 
     def csrf_token(self, token: str) -> str:
         """The anti-forgery token of a session: derived, so nothing more is stored."""
-        return self.core.crypto.sign(token.encode(), _CSRF_PURPOSE).hex()
+        return self.csrf_of(self.core, token)
+
+    @staticmethod
+    def csrf_of(core: Core, token: str) -> str:
+        return core.crypto.sign(token.encode(), _CSRF_PURPOSE).hex()
 
     def csrf_valid(self, token: str, presented: str | None) -> bool:
         return bool(presented) and secrets.compare_digest(self.csrf_token(token), presented or "")
@@ -133,17 +137,18 @@ class ConsoleSessionService:
     # Own account ----------------------------------------------------------------------
 
     async def change_own_password(
-        self, user: StaffUser, row: ConsoleSession, *, current: str, new: str
+        self, user: StaffUser, row: ConsoleSession, *, current: str, new: str, client: str = ""
     ) -> None:
         """Needs the current password (a wrong one counts like a failed sign-in); ends
         every other console session and every API token of the account."""
-        if await StaffService(self.session, self.core).authenticate(user.username, current) is None:
+        staff = StaffService(self.session, self.core)
+        if await staff.authenticate(user.username, current, client=client) is None:
             raise AuthenticationFailed()
         if new == current:
             raise InvalidInput("The new password is the same as the current one.")
         check_password(new, username=user.username, display_name=user.display_name)
         now = self.core.clock.now()
-        user.password_hash = hash_password(new)
+        user.password_hash = await hash_password_async(new)
         user.updated_at = now
         await TokenRepository(self.session).revoke_all_for(user.id, now)
         await self.sessions.revoke_all_for(user.id, now)

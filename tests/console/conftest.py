@@ -29,7 +29,7 @@ from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from tests.harness import bot_settings
 from tests.services import unavailable
-from tests.storage.helpers import make_staff
+from tests.storage.helpers import make_staff, otp
 
 CHROMIUM = Path(os.environ.get("HOLOS_TEST_CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
@@ -118,11 +118,22 @@ class Console:
     async def staff(self, username: str, role: str) -> None:
         await make_staff(self.core, username, role)
 
-    async def sign_in(self, page: Page, username: str, password: str = PASSWORD) -> None:
+    async def sign_in(
+        self, page: Page, username: str, password: str = PASSWORD, *, second_factor: bool = True
+    ) -> None:
+        """The password, then (for accounts with two-factor sign-in, unless told not to)
+        the code an authenticator app would show, computed from the account's secret."""
         await page.goto(self.url("/console/sign-in"))
         await page.fill("#username", username)
         await page.fill("#password", password)
-        await page.click("form.stack button[type=submit]")
+        async with page.expect_navigation():
+            await page.click("form.stack button[type=submit]")
+        if second_factor and "/sign-in/next-step" in page.url:
+            code = await otp(self.core, username)
+            assert code is not None, f"{username} has no two-factor secret"
+            await page.fill("#code", code)
+            async with page.expect_navigation():
+                await page.click("#code-form button[type=submit]")
 
     async def axe(self, page: Page) -> list[dict[str, Any]]:
         """Serious and critical accessibility violations on the page, by axe-core."""

@@ -138,7 +138,8 @@ async def create_staff(
             viewer,
             session,
             core,
-            status_code=422,
+            # Refused, not merely invalid: these roles are granted on the server only.
+            status_code=403,
             create_error=viewer.texts._(
                 "Focal points and administrators are granted from the command line."
             ),

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import Annotated
+from urllib.parse import quote
 
+import qrcode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from qrcode.image.svg import SvgPathImage
 
 from admin_api.console.i18n import STAFF_LANGUAGES, Texts
 from admin_api.console.web import (
@@ -29,12 +32,14 @@ from admin_api.console.web import (
     texts_for,
 )
 from admin_api.deps import CoreDep, MetricsDep, SessionDep
+from admin_api.limits import client_address, trusted_networks
 from admin_api.metrics import SignInOutcome
 from storage.core import Core
-from storage.errors import AuthenticationFailed, DomainError, RateLimited
-from storage.models import StaffUser
+from storage.errors import AuthenticationFailed, DomainError, RateLimited, WrongSecondFactor
+from storage.models import ConsoleSession, StaffUser
 from storage.services.console import ConsoleSessionService, Stage
-from storage.services.staff import StaffService
+from storage.services.staff import SignInLimits, StaffService, two_factor_required
+from storage.services.two_factor import Enrolment, TwoFactor
 
 log = logging.getLogger("holos.console")
 
@@ -46,9 +51,17 @@ YEAR = 365 * 24 * 3600
 
 
 def next_stage(user: StaffUser) -> Stage:
-    """Where a sign-in goes after the right password. Two-factor sign-in slots in here:
-    a second-factor step for accounts with TOTP, enrolment for roles that require it."""
+    """Where a sign-in goes after the right password: the code for accounts with
+    two-factor sign-in, enrolment for roles that require it and have none yet."""
+    if TwoFactor.enrolled(user):
+        return Stage.SECOND_FACTOR
+    if two_factor_required(user.role):
+        return Stage.ENROL
     return Stage.ACTIVE
+
+
+def client_of(request: Request, core: Core) -> str:
+    return client_address(request, trusted_networks(core.settings.trusted_proxies))
 
 
 def safe_next(target: str | None) -> str:
@@ -132,8 +145,10 @@ async def sign_in(
 ) -> Response:
     check_pre_csrf(request, core, csrf)
     texts = texts_for(request, core)
+    staff = StaffService(session, core)
+    client = client_of(request, core)
     try:
-        user = await StaffService(session, core).authenticate(username, password)
+        user = await staff.check_password(username, password, client=client)
     except RateLimited as error:
         metrics.sign_in(SignInOutcome.THROTTLED)
         message = texts._("Too many attempts. Wait a little and try again.")
@@ -145,11 +160,16 @@ async def sign_in(
         # Returned, not raised: the failure count that slows the next tries must commit.
         message = error_text(AuthenticationFailed(), texts)
         return sign_in_page(request, core, message=message, status_code=401, username=username)
-    metrics.sign_in(SignInOutcome.SUCCESS)
     stage = next_stage(user)
+    if stage is Stage.ACTIVE:
+        metrics.sign_in(SignInOutcome.SUCCESS)
+        await staff.succeeded(user, username, client=client)
     opened = await ConsoleSessionService(session, core).open(user, stage=stage)
-    log.info("console_signed_in user_id=%s", user.id)
-    target = safe_next(next) if stage is Stage.ACTIVE else f"{PREFIX}/sign-in/next-step"
+    log.info("console_password_accepted user_id=%s stage=%s", user.id, stage.value)
+    if stage is Stage.ACTIVE:
+        target = safe_next(next)
+    else:
+        target = f"{PREFIX}/sign-in/next-step?next={quote(safe_next(next), safe='')}"
     redirect = RedirectResponse(target, status_code=303)
     set_cookie(
         redirect,
@@ -163,12 +183,174 @@ async def sign_in(
     return redirect
 
 
+# The steps after the password ---------------------------------------------------------
+
+
+async def pending_sign_in(
+    request: Request, session: SessionDep, core: Core
+) -> tuple[StaffUser, ConsoleSession, str]:
+    """The unfinished sign-in of this browser, or back to the password."""
+    token = request.cookies.get(COOKIE) or ""
+    resolved = await ConsoleSessionService(session, core).resolve(token) if token else None
+    if resolved is None:
+        raise ConsoleProblem(401, redirect=f"{PREFIX}/sign-in")
+    return resolved[0], resolved[1], token
+
+
+def step_page(
+    request: Request,
+    core: Core,
+    user: StaffUser,
+    row: ConsoleSession,
+    token: str,
+    *,
+    enrolment: Enrolment | None = None,
+    message: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    texts = texts_for(request, core)
+    template = "enrol.html" if row.stage == Stage.ENROL else "second_factor.html"
+    secret = enrolment.secret if enrolment else ""
+    return render(
+        request,
+        template,
+        texts,
+        status_code=status_code,
+        csrf=ConsoleSessionService.csrf_of(core, token),
+        message=message,
+        username=user.username,
+        required=two_factor_required(user.role),
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        next=safe_next(request.query_params.get("next")),
+    )
+
+
+def check_step_csrf(request: Request, core: Core, token: str, presented: str) -> None:
+    if not secrets.compare_digest(ConsoleSessionService.csrf_of(core, token), presented):
+        texts = texts_for(request, core)
+        raise ConsoleProblem(403, texts._("This form has expired. Reload the page and try again."))
+
+
 @router.get("/sign-in/next-step")
-async def next_step(request: Request, core: CoreDep) -> Response:
-    # No step beyond the password yet: whatever session this is, start again.
-    response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
-    response.delete_cookie(COOKIE, path=PREFIX)
-    return response
+async def next_step(request: Request, core: CoreDep, session: SessionDep) -> Response:
+    user, row, token = await pending_sign_in(request, session, core)
+    if row.stage == Stage.ACTIVE:
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    enrolment = None
+    if row.stage == Stage.ENROL:
+        enrolment = await TwoFactor(session, core).begin(user)
+    return step_page(request, core, user, row, token, enrolment=enrolment)
+
+
+@router.get("/sign-in/enrol/qr.svg")
+async def enrolment_qr(request: Request, core: CoreDep, session: SessionDep) -> Response:
+    """The QR code of the secret being set up: an image from our own origin (the CSP
+    allows no inline script, and the secret never enters a third-party service)."""
+    user, row, _token = await pending_sign_in(request, session, core)
+    enrolment = TwoFactor(session, core).enrolment(user) if row.stage == Stage.ENROL else None
+    if enrolment is None:
+        return Response(status_code=404)
+    image = qrcode.make(enrolment.uri, image_factory=SvgPathImage, border=2)
+    return Response(
+        image.to_string(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post("/sign-in/next-step")
+async def submit_code(
+    request: Request,
+    core: CoreDep,
+    session: SessionDep,
+    metrics: MetricsDep,
+    code: Annotated[str, Form(max_length=32)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    user, row, token = await pending_sign_in(request, session, core)
+    check_step_csrf(request, core, token, csrf)
+    if row.stage == Stage.ACTIVE:
+        return RedirectResponse(safe_next(next), status_code=303)
+    texts = texts_for(request, core)
+    staff = StaffService(session, core)
+    factor = TwoFactor(session, core)
+    client = client_of(request, core)
+    enrolment = factor.enrolment(user) if row.stage == Stage.ENROL else None
+    try:
+        await SignInLimits(session, core).check(user.username, client)
+    except RateLimited as error:
+        metrics.sign_in(SignInOutcome.THROTTLED)
+        message = texts._("Too many attempts. Wait a little and try again.")
+        response = step_page(
+            request, core, user, row, token, enrolment=enrolment, message=message, status_code=429
+        )
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    recovery_codes: list[str] | None = None
+    try:
+        if row.stage == Stage.ENROL:
+            recovery_codes = await factor.confirm(user, code)
+        elif not await factor.verify(user, code):
+            raise WrongSecondFactor()
+    except WrongSecondFactor:
+        metrics.sign_in(SignInOutcome.FAILURE)
+        await staff.failed(user.username, client=client, user=user)
+        message = texts._(
+            "This code is wrong or was used already. Type the code the app shows now."
+        )
+        # Returned, not raised: the failure count must commit.
+        return step_page(
+            request, core, user, row, token, enrolment=enrolment, message=message, status_code=401
+        )
+    metrics.sign_in(SignInOutcome.SUCCESS)
+    await staff.succeeded(user, user.username, client=client)
+    await ConsoleSessionService(session, core).advance(row, user, Stage.ACTIVE)
+    log.info("console_signed_in user_id=%s", user.id)
+    if recovery_codes is None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    # Shown once: the page is not stored by the browser (no-store on every console page).
+    return render(request, "recovery_codes.html", texts, codes=recovery_codes, next=safe_next(next))
+
+
+@router.post("/sign-in/recover")
+async def recover(
+    request: Request,
+    core: CoreDep,
+    session: SessionDep,
+    metrics: MetricsDep,
+    recovery_code: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A lost phone: a recovery code in place of the app resets two-factor sign-in (the
+    account's other sessions and tokens end) and this sign-in goes on to set it up anew."""
+    user, row, token = await pending_sign_in(request, session, core)
+    check_step_csrf(request, core, token, csrf)
+    if row.stage != Stage.SECOND_FACTOR:
+        return RedirectResponse(f"{PREFIX}/sign-in/next-step", status_code=303)
+    texts = texts_for(request, core)
+    client = client_of(request, core)
+    try:
+        await SignInLimits(session, core).check(user.username, client)
+        await TwoFactor(session, core).use_recovery_code(user, recovery_code)
+    except RateLimited as error:
+        metrics.sign_in(SignInOutcome.THROTTLED)
+        message = texts._("Too many attempts. Wait a little and try again.")
+        response = step_page(request, core, user, row, token, message=message, status_code=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except WrongSecondFactor:
+        metrics.sign_in(SignInOutcome.FAILURE)
+        await StaffService(session, core).failed(user.username, client=client, user=user)
+        message = texts._("This recovery code is wrong or was used already.")
+        return step_page(request, core, user, row, token, message=message, status_code=401)
+    # The reset ended every session of the account; this one goes on, to enrolment.
+    row.revoked_at = None
+    await ConsoleSessionService(session, core).advance(row, user, Stage.ENROL)
+    return RedirectResponse(
+        f"{PREFIX}/sign-in/next-step?next={quote(safe_next(next), safe='')}", status_code=303
+    )
 
 
 @router.post("/sign-out")
@@ -196,14 +378,16 @@ async def choose_language(
     token = request.cookies.get(COOKIE)
     service = ConsoleSessionService(session, core)
     resolved = await service.resolve(token) if token else None
-    if resolved is not None and resolved[1].stage == Stage.ACTIVE and token:
-        if not service.csrf_valid(token, csrf):
-            raise ConsoleProblem(
-                403,
-                Texts(language)._("This form has expired. Reload the page and try again."),
-            )
-        await service.set_language(resolved[0].id, language)
-        target = safe_next(back)
+    if resolved is not None and token and service.csrf_valid(token, csrf):
+        if resolved[1].stage == Stage.ACTIVE:
+            await service.set_language(resolved[0].id, language)
+            target = safe_next(back)
+        else:  # half signed in (the code or enrolment step): for this browser
+            target = f"{PREFIX}/sign-in/next-step"
+    elif resolved is not None and resolved[1].stage == Stage.ACTIVE:
+        raise ConsoleProblem(
+            403, Texts(language)._("This form has expired. Reload the page and try again.")
+        )
     else:
         check_pre_csrf(request, core, csrf)
         target = f"{PREFIX}/sign-in"
@@ -233,7 +417,7 @@ async def change_password(
         return render(request, "password.html", texts, viewer, status_code=422, message=message)
     try:
         await ConsoleSessionService(session, core).change_own_password(
-            viewer.user, viewer.row, current=current, new=new
+            viewer.user, viewer.row, current=current, new=new, client=client_of(request, core)
         )
     except RateLimited:
         message = texts._("Too many attempts. Wait a little and try again.")
