@@ -17,7 +17,8 @@ async def submit(page: Page, form: str) -> int:
     async with page.expect_navigation() as navigation:
         await page.click(f"{form} button[type=submit]")
     response = await navigation.value
-    return response.status if response else 0
+    assert response is not None
+    return response.status
 
 
 def test_the_code_step_and_its_refusals(console: Console) -> None:
