@@ -10,8 +10,8 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import ipaddress
 import io
+import ipaddress
 import os
 import secrets
 import signal
