@@ -15,9 +15,11 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from playwright.async_api import Page
+from sqlalchemy import select
 
 from storage.access import Actor
-from storage.enums import Language, Status
+from storage.enums import AuditAction, Language, Status
+from storage.models import AuditEvent
 from storage.repositories.cases import CaseFilter
 from storage.services.ratings import RatingService
 from storage.services.stats import StatsReport, StatsService
@@ -89,10 +91,9 @@ def test_the_analyst_sees_charts_tables_and_the_services_numbers(console: Consol
         expected = await service_report(console, analyst)
         page = await console.page(DESKTOP, axe=True)
         await console.sign_in(page, "analyst")
-        await page.wait_for_url("**/console/**")
-        # The navigation leads an analyst to the dashboard.
-        await page.click("nav >> text=Показники")
+        # An analyst's console starts at the dashboard (cases are not theirs to read).
         await page.wait_for_url("**/console/indicators")
+        assert await page.inner_text("nav [aria-current=page]") == "Показники"
         response = await page.goto(console.url(f"/console/indicators?{PERIOD}"))
         assert response is not None and response.status == 200
 
@@ -239,5 +240,19 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
         assert book.sheetnames[0] == "Summary" and "Notes" in book.sheetnames
         assert sum(len(s._charts) for s in book.worksheets) == 3
+
+        # Each download is an audit event, as through the API.
+        async with console.core.database.read_only() as session:
+            targets = (
+                await session.scalars(
+                    select(AuditEvent.target).where(AuditEvent.action == AuditAction.EXPORT_CREATED)
+                )
+            ).all()
+        assert sorted(targets) == [
+            "export:cases",
+            "export:cases",
+            "export:monthly",
+            "export:ratings",
+        ]
 
     console.run(scenario(), timeout=120)

@@ -11,10 +11,18 @@ from fastapi.responses import HTMLResponse
 
 from admin_api.console import labels
 from admin_api.console.views import excerpt, sla
-from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, render, require
+from admin_api.console.web import (
+    PREFIX,
+    ConsoleProblem,
+    ConsoleRoute,
+    Viewer,
+    ViewerDep,
+    render,
+    require,
+)
 from admin_api.deps import CoreDep, SessionDep
 from storage.core import Core
-from storage.enums import OPEN_STATUSES, Language, Priority, Sort, Status
+from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError
 from storage.repositories.cases import CaseFilter
 from storage.services.console import StaffDirectory
@@ -171,6 +179,9 @@ async def rows_page(
 async def worklist(
     request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
 ) -> HTMLResponse:
+    if viewer.actor.role is Role.ANALYST:
+        # Analysts read figures, not cases: their console starts at the dashboard.
+        raise ConsoleProblem(303, redirect=f"{PREFIX}/indicators")
     require(viewer.actor.can_see_cases, viewer.texts)
     query = Query.of(request, core)
     rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
