@@ -108,3 +108,49 @@ def test_first_sign_in_enrols_and_a_recovery_code_resets(console: Console) -> No
         assert await submit(page, "#recovery-form") == 401
 
     console.run(scenario(), timeout=120)
+
+
+def test_an_operator_may_choose_two_factor_sign_in(console: Console) -> None:
+    async def scenario() -> None:
+        await console.staff("olena", "operator")
+        page = await console.page()
+        await console.sign_in(page, "olena")
+        await page.wait_for_url("**/console/cases")
+        await page.goto(console.url("/console/password"))
+        await page.click("text=Увімкнути двофакторний вхід")
+        await page.wait_for_url("**/console/sign-in/next-step**")
+        secret = (await page.inner_text("#secret")).replace(" ", "")
+        await page.fill("#code", totp.code_at(secret, console.clock.now()))
+        await submit(page, "#code-form")
+        assert len(await page.locator("#recovery-codes code").all_inner_texts()) == 10
+        await page.click("text=Коди збережено — продовжити")
+        await page.wait_for_url("**/console/password")
+        assert "Невикористаних резервних кодів: 10" in await page.inner_text("#two-factor")
+        # From now on her sign-in asks for the code.
+        await page.click("text=Вийти")
+        await page.wait_for_url("**/console/sign-in")
+        await console.sign_in(page, "olena", second_factor=False)
+        assert await page.locator("#code").count() == 1
+
+    console.run(scenario(), timeout=120)
+
+
+def test_the_console_does_not_appoint_focal_points(console: Console) -> None:
+    async def scenario() -> None:
+        await console.staff("boss", "admin")
+        page = await console.page()
+        await console.sign_in(page, "boss")
+        await page.goto(console.url("/console/staff"))
+        # A forged choice the form does not offer: refused, and nothing is created.
+        await page.evaluate(
+            """() => { const s = document.querySelector('#n-role');
+                       s.add(new Option('x', 'focal_point')); s.value = 'focal_point'; }"""
+        )
+        await page.fill("#n-username", "maria")
+        await page.fill("#n-password", "correct horse battery staple")
+        assert await submit(page, "form:has(#n-role)") == 403
+        assert "з командного рядка" in await page.inner_text("body")
+        await page.goto(console.url("/console/staff"))
+        assert "maria" not in await page.inner_text("main")
+
+    console.run(scenario(), timeout=120)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import qrcode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from qrcode.image.svg import SvgPathImage
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_api.console.i18n import STAFF_LANGUAGES, Texts
 from admin_api.console.web import (
@@ -25,6 +26,7 @@ from admin_api.console.web import (
     PREFIX,
     ConsoleProblem,
     ConsoleRoute,
+    Viewer,
     ViewerDep,
     error_text,
     render,
@@ -397,8 +399,45 @@ async def choose_language(
 
 
 @router.get("/password")
-async def password_form(request: Request, viewer: ViewerDep) -> HTMLResponse:
-    return render(request, "password.html", viewer.texts, viewer)
+async def password_form(
+    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+) -> HTMLResponse:
+    return await own_account(request, viewer, session, core)
+
+
+async def own_account(
+    request: Request,
+    viewer: Viewer,
+    session: AsyncSession,
+    core: Core,
+    *,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """The own-account page: the password, and two-factor sign-in (on, or offered)."""
+    factor = TwoFactor(session, core)
+    enrolled = factor.enrolled(viewer.user)
+    return render(
+        request,
+        "password.html",
+        viewer.texts,
+        viewer,
+        status_code=status_code,
+        two_factor=enrolled,
+        codes_left=await factor.recovery_codes_left(viewer.user) if enrolled else 0,
+        **values,
+    )
+
+
+@router.post("/two-factor")
+async def start_two_factor(viewer: ViewerDep, session: SessionDep, core: CoreDep) -> Response:
+    """Two-factor sign-in by choice (roles that do not require it): this session goes
+    through the same enrolment as a first sign-in, then back to the account page."""
+    if TwoFactor.enrolled(viewer.user):
+        return RedirectResponse(f"{PREFIX}/password", status_code=303)
+    await ConsoleSessionService(session, core).advance(viewer.row, viewer.user, Stage.ENROL)
+    back = quote(f"{PREFIX}/password", safe="")
+    return RedirectResponse(f"{PREFIX}/sign-in/next-step?next={back}", status_code=303)
 
 
 @router.post("/password")
@@ -414,25 +453,25 @@ async def change_password(
     texts = viewer.texts
     if new != repeat:
         message = texts._("The two new passwords are not the same.")
-        return render(request, "password.html", texts, viewer, status_code=422, message=message)
+        return await own_account(request, viewer, session, core, status_code=422, message=message)
     try:
         await ConsoleSessionService(session, core).change_own_password(
             viewer.user, viewer.row, current=current, new=new, client=client_of(request, core)
         )
     except RateLimited:
         message = texts._("Too many attempts. Wait a little and try again.")
-        return render(request, "password.html", texts, viewer, status_code=429, message=message)
+        return await own_account(request, viewer, session, core, status_code=429, message=message)
     except DomainError as error:
         if error.code == "invalid_input":
             message = texts._("The new password is the same as the current one.")
         else:
             message = error_text(error, texts)
         # Returned, not raised: a wrong current password counts like a failed sign-in.
-        return render(request, "password.html", texts, viewer, status_code=422, message=message)
-    return render(
+        return await own_account(request, viewer, session, core, status_code=422, message=message)
+    return await own_account(
         request,
-        "password.html",
-        texts,
         viewer,
+        session,
+        core,
         done=texts._("Your password is changed. Your other sessions have ended."),
     )
