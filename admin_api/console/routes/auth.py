@@ -16,7 +16,6 @@ import qrcode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from qrcode.image.svg import SvgPathImage
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_api.console.i18n import STAFF_LANGUAGES, Texts
 from admin_api.console.web import (
@@ -37,6 +36,7 @@ from admin_api.deps import CoreDep, MetricsDep, SessionDep
 from admin_api.limits import client_address, trusted_networks
 from admin_api.metrics import SignInOutcome
 from storage.core import Core
+from storage.db import Session
 from storage.errors import AuthenticationFailed, DomainError, RateLimited, WrongSecondFactor
 from storage.models import ConsoleSession, StaffUser
 from storage.services.console import ConsoleSessionService, Stage
@@ -408,7 +408,7 @@ async def password_form(
 async def own_account(
     request: Request,
     viewer: Viewer,
-    session: AsyncSession,
+    session: Session,
     core: Core,
     *,
     status_code: int = 200,
