@@ -130,7 +130,7 @@ class StaffService:
             username=username,
             display_name=display_name.strip()[:128],
             role=role_value,
-            password_hash=hash_password(password),
+            password_hash=await hash_password_async(password),
             is_active=True,
             created_at=now,
             updated_at=now,
@@ -194,7 +194,7 @@ class StaffService:
             before["display_name"], after["display_name"] = user.display_name, new_name
             user.display_name = new_name
         if password is not None:
-            user.password_hash = hash_password(password)
+            user.password_hash = await hash_password_async(password)
             user.failed_logins = 0
             after["password_changed"] = True
         if not after:
