@@ -133,6 +133,8 @@ def test_the_analyst_sees_charts_tables_and_the_services_numbers(console: Consol
         assert [row[0] for row in sla[1:]] == ["2026-02", "2026-03"]
 
         # A breakdown by category keeps sensitive reports in their one group.
+        assert not await page.is_visible("#group_by")  # behind "more filters" at first
+        await page.click("text=Інші фільтри та розподіл")
         await page.select_option("#group_by", "category")
         await page.click("form.filters button[type=submit]")
         await page.wait_for_selector("#table-groups")

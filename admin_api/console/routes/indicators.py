@@ -123,6 +123,11 @@ class Filters:
             group_by=one("group_by", GROUP_BY),
         )
 
+    @property
+    def refined(self) -> bool:
+        """Whether a filter or a breakdown is set (their panel then shows open)."""
+        return any((self.category, self.oblast, self.programme, self.language, self.group_by))
+
     def values(self, period: Period | None = None) -> dict[str, str]:
         first = period.first if period else self.first
         last = period.last if period else self.last
