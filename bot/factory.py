@@ -25,6 +25,7 @@ from bot.middlewares import (
     TYPED_CAPACITY,
     FloodMiddleware,
     MemoryFloodGate,
+    OutageCounter,
     RedisFloodGate,
     UpdateScopeMiddleware,
 )
@@ -115,8 +116,9 @@ def create_dispatcher(
     dp = HolosDispatcher(storage=storage, events_isolation=isolation)
     # Counted outside the unit of work, so a failed commit counts as an error too.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
-    dp.update.outer_middleware(UpdateScopeMiddleware(core, dedupe=dedupe))
     i18n = i18n or create_i18n(core.settings.default_language)
+    dp.update.outer_middleware(UpdateScopeMiddleware(core, dedupe=dedupe, i18n=i18n))
+    dp.errors.outer_middleware(OutageCounter())
     dp["i18n_instance"] = i18n
     LocaleMiddleware(i18n, core.settings.default_language).setup(dp)
     flood = create_flood_middleware(redis)

@@ -12,14 +12,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.i18n import guess_language
+from handlers import texts
 from handlers.context import ReporterChat
 from storage.core import Core
 from storage.repositories.updates import ProcessedUpdates
@@ -50,11 +54,25 @@ class UpdateScopeMiddleware(BaseMiddleware):
     of one update cannot both pass it; the id is recorded with the first commit.
     """
 
-    def __init__(self, core: Core, *, dedupe: bool = True) -> None:
+    def __init__(self, core: Core, *, dedupe: bool = True, i18n: I18n | None = None) -> None:
         self.core = core
         self.dedupe = dedupe
+        self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await self._handle(handler, event, data)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            # Nothing was written (the unit of work rolled back or never began): the
+            # person is asked to send it again in a minute, and their draft is as it was.
+            metrics.DATABASE_UNAVAILABLE.inc()
+            log.warning("database_unavailable error=%s", type(exc).__name__)
+            await self._tell_database_unavailable(event, data)
+            return None
+
+    async def _handle(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat = data.get("event_chat")
         data["core"] = self.core
@@ -83,6 +101,25 @@ class UpdateScopeMiddleware(BaseMiddleware):
             UnitOfWork.deactivate(token)
             await uow.finish(ok=ok)
 
+    async def _tell_database_unavailable(self, event: TelegramObject, data: dict[str, Any]) -> None:
+        """In the person's Telegram language: their chosen one lives in the database."""
+        chat = data.get("event_chat")
+        bot: Bot | None = data.get("bot")
+        if chat is None or bot is None or self.i18n is None:
+            return
+        user: User | None = data.get("event_from_user")
+        language = guess_language(
+            user.language_code if user else None, self.core.settings.default_language
+        )
+        with self.i18n.context(), self.i18n.use_locale(language.value):
+            text = texts.something_went_wrong()
+        try:
+            if isinstance(event, Update) and event.callback_query is not None:
+                await bot.answer_callback_query(event.callback_query.id)
+            await bot.send_message(chat.id, text)
+        except Exception as exc:
+            log.warning("database_unavailable_notice_failed error=%s", type(exc).__name__)
+
     async def _seen(self, update_id: int) -> bool:
         async with self.core.database.read_only() as session:
             return await ProcessedUpdates(session).seen(update_id)
@@ -92,6 +129,31 @@ class UpdateScopeMiddleware(BaseMiddleware):
             await ProcessedUpdates(session).record(update_id, self.core.clock.now())
 
         return record
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, dropped, timed out), as opposed to a
+    statement it refused: only the first is worth "try again in a minute"."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, OSError)  # refused or reset connections, timeouts
+
+
+class OutageCounter(BaseMiddleware):
+    """On the dispatcher's errors: counts the failures that were the database away.
+
+    Reading the conversation state, before any handler or unit of work, is where an
+    outage usually shows; aiogram sends that failure straight to the error handler,
+    which tells the person their draft is safe and to try again in a minute. Failures
+    later on are caught (and told) by :class:`UpdateScopeMiddleware`."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, ErrorEvent) and is_database_outage(event.exception):
+            metrics.DATABASE_UNAVAILABLE.inc()
+            log.warning("database_unavailable error=%s", type(event.exception).__name__)
+        return await handler(event, data)
 
 
 class FloodGate(Protocol):

@@ -1,0 +1,98 @@
+"""Fault test 4 (issue 11): PostgreSQL unreachable for a while, cut by a TCP proxy
+between the bot and the server. People mid-report are told, each in their language, to
+try again in a minute; nothing is half-written; /readyz fails while the database is away;
+everything recovers by itself, and no draft is lost."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from admin_api.app import create_app
+from storage.clock import FrozenClock
+from storage.core import Core, build_core
+from tests.bot.conftest import served
+from tests.bot.fault_kit import sample
+from tests.bot.tcp_proxy import CuttableProxy
+from tests.conftest import _truncate_postgres
+from tests.handlers.conversation import Talk, stored_cases, tr
+from tests.harness import BotFactory, bot_settings
+
+TRY_AGAIN = (
+    "Sorry, something went wrong on our side. Your draft is not lost: please try again in a minute."
+)
+# What each person has written before the cut, and what they send during it.
+FIRST = {
+    "uk": "Нам видали лише половину набору.",
+    "ru": "Нам выдали половину набора.",
+    "en": "We got half a kit.",
+}
+SECOND = {"uk": "Це було в понеділок.", "ru": "Это было в понедельник.", "en": "It was on Monday."}
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[CuttableProxy]:
+    proxy = CuttableProxy("127.0.0.1", make_url_port())
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+def make_url_port() -> int:
+    from tests.services import POSTGRES_ADMIN_DSN
+
+    return make_url(POSTGRES_ADMIN_DSN).port or 5432
+
+
+@pytest.fixture
+async def proxied_core(
+    postgres_database: str, proxy: CuttableProxy, tmp_path: Path, clock: FrozenClock
+) -> AsyncIterator[Core]:
+    await _truncate_postgres(postgres_database)
+    url = make_url(postgres_database).set(port=proxy.port).render_as_string(hide_password=False)
+    core = build_core(bot_settings(tmp_path, url), clock=clock)
+    yield core
+    await core.close()
+
+
+async def test_postgresql_away_for_a_while(
+    start_bot: BotFactory, proxied_core: Core, proxy: CuttableProxy, make_user
+) -> None:
+    await start_bot(proxied_core)
+    people = [Talk(await make_user(language), language) for language in ("uk", "ru", "en")]
+    for talk in people:
+        await talk.open_report("assistance_quality")
+        await talk.say(FIRST[talk.language])
+    outages_before = sample("holos_bot_database_unavailable_total")
+    async with served(create_app(proxied_core)) as (_, http):
+        assert (await http.get("/readyz")).status_code == 200
+
+        await proxy.cut()
+        for talk in people:
+            replies = await talk.say(SECOND[talk.language])
+            assert replies.last.body == tr(talk.language, TRY_AGAIN)
+        # A button pressed meanwhile gets the same answer (and its spinner stops).
+        replies = await people[0].tap("✅ Done")
+        assert replies.last.body == tr("uk", TRY_AGAIN)
+        assert (await http.get("/readyz")).status_code == 503
+        assert sample("holos_bot_database_unavailable_total") - outages_before == 4
+
+        await proxy.restore()
+        assert (await http.get("/readyz")).status_code == 200
+
+    # Nothing to restart: the next message is handled, on the draft from before the cut.
+    for talk in people:
+        replies = await talk.say(SECOND[talk.language])
+        assert replies.last.body.startswith(
+            tr(talk.language, "Received: {what}. Send more, or press «Done».").split(":")[0]
+        )
+        await talk.tap("✅ Done")
+        await talk.tap("🔒 Anonymous")
+        await talk.tap("✅ Send")
+    cases = await stored_cases(proxied_core)
+    assert sorted(c.narrative or "" for c in cases) == sorted(
+        f"{FIRST[lang]}\n\n{SECOND[lang]}" for lang in ("uk", "ru", "en")
+    )
