@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import httpx
+from fastapi import FastAPI, Request, Response
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from admin_api.app import create_app
 from bot.requests import ResilientRequests
@@ -25,6 +29,7 @@ from tests.handlers.conversation import (
     Talk,
     oblast_label,
 )
+from tests.services import unavailable
 from tgemu import BotHandle, EmulatorThread, SimulatedUser
 from tgemu.client import ChatMessage, EmulatorControlError
 
@@ -127,3 +132,75 @@ async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:
             )
             calm = 0 if busy else calm + 1
             await asyncio.sleep(0.05)
+
+
+def alternating_front(targets: list[str]) -> FastAPI:
+    """A stand-in for the reverse proxy before several instances: each POST goes to the
+    next instance in turn (round robin), so one person's updates land on both."""
+    app = FastAPI()
+    turn = itertools.count()
+    client = httpx.AsyncClient(timeout=60, trust_env=False)
+
+    @app.post("/{path:path}")
+    async def forward(path: str, request: Request) -> Response:
+        target = targets[next(turn) % len(targets)]
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        answer = await client.post(
+            f"{target}/{path}", content=await request.body(), headers=headers
+        )
+        return Response(answer.content, status_code=answer.status_code)
+
+    app.router.on_shutdown.append(client.aclose)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def instances_behind_a_front(
+    cores: list[Core],
+    token: str,
+    emulator: EmulatorThread,
+    *,
+    redis: list[Redis] | None = None,
+) -> AsyncIterator[list[BotRuntime]]:
+    """One bot instance per core (each its own API app and webhook route, as separate
+    processes would be; ``redis``: one client each), behind one alternating front whose
+    URL is the webhook Telegram posts to."""
+    runtimes = [
+        BotRuntime.create(
+            core,
+            token=token,
+            api_url=emulator.base_url,
+            redis=redis[i] if redis else None,
+            requests=ResilientRequests(pacer=None, backoff=0.05),
+        )
+        for i, core in enumerate(cores)
+    ]
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            urls = []
+            for runtime, core in zip(runtimes, cores, strict=True):
+                app = create_app(core)
+                app.include_router(runtime.webhook_router(WEBHOOK_SECRET))
+                url, _ = await stack.enter_async_context(served(app))
+                urls.append(url)
+            front_url, http = await stack.enter_async_context(served(alternating_front(urls)))
+            for runtime in runtimes:
+                await runtime.start_webhook(front_url, WEBHOOK_SECRET)
+            yield runtimes
+            await http.post(f"{emulator.base_url}/bot{token}/deleteWebhook")
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+
+
+def unique_user_id() -> int:
+    """A Telegram user id no earlier run used: conversation state in Redis outlives runs."""
+    return 600_000_000 + secrets.randbelow(10**9)
+
+
+async def require_redis(client: Redis) -> None:
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError) as exc:
+        await client.aclose()
+        unavailable("Redis", str(exc))
