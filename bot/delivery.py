@@ -164,7 +164,9 @@ class DeliveryWorker:
                 await self.bot.send_message(
                     delivery.chat_id,
                     texts.handling_question(),
-                    reply_markup=keyboards.handling_scores(delivery.outbox_id),
+                    reply_markup=keyboards.handling_scores(
+                        delivery.outbox_id, delivery.chat_id, self.core.crypto
+                    ),
                 )
                 return
             # A long reply goes out as several messages. When one part-way fails, the

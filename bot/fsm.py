@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
 from aiogram.fsm.state import State
@@ -19,6 +20,7 @@ from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, Storage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.clock import DAY, HOUR, ceil_to
 from storage.core import Core
 from storage.enums import Language
 from storage.repositories.conversation import ConversationRepository
@@ -151,9 +153,15 @@ class RedisStorage(BaseStorage):
         self.redis = redis
         self.keys = PseudonymKeyBuilder(core)
 
+    def _expire_at(self, ttl: timedelta, unit: timedelta = HOUR) -> int:
+        """An absolute expiry rounded up to ``unit``: a key's remaining TTL would
+        otherwise tell the second it was last written (issue 10, "no timing trail")."""
+        # Redis expires by the wall clock, whatever clock the rules run on.
+        return int(ceil_to(datetime.now(UTC) + ttl, unit).timestamp())
+
     @property
     def _ttl(self) -> int:
-        return int(self.core.settings.draft_ttl_hours * 3600)
+        return self._expire_at(timedelta(hours=self.core.settings.draft_ttl_hours))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name = _state_name(state)
@@ -161,8 +169,8 @@ class RedisStorage(BaseStorage):
         if name is None:
             await self.redis.delete(redis_key)
         else:
-            await self.redis.set(redis_key, name, ex=self._ttl)
-        await self.redis.expire(self.keys.build(key, "data"), self._ttl)
+            await self.redis.set(redis_key, name, exat=self._ttl)
+        await self.redis.expireat(self.keys.build(key, "data"), self._ttl)
 
     async def get_state(self, key: StorageKey) -> str | None:
         value = await self.redis.get(self.keys.build(key, "state"))
@@ -176,7 +184,7 @@ class RedisStorage(BaseStorage):
         language = data.get(LANGUAGE_KEY)
         if isinstance(language, str) and language in Language._value2member_map_:
             await self.redis.set(
-                self._language_key(key), language, ex=int(LANGUAGE_TTL.total_seconds())
+                self._language_key(key), language, exat=self._expire_at(LANGUAGE_TTL, DAY)
             )
         redis_key = self.keys.build(key, "data")
         if not data:
@@ -185,8 +193,8 @@ class RedisStorage(BaseStorage):
         sealed = self.core.crypto.encrypt_text(
             json.dumps(dict(data), ensure_ascii=False), Context.CONVERSATION
         )
-        await self.redis.set(redis_key, sealed, ex=self._ttl)
-        await self.redis.expire(self.keys.build(key, "state"), self._ttl)
+        await self.redis.set(redis_key, sealed, exat=self._ttl)
+        await self.redis.expireat(self.keys.build(key, "state"), self._ttl)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         sealed = await self.redis.get(self.keys.build(key, "data"))

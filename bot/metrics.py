@@ -88,6 +88,18 @@ RECEIPT_LOOKUPS = Counter(
     "Receipt-code lookups by outcome (found, missed, throttled, malformed).",
     ["outcome"],
 )
+RECEIPT_LOOKUPS_DELAYED = Counter(
+    "holos_bot_receipt_lookups_delayed",
+    "Receipt-code lookups made to wait because wrong codes passed the global hourly count "
+    "(a new pseudonym's first lookup of the hour; never refused).",
+)
+QUOTA_REACHED = Counter(
+    "holos_bot_quota_reached",
+    "Reports or files not taken because the person's daily quota was used up, by quota.",
+    ["quota"],
+)
+for _quota in ("reports", "attachment_bytes"):
+    QUOTA_REACHED.labels(quota=_quota)
 
 API_CALLS = Counter(
     "holos_bot_api_calls",
@@ -183,6 +195,10 @@ class OutcomeMiddleware(BaseMiddleware):
         for name, value in outcomes.events:
             if name == "receipt_lookup" and value in LookupOutcome._value2member_map_:
                 RECEIPT_LOOKUPS.labels(outcome=value).inc()
+            elif name == "receipt_lookup_delayed":
+                RECEIPT_LOOKUPS_DELAYED.inc()
+            elif name == "quota_reached" and value in ("reports", "attachment_bytes"):
+                QUOTA_REACHED.labels(quota=value).inc()
             elif name == "report_submitted":
                 REPORTS.labels(category=self.labels.get(value, UNKNOWN)).inc()
         return result

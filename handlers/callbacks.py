@@ -1,8 +1,16 @@
-"""Button payloads. They carry codes and ids, never text, and stay far below 64 bytes."""
+"""Button payloads. They carry codes and ids, never text, and stay far below 64 bytes.
+
+A payload that names something of one person's (the survey of a closed case) is signed
+with a key derived from the server secret and bound to the chat it was sent to."""
 
 from __future__ import annotations
 
+import base64
+import hmac
+
 from aiogram.filters.callback_data import CallbackData
+
+from storage.crypto import Crypto
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -55,6 +63,7 @@ class ResumeCb(CallbackData, prefix="r"):
 
 class ClearCb(CallbackData, prefix="t"):
     keep: bool  # keep the message with the button (the receipt code)
+    since: int = 0  # on a receipt: the flow's first message (its state is gone by then)
 
 
 class FollowCb(CallbackData, prefix="f"):
@@ -76,3 +85,25 @@ class SkipCb(CallbackData, prefix="q"):
 class HandlingCb(CallbackData, prefix="h"):
     ref: int  # the outbox id of the survey message: no case reference leaves the server
     score: int
+    sig: str  # binds ref and score to the chat the survey was sent to (see signed_handling)
+
+    def signed_for(self, crypto: Crypto, chat_id: int) -> bool:
+        """Whether this payload was made by us for ``chat_id``: a forged, altered or
+        copied-to-another-chat button is not."""
+        expected = _handling_signature(crypto, chat_id, self.ref, self.score)
+        return hmac.compare_digest(expected, self.sig)
+
+
+# 12 bytes of HMAC-SHA256 (16 characters): far beyond guessing through Telegram, and the
+# whole payload ("h:<ref>:<score>:<sig>") stays under 40 of Telegram's 64 bytes.
+_SIGNATURE_BYTES = 12
+
+
+def _handling_signature(crypto: Crypto, chat_id: int, ref: int, score: int) -> str:
+    mac = crypto.sign(f"{chat_id}:{ref}:{score}".encode(), "callback/handling")
+    return base64.urlsafe_b64encode(mac[:_SIGNATURE_BYTES]).decode()
+
+
+def signed_handling(crypto: Crypto, chat_id: int, ref: int, score: int) -> HandlingCb:
+    """A survey button valid only in ``chat_id`` (the survey's own chat)."""
+    return HandlingCb(ref=ref, score=score, sig=_handling_signature(crypto, chat_id, ref, score))

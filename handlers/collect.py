@@ -20,15 +20,17 @@ ACCEPTED = ((F.text & ~F.text.startswith("/")) | F.photo | F.document | F.voice 
 )
 
 
-async def take(message: Message, state: FSMContext, core: Core, *, flow_name: str) -> None:
+async def take(
+    message: Message, state: FSMContext, core: Core, *, flow_name: str, pseudonym: str
+) -> None:
     """Add one message to the draft, or say why it was not added; then show the tally."""
-    await add(message, state, core)
+    await add(message, state, core, pseudonym=pseudonym)
     data = await state.get_data()
     n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
     await _tally(message, state, core, n_texts, n_files, flow_name)
 
 
-async def add(message: Message, state: FSMContext, core: Core) -> bool:
+async def add(message: Message, state: FSMContext, core: Core, *, pseudonym: str) -> bool:
     """Add one message's text and file to the draft; say why when it cannot be.
 
     Returns whether something was added."""
@@ -55,7 +57,7 @@ async def add(message: Message, state: FSMContext, core: Core) -> bool:
                 message, state, texts.too_many_files(core.settings.attachments_max_count)
             )
             return False
-        outcome = await media.stage(message, core, incoming)
+        outcome = await media.stage(message, core, incoming, pseudonym=pseudonym)
         if isinstance(outcome, str):
             await flow.say(message, state, outcome)
             return False

@@ -71,9 +71,13 @@ async def show(
     markup: InlineKeyboardMarkup | None = None,
     *,
     edit: bool = True,
+    track: bool = True,
 ) -> Message | None:
     """Show a step: edit the pressed message in place, or send anew. Either way every
-    older message loses its buttons: one menu is live at a time."""
+    older message loses its buttons: one menu is live at a time.
+
+    ``track=False`` for the last word of a finished flow (the thanks): its state is gone
+    and stays gone; its buttons go when one of them is pressed (start.on_home)."""
     chunks = text if isinstance(text, list) else [text]
     data = await state.get_data()
     prompt_id = data.get("prompt_id")
@@ -99,7 +103,7 @@ async def show(
     for i, chunk in enumerate(chunks):
         sent = await target.answer(chunk, reply_markup=markup if i == len(chunks) - 1 else None)
         await remember(state, sent.message_id)
-    if sent is not None:
+    if sent is not None and track:
         await state.update_data(prompt_id=sent.message_id, live=[])
     return sent
 
@@ -167,6 +171,14 @@ async def end_flow(state: FSMContext, **keep: Any) -> None:
     kept = {k: data[k] for k in KEEP if k in data}
     await state.set_state(None)
     await state.set_data({**kept, **keep})
+
+
+async def finish(state: FSMContext) -> None:
+    """End a flow and delete its state outright: after a report is stored, a rating
+    saved or a draft discarded, no row or key of this conversation is left whose time
+    could be set beside the case's (issue 10, "no timing trail"). The language is kept
+    apart (storage.services.conversation) and still applies."""
+    await state.clear()
 
 
 def is_live(callback: CallbackQuery, data: dict[str, Any]) -> bool:

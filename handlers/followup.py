@@ -3,6 +3,7 @@ reporter's language, and adding information to the same case."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 
@@ -21,6 +22,7 @@ from storage.enums import Language
 from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.intake import IntakeService
+from storage.services.throttle import ReceiptGuard
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.followup")
@@ -79,6 +81,28 @@ async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
     )
 
 
+async def _pay_pressure_delay(
+    core: Core, uow: UnitOfWork, pseudonym: str, outcomes: Outcomes
+) -> None:
+    """Under a flood of wrong codes, a person's first lookup of the hour waits a little
+    (see ReceiptGuard): never a refusal, so a code that matches always opens its case."""
+    settings = core.settings
+    async with uow.reading() as session:
+        delay = await ReceiptGuard(
+            session,
+            core.clock,
+            global_cap=settings.receipt_global_failures_per_hour,
+            delay=settings.receipt_pressure_delay_seconds,
+        ).delay_for(pseudonym)
+    if delay <= 0:
+        return
+    outcomes.add("receipt_lookup_delayed", "global_pressure")
+    log.info("receipt_lookup_delayed")
+    # Nothing is held while waiting: no transaction, only this chat's own lock.
+    await uow.release()
+    await asyncio.sleep(delay)
+
+
 @router.message(FollowUp.code, F.text & ~F.text.startswith("/"))
 async def on_code(
     message: Message,
@@ -89,6 +113,7 @@ async def on_code(
     outcomes: Outcomes,
 ) -> None:
     await flow.remember(state, message.message_id)
+    await _pay_pressure_delay(core, uow, pseudonym, outcomes)
     try:
         case = await IntakeService(uow.session, core).lookup_receipt(
             message.text or "", pseudonym=pseudonym
@@ -127,8 +152,8 @@ async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None
 
 
 @router.message(FollowUp.adding, collect.ACCEPTED)
-async def on_addition_part(message: Message, state: FSMContext, core: Core) -> None:
-    await collect.take(message, state, core, flow_name="followup")
+async def on_addition_part(message: Message, state: FSMContext, core: Core, pseudonym: str) -> None:
+    await collect.take(message, state, core, flow_name="followup", pseudonym=pseudonym)
 
 
 @router.callback_query(FollowUp.adding, DoneCb.filter(F.flow == "followup"))

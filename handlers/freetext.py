@@ -32,9 +32,9 @@ KEEPING_STEPS = (
 
 
 @router.message(StateFilter(None), collect.ACCEPTED)
-async def on_story_first(message: Message, state: FSMContext, core: Core) -> None:
+async def on_story_first(message: Message, state: FSMContext, core: Core, pseudonym: str) -> None:
     await flow.start_flow(message, state, "report", Report.category, from_text=True)
-    if not await collect.add(message, state, core):
+    if not await collect.add(message, state, core, pseudonym=pseudonym):
         # Refused (a file too big, say), and said why: nothing to keep, no draft.
         await flow.end_flow(state)
         await flow.show_menu(message, state, core)
@@ -43,8 +43,10 @@ async def on_story_first(message: Message, state: FSMContext, core: Core) -> Non
 
 
 @router.message(StateFilter(*KEEPING_STEPS), collect.ACCEPTED)
-async def on_story_at_a_button_step(message: Message, state: FSMContext, core: Core) -> None:
-    if await collect.add(message, state, core):
+async def on_story_at_a_button_step(
+    message: Message, state: FSMContext, core: Core, pseudonym: str
+) -> None:
+    if await collect.add(message, state, core, pseudonym=pseudonym):
         await flow.say(message, state, texts.kept_for_description())
     current = await state.get_state()
     if current in (Report.summary.state, Report.edit.state):

@@ -26,7 +26,6 @@ from handlers.callbacks import (
     DoneCb,
     EditCb,
     FollowCb,
-    HandlingCb,
     IntroCb,
     LangCb,
     MenuCb,
@@ -37,8 +36,10 @@ from handlers.callbacks import (
     ScoreCb,
     SkipCb,
     SummaryCb,
+    signed_handling,
 )
 from storage.catalog import Catalog
+from storage.crypto import Crypto
 from storage.enums import ContactMode, Language, WhatWentWrong
 
 P = ParamSpec("P")
@@ -272,10 +273,9 @@ def resume_or_discard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-@per_language
-def after_receipt() -> InlineKeyboardMarkup:
+def after_receipt(since: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=True))
+    kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=True, since=since))
     kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
     kb.adjust(1)
     return kb.as_markup()
@@ -342,7 +342,7 @@ def skip() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def handling_scores(outbox_id: int) -> InlineKeyboardMarkup:
-    kb = _score_buttons(lambda score: HandlingCb(ref=outbox_id, score=score))
+def handling_scores(outbox_id: int, chat_id: int, crypto: Crypto) -> InlineKeyboardMarkup:
+    kb = _score_buttons(lambda score: signed_handling(crypto, chat_id, outbox_id, score))
     kb.adjust(1)
     return kb.as_markup()

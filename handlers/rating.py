@@ -137,21 +137,32 @@ async def _save(
         await flow.say(event, state, texts.rating_failed())
         await flow.reprompt(event, state, core)
         return
-    await flow.end_flow(state)
     log.info("rating_saved score=%s", data["score"])
-    await flow.show(event, state, texts.rate_thanks(), keyboards.back_to_menu(), edit=False)
+    await flow.show(
+        event, state, texts.rate_thanks(), keyboards.back_to_menu(), edit=False, track=False
+    )
+    await flow.finish(state)
 
 
 @router.callback_query(HandlingCb.filter(F.score.in_({1, 2, 3, 4, 5})))
 async def on_handling(
     callback: CallbackQuery,
     callback_data: HandlingCb,
+    state: FSMContext,
     core: Core,
     uow: UnitOfWork,
     locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """The answer to "how well was your report handled?", asked once when it closed."""
+    """The answer to "how well was your report handled?", asked once when it closed.
+
+    Only in the chat the question was sent to: a payload copied into another chat or
+    made up (the outbox id is a plain number) is a stale button, and changes nothing."""
+    pressed = flow.message_of(callback)
+    if pressed is None or not callback_data.signed_for(core.crypto, pressed.chat.id):
+        log.info("handling_button_refused")
+        await flow.stale_button(callback, state, core, callback_answer)
+        return
     try:
         await RatingService(uow.session, core).rate_handling(
             outbox_id=callback_data.ref, score=callback_data.score, language=Language(locale)

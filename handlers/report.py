@@ -31,9 +31,10 @@ from handlers.states import Report
 from storage.contacts import normalize_contact
 from storage.core import Core
 from storage.enums import ContactMode, Language
-from storage.errors import DomainError, InvalidContact
+from storage.errors import DomainError, InvalidContact, QuotaReached
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.intake import ContactChoice, IntakeService, ReportSubmission
+from storage.services.throttle import ReporterQuota
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.report")
@@ -61,6 +62,7 @@ async def discard_draft(state: FSMContext, core: Core) -> None:
     data = await state.get_data()
     staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
     await AttachmentService(core).discard(staged)
+    # The menu shown next keeps only its own message id (no content, coarse times).
     await flow.end_flow(state)
 
 
@@ -230,8 +232,10 @@ async def on_oblast(
 
 
 @router.message(Report.description, collect.ACCEPTED)
-async def on_description_part(message: Message, state: FSMContext, core: Core) -> None:
-    await collect.take(message, state, core, flow_name="report")
+async def on_description_part(
+    message: Message, state: FSMContext, core: Core, pseudonym: str
+) -> None:
+    await collect.take(message, state, core, flow_name="report", pseudonym=pseudonym)
 
 
 @router.callback_query(Report.description, DoneCb.filter(F.flow == "report"))
@@ -314,8 +318,24 @@ async def on_send(
     reporter_chat: ReporterChat,
     locale: str,
     outcomes: Outcomes,
+    pseudonym: str,
 ) -> None:
     data = await state.get_data()
+    quota = ReporterQuota.of(uow.session, core)
+    try:
+        await quota.check_report(pseudonym)
+    except QuotaReached as reached:
+        # The draft stays as it is: they can send it tomorrow without writing it again.
+        outcomes.add("quota_reached", reached.quota)
+        log.info("report_quota_reached")
+        await flow.say(
+            callback,
+            state,
+            texts.report_quota_reached(
+                core.settings.reports_per_day, reached.resets_at, core.settings
+            ),
+        )
+        return
     mode = ContactMode(data.get("contact_mode", ContactMode.ANONYMOUS.value))
     submission = ReportSubmission(
         category=data["category"],
@@ -336,9 +356,12 @@ async def on_send(
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
         return
+    await quota.count_report(pseudonym)
     # The draft ends in the same transaction as the case is stored: a retry can never
     # file the report twice. Only once both are durable does the code appear.
-    await flow.end_flow(state, trace=data.get("trace", []))
+    # Its state is deleted outright (no row left to line up with the case by time);
+    # "clear this conversation" on the receipt carries where the flow began instead.
+    await flow.finish(state)
     await uow.commit()
     outcomes.add("report_submitted", submission.category)
     log.info("report_submitted category=%s sensitive=%s", submission.category, submitted.sensitive)
@@ -346,13 +369,13 @@ async def on_send(
     if message is None:
         return
     await flow.strip_keyboard(message, data.get("prompt_id"))
-    sent = await message.answer(
+    trace = data.get("trace") or [data.get("prompt_id") or message.message_id]
+    await message.answer(
         texts.receipt(submitted.receipt_code_display, submitted.sensitive),
-        reply_markup=keyboards.after_receipt(),
+        reply_markup=keyboards.after_receipt(min(trace)),
     )
     # The receipt is never a step to edit into the next one (its code must stay); its
-    # buttons go when the next step is shown.
-    await state.update_data(prompt_id=None, live=[sent.message_id])
+    # buttons go when one of them is pressed (flow.show: no step is recorded as live).
 
 
 @router.callback_query(ClearCb.filter())
@@ -365,9 +388,14 @@ async def on_clear(
 ) -> None:
     """Leave no trace (SPEC §2.6): delete this flow's messages, both sides.
 
-    The receipt code stays (``keep``) until the person deletes it themselves."""
-    data = await state.get_data()
+    The receipt code stays (``keep``) until the person deletes it themselves. On the
+    receipt the flow's state is already gone: the button carries the first message of the
+    report (``since``), and everything from there up to the receipt goes."""
     message = flow.message_of(callback)
+    if callback_data.since and message is not None:
+        await _clear_since(callback_data.since, message, bot, callback_answer)
+        return
+    data = await state.get_data()
     trace = [m for m in data.get("trace", []) if message is None or m != message.message_id]
     if message is None or not trace:
         callback_answer.text = texts.button_expired()
@@ -388,6 +416,28 @@ async def on_clear(
             await message.delete()
         except TelegramBadRequest:
             complete = False
-        await flow.end_flow(state)
+        await flow.finish(state)
     callback_answer.text = texts.cleared(callback_data.keep) if complete else texts.clear_failed()
+    callback_answer.show_alert = True
+
+
+# How far back "clear" on a receipt reaches: a report longer than this is unlikely, and
+# a forged ``since`` can only ever touch the presser's own chat.
+MAX_CLEARED = 1000
+
+
+async def _clear_since(
+    since: int, receipt: Message, bot: Bot, callback_answer: CallbackAnswer
+) -> None:
+    ids = list(range(max(since, receipt.message_id - MAX_CLEARED), receipt.message_id))
+    complete = True
+    for start in range(0, len(ids), 100):
+        try:
+            await bot.delete_messages(chat_id=receipt.chat.id, message_ids=ids[start : start + 100])
+        except TelegramBadRequest as exc:
+            # A stretch the person already deleted themselves is as good as cleared.
+            if "not found" not in str(exc):
+                complete = False
+    await receipt.edit_reply_markup(reply_markup=keyboards.back_to_menu())
+    callback_answer.text = texts.cleared(True) if complete else texts.clear_failed()
     callback_answer.show_alert = True

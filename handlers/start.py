@@ -140,6 +140,11 @@ async def on_home(
     if await _guard_draft(callback, state):
         return
     data = await state.get_data()
+    pressed = flow.message_of(callback)
+    if pressed is not None and data.get("prompt_id") is None:
+        # The last message of a finished flow (a receipt, a thank-you): its state is
+        # gone, so nothing recorded its buttons as live. They go now, as with a step.
+        await flow.strip_keyboard(pressed, pressed.message_id)
     # Keep the trace: the "clear this conversation" button may still be pressed. The
     # menu comes as a new message: what the button was under (a report's answers, a
     # thank-you) stays readable.

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.i18n import ngettext
 from babel.dates import format_date, format_time
 
 from storage.catalog import Catalog
@@ -418,6 +418,33 @@ def file_too_big(limit_mb: int) -> str:
     return _("This file is too big: the limit is {limit} MB. It was not added.").format(
         limit=limit_mb
     )
+
+
+def _locale() -> str:
+    return get_i18n().current_locale
+
+
+def file_quota_reached(limit_mb: int, resets_at: datetime, settings: Settings) -> str:
+    return _(
+        "This file was not added: one person can send up to {limit} MB of files a day, "
+        "and today's amount has been reached. Everything you sent before is kept. You can "
+        "send more files from {when}, or describe in words what the file shows."
+    ).format(limit=limit_mb, when=when(resets_at, settings, _locale()))
+
+
+def report_quota_reached(limit: int, resets_at: datetime, settings: Settings) -> str:
+    """The daily report quota: the draft is safe, when it can go, and where help is now."""
+    first = ngettext(
+        "Your report is kept here as a draft. One person can send up to "
+        "{count} report a day, and today's number has been reached. You can send this one "
+        "from {when}: come back then and press «✅ Send».",
+        "Your report is kept here as a draft. One person can send up to "
+        "{count} reports a day, and today's number has been reached. You can send this one "
+        "from {when}: come back then and press «✅ Send».",
+        limit,
+    ).format(count=limit, when=when(resets_at, settings, _locale()))
+    elsewhere = _("If it cannot wait:")
+    return f"{first}\n\n{elsewhere}\n{urgent_help(settings)}"
 
 
 def file_not_accepted() -> str:

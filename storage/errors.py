@@ -7,6 +7,7 @@ translated sentence. Messages never carry secrets or case content.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import ClassVar
 
 from storage.enums import Sort
@@ -278,6 +279,17 @@ class RateLimited(DomainError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many attempts; try again in {retry_after} seconds.")
         self.retry_after = retry_after
+
+
+class QuotaReached(DomainError):
+    """A person's daily quota (reports, or attachment bytes) is used up until ``resets_at``."""
+
+    code = "quota_reached"
+
+    def __init__(self, quota: str, resets_at: datetime) -> None:
+        super().__init__(f"Daily quota reached: {quota}.")
+        self.quota = quota
+        self.resets_at = resets_at
 
 
 class AuthenticationFailed(DomainError):

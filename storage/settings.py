@@ -195,6 +195,11 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     receipt_failures_per_hour: int = Field(default=5, ge=1)
     receipt_global_failures_per_hour: int = Field(default=1000, ge=1)
+    # Past the global count, a person's first lookup of the hour waits this long (seconds).
+    receipt_pressure_delay_seconds: float = Field(default=5.0, ge=0, le=60)
+    # A person's daily quotas (issue 10): reports, and attachment megabytes received.
+    reports_per_day: int = Field(default=10, ge=1)
+    attachment_mb_per_day: int = Field(default=50, ge=1)
     receipt_hash_time_cost: int = Field(default=2, ge=1)
     receipt_hash_memory_kib: int = Field(default=12288, ge=8)
     # The longest period one stats query or export may cover (SPEC §7), in days.

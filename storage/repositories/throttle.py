@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, delete, literal, select
+from sqlalchemy import Table, case, delete, literal
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -13,33 +13,28 @@ from storage.repositories.base import Repository
 
 class ThrottleRepository(Repository):
     async def count(self, key: str, window_start: datetime) -> int:
+        """The count of the window that starts at ``window_start`` (0 for an older one)."""
         row = await self.session.get(ThrottleCounter, key)
         if row is None or row.window_start < window_start:
             return 0
         return row.count
 
-    async def first_in_window(self, key: str) -> datetime | None:
-        return await self.session.scalar(
-            select(ThrottleCounter.window_start).where(ThrottleCounter.key == key)
-        )
-
     async def hit(
-        self, key: str, *, now: datetime, window_start: datetime, expires_at: datetime
+        self, key: str, *, window_start: datetime, expires_at: datetime, amount: int = 1
     ) -> int:
-        """Count one event in the current window, atomically; return the new count."""
+        """Add ``amount`` to the window starting at ``window_start``, atomically; a row of an
+        older window starts over. Return the new count."""
         table = cast(Table, ThrottleCounter.__table__)
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         stale = table.c.window_start < window_start
         stmt = (
             insert(table)
-            .values(key=key, window_start=now, count=1, expires_at=expires_at)
+            .values(key=key, window_start=window_start, count=amount, expires_at=expires_at)
             .on_conflict_do_update(
                 index_elements=["key"],
                 set_={
-                    "count": case((stale, 1), else_=table.c.count + 1),
-                    "window_start": case(
-                        (stale, literal(now, type_=UTCDateTime())), else_=table.c.window_start
-                    ),
+                    "count": case((stale, amount), else_=table.c.count + amount),
+                    "window_start": literal(window_start, type_=UTCDateTime()),
                     "expires_at": expires_at,
                 },
             )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from storage.clock import MINUTE, floor_to
 from storage.models import ProcessedUpdate
 from storage.repositories.base import Repository
 
@@ -18,7 +19,9 @@ class ProcessedUpdates(Repository):
     async def record(self, update_id: int, now: datetime) -> None:
         # The caller holds the chat's isolation lock, so a plain insert cannot race
         # with another delivery of the same update.
-        self.session.add(ProcessedUpdate(update_id=update_id, handled_at=now))
+        # To the minute (issue 10): enough for forgetting old ids, not for lining an
+        # update up with the case it made.
+        self.session.add(ProcessedUpdate(update_id=update_id, handled_at=floor_to(now, MINUTE)))
         await self.session.flush()
 
     async def forget_before(self, cutoff: datetime) -> int:

@@ -4,6 +4,9 @@ The key is derived by the bot from its own pseudonym of the chat; this module ne
 sees a Telegram id. Content is encrypted as a whole; only the state name (which step
 of which flow) is plain, so a dump shows no draft text.
 
+Stored times are coarse: a draft's to the hour, a language choice's expiry to the day;
+and a flow that ends (a report stored, a rating saved) deletes its row outright.
+
 One value outlives the draft: the language the person chose (``LANGUAGE_KEY`` of the
 data). It is kept apart for ``LANGUAGE_TTL`` after the last activity, and comes back as
 the only data of a conversation whose draft has expired.
@@ -16,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.clock import DAY, HOUR, ceil_to, floor_to
 from storage.core import Core
 from storage.enums import Language
 from storage.models import ConversationState, LanguagePreference
@@ -69,15 +73,17 @@ class ConversationStore:
         if language not in Language._value2member_map_:
             return
         now = self.core.clock.now()
+        # To the day: the choice says nothing about when in the day the person wrote.
+        expires_at = ceil_to(now + LANGUAGE_TTL, DAY)
         row = await self.repo.language(key)
         if row is None:
             self.repo.add_language(
-                LanguagePreference(key=key, language=language, expires_at=now + LANGUAGE_TTL)
+                LanguagePreference(key=key, language=language, expires_at=expires_at)
             )
             return
         if row.language != language or row.expires_at < now + LANGUAGE_TTL - LANGUAGE_REFRESH:
             row.language = language
-            row.expires_at = now + LANGUAGE_TTL
+            row.expires_at = expires_at
 
     async def set_state(self, key: str, state: str | None) -> None:
         row = await self._touch(key)
@@ -96,12 +102,15 @@ class ConversationStore:
 
     async def _touch(self, key: str) -> ConversationState:
         now = self.core.clock.now()
+        # To the hour (issue 10): a draft row never tells the minute a person was active,
+        # and the draft lives at least ``draft_ttl_hours`` (up to an hour more).
+        hour = floor_to(now, HOUR)
         row = await self._live(key)
         if row is None:
-            row = ConversationState(key=key, state=None, data_enc=None, updated_at=now)
+            row = ConversationState(key=key, state=None, data_enc=None, updated_at=hour)
             self.repo.add(row)
-        row.updated_at = now
-        row.expires_at = now + self._ttl
+        row.updated_at = hour
+        row.expires_at = ceil_to(now + self._ttl, HOUR)
         return row
 
     async def _drop_if_empty(self, row: ConversationState) -> None:

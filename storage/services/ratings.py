@@ -1,4 +1,7 @@
-"""Satisfaction records (SPEC §2.5, §7): not cases, and never tied to who gave them."""
+"""Satisfaction records (SPEC §2.5, §7): not cases, and never tied to who gave them.
+
+A rating keeps the hour it was given, not the second (issue 10): the stats need no more,
+and a finer time could be set beside a person's activity."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
+from storage.clock import HOUR, floor_to
 from storage.core import Core
 from storage.enums import AuditAction, Channel, Language, RatingKind, WhatWentWrong
 from storage.errors import AlreadyRated, CaseNotFound, InvalidInput, InvalidScore, TextTooLong
@@ -56,7 +60,7 @@ class RatingService:
             raise TextTooLong("comment", len(body), MAX_COMMENT_CHARS)
         rating = Rating(
             kind=RatingKind.ASSISTANCE,
-            created_at=self.core.clock.now(),
+            created_at=floor_to(self.core.clock.now(), HOUR),
             programme=programme,
             score=score,
             reasons=clean_reasons,
@@ -85,7 +89,7 @@ class RatingService:
             raise AlreadyRated()
         rating = Rating(
             kind=RatingKind.HANDLING,
-            created_at=self.core.clock.now(),
+            created_at=floor_to(self.core.clock.now(), HOUR),
             programme=case.programme,
             score=score,
             reasons=[],

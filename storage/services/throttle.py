@@ -1,14 +1,20 @@
-"""Fixed-window rate limits in the database, so that they hold across restarts and instances."""
+"""Fixed-window counters in the database, so that limits hold across restarts and instances.
+
+Windows are aligned to the clock (an hour window starts on the hour, a day window at
+midnight UTC), so a counter row holds the start of its window and nothing finer: no
+row tells when a person's first miss or first report of the day happened.
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.clock import Clock
-from storage.errors import RateLimited
+from storage.clock import DAY, HOUR, Clock, floor_to
+from storage.core import Core
+from storage.errors import QuotaReached, RateLimited
 from storage.repositories.throttle import ThrottleRepository
 
 
@@ -17,18 +23,99 @@ class Throttle:
         self.repo = ThrottleRepository(session)
         self.clock = clock
 
+    def window(self, window: timedelta) -> tuple[datetime, datetime]:
+        """The current window's start and end."""
+        start = floor_to(self.clock.now(), window)
+        return start, start + window
+
+    async def used(self, key: str, *, window: timedelta) -> int:
+        start, _ = self.window(window)
+        return await self.repo.count(key, start)
+
     async def check(self, key: str, *, limit: int, window: timedelta) -> None:
         """Raise :class:`RateLimited` if ``key`` already used up its ``limit`` in ``window``."""
-        now = self.clock.now()
-        if await self.repo.count(key, now - window) >= limit:
-            started = await self.repo.first_in_window(key)
-            retry_after = (started + window - now).total_seconds() if started else 60
+        if await self.used(key, window=window) >= limit:
+            _, end = self.window(window)
+            retry_after = (end - self.clock.now()).total_seconds()
             raise RateLimited(max(1, math.ceil(retry_after)))
 
-    async def hit(self, key: str, *, window: timedelta) -> int:
-        now = self.clock.now()
-        return await self.repo.hit(key, now=now, window_start=now - window, expires_at=now + window)
+    async def hit(self, key: str, *, window: timedelta, amount: int = 1) -> int:
+        """Count ``amount`` in the current window, atomically; return the new total."""
+        start, end = self.window(window)
+        return await self.repo.hit(key, window_start=start, expires_at=end, amount=amount)
 
     async def forget(self, key: str) -> None:
         """Start ``key`` afresh (a successful sign-in clears its own failures)."""
         await self.repo.forget(key)
+
+
+class ReporterQuota:
+    """How much one person may send in a day (issue 10): reports, and attachment bytes.
+
+    Keyed by pseudonym, counted per UTC day. Generous for anyone reporting in earnest,
+    a wall for a script filling the worklist or the disk."""
+
+    def __init__(
+        self, session: AsyncSession, clock: Clock, *, reports: int, attachment_bytes: int
+    ) -> None:
+        self.throttle = Throttle(session, clock)
+        self.reports = reports
+        self.attachment_bytes = attachment_bytes
+
+    @classmethod
+    def of(cls, session: AsyncSession, core: Core) -> ReporterQuota:
+        """The quotas the settings give."""
+        settings = core.settings
+        return cls(
+            session,
+            core.clock,
+            reports=settings.reports_per_day,
+            attachment_bytes=settings.attachment_mb_per_day * 1024 * 1024,
+        )
+
+    def _resets_at(self) -> datetime:
+        return self.throttle.window(DAY)[1]
+
+    async def check_report(self, pseudonym: str) -> None:
+        """Raise :class:`QuotaReached` when today's reports are used up."""
+        if await self.throttle.used(f"quota:reports:{pseudonym}", window=DAY) >= self.reports:
+            raise QuotaReached("reports", self._resets_at())
+
+    async def count_report(self, pseudonym: str) -> None:
+        await self.throttle.hit(f"quota:reports:{pseudonym}", window=DAY)
+
+    async def check_bytes(self, pseudonym: str, size: int) -> None:
+        """Raise :class:`QuotaReached` when a file of ``size`` bytes would pass today's cap."""
+        used = await self.throttle.used(f"quota:bytes:{pseudonym}", window=DAY)
+        if used + max(0, size) > self.attachment_bytes:
+            raise QuotaReached("attachment_bytes", self._resets_at())
+
+    async def count_bytes(self, pseudonym: str, size: int) -> None:
+        await self.throttle.hit(f"quota:bytes:{pseudonym}", window=DAY, amount=max(0, size))
+
+
+RECEIPT_WINDOW = HOUR
+
+
+class ReceiptGuard:
+    """Receipt-code lookups under a flood of guesses from many accounts (issue 10).
+
+    Each person has five wrong codes an hour (checked in the lookup itself). The global
+    count of misses never refuses anyone, since a code that matches must always open its
+    case; past ``global_cap`` misses in the hour, a pseudonym with no miss yet this hour
+    waits ``delay`` seconds before its lookup. A guesser pays that for every fresh
+    account; a person with their code pays it once."""
+
+    def __init__(
+        self, session: AsyncSession, clock: Clock, *, global_cap: int, delay: float
+    ) -> None:
+        self.throttle = Throttle(session, clock)
+        self.global_cap = global_cap
+        self.delay = delay
+
+    async def delay_for(self, pseudonym: str) -> float:
+        if await self.throttle.used("receipt:global", window=RECEIPT_WINDOW) < self.global_cap:
+            return 0.0
+        if await self.throttle.used(f"receipt:{pseudonym}", window=RECEIPT_WINDOW) > 0:
+            return 0.0
+        return self.delay

@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import create_i18n
 from handlers import keyboards, texts
 from storage.catalog import DEFAULT_PROGRAMMES, Catalog
+from storage.crypto import Crypto
 from storage.enums import Language
 from storage.errors import UnknownCategory
 from tests.handlers.conversation import catalog as translations
@@ -116,13 +117,13 @@ def every_keyboard() -> dict[str, Callable[[], InlineKeyboardMarkup]]:
         "edit": keyboards.edit_fields,
         "discard": keyboards.confirm_discard,
         "resume": keyboards.resume_or_discard,
-        "receipt": keyboards.after_receipt,
+        "receipt": lambda: keyboards.after_receipt(1),
         "report view": lambda: keyboards.report_view(True),
         "cancel": keyboards.cancel_only,
         "scores": keyboards.scores,
         "reasons": lambda: keyboards.reasons(["waiting_time"]),
         "skip": keyboards.skip,
-        "handling": lambda: keyboards.handling_scores(1),
+        "handling": lambda: keyboards.handling_scores(1, 1, Crypto([b"s" * 40])),
         "back": keyboards.back_to_menu,
     }
 

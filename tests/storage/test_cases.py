@@ -33,6 +33,7 @@ from storage.errors import (
 from storage.lifecycle import TRANSITIONS
 from storage.models import AuditEvent, Case, OutboxMessage
 from storage.services.intake import ContactChoice, IntakeService
+from storage.services.throttle import ReceiptGuard
 from storage.services.triage import CaseChanges, TriageService
 from tests.storage.helpers import content_snapshot, make_staff, submit
 from tgemu import samples
@@ -213,14 +214,27 @@ async def test_five_wrong_codes_an_hour_then_a_wait(core: Core, clock: FrozenClo
     assert again is not None
 
 
-async def test_global_limit_on_wrong_codes(core: Core) -> None:
+async def test_the_global_count_delays_new_pseudonyms_and_never_refuses_a_match(
+    core: Core,
+) -> None:
     core.settings.receipt_global_failures_per_hour = 3
+    submitted = await submit(core)
     for i in range(3):
         async with core.database.transaction() as session:
             await IntakeService(session, core).lookup_receipt(f"{i:016d}", pseudonym=f"p{i}")
     async with core.database.transaction() as session:
-        with pytest.raises(RateLimited):
-            await IntakeService(session, core).lookup_receipt("9" * 16, pseudonym="fresh")
+        guard = ReceiptGuard(session, core.clock, global_cap=3, delay=5.0)
+        # Under pressure a fresh pseudonym pays a delay; one that already missed paid it.
+        assert await guard.delay_for("fresh") == 5.0
+        assert await guard.delay_for("p0") == 0.0
+    async with core.database.transaction() as session:
+        found = await IntakeService(session, core).lookup_receipt(
+            submitted.receipt_code, pseudonym="fresh"
+        )
+    assert found is not None  # the global count never refuses a code that matches
+    async with core.database.transaction() as session:
+        # A wrong code past the global count is a miss, not a refusal for everyone.
+        assert await IntakeService(session, core).lookup_receipt("9" * 16, pseudonym="new") is None
 
 
 # The reporter's view -------------------------------------------------------------------
