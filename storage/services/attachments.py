@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from storage.clock import MINUTE, floor_to
 from storage.core import Core
 from storage.crypto import DecryptionError
 from storage.enums import AttachmentKind
@@ -98,7 +99,7 @@ class AttachmentService:
             else None,
             blob_key=staged.blob_key,
             metadata_stripped=staged.metadata_stripped,
-            created_at=self.core.clock.now(),
+            created_at=floor_to(self.core.clock.now(), MINUTE),  # as the case's (issue 10)
         )
 
     async def read(self, attachment: Attachment) -> bytes:

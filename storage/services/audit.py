@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
-from storage.clock import Clock
-from storage.enums import AuditAction
+from storage.clock import MINUTE, Clock, floor_to
+from storage.enums import ActorKind, AuditAction
 from storage.models import AuditEvent, Case
 from storage.repositories.audit import AuditRepository
 
@@ -33,8 +33,12 @@ class AuditLog:
         after: dict[str, Any] | None = None,
         sensitive: bool = False,
     ) -> AuditEvent:
+        at = self.clock.now()
+        if actor.kind is ActorKind.REPORTER:
+            # As the case's own times (issue 10): a reporter's moment to the minute only.
+            at = floor_to(at, MINUTE)
         event = AuditEvent(
-            at=self.clock.now(),
+            at=at,
             actor_kind=actor.kind,
             actor_id=actor.user_id,
             actor_name=actor.username,
