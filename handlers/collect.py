@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from handlers import flow, keyboards, media, texts
+from handlers.context import Outcomes
 from storage.core import Core
 
 # What a description may be made of; a text starting with "/" is a command. A GIF
@@ -21,16 +22,24 @@ ACCEPTED = ((F.text & ~F.text.startswith("/")) | F.photo | F.document | F.voice 
 
 
 async def take(
-    message: Message, state: FSMContext, core: Core, *, flow_name: str, pseudonym: str
+    message: Message,
+    state: FSMContext,
+    core: Core,
+    *,
+    flow_name: str,
+    pseudonym: str,
+    outcomes: Outcomes,
 ) -> None:
     """Add one message to the draft, or say why it was not added; then show the tally."""
-    await add(message, state, core, pseudonym=pseudonym)
+    await add(message, state, core, pseudonym=pseudonym, outcomes=outcomes)
     data = await state.get_data()
     n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
     await _tally(message, state, core, n_texts, n_files, flow_name)
 
 
-async def add(message: Message, state: FSMContext, core: Core, *, pseudonym: str) -> bool:
+async def add(
+    message: Message, state: FSMContext, core: Core, *, pseudonym: str, outcomes: Outcomes
+) -> bool:
     """Add one message's text and file to the draft; say why when it cannot be.
 
     Returns whether something was added."""
@@ -58,6 +67,8 @@ async def add(message: Message, state: FSMContext, core: Core, *, pseudonym: str
             )
             return False
         outcome = await media.stage(message, core, incoming, pseudonym=pseudonym)
+        if isinstance(outcome, media.QuotaRefusal):
+            outcomes.add("quota_reached", "attachment_bytes")
         if isinstance(outcome, str):
             await flow.say(message, state, outcome)
             return False

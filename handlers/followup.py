@@ -152,8 +152,12 @@ async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None
 
 
 @router.message(FollowUp.adding, collect.ACCEPTED)
-async def on_addition_part(message: Message, state: FSMContext, core: Core, pseudonym: str) -> None:
-    await collect.take(message, state, core, flow_name="followup", pseudonym=pseudonym)
+async def on_addition_part(
+    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
+) -> None:
+    await collect.take(
+        message, state, core, flow_name="followup", pseudonym=pseudonym, outcomes=outcomes
+    )
 
 
 @router.callback_query(FollowUp.adding, DoneCb.filter(F.flow == "followup"))

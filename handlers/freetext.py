@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from handlers import collect, flow, texts
+from handlers.context import Outcomes
 from handlers.routes import Routes
 from handlers.states import Report
 from storage.core import Core
@@ -32,9 +33,11 @@ KEEPING_STEPS = (
 
 
 @router.message(StateFilter(None), collect.ACCEPTED)
-async def on_story_first(message: Message, state: FSMContext, core: Core, pseudonym: str) -> None:
+async def on_story_first(
+    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
+) -> None:
     await flow.start_flow(message, state, "report", Report.category, from_text=True)
-    if not await collect.add(message, state, core, pseudonym=pseudonym):
+    if not await collect.add(message, state, core, pseudonym=pseudonym, outcomes=outcomes):
         # Refused (a file too big, say), and said why: nothing to keep, no draft.
         await flow.end_flow(state)
         await flow.show_menu(message, state, core)
@@ -44,9 +47,9 @@ async def on_story_first(message: Message, state: FSMContext, core: Core, pseudo
 
 @router.message(StateFilter(*KEEPING_STEPS), collect.ACCEPTED)
 async def on_story_at_a_button_step(
-    message: Message, state: FSMContext, core: Core, pseudonym: str
+    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
 ) -> None:
-    if await collect.add(message, state, core, pseudonym=pseudonym):
+    if await collect.add(message, state, core, pseudonym=pseudonym, outcomes=outcomes):
         await flow.say(message, state, texts.kept_for_description())
     current = await state.get_state()
     if current in (Report.summary.state, Report.edit.state):

@@ -59,6 +59,10 @@ def incoming_file(message: Message) -> Incoming | None:
     return None
 
 
+class QuotaRefusal(str):
+    """The answer to a file past the person's daily quota (counted as an outcome)."""
+
+
 async def _over_quota(core: Core, pseudonym: str, size: int) -> str | None:
     """The answer when this file would pass the person's daily bytes, else ``None``."""
     uow = UnitOfWork.current()
@@ -69,8 +73,10 @@ async def _over_quota(core: Core, pseudonym: str, size: int) -> str | None:
             await ReporterQuota.of(session, core).check_bytes(pseudonym, size)
         except QuotaReached as reached:
             log.info("attachment_quota_reached")
-            return texts.file_quota_reached(
-                core.settings.attachment_mb_per_day, reached.resets_at, core.settings
+            return QuotaRefusal(
+                texts.file_quota_reached(
+                    core.settings.attachment_mb_per_day, reached.resets_at, core.settings
+                )
             )
     return None
 

@@ -233,9 +233,11 @@ async def on_oblast(
 
 @router.message(Report.description, collect.ACCEPTED)
 async def on_description_part(
-    message: Message, state: FSMContext, core: Core, pseudonym: str
+    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
 ) -> None:
-    await collect.take(message, state, core, flow_name="report", pseudonym=pseudonym)
+    await collect.take(
+        message, state, core, flow_name="report", pseudonym=pseudonym, outcomes=outcomes
+    )
 
 
 @router.callback_query(Report.description, DoneCb.filter(F.flow == "report"))

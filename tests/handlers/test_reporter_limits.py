@@ -154,6 +154,7 @@ async def test_past_the_daily_file_quota_a_file_is_refused_politely_and_the_draf
     running_bot: BotRuntime, make_user, bot_core
 ) -> None:
     bot_core.settings.attachment_mb_per_day = 1
+    reached = sample("holos_bot_quota_reached_total", quota="attachment_bytes")
     user = await make_user("ru")
     talk = Talk(user, "ru")
     async with bot_core.database.transaction() as session:
@@ -165,6 +166,7 @@ async def test_past_the_daily_file_quota_a_file_is_refused_politely_and_the_draf
     replies = await user.send_document(samples.pdf("list"), file_name="list.pdf")
     refusal = next(m for m in replies if m.body.startswith("Этот файл не добавлен"))
     assert "1 МБ" in refusal.body and "02:00" in refusal.body
+    assert sample("holos_bot_quota_reached_total", quota="attachment_bytes") == reached + 1
     await talk.tap("✅ Done")
     await talk.tap("🔒 Anonymous")
     await talk.tap("✅ Send")
