@@ -82,3 +82,23 @@ async def test_the_chosen_language_outlives_the_draft_in_redis(
     assert "Hello" in replies.last.body
     for key in [key async for key in redis.scan_iter(match="holos:fsm:*") if key not in before]:
         await redis.delete(key)
+
+
+async def test_after_a_report_no_draft_key_is_left_in_redis(
+    start_bot: BotFactory, make_user, bot_core, redis: Redis
+) -> None:
+    """No timing trail (issue 10): the flow's keys go with the report that ends it."""
+    await start_bot(redis=Redis.from_url(REDIS_URL))
+    before = {key async for key in redis.scan_iter(match="holos:fsm:*")}
+    talk = Talk(await make_user("en"), "en")
+    await talk.file_report(parts=[DRAFT])
+    assert len(await stored_cases(bot_core)) == 1
+    ours = [
+        key
+        async for key in redis.scan_iter(match="holos:fsm:*")
+        if key not in before and not key.endswith(b":lock")
+    ]
+    # Only the language choice (to the day) outlives the report.
+    assert [key for key in ours if not key.endswith(b":language")] == []
+    for key in ours:
+        await redis.delete(key)
