@@ -377,7 +377,7 @@ async def on_send(
         reply_markup=keyboards.after_receipt(min(trace)),
     )
     # The receipt is never a step to edit into the next one (its code must stay); its
-    # buttons go when one of them is pressed (flow.show: no step is recorded as live).
+    # buttons go when one of them is pressed (start.on_home: no step is recorded as live).
 
 
 @router.callback_query(ClearCb.filter())
