@@ -5,6 +5,12 @@ The unit of work is one transaction per request: it commits when the route retur
 normally and rolls back when it raises, *before* the response is sent (``scope=
 "function"``), so a client never hears "done" for something that was not committed.
 Services flush but never commit.
+
+An API GET only reads: it runs in :meth:`Database.read_scope` (no write lock on SQLite,
+READ ONLY on PostgreSQL), and what little it writes (the audit record of a sensitive
+read, a token's last use) goes in one short transaction after the reads, still before
+the response is sent. The console keeps one write transaction per request (its session
+row is touched as it is read).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from admin_api.metrics import ApiMetrics
 from admin_api.routes import API_PREFIX
 from storage.access import Actor
 from storage.core import Core
-from storage.db import Session
+from storage.db import Session, write_later
 from storage.errors import PermissionDenied
 from storage.models import ApiToken, StaffUser
 from storage.services.staff import StaffService
@@ -49,7 +55,14 @@ CoreDep = Annotated[Core, Depends(get_core)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
-async def get_session(core: CoreDep) -> AsyncIterator[Session]:
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def get_session(request: Request, core: CoreDep) -> AsyncIterator[Session]:
+    if request.method in READ_METHODS and request.url.path.startswith(API_PREFIX):
+        async with core.database.read_scope() as session:
+            yield session
+        return
     async with core.database.transaction() as session:
         yield session
 
@@ -81,6 +94,14 @@ async def get_principal(
     if resolved is None:
         raise invalid_token()
     user, row = resolved
+    used_at = StaffService.token_use_to_record(row, core.clock.now())
+    if used_at is not None:
+        token_id = row.id
+
+        async def record_use(writer: Session) -> None:
+            await StaffService(writer, core).record_token_use(token_id, used_at)
+
+        await write_later(session, record_use)
     return Principal(Actor.staff(user.id, user.username, user.role), user, row)
 
 

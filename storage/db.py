@@ -9,7 +9,7 @@ reader never queues behind (or blocks) a writer.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,10 @@ Session = AsyncSession
 
 # Execution option marking a read-only scope's connection (see _on_begin).
 _READ_ONLY = "holos_read_only"
+# Session.info key: the writers a read scope runs after it (see Database.read_scope).
+_DEFERRED = "holos_deferred_writes"
+
+Writer = Callable[[AsyncSession], Awaitable[None]]
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -120,6 +124,31 @@ class Database:
             finally:
                 await session.rollback()
 
+    @asynccontextmanager
+    async def read_scope(self) -> AsyncIterator[AsyncSession]:
+        """A read-only scope (an API GET) whose few writes wait for the end: rows it adds
+        (the audit record of a sensitive read) and writers passed to :func:`write_later`
+        (a token's last use) go in one short transaction after the reads, so a GET never
+        holds SQLite's write lock while it reads and renders.
+
+        Nothing is flushed inside the scope (autoflush is off); a scope that changes a
+        row it loaded is a programming error, refused rather than silently dropped.
+        """
+        writers: list[Writer] = []
+        async with self.read_only() as session:
+            session.autoflush = False
+            session.info[_DEFERRED] = writers
+            yield session
+            if any(session.is_modified(obj) for obj in session.dirty) or session.deleted:
+                raise RuntimeError("a read scope changed a stored row; use write_later")
+            added = list(session.new)
+            session.expunge_all()
+        if added or writers:
+            async with self.transaction() as writer_session:
+                writer_session.add_all(added)
+                for writer in writers:
+                    await writer(writer_session)
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:
@@ -130,3 +159,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def write_later(session: AsyncSession, writer: Writer) -> None:
+    """Run ``writer`` in the session's transaction, or, in a :meth:`Database.read_scope`,
+    in the short write that follows it."""
+    deferred: list[Writer] | None = session.info.get(_DEFERRED)
+    if deferred is None:
+        await writer(session)
+    else:
+        deferred.append(writer)

@@ -77,6 +77,17 @@ class TokenRepository(Repository):
     def add(self, token: ApiToken) -> None:
         self.session.add(token)
 
+    async def touch(self, token_id: int, at: datetime) -> None:
+        """Record a use; never moves ``last_used_at`` backwards (two requests racing)."""
+        await self.session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at),
+            )
+            .values(last_used_at=at)
+        )
+
     async def revoke_all_for(self, user_id: int, at: datetime) -> None:
         await self.session.execute(
             update(ApiToken)

@@ -8,7 +8,7 @@ import re
 import secrets
 import weakref
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -338,10 +338,18 @@ class StaffService:
         user = await self.users.get(row.user_id)
         if user is None or not user.is_active:
             return None
-        # Recording use at most once a minute keeps reads from becoming writes.
-        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-            row.last_used_at = now
         return user, row
+
+    @staticmethod
+    def token_use_to_record(row: ApiToken, now: datetime) -> datetime | None:
+        """``now`` when the token's last use is due to be recorded, else ``None``: at
+        most once a minute, so a read stays a read (the API writes it apart, after)."""
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            return now
+        return None
+
+    async def record_token_use(self, token_id: int, at: datetime) -> None:
+        await self.tokens.touch(token_id, at)
 
     async def revoke_token(self, token_row: ApiToken, actor: Actor) -> None:
         token_row.revoked_at = self.core.clock.now()

@@ -244,7 +244,8 @@ class TriageService:
 
     async def events(self, ref: str, actor: Actor) -> list[AuditEvent]:
         case = await self.get_visible(ref, actor)
-        await self.cases.flush()
+        # No flush: an API GET writes this read's own record after its reads (see
+        # Database.read_scope), so the trail shows it from the next look on.
         return await AuditRepository(self.session).for_case(case.id)
 
     async def update(
