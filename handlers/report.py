@@ -352,8 +352,11 @@ async def on_send(
             typed=data.get("contact") if mode is ContactMode.TYPED else None,
         ),
     )
+    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before submit opens the
+    # write transaction, so the only SQLite write lock is never held while it runs.
+    receipt = await IntakeService.draw_receipt(core.crypto)
     try:
-        submitted = await IntakeService(uow.session, core).submit(submission)
+        submitted = await IntakeService(uow.session, core).submit(submission, receipt=receipt)
     except DomainError as exc:
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
