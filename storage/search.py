@@ -1,14 +1,21 @@
 """Full-text search over what reporters wrote (SPEC §6 ``q``), index-backed on both engines.
 
-Standard narratives and additions are plain text with a real full-text index: FTS5
-tables kept by triggers on SQLite, GIN ``to_tsvector('simple', …)`` indexes on
-PostgreSQL (both created by the migrations). Every word is a prefix match, so
-``скарг`` finds ``скарга`` and ``скарги`` without a language-specific stemmer. A case
-matches when its narrative, or one of its additions, holds every word.
+Standard narratives and additions are plain text with a real full-text index, created
+by the migrations. Every word is a prefix match, so ``скарг`` finds ``скарга`` and
+``скарги`` without a language-specific stemmer.
 
-The matching ids are one ``UNION`` of index-backed id sets (never ``OR id IN (…)``,
-which makes PostgreSQL give up its index and scan every row). A word found in most
-cases still costs a pass over every match (see the README's triage API section).
+- PostgreSQL keeps **one search document per case** (``cases.search_document``, a
+  ``tsvector`` of the narrative and every addition, kept by triggers, GIN-indexed;
+  migration 0009). A case matches when its text, narrative and additions together,
+  holds every word. The match is one predicate on ``cases``, so the planner picks: the
+  GIN index for a rare word, or the date index walked with LIMIT for a common one
+  (cheap, as the vector is stored rather than recomputed per row).
+- SQLite has FTS5 tables kept by triggers over narratives and over additions; a case
+  matches when its narrative, or one of its additions, holds every word. The matching
+  ids are one ``UNION`` of the index-backed id sets.
+
+Neither engine ever writes ``OR id IN (…)`` for the standard text, which makes
+PostgreSQL give up its index and scan every row.
 
 Sensitive text is encrypted, so it is found through a **blind index**
 (:class:`storage.models.CaseSearchToken`): for every distinct word of the narrative and
@@ -31,11 +38,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, intersect, literal_column, select, text, union
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import TextClause
 
 from storage.crypto import Crypto
-from storage.models import Case, CaseAddition, CaseSearchToken
+from storage.models import Case, CaseSearchToken
 
 MAX_TERMS = 8
 MAX_PREFIX = 16
@@ -82,22 +88,18 @@ def _blind_ids(tokens: list[str]) -> Select[Any]:
 # Standard text ------------------------------------------------------------------------
 
 
-def _pg_vector(
-    column: ColumnElement[str | None] | InstrumentedAttribute[str | None],
-) -> ColumnElement[object]:
-    # Must be the very expression of the GIN index for the planner to use it.
-    return func.to_tsvector(literal_column("'simple'"), func.coalesce(column, ""))
+# Outside the models on purpose: never loaded with a case (migration 0009).
+_DOCUMENT = literal_column("cases.search_document")
+
+
+def _pg_match(terms_: list[str]) -> ColumnElement[bool]:
+    tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
+    return _DOCUMENT.bool_op("@@")(tsquery)
 
 
 def _plain_ids(dialect: str, terms_: list[str]) -> list[Select[Any]]:
     if dialect == "postgresql":
-        tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
-        return [
-            select(Case.id).where(_pg_vector(Case.narrative).bool_op("@@")(tsquery)),
-            select(CaseAddition.case_id).where(
-                _pg_vector(CaseAddition.body).bool_op("@@")(tsquery)
-            ),
-        ]
+        return [select(Case.id).where(_pg_match(terms_))]
     expression = " ".join(f'"{t}"*' for t in terms_)
     narrative_ids: TextClause = text_clause(
         "SELECT rowid AS id FROM cases_fts WHERE cases_fts MATCH :fts_q", fts_q=expression
@@ -129,6 +131,9 @@ def matching_case_ids(
     ``blind`` (the query's blind-index tokens) also searches sensitive cases; leave it
     out for a reader who may not see them.
     """
+    if dialect == "postgresql" and not blind:
+        # One predicate on the case itself: the planner may walk the date index.
+        return _pg_match(terms_)
     sets = _plain_ids(dialect, terms_)
     if blind:
         sets.append(_blind_ids(blind))

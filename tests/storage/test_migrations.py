@@ -17,6 +17,8 @@ FULL_TEXT = (
     "case_additions_fts",
     "ix_cases_narrative_fts",
     "ix_case_additions_body_fts",
+    "search_document",
+    "ix_cases_search_document",
 )
 
 

@@ -101,6 +101,28 @@ async def test_the_blind_index_is_rebuilt_and_purged_with_the_content(
     assert await found(core, people["focal"], "хабар") == set()
 
 
+async def test_standard_text_leaves_the_index_with_the_content(
+    core: Core, people: dict[str, Actor]
+) -> None:
+    """The index follows the text (PostgreSQL's per-case document is kept by triggers):
+    an addition is found once added, and nothing is found once the content is purged."""
+    op = people["operator"]
+    case = await submit(core, narrative="Черга біля пункту")
+    kept = await submit(core, narrative="Черга в селі")
+    assert await found(core, op, "генератор") == set()
+    await add_info(core, case.ref, op, "Генератор зламався")
+    assert await found(core, op, "генератор") == {case.ref}
+    async with core.database.transaction() as session:
+        repo = CaseRepository(session)
+        row = await repo.get_by_ref(case.ref)
+        assert row is not None
+        await repo.purge_content([row.id])
+    assert await found(core, op, "генератор") == set()
+    async with core.database.transaction() as session:
+        await CaseRepository(session).clear_narratives([row.id], core.clock.now())
+    assert await found(core, op, "черга") == {kept.ref}
+
+
 async def test_the_count_is_capped_and_counted_once_per_query(
     core: Core, people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
