@@ -37,7 +37,17 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, intersect, literal_column, select, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    func,
+    intersect,
+    literal_column,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.sql.elements import TextClause
 
 from storage.crypto import Crypto
@@ -124,19 +134,41 @@ def text_clause(sql: str, **params: str) -> TextClause:
 
 
 def matching_case_ids(
-    dialect: str, terms_: list[str], *, blind: list[str] | None = None
+    dialect: str, terms_: list[str], *, blind: list[str] | None = None, many: bool = False
 ) -> ColumnElement[bool]:
     """A predicate on ``Case.id``: true when the case's text holds every term.
 
     ``blind`` (the query's blind-index tokens) also searches sensitive cases; leave it
     out for a reader who may not see them.
+
+    ``many`` says (from the capped count) that more cases match than a count reaches.
+    PostgreSQL's estimate for a prefix query is blind to the word: it may walk the date
+    index looking for a rare word through every case, or gather every match of a common
+    one to sort it. So the caller, who counted first, chooses: with ``many`` a plain
+    filter on the case (the date index walked with LIMIT finds a page at once), without
+    it the matching ids gathered first through the GIN index (``OFFSET 0`` keeps the
+    planner from folding them back into a walk) and then sorted, a few thousand at most.
     """
-    if dialect == "postgresql" and not blind:
-        # One predicate on the case itself: the planner may walk the date index.
-        return _pg_match(terms_)
+    if dialect == "postgresql":
+        plain = _pg_match(terms_)
+        if many:
+            return or_(plain, Case.id.in_(_blind_ids(blind))) if blind else plain
+        if not blind:
+            return Case.id.in_(select(Case.id).where(plain).offset(0))
+        return Case.id.in_(union(select(Case.id).where(plain), _blind_ids(blind)))
     sets = _plain_ids(dialect, terms_)
     if blind:
         sets.append(_blind_ids(blind))
-    # Not materialised on PostgreSQL: that makes a rare word ten times faster but a
-    # common one (most cases match) several times slower; see the README.
     return Case.id.in_(union(*sets))
+
+
+def plain_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
+    """Standard text only, as one predicate (the capped count on PostgreSQL)."""
+    if dialect == "postgresql":
+        return _pg_match(terms_)
+    return matching_case_ids(dialect, terms_)
+
+
+def blind_match(tokens: list[str]) -> ColumnElement[bool]:
+    """Sensitive text only, through the blind index."""
+    return Case.id.in_(_blind_ids(tokens))

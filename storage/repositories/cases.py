@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -36,7 +36,7 @@ from storage.models import (
     UTCDateTime,
 )
 from storage.repositories.base import Repository
-from storage.search import matching_case_ids
+from storage.search import blind_match, matching_case_ids, plain_match
 
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
@@ -138,7 +138,7 @@ class CaseRepository(Repository):
     # Worklist -----------------------------------------------------------------------
 
     def _conditions(
-        self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime
+        self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime, many: bool = False
     ) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if not may_see_sensitive:
@@ -171,7 +171,9 @@ class CaseRepository(Repository):
         if flt.search_terms:
             dialect = self.dialect
             blind = list(flt.blind_tokens) if may_see_sensitive else None
-            conditions.append(matching_case_ids(dialect, list(flt.search_terms), blind=blind))
+            conditions.append(
+                matching_case_ids(dialect, list(flt.search_terms), blind=blind, many=many)
+            )
         return conditions
 
     @staticmethod
@@ -190,11 +192,13 @@ class CaseRepository(Repository):
         sort: Sort,
         after: list[Any] | None,
         limit: int,
+        many: bool = False,
     ) -> tuple[list[Case], list[list[Any]]]:
-        """One page of cases and, for each, the values of its sort key (for cursors)."""
+        """One page of cases and, for each, the values of its sort key (for cursors).
+        ``many``: more cases match than the capped count reached (see storage.search)."""
         keys, descending = sort_keys(sort)
         stmt = select(Case, *keys).where(
-            *self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
+            *self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now, many=many)
         )
         if after is not None:
             stmt = stmt.where(_after(keys, after, descending))
@@ -207,9 +211,23 @@ class CaseRepository(Repository):
     ) -> int:
         """How many cases match; with ``cap``, counting no further than ``cap + 1`` (a
         capped count reads at most that many index entries, however many cases match)."""
-        matching = select(Case.id).where(
-            *self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
+        if flt.search_terms and flt.blind_tokens and may_see_sensitive:
+            # Standard text and the blind index never hold the same case (sensitive text
+            # is only in the blind index): two index-backed counts, added, beat one count
+            # of their union, which gathers every match of a common word first.
+            unsearched = replace(flt, search_terms=(), blind_tokens=())
+            base = self._conditions(unsearched, may_see_sensitive=True, now=now)
+            plain = await self._count(
+                [*base, plain_match(self.dialect, list(flt.search_terms))], cap
+            )
+            blind = await self._count([*base, blind_match(list(flt.blind_tokens))], cap)
+            return plain + blind if cap is None else min(plain + blind, cap + 1)
+        return await self._count(
+            self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now), cap
         )
+
+    async def _count(self, conditions: list[ColumnElement[bool]], cap: int | None) -> int:
+        matching = select(Case.id).where(*conditions)
         if cap is not None:
             matching = matching.limit(cap + 1)
         stmt = select(func.count()).select_from(matching.subquery())

@@ -92,6 +92,8 @@ class Worklist:
             sort=sort,
             after=after,
             limit=limit + 1,
+            # Past the cap, a search walks the date index rather than gather its matches.
+            many=total > COUNT_CAP,
         )
         next_cursor = None
         if len(items) > limit:

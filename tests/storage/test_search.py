@@ -151,3 +151,33 @@ async def test_the_count_is_capped_and_counted_once_per_query(
     assert (few.total, few.total_capped) == (4, True)
     none = await page(core, people["operator"], query="нічогісінько")
     assert (none.total, none.total_capped) == (0, False)
+
+
+async def test_past_the_count_cap_a_search_finds_the_same_cases(
+    core: Core, people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond the cap the query takes another shape (a filter walked in date order rather
+    than a gathered id set, see storage.search); it must find exactly the same cases."""
+    op, focal = people["operator"], people["focal"]
+    standard = {(await submit(core, narrative=f"Черга номер {i}")).ref for i in range(3)}
+    hidden = {
+        (await submit(core, category="trafficking", narrative=f"Черга і паспорт {i}")).ref
+        for i in range(2)
+    }
+    await submit(core, narrative="Нічого")
+    assert await found(core, op, "черг") == standard
+    assert await found(core, focal, "черг") == standard | hidden
+    monkeypatch.setattr(worklist_module, "COUNT_CAP", 1)
+    assert (await page(core, focal, query="черг")).total_capped
+    assert await found(core, op, "черг") == standard
+    assert await found(core, focal, "черг") == standard | hidden
+    assert await found(core, focal, "черг паспорт") == hidden
+    # Paged past the cap, in date order, without a gap or a repeat.
+    seen: list[str] = []
+    cursor = None
+    while True:
+        result = await page(core, focal, query="черг", limit=2, cursor=cursor)
+        seen += [c.ref for c in result.items]
+        if (cursor := result.next_cursor) is None:
+            break
+    assert sorted(seen) == sorted(standard | hidden) and len(seen) == 5
