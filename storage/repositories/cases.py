@@ -103,12 +103,25 @@ def _after(keys: list[Any], values: list[Any], descending: bool) -> Any:
     return or_(*clauses)
 
 
+def visible(*, may_see_sensitive: bool) -> list[ColumnElement[bool]]:
+    """The visibility rule as SQL: a role that may not see sensitive cases never gets one
+    (the worklist, search, counts and a single case alike)."""
+    return [] if may_see_sensitive else [Case.sensitive.is_(False)]
+
+
 class CaseRepository(Repository):
     async def get(self, case_id: int) -> Case | None:
         return await self.session.get(Case, case_id)
 
     async def get_by_ref(self, ref: str) -> Case | None:
         return await self.session.scalar(select(Case).where(Case.ref == ref))
+
+    async def get_visible(self, ref: str, *, may_see_sensitive: bool) -> Case | None:
+        """The case, if this reader may see it: the visibility rule is in the query, so a
+        case hidden from the reader and a case that does not exist take the same path."""
+        return await self.session.scalar(
+            select(Case).where(Case.ref == ref, *visible(may_see_sensitive=may_see_sensitive))
+        )
 
     async def get_by_receipt_hashes(self, hashes: Sequence[str]) -> Case | None:
         return await self.session.scalar(select(Case).where(Case.receipt_hash.in_(hashes)))
@@ -140,9 +153,7 @@ class CaseRepository(Repository):
     def _conditions(
         self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime, many: bool = False
     ) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
-        if not may_see_sensitive:
-            conditions.append(Case.sensitive.is_(False))
+        conditions = visible(may_see_sensitive=may_see_sensitive)
         if flt.sensitive is not None:
             conditions.append(Case.sensitive.is_(flt.sensitive))
         for column, values in (
