@@ -10,6 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
+import uvloop
+
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.core import build_core
@@ -35,4 +37,4 @@ async def main(database_url: str, secret: str, data_dir: Path) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))
+    uvloop.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))

@@ -1,8 +1,8 @@
 """The reference: a twelve-line aiogram echo bot (`python -m bench.echo_bot URL TOKEN`)."""
 
-import asyncio
 import sys
 
+import uvloop
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -23,4 +23,4 @@ async def main(url: str, token: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    uvloop.run(main(sys.argv[1], sys.argv[2]))

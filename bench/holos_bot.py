@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+import uvloop
 from pydantic import SecretStr
 
 from bot.runtime import BotRuntime
@@ -41,4 +42,4 @@ async def main(url: str, token: str, data_dir: Path) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))
+    uvloop.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import qrcode
+import uvloop
 
 from bot.logs import configure_logging
 from bot.reports_cli import add_commands as add_report_commands
@@ -267,7 +268,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             )
         return _sandbox(settings, args)
     _require_secret(settings)
-    return asyncio.run(_serve(settings, api=True, bot=True))
+    return uvloop.run(_serve(settings, api=True, bot=True))
 
 
 def is_loopback(host: str) -> bool:
@@ -281,14 +282,14 @@ def is_loopback(host: str) -> bool:
 
 def _api(settings: Settings, _args: argparse.Namespace) -> int:
     _require_secret(settings)
-    return asyncio.run(_serve(settings, api=True, bot=False))
+    return uvloop.run(_serve(settings, api=True, bot=False))
 
 
 def _bot(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         raise SettingsError("HOLOS_BOT_TOKEN is required for `holos bot` (or use `holos sandbox`)")
     _require_secret(settings)
-    return asyncio.run(_serve(settings, api=False, bot=True))
+    return uvloop.run(_serve(settings, api=False, bot=True))
 
 
 def _require_secret(settings: Settings) -> None:
@@ -319,7 +320,7 @@ def _secret_generate(_settings: Settings, args: argparse.Namespace) -> int:
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     port = getattr(args, "port", None)  # `holos run` without a token has no --port
-    return asyncio.run(_serve_sandbox(settings, port=port))
+    return uvloop.run(_serve_sandbox(settings, port=port))
 
 
 async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
