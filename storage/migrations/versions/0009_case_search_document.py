@@ -1,7 +1,7 @@
 """one search document per case on PostgreSQL
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 ``cases.search_document`` is a ``tsvector`` of the narrative and every addition, kept
 by triggers and GIN-indexed, so a search is one predicate on ``cases``: the planner
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
