@@ -49,7 +49,10 @@ async def _database(cases: int) -> str:
 
 def _sql(statement: Any) -> str:
     return str(
-        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        statement.compile(
+            dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+            compile_kwargs={"literal_binds": True},
+        )
     )
 
 

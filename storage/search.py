@@ -99,7 +99,7 @@ def _blind_ids(tokens: list[str]) -> Select[Any]:
 
 
 # Outside the models on purpose: never loaded with a case (migration 0009).
-_DOCUMENT = literal_column("cases.search_document")
+_DOCUMENT: ColumnElement[Any] = literal_column("cases.search_document")
 
 
 def _pg_match(terms_: list[str]) -> ColumnElement[bool]:
