@@ -323,6 +323,10 @@ async def on_send(
     pseudonym: str,
 ) -> None:
     data = await state.get_data()
+    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before the quota check
+    # opens the write transaction, so the only SQLite write lock is never held while it
+    # runs (wasted only when the quota is reached).
+    receipt = await IntakeService.draw_receipt(core.crypto)
     quota = ReporterQuota.of(uow.session, core)
     try:
         await quota.check_report(pseudonym)
@@ -352,9 +356,6 @@ async def on_send(
             typed=data.get("contact") if mode is ContactMode.TYPED else None,
         ),
     )
-    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before submit opens the
-    # write transaction, so the only SQLite write lock is never held while it runs.
-    receipt = await IntakeService.draw_receipt(core.crypto)
     try:
         submitted = await IntakeService(uow.session, core).submit(submission, receipt=receipt)
     except DomainError as exc:
