@@ -206,3 +206,20 @@ async def test_only_the_command_line_appoints_focal_points(core: Core) -> None:
         )
         assert event is not None and event.actor_kind == "system"
         assert event.after == {"role": "focal_point"}
+
+
+async def test_a_code_raced_by_two_requests_is_claimed_once(core: Core, clock: FrozenClock) -> None:
+    """Both requests read the account before either wrote: the conditional UPDATE lets
+    only the first claim the step (a read-then-write would let both in)."""
+    if core.settings.is_sqlite:
+        pytest.skip("SQLite transactions take the write lock at BEGIN: they cannot interleave")
+    enrolled = await enrol(core, "fpoint")
+    code = totp.code_at(enrolled.secret, clock.now())
+    async with core.database.transaction() as late:
+        stale = await StaffService(late, core).users.get_by_username("fpoint")
+        assert stale is not None and stale.totp_last_step is None
+        async with core.database.transaction() as first:
+            user = await StaffService(first, core).users.get_by_username("fpoint")
+            assert user is not None
+            assert await TwoFactor(first, core).verify(user, code)
+        assert not await TwoFactor(late, core).verify(stale, code)
