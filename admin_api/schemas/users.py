@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from admin_api.schemas.auth import MAX_PASSWORD
 from admin_api.schemas.common import RequestModel, Storable, ViewModel
@@ -29,6 +29,8 @@ class UserOut(ViewModel):
     updated_at: datetime
     last_login_at: datetime | None
     failed_logins: int
+    # When two-factor sign-in was set up; null while the account has none.
+    two_factor_since: datetime | None = Field(default=None, validation_alias="totp_enrolled_at")
 
 
 class UserList(BaseModel):

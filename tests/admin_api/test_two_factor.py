@@ -119,6 +119,9 @@ async def test_focal_points_are_not_appointed_through_the_api(staffed: Api) -> N
     assert raise_.json()["code"] == "focal_point_command_line_only"
     listed = (await staffed.call("GET", f"{V1}/users", "admin")).json()["items"]
     assert [u["role"] for u in listed if u["id"] == operator_id] == ["operator"]
+    # Who has two-factor sign-in: the focal point and the admin, not the operator.
+    enrolled = {u["username"] for u in listed if u["two_factor_since"] is not None}
+    assert enrolled == {"focal_point", "admin"}
     assert "newfp" not in [u["username"] for u in listed]
 
 
