@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.console.conftest import Console
+from tests.console.conftest import PASSWORD, Console
 from tests.storage.helpers import submit
 
 
@@ -75,5 +75,26 @@ def test_a_forged_form_is_refused(console: Console) -> None:
         await page.goto(console.url(f"/console/cases/{ref}"))
         notes = await page.inner_text("#notes")
         assert "Підроблена нотатка" not in notes and "Без токена" not in notes
+
+    console.run(scenario())
+
+
+def test_repeated_failures_are_throttled(console: Console) -> None:
+    async def scenario() -> None:
+        await console.staff("olena", "operator")
+        page = await console.page()
+        for _ in range(5):
+            await console.sign_in(page, "olena", "not-the-password")
+        # Now even the right password waits (from this address; the count is per
+        # username and address, so Olena elsewhere is not locked out).
+        await page.goto(console.url("/console/sign-in"))
+        await page.fill("#username", "olena")
+        await page.fill("#password", PASSWORD)
+        async with page.expect_navigation() as navigation:
+            await page.click("form.stack button[type=submit]")
+        response = await navigation.value
+        assert response is not None and response.status == 429
+        assert int(response.headers["retry-after"]) > 0
+        assert "Забагато спроб" in await page.inner_text("[role=alert]")
 
     console.run(scenario())
