@@ -28,6 +28,7 @@ from storage.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    QuotaReached,
     RateLimited,
     StaleVersion,
 )
@@ -41,6 +42,8 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     StaleVersion: 412,
     RateLimited: 429,
+    # Raised on the bot side today; a daily quota is a rate limit if the API ever meets it.
+    QuotaReached: 429,
     AuthenticationFailed: 401,
     PermissionDenied: 403,
 }
