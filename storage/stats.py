@@ -55,11 +55,13 @@ class ScoreTally:
     distribution: dict[int, int] = field(default_factory=lambda: dict.fromkeys(SCORES, 0))
     reasons: Counter[str] = field(default_factory=Counter)
 
-    def add(self, score: int, reasons: list[str] | None = None) -> None:
-        self.count += 1
-        self.total += score
-        self.distribution[score] = self.distribution.get(score, 0) + 1
-        self.reasons.update(reasons or ())
+    def add(self, score: int, reasons: list[str] | None = None, times: int = 1) -> None:
+        """``times`` ratings of ``score``, each giving ``reasons``."""
+        self.count += times
+        self.total += score * times
+        self.distribution[score] = self.distribution.get(score, 0) + times
+        for reason in reasons or ():
+            self.reasons[reason] += times
 
     @property
     def satisfied(self) -> int:
@@ -142,6 +144,29 @@ class CaseTally:
                 self.overdue += 1
         if row.handling_score is not None:
             self.handling.add(int(row.handling_score))
+
+    def add_counts(self, score: int | None, counts: Any) -> None:
+        """A group of cases counted in SQL: ``(received, ack_met, ack_decided, res_met,
+        res_decided, open, overdue)``, each with handling score ``score``."""
+        received, ack_met, ack_decided, res_met, res_decided, open_, overdue = (
+            int(n or 0) for n in counts
+        )
+        self.received += received
+        self.ack_met += ack_met
+        self.ack_decided += ack_decided
+        self.res_met += res_met
+        self.res_decided += res_decided
+        self.open += open_
+        self.overdue += overdue
+        if score is not None:
+            self.handling.add(int(score), times=received)
+
+    def add_micros(self, ack: int | None, res: int | None) -> None:
+        """Times from receipt in whole microseconds, made hours as ``timedelta`` does."""
+        if ack is not None:
+            self.ack_hours.append(int(ack) / 1_000_000 / 3600)
+        if res is not None:
+            self.res_hours.append(int(res) / 1_000_000 / 3600)
 
     def result(self) -> CaseIndicators:
         return CaseIndicators(

@@ -8,9 +8,10 @@ never sees them counted, as they do not exist for those roles.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -21,13 +22,21 @@ from storage.catalog import Catalog
 from storage.core import Core
 from storage.enums import RatingKind, Role
 from storage.errors import PermissionDenied
-from storage.periods import Period, month_key, months_between, resolve_period
+from storage.periods import (
+    Period,
+    local_midnight,
+    months_between,
+    parse_month,
+    resolve_period,
+)
+from storage.repositories import stats as queries
 from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import RatingFilter, StatsRepository
+from storage.repositories.stats import Keys, RatingFilter, Scope, StatsRepository
 from storage.stats import CaseIndicators, CaseTally, Satisfaction, ScoreTally
 
-SENSITIVE_GROUP = "sensitive"
-NONE_KEY = "none"
+# The keys the queries give sensitive cases (as one group) and empty values.
+SENSITIVE_GROUP = queries.SENSITIVE_KEY
+NONE_KEY = queries.NONE_KEY
 GROUP_BY = ("month", "category", "oblast", "programme", "language")
 BREAKDOWNS = ("category", "sensitivity", "oblast", "programme", "language", "channel")
 RATING_GROUPS = frozenset({"month", "programme", "language"})
@@ -65,6 +74,17 @@ class StatsReport:
     satisfaction_by_month: dict[str, Satisfaction]
     group_by: str | None
     groups: list[GroupIndicators]
+    # Each month's piece of the period (the dashboard's charts), when asked for.
+    months: list[MonthIndicators] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MonthIndicators:
+    """What a report over one Kyiv month of the period alone would count."""
+
+    key: str
+    cases: CaseIndicators
+    received_by_category: dict[str, int]
 
 
 def rating_filter_for(flt: CaseFilter, period: Period) -> RatingFilter:
@@ -111,46 +131,90 @@ class StatsService:
         return check_filter(actor, flt, self.core.catalog)
 
     async def report(
-        self, actor: Actor, flt: CaseFilter, period: Period, *, group_by: str | None = None
+        self,
+        actor: Actor,
+        flt: CaseFilter,
+        period: Period,
+        *,
+        group_by: str | None = None,
+        months: bool = False,
     ) -> StatsReport:
+        """The period's indicators; with ``months``, also each Kyiv month's piece of it
+        (what a report over that month alone would count), from the same queries.
+
+        Counting happens in SQL (GROUP BY over flags both engines compute alike); only
+        the times to acknowledge and resolve come back row by row, as whole
+        microseconds, for the medians and percentiles.
+        """
         if group_by is not None and group_by not in GROUP_BY:
             raise ValueError(f"unknown group {group_by!r}")
         seen = self.check_filter(actor, flt)
-        zone = period.zone
         now = self.core.clock.now()
         flt = replace(flt, created_from=period.start, created_to=period.end)
+        keys = Keys(months=month_starts(period), sensitive_grouped=seen is Visibility.GROUPED)
+        scope = Scope(flt, seen is not Visibility.STANDARD, now, keys)
 
+        # Cases keyed by (group, month, category) as asked; each total is a sum of these.
+        by: list[str] = []  # what each leading column of a row is, by role
+        dims: list[str] = []  # the same, by the key the query computes
+        if group_by is not None:
+            by.append("group")
+            dims.append(group_by)
+        if months:
+            by.append("month")
+            dims += ["month", "category"]
         overall = CaseTally()
         by_group: dict[str, CaseTally] = defaultdict(CaseTally)
-        received_by: dict[str, dict[str, int]] = {name: defaultdict(int) for name in BREAKDOWNS}
-        rows = self.repo.case_rows(flt, may_see_sensitive=seen is not Visibility.STANDARD, now=now)
-        async for row in rows:
-            overall.add(row, now)
-            for name in BREAKDOWNS:
-                received_by[name][self._key(row, name, seen, zone)] += 1
+        by_month: dict[str, CaseTally] = defaultdict(CaseTally)
+        month_category: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for row in await self.repo.case_counts(scope, dims):
+            named = dict(zip(by, row[: len(by)], strict=False))
+            score, counts = row[len(dims)], row[len(dims) + 1 :]
+            overall.add_counts(score, counts)
             if group_by is not None:
-                by_group[self._key(row, group_by, seen, zone)].add(row, now)
+                by_group[named["group"]].add_counts(score, counts)
+            if months:
+                by_month[named["month"]].add_counts(score, counts)
+                month_category[named["month"]][row[len(dims) - 1]] += int(counts[0])
+        for row in await self.repo.case_durations(scope, dims[: len(by)]):
+            ack, res = row[len(by)], row[len(by) + 1]
+            overall.add_micros(ack, res)
+            named = dict(zip(by, row[: len(by)], strict=False))
+            if group_by is not None:
+                by_group[named["group"]].add_micros(ack, res)
+            if months:
+                by_month[named["month"]].add_micros(ack, res)
+
+        received_by: dict[str, dict[str, int]] = {name: defaultdict(int) for name in BREAKDOWNS}
+        for row in await self.repo.received_counts(scope, BREAKDOWNS):
+            for name, value in zip(BREAKDOWNS, row, strict=False):
+                received_by[name][value] += int(row[-1])
 
         satisfaction = ScoreTally()
         by_programme: dict[str, ScoreTally] = defaultdict(ScoreTally)
-        by_month: dict[str, ScoreTally] = defaultdict(ScoreTally)
+        rating_month: dict[str, ScoreTally] = defaultdict(ScoreTally)
         by_language: dict[str, ScoreTally] = defaultdict(ScoreTally)
-        async for r in self.repo.rating_rows(rating_filter_for(flt, period)):
-            reasons = list(r.reasons or [])
+        for r in await self.repo.rating_counts(rating_filter_for(flt, period), keys):
+            programme, language, month, score, reasons_json, count = r
+            reasons = list(json.loads(reasons_json) or []) if reasons_json else []
             for tally in (
                 satisfaction,
-                by_programme[r.programme or NONE_KEY],
-                by_month[month_key(r.created_at, zone)],
-                by_language[r.language],
+                by_programme[programme],
+                rating_month[month],
+                by_language[language],
             ):
-                tally.add(int(r.score), reasons)
+                tally.add(int(score), reasons, times=int(count))
 
-        months = months_between(period)
+        month_keys = months_between(period)
         groups: list[GroupIndicators] = []
         if group_by is not None:
-            keys = months if group_by == "month" else sorted(by_group)
-            rating_groups = {"month": by_month, "programme": by_programme, "language": by_language}
-            for key in keys:
+            group_keys = month_keys if group_by == "month" else sorted(by_group)
+            rating_groups = {
+                "month": rating_month,
+                "programme": by_programme,
+                "language": by_language,
+            }
+            for key in group_keys:
                 ratings = rating_groups.get(group_by)
                 groups.append(
                     GroupIndicators(
@@ -170,18 +234,28 @@ class StatsService:
             },
             satisfaction=satisfaction.result(),
             satisfaction_by_programme={k: v.result() for k, v in sorted(by_programme.items())},
-            satisfaction_by_month={m: (by_month.get(m) or ScoreTally()).result() for m in months},
+            satisfaction_by_month={
+                m: (rating_month.get(m) or ScoreTally()).result() for m in month_keys
+            },
             group_by=group_by,
             groups=groups,
+            months=[
+                MonthIndicators(
+                    key=m,
+                    cases=(by_month.get(m) or CaseTally()).result(),
+                    received_by_category=dict(sorted(month_category.get(m, {}).items())),
+                )
+                for m in month_keys
+            ]
+            if months
+            else [],
         )
 
-    @staticmethod
-    def _key(row: object, name: str, seen: Visibility, zone: ZoneInfo) -> str:
-        if name == "month":
-            return month_key(row.created_at, zone)  # type: ignore[attr-defined]
-        if name == "sensitivity":
-            return SENSITIVE_GROUP if row.sensitive else "standard"  # type: ignore[attr-defined]
-        if seen is Visibility.GROUPED and row.sensitive:  # type: ignore[attr-defined]
-            return SENSITIVE_GROUP
-        value = getattr(row, name)
-        return str(value) if value is not None else NONE_KEY
+
+def month_starts(period: Period) -> list[tuple[str, datetime]]:
+    """Each Kyiv month the period touches, with the UTC instant its piece starts."""
+    starts = []
+    for key in months_between(period):
+        first = max(period.first, parse_month(key))
+        starts.append((key, local_midnight(first, period.zone)))
+    return starts

@@ -32,8 +32,6 @@ from storage.periods import (
     InvalidPeriod,
     Period,
     local_date,
-    month_period,
-    next_month,
     parse_month,
     previous_month,
 )
@@ -182,19 +180,6 @@ def period_of(filters: Filters, service: StatsService, texts: Texts) -> tuple[Pe
         return service.period(None, None), note
 
 
-def months_of(period: Period) -> list[Period]:
-    """The period cut at month ends: each piece inside one Kyiv calendar month."""
-    pieces = []
-    month = period.first.replace(day=1)
-    while month <= period.last:
-        whole = month_period(month, period.zone)
-        pieces.append(
-            Period(max(period.first, whole.first), min(period.last, whole.last), period.zone)
-        )
-        month = next_month(month)
-    return pieces
-
-
 def key_name(group: str, key: str, viewer: Viewer, core: Core) -> str:
     t = viewer.texts.gettext
     if key == SENSITIVE_GROUP:
@@ -216,33 +201,32 @@ def percent(value: float | None) -> float | None:
     return round(value * 100, 1) if value is not None else None
 
 
-def charts(
-    monthly: list[tuple[str, StatsReport]], report: StatsReport, viewer: Viewer, core: Core
-) -> dict[str, Any]:
+def charts(report: StatsReport, viewer: Viewer, core: Core) -> dict[str, Any]:
     """The three charts' numbers, for Chart.js and for the tables beside them."""
-    months = [key for key, _ in monthly]
-    codes = sorted({code for _, r in monthly for code in r.received_by["category"]})
+    monthly = report.months
+    months = [m.key for m in monthly]
+    codes = sorted({code for m in monthly for code in m.received_by_category})
     by_category = {
         "labels": months,
         "series": [
             {
                 "label": key_name("category", code, viewer, core),
-                "data": [r.received_by["category"].get(code, 0) for _, r in monthly],
+                "data": [m.received_by_category.get(code, 0) for m in monthly],
             }
             for code in codes
         ],
-        "totals": [r.cases.received for _, r in monthly],
+        "totals": [m.cases.received for m in monthly],
     }
     sla = {
         "labels": months,
         "series": [
             {
                 "label": viewer.texts._("Acknowledged within SLA, %"),
-                "data": [percent(r.cases.share_acknowledged_within_sla) for _, r in monthly],
+                "data": [percent(r.cases.share_acknowledged_within_sla) for r in monthly],
             },
             {
                 "label": viewer.texts._("Resolved within SLA, %"),
-                "data": [percent(r.cases.share_resolved_within_sla) for _, r in monthly],
+                "data": [percent(r.cases.share_resolved_within_sla) for r in monthly],
             },
         ],
     }
@@ -269,12 +253,10 @@ async def dashboard(
     service = StatsService(session, core)
     period, note = period_of(filters, service, texts)
     flt = filters.case_filter()
-    report = await service.report(viewer.actor, flt, period, group_by=filters.group_by or None)
-    # One report per month of the period: each scans only its own month's rows.
-    monthly = [
-        (piece.first.strftime("%Y-%m"), await service.report(viewer.actor, flt, piece))
-        for piece in months_of(period)
-    ]
+    # The month pieces for the charts come from the same queries as the whole.
+    report = await service.report(
+        viewer.actor, flt, period, group_by=filters.group_by or None, months=True
+    )
     catalog = core.catalog
     zone = period.zone
     last_month = previous_month(local_date(core.clock.now(), zone).replace(day=1))
@@ -287,7 +269,7 @@ async def dashboard(
         period=period,
         note=note,
         report=report,
-        data=charts(monthly, report, viewer, core),
+        data=charts(report, viewer, core),
         groups=[(key_name(report.group_by or "", g.key, viewer, core), g) for g in report.groups],
         group_name=texts.gettext(GROUP_NAMES[report.group_by]) if report.group_by else "",
         reasons=[

@@ -1,0 +1,137 @@
+"""The M&E statistics service timed on a seeded database (``python -m bench.stats``).
+
+Apart from the API probes (bench/api.py) because a report is not one request's worth of
+SQL: it is the statistics service over a year of cases. Two figures per engine: one
+365-day report (the API's ``GET /stats``), and the console dashboard's set (that report
+grouped by month plus the chart's month pieces).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.seed import NOW, seed
+from storage.access import Actor
+from storage.core import Core, build_core
+from storage.enums import ActorKind, Role
+from storage.migrate import migrate_url
+from storage.periods import Period
+from storage.repositories.cases import CaseFilter
+from storage.services.stats import StatsService
+from storage.settings import Settings
+
+ANALYST = Actor(ActorKind.SYSTEM, role=Role.ANALYST)
+
+
+def year_period(zone: ZoneInfo) -> Period:
+    """The 365 Kyiv days the seeder spreads its cases over."""
+    last = NOW.astimezone(zone).date()
+    return Period(date.fromordinal(last.toordinal() - 364), last, zone)
+
+
+async def _timed(call: Callable[[], Awaitable[Any]], repeat: int) -> float:
+    """Median seconds of ``repeat`` calls."""
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await call()
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+async def measure(core: Core, *, repeat: int = 3) -> dict[str, float]:
+    period = year_period(ZoneInfo(core.settings.timezone))
+
+    async def one() -> None:
+        async with core.database.read_only() as session:
+            await StatsService(session, core).report(ANALYST, CaseFilter(), period)
+
+    async def dashboard() -> None:
+        async with core.database.read_only() as session:
+            service = StatsService(session, core)
+            await service.report(ANALYST, CaseFilter(), period, group_by="month", months=True)
+
+    return {
+        "report_s": round(await _timed(one, repeat), 3),
+        "dashboard_s": round(await _timed(dashboard, repeat), 3),
+    }
+
+
+async def bench_stats(
+    engine_name: str, database_url: str, *, cases: int, ratings: int, workdir: Path
+) -> dict[str, Any]:
+    settings = Settings(
+        _env_file=None,
+        data_dir=workdir,
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(48),
+    )
+    await migrate_url(database_url)
+    core = build_core(settings)
+    try:
+        await seed(core.database.engine, core.crypto, cases=cases, ratings=ratings)
+        found = await measure(core)
+    finally:
+        await core.close()
+    return {"engine": engine_name, "cases": cases, "ratings": ratings, **found}
+
+
+def line(result: dict[str, Any]) -> str:
+    return (
+        f"  {result['engine']}: stats over {result['cases']:,} cases, "
+        f"{result['ratings']:,} ratings: one 365-day report {result['report_s']:.2f} s, "
+        f"dashboard (report by month + month pieces) {result['dashboard_s']:.2f} s"
+    )
+
+
+async def _main(args: argparse.Namespace) -> None:
+    from bench.__main__ import _drop, _postgres_database
+
+    with tempfile.TemporaryDirectory(prefix="holos-bench-stats-") as tmp:
+        workdir = Path(tmp)
+        if not args.postgres_only:
+            url = f"sqlite+aiosqlite:///{workdir / 'stats.db'}"
+            print(
+                line(
+                    await bench_stats(
+                        "sqlite", url, cases=args.cases, ratings=args.ratings, workdir=workdir
+                    )
+                ),
+                flush=True,
+            )
+        if not args.no_postgres and (database := await _postgres_database()) is not None:
+            url, dsn = database
+            try:
+                print(
+                    line(
+                        await bench_stats(
+                            "postgresql",
+                            url,
+                            cases=args.cases,
+                            ratings=args.ratings,
+                            workdir=workdir,
+                        )
+                    ),
+                    flush=True,
+                )
+            finally:
+                await _drop(dsn)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=50_000)
+    parser.add_argument("--ratings", type=int, default=10_000)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
+    asyncio.run(_main(parser.parse_args()))
