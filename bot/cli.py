@@ -31,7 +31,7 @@ from storage.core import Core, build_core
 from storage.enums import Role
 from storage.errors import DomainError
 from storage.migrate import migrate_url
-from storage.services.retention import RetentionService
+from storage.services.retention import run_purge
 from storage.services.staff import StaffService, two_factor_required
 from storage.services.two_factor import Enrolled, TwoFactor
 from storage.settings import Settings, SettingsError, has_configured_secret, load_settings
@@ -248,8 +248,7 @@ def _print_enrolment(username: str, enrolled: Enrolled) -> None:
 
 def _purge(settings: Settings, args: argparse.Namespace) -> int:
     async def work(core: Core) -> int:
-        async with core.database.transaction() as session:
-            report = await RetentionService(session, core).purge(dry_run=args.dry_run)
+        report = await run_purge(core, dry_run=args.dry_run)
         for line in report.lines():
             print(f"holos: {line}")
         return 0

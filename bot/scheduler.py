@@ -15,7 +15,7 @@ import time
 from prometheus_client import Counter, Gauge
 
 from storage.core import Core
-from storage.services.retention import ScheduledPurge, scheduled_purge
+from storage.services.retention import ScheduledPurge, reclaim_after, scheduled_purge
 
 log = logging.getLogger("holos.bot.scheduler")
 
@@ -50,6 +50,8 @@ class RetentionSchedule:
         """One purge now, if no other instance is purging; None if one was."""
         async with self.core.database.transaction() as session:
             result = await scheduled_purge(session, self.core)
+        if result is not None:
+            await reclaim_after(self.core, result.report)  # committed: vacuum now
         if result is None:
             RETENTION_RUNS.labels(outcome="skipped").inc()
             log.info("retention_skipped_another_instance_purging")

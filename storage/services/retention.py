@@ -7,6 +7,10 @@
   programme and outcome for statistics;
 - audit events: after ``audit_retention_days``;
 - staged attachment files never linked to a case (abandoned drafts).
+
+After a purge that deleted anything, :func:`run_purge` reclaims the space: SQLite
+rebuilds its full-text index and vacuums, PostgreSQL vacuums the purged tables, so the
+purged words do not stay in the database files.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.conversation import ConversationRepository
 from storage.repositories.locks import Locks
+from storage.repositories.maintenance import reclaim_space
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.staff import TokenRepository
 from storage.repositories.throttle import ThrottleRepository
@@ -39,6 +44,11 @@ class PurgeReport:
     audit_events: int = 0
     orphan_files: int = 0
     details: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def deleted_anything(self) -> bool:
+        counts = (self.drafts, self.chat_links, self.cases_emptied, self.audit_events)
+        return not self.dry_run and (any(counts) or any(self.details.values()))
 
     def lines(self) -> list[str]:
         outcome = "to delete" if self.dry_run else "deleted"
@@ -139,3 +149,18 @@ async def scheduled_purge(session: AsyncSession, core: Core) -> ScheduledPurge |
     cutoff = core.clock.now() - PROCESSED_UPDATES_KEPT
     forgotten = await ProcessedUpdates(session).forget_before(cutoff)
     return ScheduledPurge(report, forgotten)
+
+
+async def run_purge(core: Core, *, dry_run: bool = False) -> PurgeReport:
+    """``holos purge``: the purge as one unit of work, then, once it has committed, the
+    freed space reclaimed outside any transaction (VACUUM cannot run inside one)."""
+    async with core.database.transaction() as session:
+        report = await RetentionService(session, core).purge(dry_run=dry_run)
+    await reclaim_after(core, report)
+    return report
+
+
+async def reclaim_after(core: Core, report: PurgeReport) -> None:
+    """Once a purge has committed: make what it deleted leave the database files."""
+    if report.deleted_anything:
+        await reclaim_space(core.database.engine)

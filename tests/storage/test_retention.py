@@ -151,3 +151,49 @@ async def test_abandoned_staged_files_are_swept(core: Core, clock: FrozenClock) 
     assert not await core.blobs.exists(orphan.blob_key)
     assert await core.blobs.exists(linked.blob_key)
     assert await count(core, ConversationState) == 0
+
+
+async def test_purged_words_leave_the_database_files(core: Core, clock: FrozenClock) -> None:
+    """After a purge the words are gone from the bytes on disk, the full-text index and
+    the write-ahead log included (SQLite); PostgreSQL vacuums the purged tables."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.services.retention import run_purge
+
+    word = "quixoticzebrafinch"
+    focal = await make_staff(core, "focal", "focal_point")
+    purged = await submit(core, category="assistance_quality", narrative=f"The {word} took it")
+    kept = await submit(core, category="assistance_quality", narrative="An open zanzibarcase")
+    async with core.database.transaction() as session:
+        await TriageService(session, core).add_note(purged.ref, focal, f"note on {word}")
+    await close_case(core, purged.ref, focal)
+    clock.advance(timedelta(days=366))
+
+    if core.database.dialect == "sqlite":
+        database = make_url(core.settings.database_url).database
+        assert database
+        files = [p for p in __import__("pathlib").Path(database).parent.glob("holos.db*")]
+
+        def raw() -> bytes:
+            return b"".join(p.read_bytes() for p in files if p.is_file())
+
+        assert word.encode() in raw()
+        report = await run_purge(core)
+        assert report.cases_emptied == 1
+        await core.database.engine.dispose()
+        assert word.encode() not in raw()
+        assert b"zanzibarcase" in raw()  # the open case is untouched
+    else:
+        last_vacuum = text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'cases'")
+        async with core.database.engine.connect() as conn:
+            before = await conn.scalar(last_vacuum)
+        report = await run_purge(core)
+        assert report.cases_emptied == 1
+        async with core.database.engine.connect() as conn:
+            after = await conn.scalar(last_vacuum)
+        assert after is not None and after != before
+    # The search still works, on what is left.
+    async with core.database.transaction() as session:
+        case = await session.scalar(select(Case).where(Case.ref == kept.ref))
+        assert case is not None and case.narrative == "An open zanzibarcase"

@@ -1,0 +1,71 @@
+"""Reclaiming the space a purge freed, so purged words leave the database files.
+
+Deleting a row is not enough: SQLite's full-text index keeps a deleted document's terms
+in its segments until they are merged, free pages linger, and the write-ahead log keeps
+the old pages; PostgreSQL keeps dead tuples until a vacuum. This runs outside any
+transaction (VACUUM refuses to run inside one), after the purge has committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# PostgreSQL: the tables a purge deletes from or blanks (case content and the trail).
+PURGED_TABLES = (
+    "cases",
+    "case_additions",
+    "case_search_tokens",
+    "attachments",
+    "notes",
+    "replies",
+    "contact_details",
+    "reporter_links",
+    "conversation_states",
+    "throttle_counters",
+    "audit_events",
+    "outbox",
+)
+
+
+async def reclaim_space(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "sqlite":
+        await _sqlite(engine)
+    else:
+        await _postgresql(engine)
+
+
+async def _sqlite(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        # The driver's own connection: SQLAlchemy would open a transaction first (the
+        # engine's "begin" hook takes the write lock), and VACUUM refuses to run in one.
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        cursor = await driver.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND lower(sql) LIKE 'create virtual table%using fts5%'"
+        )
+        names = [row[0] for row in await cursor.fetchall()]
+        for name in names:
+            # Re-read from the content tables: the segments no longer hold purged terms.
+            await driver.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')  # noqa: S608 (names from sqlite_master)
+        await driver.execute("VACUUM")
+        # Copy everything into the main file and empty the log, old pages with it.
+        await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _postgresql(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        present = set(
+            (
+                await autocommit.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                )
+            ).scalars()
+        )
+        for table in PURGED_TABLES:
+            if table in present:
+                await autocommit.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
