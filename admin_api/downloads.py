@@ -23,7 +23,7 @@ DOWNLOAD_HEADERS = {
 }
 
 
-def content_disposition(filename: str | None, attachment_id: int, mime_type: str) -> str:
+def content_disposition(filename: str | None, attachment_id: str, mime_type: str) -> str:
     # Keep the last path part only, without control characters or surrounding dots.
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip(" .")[:MAX_NAME]

@@ -1,7 +1,9 @@
 """Signed keyset cursors, for every paged list (the worklist, the audit trail).
 
 A cursor carries the sort-key values of the last row of a page and a fingerprint of
-the query that produced it, signed with a key of its own purpose. A tampered cursor,
+the query that produced it, encrypted and authenticated (AES-GCM, the list's purpose
+bound in): the values hold internal keys and times, which would tell how many cases or
+events exist, so a reader sees only an opaque string. A tampered cursor,
 one from another list, or one reused with other filters (or by a reader who sees
 other rows) is refused with :class:`InvalidCursor`, never trusted.
 """
@@ -11,15 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 from datetime import datetime
 from typing import Any
 
-from storage.crypto import Crypto
+from storage.crypto import Crypto, DecryptionError
 from storage.errors import InvalidCursor
-
-_SIGNATURE_BYTES = 16
 
 
 def fingerprint(*parts: Any) -> str:
@@ -35,27 +34,25 @@ class CursorCodec:
         self.crypto = crypto
         self.purpose = purpose
 
-    def _sign(self, payload: bytes) -> bytes:
-        return self.crypto.sign(payload, self.purpose)
-
     def encode(self, values: list[Any], query: str) -> str:
         """A cursor continuing after the row whose sort key is ``values``."""
         payload = json.dumps(
             {"f": query, "v": [_to_json(v) for v in values]}, separators=(",", ":")
         ).encode()
-        return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
+        sealed = self.crypto.encrypt(payload, self._context)
+        return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    @property
+    def _context(self) -> str:
+        return f"cursor:{self.purpose}"
 
     def decode(self, cursor: str, query: str) -> list[Any]:
         """The sort-key values in ``cursor``, if it is genuine and belongs to ``query``."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        except (binascii.Error, ValueError):
+            payload = self.crypto.decrypt(raw, self._context)
+        except (binascii.Error, ValueError, DecryptionError):
             raise InvalidCursor() from None
-        signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
-        if len(signature) != _SIGNATURE_BYTES or not hmac.compare_digest(
-            signature, self._sign(payload)
-        ):
-            raise InvalidCursor()
         try:
             data = json.loads(payload)
             if data["f"] != query or not isinstance(data["v"], list):

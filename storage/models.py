@@ -44,6 +44,7 @@ from storage.enums import (
     Role,
     Status,
 )
+from storage.refs import new_public_id
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -163,15 +164,6 @@ class ApiToken(Base):
 # Cases ---------------------------------------------------------------------------------
 
 
-class RefCounter(Base):
-    """Per-year sequence behind staff references such as ``HL-2026-000123``."""
-
-    __tablename__ = "ref_counters"
-
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    last: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
@@ -242,6 +234,10 @@ class CaseAddition(Base):
     __tablename__ = "case_additions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What leaves the API and the console; the numeric key stays inside (storage.refs).
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
     body: Mapped[str | None] = mapped_column(Text)
@@ -270,6 +266,10 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What leaves the API and the console; the numeric key stays inside (storage.refs).
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     addition_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_additions.id", ondelete="CASCADE")
@@ -290,6 +290,10 @@ class Note(Base):
     __tablename__ = "notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What leaves the API and the console; the numeric key stays inside (storage.refs).
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -303,6 +307,10 @@ class Reply(Base):
     __tablename__ = "replies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What leaves the API and the console; the numeric key stays inside (storage.refs).
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -366,6 +374,10 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What leaves the API and the console; the numeric key stays inside (storage.refs).
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
     at: Mapped[datetime] = mapped_column(index=True)
     actor_kind: Mapped[ActorKind] = mapped_column(StrEnumType(ActorKind, 16))
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)

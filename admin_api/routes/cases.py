@@ -28,16 +28,16 @@ from admin_api.schemas.cases import (
     ReplyIn,
     ReplyOut,
 )
-from admin_api.schemas.common import MAX_ID
 from admin_api.schemas.worklist import WorklistParams
 from storage.media import AUDIO_TYPES, DOCUMENT_TYPES, IMAGE_TYPES
+from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
 router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
 
-Ref = Annotated[str, Path(pattern=REF_PATTERN, description="Staff reference, e.g. HL-2026-000123.")]
-AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Ref = Annotated[str, Path(pattern=REF_PATTERN, description="Staff reference, e.g. HL-7K2M-9QXD-R.")]
+AttachmentId = Annotated[str, Path(pattern=PUBLIC_ID_PATTERN, description="The file's id.")]
 
 ATTACHMENT_TYPES = sorted({*IMAGE_TYPES, *DOCUMENT_TYPES, *AUDIO_TYPES})
 
@@ -138,7 +138,10 @@ async def add_note(
     note = await TriageService(session, core).add_note(ref, principal.actor, body.text)
     # The service stores the text stripped (encrypted for a sensitive case).
     return NoteOut(
-        id=note.id, author_id=note.author_id, created_at=note.created_at, text=body.text.strip()
+        id=note.public_id,
+        author_id=note.author_id,
+        created_at=note.created_at,
+        text=body.text.strip(),
     )
 
 
@@ -157,7 +160,7 @@ async def add_reply(
     texts = body.texts.as_dict()
     reply = await TriageService(session, core).add_reply(ref, principal.actor, texts)
     return ReplyOut(
-        id=reply.id,
+        id=reply.public_id,
         author_id=reply.author_id,
         created_at=reply.created_at,
         texts={lang: text.strip() for lang, text in texts.items()},

@@ -12,7 +12,8 @@ from storage.enums import ActorKind
 
 
 class AuditEventOut(ViewModel):
-    id: int
+    # The event's public id (storage.refs), never its sequential key.
+    id: str = Field(validation_alias="public_id")
     at: datetime
     actor_kind: ActorKind
     actor_id: int | None
@@ -20,7 +21,7 @@ class AuditEventOut(ViewModel):
     action: str = Field(examples=["case.updated"])
     case_ref: str | None
     sensitive: bool
-    target: str | None = Field(examples=["note:12"])
+    target: str | None = Field(examples=["note:7K2M9QXDR4HT"])
     before: dict[str, Any] | None
     after: dict[str, Any] | None
 

@@ -16,10 +16,13 @@ from pydantic import (
 from admin_api.schemas.common import MAX_ID, RequestModel, Storable, ViewModel
 from storage.enums import ContactMode, Language, Priority, ReplyDelivery, Status
 from storage.models import CaseTag
+from storage.refs import REF_PATTERN as STORAGE_REF_PATTERN
 from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, MAX_TAGS
 
-# Staff references look like HL-2026-000123; anything else cannot be one.
-REF_PATTERN = r"^[A-Z]{2}-[0-9]{4}-[0-9]{6,9}$"
+# Staff references: random ones (HL-7K2M-9QXD-R) and the sequential ones of older cases
+# (HL-2026-000123), typed in any case, with or without hyphens (storage.refs reads them).
+REF_PATTERN = STORAGE_REF_PATTERN
+REF_EXAMPLE = "HL-7K2M-9QXD-R"
 # What a stored tag looks like (storage lower-cases tags before checking them).
 TAG_PATTERN = r"^[\w:-]{1,40}$"
 
@@ -95,30 +98,30 @@ class CaseSummary(CaseItem):
 
 
 class AdditionOut(ViewModel):
-    id: int
+    id: str
     created_at: datetime
     text: str | None
 
 
 class AttachmentOut(ViewModel):
-    id: int
+    id: str
     kind: str
     mime_type: str
     size_bytes: int
     filename: str | None
-    addition_id: int | None
+    addition_id: str | None
     created_at: datetime
 
 
 class NoteOut(ViewModel):
-    id: int
+    id: str
     author_id: int | None
     created_at: datetime
     text: str | None
 
 
 class ReplyOut(ViewModel):
-    id: int
+    id: str
     author_id: int | None
     created_at: datetime
     texts: dict[Language, str]

@@ -3,11 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     and_,
     case,
     delete,
@@ -18,8 +17,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.enums import OPEN_STATUSES, Language, Priority, Sort, Status
 from storage.models import (
@@ -30,11 +27,11 @@ from storage.models import (
     CaseTag,
     ContactDetail,
     Note,
-    RefCounter,
     Reply,
     ReporterLink,
     UTCDateTime,
 )
+from storage.refs import canonical_public_id, canonical_ref
 from storage.repositories.base import Repository
 from storage.search import blind_match, matching_case_ids, plain_match
 
@@ -114,7 +111,15 @@ class CaseRepository(Repository):
         return await self.session.get(Case, case_id)
 
     async def get_by_ref(self, ref: str) -> Case | None:
-        return await self.session.scalar(select(Case).where(Case.ref == ref))
+        """The case a reference names, read leniently (storage.refs); a reference that
+        cannot exist (wrong shape, wrong check character) is not looked up."""
+        canonical = canonical_ref(ref)
+        if canonical is None:
+            return None
+        return await self.session.scalar(select(Case).where(Case.ref == canonical))
+
+    async def ref_exists(self, ref: str) -> bool:
+        return (await self.session.scalar(select(Case.id).where(Case.ref == ref))) is not None
 
     async def get_visible(self, ref: str, *, may_see_sensitive: bool) -> Case | None:
         """The case, if this reader may see it: the visibility rule is in the query, so a
@@ -129,18 +134,6 @@ class CaseRepository(Repository):
     async def receipt_hash_exists(self, receipt_hash: str) -> bool:
         found = await self.session.scalar(select(Case.id).where(Case.receipt_hash == receipt_hash))
         return found is not None
-
-    async def next_ref_number(self, year: int) -> int:
-        """Atomically take the next number of ``year``'s sequence."""
-        table = cast(Table, RefCounter.__table__)
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(table)
-            .values(year=year, last=1)
-            .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
-            .returning(table.c.last)
-        )
-        return int((await self.session.execute(stmt)).scalar_one())
 
     def add(self, obj: object) -> None:
         self.session.add(obj)
@@ -295,9 +288,12 @@ class CaseRepository(Repository):
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def attachment(self, case_id: int, attachment_id: int) -> Attachment | None:
+    async def attachment(self, case_id: int, public_id: str) -> Attachment | None:
         return await self.session.scalar(
-            select(Attachment).where(Attachment.case_id == case_id, Attachment.id == attachment_id)
+            select(Attachment).where(
+                Attachment.case_id == case_id,
+                Attachment.public_id == canonical_public_id(public_id),
+            )
         )
 
     async def notes(self, case_id: int) -> list[Note]:

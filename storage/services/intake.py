@@ -40,6 +40,7 @@ from storage.errors import (
     TooManyAttachments,
 )
 from storage.models import Case, CaseAddition, ContactDetail, ReporterLink
+from storage.refs import new_case_ref
 from storage.repositories.cases import CaseRepository
 from storage.sealed import Context, Sealer, reply_text
 from storage.search import blind_tokens
@@ -172,12 +173,12 @@ class IntakeService:
         # beside the moment a person was seen writing to the bot.
         now = floor_to(self.core.clock.now(), MINUTE)
         receipt = await self._unused_receipt(receipt)
-        number = await self.cases.next_ref_number(now.year)
+        ref = await self._unused_ref()
         narrative_plain, narrative_sealed = self.sealer.split(
             narrative, Context.NARRATIVE, sensitive=category.sensitive
         )
         case = Case(
-            ref=f"HL-{now.year}-{number:06d}",
+            ref=ref,
             receipt_hash=receipt.hash,
             category=category.code,
             sensitive=category.sensitive,
@@ -246,6 +247,14 @@ class IntakeService:
             if not await self.cases.receipt_hash_exists(receipt.hash):
                 return receipt
         raise RuntimeError("could not draw an unused receipt code")
+
+    async def _unused_ref(self) -> str:
+        # 40 random bits: a clash is rare, and the unique index backs this check up.
+        for _ in range(5):
+            ref = new_case_ref()
+            if not await self.cases.ref_exists(ref):
+                return ref
+        raise RuntimeError("could not draw an unused case reference")
 
     # The reporter's follow-up -------------------------------------------------------
 

@@ -77,25 +77,25 @@ class CaseChanges:
 
 @dataclass(frozen=True)
 class AdditionView:
-    id: int
+    id: str  # the public id (storage.refs), as every view's
     created_at: datetime
     text: str | None
 
 
 @dataclass(frozen=True)
 class AttachmentView:
-    id: int
+    id: str
     kind: str
     mime_type: str
     size_bytes: int
     filename: str | None
-    addition_id: int | None
+    addition_id: str | None
     created_at: datetime
 
 
 @dataclass(frozen=True)
 class NoteView:
-    id: int
+    id: str
     author_id: int | None
     created_at: datetime
     text: str | None
@@ -103,7 +103,7 @@ class NoteView:
 
 @dataclass(frozen=True)
 class ReplyView:
-    id: int
+    id: str
     author_id: int | None
     created_at: datetime
     texts: dict[str, str]
@@ -185,6 +185,8 @@ class TriageService:
         contact_row = await self.cases.contact_detail(case.id)
         link = await self.cases.reporter_link(case.id)
         attachments = await self.cases.attachments(case.id)
+        additions = await self.cases.additions(case.id)
+        addition_ids = {a.id: a.public_id for a in additions}
         return CaseDetail(
             case=case,
             sla=view.sla,
@@ -196,14 +198,16 @@ class TriageService:
             reply_in_chat=link is not None,
             additions=[
                 AdditionView(
-                    a.id, a.created_at, self.sealer.read(a.body, a.body_enc, Context.ADDITION)
+                    a.public_id,
+                    a.created_at,
+                    self.sealer.read(a.body, a.body_enc, Context.ADDITION),
                 )
-                for a in await self.cases.additions(case.id)
+                for a in additions
             ],
-            attachments=[self._attachment_view(a) for a in attachments],
+            attachments=[self._attachment_view(a, addition_ids) for a in attachments],
             notes=[
                 NoteView(
-                    n.id,
+                    n.public_id,
                     n.author_id,
                     n.created_at,
                     self.sealer.read(n.body, n.body_enc, Context.NOTE),
@@ -211,7 +215,9 @@ class TriageService:
                 for n in await self.cases.notes(case.id)
             ],
             replies=[
-                ReplyView(r.id, r.author_id, r.created_at, self.sealer.reply_bodies(r), r.delivery)
+                ReplyView(
+                    r.public_id, r.author_id, r.created_at, self.sealer.reply_bodies(r), r.delivery
+                )
                 for r in await self.cases.replies(case.id)
             ],
         )
@@ -219,19 +225,22 @@ class TriageService:
     def narrative(self, case: Case) -> str | None:
         return self.sealer.read(case.narrative, case.narrative_enc, Context.NARRATIVE)
 
-    def _attachment_view(self, attachment: Attachment) -> AttachmentView:
+    def _attachment_view(
+        self, attachment: Attachment, addition_ids: dict[int, str] | None = None
+    ) -> AttachmentView:
+        addition = attachment.addition_id
         return AttachmentView(
-            id=attachment.id,
+            id=attachment.public_id,
             kind=attachment.kind,
             mime_type=attachment.mime_type,
             size_bytes=attachment.size_bytes,
             filename=self.attachments.filename(attachment),
-            addition_id=attachment.addition_id,
+            addition_id=(addition_ids or {}).get(addition) if addition is not None else None,
             created_at=attachment.created_at,
         )
 
     async def open_attachment(
-        self, ref: str, attachment_id: int, actor: Actor
+        self, ref: str, attachment_id: str, actor: Actor
     ) -> tuple[AttachmentView, bytes]:
         case = await self.get_visible(ref, actor, audit_read=False)
         attachment = await self.cases.attachment(case.id, attachment_id)
@@ -239,7 +248,10 @@ class TriageService:
             raise AttachmentNotFound()
         if case.sensitive:
             self.audit.record(
-                actor, AuditAction.ATTACHMENT_READ, case=case, target=f"attachment:{attachment.id}"
+                actor,
+                AuditAction.ATTACHMENT_READ,
+                case=case,
+                target=f"attachment:{attachment.public_id}",
             )
         return self._attachment_view(attachment), await self.attachments.read(attachment)
 
@@ -347,7 +359,7 @@ class TriageService:
         )
         self.cases.add(note)
         await self.cases.flush()
-        self.audit.record(actor, AuditAction.NOTE_ADDED, case=case, target=f"note:{note.id}")
+        self.audit.record(actor, AuditAction.NOTE_ADDED, case=case, target=f"note:{note.public_id}")
         return note
 
     async def add_reply(self, ref: str, actor: Actor, bodies: dict[Language, str]) -> Reply:
@@ -382,7 +394,7 @@ class TriageService:
             actor,
             AuditAction.REPLY_ADDED,
             case=case,
-            target=f"reply:{reply.id}",
+            target=f"reply:{reply.public_id}",
             after={"languages": sorted(clean), "delivery": reply.delivery},
         )
         await self.cases.flush()

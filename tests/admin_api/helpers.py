@@ -13,7 +13,7 @@ from storage.services.attachments import AttachmentService
 from storage.services.intake import SubmittedCase
 from tests.storage.helpers import submit
 
-UNKNOWN_REF = "HL-2026-999999"
+UNKNOWN_REF = "HL-7K2M-9QXD-R"  # well formed, with a right check character
 
 
 async def submit_with_file(
@@ -40,10 +40,13 @@ async def version_of(core: Core, ref: str) -> int:
     return (await case_row(core, ref)).version
 
 
-async def attachment_id(core: Core, ref: str) -> int:
+async def attachment_id(core: Core, ref: str) -> str:
+    """The file's public id, as the API and the console show it."""
     case = await case_row(core, ref)
     async with core.database.transaction() as session:
-        found = await session.scalar(select(Attachment.id).where(Attachment.case_id == case.id))
+        found = await session.scalar(
+            select(Attachment.public_id).where(Attachment.case_id == case.id)
+        )
         assert found is not None
         return found
 

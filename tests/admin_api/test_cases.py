@@ -174,8 +174,8 @@ async def test_a_reply_to_a_reporter_who_opted_in_is_queued_for_their_chat(
     [
         ("receipt.txt", "receipt.txt"),
         ('../../etc/"passwd"\r\nX-Evil: 1', "passwd_X-Evil_ 1.txt"),
-        ("квитанція Петренко.txt", "attachment-1.txt"),
-        (None, "attachment-1.txt"),
+        ("квитанція Петренко.txt", "attachment-{id}.txt"),  # the file's public id
+        (None, "attachment-{id}.txt"),
     ],
 )
 async def test_attachments_download_decrypted_and_safely_named(
@@ -193,7 +193,7 @@ async def test_attachments_download_decrypted_and_safely_named(
     assert disposition.startswith("attachment; ")
     assert "\r" not in disposition and "\n" not in disposition
     assert "X-Evil" not in response.headers
-    assert disposition.split('filename="', 1)[1].split('"', 1)[0] == plain
+    assert disposition.split('filename="', 1)[1].split('"', 1)[0] == plain.format(id=file_id)
     if filename:
         # The whole name, percent-encoded, for browsers that read filename*.
         encoded = disposition.split("filename*=UTF-8''", 1)[1]

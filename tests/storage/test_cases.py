@@ -32,6 +32,8 @@ from storage.errors import (
 )
 from storage.lifecycle import TRANSITIONS
 from storage.models import AuditEvent, Case, OutboxMessage
+from storage.refs import canonical_ref
+from storage.repositories.cases import CaseRepository
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.throttle import ReceiptGuard
 from storage.services.triage import CaseChanges, TriageService
@@ -58,7 +60,9 @@ async def patch(core: Core, ref: str, actor: Actor, version: int, **changes: obj
 
 async def test_submitting_a_standard_report(core: Core, clock: FrozenClock) -> None:
     submitted = await submit(core)
-    assert re.fullmatch(r"HL-2026-\d{6}", submitted.ref)
+    assert re.fullmatch(
+        r"HL-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]", submitted.ref
+    )
     assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", submitted.receipt_code_display)
     case = await get_case(core, submitted.ref)
     assert case.status == "new" and case.priority == "normal" and not case.sensitive
@@ -76,13 +80,40 @@ async def test_submitting_a_standard_report(core: Core, clock: FrozenClock) -> N
     assert "narrative" not in (events[0].after or {})
 
 
-async def test_references_count_up_per_year(core: Core, clock: FrozenClock) -> None:
-    first = await submit(core)
-    second = await submit(core)
-    clock.advance(timedelta(days=365))
-    next_year = await submit(core)
-    assert (first.ref, second.ref) == ("HL-2026-000001", "HL-2026-000002")
-    assert next_year.ref == "HL-2027-000001"
+async def test_references_are_random_and_checked(core: Core, clock: FrozenClock) -> None:
+    """References tell nothing about how many cases exist: random, with a check character;
+    looked up in any case, without hyphens, with O/I/L typed for 0/1."""
+    made = [await submit(core) for _ in range(6)]
+    refs = [m.ref for m in made]
+    assert len(set(refs)) == 6
+    for ref in refs:
+        assert canonical_ref(ref) == ref
+    # Random, not a counter: consecutive cases share no leading group (a clash of the
+    # first four characters among six draws has a chance below 1 in 70 000).
+    assert len({r[:7] for r in refs}) == 6
+    ref = refs[0]
+    async with core.database.transaction() as session:
+        repo = CaseRepository(session)
+        for typed in (ref.lower(), ref.replace("-", ""), f"  {ref.replace('-', ' ')} "):
+            found = await repo.get_by_ref(typed)
+            assert found is not None and found.ref == ref, typed
+        wrong_check = ref[:-1] + ("0" if ref[-1] != "0" else "1")
+        assert await repo.get_by_ref(wrong_check) is None
+        assert await repo.get_by_ref("HL-2026-000001") is None
+
+
+async def test_old_sequential_references_stay_valid(core: Core) -> None:
+    made = await submit(core)
+    async with core.database.transaction() as session:
+        case = await session.scalar(select(Case).where(Case.ref == made.ref))
+        assert case is not None
+        case.ref = "HL-2025-000123"  # as stored before references became random
+    async with core.database.transaction() as session:
+        repo = CaseRepository(session)
+        for typed in ("HL-2025-000123", "hl-2025-000123", "HL2025000123"):
+            found = await repo.get_by_ref(typed)
+            assert found is not None and found.ref == "HL-2025-000123", typed
+    assert canonical_ref("HL-2025-00012") is None
 
 
 @pytest.mark.parametrize(

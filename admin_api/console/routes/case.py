@@ -23,6 +23,7 @@ from storage.core import Core
 from storage.enums import Language, Priority, Status
 from storage.errors import DomainError, InvalidInput, StaleVersion
 from storage.media import IMAGE_TYPES
+from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.console import StaffDirectory
 from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, CaseChanges, TriageService
 
@@ -71,7 +72,9 @@ async def case_page(
         case=case,
         names=names,
         events=[(e, changes(e, texts, names)) for e in events],
-        last_event_id=max((e.id for e in events), default=0),
+        # How many events the page showed (oldest first), not an event's key: keys
+        # would tell how many events exist in the whole trail.
+        last_event_id=len(events),
         ack=clock_text(
             detail.sla.acknowledge.due_at,
             detail.sla.acknowledge.met_at,
@@ -170,9 +173,7 @@ async def stale_page(
     """Nothing was saved; show what others changed since the page was loaded."""
     events = await TriageService(session, core).events(ref, viewer.actor)
     names = await StaffDirectory(session).names(e.actor_id for e in events)
-    newer = [
-        (e, changes(e, texts, names)) for e in events if e.id > seen and e.action != "case.read"
-    ]
+    newer = [(e, changes(e, texts, names)) for e in events[seen:] if e.action != "case.read"]
     yours = []
     if wanted.status is not None:
         yours.append(
@@ -286,7 +287,7 @@ async def preview_reply(
 @router.get("/{ref}/files/{attachment_id}")
 async def attachment(
     ref: Ref,
-    attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    attachment_id: Annotated[str, Path(pattern=PUBLIC_ID_PATTERN)],
     viewer: ViewerDep,
     session: SessionDep,
     core: CoreDep,
