@@ -123,9 +123,13 @@ class CaseRepository(Repository):
 
     async def get_visible(self, ref: str, *, may_see_sensitive: bool) -> Case | None:
         """The case, if this reader may see it: the visibility rule is in the query, so a
-        case hidden from the reader and a case that does not exist take the same path."""
+        case hidden from the reader and a case that does not exist take the same path.
+        A reference that cannot exist (storage.refs) is not looked up."""
+        canonical = canonical_ref(ref)
+        if canonical is None:
+            return None
         return await self.session.scalar(
-            select(Case).where(Case.ref == ref, *visible(may_see_sensitive=may_see_sensitive))
+            select(Case).where(Case.ref == canonical, *visible(may_see_sensitive=may_see_sensitive))
         )
 
     async def get_by_receipt_hashes(self, hashes: Sequence[str]) -> Case | None:

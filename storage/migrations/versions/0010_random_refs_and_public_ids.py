@@ -1,7 +1,7 @@
 """random case references and public ids
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 New cases get random references (storage.refs); the per-year counter behind the
 sequential ones goes. Existing references stay as they are. Attachments, additions,
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
