@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import api, bot, hashing
+from bench import api, bot, hashing, stats
 from bench.machine import describe
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -94,6 +94,7 @@ async def run_api(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any
             workdir=workdir,
         )
     )
+    found[-1]["stats"] = await stats.on_seeded(found[-1], f"sqlite+aiosqlite:///{path}", workdir)
     if not args.no_postgres and (database := await _postgres_database()) is not None:
         url, dsn = database
         cases = max(200, round(POSTGRES_CASES * args.scale))
@@ -110,6 +111,7 @@ async def run_api(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any
                     workdir=workdir,
                 )
             )
+            found[-1]["stats"] = await stats.on_seeded(found[-1], url, workdir)
         finally:
             await _drop(dsn)
     return found

@@ -95,10 +95,14 @@ class MonthlyReport:
         self.core = core
         self.suppressed = suppressed
 
-    async def _report(self, period: Period, group_by: str | None = None) -> StatsReport:
+    async def _report(
+        self, period: Period, group_by: str | None = None, *, months: bool = False
+    ) -> StatsReport:
         async with self.core.database.read_only() as session:
             service = StatsService(session, self.core)
-            return await service.report(ANALYST, CaseFilter(), period, group_by=group_by)
+            return await service.report(
+                ANALYST, CaseFilter(), period, group_by=group_by, months=months
+            )
 
     async def build(self, first_day: date, target: Path) -> MonthlyWorkbook:
         zone = ZoneInfo(self.core.settings.timezone)
@@ -112,8 +116,9 @@ class MonthlyReport:
         for _ in range(TREND_MONTHS - 1):
             trend_first = previous_month(trend_first)
         trend = Period(trend_first, this.last, zone)
-        by_month = await self._report(trend, "month")
-        by_category_month = await self._category_months(trend)
+        by_month = await self._report(trend, "month", months=True)
+        # Cases per month and category: the month pieces counted with the trend.
+        by_category_month = {m.key: m.received_by_category for m in by_month.months}
 
         trend_cells, categories = self._trend_cells(by_category_month)
         received = {
@@ -133,16 +138,6 @@ class MonthlyReport:
         self._notes(book.create_sheet("Notes"))
         book.save(target)
         return MonthlyWorkbook(month=_key(first_day), path=target, sheets=book.sheetnames)
-
-    async def _category_months(self, trend: Period) -> dict[str, dict[str, int]]:
-        """Cases received per month and category (the analyst's groups)."""
-        result: dict[str, dict[str, int]] = {}
-        month = trend.first
-        while month <= trend.last:
-            report = await self._report(month_period(month, trend.zone))
-            result[_key(month)] = report.received_by["category"]
-            month = _next(month)
-        return result
 
     # Cells ----------------------------------------------------------------------------
 
