@@ -2,8 +2,9 @@
 
 One aiogram request middleware on the bot's session does, in this order:
 
-1. commits the update's open transaction (:meth:`storage.uow.UnitOfWork.release`), so no
-   database lock is ever held while Telegram is awaited;
+1. commits the update's open transaction, so no database lock is ever held while
+   Telegram is awaited; before a call that shows the person something, its deferred
+   writes (the draft) too, so what they read is already durable;
 2. paces messages to a chat and overall (:mod:`bot.pacing`), before sending;
 3. survives Telegram's limits: on 429 waits ``retry_after`` and tries again; on 5xx and
    network errors backs off and tries again; bounded in attempts and in total waiting,
@@ -59,6 +60,10 @@ def patience(seconds: float) -> Iterator[None]:
         _patience.reset(token)
 
 
+# Calls that tell the person nothing about their data: no need to make it durable first.
+_SAYS_NOTHING = frozenset({"getUpdates", "sendChatAction", "answerCallbackQuery"})
+
+
 class ResilientRequests(BaseRequestMiddleware):
     def __init__(
         self,
@@ -83,10 +88,16 @@ class ResilientRequests(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        name = method.__api_method__
         uow = UnitOfWork.current()
         if uow is not None:
-            await uow.release()
-        name = method.__api_method__
+            if name in _SAYS_NOTHING:
+                await uow.release()
+            else:
+                # What the person is about to read ("Received: 2 messages") must be
+                # true even if the process dies the next instant (SIGKILL, fault test 2):
+                # the deferred draft goes in too, not only the open transaction.
+                await uow.commit()
         if isinstance(method, GetUpdates):
             # The polling loop has its own backoff, and a long poll is not paced.
             return await self._attempt(make_request, bot, method, name)

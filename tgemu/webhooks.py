@@ -94,30 +94,73 @@ async def remove_webhook(world: BotWorld, *, drop_pending: bool) -> None:
             await task
 
 
+def _order_key(update: dict[str, Any]) -> object:
+    """Updates with the same key are delivered one at a time, in order (Telegram keeps a
+    chat's order); different keys go out side by side, up to ``max_connections``."""
+    for value in update.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and "id" in chat:
+                return ("chat", chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and "id" in sender:
+                return ("user", sender["id"])
+    return ("update", update.get("update_id"))
+
+
 async def _deliver_forever(world: BotWorld) -> None:
+    """Deliver pending updates: several at once (up to the webhook's max_connections), but
+    a chat's next update only once its previous one got a 2xx."""
     emulator = world.emulator
-    delay = emulator.webhook_retry_initial
-    async with httpx.AsyncClient(timeout=emulator.webhook_timeout, trust_env=False) as client:
-        while world.webhook is not None:
-            config = world.webhook
-            if not world.updates:
-                await world.wait_change(None)
-                continue
-            update = world.updates[0]
+    busy: dict[object, asyncio.Task[None]] = {}
+    delays: dict[object, float] = {}
+
+    async def deliver(
+        client: httpx.AsyncClient, config: WebhookConfig, key: object, update: dict[str, Any]
+    ) -> None:
+        try:
             error = await _post(client, config, world, update)
             if error is None:
-                if world.updates and world.updates[0] is update:
-                    world.updates.pop(0)
-                delay = emulator.webhook_retry_initial
-                world.notify()
-                continue
+                with contextlib.suppress(ValueError):
+                    world.updates.remove(update)
+                delays.pop(key, None)
+                return
             world.webhook_last_error_date = emulator.clock.unix()
             world.webhook_last_error_message = error
             world.notify()
+            delay = delays.get(key, emulator.webhook_retry_initial)
+            delays[key] = min(delay * 2, emulator.webhook_retry_max)
             # Back off, but wake early if the webhook is changed or removed.
             await world.wait_change(delay)
             await asyncio.sleep(0)
-            delay = min(delay * 2, emulator.webhook_retry_max)
+        finally:
+            busy.pop(key, None)
+            world.notify()
+
+    async with httpx.AsyncClient(timeout=emulator.webhook_timeout, trust_env=False) as client:
+        try:
+            while world.webhook is not None:
+                config = world.webhook
+                started = False
+                blocked: set[object] = set()
+                for update in list(world.updates):
+                    if len(busy) >= config.max_connections:
+                        break
+                    key = _order_key(update)
+                    if key in busy or key in blocked:
+                        blocked.add(key)
+                        continue
+                    blocked.add(key)  # only the oldest pending update of a chat goes
+                    busy[key] = asyncio.create_task(deliver(client, config, key, update))
+                    started = True
+                if not started:
+                    await world.wait_change(None)
+        finally:
+            for task in list(busy.values()):
+                task.cancel()
+            for task in list(busy.values()):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def _post(

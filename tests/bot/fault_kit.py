@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -34,6 +34,10 @@ from tgemu import BotHandle, EmulatorThread, SimulatedUser
 from tgemu.client import ChatMessage, EmulatorControlError
 
 WEBHOOK_SECRET = "fault-test-secret_0123456789"
+# How long a simulated person waits for the next screen before the test fails. Long:
+# 200 people at once on a shared two-core machine queue for a while; a lost answer
+# still fails, only later.
+PATIENCE = 120.0
 
 
 def sample(name: str, **labels: str) -> float:
@@ -85,7 +89,7 @@ async def webhook_bot(
 async def press_when_shown(user: SimulatedUser, label: str) -> None:
     """Press a button once it is on screen. Under a 429 storm the screen with it may
     still be on its way; the person presses what they see, as a person would."""
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(PATIENCE):
         while True:
             try:
                 await user.press(label, wait=False)
@@ -93,7 +97,7 @@ async def press_when_shown(user: SimulatedUser, label: str) -> None:
             except EmulatorControlError as exc:
                 if exc.status != 404:
                     raise
-            await user.wait_for(lambda m: label in m.button_labels, timeout=30)
+            await user.wait_for(lambda m: label in m.button_labels, timeout=PATIENCE)
 
 
 def acknowledged(count: int, done: str, message: ChatMessage) -> bool:
@@ -101,9 +105,8 @@ def acknowledged(count: int, done: str, message: ChatMessage) -> bool:
     return f": {count} " in message.body and done in message.button_labels
 
 
-async def file_report_patiently(talk: Talk, parts: Sequence[str]) -> None:
-    """A whole report (the steps of Talk.file_report), each button pressed once it shows.
-    Returns once the receipt shows."""
+async def open_report_patiently(talk: Talk) -> None:
+    """From /start to the description step, each button pressed once it shows."""
     await talk.user.send_text("/start", wait=False)
     for label in (
         talk.t("📝 Complaint or feedback"),
@@ -112,19 +115,25 @@ async def file_report_patiently(talk: Talk, parts: Sequence[str]) -> None:
         oblast_label("UA-63", talk.language),
     ):
         await press_when_shown(talk.user, label)
+
+
+async def file_report_patiently(talk: Talk, parts: Sequence[str]) -> None:
+    """A whole report (the steps of Talk.file_report), each button pressed once it shows.
+    Returns once the receipt shows."""
+    await open_report_patiently(talk)
     done = talk.t("✅ Done")
     for n, part in enumerate(parts, start=1):
         await talk.user.send_text(part, wait=False)
         # "Received: n messages": Done is pressed on the newest acknowledgement.
-        await talk.user.wait_for(partial(acknowledged, n, done), timeout=30)
+        await talk.user.wait_for(partial(acknowledged, n, done), timeout=PATIENCE)
     for msgid in ("✅ Done", "🔒 Anonymous", "✅ Send"):
         await press_when_shown(talk.user, talk.t(msgid))
-    await talk.user.wait_for(lambda m: RECEIPT.search(m.body) is not None, timeout=30)
+    await talk.user.wait_for(lambda m: RECEIPT.search(m.body) is not None, timeout=PATIENCE)
 
 
 async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:
     """Until every update sent so far is delivered and handled by every runtime."""
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(PATIENCE):
         calm = 0
         while calm < 3:
             busy = (await tg.state())["pending_updates"] or any(
@@ -204,3 +213,12 @@ async def require_redis(client: Redis) -> None:
     except (RedisConnectionError, OSError) as exc:
         await client.aclose()
         unavailable("Redis", str(exc))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = PATIENCE) -> None:
+    """Until ``check()`` holds (polled: what it waits for happens in another process)."""
+    async with asyncio.timeout(seconds):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.05)
