@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
+from storage.enums import ContactMode, Language
+from storage.services.intake import ContactChoice
+from storage.services.triage import TriageService
 from tests.bot.fault_kit import (
     file_report_patiently,
     instances_behind_a_front,
@@ -27,6 +31,7 @@ from tests.conftest import _truncate_postgres
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import bot_settings
 from tests.services import REDIS_URL
+from tests.storage.helpers import make_staff, submit
 from tgemu import BotHandle, EmulatorThread
 
 # 200 is the issue's figure; CI runs fewer (HOLOS_FAULT_PEOPLE=200 for the full run):
@@ -55,6 +60,10 @@ async def two_redis() -> AsyncIterator[list[Redis]]:
     yield clients
     for client in clients:
         await client.aclose()
+
+
+# Reporters with three staff replies each: more than one worker's claim (20 at a time).
+REPLIED = 12
 
 
 def story(n: int) -> str:
@@ -100,3 +109,41 @@ async def test_two_instances_and_a_crowd_at_once(
     assert sorted(c.narrative or "" for c in cases) == sorted(
         [story(-1), *(story(n) for n in range(PEOPLE))]
     )
+
+
+async def test_two_delivery_workers_claim_each_reply_once(
+    two_cores: list[Core], tg: BotHandle, emulator: EmulatorThread
+) -> None:
+    """Two instances' delivery workers on one PostgreSQL outbox (row claims with SKIP
+    LOCKED and a lease): each staff reply reaches its reporter exactly once."""
+    core = two_cores[0]
+    operator = await make_staff(core, "olena", "operator")
+    texts = []
+    for n in range(REPLIED):
+        user = await tg.create_user(id=unique_user_id(), first_name=f"R{n}", language_code="en")
+        await user.send_text("/start", wait=False)  # the bot may write to them now
+        case = await submit(
+            core, language=Language.EN, contact=ContactChoice(ContactMode.CHAT, chat_id=user.id)
+        )
+        async with core.database.transaction() as session:
+            for k in range(3):
+                texts.append(f"Reply {k} to reporter {n}.")
+                await TriageService(session, core).add_reply(
+                    case.ref, operator, {lang: texts[-1] for lang in Language}
+                )
+    runtimes = [BotRuntime.create(c, token=tg.token, api_url=emulator.base_url) for c in two_cores]
+    try:
+        # Both at once, again and again, until nothing is due.
+        counts = await asyncio.gather(*(r.worker.run_once() for r in runtimes))
+        sent = list(counts)
+        while any(counts):
+            counts = await asyncio.gather(*(r.worker.run_once() for r in runtimes))
+            sent = [a + b for a, b in zip(sent, counts, strict=True)]
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+    assert sum(sent) == len(texts)
+    assert all(sent)  # both workers took a share
+    delivered = [c["params"]["text"] for c in await tg.calls("sendMessage") if c["ok"]]
+    for text in texts:
+        assert sum(text in body for body in delivered) == 1
