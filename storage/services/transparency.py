@@ -31,10 +31,11 @@ from storage.errors import (
     TextTooLong,
 )
 from storage.models import Case, PublicSummary
-from storage.periods import local_date, month_key, month_period, previous_month
+from storage.periods import Period, local_date, month_key, month_period, previous_month
 from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import RatingFilter, StatsRepository
+from storage.repositories.stats import SENSITIVE_KEY, Keys, RatingFilter, Scope, StatsRepository
 from storage.services.audit import AuditLog
+from storage.services.stats import month_starts
 from storage.services.triage import TriageService
 from storage.stats import CaseTally, ScoreTally
 from storage.suppression import THRESHOLD, Constraint, Mark, suppress
@@ -117,17 +118,25 @@ class TransparencyService:
         standard = {k: 0 for k in keys}
         sensitive = {k: 0 for k in keys}
         sla = {k: CaseTally() for k in keys}
-        flt = CaseFilter(created_from=start, created_to=end)
-        async for row in self.repo.case_rows(flt, may_see_sensitive=True, now=now):
-            key = month_key(row.created_at, zone)
-            (sensitive if row.sensitive else standard)[key] += 1
-            sla[key].add(row, now)
+        # Counted in SQL per Kyiv month (storage.services.stats does the same).
+        period = Period(window[0], month_period(window[-1], zone).last, zone)
+        scope = Scope(
+            CaseFilter(created_from=start, created_to=end),
+            may_see_sensitive=True,
+            now=now,
+            keys=Keys(month_starts(period), sensitive_grouped=False),
+        )
+        for key, sensitivity, score, *tallies in await self.repo.case_counts(
+            scope, ["month", "sensitivity"]
+        ):
+            (sensitive if sensitivity == SENSITIVE_KEY else standard)[key] += int(tallies[0])
+            sla[key].add_counts(score, tallies)
         ratings = {k: ScoreTally() for k in keys}
         rating_filter = RatingFilter(
             kinds=(RatingKind.ASSISTANCE.value,), created_from=start, created_to=end
         )
-        async for r in self.repo.rating_rows(rating_filter):
-            ratings[month_key(r.created_at, zone)].add(int(r.score))
+        for row in await self.repo.rating_counts(rating_filter, scope.keys):
+            ratings[row.month].add(int(row.score), times=int(row[-1]))
 
         counts: dict[tuple[str, str], int] = {}
         for key in [*keys, "total"]:
