@@ -31,6 +31,20 @@ def _number(data: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
+def calls_after(world: BotWorld, after_seq: int, chat_id: int) -> list[Any]:
+    """A chat's calls after ``after_seq``, scanning from the newest: calls are recorded in
+    seq order, and a waiter is woken at every call of every chat, so a scan of the whole
+    history each time made hundreds of simultaneous users quadratic."""
+    found = []
+    for call in reversed(world.calls):
+        if call.seq <= after_seq:
+            break
+        if call.chat_id == chat_id:
+            found.append(call)
+    found.reverse()
+    return found
+
+
 async def wait_for_activity(
     world: BotWorld,
     chat_id: int,
@@ -50,7 +64,7 @@ async def wait_for_activity(
     deadline = loop.time() + timeout
 
     def window() -> list[Any]:
-        return [c for c in world.calls if c.seq > after_seq and c.chat_id == chat_id]
+        return calls_after(world, after_seq, chat_id)
 
     while True:
         calls = window()
@@ -74,7 +88,7 @@ async def wait_for_activity(
 
 def _activity(world: BotWorld, chat_id: int, after_seq: int, *, timed_out: bool) -> dict[str, Any]:
     chat = world.chats[chat_id]
-    calls = [c for c in world.calls if c.seq > after_seq and c.chat_id == chat_id]
+    calls = calls_after(world, after_seq, chat_id)
     touched: list[int] = []
     for call in calls:
         for message_id in call.affected:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -96,3 +97,37 @@ async def test_postgresql_away_for_a_while(
     assert sorted(c.narrative or "" for c in cases) == sorted(
         f"{FIRST[lang]}\n\n{SECOND[lang]}" for lang in ("uk", "ru", "en")
     )
+
+
+async def test_the_database_going_away_in_the_middle_of_an_update(
+    start_bot: BotFactory, proxied_core: Core, proxy: CuttableProxy, make_user
+) -> None:
+    """The state was read, then the connection goes while the handler works: its writes
+    (the draft's new part) never land, the person is told, and sends it again later."""
+    runtime = await start_bot(proxied_core)
+    talk = Talk(await make_user("ru"), "ru")
+    await talk.open_report("assistance_quality")
+    await talk.say(FIRST["ru"])
+    armed = True
+
+    async def cut_before_the_handler(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        nonlocal armed
+        if armed:
+            armed = False
+            await proxy.cut()
+        return await handler(event, data)
+
+    runtime.dp.message.middleware(cut_before_the_handler)
+    outages_before = sample("holos_bot_database_unavailable_total")
+    replies = await talk.say(SECOND["ru"])
+    assert replies.last.body == tr("ru", TRY_AGAIN)
+    assert sample("holos_bot_database_unavailable_total") - outages_before == 1
+
+    await proxy.restore()
+    replies = await talk.say(SECOND["ru"])
+    assert "2" in replies.last.body and SECOND["ru"] not in replies.last.body
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+    (case,) = await stored_cases(proxied_core)
+    assert case.narrative == f"{FIRST['ru']}\n\n{SECOND['ru']}"
