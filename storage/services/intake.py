@@ -330,7 +330,7 @@ class IntakeService:
             Actor.reporter(),
             AuditAction.CASE_REPORTER_ADDED,
             case=case,
-            after={"addition_id": addition.id, "attachments": len(attachments)},
+            after={"addition_id": addition.public_id, "attachments": len(attachments)},
         )
         await self.cases.flush()
         return addition

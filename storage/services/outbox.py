@@ -158,7 +158,7 @@ class OutboxService:
             Actor.system(),
             action,
             case=case,
-            target=f"reply:{reply.id}",
+            target=f"reply:{reply.public_id}",
             before={"delivery": before},
             after={"delivery": delivery.value},
         )

@@ -69,6 +69,8 @@ async def test_every_id_that_leaves_the_api_is_random(staffed: Api) -> None:
     # Audit targets name the public id too.
     targets = {e["target"] for e in events["items"] if e["target"]}
     assert f"note:{note.json()['id']}" in targets
+    added = [e for e in events["items"] if e["action"] == "case.reporter_added"]
+    assert [e["after"]["addition_id"] for e in added] == shown["addition"]
 
     # Files are fetched by their public id (in any case); a numeric key finds nothing.
     file_id = shown["attachment"][0]
