@@ -44,6 +44,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--deadline", type=float, default=90.0, help="seconds a bot run may take at most"
     )
+    parser.add_argument(
+        "--people", type=int, action="append", default=[], help="bot runs with this many only"
+    )
+    parser.add_argument(
+        "--latency", type=float, action="append", default=[], help="bot runs at this ms only"
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--hash-rounds", type=int, default=60, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -163,7 +169,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         if "bot" in parts:
             print("\nbot: Holos vs a twelve-line aiogram echo bot on the same emulator")
             try:
-                runs = asyncio.run(bot.run_all(args.scale, workdir, args.deadline))
+                runs = asyncio.run(
+                    bot.run_all(
+                        args.scale,
+                        workdir,
+                        args.deadline,
+                        people_only=args.people,
+                        latency_only=args.latency,
+                    )
+                )
                 report["bot"] = [r.summary() for r in runs]
                 print("\n".join(bot.table(runs)))
             except Exception:  # a benchmark reports, it never fails the build

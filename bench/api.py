@@ -385,7 +385,8 @@ async def bench_engine(
                 except Exception as exc:  # one probe failing must not lose the others' figures
                     result = ProbeResult(probe.name, 0, 1, 0.0, 0.0, 0.0)
                     result.failure = f"{type(exc).__name__}: {exc}"
-                print(f"  {engine_name}: {result}", flush=True)
+                load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+                print(f"  {engine_name}: {result} (load {load})", flush=True)
                 results.append(result)
         finally:
             await close()

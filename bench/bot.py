@@ -11,12 +11,13 @@ emulator's clock. Each bot runs in its own process, so its CPU and memory are it
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,10 +268,24 @@ def plan(scale: float) -> list[tuple[float, int, float]]:
     return rows
 
 
-async def run_all(scale: float, workdir: Path, deadline_s: float) -> list[BotRun]:
+async def run_all(
+    scale: float,
+    workdir: Path,
+    deadline_s: float,
+    *,
+    people_only: Sequence[int] = (),
+    latency_only: Sequence[float] = (),
+) -> list[BotRun]:
+    """Every row of :func:`plan`, or those with the given people and latency only."""
     runs: list[BotRun] = []
+    rows = [
+        row
+        for row in plan(scale)
+        if (not people_only or row[1] in people_only)
+        and (not latency_only or row[0] in latency_only)
+    ]
     with emulator(workdir / "emulator.log") as (base_url, emulator_proc):
-        for latency_ms, people, think_s in plan(scale):
+        for latency_ms, people, think_s in rows:
             for kind in ("echo", "holos"):
                 run = await measure(
                     base_url,
@@ -282,7 +297,9 @@ async def run_all(scale: float, workdir: Path, deadline_s: float) -> list[BotRun
                     workdir=workdir,
                     emulator_pid=emulator_proc.pid,
                 )
-                print(f"  {run.summary()}", flush=True)
+                # The machine is shared: the load next to each figure says how much.
+                load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+                print(f"  {run.summary()} (load {load})", flush=True)
                 runs.append(run)
     return runs
 
