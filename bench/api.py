@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,13 @@ from admin_api.app import create_app
 from bench.machine import peak_rss_mib
 from bench.processes import child
 from bench.seed import COMMON_WORD, RARE_WORD, seed
+from storage import totp
 from storage.access import Actor
 from storage.core import Core, build_core
 from storage.migrate import migrate_url
 from storage.models import Case
-from storage.services.staff import StaffService
+from storage.services.staff import StaffService, two_factor_required
+from storage.services.two_factor import TwoFactor
 from storage.settings import Settings
 
 V1 = "/api/v1"
@@ -107,22 +110,40 @@ class Session:
         )
 
 
+# One sign-in per account and engine: a focal point signs in with a one-time code
+# (two-factor sign-in), and a code is accepted once, so the token is reused.
+_TOKENS: dict[str, str] = {}
+_OTP_SECRETS: dict[str, str] = {}
+
+
 async def _login(http: httpx.AsyncClient, username: str) -> str:
-    response = await http.post(
-        f"{V1}/auth/token", data={"username": username, "password": PASSWORD}
-    )
+    if username in _TOKENS:
+        return _TOKENS[username]
+    data = {"username": username, "password": PASSWORD}
+    if username in _OTP_SECRETS:
+        data["otp"] = totp.code_at(_OTP_SECRETS[username], datetime.now(UTC))
+    response = await http.post(f"{V1}/auth/token", data=data)
     response.raise_for_status()
     token: str = response.json()["access_token"]
+    _TOKENS[username] = token
     return token
 
 
 async def _staff(core: Core) -> None:
+    _TOKENS.clear()
+    _OTP_SECRETS.clear()
     async with core.database.transaction() as session:
         service = StaffService(session, core)
         for role in ("operator", "focal_point"):
-            await service.create_user(
+            user = await service.create_user(
                 Actor.system(), username=f"bench_{role}", password=PASSWORD, role=role
             )
+            if two_factor_required(role):
+                two_factor = TwoFactor(session, core)
+                await two_factor.enrol(Actor.system(), user)
+                secret = two_factor.secret(user)
+                assert secret is not None
+                _OTP_SECRETS[user.username] = secret
 
 
 async def _probes(
