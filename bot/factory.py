@@ -8,11 +8,17 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response
 from aiogram.types import Update
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
@@ -66,6 +72,24 @@ def create_pacer(core: Core, redis: Redis | None = None) -> Pacer:
     return Pacer(buckets, lambda chat_id: core.crypto.pseudonym(f"pace:{chat_id}"))
 
 
+class KeepResponseTypes(BaseRequestMiddleware):
+    """aiogram reads every Bot API answer as pydantic's ``Response[T]``, and pydantic
+    keeps such parameterised classes only weakly: once the garbage collector frees one,
+    the next call builds it again (≈9 ms; py-spy found it in ≈3% of the bot's samples
+    under load). One strong reference per result type makes it a cache hit."""
+
+    def __init__(self) -> None:
+        self.kept: dict[Any, type] = {}
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Response[Any]:
+        returning = method.__returning__
+        if returning not in self.kept:
+            self.kept[returning] = Response[returning]  # type: ignore[valid-type]
+        return await make_request(bot, method)
+
+
 def create_bot(
     settings: Settings,
     *,
@@ -80,6 +104,7 @@ def create_bot(
         raise ValueError("a bot token is needed to create the bot")
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url or settings.telegram_api_url))
     session.middleware(requests or ResilientRequests())
+    session.middleware(KeepResponseTypes())
     return Bot(
         secret,
         session=session,
