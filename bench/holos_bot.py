@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import uvloop
 from pydantic import SecretStr
 
+from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime
 from storage.core import build_core
 from storage.migrate import migrate_url
@@ -30,7 +32,13 @@ async def main(url: str, token: str, data_dir: Path) -> None:
         telegram_api_url=url,
     )
     core = build_core(settings)
-    runtime = BotRuntime.create(core, token=token, api_url=url)
+    # HOLOS_BENCH_NO_PACING=1: without the pacer that keeps to Telegram's limits (30
+    # calls/s overall, 1/s per chat), to measure the bot's own cost beside the echo bot's.
+    if os.environ.get("HOLOS_BENCH_NO_PACING") == "1":
+        requests = ResilientRequests(pacer=None)
+        runtime = BotRuntime.create(core, token=token, api_url=url, requests=requests)
+    else:
+        runtime = BotRuntime.create(core, token=token, api_url=url)
     await runtime.start_polling()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
