@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import statistics
 import time
@@ -32,6 +33,7 @@ from storage.access import Actor
 from storage.core import Core, build_core
 from storage.migrate import migrate_url
 from storage.models import Case
+from storage.refs import new_public_id
 from storage.services.staff import StaffService, two_factor_required
 from storage.services.two_factor import TwoFactor
 from storage.settings import Settings
@@ -242,6 +244,22 @@ async def _capture(core: Core, probes: list[Probe]) -> dict[str, list[Statement]
 
 Replay = Callable[[list[Statement]], Awaitable[None]]
 
+_INSERT_COLUMNS = re.compile(r"\s*INSERT INTO \S+ \(([^)]*)\)", re.IGNORECASE)
+
+
+def _fresh_ids(sql: str, params: Any) -> Any:
+    """A replayed INSERT with a new random public id: the captured one is taken (the API
+    committed it), and the column is unique."""
+    match = _INSERT_COLUMNS.match(sql)
+    if match is None or not params:
+        return params
+    columns = [c.strip().strip('"') for c in match.group(1).split(",")]
+    if "public_id" not in columns:
+        return params
+    values = list(params)
+    values[columns.index("public_id")] = new_public_id()
+    return tuple(values)
+
 
 async def _raw_sqlite(path: str) -> tuple[Replay, Callable[[], Awaitable[None]]]:
     import aiosqlite
@@ -255,7 +273,7 @@ async def _raw_sqlite(path: str) -> tuple[Replay, Callable[[], Awaitable[None]]]
                 if many:
                     await db.executemany(sql, params)
                 else:
-                    await (await db.execute(sql, params)).fetchall()
+                    await (await db.execute(sql, _fresh_ids(sql, params))).fetchall()
         finally:
             await db.rollback()
 
@@ -275,7 +293,7 @@ async def _raw_postgres(dsn: str) -> tuple[Replay, Callable[[], Awaitable[None]]
                 if many:
                     await conn.executemany(sql, params)
                 else:
-                    await conn.fetch(sql, *(params or ()))
+                    await conn.fetch(sql, *(_fresh_ids(sql, params) or ()))
         finally:
             await tx.rollback()
 
