@@ -1,0 +1,40 @@
+"""`bench/stats.py` at a toy size, so the statistics line cannot rot (nothing timed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import stats
+from tests.services import (
+    create_postgres_database,
+    drop_postgres_database,
+    run_in_thread,
+    sqlalchemy_url,
+    unavailable,
+)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_the_stats_line_measures_a_report_and_the_dashboard(
+    tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = None
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'stats.db'}"
+    else:
+        name, error = run_in_thread(create_postgres_database())
+        if name is None:
+            unavailable("PostgreSQL", error)
+        url = sqlalchemy_url(name)
+    try:
+        result = await stats.bench_stats(engine, url, cases=300, ratings=60, workdir=tmp_path)
+        again = await stats.on_seeded(result, url, tmp_path)
+    finally:
+        if name is not None:
+            run_in_thread(drop_postgres_database(name))
+    assert result["report_s"] > 0 and result["dashboard_s"] > 0
+    assert set(again) == {"report_s", "dashboard_s"}  # no failure reported
+    assert f"{engine}: stats over 300 cases, 60 ratings: one 365-day report" in stats.line(result)
+    assert "one 365-day report" in capsys.readouterr().out
