@@ -255,8 +255,9 @@ class TriageService:
             )
         return self._attachment_view(attachment), await self.attachments.read(attachment)
 
-    async def events(self, ref: str, actor: Actor) -> list[AuditEvent]:
-        case = await self.get_visible(ref, actor)
+    async def events(self, ref: str, actor: Actor, *, audit_read: bool = True) -> list[AuditEvent]:
+        """The case's trail; ``audit_read=False`` when the caller's look is already recorded."""
+        case = await self.get_visible(ref, actor, audit_read=audit_read)
         # No flush: an API GET writes this read's own record after its reads (see
         # Database.read_scope), so the trail shows it from the next look on.
         return await AuditRepository(self.session).for_case(case.id)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from storage.enums import Language
+from storage.models import AuditEvent, Case
 from tests.console.conftest import Console
 from tests.storage.helpers import submit
 
@@ -101,5 +104,14 @@ def test_tabs_filters_search_and_paging(console: Console) -> None:
         assert opened is not None and opened.status == 200
         assert "Вимагали хабар." in await focal.inner_text(".narrative")
         assert "Відкрито чутливу справу" in await focal.inner_text(".timeline")
+        # One look, one record of it (the page reads the case and its timeline).
+        async with console.core.database.transaction() as session:
+            reads = await session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .join(Case, Case.id == AuditEvent.case_id)
+                .where(Case.ref == sensitive_ref, AuditEvent.action == "case.read")
+            )
+        assert reads == 1
 
     console.run(scenario(), timeout=120)

@@ -46,7 +46,8 @@ async def case_page(
 ) -> HTMLResponse:
     service = TriageService(session, core)
     detail = await service.detail(ref, viewer.actor)
-    events = await service.events(ref, viewer.actor)
+    # One page, one look: detail() has recorded the read of a sensitive case.
+    events = await service.events(ref, viewer.actor, audit_read=False)
     case = detail.case
     names = await StaffDirectory(session).names(
         [
