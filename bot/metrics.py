@@ -98,7 +98,8 @@ QUOTA_REACHED = Counter(
     "Reports or files not taken because the person's daily quota was used up, by quota.",
     ["quota"],
 )
-for _quota in ("reports", "attachment_bytes"):
+QUOTAS = ("reports", "attachment_bytes")
+for _quota in QUOTAS:
     QUOTA_REACHED.labels(quota=_quota)
 
 API_CALLS = Counter(
