@@ -112,7 +112,7 @@ async def test_outbox_claims_retries_and_marks(core: Core, clock: FrozenClock) -
         detail = await TriageService(session, core).detail(submitted.ref, operator)
         assert await OutboxService(session, core).claim() == []
     assert [r.delivery for r in detail.replies] == ["delivered"]
-    assert reply.id == detail.replies[0].id
+    assert reply.public_id == detail.replies[0].id
 
 
 async def test_a_crashed_claim_is_taken_again_after_the_lease(
