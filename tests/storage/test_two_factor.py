@@ -208,11 +208,11 @@ async def test_only_the_command_line_appoints_focal_points(core: Core) -> None:
         assert event.after == {"role": "focal_point"}
 
 
+# PostgreSQL only: SQLite transactions take the write lock at BEGIN, so they cannot interleave.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_code_raced_by_two_requests_is_claimed_once(core: Core, clock: FrozenClock) -> None:
     """Both requests read the account before either wrote: the conditional UPDATE lets
     only the first claim the step (a read-then-write would let both in)."""
-    if core.settings.is_sqlite:
-        pytest.skip("SQLite transactions take the write lock at BEGIN: they cannot interleave")
     enrolled = await enrol(core, "fpoint")
     code = totp.code_at(enrolled.secret, clock.now())
     async with core.database.transaction() as late:
