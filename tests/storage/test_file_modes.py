@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from storage.core import Core
@@ -25,13 +26,11 @@ async def test_blobs_are_owner_only(core: Core) -> None:
     assert {_mode(d) for d in (blob.parent, blob.parent.parent, core.blobs.root)} == {0o700}
 
 
+# SQLite only: PostgreSQL's files belong to its server; the equivalent there is the
+# VACUUM after a purge (tests/storage/test_retention.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_files_are_owner_only_and_deletes_are_secure(core: Core) -> None:
     async with core.database.transaction() as session:
-        if session.bind.dialect.name != "sqlite":
-            # PostgreSQL's files belong to its server; the equivalent there is VACUUM after
-            # a purge. Checked: the engine is not SQLite, so these rules do not apply.
-            assert session.bind.dialect.name == "postgresql"
-            return
         assert (await session.execute(text("PRAGMA secure_delete"))).scalar() == 1
     database = Path(core.settings.database_url.split("///", 1)[1])
     assert _mode(database) == 0o600
