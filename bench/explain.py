@@ -4,7 +4,8 @@ builds them (the statements the API sends, literal values inlined).
     python -m bench.explain --cases 200000
 
 Seeds a database ``holos_explain`` once (reused by later runs with as many cases) and
-prints each query's execution time and the plan's top nodes. A diagnostic to read next
+prints, for each query, the capped count's wall time and the EXPLAIN ANALYZE of every
+statement it sent (a probe, then a walk or a gather), and of the first page. A diagnostic to read next
 to ``make bench``, not part of it.
 """
 
@@ -13,17 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
+import time
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.dialects import postgresql
 
 from bench.api import POSTGRES_ADMIN_DSN
 from bench.seed import COMMON_WORD, RARE_WORD, seed
 from storage.core import build_core
-from storage.enums import Sort
+from storage.enums import Sort, Status
 from storage.migrate import migrate_url
 from storage.models import Case
 from storage.repositories.cases import CaseFilter, CaseRepository, sort_keys
@@ -56,6 +58,24 @@ def _sql(statement: Any) -> str:
     )
 
 
+async def _explain(connection: Any, label: str, sql: str, params: Any, runs: int) -> None:
+    timings: list[float] = []
+    plan: list[str] = []
+    for _ in range(runs):
+        result = await connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = [r[0] for r in result.all()]
+        timings += [
+            float(line.split(":")[1].split()[0])
+            for line in plan
+            if line.startswith("Execution Time")
+        ]
+    top = [line.strip() for line in plan if "->" in line][:3]
+    best = f"{min(timings):.1f} ms" if timings else "?"
+    print(f"{label}: {best} (best of {runs})", flush=True)
+    for line in top:
+        print(f"        {line[:150]}")
+
+
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.explain")
     parser.add_argument("--cases", type=int, default=200_000)
@@ -78,10 +98,21 @@ async def main(argv: list[str] | None = None) -> None:
         seconds = await seed(core.database.engine, core.crypto, cases=args.cases - have, ratings=0)
         print(f"seeded {args.cases - have:,} cases in {seconds:.0f} s", flush=True)
     keys, _descending = sort_keys(Sort.CREATED_DESC)
-    queries: list[tuple[str, Any]] = []
     async with core.database.read_only() as session:
         repo = CaseRepository(session)
         now = core.clock.now()
+        cases: list[tuple[str, CaseFilter, bool]] = [
+            ("worklist, operator", CaseFilter(), False),
+            (
+                "filtered worklist (2 statuses, oblast, category), operator",
+                CaseFilter(
+                    statuses=(Status.NEW, Status.ACKNOWLEDGED),
+                    oblasts=("UA-63",),
+                    categories=("assistance_quality",),
+                ),
+                False,
+            ),
+        ]
         for label, word in (
             ("rare word", RARE_WORD),
             (f"common word ({COMMON_WORD}, ~33%)", COMMON_WORD),
@@ -92,41 +123,39 @@ async def main(argv: list[str] | None = None) -> None:
                 flt = CaseFilter(search_terms=tuple(words))
                 if sensitive:
                     flt = replace(flt, blind_tokens=tuple(blind_query_tokens(core.crypto, words)))
-                # As the worklist does: count first, and past the cap walk the date index.
-                total = await repo.count(flt, may_see_sensitive=sensitive, now=now, cap=10_000)
-                many = total > 10_000
-                page = (
-                    select(Case.id, *keys)
-                    .where(*repo._conditions(flt, may_see_sensitive=sensitive, now=now, many=many))
-                    .order_by(*(k.desc() for k in keys))
-                    .limit(51)
-                )
-                queries.append((f"{label}, {who}: first page", page))
-                plain = replace(flt, blind_tokens=())  # the count's plain half (storage)
-                count = select(func.count()).select_from(
-                    select(Case.id)
-                    .where(*repo._conditions(plain, may_see_sensitive=sensitive, now=now))
-                    .limit(10_001)
-                    .subquery()
-                )
-                queries.append((f"{label}, {who}: capped count (one of them)", count))
-        for label, statement in queries:
-            sql = _sql(statement)
-            timings: list[float] = []
-            plan: list[str] = []
+                cases.append((f"{label}, {who}", flt, sensitive))
+        for label, flt, sensitive in cases:
+            # The capped count as the worklist runs it (a probe, then a walk or a gather):
+            # its statements are recorded and each EXPLAINed, and the whole timed.
+            statements: list[tuple[str, Any]] = []
+
+            def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+                if not sql.lstrip().upper().startswith("EXPLAIN"):
+                    statements.append((sql, params))  # noqa: B023
+
+            event.listen(core.database.engine.sync_engine, "before_cursor_execute", record)
+            walls: list[float] = []
             for _ in range(args.runs):
-                rows = (await session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))).all()
-                plan = [r[0] for r in rows]
-                timings += [
-                    float(line.split(":")[1].split()[0])
-                    for line in plan
-                    if line.startswith("Execution Time")
-                ]
-            top = [line.strip() for line in plan if "->" in line][:3]
-            best = f"{min(timings):.1f} ms" if timings else "?"
-            print(f"{label}: {best} (best of {args.runs})", flush=True)
-            for line in top:
-                print(f"    {line[:150]}")
+                statements.clear()
+                started = time.perf_counter()
+                total = await repo.count(flt, may_see_sensitive=sensitive, now=now, cap=10_000)
+                walls.append((time.perf_counter() - started) * 1000)
+            event.remove(core.database.engine.sync_engine, "before_cursor_execute", record)
+            print(f"{label}: capped count {min(walls):.1f} ms -> {total:,}", flush=True)
+            connection = await session.connection()
+            for sql, params in list(statements):
+                await _explain(connection, "    count step", sql, params, args.runs)
+            page = (
+                select(Case.id, *keys)
+                .where(
+                    *repo._conditions(
+                        flt, may_see_sensitive=sensitive, now=now, many=total > 10_000
+                    )
+                )
+                .order_by(*(k.desc() for k in keys))
+                .limit(51)
+            )
+            await _explain(connection, "    first page", _sql(page), None, args.runs)
     await core.close()
 
 

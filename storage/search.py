@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     func,
@@ -167,6 +168,17 @@ def plain_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return _pg_match(terms_)
     return matching_case_ids(dialect, terms_)
+
+
+def walk_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
+    """Standard text only, checked row by row (PostgreSQL): ``ts_match_vq`` is the ``@@``
+    operator as a function, which no index serves, so a capped count walking the date
+    index checks each case's stored document instead of gathering every match through
+    the GIN index first. Only PostgreSQL's capped count uses it."""
+    if dialect != "postgresql":
+        return plain_match(dialect, terms_)
+    tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
+    return func.ts_match_vq(_DOCUMENT, tsquery, type_=Boolean)
 
 
 def blind_match(tokens: list[str]) -> ColumnElement[bool]:
