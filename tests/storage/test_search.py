@@ -4,11 +4,12 @@ text by its blind index (focal points only); counts capped and counted once per 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 import storage.services.worklist as worklist_module
 from storage.access import Actor
 from storage.core import Core
+from storage.enums import Status
 from storage.models import CaseSearchToken
 from storage.repositories.cases import CaseFilter, CaseRepository
 from storage.services.intake import IntakeService
@@ -181,3 +182,49 @@ async def test_past_the_count_cap_a_search_finds_the_same_cases(
         if (cursor := result.next_cursor) is None:
             break
     assert sorted(seen) == sorted(standard | hidden) and len(seen) == 5
+
+
+@pytest.mark.parametrize("probe_rows", [2000, 3])
+async def test_capped_counts_are_exact_below_the_cap_and_capped_above_it(
+    core: Core, people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch, probe_rows: int
+) -> None:
+    """PostgreSQL counts in one of three shapes (the probe alone when it read every case,
+    a walk in date order for a common match, the indexes gathering a rare one); whichever
+    it takes, a count is exact up to the cap and capped above it. A probe of 3 cases
+    makes the small table behave like a large one, so every shape is taken here."""
+    op, focal = people["operator"], people["focal"]
+    for _ in range(2):
+        await submit(core, narrative="Зламаний генератор")
+    for i in range(9):
+        await submit(core, narrative=f"Черга номер {i}")
+    await submit(core, category="trafficking", narrative="Черга і паспорт")
+    async with core.database.transaction() as session:
+        if core.database.engine.dialect.name == "postgresql":
+            await session.execute(text("ANALYZE cases"))  # the table's size, as at scale
+    monkeypatch.setattr(CaseRepository, "PROBE_ROWS", probe_rows)
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        sent.append(sql)
+
+    event.listen(core.database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for cap in (3, 100):
+            monkeypatch.setattr(worklist_module, "COUNT_CAP", cap)
+            for actor, flt, query, matches in (
+                (op, CaseFilter(), "черг", 9),
+                (focal, CaseFilter(), "черг", 10),
+                (op, CaseFilter(), "генератор", 2),
+                (op, CaseFilter(statuses=(Status.NEW,)), None, 11),
+                (focal, CaseFilter(statuses=(Status.NEW,)), "номер", 9),
+                (op, CaseFilter(statuses=(Status.CLOSED,)), "черг", 0),
+            ):
+                async with core.database.transaction() as session:
+                    result = await Worklist(session, core).page(actor, flt, query=query)
+                assert (result.total, result.total_capped) == (min(matches, cap), matches > cap)
+    finally:
+        event.remove(core.database.engine.sync_engine, "before_cursor_execute", record)
+    if core.database.engine.dialect.name == "postgresql" and probe_rows == 3:
+        walked = [s for s in sent if "count(*)" in s and "ts_match_vq" in s and "LIMIT" in s]
+        assert walked, "no count walked the date index"
+        assert any("count(*)" in s and "@@" in s for s in sent), "no count gathered"
