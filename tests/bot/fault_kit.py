@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import secrets
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -143,20 +144,24 @@ async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:
             await asyncio.sleep(0.05)
 
 
-def alternating_front(targets: list[str]) -> FastAPI:
+def alternating_front(targets: list[str], answered: Counter[int] | None = None) -> FastAPI:
     """A stand-in for the reverse proxy before several instances: each POST goes to the
-    next instance in turn (round robin), so one person's updates land on both."""
+    next instance in turn (round robin), so one person's updates land on both.
+    ``answered`` counts the updates each instance accepted (HTTP 200), by its index."""
     app = FastAPI()
     turn = itertools.count()
     client = httpx.AsyncClient(timeout=60, trust_env=False)
 
     @app.post("/{path:path}")
     async def forward(path: str, request: Request) -> Response:
-        target = targets[next(turn) % len(targets)]
+        index = next(turn) % len(targets)
+        target = targets[index]
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         answer = await client.post(
             f"{target}/{path}", content=await request.body(), headers=headers
         )
+        if answered is not None and answer.status_code == 200:
+            answered[index] += 1
         return Response(answer.content, status_code=answer.status_code)
 
     app.router.on_shutdown.append(client.aclose)
@@ -170,6 +175,7 @@ async def instances_behind_a_front(
     emulator: EmulatorThread,
     *,
     redis: list[Redis] | None = None,
+    answered: Counter[int] | None = None,
 ) -> AsyncIterator[list[BotRuntime]]:
     """One bot instance per core (each its own API app and webhook route, as separate
     processes would be; ``redis``: one client each), behind one alternating front whose
@@ -192,7 +198,9 @@ async def instances_behind_a_front(
                 app.include_router(runtime.webhook_router(WEBHOOK_SECRET))
                 url, _ = await stack.enter_async_context(served(app))
                 urls.append(url)
-            front_url, http = await stack.enter_async_context(served(alternating_front(urls)))
+            front_url, http = await stack.enter_async_context(
+                served(alternating_front(urls, answered))
+            )
             for runtime in runtimes:
                 await runtime.start_webhook(front_url, WEBHOOK_SECRET)
             yield runtimes
