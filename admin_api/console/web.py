@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from admin_api.console import labels
 from admin_api.console.i18n import Texts, pick_language
 from admin_api.deps import CoreDep, SessionDep
+from admin_api.headers import STRICT_CSP
 from storage.access import Actor
 from storage.core import Core
 from storage.errors import CaseNotFound, DomainError, NotFound, PermissionDenied
@@ -41,18 +42,8 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 HERE = Path(__file__).resolve().parent
 
-CSP = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ]
-)
+# The console's policy is the one every HTML answer gets (admin_api/headers.py).
+CSP = STRICT_CSP
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),

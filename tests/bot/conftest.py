@@ -6,7 +6,11 @@ Also imported by tests/test_full_loop.py, which lives outside this package.
 from __future__ import annotations
 
 import contextlib
+import io
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from admin_api.server import bind_socket, running_api
+from bot import cli
 from storage.core import Core
 from storage.models import OutboxMessage
 from tests.services import REDIS_URL, unavailable
@@ -71,3 +76,23 @@ async def redis() -> AsyncIterator[Redis]:
         unavailable("Redis", str(exc))
     yield client
     await client.aclose()
+
+
+# The command line, run in a clean working directory with only a secret key set.
+CLI_SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("HOLOS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOLOS_SECRET_KEY", CLI_SECRET)
+    return tmp_path
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
+    """``holos ARGS`` in this process, reading ``stdin``; its exit code."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return cli.main(list(args))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -11,30 +10,15 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from tests.bot.conftest import CLI_SECRET, run_cli
 
 HOLOS = Path(sys.executable).parent / "holos"
-SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for key in list(os.environ):
-        if key.startswith("HOLOS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOLOS_SECRET_KEY", SECRET)
-    return tmp_path
-
-
-def run(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    return cli.main(list(args))
 
 
 def test_the_console_script_migrates(workdir: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("HOLOS_")},
-        "HOLOS_SECRET_KEY": SECRET,
+        "HOLOS_SECRET_KEY": CLI_SECRET,
     }
     result = subprocess.run(
         [str(HOLOS), "migrate"], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
@@ -47,10 +31,10 @@ def test_the_console_script_migrates(workdir: Path) -> None:
 def test_create_staff_and_purge(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "migrate") == 0
+    assert run_cli(monkeypatch, "migrate") == 0
     password = "a-long-enough-password\n"
     assert (
-        run(
+        run_cli(
             monkeypatch,
             "user",
             "create",
@@ -67,7 +51,7 @@ def test_create_staff_and_purge(
     assert "a-long-enough-password" not in out.out + out.err
 
     assert (
-        run(
+        run_cli(
             monkeypatch,
             "user",
             "create",
@@ -82,7 +66,7 @@ def test_create_staff_and_purge(
     assert capsys.readouterr().err.strip() == "holos: A staff account named 'Maria' already exists."
 
     assert (
-        run(
+        run_cli(
             monkeypatch,
             "user",
             "create",
@@ -96,7 +80,7 @@ def test_create_staff_and_purge(
     )
     assert "at least 12 characters" in capsys.readouterr().err
 
-    assert run(monkeypatch, "purge", "--dry-run") == 0
+    assert run_cli(monkeypatch, "purge", "--dry-run") == 0
     assert "expired drafts: 0 to delete" in capsys.readouterr().out
 
 
@@ -104,7 +88,7 @@ def test_the_bot_refuses_an_outdated_schema(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HOLOS_BOT_TOKEN", "123456:" + "x" * 35)
-    assert run(monkeypatch, "bot") == 2
+    assert run_cli(monkeypatch, "bot") == 2
     assert capsys.readouterr().err.strip() == (
         "holos: the database schema is not up to date: run `holos migrate` first"
     )
@@ -119,7 +103,7 @@ def test_outside_the_sandbox_the_key_must_be_given(
 ) -> None:
     monkeypatch.delenv("HOLOS_SECRET_KEY")
     monkeypatch.setenv("HOLOS_BOT_TOKEN", "123456:not-a-real-token-for-tests")
-    assert run(monkeypatch, *command) == 2
+    assert run_cli(monkeypatch, *command) == 2
     err = capsys.readouterr().err
     assert "HOLOS_SECRET_KEY or HOLOS_SECRET_KEY_FILE is required" in err
     assert "holos secret generate" in err
@@ -129,15 +113,15 @@ def test_outside_the_sandbox_the_key_must_be_given(
 def test_secret_generate_prints_or_writes_a_key_file_once(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "secret", "generate") == 0
+    assert run_cli(monkeypatch, "secret", "generate") == 0
     printed = capsys.readouterr().out.strip()
-    assert len(printed) >= 64 and printed != SECRET
+    assert len(printed) >= 64 and printed != CLI_SECRET
     target = workdir / "holos.key"
-    assert run(monkeypatch, "secret", "generate", "--file", str(target)) == 0
+    assert run_cli(monkeypatch, "secret", "generate", "--file", str(target)) == 0
     key = target.read_text().strip()
     assert len(key) >= 64 and key != printed
     assert target.stat().st_mode & 0o777 == 0o600
-    assert run(monkeypatch, "secret", "generate", "--file", str(target)) == 2
+    assert run_cli(monkeypatch, "secret", "generate", "--file", str(target)) == 2
     assert "never overwritten" in capsys.readouterr().err
     assert target.read_text().strip() == key
     # The file is what the product then reads.
@@ -153,7 +137,7 @@ def test_run_without_a_token_starts_the_sandbox_only_on_loopback(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str
 ) -> None:
     monkeypatch.setenv("HOLOS_API_HOST", host)
-    assert run(monkeypatch, "run") == 2
+    assert run_cli(monkeypatch, "run") == 2
     err = capsys.readouterr().err
     assert "HOLOS_BOT_TOKEN is not set" in err and "`holos sandbox`" in err
     assert host in err

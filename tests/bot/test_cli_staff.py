@@ -4,41 +4,22 @@ database: enrolment printed once, a reset, and appointing a focal point."""
 from __future__ import annotations
 
 import asyncio
-import io
-import os
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot import cli
 from storage import totp
 from storage.core import build_core
 from storage.errors import AuthenticationFailed
 from storage.models import AuditEvent
 from storage.services.staff import StaffService
 from storage.settings import load_settings
+from tests.bot.conftest import run_cli
 
-SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
 PASSWORD = "a-long-enough-password"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for key in list(os.environ):
-        if key.startswith("HOLOS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOLOS_SECRET_KEY", SECRET)
-    return tmp_path
-
-
-def run(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    return cli.main(list(args))
 
 
 def printed_secret(out: str) -> str:
@@ -85,10 +66,10 @@ def audit_actions() -> list[tuple[str, str]]:
 def test_create_prints_the_enrolment_once_and_reset_replaces_it(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "migrate") == 0
+    assert run_cli(monkeypatch, "migrate") == 0
     capsys.readouterr()
     args = ("user", "create", "maria", "--role", "focal_point", "--password-stdin")
-    assert run(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
+    assert run_cli(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
     out = capsys.readouterr().out
     secret = printed_secret(out)
     assert f"otpauth://totp/Holos:maria?secret={secret}" in out
@@ -101,7 +82,7 @@ def test_create_prints_the_enrolment_once_and_reset_replaces_it(
     assert sign_in("maria", None) == "otp_required"
     assert sign_in("maria", totp.code_at(secret, now)) == "ok"
 
-    assert run(monkeypatch, "user", "reset-2fa", "maria") == 0
+    assert run_cli(monkeypatch, "user", "reset-2fa", "maria") == 0
     out = capsys.readouterr().out
     assert "sessions and API tokens have ended" in out
     new_secret = printed_secret(out)
@@ -116,14 +97,14 @@ def test_create_prints_the_enrolment_once_and_reset_replaces_it(
 def test_an_operator_has_no_second_factor_unless_asked(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "migrate") == 0
+    assert run_cli(monkeypatch, "migrate") == 0
     args = ("user", "create", "ivan", "--role", "operator", "--password-stdin")
-    assert run(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
+    assert run_cli(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
     out = capsys.readouterr().out
     assert "otpauth://" not in out
     assert sign_in("ivan", None) == "ok"
     args = ("user", "create", "olena", "--role", "analyst", "--2fa", "--password-stdin")
-    assert run(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
+    assert run_cli(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
     assert "otpauth://" in capsys.readouterr().out
     assert sign_in("olena", None) == "otp_required"
 
@@ -131,11 +112,11 @@ def test_an_operator_has_no_second_factor_unless_asked(
 def test_set_role_appoints_a_focal_point_audited_and_enrolled(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "migrate") == 0
+    assert run_cli(monkeypatch, "migrate") == 0
     args = ("user", "create", "ivan", "--role", "operator", "--password-stdin")
-    assert run(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
+    assert run_cli(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
     capsys.readouterr()
-    assert run(monkeypatch, "user", "set-role", "ivan", "focal_point") == 0
+    assert run_cli(monkeypatch, "user", "set-role", "ivan", "focal_point") == 0
     out = capsys.readouterr().out
     assert "'ivan' is now focal_point (was operator)" in out
     secret = printed_secret(out)
@@ -143,5 +124,5 @@ def test_set_role_appoints_a_focal_point_audited_and_enrolled(
     actions = audit_actions()
     assert ("user.updated", "system") in actions
     assert ("user.totp_enrolled", "system") in actions
-    assert run(monkeypatch, "user", "reset-2fa", "nobody") == 1
+    assert run_cli(monkeypatch, "user", "reset-2fa", "nobody") == 1
     assert capsys.readouterr().err.strip() == "holos: No such staff account."
