@@ -3,7 +3,7 @@ builds them (the statements the API sends, literal values inlined).
 
     python -m bench.explain --cases 200000
 
-Seeds a database ``holos_explain`` once (reused by later runs with as many cases) and
+Seeds a database ``holos_explain_<cases>`` once (reused by later runs of that size) and
 prints, for each query, the capped count's wall time and the EXPLAIN ANALYZE of every
 statement it sent (a probe, then a walk or a gather), and of the first page. A diagnostic to read next
 to ``make bench``, not part of it.
@@ -37,16 +37,23 @@ DATABASE = "holos_explain"
 VERY_COMMON = "п"
 
 
+def _name(cases: int) -> str:
+    # One database per size: the seeder is deterministic, so topping a smaller one up
+    # would repeat its receipt hashes.
+    return f"{DATABASE}_{cases}"
+
+
 async def _database(cases: int) -> str:
     conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
     try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
+        name = _name(cases)
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
     base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
-    return f"{base}/{DATABASE}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{_name(cases)}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 def _sql(statement: Any) -> str:
@@ -83,7 +90,7 @@ async def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     url = await _database(args.cases)
     await migrate_url(url)
-    secret_file = f"/tmp/{DATABASE}.secret"
+    secret_file = f"/tmp/{_name(args.cases)}.secret"
     try:
         secret = open(secret_file).read().strip()  # noqa: SIM115, ASYNC230
     except FileNotFoundError:

@@ -170,11 +170,11 @@ def plain_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
     return matching_case_ids(dialect, terms_)
 
 
-def walk_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
+def row_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
     """Standard text only, checked row by row (PostgreSQL): ``ts_match_vq`` is the ``@@``
-    operator as a function, which no index serves, so a capped count walking the date
-    index checks each case's stored document instead of gathering every match through
-    the GIN index first. Only PostgreSQL's capped count uses it."""
+    operator as a function, which no index serves, so a capped count that stops at the
+    cap checks each case's stored document as it reads instead of gathering every match
+    through the GIN index first. Only PostgreSQL's capped count uses it."""
     if dialect != "postgresql":
         return plain_match(dialect, terms_)
     tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))

@@ -35,7 +35,7 @@ from storage.models import (
 )
 from storage.refs import canonical_public_id, canonical_ref
 from storage.repositories.base import Repository
-from storage.search import blind_match, matching_case_ids, plain_match, walk_match
+from storage.search import blind_match, matching_case_ids, plain_match, row_match
 
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
@@ -224,9 +224,9 @@ class CaseRepository(Repository):
         A ``LIMIT`` alone does not bound the work: a full-text or filter index gathers
         every match before the limit applies (330,000 for a common word at a million
         cases). So on PostgreSQL a capped count first probes the newest cases
-        (:meth:`_probe`) and then either walks the date index with the filter, stopping
-        at ``cap + 1`` matches (a common match), or lets the indexes gather (a rare one).
-        Both shapes count the same rows; only the work differs."""
+        (:meth:`_probe`) and then either scans with the match checked row by row,
+        stopping at ``cap + 1`` matches (a common match), or lets the indexes gather (a
+        rare one). Both shapes count the same rows; only the work differs."""
         if flt.search_terms and flt.blind_tokens and may_see_sensitive:
             # Standard text and the blind index never hold the same case (sensitive text
             # is only in the blind index): two index-backed counts, added, beat one count
@@ -237,24 +237,24 @@ class CaseRepository(Repository):
             plain = await self._count(
                 [*base, plain_match(self.dialect, terms_)],
                 cap,
-                walk=[*base, walk_match(self.dialect, terms_)],
+                row_by_row=[*base, row_match(self.dialect, terms_)],
             )
             blind = await self._count([*base, blind_match(list(flt.blind_tokens))], cap)
             return plain + blind if cap is None else min(plain + blind, cap + 1)
         conditions = self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
-        walk = None
+        row_by_row = None
         # Visibility alone (the plain worklist) needs no probe: any cap + 1 visible rows do.
         if self.dialect == "postgresql" and len(conditions) > len(
             visible(may_see_sensitive=may_see_sensitive)
         ):
             unsearched = replace(flt, search_terms=(), blind_tokens=())
-            walk = self._conditions(unsearched, may_see_sensitive=may_see_sensitive, now=now)
+            row_by_row = self._conditions(unsearched, may_see_sensitive=may_see_sensitive, now=now)
             if flt.search_terms:
-                walk.append(walk_match(self.dialect, list(flt.search_terms)))
-        return await self._count(conditions, cap, walk=walk)
+                row_by_row.append(row_match(self.dialect, list(flt.search_terms)))
+        return await self._count(conditions, cap, row_by_row=row_by_row)
 
-    # The capped count's probe reads this many of the newest cases; a walk in date order
-    # is chosen when it should read fewer rows than the indexes would gather.
+    # The capped count's probe reads this many of the newest cases; a scan stopping at
+    # cap + 1 is chosen when it should read fewer rows than the indexes would gather.
     PROBE_ROWS = 2_000
 
     async def _count(
@@ -262,25 +262,22 @@ class CaseRepository(Repository):
         conditions: list[ColumnElement[bool]],
         cap: int | None,
         *,
-        walk: list[ColumnElement[bool]] | None = None,
+        row_by_row: list[ColumnElement[bool]] | None = None,
     ) -> int:
-        """``walk``: the same conditions with nothing that needs an index to be cheap (a
-        per-row text match), to be checked row by row along the date index."""
-        if cap is not None and walk is not None and self.dialect == "postgresql":
-            seen, matched, rows = await self._probe(walk)
+        """``row_by_row``: the same conditions with nothing that needs an index to be
+        cheap (a per-row text match), checked by a scan that stops early."""
+        if cap is not None and row_by_row is not None and self.dialect == "postgresql":
+            seen, matched, rows = await self._probe(row_by_row)
             if seen < self.PROBE_ROWS:
                 return min(matched, cap + 1)  # the probe read every case: exact
-            # Rows read to reach cap + 1 by walking, against matches the indexes gather
+            # Rows read to reach cap + 1 by scanning, against matches the indexes gather
             # (the whole table's share): per row they cost about the same.
             if matched and (cap + 1) * seen * seen <= matched * matched * max(rows, seen):
-                ordered = (
-                    select(literal(1))
-                    .select_from(Case)
-                    .where(*walk)
-                    .order_by(Case.created_at.desc(), Case.id.desc())
-                    .limit(cap + 1)
-                )
-                stmt = select(func.count()).select_from(ordered.subquery())
+                # In no particular order: the planner reads the table (or a filter's
+                # index) sequentially until cap + 1 match, several times faster than
+                # the date index's random reads (18 against 90 ms at a million cases).
+                scan = select(literal(1)).select_from(Case).where(*row_by_row).limit(cap + 1)
+                stmt = select(func.count()).select_from(scan.subquery())
                 return int(await self.session.scalar(stmt) or 0)
         matching = select(Case.id).where(*conditions)
         if cap is not None:
