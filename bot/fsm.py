@@ -110,12 +110,7 @@ class DatabaseStorage(BaseStorage):
         pseudonym = self.keys.pseudonym(key)
 
         async def write(session: AsyncSession) -> None:
-            store = ConversationStore(session, self.core)
-            if entry.state is None and not entry.data:
-                await store.clear(pseudonym)
-                return
-            await store.set_state(pseudonym, entry.state)
-            await store.set_data(pseudonym, entry.data)
+            await ConversationStore(session, self.core).put(pseudonym, entry.state, entry.data)
 
         uow = UnitOfWork.current()
         if uow is None:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import ConversationState, LanguagePreference
 from storage.repositories.base import Repository
@@ -14,6 +16,34 @@ class ConversationRepository(Repository):
 
     def add(self, row: ConversationState) -> None:
         self.session.add(row)
+
+    async def put(
+        self,
+        key: str,
+        state: str | None,
+        data_enc: bytes | None,
+        updated_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Insert or replace a draft row in one statement (the bot writes one per update:
+        a read first and an ORM update after it cost a second round trip)."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        values = {
+            "state": state,
+            "data_enc": data_enc,
+            "updated_at": updated_at,
+            "expires_at": expires_at,
+        }
+        stmt = insert(ConversationState).values(key=key, **values)
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=[ConversationState.key], set_=values)
+        )
+        # A copy this session loaded earlier is now stale: read it again when next asked.
+        loaded = self.session.identity_map.get(
+            inspect(ConversationState).identity_key_from_primary_key((key,))
+        )
+        if loaded is not None:
+            self.session.expire(loaded)
 
     async def delete(self, key: str) -> None:
         await self.session.execute(delete(ConversationState).where(ConversationState.key == key))

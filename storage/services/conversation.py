@@ -97,6 +97,25 @@ class ConversationStore:
         row.data_enc = self.sealer.seal_json(data, Context.CONVERSATION) if data else None
         await self._drop_if_empty(row)
 
+    async def put(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+        """The whole state at once, as the bot writes it after an update: the same rows as
+        :meth:`set_state` then :meth:`set_data`, in one statement (an upsert) instead of a
+        read and an update. No state and no data deletes the row."""
+        if data.get(LANGUAGE_KEY):
+            await self._keep_language(key, data[LANGUAGE_KEY])
+        if state is None and not data:
+            await self.repo.delete(key)
+            return
+        now = self.core.clock.now()
+        await self.repo.put(
+            key,
+            state,
+            self.sealer.seal_json(data, Context.CONVERSATION) if data else None,
+            # To the hour (issue 10), as _touch.
+            updated_at=floor_to(now, HOUR),
+            expires_at=ceil_to(now + self._ttl, HOUR),
+        )
+
     async def clear(self, key: str) -> None:
         await self.repo.delete(key)
 
