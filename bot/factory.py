@@ -24,7 +24,13 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
-from bot.fsm import DatabaseStorage, PseudonymKeyBuilder, RedisStorage
+from bot.fsm import (
+    DatabaseStorage,
+    PseudonymKeyBuilder,
+    RedisStorage,
+    check_update_with_state,
+    stop_checking_update,
+)
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import (
@@ -46,8 +52,10 @@ class HolosDispatcher(Dispatcher):
     """aiogram's Dispatcher, counting the updates being handled, so a stop can wait for
     them (polling hands each to its own task; the webhook handles it in its request)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, check_updates_with_state: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # The redelivery check rides on the conversation state's read (bot.fsm).
+        self.check_updates_with_state = check_updates_with_state
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -55,9 +63,12 @@ class HolosDispatcher(Dispatcher):
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         self.in_flight += 1
         self._idle.clear()
+        token = check_update_with_state(update.update_id) if self.check_updates_with_state else None
         try:
             return await super().feed_update(bot, update, **kwargs)
         finally:
+            if token is not None:
+                stop_checking_update(token)
             self.in_flight -= 1
             if not self.in_flight:
                 self._idle.set()
@@ -138,7 +149,11 @@ def create_dispatcher(
         isolation = SimpleEventIsolation()
     # Updates of one chat are handled one at a time: a burst of photos cannot race
     # on the same draft.
-    dp = HolosDispatcher(storage=storage, events_isolation=isolation)
+    dp = HolosDispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        check_updates_with_state=dedupe and isinstance(storage, DatabaseStorage),
+    )
     # Counted outside the unit of work, so a failed commit counts as an error too.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     i18n = i18n or create_i18n(core.settings.default_language)

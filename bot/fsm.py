@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -24,6 +24,7 @@ from storage.clock import DAY, HOUR, ceil_to
 from storage.core import Core
 from storage.enums import Language
 from storage.repositories.conversation import ConversationRepository
+from storage.repositories.updates import ProcessedUpdates
 from storage.sealed import Context
 from storage.services.conversation import LANGUAGE_KEY, LANGUAGE_TTL, ConversationStore
 from storage.uow import UnitOfWork
@@ -39,6 +40,32 @@ class _Entry:
 
 # The state read last in this task outside a unit of work (see DatabaseStorage._entry).
 _preloaded: ContextVar[tuple[str, _Entry] | None] = ContextVar("holos_fsm_preloaded", default=None)
+
+
+# The update whose redelivery check rides on the state read (set by the dispatcher), and
+# that check's answer: one short read scope per update instead of two. The state is read
+# under the chat's isolation lock, as the check must be (bot.middlewares.UpdateScopeMiddleware).
+_check_update: ContextVar[int | None] = ContextVar("holos_fsm_check_update", default=None)
+_update_seen: ContextVar[tuple[int, bool] | None] = ContextVar(
+    "holos_fsm_update_seen", default=None
+)
+
+
+def check_update_with_state(update_id: int) -> Token[int | None]:
+    """Have this task's state read also tell whether ``update_id`` was handled before."""
+    _update_seen.set(None)
+    return _check_update.set(update_id)
+
+
+def stop_checking_update(token: Token[int | None]) -> None:
+    _check_update.reset(token)
+    _update_seen.set(None)
+
+
+def seen_with_state(update_id: int) -> bool | None:
+    """Whether ``update_id`` was handled before, if the state read checked it; else None."""
+    checked = _update_seen.get()
+    return checked[1] if checked is not None and checked[0] == update_id else None
 
 
 def _state_name(state: StateType) -> str | None:
@@ -91,6 +118,11 @@ class DatabaseStorage(BaseStorage):
         if uow is None:
             async with self.core.database.read_only() as session:
                 entry = await self._load(session, pseudonym)
+                update_id = _check_update.get()
+                if update_id is not None:
+                    _check_update.set(None)
+                    seen = await ProcessedUpdates(session).seen(update_id)
+                    _update_seen.set((update_id, seen))
             # aiogram reads the state under the chat's lock just before the update's
             # unit of work begins, in the same task: hand it over instead of reading twice.
             _preloaded.set((pseudonym, entry))

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.fsm import seen_with_state
 from bot.i18n import guess_language
 from handlers import texts
 from handlers.context import ReporterChat
@@ -121,6 +122,11 @@ class UpdateScopeMiddleware(BaseMiddleware):
             log.warning("database_unavailable_notice_failed error=%s", type(exc).__name__)
 
     async def _seen(self, update_id: int) -> bool:
+        # Usually answered by the state read just before, in the same read scope and
+        # under the same chat lock (bot.fsm); asked on its own for updates without a chat.
+        seen = seen_with_state(update_id)
+        if seen is not None:
+            return seen
         async with self.core.database.read_only() as session:
             return await ProcessedUpdates(session).seen(update_id)
 
