@@ -13,8 +13,9 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers import flow, texts
+from handlers.freetext import KEEPING_STEPS
 from handlers.routes import Routes
-from handlers.states import FollowUp, Rate, Report
+from handlers.states import FollowUp, Rate
 from storage.core import Core
 
 log = logging.getLogger("holos.bot")
@@ -23,13 +24,7 @@ router = Routes("fallback")
 
 # Steps answered with buttons: typed text there gets "please use the buttons".
 BUTTON_STEPS = (
-    Report.category,
-    Report.intro,
-    Report.programme,
-    Report.oblast,
-    Report.contact,
-    Report.summary,
-    Report.edit,
+    *KEEPING_STEPS,
     FollowUp.viewing,
     Rate.programme,
     Rate.score,
