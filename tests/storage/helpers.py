@@ -120,3 +120,16 @@ async def walk_case(core: Core, ref: str, actor: Actor, *statuses: Status) -> No
             await service.update(
                 ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
             )
+
+
+def tampered_cursor(cursor: str) -> str:
+    """``cursor`` with one character in its middle changed.
+
+    A base64 string's last character may carry only padding bits, so swapping
+    the tail can leave the decoded bytes as they were and the test would pass
+    by luck; a middle character carries six real bits, so this one always
+    changes what the server decodes.
+    """
+    middle = len(cursor) // 2
+    swapped = "B" if cursor[middle] == "A" else "A"
+    return cursor[:middle] + swapped + cursor[middle + 1 :]

@@ -13,7 +13,7 @@ from storage.repositories.cases import CaseFilter
 from storage.services.intake import IntakeService
 from storage.services.triage import CaseChanges, TriageService
 from storage.services.worklist import Worklist
-from tests.storage.helpers import make_staff, submit
+from tests.storage.helpers import make_staff, submit, tampered_cursor
 
 
 async def page(core: Core, actor: Actor, flt: CaseFilter | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -206,7 +206,7 @@ async def test_tampered_or_foreign_cursors_are_refused(
         await submit(core)
     first = await page(core, people["operator"], limit=1)
     assert first.next_cursor
-    tampered = first.next_cursor[:-2] + ("AA" if not first.next_cursor.endswith("AA") else "BB")
+    tampered = tampered_cursor(first.next_cursor)
     for bad in (tampered, "garbage", "", "%%%"):
         if not bad:
             continue
