@@ -174,16 +174,31 @@ class Case(Base):
         # the index in order instead of sorted from the whole table.
         Index("ix_cases_sensitive_created", "sensitive", "created_at", "id"),
         Index("ix_cases_sensitive_status_created", "sensitive", "status", "created_at", "id"),
+        # The worklist's usual filters (a region, a category, open statuses) with the
+        # visibility rule and the sort key behind them (migration 0011): a filtered count
+        # reads only the matching entries, index-only, and a page picks its newest ids
+        # there before reading any row, instead of ANDing three bitmaps of ~5–15% of
+        # the table each. Each also serves its leading column alone.
+        Index(
+            "ix_cases_oblast_status_category",
+            "oblast",
+            "status",
+            "category",
+            "sensitive",
+            "created_at",
+            "id",
+        ),
+        Index("ix_cases_category_status", "category", "status", "sensitive", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    category: Mapped[str] = mapped_column(String(40), index=True)
+    category: Mapped[str] = mapped_column(String(40))
     sensitive: Mapped[bool] = mapped_column(Boolean)
     priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))
     status: Mapped[Status] = mapped_column(StrEnumType(Status, 20))
-    oblast: Mapped[str] = mapped_column(String(16), index=True)
+    oblast: Mapped[str] = mapped_column(String(16))
     programme: Mapped[str | None] = mapped_column(String(32), index=True)
     language: Mapped[Language] = mapped_column(StrEnumType(Language, 2))
     channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
