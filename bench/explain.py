@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import event, func, select
-from sqlalchemy.dialects import postgresql
 
 from bench.api import POSTGRES_ADMIN_DSN
 from bench.seed import COMMON_WORD, RARE_WORD, seed
@@ -28,7 +27,7 @@ from storage.core import build_core
 from storage.enums import Sort, Status
 from storage.migrate import migrate_url
 from storage.models import Case
-from storage.repositories.cases import CaseFilter, CaseRepository, sort_keys
+from storage.repositories.cases import CaseFilter, CaseRepository
 from storage.search import blind_query_tokens, terms
 from storage.settings import Settings
 
@@ -56,15 +55,6 @@ async def _database(cases: int) -> str:
     return f"{base}/{_name(cases)}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-def _sql(statement: Any) -> str:
-    return str(
-        statement.compile(
-            dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
-            compile_kwargs={"literal_binds": True},
-        )
-    )
-
-
 async def _explain(connection: Any, label: str, sql: str, params: Any, runs: int) -> None:
     timings: list[float] = []
     plan: list[str] = []
@@ -76,7 +66,7 @@ async def _explain(connection: Any, label: str, sql: str, params: Any, runs: int
             for line in plan
             if line.startswith("Execution Time")
         ]
-    top = [line.strip() for line in plan if "->" in line][:3]
+    top = [line.strip() for line in plan if "->" in line][:6]
     best = f"{min(timings):.1f} ms" if timings else "?"
     print(f"{label}: {best} (best of {runs})", flush=True)
     for line in top:
@@ -104,7 +94,6 @@ async def main(argv: list[str] | None = None) -> None:
     if have < args.cases:
         seconds = await seed(core.database.engine, core.crypto, cases=args.cases - have, ratings=0)
         print(f"seeded {args.cases - have:,} cases in {seconds:.0f} s", flush=True)
-    keys, _descending = sort_keys(Sort.CREATED_DESC)
     async with core.database.read_only() as session:
         repo = CaseRepository(session)
         now = core.clock.now()
@@ -147,22 +136,34 @@ async def main(argv: list[str] | None = None) -> None:
                 started = time.perf_counter()
                 total = await repo.count(flt, may_see_sensitive=sensitive, now=now, cap=10_000)
                 walls.append((time.perf_counter() - started) * 1000)
-            event.remove(core.database.engine.sync_engine, "before_cursor_execute", record)
-            print(f"{label}: capped count {min(walls):.1f} ms -> {total:,}", flush=True)
-            connection = await session.connection()
-            for sql, params in list(statements):
-                await _explain(connection, "    count step", sql, params, args.runs)
-            page = (
-                select(Case.id, *keys)
-                .where(
-                    *repo._conditions(
-                        flt, may_see_sensitive=sensitive, now=now, many=total > 10_000
-                    )
+            counted = list(statements)
+            # The first page as the worklist reads it (list_page: its ids, then their rows).
+            pages: list[float] = []
+            for _ in range(args.runs):
+                statements.clear()
+                started = time.perf_counter()
+                await repo.list_page(
+                    flt,
+                    may_see_sensitive=sensitive,
+                    now=now,
+                    sort=Sort.CREATED_DESC,
+                    after=None,
+                    limit=51,
+                    many=total > 10_000,
                 )
-                .order_by(*(k.desc() for k in keys))
-                .limit(51)
+                pages.append((time.perf_counter() - started) * 1000)
+            paged = list(statements)
+            event.remove(core.database.engine.sync_engine, "before_cursor_execute", record)
+            print(
+                f"{label}: capped count {min(walls):.1f} ms -> {total:,}, "
+                f"first page {min(pages):.1f} ms",
+                flush=True,
             )
-            await _explain(connection, "    first page", _sql(page), None, args.runs)
+            connection = await session.connection()
+            for sql, params in counted:
+                await _explain(connection, "    count step", sql, params, args.runs)
+            for sql, params in paged:
+                await _explain(connection, "    first page", sql, params, args.runs)
     await core.close()
 
 
