@@ -41,12 +41,14 @@ TOKEN_URL = f"{API_PREFIX}/auth/token"
 bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_core(request: Request) -> Core:
+# Async, though they only read app state: FastAPI runs a plain ``def`` dependency in its
+# thread pool, a hop to a worker thread and back on every request.
+async def get_core(request: Request) -> Core:
     core: Core = request.app.state.core
     return core
 
 
-def get_metrics(request: Request) -> ApiMetrics:
+async def get_metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 

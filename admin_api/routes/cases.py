@@ -65,7 +65,7 @@ async def worklist(
     )
     now = core.clock.now()
     return CasePage(
-        items=[CaseItem.model_validate(CaseView.at(case, now)) for case in page.items],
+        items=[CaseItem.of(CaseView.at(case, now)) for case in page.items],
         next_cursor=page.next_cursor,
         total=page.total,
         total_capped=page.total_capped,

@@ -71,8 +71,16 @@ class RecoveryCodeRepository(Repository):
 
 
 class TokenRepository(Repository):
-    async def get_by_hash(self, token_hash: str) -> ApiToken | None:
-        return await self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+    async def get_with_user(self, token_hash: str) -> tuple[ApiToken, StaffUser] | None:
+        """The token and its account in one statement: every API request asks this."""
+        row = (
+            await self.session.execute(
+                select(ApiToken, StaffUser)
+                .join(StaffUser, StaffUser.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == token_hash)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     def add(self, token: ApiToken) -> None:
         self.session.add(token)

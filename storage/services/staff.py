@@ -331,12 +331,13 @@ class StaffService:
     async def resolve_token(self, token: str) -> tuple[StaffUser, ApiToken] | None:
         """The active user behind a bearer token, or ``None`` (unknown, expired, revoked,
         or the account is disabled)."""
-        row = await self.tokens.get_by_hash(self.core.crypto.token_hash(token))
-        now = self.core.clock.now()
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+        found = await self.tokens.get_with_user(self.core.crypto.token_hash(token))
+        if found is None:
             return None
-        user = await self.users.get(row.user_id)
-        if user is None or not user.is_active:
+        row, user = found
+        if row.revoked_at is not None or row.expires_at <= self.core.clock.now():
+            return None
+        if not user.is_active:
             return None
         return user, row
 

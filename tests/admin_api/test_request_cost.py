@@ -1,0 +1,75 @@
+"""The API's fixed cost per request (issue 9): what every signed-in request pays before
+its own work. Counted in statements and thread hops, never timed (speed is `make bench`'s)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.dependencies import utils as dependency_utils
+from sqlalchemy import event
+
+from tests.admin_api.conftest import Api
+from tests.storage.helpers import submit
+
+V1 = "/api/v1"
+
+
+@contextmanager
+def statements(api: Api) -> Iterator[list[str]]:
+    """The statements the API sends meanwhile, transaction control left out."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        verb = statement.split()[0].upper()
+        if verb not in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
+            seen.append(statement)
+
+    engine = api.core.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_signed_in_request_reads_its_token_and_account_in_one_statement(
+    staffed: Api,
+) -> None:
+    api = staffed
+    # The first use writes the token's last use; the second, within the minute, does not.
+    assert (await api.call("GET", f"{V1}/me", "operator")).status_code == 200
+    with statements(api) as sent:
+        assert (await api.call("GET", f"{V1}/me", "operator")).status_code == 200
+    assert len(sent) == 1, sent
+    assert "api_tokens" in sent[0] and "staff_users" in sent[0]
+
+
+async def test_no_dependency_of_the_api_runs_in_the_thread_pool(
+    staffed: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI runs a plain ``def`` dependency in its thread pool: a hop to a worker
+    thread and back on every request that uses it."""
+    api = staffed
+    case = await submit(api.core)
+    hops: list[str] = []
+    original = dependency_utils.run_in_threadpool
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(func, "__qualname__", repr(func)))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(dependency_utils, "run_in_threadpool", counting)
+    for path in (f"{V1}/me", f"{V1}/cases", f"{V1}/cases/{case.ref}"):
+        assert (await api.call("GET", path, "operator")).status_code == 200
+    response = await api.call(
+        "PATCH",
+        f"{V1}/cases/{case.ref}",
+        "operator",
+        json={"priority": "high"},
+        headers={"If-Match": "*"},
+    )
+    assert response.status_code == 200, response.text
+    assert hops == []
