@@ -36,6 +36,7 @@ from storage.errors import (
 from storage.lifecycle import allowed_transitions, check_transition
 from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, Reply
 from storage.repositories.audit import AuditRepository
+from storage.repositories.case_page import CasePageRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
@@ -50,6 +51,11 @@ MAX_NOTE_CHARS = 10_000
 MAX_REPLY_CHARS = 3500
 MAX_TAGS = 20
 _TAG = re.compile(r"^[\w\-:]{1,40}$")
+
+
+def _require_case_work(actor: Actor) -> None:
+    if not actor.can_see_cases:
+        raise PermissionDenied("Your role does not work with cases.")
 
 
 def _check_text(text: str, *, what: str, limit: int) -> str:
@@ -169,10 +175,12 @@ class TriageService:
 
     async def get_visible(self, ref: str, actor: Actor, *, audit_read: bool = True) -> Case:
         """The case, or :class:`CaseNotFound` when it does not exist *for this actor*."""
-        if not actor.can_see_cases:
-            raise PermissionDenied("Your role does not work with cases.")
+        _require_case_work(actor)
         # Hidden and missing are one query and one answer: nothing to time or compare.
         case = await self.cases.get_visible(ref, may_see_sensitive=actor.can_see_sensitive)
+        return self._seen(case, ref, actor, audit_read=audit_read)
+
+    def _seen(self, case: Case | None, ref: str, actor: Actor, *, audit_read: bool) -> Case:
         if case is None:
             raise CaseNotFound(ref)
         if audit_read and case.sensitive:
@@ -180,22 +188,30 @@ class TriageService:
         return case
 
     async def detail(self, ref: str, actor: Actor) -> CaseDetail:
-        case = await self.get_visible(ref, actor)
+        _require_case_work(actor)
+        # The case with its contact, chat link and which lists hold anything, in one
+        # statement; then only the lists that do (most cases have no notes or replies).
+        head = await CasePageRepository(self.session).head(
+            ref, may_see_sensitive=actor.can_see_sensitive
+        )
+        if head is None:
+            raise CaseNotFound(ref)
+        case = self._seen(head.case, ref, actor, audit_read=True)
         view = CaseView.at(case, self.core.clock.now())
-        contact_row = await self.cases.contact_detail(case.id)
-        link = await self.cases.reporter_link(case.id)
-        attachments = await self.cases.attachments(case.id)
-        additions = await self.cases.additions(case.id)
+        attachments = await self.cases.attachments(case.id) if head.has_attachments else []
+        additions = await self.cases.additions(case.id) if head.has_additions else []
+        notes = await self.cases.notes(case.id) if head.has_notes else []
+        replies = await self.cases.replies(case.id) if head.has_replies else []
         addition_ids = {a.id: a.public_id for a in additions}
         return CaseDetail(
             case=case,
             sla=view.sla,
             allowed_statuses=view.allowed_statuses,
             narrative=self.narrative(case),
-            contact=self.sealer.open(contact_row.contact_enc, Context.CONTACT)
-            if contact_row
+            contact=self.sealer.open(head.contact.contact_enc, Context.CONTACT)
+            if head.contact
             else None,
-            reply_in_chat=link is not None,
+            reply_in_chat=head.reply_in_chat,
             additions=[
                 AdditionView(
                     a.public_id,
@@ -212,13 +228,13 @@ class TriageService:
                     n.created_at,
                     self.sealer.read(n.body, n.body_enc, Context.NOTE),
                 )
-                for n in await self.cases.notes(case.id)
+                for n in notes
             ],
             replies=[
                 ReplyView(
                     r.public_id, r.author_id, r.created_at, self.sealer.reply_bodies(r), r.delivery
                 )
-                for r in await self.cases.replies(case.id)
+                for r in replies
             ],
         )
 

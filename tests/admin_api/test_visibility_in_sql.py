@@ -52,7 +52,7 @@ async def test_a_hidden_case_and_a_missing_one_are_one_query_and_one_404(staffed
     assert hidden_response.status_code == 404
     assert shape(hidden_response, hidden.ref) == shape(missing_response, UNKNOWN_REF)
     assert for_hidden == for_missing
-    lookups = [s for s in for_hidden if "FROM cases WHERE cases.ref" in s]
+    lookups = [s for s in for_hidden if "WHERE cases.ref" in s]
     assert len(lookups) == 1 and lookups[0].endswith(
         ("cases.sensitive IS false", "cases.sensitive IS 0")
     )
@@ -60,5 +60,5 @@ async def test_a_hidden_case_and_a_missing_one_are_one_query_and_one_404(staffed
     with statements(api) as for_focal:
         response = await api.call("GET", f"{V1}/cases/{hidden.ref}", "focal_point")
     assert response.status_code == 200
-    lookups = [s for s in for_focal if "FROM cases WHERE cases.ref" in s]
+    lookups = [s for s in for_focal if "WHERE cases.ref" in s]
     assert len(lookups) == 1 and "sensitive IS" not in lookups[0]
