@@ -9,6 +9,7 @@ reader never queues behind (or blocks) a writer.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,8 +41,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        _ping_when_idle(engine)
+        return engine
 
     database = parsed.database if parsed.database and parsed.database != ":memory:" else None
     if database:
@@ -50,6 +53,37 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     _configure_sqlite(engine, Path(database) if database else None)
     return engine
+
+
+# A pooled connection idle longer than this is pinged before it is handed out: the server
+# may have restarted, or a proxy dropped it, meanwhile. SQLAlchemy's pool_pre_ping would
+# ping on every checkout, and on asyncpg a ping is three round trips (BEGIN, an empty
+# statement, ROLLBACK): on a request of a few statements, more than the request itself.
+# A connection that was in use moments ago is taken as alive; if the server went away
+# in between, that one statement fails and SQLAlchemy drops the pool's older connections.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "holos_idle_since"
+_clock = time.monotonic  # tests move it
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = _clock()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        # None: connected just now for this checkout (or never handed back): alive.
+        if since is None or _clock() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and hands out a fresh one instead.
+            raise DisconnectionError("the pooled connection did not answer") from error
 
 
 def _owner_only(database: Path) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from storage import db
 from storage.core import Core
+from storage.db import Database
 from storage.models import Case
 from storage.services.intake import IntakeService
 from tests.storage.helpers import report, submit
@@ -65,3 +69,43 @@ async def test_a_read_only_scope_that_raises_leaves_the_pool_usable(core: Core) 
             raise LookupError
     await submit(core)
     assert await count_cases(core) == 2
+
+
+async def test_a_pooled_connection_is_pinged_only_after_idling(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ping is three round trips on asyncpg: a connection in use moments ago is taken
+    as alive; one idle longer than PING_AFTER_IDLE_SECONDS is pinged first, and replaced
+    when the server has dropped it meanwhile (a restart)."""
+    if core.database.dialect != "postgresql":
+        pytest.skip("SQLite has no server connection to lose")
+    dialect = core.database.engine.sync_engine.dialect
+    pings: list[bool] = []
+    original = dialect.do_ping
+
+    def counting(connection: Any) -> bool:
+        pings.append(True)
+        return bool(original(connection))
+
+    monkeypatch.setattr(dialect, "do_ping", counting)
+    await submit(core)
+    for _ in range(3):
+        assert await count_cases(core) == 1
+    assert pings == []
+
+    # Every other connection to this database ends, as when the server restarts.
+    killer = Database(core.settings.database_url)
+    try:
+        async with killer.engine.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await killer.dispose()
+    later = time.monotonic() + db.PING_AFTER_IDLE_SECONDS + 1
+    monkeypatch.setattr(db, "_clock", lambda: later)
+    assert await count_cases(core) == 1
+    assert pings
