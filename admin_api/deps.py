@@ -15,8 +15,10 @@ row is touched as it is read).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -65,8 +67,29 @@ async def get_session(request: Request, core: CoreDep) -> AsyncIterator[Session]
         async with core.database.read_scope() as session:
             yield session
         return
-    async with core.database.transaction() as session:
+    async with writers_turn(request, core), core.database.transaction() as session:
         yield session
+
+
+@asynccontextmanager
+async def writers_turn(request: Request, core: Core) -> AsyncIterator[None]:
+    """On SQLite, this process's write transactions take turns here, first come first
+    served, before they ask SQLite for its one write lock.
+
+    SQLite lets a writer that finds the lock taken sleep and retry, in growing steps (up
+    to 100 ms at a time): with 8 clients changing cases, a PATCH waited 350 ms at p99 for
+    a lock that was free after a few. Here a waiter wakes the moment the one before it
+    ends. Other processes (the bot) still meet SQLite's own wait. PostgreSQL locks rows,
+    not the database: no turn there."""
+    if core.database.dialect != "sqlite":
+        yield
+        return
+    state = request.app.state
+    lock: asyncio.Lock | None = getattr(state, "sqlite_writers", None)
+    if lock is None:
+        lock = state.sqlite_writers = asyncio.Lock()
+    async with lock:
+        yield
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tests.admin_api.conftest import Api
 from tests.admin_api.helpers import audit_events, last_event_id, version_of
@@ -54,3 +56,39 @@ async def test_two_changes_from_the_same_version(
         "PATCH", path, "operator", json={"priority": "urgent"}, headers={"If-Match": '"2"'}
     )
     assert retry.status_code == 200 and retry.headers["ETag"] == '"3"'
+
+
+async def test_concurrent_changes_on_sqlite_take_turns_in_the_process(staffed: Api) -> None:
+    """On SQLite the API's write transactions queue in the process before asking for the
+    write lock, instead of in SQLite's sleep-and-retry (steps of up to 100 ms). With
+    SQLite's wait turned off, a writer that met the lock taken would fail at once."""
+    api = staffed
+    if api.core.database.dialect != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    cases = [await submit(api.core) for _ in range(6)]
+    engine = api.core.database.engine.sync_engine
+
+    def no_waiting(dbapi_connection: Any, *_args: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.close()
+
+    event.listen(engine, "checkout", no_waiting)
+    try:
+        responses = await asyncio.gather(
+            *(
+                api.call(
+                    "PATCH",
+                    f"{V1}/cases/{case.ref}",
+                    "operator",
+                    json={"priority": "high"},
+                    headers={"If-Match": "*"},
+                )
+                for case in cases
+            )
+        )
+    finally:
+        event.remove(engine, "checkout", no_waiting)
+    assert [r.status_code for r in responses] == [200] * len(cases), [
+        r.text for r in responses if r.status_code != 200
+    ]
