@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,8 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.db import create_engine
 from storage.enums import Status
-from storage.repositories.cases import CaseFilter
+from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.search import blind_query_tokens
 from storage.services.intake import IntakeService
 from storage.services.triage import CaseChanges, TriageService
 from storage.services.worklist import Worklist
@@ -200,3 +202,36 @@ async def test_common_and_rare_words_find_the_same_cases_either_side_of_the_cap(
     elif not capped:
         # Under it, PostgreSQL looks the gathered ids up by key.
         assert all("= ANY (array(" in s for s in pages)
+
+
+async def test_counting_a_searchs_sensitive_matches_skips_the_standard_text(
+    core: Core, people: dict[str, Actor]
+) -> None:
+    """A sensitive case's text is only in the blind index, so the count of a search's
+    sensitive matches (the focal point's audit) never asks the full-text index, which
+    would gather every match of a common word to find none of them sensitive."""
+    for i in range(3):
+        await submit(core, narrative=f"Черга біля пункту {i}")
+    for i in range(2):
+        await submit(core, category="trafficking", narrative=f"Черга і паспорт {i}")
+    async with core.database.transaction() as session:
+        result = await Worklist(session, core).page(people["focal"], CaseFilter(), query="черг")
+    assert result.total == 5
+    async with core.database.transaction() as session:
+        flt = CaseFilter(
+            search_terms=("черг",),
+            blind_tokens=tuple(blind_query_tokens(core.crypto, ["черг"])),
+        )
+        repo = CaseRepository(session)
+        now = core.clock.now()
+        with statements(core) as sent:
+            sensitive = await repo.count(
+                replace(flt, sensitive=True), may_see_sensitive=True, now=now, cap=100
+            )
+        assert sensitive == 2
+        assert not any("cases_fts" in s or "search_document" in s for s in sent)
+        assert await repo.count(flt, may_see_sensitive=True, now=now, cap=100) == 5
+        standard = await repo.count(
+            replace(flt, sensitive=False, blind_tokens=()), may_see_sensitive=True, now=now, cap=100
+        )
+        assert standard == 3
