@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine
+from storage.repositories.maintenance import refresh_statistics
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -61,5 +62,7 @@ async def migrate_url(url: str, revision: str = "head") -> None:
     engine = create_engine(url)
     try:
         await upgrade(engine, revision)
+        # New indexes are only chosen well once the planner has statistics for them.
+        await refresh_statistics(engine)
     finally:
         await engine.dispose()

@@ -4,6 +4,10 @@ Deleting a row is not enough: SQLite's full-text index keeps a deleted document'
 in its segments until they are merged, free pages linger, and the write-ahead log keeps
 the old pages; PostgreSQL keeps dead tuples until a vacuum. This runs outside any
 transaction (VACUUM refuses to run inside one), after the purge has committed.
+
+It also refreshes the query planner's statistics. SQLite keeps none until ``ANALYZE``
+runs, and without them it walks the date index for a rare word or a filtered worklist
+(34 and 72 ms at 100,000 cases, against 7.6 and 9.2 ms with them; README, Performance).
 """
 
 from __future__ import annotations
@@ -35,6 +39,28 @@ async def reclaim_space(engine: AsyncEngine) -> None:
         await _sqlite(engine)
     else:
         await _postgresql(engine)
+
+
+# Rows SQLite samples per index: enough for the planner's choices, a few milliseconds
+# at a million cases (a full ANALYZE reads every row of every index).
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+async def refresh_statistics(engine: AsyncEngine) -> None:
+    """The planner's statistics, brought up to date: daily, and after migrating."""
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # The driver's own connection, as in _sqlite below: no write-lock BEGIN.
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+            await driver.execute("ANALYZE")
+            await driver.commit()
+        else:
+            # Autovacuum analyses too, but only once enough rows changed; a day's cases
+            # in a large table may not reach its threshold.
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("ANALYZE")
 
 
 async def _sqlite(engine: AsyncEngine) -> None:

@@ -27,7 +27,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.conversation import ConversationRepository
 from storage.repositories.locks import Locks
-from storage.repositories.maintenance import reclaim_space
+from storage.repositories.maintenance import reclaim_space, refresh_statistics
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.staff import TokenRepository
 from storage.repositories.throttle import ThrottleRepository
@@ -161,6 +161,8 @@ async def run_purge(core: Core, *, dry_run: bool = False) -> PurgeReport:
 
 
 async def reclaim_after(core: Core, report: PurgeReport) -> None:
-    """Once a purge has committed: make what it deleted leave the database files."""
+    """Once a purge has committed: make what it deleted leave the database files, and
+    refresh the planner's statistics (the daily purge is the daily maintenance)."""
     if report.deleted_anything:
         await reclaim_space(core.database.engine)
+    await refresh_statistics(core.database.engine)

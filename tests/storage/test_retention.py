@@ -197,3 +197,35 @@ async def test_purged_words_leave_the_database_files(core: Core, clock: FrozenCl
     async with core.database.transaction() as session:
         case = await session.scalar(select(Case).where(Case.ref == kept.ref))
         assert case is not None and case.narrative == "An open zanzibarcase"
+
+
+async def test_the_daily_purge_refreshes_the_planners_statistics(
+    core: Core, clock: FrozenClock
+) -> None:
+    """SQLite keeps no statistics until ANALYZE runs, and without them it picks the date
+    index for a rare word or a filtered worklist: the daily purge refreshes them, even
+    on a day with nothing to purge."""
+    from sqlalchemy import text
+
+    from storage.services.retention import run_purge
+
+    for _ in range(3):
+        await submit(core)
+    if core.database.dialect == "sqlite":
+        stats = text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'cases'")
+        async with core.database.engine.connect() as conn:
+            await conn.exec_driver_sql("DELETE FROM sqlite_stat1")
+            await conn.commit()
+            assert await conn.scalar(stats) == 0
+    else:
+        stats = text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'cases'")
+        async with core.database.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql(
+                "SELECT pg_stat_reset_single_table_counters('cases'::regclass)"
+            )
+            assert await autocommit.scalar(stats) == 0
+    report = await run_purge(core)
+    assert not report.deleted_anything
+    async with core.database.engine.connect() as conn:
+        assert (await conn.scalar(stats) or 0) > 0
