@@ -126,8 +126,8 @@ async def run_api(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any
 def api_table(engines: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| engine, cases | request | p50 / p95 / p99 ms | N clients p50 / p99 ms, req/s "
-        "| raw SQL p50 ms | ratio | status |",
-        "|---|---|---|---|---|---|---|",
+        "| raw SQL p50 ms | ratio | API CPU ms/request | status |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for engine in engines:
         for p in engine["probes"]:
@@ -137,7 +137,7 @@ def api_table(engines: list[dict[str, Any]]) -> list[str]:
                 f"| {engine['engine']}, {engine['cases']:,} | {p['name']} "
                 f"| {p['p50_ms']} / {p['p95_ms']} / {p['p99_ms']} "
                 f"| {p['concurrent_p50_ms']} / {p['concurrent_p99_ms']}, {p['concurrent_req_per_s']} "
-                f"| {p['raw_p50_ms']} | {p['ratio']}× | {p['status']}{errors} |"
+                f"| {p['raw_p50_ms']} | {p['ratio']}× | {p.get('cpu_ms')} | {p['status']}{errors} |"
             )
     for engine in engines:
         lines.append(

@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import event, select
 
 from admin_api.app import create_app
-from bench.machine import peak_rss_mib
+from bench.machine import cpu_seconds, peak_rss_mib
 from bench.processes import child
 from bench.seed import COMMON_WORD, RARE_WORD, seed
 from storage import totp
@@ -70,6 +70,9 @@ class ProbeResult:
     concurrent_req_per_s: float | None = None
     raw_p50_ms: float | None = None
     ratio: float | None = None
+    # The API process's own CPU (user + system) per request, one client: unlike the
+    # latencies, it hardly moves with the load other processes put on the machine.
+    cpu_ms: float | None = None
     statements: int = 0
     status: int = 0
     failure: str | None = None  # what stopped this probe early (the others still run)
@@ -314,8 +317,17 @@ async def _time(call: Callable[[], Awaitable[Any]], n: int, budget_s: float) -> 
 
 
 async def _http_timings(
-    base_url: str, tokens: dict[str, str], probe: Probe, n: int, status: list[int], budget_s: float
+    base_url: str,
+    tokens: dict[str, str],
+    probe: Probe,
+    n: int,
+    status: list[int],
+    budget_s: float,
+    cpu: list[float] | None = None,
+    pid: int | None = None,
 ) -> tuple[list[float], int]:
+    """``n`` timed requests; with ``cpu`` and ``pid``, appends that process's CPU seconds
+    over them."""
     errors = 0
     async with httpx.AsyncClient(base_url=base_url, timeout=600, trust_env=False) as http:
         session = Session(http, tokens)
@@ -328,7 +340,11 @@ async def _http_timings(
                 errors += 1
 
         await once()  # warm: connections, plans, the version of a PATCHed case
-        return await _time(once, n, budget_s), errors
+        before = cpu_seconds(pid) if pid is not None else 0.0
+        timings = await _time(once, n, budget_s)
+        if cpu is not None and pid is not None:
+            cpu.append(cpu_seconds(pid) - before)
+        return timings, errors
 
 
 async def bench_engine(
@@ -383,8 +399,9 @@ async def bench_engine(
             for probe in probes:
                 try:
                     codes: list[int] = []
+                    cpu: list[float] = []
                     timings, errors = await _http_timings(
-                        base_url, tokens, probe, requests, codes, budget_s
+                        base_url, tokens, probe, requests, codes, budget_s, cpu, proc.pid
                     )
                     result = ProbeResult(
                         probe.name,
@@ -395,6 +412,7 @@ async def bench_engine(
                         _ms(timings, 99),
                         statements=len(statements[probe.name]),
                         status=codes[-1],
+                        cpu_ms=round(cpu[0] * 1000 / len(timings), 2),
                     )
                     # Clients at once, each its own connection (and its own case to PATCH).
                     started = time.perf_counter()

@@ -96,5 +96,6 @@ async def test_every_api_probe_answers_and_replays_raw(tmp_path: Path, engine: s
     for probe in probes.values():
         assert (probe["status"], probe["errors"]) == (200, 0), probe
         assert probe["statements"] > 0 and probe["raw_p50_ms"] is not None, probe
+        assert probe["cpu_ms"] is not None, probe
     assert result["api_peak_rss_mib"]
     assert len(api_table([result])) == 2 + len(probes) + 1
