@@ -58,13 +58,13 @@ async def test_two_changes_from_the_same_version(
     assert retry.status_code == 200 and retry.headers["ETag"] == '"3"'
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL locks rows
 async def test_concurrent_changes_on_sqlite_take_turns_in_the_process(staffed: Api) -> None:
     """On SQLite the API's write transactions queue in the process before asking for the
     write lock, instead of in SQLite's sleep-and-retry (steps of up to 100 ms). With
     SQLite's wait turned off, a writer that met the lock taken would fail at once."""
     api = staffed
-    if api.core.database.dialect != "sqlite":
-        pytest.skip("PostgreSQL locks rows, not the database")
+    assert api.core.database.dialect == "sqlite"
     cases = [await submit(api.core) for _ in range(6)]
     engine = api.core.database.engine.sync_engine
 
