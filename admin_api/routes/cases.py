@@ -55,7 +55,7 @@ async def worklist(
     core: CoreDep,
 ) -> CasePage:
     """Cases you may see, filtered, searched, sorted and paged. No narratives here."""
-    page = await Worklist(session, core).page(
+    page = await Worklist(session, core).rows(
         principal.actor,
         params.worklist_filter(core.catalog, principal.user_id),
         query=params.q,
@@ -63,9 +63,8 @@ async def worklist(
         cursor=params.cursor,
         limit=params.limit,
     )
-    now = core.clock.now()
     return CasePage(
-        items=[CaseItem.of(CaseView.at(case, now)) for case in page.items],
+        items=[CaseItem.model_validate(row) for row in page.items],
         next_cursor=page.next_cursor,
         total=page.total,
         total_capped=page.total_capped,

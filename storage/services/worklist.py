@@ -10,9 +10,10 @@ so paging through a million cases never re-reads them all.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,9 +31,14 @@ MAX_PAGE = 200
 COUNT_CAP = 10_000
 
 
+T = TypeVar("T")
+# A repository read of one page: its items and, for each, its sort key's values.
+PageReader = Callable[..., Awaitable[tuple[list[T], list[list[Any]]]]]
+
+
 @dataclass(frozen=True)
-class CasePage:
-    items: list[Case]
+class CasePage(Generic[T]):
+    items: list[T]
     next_cursor: str | None
     total: int
     # True when more than ``total`` (== COUNT_CAP) cases match.
@@ -55,7 +61,39 @@ class Worklist:
         sort: Sort | str = Sort.CREATED_DESC,
         cursor: str | None = None,
         limit: int = 50,
-    ) -> CasePage:
+    ) -> CasePage[Case]:
+        """A page of whole cases (the console shows their excerpts)."""
+        return await self._page(
+            self.cases.list_page, actor, flt, query=query, sort=sort, cursor=cursor, limit=limit
+        )
+
+    async def rows(
+        self,
+        actor: Actor,
+        flt: CaseFilter,
+        *,
+        query: str | None = None,
+        sort: Sort | str = Sort.CREATED_DESC,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> CasePage[dict[str, Any]]:
+        """The same page as plain rows of what a worklist row shows, its ``overdue`` flag
+        and tags (:meth:`CaseRepository.list_rows`): no narratives, no ORM objects."""
+        return await self._page(
+            self.cases.list_rows, actor, flt, query=query, sort=sort, cursor=cursor, limit=limit
+        )
+
+    async def _page(
+        self,
+        read: PageReader[T],
+        actor: Actor,
+        flt: CaseFilter,
+        *,
+        query: str | None,
+        sort: Sort | str,
+        cursor: str | None,
+        limit: int,
+    ) -> CasePage[T]:
         if not actor.can_see_cases:
             raise PermissionDenied("Your role does not work with cases.")
         if sort not in set(Sort):
@@ -85,7 +123,7 @@ class Worklist:
             )
             if query is not None and may_see_sensitive:
                 await self._audit_sensitive_search(actor, flt, now)
-        items, keys = await self.cases.list_page(
+        items, keys = await read(
             flt,
             may_see_sensitive=may_see_sensitive,
             now=now,

@@ -11,6 +11,7 @@ import pytest
 from fastapi.dependencies import utils as dependency_utils
 from sqlalchemy import event
 
+from storage.services.triage import CaseChanges, TriageService
 from tests.admin_api.conftest import Api
 from tests.storage.helpers import submit
 
@@ -73,3 +74,27 @@ async def test_no_dependency_of_the_api_runs_in_the_thread_pool(
     )
     assert response.status_code == 200, response.text
     assert hops == []
+
+
+async def test_the_worklist_reads_only_what_its_rows_show(staffed: Api) -> None:
+    """A worklist row has no narrative: its page reads the columns it shows and the
+    page's tags, not whole cases with their narratives (issue 9)."""
+    api = staffed
+    tagged = await submit(api.core, narrative="a description never listed")
+    await submit(api.core)
+    focal = api.actors["focal_point"]
+    async with api.core.database.transaction() as session:
+        service = TriageService(session, api.core)
+        await service.update(
+            tagged.ref, focal, expected_version=None, changes=CaseChanges(tags=["b-tag", "a-tag"])
+        )
+    assert (await api.call("GET", f"{V1}/me", "operator")).status_code == 200
+    with statements(api) as sent:
+        response = await api.call("GET", f"{V1}/cases", "operator")
+    assert response.status_code == 200
+    items = {item["ref"]: item["tags"] for item in response.json()["items"]}
+    assert items[tagged.ref] == ["a-tag", "b-tag"]
+    assert len(items) == 2
+    # The token, the count, the page's rows, their tags.
+    assert len(sent) == 4, sent
+    assert not [s for s in sent if "narrative" in s], sent
