@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.clock import DAY, HOUR, ceil_to
 from storage.core import Core
 from storage.enums import Language
-from storage.repositories.conversation import ConversationRepository
-from storage.repositories.updates import ProcessedUpdates
+from storage.repositories.conversation import Snapshot, read_snapshot
 from storage.sealed import Context
 from storage.services.conversation import LANGUAGE_KEY, LANGUAGE_TTL, ConversationStore
 from storage.uow import UnitOfWork
@@ -79,10 +78,16 @@ class PseudonymKeyBuilder(KeyBuilder):
         self.core = core
         self.prefix = prefix
 
+    @staticmethod
+    def _composite(key: StorageKey) -> str:
+        return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
+
     def pseudonym(self, key: StorageKey) -> str:
-        return self.core.crypto.pseudonym(
-            f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
-        )
+        return self.core.crypto.pseudonym(self._composite(key))
+
+    async def pseudonym_async(self, key: StorageKey) -> str:
+        """The same, drawn off the event loop when new (storage.crypto)."""
+        return await self.core.crypto.pseudonym_async(self._composite(key))
 
     def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
         return ":".join(p for p in (self.prefix, "fsm", self.pseudonym(key), part) if p)
@@ -100,29 +105,37 @@ class DatabaseStorage(BaseStorage):
         self.core = core
         self.keys = PseudonymKeyBuilder(core)
 
-    async def _load(self, session: AsyncSession, key: str) -> _Entry:
+    def _interpret(self, snapshot: Snapshot) -> _Entry:
         # A pure read: an expired row reads as empty (the purge deletes it).
-        row = await ConversationRepository(session).get(key)
-        if row is None or row.expires_at <= self.core.clock.now() or row.data_enc is None:
+        now = self.core.clock.now()
+        live = snapshot.expires_at is not None and snapshot.expires_at > now
+        if not live or snapshot.data_enc is None:
             # The chosen language outlives the draft (storage.services.conversation).
-            language = await ConversationStore(session, self.core).language(key)
-            data = {LANGUAGE_KEY: language.value} if language else {}
-            live = row is not None and row.expires_at > self.core.clock.now()
-            return _Entry(row.state if row is not None and live else None, data)
-        data = json.loads(self.core.crypto.decrypt_text(row.data_enc, Context.CONVERSATION))
-        return _Entry(row.state, data)
+            language = (
+                snapshot.language
+                if snapshot.language_expires_at is not None and snapshot.language_expires_at > now
+                else None
+            )
+            data = {LANGUAGE_KEY: Language(language).value} if language else {}
+            return _Entry(snapshot.state if live else None, data)
+        data = json.loads(self.core.crypto.decrypt_text(snapshot.data_enc, Context.CONVERSATION))
+        return _Entry(snapshot.state, data)
 
     async def _entry(self, key: StorageKey) -> _Entry:
-        pseudonym = self.keys.pseudonym(key)
+        pseudonym = await self.keys.pseudonym_async(key)
         uow = UnitOfWork.current()
         if uow is None:
-            async with self.core.database.read_only() as session:
-                entry = await self._load(session, pseudonym)
-                update_id = _check_update.get()
-                if update_id is not None:
-                    _check_update.set(None)
-                    seen = await ProcessedUpdates(session).seen(update_id)
-                    _update_seen.set((update_id, seen))
+            update_id = _check_update.get()
+            if update_id is not None:
+                _check_update.set(None)
+            # One statement, no transaction around it: the state, the language and the
+            # redelivery check in one consistent read.
+            async with self.core.database.single_statement() as connection:
+                snapshot = await read_snapshot(connection, pseudonym, update_id)
+            if update_id is not None:
+                assert snapshot.update_seen is not None
+                _update_seen.set((update_id, snapshot.update_seen))
+            entry = self._interpret(snapshot)
             # aiogram reads the state under the chat's lock just before the update's
             # unit of work begins, in the same task: hand it over instead of reading twice.
             _preloaded.set((pseudonym, entry))
@@ -134,12 +147,12 @@ class DatabaseStorage(BaseStorage):
                 cached = preloaded[1]
             else:
                 async with uow.reading() as session:
-                    cached = await self._load(session, pseudonym)
+                    cached = self._interpret(await read_snapshot(session, pseudonym, None))
             uow.cache[(_CACHE, pseudonym)] = cached
         return cast(_Entry, cached)
 
     async def _save(self, key: StorageKey, entry: _Entry) -> None:
-        pseudonym = self.keys.pseudonym(key)
+        pseudonym = await self.keys.pseudonym_async(key)
 
         async def write(session: AsyncSession) -> None:
             await ConversationStore(session, self.core).put(pseudonym, entry.state, entry.data)

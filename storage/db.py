@@ -8,17 +8,26 @@ reader never queues behind (or blocks) a writer.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -30,6 +39,9 @@ Session = AsyncSession
 
 # Execution option marking a read-only scope's connection (see _on_begin).
 _READ_ONLY = "holos_read_only"
+# Execution option of a connection that runs one statement on its own, outside any
+# transaction (see Database.single_statement and _on_begin).
+_NO_TRANSACTION = "holos_no_transaction"
 # Session.info key: the writers a read scope runs after it (see Database.read_scope).
 _DEFERRED = "holos_deferred_writes"
 
@@ -50,6 +62,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Owner only: the database holds the cases; nobody else on the host may read it.
         Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     kwargs.setdefault("connect_args", {"timeout": 30})
+    if parsed.get_driver_name() == "aiosqlite":
+        kwargs.setdefault("module", _OneHopAiosqlite(aiosqlite, sqlite3))
     engine = create_async_engine(url, **kwargs)
     _configure_sqlite(engine, Path(database) if database else None)
     return engine
@@ -86,6 +100,116 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("the pooled connection did not answer") from error
 
 
+def _run_statement(
+    connection: Any, operation: Any, parameters: Any, many: bool
+) -> tuple[Any, list[Any] | None, int, int | None]:
+    """On aiosqlite's thread: a whole statement, its rows and its counts at once."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor that crosses to aiosqlite's thread once per statement.
+
+    SQLAlchemy's own adapter makes four round trips to that thread for one SELECT
+    (open a cursor, execute, fetch, close) and three for a write; each is a queue hand-off
+    and a wake-up of the event loop, which cost far more CPU than the small statements
+    the bot runs (README, Performance). Here the statement runs, its rows are fetched
+    and its cursor is closed in one call on the thread; what SQLAlchemy asks afterwards
+    (description, rowcount, lastrowid, the rows) is answered from what came back.
+    Server-side cursors are not used by Holos and keep SQLAlchemy's class."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = {}  # type: ignore[assignment]
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    async def _async_soft_close(self) -> None:
+        return None  # the driver's cursor is closed already; the rows stay buffered
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            connection = self._connection
+            # aiosqlite's own queue: the call runs on the connection's thread, in order.
+            description, rows, rowcount, lastrowid = await connection._execute(
+                lambda: _run_statement(connection._conn, operation, parameters, many)
+            )
+        self._description = description
+        self._rows = collections.deque(rows or ())
+        self._rowcount = rowcount
+        self._lastrowid = lastrowid
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> None:
+        await self._run(operation, parameters, False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
+        await self._run(operation, seq_of_parameters, True)
+
+    def nextset(self) -> None:
+        return None
+
+
+class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneHopCursor  # type: ignore[assignment]  # a subclass: mypy reads the stub narrowly
+
+    def _idle(self) -> bool:
+        # sqlite3 answers this from the connection's flag, without a trip to the thread.
+        connection = self._connection._connection
+        return connection is not None and not connection.in_transaction
+
+    def rollback(self) -> None:
+        # With no transaction open, sqlite3's rollback does nothing: skip the trip to
+        # aiosqlite's thread (a single statement's connection, a pool check-in).
+        if not self._idle():
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
+
+
+class _OneHopAiosqlite(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite adapter with :class:`_OneHopCursor` for every statement."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        adapted = super().connect(*arg, **kw)
+        return _OneHopConnection(self, adapted._connection)
+
+
 def _owner_only(database: Path) -> None:
     for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
         with contextlib.suppress(FileNotFoundError):
@@ -111,6 +235,10 @@ def _configure_sqlite(engine: AsyncEngine, database: Path | None) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_NO_TRANSACTION):
+            # The driver is in autocommit mode (_on_connect): the one statement is its
+            # own transaction and sees one consistent snapshot.
+            return
         if connection.get_execution_options().get(_READ_ONLY):
             # A reader in WAL mode sees a consistent snapshot without any lock that
             # a writer waits for; it never writes, so it cannot hit the upgrade race.
@@ -136,6 +264,15 @@ class Database:
         self.read_sessionmaker = async_sessionmaker(
             self.engine.execution_options(**reader_options), expire_on_commit=False
         )
+        # One statement, no BEGIN and no ROLLBACK around it: AUTOCOMMIT on PostgreSQL;
+        # on SQLite the driver is in autocommit already and _on_begin emits nothing.
+        self._single = self.engine.execution_options(
+            **(
+                {"isolation_level": "AUTOCOMMIT"}
+                if self.dialect == "postgresql"
+                else {_NO_TRANSACTION: True}
+            )
+        )
 
     @property
     def dialect(self) -> str:
@@ -157,6 +294,14 @@ class Database:
                 yield session
             finally:
                 await session.rollback()
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read statement that needs no transaction around it (a
+        statement reads one consistent snapshot by itself): two round trips fewer than
+        :meth:`read_only`. Never for writes, nor for several reads that must agree."""
+        async with self._single.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def read_scope(self) -> AsyncIterator[AsyncSession]:

@@ -1,13 +1,60 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import String, delete, exists, false, func, inspect, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.models import ConversationState, LanguagePreference
+from storage.models import ConversationState, LanguagePreference, ProcessedUpdate
 from storage.repositories.base import Repository
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the bot reads before an update: the draft row, the kept language, and
+    whether the update was handled before (None when not asked)."""
+
+    state: str | None
+    data_enc: bytes | None
+    expires_at: datetime | None
+    language: str | None
+    language_expires_at: datetime | None
+    update_seen: bool | None
+
+
+async def read_snapshot(
+    connection: AsyncConnection | AsyncSession, key: str, update_id: int | None
+) -> Snapshot:
+    """The draft, the language and the redelivery check in one statement (one row always):
+    three reads and their round trips were most of the bot's database time per update."""
+    anchor = select(literal(key, String).label("key")).subquery("anchor")
+    seen = (
+        exists().where(ProcessedUpdate.update_id == update_id) if update_id is not None else false()
+    )
+    stmt = select(
+        ConversationState.state,
+        ConversationState.data_enc,
+        ConversationState.expires_at,
+        LanguagePreference.language,
+        LanguagePreference.expires_at,
+        seen,
+    ).select_from(
+        anchor.outerjoin(ConversationState, ConversationState.key == anchor.c.key).outerjoin(
+            LanguagePreference, LanguagePreference.key == anchor.c.key
+        )
+    )
+    row = (await connection.execute(stmt)).one()
+    return Snapshot(
+        state=row[0],
+        data_enc=row[1],
+        expires_at=row[2],
+        language=row[3],
+        language_expires_at=row[4],
+        update_seen=bool(row[5]) if update_id is not None else None,
+    )
 
 
 class ConversationRepository(Repository):
