@@ -78,7 +78,7 @@ class UpdateScopeMiddleware(BaseMiddleware):
         chat = data.get("event_chat")
         data["core"] = self.core
         if user is not None:
-            data["pseudonym"] = self.core.crypto.pseudonym(user.id)
+            data["pseudonym"] = await self.core.crypto.pseudonym_async(user.id)
             data["log_tag"] = self.core.crypto.log_tag(data["pseudonym"])
         if chat is not None:
             data["reporter_chat"] = ReporterChat(chat.id)

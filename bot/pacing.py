@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -107,7 +107,7 @@ class Pacer:
     def __init__(
         self,
         buckets: Buckets,
-        chat_key: Callable[[int | str], str],
+        chat_key: Callable[[int | str], Awaitable[str]],
         *,
         per_chat: Limit = PER_CHAT,
         overall: Limit = OVERALL,
@@ -125,7 +125,9 @@ class Pacer:
             return 0.0
         delay = await self.buckets.reserve("bot", self.overall)
         if chat_id is not None and method in CHAT_METHODS:
-            delay = max(delay, await self.buckets.reserve(self.chat_key(chat_id), self.per_chat))
+            delay = max(
+                delay, await self.buckets.reserve(await self.chat_key(chat_id), self.per_chat)
+            )
         if delay > 0:
             await self.sleep(delay)
         return delay

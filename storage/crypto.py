@@ -7,6 +7,7 @@ database. Key rotation: the current secret encrypts and hashes; earlier secrets
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -139,14 +140,31 @@ class Crypto:
         (derived from the key) keeps it a lookup key. Also takes composite keys (bot,
         chat, user, destiny) for conversation state.
         """
-        peppered = hmac.new(
-            self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256
-        ).digest()
+        peppered = self._peppered(telegram_id)
+        cached = self._cached_pseudonym(peppered)
+        return cached if cached is not None else self._new_pseudonym(peppered)
+
+    async def pseudonym_async(self, telegram_id: int | str) -> str:
+        """:meth:`pseudonym` for the event loop: a new one (≈10 ms of Argon2id, which
+        releases the GIL) is drawn in a worker thread, so the loop serves other chats
+        meanwhile; a known one comes from the cache at once."""
+        peppered = self._peppered(telegram_id)
+        cached = self._cached_pseudonym(peppered)
+        if cached is not None:
+            return cached
+        return await asyncio.to_thread(self._new_pseudonym, peppered)
+
+    def _peppered(self, telegram_id: int | str) -> bytes:
+        return hmac.new(self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256).digest()
+
+    def _cached_pseudonym(self, peppered: bytes) -> str | None:
         with self._pseudonyms_lock:
             cached = self._pseudonyms.get(peppered)
             if cached is not None:
                 self._pseudonyms.move_to_end(peppered)
-                return cached
+            return cached
+
+    def _new_pseudonym(self, peppered: bytes) -> str:
         value = hash_secret_raw(
             peppered,
             self._current.pseudonym_salt,

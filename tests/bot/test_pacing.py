@@ -25,10 +25,14 @@ async def no_sleep(_: float) -> None:
     return None
 
 
+async def chat_key(chat: int | str) -> str:
+    return f"chat-{chat}"
+
+
 def pacer(buckets: MemoryBuckets | RedisBuckets) -> Pacer:
     return Pacer(
         buckets,
-        lambda chat: f"chat-{chat}",
+        chat_key,
         per_chat=Limit(per_second=1.0, burst=3),
         overall=Limit(per_second=30.0, burst=30),
         sleep=no_sleep,
