@@ -144,7 +144,9 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
     assert called <= API_METHODS, called - API_METHODS
 
     # Nothing in any label but fixed words and catalog codes.
-    categories = {c.code for c in bot_core.catalog.categories} | {"unknown"}
+    # Sensitive categories are counted under one fixed word (a report of one filed by
+    # an earlier test in this process leaves that label behind).
+    categories = {c.code for c in bot_core.catalog.categories} | {"unknown", metrics.SENSITIVE}
     allowed = {
         "type": UPDATE_TYPES,
         "outcome": {o.value for o in metrics.UpdateOutcome}
