@@ -130,7 +130,7 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     (description, rowcount, lastrowid, the rows) is answered from what came back.
     Server-side cursors are not used by Holos and keep SQLAlchemy's class."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         self._adapt_connection = adapt_connection
@@ -141,10 +141,19 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._arraysize = 1  # the DB-API default, for fetchmany() without a size
 
     @property
     def description(self) -> Any:
         return self._description
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     @property
     def rowcount(self) -> int:

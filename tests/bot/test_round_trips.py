@@ -76,6 +76,8 @@ async def test_a_statement_is_one_trip_to_the_driver_thread_with_the_same_result
             )
             assert len(trips) - before == 1
     assert rows == [(1,)]
+    async with core.database.read_only() as session:
+        assert (await session.execute(select(ProcessedUpdate.update_id))).fetchmany() == [(1,)]
     assert result.rowcount == 1
     with pytest.raises(IntegrityError):
         async with core.database.transaction() as session:
