@@ -195,21 +195,6 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneHopCursor  # type: ignore[assignment]  # a subclass: mypy reads the stub narrowly
 
-    def _idle(self) -> bool:
-        # sqlite3 answers this from the connection's flag, without a trip to the thread.
-        connection = self._connection._connection
-        return connection is not None and not connection.in_transaction
-
-    def rollback(self) -> None:
-        # With no transaction open, sqlite3's rollback does nothing: skip the trip to
-        # aiosqlite's thread (a single statement's connection, a pool check-in).
-        if not self._idle():
-            super().rollback()
-
-    def commit(self) -> None:
-        if not self._idle():
-            super().commit()
-
 
 class _OneHopAiosqlite(AsyncAdapt_aiosqlite_dbapi):
     """SQLAlchemy's aiosqlite adapter with :class:`_OneHopCursor` for every statement."""
@@ -307,8 +292,8 @@ class Database:
     @asynccontextmanager
     async def single_statement(self) -> AsyncIterator[AsyncConnection]:
         """A connection for one read statement that needs no transaction around it (a
-        statement reads one consistent snapshot by itself): two round trips fewer than
-        :meth:`read_only`. Never for writes, nor for several reads that must agree."""
+        statement reads one consistent snapshot by itself): unlike :meth:`read_only`, no
+        BEGIN or ROLLBACK statement. Never for writes, nor for several reads that must agree."""
         async with self._single.connect() as connection:
             yield connection
 
