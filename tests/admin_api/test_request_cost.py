@@ -98,3 +98,28 @@ async def test_the_worklist_reads_only_what_its_rows_show(staffed: Api) -> None:
     # The token, the count, the page's rows, their tags.
     assert len(sent) == 4, sent
     assert not [s for s in sent if "narrative" in s], sent
+
+
+async def test_a_patch_reads_its_case_and_tags_in_one_statement(staffed: Api) -> None:
+    """The case a PATCH changes comes with its tags (the answer shows them): the token,
+    the case, the UPDATE and the audit event, no second read for the tags."""
+    api = staffed
+    case = await submit(api.core)
+    focal = api.actors["focal_point"]
+    async with api.core.database.transaction() as session:
+        await TriageService(session, api.core).update(
+            case.ref, focal, expected_version=None, changes=CaseChanges(tags=["b-tag", "a-tag"])
+        )
+    assert (await api.call("GET", f"{V1}/me", "operator")).status_code == 200
+    with statements(api) as sent:
+        response = await api.call(
+            "PATCH",
+            f"{V1}/cases/{case.ref}",
+            "operator",
+            json={"priority": "high"},
+            headers={"If-Match": "*"},
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["tags"] == ["a-tag", "b-tag"]
+    assert len(sent) == 4, sent
+    assert sorted(s.split()[0].upper() for s in sent[1:]) == ["INSERT", "SELECT", "UPDATE"], sent
