@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.expression import Exists
 
 from storage.models import (
@@ -58,6 +59,9 @@ def _head_statement(
             _any(Note),
             _any(Reply),
         )
+        # The tags too (the page shows them): one statement instead of the
+        # relationship's own second SELECT.
+        .options(joinedload(Case.tags))
         .outerjoin(ContactDetail, ContactDetail.case_id == Case.id)
         .outerjoin(ReporterLink, ReporterLink.case_id == Case.id)
         .where(Case.ref == bindparam("ref"), *visible(may_see_sensitive=may_see_sensitive))
@@ -77,7 +81,8 @@ class CasePageRepository(Repository):
         if canonical is None:
             return None
         stmt = _HEAD[may_see_sensitive]
-        row = (await self.session.execute(stmt, {"ref": canonical})).first()
+        # One row per tag: ``unique`` folds them into the case's row.
+        row = (await self.session.execute(stmt, {"ref": canonical})).unique().first()
         if row is None:
             return None
         case, contact, linked, attachments, additions, notes, replies = row

@@ -13,7 +13,7 @@ from storage.core import Core
 from storage.enums import AttachmentKind, ContactMode, Language
 from storage.services.attachments import AttachmentService
 from storage.services.intake import ContactChoice, IntakeService
-from storage.services.triage import TriageService
+from storage.services.triage import CaseChanges, TriageService
 from tests.storage.helpers import make_staff, submit
 
 
@@ -33,14 +33,14 @@ def statements(core: Core) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-async def test_a_case_with_empty_lists_is_read_in_two_statements(core: Core) -> None:
+async def test_a_case_with_empty_lists_is_read_in_one_statement(core: Core) -> None:
     operator = await make_staff(core, "oper", "operator")
     submitted = await submit(core)
     async with core.database.read_only() as session:
         with statements(core) as sent:
             detail = await TriageService(session, core).detail(submitted.ref, operator)
-        # The case with its contact, chat link and list flags; then its tags.
-        assert len(sent) == 2, sent
+        # The case with its tags, contact, chat link and list flags.
+        assert len(sent) == 1, sent
         assert detail.case.ref == submitted.ref
         assert (detail.contact, detail.reply_in_chat) == (None, False)
         assert detail.additions == detail.attachments == detail.notes == detail.replies == []
@@ -73,3 +73,21 @@ async def test_a_case_page_shows_every_list_and_contact(core: Core) -> None:
     assert [n.text for n in detail.notes] == ["Called the partner office."]
     assert [r.texts for r in detail.replies] == [{"uk": "Дякуємо."}]
     assert linked.reply_in_chat and linked.contact is None
+
+
+async def test_a_tagged_case_is_read_in_one_statement_with_its_tags(core: Core) -> None:
+    focal = await make_staff(core, "focal", "focal_point")
+    submitted = await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=555))
+    async with core.database.transaction() as session:
+        await TriageService(session, core).update(
+            submitted.ref,
+            focal,
+            expected_version=None,
+            changes=CaseChanges(tags=["cash", "b-tag", "a-tag"]),
+        )
+    async with core.database.read_only() as session:
+        with statements(core) as sent:
+            detail = await TriageService(session, core).detail(submitted.ref, focal)
+        assert len(sent) == 1, sent
+        assert [t.tag for t in detail.case.tags] == ["a-tag", "b-tag", "cash"]
+        assert detail.reply_in_chat
