@@ -54,11 +54,11 @@ def thread_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield trips
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # aiosqlite's thread
 async def test_a_statement_is_one_trip_to_the_driver_thread_with_the_same_results(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if core.database.dialect != "sqlite":
-        pytest.skip("aiosqlite only")
+    assert core.database.dialect == "sqlite"
     async with core.database.transaction() as session:
         await session.execute(
             insert(ProcessedUpdate), [{"update_id": 1, "handled_at": core.clock.now()}]
