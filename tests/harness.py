@@ -9,6 +9,7 @@ bot token, which is its own isolated world there, and its own database.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -123,12 +124,16 @@ async def running_bot(start_bot: BotFactory) -> BotRuntime:
     return await start_bot()
 
 
+# Every simulated person of a test session is someone new, and so is every session's:
+# state kept in the shared Redis (flood buckets, keyed by pseudonym) outlives a test by
+# up to a minute, and a person reused by the next test would inherit it.
+_USER_NUMBERS = itertools.count(secrets.randbelow(1_000_000_000) + 1)
+
+
 @pytest.fixture
 def make_user(tg: BotHandle) -> Callable[..., Awaitable[SimulatedUser]]:
-    counter = iter(range(1, 10_000))
-
     async def make(language_code: str | None = "uk", **kwargs: Any) -> SimulatedUser:
-        n = next(counter)
+        n = next(_USER_NUMBERS)
         values: dict[str, Any] = {
             "id": 700_000_000 + n * 7919,
             "first_name": f"Тест{n}",
