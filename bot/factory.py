@@ -121,7 +121,7 @@ class KeepResponseTypes(BaseRequestMiddleware):
     ) -> Response[Any]:
         returning = method.__returning__
         if returning not in self.kept:
-            self.kept[returning] = Response[returning]  # type: ignore[valid-type]
+            self.kept[returning] = Response[returning]  # type: ignore[valid-type]  # a runtime type
         return await make_request(bot, method)
 
 

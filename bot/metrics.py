@@ -42,7 +42,7 @@ from storage.enums import OutboxKind
 
 log = logging.getLogger("holos.bot.metrics")
 
-disable_created_metrics()  # type: ignore[no-untyped-call]
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

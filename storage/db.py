@@ -135,8 +135,10 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
-        self._cursor = None  # type: ignore[assignment]
-        self._soft_closed_memoized = {}  # type: ignore[assignment]
+        # No driver cursor is kept (each statement opens and closes its own on the
+        # thread), and SQLAlchemy's stub types these two as always present.
+        self._cursor = None  # type: ignore[assignment]  # see above
+        self._soft_closed_memoized = {}  # type: ignore[assignment]  # the stub's type is narrower
         self._rows = collections.deque()
         self._description: Any = None
         self._rowcount = -1
