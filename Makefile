@@ -50,12 +50,20 @@ $(VENV)/.synced: pyproject.toml uv.lock
 locales: env
 	$(BIN)/python -m locales.build
 
-# After changing texts: extract the msgids and merge them into every catalog.
+# After changing texts: extract the msgids and merge them into every catalog. Each file
+# keeps its header (language, plural forms, charset), so GNU msgfmt, Poedit and Weblate
+# accept it; no date in it changes from one run to the next (locales/template.py).
+KEYWORDS := -k __ -k lazy_gettext -k ngettext:1,2 \
+	-k pgettext:1c,2 -k lazy_pgettext:1c,2 -k npgettext:1c,2,3
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 messages: env
-	$(BIN)/pybabel extract -F locales/babel.cfg -k __ -k lazy_gettext -k ngettext:1,2 \
-		--no-location --sort-output --omit-header -o locales/messages.pot .
+	$(BIN)/pybabel extract -F locales/babel.cfg $(KEYWORDS) --no-location --sort-output \
+		--project Holos --version $(VERSION) --msgid-bugs-address "" \
+		--header-comment "# Translations template for Holos (make messages)." \
+		-o locales/messages.pot .
+	$(BIN)/python -m locales.template locales/messages.pot
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages \
-		--no-fuzzy-matching --ignore-obsolete --omit-header
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

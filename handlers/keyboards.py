@@ -330,7 +330,8 @@ def _reasons(chosen: frozenset[str]) -> InlineKeyboardMarkup:
         kb.button(
             text=f"{mark}{texts.REASON_LABELS[reason]}", callback_data=ReasonCb(code=reason.value)
         )
-    kb.button(text=texts.b_done(), callback_data=ReasonCb(code="done"))
+    # Not "✅ Done": beside options ticked with ✅ it would read as one more option.
+    kb.button(text=texts.b_continue(), callback_data=ReasonCb(code="done"))
     kb.adjust(1)
     return kb.as_markup()
 

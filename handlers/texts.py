@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_date, format_time
 
+from handlers.i18n import lazy_pgettext
 from storage.catalog import Catalog
 from storage.enums import ContactMode, Language, Status, WhatWentWrong
 from storage.errors import UnknownCategory
@@ -64,13 +65,15 @@ SENSITIVE_INTROS = {
     "trafficking": __("You are reporting human trafficking or labour exploitation."),
 }
 
+# The reporter reads the status of their report (звернення, обращение: neuter); the
+# console names the same statuses for a case, in a context of its own.
 STATUS_NAMES = {
-    Status.NEW: __("new"),
-    Status.ACKNOWLEDGED: __("acknowledged"),
-    Status.IN_PROGRESS: __("in progress"),
-    Status.REFERRED: __("referred"),
-    Status.RESOLVED: __("resolved"),
-    Status.CLOSED: __("closed"),
+    Status.NEW: lazy_pgettext("report status", "new"),
+    Status.ACKNOWLEDGED: lazy_pgettext("report status", "acknowledged"),
+    Status.IN_PROGRESS: lazy_pgettext("report status", "in progress"),
+    Status.REFERRED: lazy_pgettext("report status", "referred"),
+    Status.RESOLVED: lazy_pgettext("report status", "resolved"),
+    Status.CLOSED: lazy_pgettext("report status", "closed"),
 }
 
 STATUS_EXPLAINED = {
@@ -225,21 +228,23 @@ def privacy_text(settings: Settings) -> str:
             _(
                 "• We keep only what you send in a report: the text, the files and the "
                 "answers you choose. Photos lose their location and camera data; voices in "
-                "voice messages are changed so that no one can recognise them."
+                "voice messages are changed to make them much harder to recognise (the words "
+                "stay as they are)."
             ),
             _(
                 "• Reports of fraud, sexual exploitation and abuse, or human trafficking "
-                "are stored encrypted and seen only by a small, specially trained team."
+                "are stored encrypted and handled by a small, specially trained team, which "
+                "shares only what another organisation needs to act."
             ),
             _(
-                "• Your receipt code is the only way to your report. Keep it where others "
+                "• Your receipt code is the only way to open your report. Keep it where others "
                 "will not see it, and do not share it."
             ),
             ngettext(
-                "• If you ask for replies in this chat, we keep an encrypted connection to "
-                "this chat until {days} day after your report is closed.",
-                "• If you ask for replies in this chat, we keep an encrypted connection to "
-                "this chat until {days} days after your report is closed.",
+                "• If you ask for replies in this chat, we keep an encrypted link to this "
+                "chat until {days} day after your report is closed.",
+                "• If you ask for replies in this chat, we keep an encrypted link to this "
+                "chat until {days} days after your report is closed.",
                 link_days,
             ).format(days=link_days),
             ngettext(
@@ -294,8 +299,9 @@ def sensitive_intro(category: str, settings: Settings, locale: str) -> str:
         str(SENSITIVE_INTROS[category]),
         "",
         _(
-            "👥 Only a small, specially trained team of the mission will see this report. "
-            "Hotline operators will not see it."
+            "👥 A small, specially trained team of the mission handles this report and "
+            "shares only what another organisation needs to act on it. Hotline operators "
+            "will not see it."
         ),
         _("Reporting will not affect the assistance you receive."),
     ]
@@ -369,7 +375,10 @@ def story_continues(sensitive: bool, n_texts: int, n_files: int) -> str:
 
 
 def voice_notice() -> str:
-    return _("🎙 In voice messages your voice will be changed so that no one can recognise it.")
+    return _(
+        "🎙 In voice messages your voice will be changed to make it much harder to "
+        "recognise; your words stay as they are."
+    )
 
 
 def received_so_far(texts: int, files: int) -> str:
@@ -499,8 +508,8 @@ def choose_contact(sensitive: bool) -> str:
         "",
         _("🔒 <b>Anonymous</b> (recommended): you follow your report with the receipt code."),
         _(
-            "💬 <b>Reply in this chat</b>: we keep an encrypted connection to this chat to "
-            "send you our answers."
+            "💬 <b>Reply in this chat</b>: we keep an encrypted link to this chat to send "
+            "you our answers."
         ),
         _("📞 <b>Phone or e-mail</b>: only the staff handling your report will see it."),
     ]
@@ -622,7 +631,7 @@ def receipt(code_display: str, sensitive: bool) -> str:
         ),
     ]
     if sensitive:
-        lines += ["", _("Your report goes only to the specially trained team.")]
+        lines += ["", _("Your report is handled by the specially trained team.")]
     return "\n".join(lines)
 
 
@@ -756,7 +765,7 @@ def rate_score() -> str:
 
 
 def rate_reasons() -> str:
-    return _("What went wrong? Choose everything that applies, then press «Done».")
+    return _("What went wrong? Choose everything that applies, then press «Continue».")
 
 
 def rate_comment() -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
@@ -50,6 +51,15 @@ def pick_language(chosen: str | None, accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+class InContext(NamedTuple):
+    """A msgid with its gettext context (``msgctxt``), marked before a language is known:
+    one English word with two jobs ("Closed" as a status and as a date column) gets a
+    translation for each."""
+
+    context: str
+    message: str
+
+
 @dataclass(frozen=True)
 class Texts:
     """Everything a page needs to speak one language."""
@@ -61,7 +71,9 @@ class Texts:
     def _t(self) -> Translations:
         return translations(self.language)
 
-    def gettext(self, message: str) -> str:
+    def gettext(self, message: str | InContext) -> str:
+        if isinstance(message, InContext):
+            return str(self._t.pgettext(message.context, message.message))
         return self._t.gettext(message)
 
     # The name marks literal texts for extraction (``texts._("…")``), like gettext's ``_``.
@@ -70,6 +82,9 @@ class Texts:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._t.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return str(self._t.pgettext(context, message))
 
     @property
     def zone(self) -> ZoneInfo:

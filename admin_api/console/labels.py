@@ -1,20 +1,39 @@
-"""Names of the domain's codes as staff read them. ``_`` here only marks a text for
-extraction (``make messages``); pages translate it with the viewer's language."""
+"""Names of the domain's codes as staff read them. ``_`` and ``pgettext`` here only mark
+a text for extraction (``make messages``); pages translate it with the viewer's language
+(``Texts.gettext`` takes either)."""
 
 from __future__ import annotations
+
+from admin_api.console.i18n import InContext
 
 
 def _(text: str) -> str:
     return text
 
 
+def pgettext(context: str, text: str) -> InContext:
+    return InContext(context, text)
+
+
+# A case's status (справа is feminine in Ukrainian: «Нова»); the reporter's side names the
+# status of a report (звернення) in the bot's own context.
 STATUS = {
-    "new": _("New"),
-    "acknowledged": _("Acknowledged"),
-    "in_progress": _("In progress"),
-    "referred": _("Referred"),
-    "resolved": _("Resolved"),
-    "closed": _("Closed"),
+    "new": pgettext("case status", "New"),
+    "acknowledged": pgettext("case status", "Acknowledged"),
+    "in_progress": pgettext("case status", "In progress"),
+    "referred": pgettext("case status", "Referred"),
+    "resolved": pgettext("case status", "Resolved"),
+    "closed": pgettext("case status", "Closed"),
+}
+# The worklist's tabs name groups of cases (plural: «Нові», «Закриті»).
+TAB = {
+    "open": pgettext("worklist tab", "Open"),
+    "new": pgettext("worklist tab", "New"),
+    "acknowledged": pgettext("worklist tab", "Acknowledged"),
+    "in_progress": pgettext("worklist tab", "In progress"),
+    "referred": pgettext("worklist tab", "Referred"),
+    "resolved": pgettext("worklist tab", "Resolved"),
+    "closed": pgettext("worklist tab", "Closed"),
 }
 # What the button that moves a case to a status says.
 STATUS_ACTION = {
@@ -41,7 +60,7 @@ CATEGORY = {
     "assistance_request": _("Assistance request"),
     "suggestion": _("Suggestion or thanks"),
     "fraud_corruption": _("Fraud or corruption"),
-    "sexual_exploitation": _("Sexual exploitation, abuse or harassment"),
+    "sexual_exploitation": _("Sexual exploitation and abuse, or harassment"),
     "trafficking": _("Trafficking or labour exploitation"),
 }
 

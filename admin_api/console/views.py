@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from admin_api.console import labels
-from admin_api.console.i18n import Texts
+from admin_api.console.i18n import InContext, Texts
 from storage.enums import OPEN_STATUSES, Status
 from storage.models import AuditEvent, Case
 
@@ -79,9 +80,13 @@ def changes(event: AuditEvent, texts: Texts, names: dict[int, str]) -> list[Chan
 def value_text(key: str, value: Any, texts: Texts, names: dict[int, str]) -> str:
     if value is None or value == []:
         return "—"
-    table = {"status": labels.STATUS, "priority": labels.PRIORITY, "role": labels.ROLE}.get(key)
-    if key == "delivery":
-        table = labels.DELIVERY
+    tables: dict[str, Mapping[str, str | InContext]] = {
+        "status": labels.STATUS,
+        "priority": labels.PRIORITY,
+        "role": labels.ROLE,
+        "delivery": labels.DELIVERY,
+    }
+    table = tables.get(key)
     if table and value in table:
         return texts.gettext(table[value])
     if key == "assignee_id" and isinstance(value, int):

@@ -111,6 +111,7 @@ def page_context(request: Request, texts: Texts, viewer: Viewer | None) -> dict[
         "request": request,
         "_": t,
         "ngettext": texts.ngettext,
+        "pgettext": texts.pgettext,
         "texts": texts,
         "lang": texts.language,
         "viewer": viewer,
