@@ -95,7 +95,7 @@ async def test_the_page_holds_no_count_below_five(public: Api, lang: str) -> Non
     for cell in cells:
         assert cell in ("&lt;5", "•") or int(cell) >= 5, cell
     assert cells.count("6") == 2 and cells.count("5") == 1
-    title = "Підзвітність людям, яким ми служимо" if lang == "uk" else "Accountability"
+    title = "Підзвітність перед людьми, яким ми допомагаємо" if lang == "uk" else "Accountability"
     assert title in html
 
 

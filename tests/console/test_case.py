@@ -32,7 +32,7 @@ def test_a_stale_save_changes_nothing_and_shows_the_changes(console: Console) ->
         await mine.click("#h-details + form button[type=submit]")
         banner = await mine.inner_text(".stale")
         assert "Справа змінилася, поки ви її читали" in banner
-        assert "taras" in banner and "Статус: Нове → Прийнято" in banner
+        assert "taras" in banner and "Статус: Нова → Прийнято" in banner
         assert "Пріоритет: Терміновий" in banner  # what was not saved
         # Nothing of hers was written; the page shows the case as it is now.
         assert await mine.input_value("#f-priority") == "normal"
@@ -83,7 +83,7 @@ def test_a_reply_reaches_the_reporter_in_their_language(
             assert ANSWER_RU in preview
             await page.click("button:has-text('Надіслати відповідь')")
             await page.wait_for_url(f"**/console/cases/{case.ref}#replies")
-            assert "У черзі до чату" in await page.inner_text("#replies")
+            assert "У черзі на надсилання в чат" in await page.inner_text("#replies")
 
             await runtime.worker.flush()
             await user.wait_for(lambda m: ANSWER_RU in m.body)

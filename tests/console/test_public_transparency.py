@@ -11,7 +11,7 @@ def test_the_page_holds_no_count_below_five(console: Console) -> None:
     async def scenario() -> None:
         await seed_months(console, console.clock)  # type: ignore[arg-type]
         for lang, heading in (
-            ("uk", "Підзвітність людям, яким ми служимо"),
+            ("uk", "Підзвітність перед людьми, яким ми допомагаємо"),
             ("en", "Accountability to the people we serve"),
         ):
             page = await console.page(PHONE)

@@ -23,7 +23,7 @@ def test_sign_in_refusals_and_sign_out(console: Console) -> None:
         await page.wait_for_url("**/console/cases")
         (cookie,) = [c for c in await page.context.cookies() if c["name"] == "holos_console"]
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-        assert await page.inner_text("h1") == "Справи в роботі"
+        assert await page.inner_text("h1") == "Список справ"
 
         await page.click("text=Вийти")
         await page.wait_for_url("**/console/sign-in")

@@ -13,7 +13,7 @@ from tests.console.conftest import Console
 from tests.storage.helpers import submit
 
 ANSWER = "Дякуємо, що написали. Недостачу довеземо в п'ятницю."
-CLOSING = ("Прийняти", "Почати роботу", "Позначити як вирішене", "Закрити")
+CLOSING = ("Прийняти", "Почати роботу", "Позначити як вирішену", "Закрити")
 
 
 async def answer_and_close(page: Page, ref: str) -> None:

@@ -47,7 +47,7 @@ def test_tabs_filters_search_and_paging(console: Console) -> None:
         async def count(tab: str) -> str:
             return await page.inner_text(f".tabs a:has-text('{tab}') .count")
 
-        assert (await count("Відкриті"), await count("Нове"), await count("Закрито")) == (
+        assert (await count("Відкриті"), await count("Нові"), await count("Закриті")) == (
             "31",
             "31",
             "0",
@@ -66,7 +66,7 @@ def test_tabs_filters_search_and_paging(console: Console) -> None:
         assert "залишилось" in await page.inner_text(".case-row >> nth=30")
 
         # Filters: category, overdue, search; the counts follow the filters.
-        await page.click("text=Більше фільтрів і порядок")
+        await page.click("text=Інші фільтри та сортування")
         await page.select_option("#category", "staff_conduct")
         await page.click("text=Показати")
         assert await page.inner_text(".total") == "2 справи"

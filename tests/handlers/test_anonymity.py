@@ -95,7 +95,7 @@ async def run_every_flow(running_bot: BotRuntime, make_user, core, tg: BotHandle
     await ru.user.press(PROGRAMME_LABELS["food"]["ru"])
     await ru.user.press(f"🙁 {tr('ru', 'Dissatisfied')}")
     await ru.user.press(f"▫️ {tr('ru', 'Waiting time')}")
-    await ru.tap("✅ Done")
+    await ru.tap("Continue »")
     await ru.say("Долго ждали.")
     # Staff reply and close the opted-in case: the reply and the survey are delivered.
     cases = await stored_cases(core)

@@ -28,7 +28,10 @@ STORY = {
     "en": "We were on the list but got no food kit.",
 }
 KEPT = "✍️ Thank you. I have kept what you sent: it is the start of your report. What is it about?"
-VOICE = "🎙 In voice messages your voice will be changed so that no one can recognise it."
+VOICE = (
+    "🎙 In voice messages your voice will be changed to make it much harder to recognise; "
+    "your words stay as they are."
+)
 
 
 @pytest.mark.parametrize("language", ["uk", "en"])

@@ -55,7 +55,10 @@ async def test_a_low_score_asks_what_went_wrong(
     toggled = (await talk.user.press(f"✅ {tr('uk', 'How I was treated')}")).last
     assert f"✅ {tr('uk', 'Waiting time')}" in toggled.button_labels
     assert f"▫️ {tr('uk', 'How I was treated')}" in toggled.button_labels
-    await talk.tap("✅ Done")
+    # Going on reads as an action, not as one more option ticked with ✅.
+    assert toggled.button_labels[-1] == tr("uk", "Continue »") == "Далі »"
+    assert not any(label.startswith("✅ Готово") for label in toggled.button_labels)
+    await talk.tap("Continue »")
     await talk.tap("Skip »")
     (rating,) = await ratings(bot_core)
     assert (rating.programme, rating.score, rating.reasons, rating.comment) == (

@@ -91,8 +91,8 @@ async def test_sensitive_reports(
     intro = (await talk.tap(SENSITIVE_MENU[category])).last
     # Who will see the report, and what the person need not fear or give.
     for line in (
-        "👥 Only a small, specially trained team of the mission will see this report. "
-        "Hotline operators will not see it.",
+        "👥 A small, specially trained team of the mission handles this report and shares "
+        "only what another organisation needs to act on it. Hotline operators will not see it.",
         "Reporting will not affect the assistance you receive.",
         "Share only what you are comfortable sharing. You do not need to give your name "
         "or any details about yourself.",
@@ -123,7 +123,8 @@ async def test_sensitive_reports(
     description = (await talk.user.press(oblast_label("abroad", language))).last
     for line in (
         "You do not need to write your name or anything that identifies you.",
-        "🎙 In voice messages your voice will be changed so that no one can recognise it.",
+        "🎙 In voice messages your voice will be changed to make it much harder to "
+        "recognise; your words stay as they are.",
     ):
         assert tr(language, line) in description.body
     await talk.say("Він вимагав грошей за місце у списку.")
@@ -138,7 +139,7 @@ async def test_sensitive_reports(
     )
     await talk.tap("🔒 Anonymous")
     receipt = (await talk.tap("✅ Send")).last
-    assert tr(language, "Your report goes only to the specially trained team.") in receipt.body
+    assert tr(language, "Your report is handled by the specially trained team.") in receipt.body
     # Someone may look through the phone: no screenshot advice, a hint to clear instead.
     assert tr(language, KEEP_SENSITIVE_CODE) in receipt.body
     assert tr(language, KEEP_CODE) not in receipt.body
