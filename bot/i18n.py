@@ -1,4 +1,7 @@
-"""Languages of the conversation: gettext catalogs through aiogram's I18n (Babel-built)."""
+"""Languages of the conversation: gettext catalogs through aiogram's I18n (Babel-built).
+
+aiogram's I18n offers gettext and ngettext; texts with a context (one English word with
+two jobs) go through ``handlers.i18n.pgettext``, which reads the same loaded catalogs."""
 
 from __future__ import annotations
 
