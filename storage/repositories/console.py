@@ -20,12 +20,25 @@ class ConsoleSessionRepository(Repository):
     def add(self, row: ConsoleSession) -> None:
         self.session.add(row)
 
-    async def revoke_all_for(self, user_id: int, at: datetime) -> None:
-        await self.session.execute(
-            update(ConsoleSession)
-            .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
-            .values(revoked_at=at)
+    async def revoke_all_for(self, user_id: int, at: datetime, *, keep: int | None = None) -> None:
+        """End every session of the account (but ``keep``, the one asking)."""
+        stmt = update(ConsoleSession).where(
+            ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None)
         )
+        if keep is not None:
+            stmt = stmt.where(ConsoleSession.id != keep)
+        await self.session.execute(stmt.values(revoked_at=at))
+
+    async def count_code(self, session_id: int) -> int:
+        """Count one more code tried in a sign-in step, atomically; the new count."""
+        result = await self.session.execute(
+            update(ConsoleSession)
+            .where(ConsoleSession.id == session_id)
+            .values(codes_tried=ConsoleSession.codes_tried + 1)
+            .returning(ConsoleSession.codes_tried)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.scalar_one())
 
     async def delete_finished(self, before: datetime) -> int:
         result = await self.session.execute(
