@@ -235,7 +235,7 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
-                raise ValueError(f"{part!r} is not an IP address or network") from None
+                raise ValueError("lists something that is not an IP address or network") from None
         return value
 
     @field_validator("secret_key", "old_secret_keys")
