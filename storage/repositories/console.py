@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ConsoleSession, StaffPreference, StaffUser
 from storage.repositories.base import Repository
@@ -29,16 +30,19 @@ class ConsoleSessionRepository(Repository):
             stmt = stmt.where(ConsoleSession.id != keep)
         await self.session.execute(stmt.values(revoked_at=at))
 
-    async def count_code(self, session_id: int) -> int:
-        """Count one more code tried in a sign-in step, atomically; the new count."""
+    async def count_code(self, row: ConsoleSession) -> int:
+        """Count one more code tried in a sign-in step, atomically; the new count. The
+        row learns it as its stored value, so a later reset to 0 is written."""
         result = await self.session.execute(
             update(ConsoleSession)
-            .where(ConsoleSession.id == session_id)
+            .where(ConsoleSession.id == row.id)
             .values(codes_tried=ConsoleSession.codes_tried + 1)
             .returning(ConsoleSession.codes_tried)
             .execution_options(synchronize_session=False)
         )
-        return int(result.scalar_one())
+        tried = int(result.scalar_one())
+        set_committed_value(row, "codes_tried", tried)
+        return tried
 
     async def delete_finished(self, before: datetime) -> int:
         result = await self.session.execute(

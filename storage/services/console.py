@@ -149,7 +149,7 @@ class ConsoleSessionService:
     async def take_code(self, row: ConsoleSession) -> int:
         """Count one code (or recovery code) tried in this step; how many so far. Past
         :data:`CODES_PER_STEP` the caller must not check it (see :meth:`end_step`)."""
-        return await self.sessions.count_code(row.id)
+        return await self.sessions.count_code(row)
 
     def end_step(self, row: ConsoleSession) -> None:
         """The step took its codes: the sign-in starts again from the password."""

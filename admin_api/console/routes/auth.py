@@ -195,6 +195,7 @@ async def password_passed(
 
 
 def session_cookie_age(core: Core) -> int:
+    """The cookie lives as long as a session may (ConsoleSessionService.absolute)."""
     return int(core.settings.api_token_ttl_hours * 3600)
 
 
@@ -313,7 +314,7 @@ async def submit_code(
                 message=message,
                 status_code=401,
             )
-    tried = await count_code(request, core, session, metrics, user, row)
+    tried = await count_code(request, core, session, metrics, (user, row, token), enrolment)
     if isinstance(tried, Response):
         return tried
     recovery_codes: list[str] | None = None
@@ -346,19 +347,22 @@ async def count_code(
     core: Core,
     session: Session,
     metrics: MetricsDep,
-    user: StaffUser,
-    row: ConsoleSession,
+    pending: tuple[StaffUser, ConsoleSession, str],
+    enrolment: Enrolment | None = None,
 ) -> Response | int:
     """Count this code in its step: how many the step has taken with it, or the
     answer when it may not be checked at all (the address cools down, or the step
     took its codes already: two sent at once)."""
+    user, row, token = pending
     texts = texts_for(request, core)
     try:
         await SignInLimits(session, core).check(user.username, client_of(request, core))
     except RateLimited as error:
         metrics.sign_in(SignInOutcome.THROTTLED)
         message = texts._("Too many attempts. Wait a little and try again.")
-        response = sign_in_page(request, core, message=message, status_code=429)
+        response = step_page(
+            request, core, user, row, token, enrolment=enrolment, message=message, status_code=429
+        )
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     tried = await ConsoleSessionService(session, core).take_code(row)
@@ -418,7 +422,7 @@ async def recover(
     if row.stage != Stage.SECOND_FACTOR:
         return RedirectResponse(f"{PREFIX}/sign-in/next-step", status_code=303)
     texts = texts_for(request, core)
-    tried = await count_code(request, core, session, metrics, user, row)
+    tried = await count_code(request, core, session, metrics, (user, row, token))
     if isinstance(tried, Response):
         return tried
     try:
