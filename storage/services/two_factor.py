@@ -21,7 +21,12 @@ from storage import totp
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import ActorKind, AuditAction, Role
-from storage.errors import Conflict, TwoFactorResetFromCommandLineOnly, WrongSecondFactor
+from storage.errors import (
+    Conflict,
+    PermissionDenied,
+    TwoFactorResetFromCommandLineOnly,
+    WrongSecondFactor,
+)
 from storage.models import ConsoleSession, RecoveryCode, StaffUser
 from storage.repositories.console import ConsoleSessionRepository
 from storage.repositories.staff import RecoveryCodeRepository, StaffRepository, TokenRepository
@@ -135,7 +140,8 @@ class TwoFactor:
 
     async def enrol(self, actor: Actor, user: StaffUser) -> Enrolled:
         """Enrol at once (the command line, where the operator hands the secret over)."""
-        _command_line_or_owner(actor, user)
+        if actor.kind is not ActorKind.SYSTEM:
+            raise PermissionDenied("Two-factor sign-in is handed over from the command line.")
         if self.enrolled(user):
             raise AlreadyEnrolled()
         secret = totp.new_secret()
