@@ -95,6 +95,14 @@ async def writers_turn(request: Request, core: Core) -> AsyncIterator[None]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+@asynccontextmanager
+async def unit_of_work(request: Request, core: Core) -> AsyncIterator[Session]:
+    """A write transaction of the route's own choosing, where one per request will not
+    do (sign-in: a short one, a wait with none open, then the check)."""
+    async with writers_turn(request, core), core.database.transaction() as session:
+        yield session
+
+
 @dataclass(frozen=True)
 class Principal:
     """The signed-in staff member, as services see them, and the token in use."""

@@ -96,6 +96,22 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def from_trusted_proxy(request: HTTPConnection, trusted: Sequence[IpNetwork]) -> bool:
+    peer_ip = _address(request.client.host if request.client else "")
+    return peer_ip is not None and any(peer_ip in net for net in trusted)
+
+
+def forwarded_proto(request: HTTPConnection, proxies: Sequence[str]) -> str | None:
+    """The scheme the client used, as a trusted proxy tells it (``X-Forwarded-Proto``;
+    with several proxies, the first one's, which faced the client). ``None`` when the
+    peer is not a trusted proxy or says nothing."""
+    if not proxies or not from_trusted_proxy(request, trusted_networks(proxies)):
+        return None
+    header = request.headers.get("x-forwarded-proto", "")
+    first = header.split(",")[0].strip().lower()
+    return first or None
+
+
 def client_address(request: HTTPConnection, trusted: Sequence[IpNetwork]) -> str:
     """The address of whoever sent the request.
 

@@ -100,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
         help="only reset: the person sets it up at their next console sign-in",
     )
     reset.set_defaults(handler=_user_reset_2fa)
+    set_password = user.add_parser(
+        "set-password",
+        help="set an account's password (the only way for focal points and admins); "
+        "its sessions and API tokens end",
+    )
+    set_password.add_argument("username")
+    set_password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    set_password.set_defaults(handler=_user_set_password)
     set_role = user.add_parser(
         "set-role", help="change an account's role (the only way to appoint a focal point)"
     )
@@ -202,6 +212,26 @@ def _user_reset_2fa(settings: Settings, args: argparse.Namespace) -> int:
             _print_enrolment(user.username, enrolled)
         elif two_factor_required(user.role):
             print("holos: it will be set up at the next sign-in to the console")
+        return 0
+
+    return _with_core(settings, work)
+
+
+def _user_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+
+    async def work(core: Core) -> int:
+        async with core.database.transaction() as session:
+            staff = StaffService(session, core)
+            user = await staff.get_by_username(Actor.system(), args.username)
+            await staff.update_user(Actor.system(), user.id, password=password)
+            unenrolled = two_factor_required(user.role) and not TwoFactor.enrolled(user)
+        print(
+            f"holos: the password of {user.username!r} is set; "
+            "its sessions and API tokens have ended"
+        )
+        if unenrolled:
+            print("holos: two-factor sign-in will be set up at the next sign-in to the console")
         return 0
 
     return _with_core(settings, work)

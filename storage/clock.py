@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 
@@ -9,15 +10,29 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (a deliberate slow-down, such as a throttled sign-in)."""
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
 
 class FrozenClock(Clock):
     """A clock tests can set and advance (SLA, retention and expiry rules)."""
 
     def __init__(self, at: datetime | None = None) -> None:
         self._now = at or datetime.now(UTC)
+        # Every wait asked of :meth:`sleep`, in order: tests read the slow-downs here.
+        self.slept: list[float] = []
 
     def now(self) -> datetime:
         return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Moves the clock on at once instead of waiting, and records the wait."""
+        self.slept.append(seconds)
+        if seconds > 0:
+            self._now += timedelta(seconds=seconds)
+        await asyncio.sleep(0)  # still a point where other tasks run, as a real wait is
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta

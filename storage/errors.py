@@ -344,6 +344,43 @@ class FocalPointFromCommandLineOnly(PermissionDenied):
         )
 
 
+class AdminFromCommandLineOnly(PermissionDenied):
+    """Administrators manage every account; only the operator of the server makes one."""
+
+    code = "admin_command_line_only"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Administrators are appointed only from the command line on the server "
+            "('holos user create --role admin' or 'holos user set-role')."
+        )
+
+
+class PasswordFromCommandLineOnly(PermissionDenied):
+    """Whoever sets the password of a focal point or an admin could sign in as them (and,
+    before their two-factor sign-in is set up, enrol their own authenticator)."""
+
+    code = "password_command_line_only"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The password of a focal point or an administrator is set only from the "
+            "command line on the server ('holos user set-password NAME'), or by its owner."
+        )
+
+
+class TwoFactorResetFromCommandLineOnly(PermissionDenied):
+    """A reset lets the next sign-in enrol a new authenticator with the password alone."""
+
+    code = "two_factor_reset_command_line_only"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Two-factor sign-in of a focal point or an administrator is reset only from the "
+            "command line on the server ('holos user reset-2fa NAME'), or with a recovery code."
+        )
+
+
 class WrongSecondFactor(InvalidInput):
     """A code that is wrong, stale or already used (a recovery code: unknown or spent)."""
 

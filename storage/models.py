@@ -124,8 +124,8 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None]
-    # Two-factor sign-in (storage.totp): the secret sealed under Context.TOTP; set
-    # but without ``totp_enrolled_at`` while an enrolment waits for its first code.
+    # Two-factor sign-in (storage.totp): the secret sealed under Context.TOTP, set once
+    # a code from it confirmed the enrolment (a pending one lives on its console session).
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_enrolled_at: Mapped[datetime | None]
     # The last time step accepted: a code of that step or earlier is refused (replay).
@@ -512,6 +512,14 @@ class ConsoleSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
+    # While a sign-in is half done: the keyed hash of the address (IPv6: its /64) that
+    # passed the password, the only one its code step answers; and the codes tried.
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    codes_tried: Mapped[int] = mapped_column(Integer, default=0)
+    # An enrolment's secret waiting for its first code: this session's own, sealed under
+    # Context.TOTP_PENDING, good until ``pending_totp_expires_at``.
+    pending_totp_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pending_totp_expires_at: Mapped[datetime | None]
 
 
 class StaffPreference(Base):

@@ -33,6 +33,7 @@ class Context(StrEnum):
     BLOB = "attachments.blob"
     FILENAME = "attachments.filename"
     TOTP = "staff_users.totp_secret"
+    TOTP_PENDING = "console_sessions.pending_totp"
 
 
 class Sealer:

@@ -169,9 +169,13 @@ class Settings(BaseSettings):
     # Prometheus metrics on their own listener, loopback by default (never the public app).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)  # 0: any free port
-    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-
-    # separated). From anyone else the header is ignored: a client could forge it.
+    # Reverse proxies whose X-Forwarded-For (and -Proto) is believed (addresses or
+    # networks, comma-separated). From anyone else the headers are ignored: a client
+    # could forge them.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Where people reach the API and console (behind the TLS proxy): https:// marks the
+    # console's cookies Secure although the proxy speaks plain HTTP to us.
+    public_url: str | None = None
 
     # Conversation
     default_language: Language = Language.UK
@@ -231,7 +235,7 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
-                raise ValueError(f"{part!r} is not an IP address or network") from None
+                raise ValueError("lists something that is not an IP address or network") from None
         return value
 
     @field_validator("secret_key", "old_secret_keys")
@@ -254,7 +258,7 @@ class Settings(BaseSettings):
             raise ValueError("is not a known time zone (e.g. Europe/Kyiv)") from None
         return value
 
-    @field_validator("telegram_api_url", "webhook_url")
+    @field_validator("telegram_api_url", "webhook_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -23,7 +23,9 @@ RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RECOVERY_CHARS = 10  # 50 bits each
 _NOT_RECOVERY = re.compile(r"[\s\-]+")
-_CODE = re.compile(r"^\d{6}$")
+# ASCII digits only: ``\d`` would also take full-width, Arabic-Indic and other digits,
+# which no authenticator app shows (and which ``compare_digest`` cannot compare).
+_CODE = re.compile(r"^[0-9]{6}$")
 
 
 def new_secret() -> str:
@@ -48,7 +50,7 @@ def code_at(secret: str, moment: datetime) -> str:
 def accepted_step(secret: str, code: str, *, now: datetime, last_step: int | None) -> int | None:
     """The time step ``code`` belongs to, or None when it is wrong, stale or already used."""
     code = code.strip().replace(" ", "")
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     current = step_of(now)
@@ -71,6 +73,8 @@ def new_recovery_codes(count: int = RECOVERY_CODES) -> list[str]:
 
 def normalise_recovery_code(typed: str) -> str | None:
     """The canonical form of what a person typed (case, dashes, spaces, O/I/L forgiven)."""
+    if not typed.isascii():  # before upper(): "ß" or "ﬀ" must not turn into letters
+        return None
     compact = _NOT_RECOVERY.sub("", typed).upper().translate(str.maketrans("OIL", "011"))
     if len(compact) != _RECOVERY_CHARS or any(c not in _RECOVERY_ALPHABET for c in compact):
         return None
@@ -78,4 +82,4 @@ def normalise_recovery_code(typed: str) -> str | None:
 
 
 def looks_like_totp(typed: str) -> bool:
-    return bool(_CODE.match(typed.strip().replace(" ", "")))
+    return bool(_CODE.fullmatch(typed.strip().replace(" ", "")))

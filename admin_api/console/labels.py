@@ -160,5 +160,12 @@ ERROR = {
     "focal_point_command_line_only": _(
         "Focal points and administrators are granted from the command line."
     ),
+    "admin_command_line_only": _(
+        "Focal points and administrators are granted from the command line."
+    ),
+    "password_command_line_only": _(
+        "The password of a focal point or an administrator is set from the command line "
+        "on the server."
+    ),
     "wrong_code": _("This code is wrong or was used already. Type the code the app shows now."),
 }

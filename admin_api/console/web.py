@@ -1,9 +1,11 @@
 """What every console page shares: templates, the signed-in viewer, CSRF, security
 headers, and turning domain errors into pages instead of JSON.
 
-The session id travels in an ``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over
-HTTPS or when ``HOLOS_PUBLIC_URL`` is https). Every state-changing request must carry the
-session's CSRF token, as a form field or the ``X-CSRF-Token`` header htmx sends.
+The session id travels in an ``HttpOnly``, ``SameSite=Strict`` cookie, ``Secure`` when
+people reach the console over HTTPS: ``HOLOS_PUBLIC_URL`` is https, or a trusted proxy
+(``HOLOS_TRUSTED_PROXIES``) says so in ``X-Forwarded-Proto``. Every state-changing
+request must carry the session's CSRF token, as a form field or the ``X-CSRF-Token``
+header htmx sends.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from admin_api.console import labels
 from admin_api.console.i18n import Texts, pick_language
 from admin_api.deps import CoreDep, SessionDep
 from admin_api.headers import STRICT_CSP
+from admin_api.limits import forwarded_proto
 from storage.access import Actor
 from storage.core import Core
 from storage.errors import CaseNotFound, DomainError, NotFound, PermissionDenied
@@ -82,8 +85,20 @@ class ConsoleHeaders:
 
 
 def secure_cookies(request: Request, core: Core) -> bool:
-    public_url = getattr(core.settings, "public_url", None) or ""
-    return request.url.scheme == "https" or str(public_url).startswith("https://")
+    """Whether the browser reached us over HTTPS (the TLS proxy speaks HTTP to us)."""
+    if (core.settings.public_url or "").startswith("https://"):
+        return True
+    if request.url.scheme == "https":
+        return True
+    return forwarded_proto(request, core.settings.trusted_proxies) == "https"
+
+
+def tokens_equal(expected: str, presented: str | None) -> bool:
+    """A form token check in constant time. Compared as bytes: ``compare_digest``
+    raises on a str with non-ASCII characters, and anyone can send those."""
+    if not presented:
+        return False
+    return secrets.compare_digest(expected.encode(), presented.encode())
 
 
 # Pages ------------------------------------------------------------------------------
@@ -271,7 +286,7 @@ async def check_csrf(request: Request, expected: str) -> None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         presented = value if isinstance(value, str) else None
-    if not presented or not secrets.compare_digest(presented, expected):
+    if not tokens_equal(expected, presented):
         log.warning("console_csrf_refused")
         texts = request.state.console_texts
         raise ConsoleProblem(403, texts._("This form has expired. Reload the page and try again."))

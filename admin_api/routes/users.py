@@ -36,6 +36,8 @@ async def list_users(principal: UserAdminDep, session: SessionDep, core: CoreDep
 async def create_user(
     body: UserCreate, principal: UserAdminDep, session: SessionDep, core: CoreDep
 ) -> UserOut:
+    """An operator or an analyst; focal points and admins are created on the server
+    (403 ``focal_point_command_line_only``, ``admin_command_line_only``)."""
     user = await StaffService(session, core).create_user(
         principal.actor,
         username=body.username,
@@ -74,7 +76,11 @@ async def update_user(
     core: CoreDep,
 ) -> UserOut:
     """Change role, active state, display name or password. Fields left out (or null)
-    stay as they are. You cannot disable yourself or drop your own admin role (403)."""
+    stay as they are. You cannot disable yourself or drop your own admin role (403).
+
+    Only the server's command line appoints focal points and admins (403
+    ``focal_point_command_line_only``, ``admin_command_line_only``) and sets their
+    passwords (403 ``password_command_line_only``: ``holos user set-password``)."""
     user = await StaffService(session, core).update_user(
         principal.actor,
         user_id,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ConsoleSession, StaffPreference, StaffUser
 from storage.repositories.base import Repository
@@ -20,12 +21,28 @@ class ConsoleSessionRepository(Repository):
     def add(self, row: ConsoleSession) -> None:
         self.session.add(row)
 
-    async def revoke_all_for(self, user_id: int, at: datetime) -> None:
-        await self.session.execute(
-            update(ConsoleSession)
-            .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
-            .values(revoked_at=at)
+    async def revoke_all_for(self, user_id: int, at: datetime, *, keep: int | None = None) -> None:
+        """End every session of the account (but ``keep``, the one asking)."""
+        stmt = update(ConsoleSession).where(
+            ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None)
         )
+        if keep is not None:
+            stmt = stmt.where(ConsoleSession.id != keep)
+        await self.session.execute(stmt.values(revoked_at=at))
+
+    async def count_code(self, row: ConsoleSession) -> int:
+        """Count one more code tried in a sign-in step, atomically; the new count. The
+        row learns it as its stored value, so a later reset to 0 is written."""
+        result = await self.session.execute(
+            update(ConsoleSession)
+            .where(ConsoleSession.id == row.id)
+            .values(codes_tried=ConsoleSession.codes_tried + 1)
+            .returning(ConsoleSession.codes_tried)
+            .execution_options(synchronize_session=False)
+        )
+        tried = int(result.scalar_one())
+        set_committed_value(row, "codes_tried", tried)
+        return tried
 
     async def delete_finished(self, before: datetime) -> int:
         result = await self.session.execute(

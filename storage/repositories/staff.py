@@ -37,6 +37,18 @@ class StaffRepository(Repository):
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def claim_enrolment(
+        self, user_id: int, secret_enc: bytes, step: int, at: datetime
+    ) -> bool:
+        """Store a confirmed secret, only if the account has none enrolled yet."""
+        result = await self.session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == user_id, StaffUser.totp_enrolled_at.is_(None))
+            .values(totp_secret_enc=secret_enc, totp_last_step=step, totp_enrolled_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
 
 class RecoveryCodeRepository(Repository):
     def add_all(self, codes: list[RecoveryCode]) -> None:

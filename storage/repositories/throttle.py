@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, delete, literal
+from sqlalchemy import Table, case, delete, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -41,6 +41,19 @@ class ThrottleRepository(Repository):
             .returning(table.c.count)
         )
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def give_back(self, key: str, window_start: datetime) -> None:
+        """Take one off the window starting at ``window_start``, if it is still the
+        key's window (a window that has moved on counts from zero already)."""
+        await self.session.execute(
+            update(ThrottleCounter)
+            .where(
+                ThrottleCounter.key == key,
+                ThrottleCounter.window_start == window_start,
+                ThrottleCounter.count > 0,
+            )
+            .values(count=ThrottleCounter.count - 1)
+        )
 
     async def forget(self, key: str) -> None:
         await self.session.execute(delete(ThrottleCounter).where(ThrottleCounter.key == key))

@@ -5,6 +5,11 @@ Sessions are opaque random ids; the database keeps only their keyed hash, like A
 tokens. A session ends after ``IDLE`` without use, at ``expires_at`` whatever happens,
 when it is signed out, when its account is disabled or changes role, and when the
 password changes.
+
+A sign-in that is half done (the password was right; a code or an enrolment is next)
+is a short-lived session: ``STEP_TTL`` for the code, ``PENDING_TTL`` for an enrolment,
+answering only the address that passed the password (an IPv6 address: its /64) and
+taking at most ``CODES_PER_STEP`` codes; then it ends and the password comes first again.
 """
 
 from __future__ import annotations
@@ -31,10 +36,16 @@ from storage.repositories.console import (
 from storage.repositories.staff import StaffRepository, TokenRepository
 from storage.services.audit import AuditLog
 from storage.services.staff import StaffService, check_password, hash_password_async
+from storage.services.throttle import address_group
+from storage.services.two_factor import PENDING_TTL
 
 log = logging.getLogger("holos.auth")
 
 IDLE = timedelta(minutes=30)
+# A half-done sign-in: the code step's lifetime, and the codes (recovery codes too) it
+# takes before the password is asked again.
+STEP_TTL = timedelta(minutes=5)
+CODES_PER_STEP = 5
 # Recording use at most this often keeps most page views from becoming writes.
 TOUCH_EVERY = timedelta(seconds=30)
 CONSOLE_LANGUAGES = ("uk", "en")
@@ -67,7 +78,10 @@ class ConsoleSessionService:
     def absolute(self) -> timedelta:
         return timedelta(hours=self.core.settings.api_token_ttl_hours)
 
-    async def open(self, user: StaffUser, *, stage: Stage = Stage.ACTIVE) -> OpenedSession:
+    async def open(
+        self, user: StaffUser, *, stage: Stage = Stage.ACTIVE, client: str = ""
+    ) -> OpenedSession:
+        """A session for ``user`` after the right password from ``client``."""
         now = self.core.clock.now()
         token = secrets.token_urlsafe(32)
         row = ConsoleSession(
@@ -77,20 +91,69 @@ class ConsoleSessionService:
             role=user.role,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + self.absolute,
+            expires_at=now + self._lifetime(stage),
+            codes_tried=0,
         )
+        if stage is not Stage.ACTIVE:
+            row.client_hash = self._client_hash(client)
         self.sessions.add(row)
         if stage is Stage.ACTIVE:
             self._signed_in(user)
         await self.session.flush()
         return OpenedSession(token, row)
 
-    async def advance(self, row: ConsoleSession, user: StaffUser, stage: Stage) -> None:
-        """Move a sign-in on (e.g. after the second factor); ``ACTIVE`` completes it."""
+    def _lifetime(self, stage: Stage) -> timedelta:
+        if stage is Stage.SECOND_FACTOR:
+            return STEP_TTL
+        if stage is Stage.ENROL:
+            return PENDING_TTL  # as long as the secret it shows
+        return self.absolute
+
+    def _client_hash(self, client: str) -> str:
+        return self.core.crypto.token_hash(f"console-step\0{address_group(client)}")
+
+    async def advance(
+        self, row: ConsoleSession, user: StaffUser, stage: Stage, *, restart: bool = False
+    ) -> None:
+        """Move a sign-in on (e.g. after the second factor); ``ACTIVE`` completes it.
+        ``restart``: the new step gets its own lifetime (an enrolment after a recovery
+        code); otherwise a step keeps the session's (an enrolment chosen while signed in)."""
+        now = self.core.clock.now()
         row.stage = stage.value
-        row.last_seen_at = self.core.clock.now()
+        row.last_seen_at = now
+        row.codes_tried = 0
         if stage is Stage.ACTIVE:
+            row.expires_at = now + self.absolute
+            row.client_hash = None
+            row.pending_totp_enc = None
+            row.pending_totp_expires_at = None
             self._signed_in(user)
+        elif restart:
+            row.expires_at = now + self._lifetime(stage)
+
+    async def resolve_step(
+        self, token: str, client: str
+    ) -> tuple[StaffUser, ConsoleSession] | None:
+        """Like :meth:`resolve`, and a half-done sign-in only from the address that
+        passed its password (anyone else is answered as if there were no session)."""
+        resolved = await self.resolve(token)
+        if resolved is None:
+            return None
+        row = resolved[1]
+        bound = row.client_hash if row.stage != Stage.ACTIVE else None
+        if bound is not None and not secrets.compare_digest(bound, self._client_hash(client)):
+            log.info("console_step_other_address user_id=%s", row.user_id)
+            return None
+        return resolved
+
+    async def take_code(self, row: ConsoleSession) -> int:
+        """Count one code (or recovery code) tried in this step; how many so far. Past
+        :data:`CODES_PER_STEP` the caller must not check it (see :meth:`end_step`)."""
+        return await self.sessions.count_code(row)
+
+    def end_step(self, row: ConsoleSession) -> None:
+        """The step took its codes: the sign-in starts again from the password."""
+        row.revoked_at = self.core.clock.now()
 
     def _signed_in(self, user: StaffUser) -> None:
         actor = Actor.staff(user.id, user.username, user.role)
@@ -132,7 +195,10 @@ class ConsoleSessionService:
         return core.crypto.sign(token.encode(), _CSRF_PURPOSE).hex()
 
     def csrf_valid(self, token: str, presented: str | None) -> bool:
-        return bool(presented) and secrets.compare_digest(self.csrf_token(token), presented or "")
+        # Compared as bytes: compare_digest refuses str with non-ASCII characters
+        # (anyone can send those), and a refusal must be a "no", not an error.
+        expected = self.csrf_token(token).encode()
+        return bool(presented) and secrets.compare_digest(expected, (presented or "").encode())
 
     # Own account ----------------------------------------------------------------------
 
@@ -199,4 +265,12 @@ class StaffDirectory:
         ]
 
 
-__all__ = ["CONSOLE_LANGUAGES", "IDLE", "ConsoleSessionService", "StaffDirectory", "Stage"]
+__all__ = [
+    "CODES_PER_STEP",
+    "CONSOLE_LANGUAGES",
+    "IDLE",
+    "STEP_TTL",
+    "ConsoleSessionService",
+    "StaffDirectory",
+    "Stage",
+]

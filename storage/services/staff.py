@@ -20,11 +20,13 @@ from storage.access import Actor
 from storage.core import Core
 from storage.enums import ActorKind, AuditAction, Role
 from storage.errors import (
+    AdminFromCommandLineOnly,
     AuthenticationFailed,
     DuplicateUsername,
     FocalPointFromCommandLineOnly,
     InvalidRole,
     InvalidUsername,
+    PasswordFromCommandLineOnly,
     PermissionDenied,
     SecondFactorEnrolmentRequired,
     SecondFactorRequired,
@@ -34,20 +36,28 @@ from storage.models import ApiToken, StaffUser
 from storage.repositories.console import ConsoleSessionRepository
 from storage.repositories.staff import StaffRepository, TokenRepository
 from storage.services.audit import AuditLog
-from storage.services.throttle import Throttle
+from storage.services.throttle import Throttle, address_group
 from storage.services.two_factor import TwoFactor
+
+# Re-exported: callers have always found it here.
+from storage.services.two_factor import two_factor_required as two_factor_required
 
 log = logging.getLogger("holos.auth")
 
 MIN_PASSWORD = password_policy.MIN_LENGTH
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
 # Failed sign-ins (a wrong password or code) allowed per window, per (username, client
-# address) and per client address. Counted by the typed username, so an unknown one
-# behaves exactly like a known one; never per account alone, so nobody elsewhere can lock
-# a person out by failing on purpose.
+# address) and per client address, where an IPv6 address counts as its /64. Counted by
+# the typed username, so an unknown one behaves exactly like a known one.
 SIGN_IN_WINDOW = timedelta(minutes=15)
 FAILURES_PER_USER_AND_ADDRESS = 5
 FAILURES_PER_ADDRESS = 30
+# Per account, from anywhere, failures never refuse: past the free ones each further
+# sign-in to the account waits, twice as long each time, up to the cap. Guessing from
+# many addresses gets slow; failing on purpose delays the person but cannot lock them
+# out, since after the wait the right password and code still get in.
+FREE_FAILURES_PER_ACCOUNT = 3
+MAX_ACCOUNT_DELAY = 30.0
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # Verifying against this when the username is unknown keeps timing alike for both cases.
@@ -58,9 +68,24 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def two_factor_required(role: Role | str) -> bool:
-    """Focal points (sensitive cases) and admins (accounts) must sign in with a code."""
-    return Role(role) in (Role.FOCAL_POINT, Role.ADMIN)
+def account_delay(earlier: int) -> float:
+    """Seconds a sign-in waits when ``earlier`` failures (or tries under way) on its
+    account came before it in this window: 0, 0, 0, then 1, 2, 4, 8, 16, 30, 30 …"""
+    over = earlier - FREE_FAILURES_PER_ACCOUNT
+    if over < 0:
+        return 0.0
+    return min(MAX_ACCOUNT_DELAY, 2.0 ** min(over, 16))
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """One sign-in's place in its account's count, taken before its password is
+    checked; ``delay`` is what it must wait first (outside any transaction)."""
+
+    username: str
+    client: str
+    window_start: datetime
+    delay: float
 
 
 class SignInLimits:
@@ -71,19 +96,42 @@ class SignInLimits:
         self.throttle = Throttle(session, core.clock)
         self.crypto = core.crypto
 
-    def _keys(self, username: str, client: str) -> tuple[str, str]:
+    def _keys(self, username: str, client: str) -> tuple[str, str, str]:
+        """(username and address), (address), (account)."""
         name = username.strip().lower()
-        pair = self.crypto.token_hash(f"sign-in\0{name}\0{client}")
-        address = self.crypto.token_hash(f"sign-in-address\0{client}")
-        return f"signin:ua:{pair}", f"signin:a:{address}"
+        group = address_group(client)
+        pair = self.crypto.token_hash(f"sign-in\0{name}\0{group}")
+        address = self.crypto.token_hash(f"sign-in-address\0{group}")
+        account = self.crypto.token_hash(f"sign-in-account\0{name}")
+        return f"signin:ua:{pair}", f"signin:a:{address}", f"signin:u:{account}"
 
     async def check(self, username: str, client: str) -> None:
-        pair, address = self._keys(username, client)
+        """Raise :class:`RateLimited` while this address (or this username from it) is
+        cooling down. Other addresses are never affected."""
+        pair, address, _ = self._keys(username, client)
         await self.throttle.check(pair, limit=FAILURES_PER_USER_AND_ADDRESS, window=SIGN_IN_WINDOW)
         await self.throttle.check(address, limit=FAILURES_PER_ADDRESS, window=SIGN_IN_WINDOW)
 
-    async def hit(self, username: str, client: str) -> None:
-        for key in self._keys(username, client):
+    async def begin(self, username: str, client: str) -> SignInAttempt:
+        """Check the address's limits, then take this try's place in the account's count.
+
+        The place is taken (one atomic increment) before the wait is decided, so tries
+        sent at once each wait their turn instead of all passing before the first
+        failure is counted. A right password gives the place back (:meth:`passed`)."""
+        await self.check(username, client)
+        start, _ = self.throttle.window(SIGN_IN_WINDOW)
+        place = await self.throttle.hit(self._keys(username, client)[2], window=SIGN_IN_WINDOW)
+        return SignInAttempt(username, client, start, account_delay(place - 1))
+
+    async def passed(self, attempt: SignInAttempt) -> None:
+        account = self._keys(attempt.username, attempt.client)[2]
+        await self.throttle.give_back(account, attempt.window_start)
+
+    async def hit(self, username: str, client: str, *, account: bool = True) -> None:
+        """Count a failure against (username, address), the address and, unless its
+        place there is already taken (:meth:`begin`), the account."""
+        pair, address, whole = self._keys(username, client)
+        for key in (pair, address, whole) if account else (pair, address):
             await self.throttle.hit(key, window=SIGN_IN_WINDOW)
 
     async def forget(self, username: str, client: str) -> None:
@@ -121,7 +169,7 @@ class StaffService:
         if not _USERNAME.match(username):
             raise InvalidUsername()
         role_value = _role(role)
-        _only_command_line_appoints_focal_points(actor, role_value)
+        _only_command_line_grants(actor, role_value)
         check_password(password, username=username, display_name=display_name)
         if await self.users.get_by_username(username) is not None:
             raise DuplicateUsername(username)
@@ -167,8 +215,9 @@ class StaffService:
             raise UserNotFound()
         new_role = _role(role) if role is not None else None
         if new_role is not None and new_role != user.role:
-            _only_command_line_appoints_focal_points(actor, new_role)
+            _only_command_line_grants(actor, new_role)
         if password is not None:
+            _only_command_line_sets_the_password(actor, user.role, new_role)
             check_password(
                 password,
                 username=user.username,
@@ -250,8 +299,21 @@ class StaffService:
             await self.succeeded(user, username, client=client)
         return user
 
+    async def begin_sign_in(self, username: str, *, client: str = "") -> SignInAttempt:
+        """The first step of a sign-in, in a transaction of its own (committed): raises
+        :class:`RateLimited` while the address is cooling down, else takes the try's
+        place in the account's count. The caller waits ``delay`` seconds with no
+        transaction open (a held SQLite write lock would stop everyone), then calls
+        :meth:`sign_in` or :meth:`check_password` with the attempt."""
+        return await SignInLimits(self.session, self.core).begin(username, client)
+
     async def check_password(
-        self, username: str, password: str, *, client: str = ""
+        self,
+        username: str,
+        password: str,
+        *,
+        client: str = "",
+        attempt: SignInAttempt | None = None,
     ) -> StaffUser | None:
         """The first factor: the active user whose password this is, or ``None`` (the
         failure is counted). Nothing is recorded on success: a second factor may follow."""
@@ -261,14 +323,23 @@ class StaffService:
         # An unknown username costs the same hash as a known one: same answer, same time.
         right = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not right or not user.is_active:
-            await self.failed(username, client=client, user=user)
+            # A begun attempt already counts against the account (its place stays taken).
+            await self.failed(username, client=client, user=user, account=attempt is None)
             return None
+        if attempt is not None:
+            await limits.passed(attempt)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = await hash_password_async(password)
         return user
 
     async def sign_in(
-        self, username: str, password: str, *, client: str = "", otp: str | None = None
+        self,
+        username: str,
+        password: str,
+        *,
+        client: str = "",
+        otp: str | None = None,
+        attempt: SignInAttempt | None = None,
     ) -> StaffUser:
         """Both factors, for the API: the user, or a domain error the caller returns
         (not raises, so that the failure count commits).
@@ -278,7 +349,7 @@ class StaffService:
         answer (:class:`SecondFactorRequired`), as in any two-step sign-in; and only then
         is a focal point or admin without two-factor sign-in told to set it up.
         """
-        user = await self.check_password(username, password, client=client)
+        user = await self.check_password(username, password, client=client, attempt=attempt)
         if user is None:
             raise AuthenticationFailed()
         factor = TwoFactor(self.session, self.core)
@@ -293,11 +364,14 @@ class StaffService:
         await self.succeeded(user, username, client=client)
         return user
 
-    async def failed(self, username: str, *, client: str, user: StaffUser | None) -> None:
-        """Count a failed try against (username, client) and against the client."""
-        await SignInLimits(self.session, self.core).hit(username, client)
+    async def failed(
+        self, username: str, *, client: str, user: StaffUser | None, account: bool = True
+    ) -> None:
+        """Count a failed try against (username, client), the client and the account
+        (``account=False``: its place there is taken already)."""
+        await SignInLimits(self.session, self.core).hit(username, client, account=account)
         if user is not None:
-            # Kept for the record (and the admin's view); locking is per address above.
+            # Kept for the record (and the admin's view).
             user.failed_logins += 1
             user.last_failed_login_at = self.core.clock.now()
             log.info("login_failed user_id=%s failures=%s", user.id, user.failed_logins)
@@ -357,11 +431,25 @@ class StaffService:
         self.audit.record(actor, AuditAction.AUTH_SIGNED_OUT)
 
 
-def _only_command_line_appoints_focal_points(actor: Actor, role: Role) -> None:
-    """Focal points read sensitive cases: granting that takes a shell on the server, not a
-    stolen admin session (SPEC §5). The CLI acts as the system actor."""
-    if role is Role.FOCAL_POINT and actor.kind is not ActorKind.SYSTEM:
+def _only_command_line_grants(actor: Actor, role: Role) -> None:
+    """Focal points read sensitive cases and administrators manage every account:
+    granting either takes a shell on the server, not a stolen admin session (SPEC §5).
+    The CLI acts as the system actor."""
+    if actor.kind is ActorKind.SYSTEM:
+        return
+    if role is Role.FOCAL_POINT:
         raise FocalPointFromCommandLineOnly()
+    if role is Role.ADMIN:
+        raise AdminFromCommandLineOnly()
+
+
+def _only_command_line_sets_the_password(actor: Actor, role: Role, new_role: Role | None) -> None:
+    """Whoever sets a password can sign in with it, and before a (re)enrolment that is
+    all a focal point's or an admin's first sign-in asks. So nobody but the server's
+    operator sets the password of those roles (owners change their own, knowing it)."""
+    roles = (role, new_role) if new_role is not None else (role,)
+    if actor.kind is not ActorKind.SYSTEM and any(two_factor_required(r) for r in roles):
+        raise PasswordFromCommandLineOnly()
 
 
 def _role(value: Role | str) -> Role:

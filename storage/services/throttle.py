@@ -7,6 +7,7 @@ row tells when a person's first miss or first report of the day happened.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -44,9 +45,33 @@ class Throttle:
         start, end = self.window(window)
         return await self.repo.hit(key, window_start=start, expires_at=end, amount=amount)
 
+    async def give_back(self, key: str, window_start: datetime) -> None:
+        """Undo one :meth:`hit` made in the window that started at ``window_start``."""
+        await self.repo.give_back(key, window_start)
+
     async def forget(self, key: str) -> None:
         """Start ``key`` afresh (a successful sign-in clears its own failures)."""
         await self.repo.forget(key)
+
+
+# The network one subscriber is handed: an IPv6 /64 is one home or one phone (RFC 6177;
+# privacy extensions draw a new address within it every day, an attacker one per try).
+IPV6_GROUP_PREFIX = 64
+
+
+def address_group(client: str) -> str:
+    """What a client address counts as in limits: an IPv4 address as itself (an
+    IPv4-mapped IPv6 address too), an IPv6 address as its /64. Anything else (a test
+    client's name, an empty peer) as it is."""
+    try:
+        ip = ipaddress.ip_address(client.strip())
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_GROUP_PREFIX), strict=False))
+    return str(ip)
 
 
 class ReporterQuota:

@@ -1,30 +1,47 @@
 """Two-factor sign-in for staff accounts (storage.totp wired to accounts).
 
-The TOTP secret is sealed under its own context; while an enrolment waits for its first
-code the secret is stored but ``totp_enrolled_at`` is empty, and the account does not
-count as enrolled. Ten recovery codes are made at enrolment, shown once and kept as
-keyed hashes; spending one resets two-factor sign-in, so the person sets it up afresh.
+The TOTP secret is sealed under its own context and stored on the account only once a
+code from it has confirmed the enrolment. Until then it is the secret of one console
+session (the one that shows it): drawn afresh for each enrolment, good for
+:data:`PENDING_TTL`, and never shown to anyone else, so whoever only saw an enrolment
+page holds nothing the person finally enrols with. Ten recovery codes are made at
+enrolment, shown once and kept as keyed hashes; spending one resets two-factor
+sign-in, so the person sets it up afresh.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import totp
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import AuditAction
-from storage.errors import Conflict, WrongSecondFactor
-from storage.models import RecoveryCode, StaffUser
+from storage.enums import ActorKind, AuditAction, Role
+from storage.errors import (
+    Conflict,
+    PermissionDenied,
+    TwoFactorResetFromCommandLineOnly,
+    WrongSecondFactor,
+)
+from storage.models import ConsoleSession, RecoveryCode, StaffUser
 from storage.repositories.console import ConsoleSessionRepository
 from storage.repositories.staff import RecoveryCodeRepository, StaffRepository, TokenRepository
 from storage.sealed import Context, Sealer
 from storage.services.audit import AuditLog
 
 log = logging.getLogger("holos.auth")
+
+# How long the secret an enrolment page shows stays good for confirming it.
+PENDING_TTL = timedelta(minutes=10)
+
+
+def two_factor_required(role: Role | str) -> bool:
+    """Focal points (sensitive cases) and admins (accounts) must sign in with a code."""
+    return Role(role) in (Role.FOCAL_POINT, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -65,38 +82,55 @@ class TwoFactor:
             return None
         return self.sealer.open(user.totp_secret_enc, Context.TOTP)
 
-    def enrolment(self, user: StaffUser) -> Enrolment | None:
-        """The enrolment waiting for its first code, if any."""
-        secret = self.secret(user)
-        if secret is None or self.enrolled(user):
+    def enrolment(self, user: StaffUser, row: ConsoleSession) -> Enrolment | None:
+        """The enrolment session ``row`` is showing, while its secret is good."""
+        if self.enrolled(user) or row.pending_totp_enc is None:
             return None
+        until = row.pending_totp_expires_at
+        if until is None or until <= self.core.clock.now():
+            return None
+        secret = self.sealer.open(row.pending_totp_enc, Context.TOTP_PENDING)
         return Enrolment(secret, totp.provisioning_uri(secret, user.username))
 
-    async def begin(self, user: StaffUser) -> Enrolment:
-        """A new secret waiting for a code to confirm it (the console's enrolment). The
-        same one is returned until it is confirmed, so a reloaded page keeps its QR code."""
+    async def begin(self, user: StaffUser, row: ConsoleSession) -> Enrolment:
+        """The secret console session ``row`` shows for enrolment: its own, kept for a
+        reload (the app may have scanned it) while it is good, then drawn anew."""
         if self.enrolled(user):
             raise AlreadyEnrolled()
-        pending = self.enrolment(user)
+        pending = self.enrolment(user, row)
         if pending is not None:
             return pending
         secret = totp.new_secret()
-        user.totp_secret_enc = self.sealer.seal(secret, Context.TOTP)
-        user.totp_last_step = None
+        row.pending_totp_enc = self.sealer.seal(secret, Context.TOTP_PENDING)
+        row.pending_totp_expires_at = self.core.clock.now() + PENDING_TTL
         await self.session.flush()
         return Enrolment(secret, totp.provisioning_uri(secret, user.username))
 
-    async def confirm(self, user: StaffUser, code: str) -> list[str]:
-        """Finish :meth:`begin` with a code from the app; returns the recovery codes."""
-        pending = self.enrolment(user)
+    async def confirm(self, user: StaffUser, row: ConsoleSession, code: str) -> list[str]:
+        """Finish :meth:`begin` with a code from the app; returns the recovery codes.
+
+        The secret becomes the account's, and every other session and API token of the
+        account ends: each was opened without this factor, and another half-finished
+        enrolment shows a secret that is now worth nothing."""
+        pending = self.enrolment(user, row)
         if pending is None:
             raise WrongSecondFactor()
         now = self.core.clock.now()
         step = totp.accepted_step(pending.secret, code, now=now, last_step=None)
-        if step is None or not await self.users.claim_totp_step(user.id, step):
+        if step is None:
             raise WrongSecondFactor()
+        sealed = self.sealer.seal(pending.secret, Context.TOTP)
+        # One conditional UPDATE: of two sessions confirming at once, one enrols.
+        if not await self.users.claim_enrolment(user.id, sealed, step, now):
+            raise AlreadyEnrolled()
+        user.totp_secret_enc = sealed
         user.totp_last_step = step
         user.totp_enrolled_at = now
+        user.updated_at = now
+        row.pending_totp_enc = None
+        row.pending_totp_expires_at = None
+        await TokenRepository(self.session).revoke_all_for(user.id, now)
+        await ConsoleSessionRepository(self.session).revoke_all_for(user.id, now, keep=row.id)
         codes = self._new_recovery_codes(user)
         self._record(
             Actor.staff(user.id, user.username, user.role), AuditAction.USER_TOTP_ENROLLED, user
@@ -106,6 +140,8 @@ class TwoFactor:
 
     async def enrol(self, actor: Actor, user: StaffUser) -> Enrolled:
         """Enrol at once (the command line, where the operator hands the secret over)."""
+        if actor.kind is not ActorKind.SYSTEM:
+            raise PermissionDenied("Two-factor sign-in is handed over from the command line.")
         if self.enrolled(user):
             raise AlreadyEnrolled()
         secret = totp.new_secret()
@@ -146,7 +182,13 @@ class TwoFactor:
 
     async def reset(self, actor: Actor, user: StaffUser, *, reason: str = "reset") -> None:
         """Forget the secret and the recovery codes; end the account's sessions and API
-        tokens (whoever held the old factor is signed out)."""
+        tokens (whoever held the old factor is signed out).
+
+        After a reset the next sign-in sets up a new authenticator with the password
+        alone; so only the command line (or the owner, with a recovery code) resets a
+        focal point or an admin. Raises :class:`TwoFactorResetFromCommandLineOnly`."""
+        if two_factor_required(user.role):
+            _command_line_or_owner(actor, user)
         now = self.core.clock.now()
         had = self.enrolled(user)
         user.totp_secret_enc = None
@@ -185,3 +227,8 @@ class TwoFactor:
 
     def _record(self, actor: Actor, action: AuditAction, user: StaffUser) -> None:
         self.audit.record(actor, action, target=f"user:{user.id}")
+
+
+def _command_line_or_owner(actor: Actor, user: StaffUser) -> None:
+    if actor.kind is not ActorKind.SYSTEM and actor.user_id != user.id:
+        raise TwoFactorResetFromCommandLineOnly()

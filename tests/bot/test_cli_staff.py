@@ -28,7 +28,7 @@ def printed_secret(out: str) -> str:
     return found.group(1).replace(" ", "")
 
 
-def sign_in(username: str, code: str | None) -> str:
+def sign_in(username: str, code: str | None, password: str = PASSWORD) -> str:
     """Both factors against the database the command wrote; 'ok' or the error code."""
 
     async def attempt() -> str:
@@ -37,7 +37,7 @@ def sign_in(username: str, code: str | None) -> str:
             async with core.database.transaction() as session:
                 try:
                     await StaffService(session, core).sign_in(
-                        username, PASSWORD, client="127.0.0.1", otp=code
+                        username, password, client="127.0.0.1", otp=code
                     )
                     return "ok"
                 except AuthenticationFailed as error:
@@ -126,3 +126,35 @@ def test_set_role_appoints_a_focal_point_audited_and_enrolled(
     assert ("user.totp_enrolled", "system") in actions
     assert run_cli(monkeypatch, "user", "reset-2fa", "nobody") == 1
     assert capsys.readouterr().err.strip() == "holos: No such staff account."
+
+
+def test_set_password_is_how_a_focal_point_gets_a_new_password(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(monkeypatch, "migrate") == 0
+    args = ("user", "create", "maria", "--role", "focal_point", "--password-stdin")
+    assert run_cli(monkeypatch, *args, stdin=PASSWORD + "\n") == 0
+    secret = printed_secret(capsys.readouterr().out)
+    new = "violet tractor wanders"
+    args = ("user", "set-password", "maria", "--password-stdin")
+    assert run_cli(monkeypatch, *args, stdin=new + "\n") == 0
+    out = capsys.readouterr().out
+    assert "'maria' is set; its sessions and API tokens have ended" in out
+    assert new not in out
+    now = datetime.now(UTC)
+    assert sign_in("maria", totp.code_at(secret, now), PASSWORD) == "authentication_failed"
+    later = datetime.fromtimestamp(now.timestamp() + 30, UTC)
+    assert sign_in("maria", totp.code_at(secret, later), new) == "ok"
+    assert ("user.updated", "system") in audit_actions()
+    # A weak password, and an unknown account: refused with their reason.
+    assert run_cli(monkeypatch, *args, stdin="short\n") == 1
+    assert "password" in capsys.readouterr().err.lower()
+    assert (
+        run_cli(monkeypatch, "user", "set-password", "nobody", "--password-stdin", stdin=new) == 1
+    )
+    assert capsys.readouterr().err.strip() == "holos: No such staff account."
+    # After `reset-2fa --later` it says how two-factor sign-in is set up again.
+    assert run_cli(monkeypatch, "user", "reset-2fa", "maria", "--later") == 0
+    capsys.readouterr()
+    assert run_cli(monkeypatch, *args, stdin=new + "-again\n") == 0
+    assert "set up at the next sign-in to the console" in capsys.readouterr().out

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Awaitable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
+from tests.console.http_client import ServedConsole, serve_console
 from tests.harness import bot_settings
 from tests.services import unavailable
 from tests.storage.helpers import make_staff, otp
@@ -189,3 +190,10 @@ def texts_of(html: str) -> str:
 
 async def settle(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+@pytest.fixture
+async def served(core: Core) -> AsyncIterator[ServedConsole]:
+    """The console over plain HTTP (tests.console.http_client), on both engines."""
+    async with serve_console(core) as console:
+        yield console

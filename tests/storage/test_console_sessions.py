@@ -12,8 +12,15 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.errors import AuthenticationFailed, WeakPassword
 from storage.models import AuditEvent, ConsoleSession, StaffUser
-from storage.services.console import IDLE, ConsoleSessionService, StaffDirectory, Stage
+from storage.services.console import (
+    IDLE,
+    STEP_TTL,
+    ConsoleSessionService,
+    StaffDirectory,
+    Stage,
+)
 from storage.services.staff import StaffService
+from storage.services.two_factor import PENDING_TTL
 from tests.storage.helpers import make_staff
 
 PASSWORD = "a-long-enough-password"
@@ -156,3 +163,49 @@ async def test_language_and_directory(core: Core) -> None:
         assert standard == ["fpoint", "olena"] and sealed == ["fpoint"]
         assert await directory.assignees(olena, sensitive=True) == []
         assert await directory.names([olena.user_id, None]) == {olena.user_id: "olena"}
+
+
+async def test_a_half_done_sign_in_is_short_bound_and_counted(
+    core: Core, clock: FrozenClock
+) -> None:
+    await make_staff(core, "fpoint", "focal_point")
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username("fpoint")
+        assert user is not None
+        opened = await ConsoleSessionService(session, core).open(
+            user, stage=Stage.SECOND_FACTOR, client="2001:db8:7:7::1"
+        )
+        token = opened.token
+        assert opened.row.expires_at == clock.now() + STEP_TTL
+        assert opened.row.client_hash is not None and "2001" not in opened.row.client_hash
+
+    async def step(client: str) -> tuple[StaffUser, ConsoleSession] | None:
+        async with core.database.transaction() as session:
+            return await ConsoleSessionService(session, core).resolve_step(token, client)
+
+    assert await step("2001:db8:7:7::2") is not None  # the same /64
+    assert await step("2001:db8:7:8::1") is None
+    assert await step("198.51.100.4") is None
+    # Counted one by one, and the count starts again with the next step.
+    async with core.database.transaction() as session:
+        service = ConsoleSessionService(session, core)
+        resolved = await service.resolve_step(token, "2001:db8:7:7::1")
+        assert resolved is not None
+        user, row = resolved
+        assert [await service.take_code(row) for _ in range(3)] == [1, 2, 3]
+        await service.advance(row, user, Stage.ENROL, restart=True)
+    async with core.database.transaction() as session:
+        service = ConsoleSessionService(session, core)
+        resolved = await service.resolve_step(token, "2001:db8:7:7::1")
+        assert resolved is not None
+        user, row = resolved
+        assert row.codes_tried == 0 and row.expires_at == clock.now() + PENDING_TTL
+        assert await service.take_code(row) == 1
+        service.end_step(row)
+    assert await step("2001:db8:7:7::1") is None
+    # An active session answers from anywhere (people move between networks).
+    async with core.database.transaction() as session:
+        active = await ConsoleSessionService(session, core).open(user, client="10.0.0.1")
+        assert active.row.client_hash is None
+    async with core.database.transaction() as session:
+        assert await ConsoleSessionService(session, core).resolve_step(active.token, "10.9.9.9")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from storage.db import create_engine
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
@@ -54,4 +56,61 @@ async def test_downgrade_to_nothing_and_up_again(database_url: str) -> None:
         async with engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
     finally:
+        await engine.dispose()
+
+
+async def test_pending_enrolment_secrets_left_on_accounts_are_dropped(database_url: str) -> None:
+    """Before 0014 a pending secret lived on the account, shown to every session that
+    opened the enrolment page; the upgrade forgets it (the next sign-in draws a new one,
+    for its own session) and keeps the secrets of enrolled accounts."""
+    engine = create_engine(database_url)
+    insert = text(
+        "INSERT INTO staff_users (id, username, display_name, role, password_hash, "
+        "is_active, created_at, updated_at, failed_logins, totp_secret_enc, "
+        "totp_enrolled_at, totp_last_step) VALUES (:id, :name, '', 'focal_point', 'x', "
+        ":active, :at, :at, 0, :secret, :enrolled, :step)"
+    )
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    try:
+        await downgrade(engine, "0014-1")
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert,
+                [
+                    {
+                        "id": 1,
+                        "name": "pending",
+                        "active": True,
+                        "at": at,
+                        "secret": b"seen",
+                        "enrolled": None,
+                        "step": 7,
+                    },
+                    {
+                        "id": 2,
+                        "name": "enrolled",
+                        "active": True,
+                        "at": at,
+                        "secret": b"kept",
+                        "enrolled": at,
+                        "step": 9,
+                    },
+                ],
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT username, totp_secret_enc, totp_last_step FROM staff_users "
+                        "ORDER BY id"
+                    )
+                )
+            ).all()
+        assert [(name, secret and bytes(secret), step) for name, secret, step in rows] == [
+            ("pending", None, None),
+            ("enrolled", b"kept", 9),
+        ]
+    finally:
+        await upgrade(engine)
         await engine.dispose()

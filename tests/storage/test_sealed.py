@@ -22,6 +22,7 @@ STORED_CONTEXTS = {
     "BLOB": "attachments.blob",
     "FILENAME": "attachments.filename",
     "TOTP": "staff_users.totp_secret",
+    "TOTP_PENDING": "console_sessions.pending_totp",
 }
 
 

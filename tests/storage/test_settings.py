@@ -44,6 +44,8 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_pat
         ("HOLOS_PROGRAMMES", "not json", "HOLOS_PROGRAMMES is malformed"),
         ("HOLOS_TELEGRAM_API_URL", "ftp://x", "HOLOS_TELEGRAM_API_URL is malformed"),
         ("HOLOS_LOG_LEVEL", "LOUD", "HOLOS_LOG_LEVEL is malformed"),
+        ("HOLOS_PUBLIC_URL", "holos.example.org", "HOLOS_PUBLIC_URL is malformed"),
+        ("HOLOS_TRUSTED_PROXIES", "127.0.0.1,caddy", "HOLOS_TRUSTED_PROXIES is malformed"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line(
@@ -124,3 +126,15 @@ def test_sla_overrides_apply(tmp_path: Path) -> None:
     )
     category = settings.catalog().category("suggestion")
     assert category.acknowledge_within.total_seconds() == 48 * 3600
+
+
+def test_the_public_url_and_the_trusted_proxies(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        public_url="https://holos.example.org/",
+        trusted_proxies="127.0.0.1, 10.0.0.0/8",  # type: ignore[arg-type]  # as the environment gives it
+    )
+    assert settings.public_url == "https://holos.example.org"
+    assert settings.trusted_proxies == ["127.0.0.1", "10.0.0.0/8"]
+    assert Settings(_env_file=None, data_dir=tmp_path).public_url is None

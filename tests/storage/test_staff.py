@@ -11,9 +11,11 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.errors import (
+    AdminFromCommandLineOnly,
     DuplicateUsername,
     InvalidRole,
     InvalidUsername,
+    PasswordFromCommandLineOnly,
     PermissionDenied,
     RateLimited,
     WeakPassword,
@@ -22,8 +24,10 @@ from storage.models import AuditEvent, StaffUser
 from storage.services.staff import (
     FAILURES_PER_ADDRESS,
     FAILURES_PER_USER_AND_ADDRESS,
+    MAX_ACCOUNT_DELAY,
     SIGN_IN_WINDOW,
     StaffService,
+    account_delay,
 )
 from tests.storage.helpers import content_snapshot, make_staff
 
@@ -202,3 +206,68 @@ async def test_password_hashing_runs_off_the_event_loop(
     assert await login(core, "nobody", PASSWORD) is None
     assert len(threads) == 2
     assert threading.get_ident() not in threads
+
+
+def test_the_account_delay_doubles_to_its_cap() -> None:
+    waits = [account_delay(n) for n in range(12)]
+    assert waits == [0, 0, 0, 1, 2, 4, 8, 16, 30, 30, 30, 30]
+    assert account_delay(10**6) == MAX_ACCOUNT_DELAY
+
+
+async def test_a_sign_in_begun_takes_its_place_and_a_right_password_gives_it_back(
+    core: Core,
+) -> None:
+    await create(core, Actor.system())
+
+    async def one(password: str, client: str) -> tuple[float, StaffUser | None]:
+        async with core.database.transaction() as session:
+            attempt = await StaffService(session, core).begin_sign_in("maria", client=client)
+        async with core.database.transaction() as session:
+            user = await StaffService(session, core).check_password(
+                "maria", password, client=client, attempt=attempt
+            )
+        return attempt.delay, user
+
+    waits = [(await one("wrong-password", f"10.0.1.{i}"))[0] for i in range(5)]
+    assert waits == [0, 0, 0, 1, 2]
+    delay, user = await one(PASSWORD, "10.0.2.1")
+    assert delay == 4 and user is not None
+    # The right password gave its place back: the next one waits as long, not longer.
+    assert (await one(PASSWORD, "10.0.2.1"))[0] == 4
+
+
+@pytest.mark.parametrize("role", ["focal_point", "admin"])
+async def test_only_the_command_line_sets_a_focal_points_or_admins_password(
+    core: Core, role: str
+) -> None:
+    admin = await make_staff(core, "root-admin", "admin")
+    target = await make_staff(core, "target", role)
+    oper = await make_staff(core, "oper", "operator")
+    before = await content_snapshot(core)
+    async with core.database.transaction() as session:
+        staff = StaffService(session, core)
+        with pytest.raises(PasswordFromCommandLineOnly):
+            await staff.update_user(admin, target.user_id or 0, password="violet tractor wanders")
+        # Nor on the way down: the new role does not matter, the account's does.
+        with pytest.raises(PasswordFromCommandLineOnly):
+            await staff.update_user(
+                admin, target.user_id or 0, role="analyst", password="violet tractor wanders"
+            )
+        with pytest.raises(AdminFromCommandLineOnly):
+            await staff.update_user(admin, oper.user_id or 0, role="admin")
+        with pytest.raises(AdminFromCommandLineOnly):
+            await staff.create_user(admin, username="shadow", password=PASSWORD, role="admin")
+    assert await content_snapshot(core) == before
+    # The command line may; every session and token of the account ends, audited.
+    async with core.database.transaction() as session:
+        await StaffService(session, core).update_user(
+            Actor.system(), target.user_id or 0, password="violet tractor wanders"
+        )
+    async with core.database.transaction() as session:
+        event = await session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "user.updated")
+            .order_by(AuditEvent.id.desc())
+        )
+    assert event is not None and event.actor_kind == "system"
+    assert event.after == {"password_changed": True}

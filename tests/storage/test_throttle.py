@@ -11,7 +11,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.errors import QuotaReached, RateLimited
 from storage.models import ThrottleCounter
-from storage.services.throttle import ReporterQuota, Throttle
+from storage.services.throttle import ReporterQuota, Throttle, address_group
 
 ODD_MOMENT = datetime(2026, 3, 2, 9, 17, 23, 456000, tzinfo=UTC)
 
@@ -70,3 +70,45 @@ async def test_daily_quotas_on_reports_and_attachment_bytes(core: Core, clock: F
         quota = ReporterQuota(session, clock, reports=2, attachment_bytes=1000)
         await quota.check_report("p")
         await quota.check_bytes("p", 1000)
+
+
+async def test_a_hit_given_back_counts_only_in_its_own_window(
+    core: Core, clock: FrozenClock
+) -> None:
+    clock.set(ODD_MOMENT)
+    window = timedelta(minutes=15)
+    async with core.database.transaction() as session:
+        throttle = Throttle(session, clock)
+        await throttle.hit("k", window=window)
+        await throttle.hit("k", window=window)
+        start, _ = throttle.window(window)
+        await throttle.give_back("k", start)
+        assert await throttle.used("k", window=window) == 1
+    # In the next window the old place is gone already: nothing goes below zero.
+    clock.advance(window)
+    async with core.database.transaction() as session:
+        throttle = Throttle(session, clock)
+        await throttle.hit("k", window=window)
+        await throttle.give_back("k", start)
+        assert await throttle.used("k", window=window) == 1
+        await throttle.give_back("k", throttle.window(window)[0])
+        await throttle.give_back("k", throttle.window(window)[0])
+        assert await throttle.used("k", window=window) == 0
+
+
+@pytest.mark.parametrize(
+    ("client", "group"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::ffff", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # an IPv4 client of a dual-stack socket
+        ("::1", "::/64"),
+        (" 203.0.113.7 ", "203.0.113.7"),
+        ("testclient", "testclient"),
+        ("", ""),
+    ],
+)
+def test_addresses_count_by_the_network_one_subscriber_gets(client: str, group: str) -> None:
+    assert address_group(client) == group

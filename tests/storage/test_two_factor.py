@@ -17,12 +17,14 @@ from storage.errors import (
     FocalPointFromCommandLineOnly,
     SecondFactorEnrolmentRequired,
     SecondFactorRequired,
+    TwoFactorResetFromCommandLineOnly,
     WrongSecondFactor,
 )
-from storage.models import AuditEvent, RecoveryCode, StaffUser
+from storage.models import AuditEvent, ConsoleSession, RecoveryCode, StaffUser
+from storage.services.console import ConsoleSessionService, Stage
 from storage.services.staff import FAILURES_PER_USER_AND_ADDRESS, StaffService
 from storage.services.two_factor import Enrolled, TwoFactor
-from tests.storage.helpers import dump_rows, dump_text, make_staff
+from tests.storage.helpers import content_snapshot, dump_rows, dump_text, make_staff
 
 PASSWORD = "a-long-enough-password"
 
@@ -123,18 +125,25 @@ async def test_focal_points_and_admins_must_enrol_others_may(
     async with core.database.transaction() as session:
         user = await StaffService(session, core).users.get_by_username("oper")
         assert user is not None
-        pending = await TwoFactor(session, core).begin(user)
+        opened = await ConsoleSessionService(session, core).open(user, stage=Stage.ENROL)
+        pending = await TwoFactor(session, core).begin(user, opened.row)
+        row_id = opened.row.id
     with pytest.raises(WrongSecondFactor):
         async with core.database.transaction() as session:
             user = await StaffService(session, core).users.get_by_username("oper")
-            assert user is not None
-            await TwoFactor(session, core).confirm(user, "000000")
+            row = await session.get(ConsoleSession, row_id)
+            assert user is not None and row is not None
+            await TwoFactor(session, core).confirm(user, row, "000000")
+    # Nothing is stored on the account until a code confirms it.
+    assert (await user_named(core, "oper")).totp_secret_enc is None
     async with core.database.transaction() as session:
         user = await StaffService(session, core).users.get_by_username("oper")
-        assert user is not None
+        row = await session.get(ConsoleSession, row_id)
+        assert user is not None and row is not None
         codes = await TwoFactor(session, core).confirm(
-            user, totp.code_at(pending.secret, clock.now())
+            user, row, totp.code_at(pending.secret, clock.now())
         )
+        assert row.pending_totp_enc is None
     assert len(codes) == 10
     with pytest.raises(SecondFactorRequired):
         await sign_in(core, "oper", None)
@@ -167,19 +176,45 @@ async def test_a_recovery_code_works_once_and_resets_two_factor(core: Core) -> N
                 await TwoFactor(session, core).use_recovery_code(user, code)
 
 
-async def test_an_admin_reset_is_audited_and_signs_the_account_out(core: Core) -> None:
+async def test_only_the_command_line_resets_a_focal_point_or_an_admin(core: Core) -> None:
+    """After a reset the next sign-in enrols an authenticator with the password alone:
+    an administrator who could reset a focal point could become one."""
     await enrol(core, "fpoint")
+    await enrol(core, "other-admin", "admin")
+    await enrol(core, "oper", "operator")
     admin = await make_staff(core, "boss", "admin")
+    for name in ("fpoint", "other-admin"):
+        before = await content_snapshot(core)
+        with pytest.raises(TwoFactorResetFromCommandLineOnly) as refused:
+            async with core.database.transaction() as session:
+                user = await StaffService(session, core).users.get_by_username(name)
+                assert user is not None
+                await TwoFactor(session, core).reset(admin, user)
+        assert refused.value.code == "two_factor_reset_command_line_only"
+        assert await content_snapshot(core) == before
+    # An operator's chosen second factor is theirs and the administrator's to reset.
+    async with core.database.transaction() as session:
+        user = await StaffService(session, core).users.get_by_username("oper")
+        assert user is not None
+        await TwoFactor(session, core).reset(admin, user)
+    # The command line resets a focal point: audited, and the account is signed out.
     async with core.database.transaction() as session:
         user = await StaffService(session, core).users.get_by_username("fpoint")
         assert user is not None
-        await TwoFactor(session, core).reset(admin, user)
+        await TwoFactor(session, core).reset(Actor.system(), user, reason="command_line")
     async with core.database.transaction() as session:
-        event = await session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "user.totp_reset")
-        )
-        assert event is not None and event.actor_id == admin.user_id
-        assert event.before == {"two_factor": True}
+        events = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "user.totp_reset")
+                .order_by(AuditEvent.id)
+            )
+        ).all()
+    assert [(e.actor_kind, e.actor_id) for e in events] == [
+        ("staff", admin.user_id),
+        ("system", None),
+    ]
+    assert events[-1].before == {"two_factor": True}
     with pytest.raises(SecondFactorEnrolmentRequired):
         await sign_in(core, "fpoint", None)
 

@@ -27,10 +27,11 @@ from admin_api.console.web import (
 from admin_api.deps import CoreDep, SessionDep
 from storage.core import Core
 from storage.enums import Role
-from storage.errors import DomainError
+from storage.errors import DomainError, PermissionDenied
 from storage.services.audit_trail import AuditQuery, AuditTrail
 from storage.services.console import StaffDirectory
 from storage.services.staff import StaffService
+from storage.services.two_factor import two_factor_required
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -108,6 +109,7 @@ async def staff_page(
         status_code=status_code,
         users=users,
         roles=CONSOLE_ROLES,
+        password_on_server=two_factor_required,
         **extra,
     )
 
@@ -192,7 +194,9 @@ async def change_staff(
             viewer,
             session,
             core,
-            status_code=422,
+            # Refused, not merely invalid: a focal point's or admin's password is set on
+            # the server only (a forged form; the page offers none).
+            status_code=403 if isinstance(error, PermissionDenied) else 422,
             row_error=(user_id, error_text(error, viewer.texts)),
         )
     done = viewer.texts._("Saved.")

@@ -2,7 +2,10 @@
 
 Sign-in is a sequence of stages kept on the session row: the password first; then, for
 accounts that have or need two-factor sign-in, the next step (see ``next_stage``). Only
-an ``active`` session reaches cases.
+an ``active`` session reaches cases. A step after the password is short-lived, answers
+only the address that passed the password and takes five codes (storage.services.
+console); a slowed-down account's wait comes before the password is checked, with no
+transaction open.
 """
 
 from __future__ import annotations
@@ -31,17 +34,18 @@ from admin_api.console.web import (
     render,
     secure_cookies,
     texts_for,
+    tokens_equal,
 )
-from admin_api.deps import CoreDep, MetricsDep, SessionDep
+from admin_api.deps import CoreDep, MetricsDep, SessionDep, unit_of_work
 from admin_api.limits import client_address, trusted_networks
 from admin_api.metrics import SignInOutcome
 from storage.core import Core
 from storage.db import Session
 from storage.errors import AuthenticationFailed, DomainError, RateLimited, WrongSecondFactor
 from storage.models import ConsoleSession, StaffUser
-from storage.services.console import ConsoleSessionService, Stage
-from storage.services.staff import SignInLimits, StaffService, two_factor_required
-from storage.services.two_factor import Enrolment, TwoFactor
+from storage.services.console import CODES_PER_STEP, ConsoleSessionService, OpenedSession, Stage
+from storage.services.staff import SignInLimits, StaffService
+from storage.services.two_factor import Enrolment, TwoFactor, two_factor_required
 
 log = logging.getLogger("holos.console")
 
@@ -119,7 +123,7 @@ def sign_in_page(
 
 def check_pre_csrf(request: Request, core: Core, presented: str) -> None:
     pre = request.cookies.get(PRE_COOKIE)
-    if not pre or not secrets.compare_digest(pre_token(core, pre), presented):
+    if not pre or not tokens_equal(pre_token(core, pre), presented):
         texts = texts_for(request, core)
         raise ConsoleProblem(403, texts._("This form has expired. Reload the page and try again."))
 
@@ -138,7 +142,6 @@ async def sign_in_form(request: Request, core: CoreDep) -> HTMLResponse:
 async def sign_in(
     request: Request,
     core: CoreDep,
-    session: SessionDep,
     metrics: MetricsDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
@@ -147,42 +150,53 @@ async def sign_in(
 ) -> Response:
     check_pre_csrf(request, core, csrf)
     texts = texts_for(request, core)
-    staff = StaffService(session, core)
     client = client_of(request, core)
     try:
-        user = await staff.check_password(username, password, client=client)
+        async with unit_of_work(request, core) as session:
+            attempt = await StaffService(session, core).begin_sign_in(username, client=client)
+        # Waited with no transaction open: a held write lock would stop everyone else.
+        await core.clock.sleep(attempt.delay)
+        async with unit_of_work(request, core) as session:
+            staff = StaffService(session, core)
+            user = await staff.check_password(username, password, client=client, attempt=attempt)
+            # A failure's count commits with this transaction: nothing raised past here.
+            opened = await password_passed(session, core, user, client) if user else None
     except RateLimited as error:
         metrics.sign_in(SignInOutcome.THROTTLED)
         message = texts._("Too many attempts. Wait a little and try again.")
         response = sign_in_page(request, core, message=message, status_code=429, username=username)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
-    if user is None:
+    if opened is None:
         metrics.sign_in(SignInOutcome.FAILURE)
-        # Returned, not raised: the failure count that slows the next tries must commit.
         message = error_text(AuthenticationFailed(), texts)
         return sign_in_page(request, core, message=message, status_code=401, username=username)
-    stage = next_stage(user)
-    if stage is Stage.ACTIVE:
+    if opened.row.stage == Stage.ACTIVE:
         metrics.sign_in(SignInOutcome.SUCCESS)
-        await staff.succeeded(user, username, client=client)
-    opened = await ConsoleSessionService(session, core).open(user, stage=stage)
-    log.info("console_password_accepted user_id=%s stage=%s", user.id, stage.value)
-    if stage is Stage.ACTIVE:
         target = safe_next(next)
     else:
         target = f"{PREFIX}/sign-in/next-step?next={quote(safe_next(next), safe='')}"
     redirect = RedirectResponse(target, status_code=303)
-    set_cookie(
-        redirect,
-        request,
-        core,
-        COOKIE,
-        opened.token,
-        int(ConsoleSessionService(session, core).absolute.total_seconds()),
-    )
+    set_cookie(redirect, request, core, COOKIE, opened.token, session_cookie_age(core))
     redirect.delete_cookie(PRE_COOKIE, path=PREFIX)
     return redirect
+
+
+async def password_passed(
+    session: Session, core: Core, user: StaffUser, client: str
+) -> OpenedSession:
+    """The session the right password opens: signed in, or at the step that follows."""
+    stage = next_stage(user)
+    if stage is Stage.ACTIVE:
+        await StaffService(session, core).succeeded(user, user.username, client=client)
+    opened = await ConsoleSessionService(session, core).open(user, stage=stage, client=client)
+    log.info("console_password_accepted user_id=%s stage=%s", user.id, stage.value)
+    return opened
+
+
+def session_cookie_age(core: Core) -> int:
+    """The cookie lives as long as a session may (ConsoleSessionService.absolute)."""
+    return int(core.settings.api_token_ttl_hours * 3600)
 
 
 # The steps after the password ---------------------------------------------------------
@@ -191,11 +205,15 @@ async def sign_in(
 async def pending_sign_in(
     request: Request, session: SessionDep, core: Core
 ) -> tuple[StaffUser, ConsoleSession, str]:
-    """The unfinished sign-in of this browser, or back to the password."""
+    """The unfinished sign-in of this browser, or back to the password: when there is
+    none, when it ran out, or when it is asked from another address than the one that
+    passed the password."""
     token = request.cookies.get(COOKIE) or ""
-    resolved = await ConsoleSessionService(session, core).resolve(token) if token else None
+    service = ConsoleSessionService(session, core)
+    resolved = await service.resolve_step(token, client_of(request, core)) if token else None
     if resolved is None:
-        raise ConsoleProblem(401, redirect=f"{PREFIX}/sign-in")
+        ended = "?expired=1" if token else ""
+        raise ConsoleProblem(401, redirect=f"{PREFIX}/sign-in{ended}")
     return resolved[0], resolved[1], token
 
 
@@ -228,7 +246,7 @@ def step_page(
 
 
 def check_step_csrf(request: Request, core: Core, token: str, presented: str) -> None:
-    if not secrets.compare_digest(ConsoleSessionService.csrf_of(core, token), presented):
+    if not tokens_equal(ConsoleSessionService.csrf_of(core, token), presented):
         texts = texts_for(request, core)
         raise ConsoleProblem(403, texts._("This form has expired. Reload the page and try again."))
 
@@ -240,7 +258,7 @@ async def next_step(request: Request, core: CoreDep, session: SessionDep) -> Res
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     enrolment = None
     if row.stage == Stage.ENROL:
-        enrolment = await TwoFactor(session, core).begin(user)
+        enrolment = await TwoFactor(session, core).begin(user, row)
     return step_page(request, core, user, row, token, enrolment=enrolment)
 
 
@@ -249,7 +267,7 @@ async def enrolment_qr(request: Request, core: CoreDep, session: SessionDep) -> 
     """The QR code of the secret being set up: an image from our own origin (the CSP
     allows no inline script, and the secret never enters a third-party service)."""
     user, row, _token = await pending_sign_in(request, session, core)
-    enrolment = TwoFactor(session, core).enrolment(user) if row.stage == Stage.ENROL else None
+    enrolment = TwoFactor(session, core).enrolment(user, row) if row.stage == Stage.ENROL else None
     if enrolment is None:
         return Response(status_code=404)
     image = qrcode.make(enrolment.uri, image_factory=SvgPathImage, border=2)
@@ -275,12 +293,70 @@ async def submit_code(
     if row.stage == Stage.ACTIVE:
         return RedirectResponse(safe_next(next), status_code=303)
     texts = texts_for(request, core)
-    staff = StaffService(session, core)
     factor = TwoFactor(session, core)
-    client = client_of(request, core)
-    enrolment = factor.enrolment(user) if row.stage == Stage.ENROL else None
+    enrolment = None
+    if row.stage == Stage.ENROL:
+        enrolment = factor.enrolment(user, row)
+        if enrolment is None:
+            # The key on the page ran out: a new one, and no code is checked (or counted).
+            enrolment = await factor.begin(user, row)
+            message = texts._(
+                "That key worked for 10 minutes and has run out. Delete it from the app, "
+                "add this new one and type the code it shows."
+            )
+            return step_page(
+                request,
+                core,
+                user,
+                row,
+                token,
+                enrolment=enrolment,
+                message=message,
+                status_code=401,
+            )
+    tried = await count_code(request, core, session, metrics, (user, row, token), enrolment)
+    if isinstance(tried, Response):
+        return tried
+    recovery_codes: list[str] | None = None
     try:
-        await SignInLimits(session, core).check(user.username, client)
+        if row.stage == Stage.ENROL:
+            recovery_codes = await factor.confirm(user, row, code)
+        elif not await factor.verify(user, code):
+            raise WrongSecondFactor()
+    except WrongSecondFactor:
+        message = texts._(
+            "This code is wrong or was used already. Type the code the app shows now."
+        )
+        # Returned, not raised: the failure count must commit.
+        return await wrong_code(
+            request, core, session, metrics, (user, row, token), tried, message, enrolment
+        )
+    metrics.sign_in(SignInOutcome.SUCCESS)
+    client = client_of(request, core)
+    await StaffService(session, core).succeeded(user, user.username, client=client)
+    await ConsoleSessionService(session, core).advance(row, user, Stage.ACTIVE)
+    log.info("console_signed_in user_id=%s", user.id)
+    if recovery_codes is None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    # Shown once: the page is not stored by the browser (no-store on every console page).
+    return render(request, "recovery_codes.html", texts, codes=recovery_codes, next=safe_next(next))
+
+
+async def count_code(
+    request: Request,
+    core: Core,
+    session: Session,
+    metrics: MetricsDep,
+    pending: tuple[StaffUser, ConsoleSession, str],
+    enrolment: Enrolment | None = None,
+) -> Response | int:
+    """Count this code in its step: how many the step has taken with it, or the
+    answer when it may not be checked at all (the address cools down, or the step
+    took its codes already: two sent at once)."""
+    user, row, token = pending
+    texts = texts_for(request, core)
+    try:
+        await SignInLimits(session, core).check(user.username, client_of(request, core))
     except RateLimited as error:
         metrics.sign_in(SignInOutcome.THROTTLED)
         message = texts._("Too many attempts. Wait a little and try again.")
@@ -289,30 +365,44 @@ async def submit_code(
         )
         response.headers["Retry-After"] = str(error.retry_after)
         return response
-    recovery_codes: list[str] | None = None
-    try:
-        if row.stage == Stage.ENROL:
-            recovery_codes = await factor.confirm(user, code)
-        elif not await factor.verify(user, code):
-            raise WrongSecondFactor()
-    except WrongSecondFactor:
-        metrics.sign_in(SignInOutcome.FAILURE)
-        await staff.failed(user.username, client=client, user=user)
-        message = texts._(
-            "This code is wrong or was used already. Type the code the app shows now."
-        )
-        # Returned, not raised: the failure count must commit.
-        return step_page(
-            request, core, user, row, token, enrolment=enrolment, message=message, status_code=401
-        )
-    metrics.sign_in(SignInOutcome.SUCCESS)
-    await staff.succeeded(user, user.username, client=client)
-    await ConsoleSessionService(session, core).advance(row, user, Stage.ACTIVE)
-    log.info("console_signed_in user_id=%s", user.id)
-    if recovery_codes is None:
-        return RedirectResponse(safe_next(next), status_code=303)
-    # Shown once: the page is not stored by the browser (no-store on every console page).
-    return render(request, "recovery_codes.html", texts, codes=recovery_codes, next=safe_next(next))
+    tried = await ConsoleSessionService(session, core).take_code(row)
+    if tried > CODES_PER_STEP:
+        return end_step(request, core, session, row)
+    return tried
+
+
+async def wrong_code(
+    request: Request,
+    core: Core,
+    session: Session,
+    metrics: MetricsDep,
+    pending: tuple[StaffUser, ConsoleSession, str],
+    tried: int,
+    message: str,
+    enrolment: Enrolment | None = None,
+) -> Response:
+    """A wrong code (or recovery code), the ``tried``-th of its step: counted like a
+    failed sign-in; the step's last one ends it."""
+    user, row, token = pending
+    metrics.sign_in(SignInOutcome.FAILURE)
+    await StaffService(session, core).failed(
+        user.username, client=client_of(request, core), user=user
+    )
+    if tried >= CODES_PER_STEP:
+        return end_step(request, core, session, row)
+    return step_page(
+        request, core, user, row, token, enrolment=enrolment, message=message, status_code=401
+    )
+
+
+def end_step(request: Request, core: Core, session: Session, row: ConsoleSession) -> Response:
+    """The step took its five codes: it ends, and the password comes first again."""
+    ConsoleSessionService(session, core).end_step(row)
+    texts = texts_for(request, core)
+    message = texts._("Too many wrong codes. Please sign in again.")
+    response = sign_in_page(request, core, message=message, status_code=401)
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
 
 
 @router.post("/sign-in/recover")
@@ -332,24 +422,18 @@ async def recover(
     if row.stage != Stage.SECOND_FACTOR:
         return RedirectResponse(f"{PREFIX}/sign-in/next-step", status_code=303)
     texts = texts_for(request, core)
-    client = client_of(request, core)
+    tried = await count_code(request, core, session, metrics, (user, row, token))
+    if isinstance(tried, Response):
+        return tried
     try:
-        await SignInLimits(session, core).check(user.username, client)
         await TwoFactor(session, core).use_recovery_code(user, recovery_code)
-    except RateLimited as error:
-        metrics.sign_in(SignInOutcome.THROTTLED)
-        message = texts._("Too many attempts. Wait a little and try again.")
-        response = step_page(request, core, user, row, token, message=message, status_code=429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
     except WrongSecondFactor:
-        metrics.sign_in(SignInOutcome.FAILURE)
-        await StaffService(session, core).failed(user.username, client=client, user=user)
         message = texts._("This recovery code is wrong or was used already.")
-        return step_page(request, core, user, row, token, message=message, status_code=401)
-    # The reset ended every session of the account; this one goes on, to enrolment.
+        return await wrong_code(request, core, session, metrics, (user, row, token), tried, message)
+    # The reset ended every session of the account; this one goes on, to enrolment,
+    # with the time an enrolment takes.
     row.revoked_at = None
-    await ConsoleSessionService(session, core).advance(row, user, Stage.ENROL)
+    await ConsoleSessionService(session, core).advance(row, user, Stage.ENROL, restart=True)
     return RedirectResponse(
         f"{PREFIX}/sign-in/next-step?next={quote(safe_next(next), safe='')}", status_code=303
     )
