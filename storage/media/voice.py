@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import math
 import secrets
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +30,15 @@ from storage.media.types import MediaRefused, Refusal
 # Long enough for any spoken report; bounds memory (10 min at 48 kHz mono, float32 ≈ 115 MB
 # before resampling). Telegram voice notes are usually under two minutes.
 MAX_SECONDS = 10 * 60
+# What a phone records; the header is checked before anything is decoded, so a file of
+# 8 channels at 655 kHz (2.2 GB decoded from 343 KB) is refused at no cost.
+MAX_RATE = 48_000
+MAX_CHANNELS = 2
+# Decoded a second at a time and mixed down to mono as it goes.
+_BLOCK_SECONDS = 1
 # Speech needs no more than wideband; processing at 16 kHz is three times cheaper.
 WORK_RATE = 16_000
 PITCH_FLOOR, PITCH_CEILING = 75.0, 600.0
-_DISGUISING = threading.BoundedSemaphore(2)
 _random = secrets.SystemRandom()
 
 
@@ -63,18 +67,34 @@ class Disguise:
 
 
 def decode(data: bytes) -> tuple[np.ndarray, int]:
-    """Mono float samples and their rate; refuses what cannot be read or is too long."""
+    """Mono float samples and their rate; refuses what cannot be read, is too long, or
+    has more channels or a higher rate than a voice needs, from the header alone. The
+    decoded size is bounded before decoding: at most ``MAX_SECONDS * MAX_RATE`` samples,
+    a block at a time (a frame count the header gets wrong stops at that bound too)."""
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as audio:
-            if audio.frames > MAX_SECONDS * audio.samplerate:
+            rate, channels = audio.samplerate, audio.channels
+            if rate > MAX_RATE or channels > MAX_CHANNELS or rate < 1 or channels < 1:
+                raise MediaRefused(Refusal.AUDIO_FORMAT)
+            limit = MAX_SECONDS * rate
+            if audio.frames > limit:
                 raise MediaRefused(Refusal.AUDIO_TOO_LONG)
-            samples = audio.read(dtype="float32", always_2d=True)
-            rate = audio.samplerate
+            mono = np.empty(min(max(audio.frames, 0), limit), dtype=np.float32)
+            filled = 0
+            for block in audio.blocks(
+                blocksize=_BLOCK_SECONDS * rate, dtype="float32", always_2d=True
+            ):
+                if filled + len(block) > limit:
+                    raise MediaRefused(Refusal.AUDIO_TOO_LONG)
+                if filled + len(block) > mono.size:
+                    mono = np.resize(mono, filled + len(block))
+                mono[filled : filled + len(block)] = block.mean(axis=1)
+                filled += len(block)
     except MediaRefused:
         raise
     except (soundfile.SoundFileError, RuntimeError, ValueError, TypeError, EOFError):
         raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
-    mono = samples.mean(axis=1)
+    mono = mono[:filled]
     if mono.size < rate // 10 or not np.isfinite(mono).all():
         raise MediaRefused(Refusal.AUDIO_UNREADABLE)
     return mono, rate
@@ -118,10 +138,9 @@ def encode_opus(samples: np.ndarray, rate: int = WORK_RATE) -> bytes:
 
 def disguise_voice(data: bytes, disguise: Disguise | None = None) -> bytes:
     """Decode, disguise and re-encode ``data`` as Ogg/Opus; raises :class:`MediaRefused`."""
-    with _DISGUISING:
-        samples, rate = decode(data)
-        try:
-            changed = transform(samples, rate, disguise)
-        except parselmouth.PraatError:
-            raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
-        return encode_opus(changed)
+    samples, rate = decode(data)
+    try:
+        changed = transform(samples, rate, disguise)
+    except parselmouth.PraatError:
+        raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
+    return encode_opus(changed)

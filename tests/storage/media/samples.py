@@ -10,6 +10,7 @@ import soundfile
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # Vowel-like resonances (Hz, bandwidth): the "throat and mouth" a disguise must move.
 _FORMANTS = ((700, 110), (1220, 120), (2600, 160))
 
@@ -103,11 +104,13 @@ def docx_with_metadata() -> bytes:
         )
         archive.writestr(
             "word/document.xml",
-            '<w:document><w:ins w:author="Olha Kovalenko" w:date="2025-01-01T10:00:00Z">'
-            "<w:t>They took half the food.</w:t></w:ins></w:document>",
+            f'<w:document xmlns:w="{_W}"><w:body><w:p><w:ins w:author="Olha Kovalenko" '
+            'w:date="2025-01-01T10:00:00Z"><w:r><w:t>They took half the food.</w:t></w:r>'
+            "</w:ins></w:p></w:body></w:document>",
         )
         archive.writestr(
             "word/comments.xml",
-            '<w:comments><w:comment w:author="Olha Kovalenko" w:initials="OK"/></w:comments>',
+            f'<w:comments xmlns:w="{_W}"><w:comment w:author="Olha Kovalenko" w:initials="OK"/>'
+            "</w:comments>",
         )
     return out.getvalue()
