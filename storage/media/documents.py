@@ -29,8 +29,9 @@ DPI = 150
 MAX_PAGE_PIXELS = 6_000_000
 # A side of a picture, whatever the page's shape (JPEG stops at 65,535).
 MAX_PAGE_SIDE = 10_000
-# Searchable text kept per file (about 20 dense pages); the picture keeps every page.
-MAX_TEXT_CHARS = 50_000
+# Searchable text kept per file (about 8 dense pages; a PostgreSQL search document holds
+# at most 1 MB for a case and its files); the pictures keep every page.
+MAX_TEXT_CHARS = 20_000
 _JPEG_QUALITY = 85
 _POINTS_PER_INCH = 72
 

@@ -36,6 +36,9 @@ MAX_RATE = 48_000
 MAX_CHANNELS = 2
 # Decoded a second at a time and mixed down to mono as it goes.
 _BLOCK_SECONDS = 1
+# Disguised a minute at a time, each piece overlapping the next by a second.
+CHUNK_SECONDS = 60
+OVERLAP_SECONDS = 1
 # Speech needs no more than wideband; processing at 16 kHz is three times cheaper.
 WORK_RATE = 16_000
 PITCH_FLOOR, PITCH_CEILING = 75.0, 600.0
@@ -108,13 +111,41 @@ def median_pitch(sound: parselmouth.Sound) -> float | None:
 
 
 def transform(samples: np.ndarray, rate: int, disguise: Disguise | None = None) -> np.ndarray:
-    """The disguised samples at :data:`WORK_RATE`."""
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=rate)
-    if rate != WORK_RATE:
-        sound = call(sound, "Resample", WORK_RATE, 50)
-    median = median_pitch(sound)
+    """The disguised samples at :data:`WORK_RATE`.
+
+    A long recording is transformed a minute at a time, with one draw of the disguise for
+    all of it (the target pitch from the first minute's median), and the pieces joined
+    with a short crossfade: Praat holds several copies of what it works on, which for
+    ten minutes at 48 kHz came to 1.5 GB; a minute at a time stays near 150 MB."""
+    chunk, overlap = CHUNK_SECONDS * rate, OVERLAP_SECONDS * rate
+    first = _resampled(samples[: chunk + overlap], rate)
+    median = median_pitch(first)
     disguise = disguise or Disguise.draw(median)
     new_median = 0.0 if median is None else median * 2 ** (disguise.pitch_semitones / 12)
+    total = math.ceil(len(samples) * WORK_RATE / rate)
+    out = np.zeros(total, dtype=np.float64)
+    fade = OVERLAP_SECONDS * WORK_RATE
+    for start in range(0, len(samples), chunk):
+        sound = first if start == 0 else _resampled(samples[start : start + chunk + overlap], rate)
+        piece = _change_gender(sound, disguise, new_median)
+        at = start * WORK_RATE // rate
+        piece = piece[: total - at]
+        if start and len(piece) > fade:
+            ramp = np.linspace(0.0, 1.0, fade)
+            out[at : at + fade] = out[at : at + fade] * (1 - ramp) + piece[:fade] * ramp
+            out[at + fade : at + len(piece)] = piece[fade:]
+        else:
+            out[at : at + len(piece)] = piece
+    peak = float(np.abs(out).max(initial=0.0))
+    return out / peak * 0.9 if peak > 1.0 else out
+
+
+def _resampled(samples: np.ndarray, rate: int) -> parselmouth.Sound:
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=rate)
+    return call(sound, "Resample", WORK_RATE, 50) if rate != WORK_RATE else sound
+
+
+def _change_gender(sound: parselmouth.Sound, disguise: Disguise, new_median: float) -> np.ndarray:
     changed = call(
         sound,
         "Change gender",
@@ -125,9 +156,7 @@ def transform(samples: np.ndarray, rate: int, disguise: Disguise | None = None) 
         disguise.pitch_range_factor,
         1.0,
     )
-    out = np.asarray(changed.values[0], dtype=np.float64)
-    peak = float(np.abs(out).max(initial=0.0))
-    return out / peak * 0.9 if peak > 1.0 else out
+    return np.asarray(changed.values[0], dtype=np.float64)
 
 
 def encode_opus(samples: np.ndarray, rate: int = WORK_RATE) -> bytes:

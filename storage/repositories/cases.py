@@ -476,6 +476,34 @@ class CaseRepository(Repository):
         )
         return list((await self.session.scalars(stmt)).all())
 
+    async def attachment_texts_for(
+        self, case_ids: Sequence[int]
+    ) -> list[tuple[int, str | None, bytes | None]]:
+        """``(case id, text, sealed text)`` of these cases' files that have words."""
+        stmt = select(Attachment.case_id, Attachment.text, Attachment.text_enc).where(
+            Attachment.case_id.in_(list(case_ids)),
+            or_(Attachment.text.is_not(None), Attachment.text_enc.is_not(None)),
+        )
+        return [(row[0], row[1], row[2]) for row in (await self.session.execute(stmt)).all()]
+
+    async def attachment_position(self, attachment: Attachment) -> int:
+        """Its place among the case's files, from 1, in the order :meth:`attachments` lists."""
+        earlier = await self.session.scalar(
+            select(func.count())
+            .select_from(Attachment)
+            .where(
+                Attachment.case_id == attachment.case_id,
+                or_(
+                    Attachment.created_at < attachment.created_at,
+                    and_(
+                        Attachment.created_at == attachment.created_at,
+                        Attachment.id < attachment.id,
+                    ),
+                ),
+            )
+        )
+        return int(earlier or 0) + 1
+
     async def attachment(self, case_id: int, public_id: str) -> Attachment | None:
         return await self.session.scalar(
             select(Attachment).where(

@@ -27,7 +27,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from tests.storage.test_attachments import jpeg_with_gps
+from tests.storage.media.samples import jpeg_with_gps
 
 AUTHOR = "Olha Kovalenko"
 E_MAIL = "olha.kovalenko@example.org"

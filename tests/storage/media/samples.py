@@ -7,8 +7,25 @@ import zipfile
 
 import numpy as np
 import soundfile
+from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+GPS_IFD = 0x8825
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x013B] = "Olha Kovalenko"  # Artist
+    exif[0x0112] = 6  # Orientation: rotate 90° to stand upright
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), comment=b"taken at home")
+    return out.getvalue()
+
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # Vowel-like resonances (Hz, bandwidth): the "throat and mouth" a disguise must move.

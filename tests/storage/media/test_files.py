@@ -11,8 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from storage.media import MAX_PIXELS, MediaRefused, Refusal, clean
-from tests.storage.media.samples import docx_with_metadata, pdf_with_metadata
-from tests.storage.test_attachments import jpeg_with_gps
+from tests.storage.media.samples import docx_with_metadata, jpeg_with_gps, pdf_with_metadata
 
 
 def refusal(data: bytes, declared: str | None) -> Refusal:
