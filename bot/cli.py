@@ -366,6 +366,8 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
                 delivery_interval=0.5,
                 dedupe=False,  # the emulator counts update ids from 1 at every start
             )
+            # Stopped after the bot (unwound in reverse), which waits for files in work.
+            _start_media_workers(sandbox_settings, stack)
             stack.push_async_callback(runtime.stop)
             await runtime.start_polling()
             print(sandbox.banner(base_url, accounts, sandbox_settings.data_dir), flush=True)
@@ -424,6 +426,8 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
                 scrape = await stack.enter_async_context(running_api(metrics_app, metrics_sock))
                 print(f"holos: metrics at {scrape}/metrics", flush=True)
             if runtime is not None:
+                # Stopped after the bot (unwound in reverse), which waits for files in work.
+                _start_media_workers(settings, stack)
                 stack.push_async_callback(runtime.stop)
                 if webhook and api:
                     assert settings.webhook_url and settings.webhook_secret
@@ -444,6 +448,16 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
         return 0
     finally:
         await core.close()
+
+
+def _start_media_workers(settings: Settings, stack: AsyncExitStack) -> None:
+    """Files are decoded in capped worker processes (issue 18 §3), started before the
+    first update so that the first file waits for none; stopped when the process ends."""
+    from storage.services.attachments import media_workers
+
+    workers = media_workers(settings)
+    workers.start()
+    stack.callback(workers.close)
 
 
 def _redis(settings: Settings) -> Redis | None:

@@ -64,21 +64,27 @@ _ROOT = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class WorkerLimits:
     memory_mb: int = 1024
-    cpu_seconds: int = 60
+    cpu_seconds: int = 120
+    # The CPU limit bounds the work; the deadline only catches a worker that hangs
+    # without using CPU. Generous by default (4 x CPU + 30 s), as other processes may
+    # hold the cores meanwhile.
+    deadline_seconds: float | None = None
 
     @property
     def wall_seconds(self) -> float:
-        # The CPU limit bounds the work; the deadline only catches a worker that hangs
-        # without using CPU. Generous, as another process may hold the cores meanwhile.
+        if self.deadline_seconds is not None:
+            return self.deadline_seconds
         return 4.0 * self.cpu_seconds + 30.0
 
 
 class _Lost(Exception):
-    """The worker died, hung or answered nonsense; ``reason`` is for the log."""
+    """The worker died, hung or answered nonsense; ``reason`` is for the log.
+    ``before_work``: it was gone before it took the file (the file may go elsewhere)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, before_work: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.before_work = before_work
 
 
 def worker_environment() -> dict[str, str]:
@@ -149,7 +155,12 @@ class _Worker:
             self.ready = True
 
     def clean(self, data: bytes, declared: str | None) -> CleanFile:
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except _Lost as lost:
+            raise _Lost(lost.reason, before_work=True) from None
+        if self.process.poll() is not None:
+            raise _Lost("exited while idle", before_work=True)
         request = {"declared": declared, "cpu_seconds": self.limits.cpu_seconds}
         stdin = self.process.stdin
         assert stdin is not None
@@ -261,17 +272,22 @@ class MediaWorkers:
     def clean(self, data: bytes, declared: str | None) -> CleanFile:
         """:func:`storage.media.clean` in a worker; blocks until one is free."""
         self.start()
-        worker = self._idle.get()
-        try:
-            result = worker.clean(data, declared)
-        except _Lost as lost:
-            self._replace(worker, lost.reason)
-            raise MediaRefused(Refusal.TOO_COMPLEX) from None
-        except MediaRefused:
+        for _ in range(self.count + 1):
+            worker = self._idle.get()
+            try:
+                result = worker.clean(data, declared)
+            except _Lost as lost:
+                self._replace(worker, lost.reason)
+                if lost.before_work:
+                    continue  # it died before this file reached it: not this file's doing
+                raise MediaRefused(Refusal.TOO_COMPLEX) from None
+            except MediaRefused:
+                self._idle.put(worker)
+                raise
             self._idle.put(worker)
-            raise
-        self._idle.put(worker)
-        return result
+            return result
+        # Every worker failed to start: nothing about this file, but it cannot be read now.
+        raise MediaRefused(Refusal.UNREADABLE)
 
     def _replace(self, worker: _Worker, reason: str) -> None:
         worker.kill()

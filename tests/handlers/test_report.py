@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.runtime import BotRuntime
 from storage.crypto import normalize_receipt_code
+from storage.media.types import ODT
 from storage.models import Attachment, ContactDetail, ReporterLink
 from storage.sealed import Context
 from storage.services.triage import TriageService
@@ -21,6 +22,7 @@ from tests.handlers.conversation import (
     stored_cases,
     tr,
 )
+from tests.storage.media.attacks import HTA, flac_bomb, pdf_pages, zip_member_bomb
 from tgemu import BotHandle, samples
 
 KEEP_SENSITIVE_CODE = (
@@ -227,6 +229,30 @@ async def test_files_are_stored_cleaned_and_encrypted(
                 "file_name": "setup.exe",
                 "mime_type": "application/x-msdownload",
             },
+            "This file contains a program or a web page",
+        ),
+        (
+            {"data": HTA, "file_name": "invoice.txt", "mime_type": "text/plain"},
+            "This file contains a program or a web page",
+        ),
+        (
+            {"data": pdf_pages(51), "file_name": "list.pdf", "mime_type": "application/pdf"},
+            "This PDF has more than 50 pages",
+        ),
+        (
+            {
+                "data": zip_member_bomb(ODT, unpacked=64 * 1024 * 1024),
+                "file_name": "report.odt",
+                "mime_type": ODT,
+            },
+            "This file would take too much work to open safely",
+        ),
+        (
+            {"data": flac_bomb(seconds=2), "file_name": "voice.flac", "mime_type": "audio/flac"},
+            "I could not process this voice message",
+        ),
+        (
+            {"data": b"PK\x03\x04 not a zip", "file_name": "a.docx", "mime_type": "text/plain"},
             "I cannot accept this type of file",
         ),
         (
