@@ -277,6 +277,26 @@ async def test_refused_files_keep_the_draft(
     assert case.narrative == "First part."
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uk", ("У цьому PDF понад 50 сторінок", "У цьому файлі є програма")),
+        ("ru", ("В этом PDF больше 50 страниц", "В этом файле есть программа")),
+    ],
+)
+async def test_file_refusals_speak_the_persons_language(
+    running_bot: BotRuntime, make_user, language: str, expected: tuple[str, str]
+) -> None:
+    talk = Talk(await make_user(language), language)
+    await talk.open_report("assistance_quality")
+    replies = await talk.user.send_document(
+        pdf_pages(51), file_name="list.pdf", mime_type="application/pdf"
+    )
+    assert any(m.body.startswith(expected[0]) for m in replies)
+    replies = await talk.user.send_document(HTA, file_name="a.txt", mime_type="text/plain")
+    assert any(m.body.startswith(expected[1]) for m in replies)
+
+
 async def test_editing_from_the_summary(running_bot: BotRuntime, make_user, bot_core) -> None:
     talk = Talk(await make_user("en"), "en")
     await talk.open_report("assistance_quality", oblast="UA-63")
