@@ -15,9 +15,8 @@ from handlers import texts
 from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, QuotaReached, UnsupportedAttachment
-from storage.media.documents import MAX_PAGES
+from storage.media.limits import MAX_PAGES, MAX_SECONDS
 from storage.media.types import Refusal
-from storage.media.voice import MAX_SECONDS
 from storage.services.attachments import AttachmentService, StagedAttachment, executable_name
 from storage.services.throttle import ReporterQuota
 from storage.uow import UnitOfWork

@@ -8,17 +8,15 @@ rebuilt from their text, tables and pictures (SPEC §4, issue 18 §2). What cann
 so raises :class:`MediaRefused` with a :class:`Refusal` code for the bot to explain.
 
 :func:`clean` decodes hostile input. The bot never calls it in its own process: it runs
-in the capped worker processes of :mod:`storage.media.workers` (issue 18 §3).
+in the capped worker processes of :mod:`storage.media.workers` (issue 18 §3). So this
+package imports no decoder until :func:`clean` runs: the bot, which only hands files to
+the workers, never loads PDFium, Praat or the image codecs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.media.archives import Archive
-from storage.media.documents import clean_text, flatten_pdf
-from storage.media.images import MAX_PIXELS, UnreadableImage, strip_image_metadata
-from storage.media.office import OFFICE_TYPES, rebuild_office
 from storage.media.types import (
     AUDIO_TYPES,
     DOCUMENT_TYPES,
@@ -40,17 +38,14 @@ from storage.media.types import (
     normalise_label,
     real_type,
 )
-from storage.media.voice import disguise_voice
 
 __all__ = [
     "AUDIO_TYPES",
     "DOCUMENT_TYPES",
     "IMAGE_TYPES",
-    "MAX_PIXELS",
     "CleanFile",
     "MediaRefused",
     "Refusal",
-    "UnreadableImage",
     "accepted",
     "clean",
     "real_type",
@@ -72,6 +67,13 @@ class CleanFile:
 def clean(data: bytes, declared: str | None) -> CleanFile:
     """The storable copy of ``data``. CPU- and memory-bound on hostile input: run it in a
     worker (:class:`storage.media.workers.MediaWorkers`), never in a serving process."""
+    # The decoders load here, in the worker, never in the bot (see the module's doc).
+    from storage.media.archives import Archive
+    from storage.media.documents import clean_text, flatten_pdf
+    from storage.media.images import strip_image_metadata
+    from storage.media.office import OFFICE_TYPES, rebuild_office
+    from storage.media.voice import disguise_voice
+
     label = normalise_label(declared)
     real = real_type(data)
     if real in EXECUTABLE_TYPES:

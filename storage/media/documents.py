@@ -21,9 +21,9 @@ import math
 
 import pypdfium2 as pdfium
 
+from storage.media.limits import MAX_PAGES
 from storage.media.types import MediaRefused, Refusal
 
-MAX_PAGES = 50
 DPI = 150
 # A page at 150 dpi: A4 is 2.2 million pixels, A3 4.4; a bigger page is drawn smaller.
 MAX_PAGE_PIXELS = 6_000_000

@@ -25,11 +25,10 @@ import parselmouth
 import soundfile
 from parselmouth.praat import call
 
+from storage.media.limits import MAX_SECONDS
 from storage.media.types import MediaRefused, Refusal
 
-# Long enough for any spoken report; bounds memory (10 min at 48 kHz mono, float32 ≈ 115 MB
-# before resampling). Telegram voice notes are usually under two minutes.
-MAX_SECONDS = 10 * 60
+# MAX_SECONDS bounds memory too: 10 min at 48 kHz mono, float32, is about 115 MB.
 # What a phone records; the header is checked before anything is decoded, so a file of
 # 8 channels at 655 kHz (2.2 GB decoded from 343 KB) is refused at no cost.
 MAX_RATE = 48_000

@@ -21,6 +21,11 @@ from typing import BinaryIO
 
 from PIL import Image
 
+# Every decoder is imported now, before the limits, so that the address-space cap counts
+# from what they map and no file waits for an import.
+import storage.media.documents
+import storage.media.office
+import storage.media.voice  # noqa: F401
 from storage.media import MediaRefused, Refusal, clean
 from storage.media.frames import read_frame, write_frame
 

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from storage.media import MAX_PIXELS, MediaRefused, Refusal, clean
+from storage.media import MediaRefused, Refusal, clean
+from storage.media.images import MAX_PIXELS
 from tests.storage.media.samples import docx_with_metadata, jpeg_with_gps, pdf_with_metadata
 
 
