@@ -63,7 +63,8 @@ async def test_the_whole_case(staffed: Api) -> None:
     assert body["reply_in_chat"] is False
     assert [a["text"] for a in body["additions"]] == ["Він телефонував ще раз"]
     [attachment] = body["attachments"]
-    assert attachment["filename"] == "receipt.txt" and attachment["mime_type"] == "text/plain"
+    # Named after its type and place, never after the reporter's "receipt.txt".
+    assert attachment["filename"] == "document-1.txt" and attachment["mime_type"] == "text/plain"
     [note] = body["notes"]
     assert note["text"] == "Referred." and note["author_id"] == api.actors["focal_point"].user_id
     assert [r["texts"]["en"] for r in body["replies"]] == ["We got it."]
