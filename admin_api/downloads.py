@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from storage.services.attachments import served_type
-
 DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -25,7 +23,3 @@ def content_disposition(name: str) -> str:
     # Made by us from a kind, a number and an extension; checked all the same, as a
     # header is no place for anything else.
     return f'attachment; filename="{name if _SAFE_NAME.match(name) else "file.bin"}"'
-
-
-def content_type(mime_type: str) -> str:
-    return served_type(mime_type)

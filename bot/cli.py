@@ -117,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(handler=_purge)
 
+    files = sub.add_parser("files", help="stored attachments").add_subparsers(metavar="action")
+    rebuild = files.add_parser(
+        "rebuild",
+        help="make documents stored before this version anew, as new ones are (they are "
+        "served as .bin until then)",
+    )
+    rebuild.set_defaults(handler=_files_rebuild)
+
     add_report_commands(sub)  # holos report monthly, holos export (M&E)
 
     for name, (help_text, handler) in _RUNNERS.items():
@@ -249,6 +257,23 @@ def _print_enrolment(username: str, enrolled: Enrolled) -> None:
 def _purge(settings: Settings, args: argparse.Namespace) -> int:
     async def work(core: Core) -> int:
         report = await run_purge(core, dry_run=args.dry_run)
+        for line in report.lines():
+            print(f"holos: {line}")
+        return 0
+
+    return _with_core(settings, work)
+
+
+def _files_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.services.attachments import media_workers
+    from storage.services.file_rebuild import rebuild_stored_documents
+
+    async def work(core: Core) -> int:
+        workers = media_workers(settings)
+        try:
+            report = await rebuild_stored_documents(core)
+        finally:
+            workers.close()
         for line in report.lines():
             print(f"holos: {line}")
         return 0

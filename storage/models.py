@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -300,6 +301,9 @@ class Attachment(Base):
     text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     blob_key: Mapped[str] = mapped_column(String(64), unique=True)
     metadata_stripped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Made anew from what the original shows (issue 18): every file stored since. A
+    # document stored before is served as ``.bin`` until ``holos files rebuild`` runs.
+    rebuilt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from admin_api.deps import CaseWorkerDep, CoreDep, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition, content_type
+from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.errors import error_responses
 from admin_api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from admin_api.routes import API_PREFIX
@@ -204,6 +204,6 @@ async def download_attachment(
     )
     return Response(
         content=data,
-        media_type=content_type(view.mime_type),
+        media_type=view.served_type,
         headers={"Content-Disposition": content_disposition(view.name), **DOWNLOAD_HEADERS},
     )

@@ -302,6 +302,10 @@ class MediaWorkers:
             if not self._closed:
                 self._spawn()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -317,10 +321,16 @@ _shared_lock = threading.Lock()
 
 def shared_workers(count: int = 2, limits: WorkerLimits | None = None) -> MediaWorkers:
     """The process's workers, made on first use with these settings (later calls get
-    the same ones); stopped when the process exits."""
+    the same ones, or new ones once those were closed); stopped when the process exits."""
     global _shared
     with _shared_lock:
-        if _shared is None:
+        if _shared is None or _shared.closed:
+            if _shared is None:
+                atexit.register(_close_shared)
             _shared = MediaWorkers(count, limits)
-            atexit.register(_shared.close)
         return _shared
+
+
+def _close_shared() -> None:
+    if _shared is not None:
+        _shared.close()

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload
 
-from storage.enums import OPEN_STATUSES, Language, Priority, Sort, Status
+from storage.enums import OPEN_STATUSES, AttachmentKind, Language, Priority, Sort, Status
 from storage.models import (
     Attachment,
     Case,
@@ -485,6 +485,27 @@ class CaseRepository(Repository):
             or_(Attachment.text.is_not(None), Attachment.text_enc.is_not(None)),
         )
         return [(row[0], row[1], row[2]) for row in (await self.session.execute(stmt)).all()]
+
+    async def documents_not_rebuilt(
+        self, *, after_id: int, limit: int
+    ) -> list[tuple[int, str, str, bool]]:
+        """``(id, blob key, type, case is sensitive)`` of documents stored before issue 18
+        (cleaned, not rebuilt), in id order after ``after_id``."""
+        stmt = (
+            select(Attachment.id, Attachment.blob_key, Attachment.mime_type, Case.sensitive)
+            .join(Case, Case.id == Attachment.case_id)
+            .where(
+                Attachment.kind == AttachmentKind.DOCUMENT,
+                Attachment.rebuilt.is_(False),
+                Attachment.id > after_id,
+            )
+            .order_by(Attachment.id)
+            .limit(limit)
+        )
+        return [(r[0], r[1], r[2], bool(r[3])) for r in (await self.session.execute(stmt)).all()]
+
+    async def attachment_by_id(self, attachment_id: int) -> Attachment | None:
+        return await self.session.get(Attachment, attachment_id)
 
     async def attachment_position(self, attachment: Attachment) -> int:
         """Its place among the case's files, from 1, in the order :meth:`attachments` lists."""

@@ -62,17 +62,20 @@ _EXTENSIONS = {
 }
 
 
-def served_name(kind: str, mime_type: str, position: int) -> str:
+def served_name(kind: str, mime_type: str, position: int, *, rebuilt: bool = True) -> str:
     """``document-3.pdf``: what the file is and where it is in the case, nothing else. A
-    type stored by an older version without a known extension gets ``.bin`` (opened by
-    nothing on its own)."""
+    document stored before issue 18 (cleaned, not rebuilt) gets ``.bin``: nothing opens
+    it on its own until ``holos files rebuild`` has made it anew."""
+    if kind == AttachmentKind.DOCUMENT and not rebuilt:
+        return f"{kind}-{position}.bin"
     return f"{kind}-{position}.{_EXTENSIONS.get(mime_type, 'bin')}"
 
 
-def served_type(mime_type: str) -> str:
+def served_type(mime_type: str, *, kind: str = "", rebuilt: bool = True) -> str:
     """The Content-Type a stored file is served with: its own when it is one Holos makes
-    (text always as UTF-8), ``application/octet-stream`` for anything else."""
-    if mime_type not in _EXTENSIONS:
+    (text always as UTF-8), ``application/octet-stream`` for anything else, and for a
+    document not rebuilt yet."""
+    if mime_type not in _EXTENSIONS or (kind == AttachmentKind.DOCUMENT and not rebuilt):
         return "application/octet-stream"
     return "text/plain; charset=utf-8" if mime_type == "text/plain" else mime_type
 
@@ -177,6 +180,7 @@ class AttachmentService:
             text_enc=text_enc,
             blob_key=staged.blob_key,
             metadata_stripped=staged.metadata_stripped,
+            rebuilt=True,
             created_at=floor_to(self.core.clock.now(), MINUTE),  # as the case's (issue 10)
         )
 

@@ -40,7 +40,7 @@ from storage.repositories.case_page import CasePageRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
-from storage.services.attachments import AttachmentService, served_name
+from storage.services.attachments import AttachmentService, served_name, served_type
 from storage.services.audit import AuditLog
 from storage.services.outbox import OutboxService
 from storage.sla import CaseSla, case_sla
@@ -97,6 +97,7 @@ class AttachmentView:
     # From the detected type and the file's place in the case ("document-3.pdf"): the
     # reporter's own file name is never kept.
     name: str
+    served_type: str  # the Content-Type of a download
     addition_id: str | None
     created_at: datetime
 
@@ -255,7 +256,12 @@ class TriageService:
             kind=attachment.kind,
             mime_type=attachment.mime_type,
             size_bytes=attachment.size_bytes,
-            name=served_name(attachment.kind, attachment.mime_type, position),
+            name=served_name(
+                attachment.kind, attachment.mime_type, position, rebuilt=attachment.rebuilt
+            ),
+            served_type=served_type(
+                attachment.mime_type, kind=attachment.kind, rebuilt=attachment.rebuilt
+            ),
             addition_id=(addition_ids or {}).get(addition) if addition is not None else None,
             created_at=attachment.created_at,
         )

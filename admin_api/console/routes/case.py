@@ -17,7 +17,7 @@ from admin_api.console.routes.public_summary import publish_context
 from admin_api.console.views import changes, clock_text
 from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, error_text, go, render
 from admin_api.deps import CoreDep, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition, content_type
+from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.schemas.cases import REF_PATTERN
 from storage.core import Core
 from storage.enums import Language, Priority, Status
@@ -302,4 +302,4 @@ async def attachment(
         headers["Content-Disposition"] = "inline"
     else:
         headers["Content-Disposition"] = content_disposition(view.name)
-    return Response(content=data, media_type=content_type(view.mime_type), headers=headers)
+    return Response(content=data, media_type=view.served_type, headers=headers)

@@ -11,6 +11,10 @@ like the narrative (an FTS5 table on SQLite; part of ``cases.search_document`` o
 PostgreSQL), sealed in ``attachments.text_enc`` for a sensitive one (blind-indexed by
 the service, like the narrative).
 
+``rebuilt`` tells files made anew from what they show (every one stored from now on)
+from those stored before, which were cleaned but not rebuilt: documents among those are
+served as ``.bin`` until ``holos files rebuild`` rebuilds them.
+
 Columns change in place (no batch mode): SQLite must not rebuild ``attachments``.
 """
 
@@ -75,6 +79,12 @@ def upgrade() -> None:
     op.execute("ALTER TABLE attachments DROP COLUMN filename_enc")
     op.add_column("attachments", sa.Column("text", sa.Text(), nullable=True))
     op.add_column("attachments", sa.Column("text_enc", sa.LargeBinary(), nullable=True))
+    # Files stored so far were cleaned, not rebuilt: documents among them are served as
+    # .bin until `holos files rebuild` makes them anew.
+    op.add_column(
+        "attachments",
+        sa.Column("rebuilt", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     if dialect == "postgresql":
         op.execute(_DOCUMENT)
         op.execute(_ON_ATTACHMENT)
@@ -114,6 +124,7 @@ def downgrade() -> None:
         for suffix in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS {_FTS}_{suffix}")
         op.execute(f"DROP TABLE IF EXISTS {_FTS}")
+    op.execute("ALTER TABLE attachments DROP COLUMN rebuilt")
     op.execute("ALTER TABLE attachments DROP COLUMN text_enc")
     op.execute("ALTER TABLE attachments DROP COLUMN text")
     # The names are gone for good; the column comes back empty.
