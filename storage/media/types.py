@@ -105,12 +105,6 @@ def accepted(mime_type: str) -> bool:
     return label in IMAGE_TYPES or label in DOCUMENT_TYPES or label in AUDIO_TYPES
 
 
-def sniff_image(data: bytes) -> str | None:
-    """The real image type of ``data`` among those accepted, whatever the sender declared."""
-    real = real_type(data)
-    return real if real in IMAGE_TYPES else None
-
-
 # Windows (MZ), Linux (ELF), macOS (Mach-O, fat binaries and Java classes share CAFEBABE),
 # shortcuts (.lnk), and scripts that name their interpreter.
 _PROGRAM_MAGIC = (
