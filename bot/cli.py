@@ -127,6 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(handler=_purge)
 
+    files = sub.add_parser("files", help="stored attachments").add_subparsers(metavar="action")
+    rebuild = files.add_parser(
+        "rebuild",
+        help="make documents stored before this version anew, as new ones are (they are "
+        "served as .bin until then)",
+    )
+    rebuild.set_defaults(handler=_files_rebuild)
+
     add_report_commands(sub)  # holos report monthly, holos export (M&E)
 
     for name, (help_text, handler) in _RUNNERS.items():
@@ -286,6 +294,23 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     return _with_core(settings, work)
 
 
+def _files_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.services.attachments import media_workers
+    from storage.services.file_rebuild import rebuild_stored_documents
+
+    async def work(core: Core) -> int:
+        workers = media_workers(settings)
+        try:
+            report = await rebuild_stored_documents(core)
+        finally:
+            workers.close()
+        for line in report.lines():
+            print(f"holos: {line}")
+        return 0
+
+    return _with_core(settings, work)
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         if not is_loopback(settings.api_host):
@@ -396,6 +421,8 @@ async def _serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
                 delivery_interval=0.5,
                 dedupe=False,  # the emulator counts update ids from 1 at every start
             )
+            # Stopped after the bot (unwound in reverse), which waits for files in work.
+            _start_media_workers(sandbox_settings, stack)
             stack.push_async_callback(runtime.stop)
             await runtime.start_polling()
             print(sandbox.banner(base_url, accounts, sandbox_settings.data_dir), flush=True)
@@ -454,6 +481,8 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
                 scrape = await stack.enter_async_context(running_api(metrics_app, metrics_sock))
                 print(f"holos: metrics at {scrape}/metrics", flush=True)
             if runtime is not None:
+                # Stopped after the bot (unwound in reverse), which waits for files in work.
+                _start_media_workers(settings, stack)
                 stack.push_async_callback(runtime.stop)
                 if webhook and api:
                     assert settings.webhook_url and settings.webhook_secret
@@ -474,6 +503,16 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
         return 0
     finally:
         await core.close()
+
+
+def _start_media_workers(settings: Settings, stack: AsyncExitStack) -> None:
+    """Files are decoded in capped worker processes (issue 18 §3), started before the
+    first update so that the first file waits for none; stopped when the process ends."""
+    from storage.services.attachments import media_workers
+
+    workers = media_workers(settings)
+    workers.start()
+    stack.callback(workers.close)
 
 
 def _redis(settings: Settings) -> Redis | None:

@@ -15,9 +15,9 @@ from handlers import texts
 from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, QuotaReached, UnsupportedAttachment
+from storage.media.limits import MAX_PAGES, MAX_SECONDS
 from storage.media.types import Refusal
-from storage.media.voice import MAX_SECONDS
-from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.services.attachments import AttachmentService, StagedAttachment, executable_name
 from storage.services.throttle import ReporterQuota
 from storage.uow import UnitOfWork
 
@@ -96,6 +96,11 @@ async def stage(
         service.check_size(incoming.size)
     except AttachmentTooLarge:
         return texts.file_too_big(limit_mb)
+    # A program's name is enough to refuse it, before anything is fetched. The name is
+    # looked at for this alone: it is never kept (it can name the reporter).
+    if executable_name(incoming.filename):
+        log.info("attachment_refused reason=%s", Refusal.EXECUTABLE.value)
+        return texts.file_executable()
     # Checked before the download: a file past today's quota costs us nothing.
     over_quota = await _over_quota(core, pseudonym, incoming.size or 0)
     if over_quota is not None:
@@ -134,9 +139,11 @@ async def stage(
 
 def refusal_text(reason: str, *, audio: bool) -> str:
     """Say why a file was not added, in words that tell the person what to do instead."""
+    if reason == Refusal.EXECUTABLE:
+        return texts.file_executable()
     if reason == Refusal.AUDIO_TOO_LONG:
         return texts.voice_too_long(MAX_SECONDS // 60)
-    if audio or reason == Refusal.AUDIO_UNREADABLE:
+    if audio or reason in (Refusal.AUDIO_UNREADABLE, Refusal.AUDIO_FORMAT):
         # Whatever is wrong inside a recording, the way out is the same.
         return texts.voice_unreadable()
     if reason == Refusal.ENCRYPTED:
@@ -145,4 +152,8 @@ def refusal_text(reason: str, *, audio: bool) -> str:
         return texts.file_legacy_office()
     if reason == Refusal.IMAGE_TOO_LARGE:
         return texts.image_too_large()
+    if reason == Refusal.TOO_MANY_PAGES:
+        return texts.pdf_too_many_pages(MAX_PAGES)
+    if reason == Refusal.TOO_COMPLEX:
+        return texts.file_too_complex()
     return texts.file_not_accepted()

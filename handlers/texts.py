@@ -494,6 +494,31 @@ def file_legacy_office() -> str:
     )
 
 
+def file_executable() -> str:
+    return _(
+        "This file contains a program or a web page, so it was not added: it could harm the "
+        "computer of the person who opens it. Please send a photo or a screenshot instead, "
+        "or copy the text into a message."
+    )
+
+
+def pdf_too_many_pages(pages: int) -> str:
+    return ngettext(
+        "This PDF has more than {pages} page, so it was not added. Please send only the "
+        "pages that matter, or a photo of each of them.",
+        "This PDF has more than {pages} pages, so it was not added. Please send only the "
+        "pages that matter, or a photo of each of them.",
+        pages,
+    ).format(pages=pages)
+
+
+def file_too_complex() -> str:
+    return _(
+        "This file would take too much work to open safely, so it was not added. Please "
+        "send a photo or a screenshot of what matters in it, or describe it in words."
+    )
+
+
 def image_too_large() -> str:
     return _("This picture is too large to process. It was not added. Please send a smaller one.")
 

@@ -2,6 +2,13 @@
 
 Files live under ``<blob_dir>/ab/cd/<key>``: keys are random, so a path says nothing
 about its case. Writes go to a temporary file first, so a crash leaves no half file.
+
+A file's times are a timing trail (issue 18 §4): a staged file's nanosecond modification
+time sits beside the minute of the case it joins and the moment its sender was seen. So
+every file, and the folders a write touches, get the start of the (UTC) day as their
+access and modification times, coarser than the minute the README's rule asks for.
+What the kernel keeps by itself (the inode change time, and on some file systems the
+birth time) cannot be set; the threat model says so.
 """
 
 from __future__ import annotations
@@ -12,7 +19,11 @@ import re
 import secrets
 from pathlib import Path
 
+from storage.clock import DAY, Clock, floor_to
+
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+# The precision of the times a blob file carries.
+TIME_UNIT = DAY
 
 
 class BlobNotFound(Exception):
@@ -20,8 +31,12 @@ class BlobNotFound(Exception):
 
 
 class FileBlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, clock: Clock | None = None) -> None:
         self.root = root
+        self.clock = clock or Clock()
+
+    def _coarse_time(self) -> float:
+        return floor_to(self.clock.now(), TIME_UNIT).timestamp()
 
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):
@@ -49,6 +64,14 @@ class FileBlobStore:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+        self._coarsen(path)
+
+    def _coarsen(self, path: Path) -> None:
+        """The file and the folders above it get the day, not the moment."""
+        moment = self._coarse_time()
+        for target in (path, path.parent, path.parent.parent, self.root):
+            if target.exists():
+                os.utime(target, (moment, moment))
 
     async def get(self, key: str) -> bytes:
         try:
@@ -57,20 +80,28 @@ class FileBlobStore:
             raise BlobNotFound(key) from None
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+        await asyncio.to_thread(self._delete_sync, key)
+
+    def _delete_sync(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        self._coarsen(path)  # the folders' times, which the removal just set
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).exists)
 
     async def keys_older_than(self, timestamp: float) -> list[str]:
-        """Keys of blobs last written before ``timestamp`` (seconds since the epoch)."""
+        """Keys of blobs certainly last written before ``timestamp`` (seconds since the
+        epoch). A file's time is the start of its day, so it may have been written up to
+        a day later: only files whose whole day lies before ``timestamp`` are returned."""
         return await asyncio.to_thread(self._keys_older_than, timestamp)
 
     def _keys_older_than(self, timestamp: float) -> list[str]:
         keys = []
+        unit = TIME_UNIT.total_seconds()
         for path in self.root.glob("*/*/*"):
             try:
-                if _KEY.match(path.name) and path.stat().st_mtime < timestamp:
+                if _KEY.match(path.name) and path.stat().st_mtime + unit <= timestamp:
                     keys.append(path.name)
             except FileNotFoundError:
                 continue

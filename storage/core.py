@@ -29,6 +29,7 @@ class Core:
 def build_core(settings: Settings, *, clock: Clock | None = None) -> Core:
     keys = resolve_secret_keys(settings)
     blob_dir = settings.blob_dir or Path(settings.data_dir) / "blobs"
+    clock = clock or Clock()
     return Core(
         settings=settings,
         catalog=settings.catalog(),
@@ -37,7 +38,7 @@ def build_core(settings: Settings, *, clock: Clock | None = None) -> Core:
             receipt_time_cost=settings.receipt_hash_time_cost,
             receipt_memory_kib=settings.receipt_hash_memory_kib,
         ),
-        blobs=FileBlobStore(blob_dir),
+        blobs=FileBlobStore(blob_dir, clock),
         database=Database(settings.database_url),
-        clock=clock or Clock(),
+        clock=clock,
     )

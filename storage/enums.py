@@ -99,6 +99,8 @@ class AuditAction(StrEnum):
     """What an audit event records (SPEC §5); the value is what the trail stores."""
 
     ATTACHMENT_READ = "attachment.read"
+    # A file stored before issue 18, made anew by `holos files rebuild`.
+    ATTACHMENT_REBUILT = "attachment.rebuilt"
     AUTH_SIGNED_IN = "auth.signed_in"
     AUTH_SIGNED_OUT = "auth.signed_out"
     CASE_CREATED = "case.created"

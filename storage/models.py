@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -292,10 +293,17 @@ class Attachment(Base):
     kind: Mapped[AttachmentKind] = mapped_column(StrEnumType(AttachmentKind, 16))
     mime_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    # File names can identify people ("passport_Petrenko.jpg"): encrypted like the content.
-    filename_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # What a document says (a PDF's pages, an office file's text), by the case's rule:
+    # plain and full-text indexed when standard, sealed when sensitive. The reporter's
+    # file name is never kept (issue 18): it can name them.
+    # Deferred: listing a case's files never loads their words.
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     blob_key: Mapped[str] = mapped_column(String(64), unique=True)
     metadata_stripped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Made anew from what the original shows (issue 18): every file stored since. A
+    # document stored before is served as ``.bin`` until ``holos files rebuild`` runs.
+    rebuilt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

@@ -31,7 +31,7 @@ class Context(StrEnum):
     CHAT = "reporter_links.chat"
     CONVERSATION = "conversation_states.data"
     BLOB = "attachments.blob"
-    FILENAME = "attachments.filename"
+    ATTACHMENT_TEXT = "attachments.text"
     TOTP = "staff_users.totp_secret"
     TOTP_PENDING = "console_sessions.pending_totp"
 

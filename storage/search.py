@@ -1,17 +1,18 @@
 """Full-text search over what reporters wrote (SPEC §6 ``q``), index-backed on both engines.
 
-Standard narratives and additions are plain text with a real full-text index, created
+Standard narratives, additions and the text of their files (a PDF's pages, an office
+document's words; migration 0013) are plain text with a real full-text index, created
 by the migrations. Every word is a prefix match, so ``скарг`` finds ``скарга`` and
 ``скарги`` without a language-specific stemmer.
 
 - PostgreSQL keeps **one search document per case** (``cases.search_document``, a
-  ``tsvector`` of the narrative and every addition, kept by triggers, GIN-indexed;
-  migration 0009). A case matches when its text, narrative and additions together,
+  ``tsvector`` of the narrative, every addition and every file's text, kept by
+  triggers, GIN-indexed; migrations 0009 and 0013). A case matches when its text, narrative and additions together,
   holds every word. The match is one predicate on ``cases``, so the planner picks: the
   GIN index for a rare word, or the date index walked with LIMIT for a common one
   (cheap, as the vector is stored rather than recomputed per row).
-- SQLite has FTS5 tables kept by triggers over narratives and over additions; a case
-  matches when its narrative, or one of its additions, holds every word. The matching
+- SQLite has FTS5 tables kept by triggers over narratives, additions and files' text;
+  a case matches when its narrative, or one of its additions or files, holds every word. The matching
   ids are one ``UNION ALL`` of the index-backed id sets.
 
 Neither engine ever writes ``OR id IN (…)`` for the standard text, which makes
@@ -124,13 +125,14 @@ def _plain_ids(dialect: str, terms_: list[str]) -> list[Select[Any]]:
         "JOIN case_additions a ON a.id = f.rowid WHERE case_additions_fts MATCH :fts_qa",
         fts_qa=expression,
     )
+    file_ids: TextClause = text_clause(
+        "SELECT t.case_id AS id FROM attachments_fts f "
+        "JOIN attachments t ON t.id = f.rowid WHERE attachments_fts MATCH :fts_qf",
+        fts_qf=expression,
+    )
     return [
-        select(literal_column("id")).select_from(
-            narrative_ids.columns(literal_column("id")).subquery()
-        ),
-        select(literal_column("id")).select_from(
-            addition_ids.columns(literal_column("id")).subquery()
-        ),
+        select(literal_column("id")).select_from(clause.columns(literal_column("id")).subquery())
+        for clause in (narrative_ids, addition_ids, file_ids)
     ]
 
 

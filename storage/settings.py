@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     # A person's daily quotas (issue 10): reports, and attachment megabytes received.
     reports_per_day: int = Field(default=10, ge=1)
     attachment_mb_per_day: int = Field(default=50, ge=1)
+    # Files are decoded in capped worker processes (issue 18 §3, storage.media.workers).
+    media_workers: int = Field(default=2, ge=1, le=16)
+    media_worker_memory_mb: int = Field(default=1024, ge=128)
+    media_worker_cpu_seconds: int = Field(default=120, ge=5)
     receipt_hash_time_cost: int = Field(default=2, ge=1)
     receipt_hash_memory_kib: int = Field(default=12288, ge=8)
     # The longest period one stats query or export may cover (SPEC §7), in days.

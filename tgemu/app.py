@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tgemu.control import control_router
 from tgemu.dispatch import Outcome, dispatch_call, refuse_unparsable
 from tgemu.errors import ControlError
+from tgemu.files import served_as
 from tgemu.state import TOKEN_RE, Emulator
 from tgemu.wire import parse_body
 
@@ -138,7 +139,8 @@ def create_app(emulator: Emulator) -> FastAPI:
             return JSONResponse(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404
             )
-        return Response(stored.data, media_type=stored.mime_type or "application/octet-stream")
+        media_type, headers = served_as(stored)
+        return Response(stored.data, media_type=media_type, headers=headers)
 
     @app.get("/sandbox")
     async def sandbox_redirect() -> RedirectResponse:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from tgemu import users
 from tgemu.errors import ControlError
 from tgemu.faults import FAULT_KINDS, Fault
+from tgemu.files import served_as
 from tgemu.messages import chat_view, message_view
 from tgemu.spec import load_spec
 from tgemu.state import MAX_LATENCY_MS, MAX_WAIT, BotWorld, Emulator, mask_token
@@ -241,7 +242,8 @@ def control_router(emulator: Emulator) -> APIRouter:
         stored = world(token).files.get(file_id)
         if stored is None or stored.data is None:
             raise ControlError(404, "no such file (or only its size was declared)")
-        return Response(stored.data, media_type=stored.mime_type or "application/octet-stream")
+        media_type, headers = served_as(stored)
+        return Response(stored.data, media_type=media_type, headers=headers)
 
     @router.get("/bots/{token}/users")
     async def list_users(token: str) -> list[dict[str, Any]]:

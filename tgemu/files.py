@@ -45,6 +45,32 @@ _EXTENSIONS = {
 }
 
 
+# Types a browser may show in an <img> on the chat page. Never SVG: it runs scripts.
+_INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+def served_as(stored: StoredFile) -> tuple[str, dict[str, str]]:
+    """The Content-Type and headers a stored file is served with.
+
+    Files come from whoever uses the emulator, and in the sandbox the emulator is
+    mounted on the staff console's origin: a file labelled ``text/html`` served as such
+    would run its scripts there, with the console's cookies. So only pictures keep their
+    type (the chat page shows them); everything else is ``application/octet-stream``, a
+    download; nothing may be sniffed into something else, and a policy with ``sandbox``
+    gives even a picture opened on its own no origin and no script.
+    """
+    inline = stored.mime_type in _INLINE_TYPES
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Disposition": "inline" if inline else "attachment",
+        "Cache-Control": "no-store",
+    }
+    return (
+        stored.mime_type if inline and stored.mime_type else "application/octet-stream"
+    ), headers
+
+
 class FileStore:
     """Per-bot file registry: a file_id from one bot is unknown to another, as in Telegram."""
 

@@ -102,6 +102,7 @@ ACTION = {
     "reply.delivered": _("Reply delivered to the chat"),
     "reply.undeliverable": _("Reply could not be delivered"),
     "attachment.read": _("Sensitive file opened"),
+    "attachment.rebuilt": _("File made anew for safe opening"),
     "auth.signed_in": _("Signed in"),
     "auth.signed_out": _("Signed out"),
     "user.created": _("Staff account created"),

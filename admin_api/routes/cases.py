@@ -29,8 +29,8 @@ from admin_api.schemas.cases import (
     ReplyOut,
 )
 from admin_api.schemas.worklist import WorklistParams
-from storage.media import AUDIO_TYPES, DOCUMENT_TYPES, IMAGE_TYPES
 from storage.refs import PUBLIC_ID_PATTERN
+from storage.services.attachments import SERVED_TYPES
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
@@ -38,8 +38,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
 
 Ref = Annotated[str, Path(pattern=REF_PATTERN, description="Staff reference, e.g. HL-7K2M-9QXD-R.")]
 AttachmentId = Annotated[str, Path(pattern=PUBLIC_ID_PATTERN, description="The file's id.")]
-
-ATTACHMENT_TYPES = sorted({*IMAGE_TYPES, *DOCUMENT_TYPES, *AUDIO_TYPES})
 
 
 @router.get(
@@ -188,8 +186,7 @@ async def case_events(
         200: {
             "description": "The file, decrypted, as an attachment.",
             "content": {
-                mime: {"schema": {"type": "string", "format": "binary"}}
-                for mime in ATTACHMENT_TYPES
+                mime: {"schema": {"type": "string", "format": "binary"}} for mime in SERVED_TYPES
             },
         },
         **error_responses(401, 403, 404, 422),
@@ -205,9 +202,8 @@ async def download_attachment(
     view, data = await TriageService(session, core).open_attachment(
         ref, attachment_id, principal.actor
     )
-    disposition = content_disposition(view.filename, view.id, view.mime_type)
     return Response(
         content=data,
-        media_type=view.mime_type,
-        headers={"Content-Disposition": disposition, **DOWNLOAD_HEADERS},
+        media_type=view.served_type,
+        headers={"Content-Disposition": content_disposition(view.name), **DOWNLOAD_HEADERS},
     )

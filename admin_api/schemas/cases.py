@@ -108,7 +108,12 @@ class AttachmentOut(ViewModel):
     kind: str
     mime_type: str
     size_bytes: int
-    filename: str | None
+    filename: str = Field(
+        validation_alias="name",
+        description="The name the download is saved under, made from the detected type and "
+        "the file's place in the case (`document-3.pdf`). The reporter's own file name is "
+        "never kept: it can name them.",
+    )
     addition_id: str | None
     created_at: datetime
 

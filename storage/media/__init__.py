@@ -1,64 +1,57 @@
-"""What files are accepted, and how each loses what could identify its sender (SPEC §4).
+"""What files are accepted, and how each reaches staff unable to harm or name anyone.
 
-:func:`clean` is the one door: it reads the real type from the bytes, refuses a file
-whose label contradicts them, and returns a copy without author, device, location or
-time metadata; voices come back disguised. What cannot be cleaned raises
-:class:`MediaRefused` with a :class:`Refusal` code for the bot to explain.
+:func:`clean` is the one door: it reads the real type from the bytes, refuses programs
+and web pages whatever their label, refuses a file whose label contradicts its bytes,
+and returns a new file made from what the original shows: images re-encoded from their
+pixels, voices disguised, PDFs flattened to pictures of their pages, office documents
+rebuilt from their text, tables and pictures (SPEC §4, issue 18 §2). What cannot be made
+so raises :class:`MediaRefused` with a :class:`Refusal` code for the bot to explain.
+
+:func:`clean` decodes hostile input. The bot never calls it in its own process: it runs
+in the capped worker processes of :mod:`storage.media.workers` (issue 18 §3). So this
+package imports no decoder until :func:`clean` runs: the bot, which only hands files to
+the workers, never loads PDFium, Praat or the image codecs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.media.documents import clean_pdf, clean_rtf, clean_text
-from storage.media.images import MAX_PIXELS, UnreadableImage, strip_image_metadata
-from storage.media.office import clean_office
 from storage.media.types import (
     AUDIO_TYPES,
     DOCUMENT_TYPES,
-    DOCX,
+    EXECUTABLE_TYPES,
     FLAC,
     IMAGE_TYPES,
     MP4_AUDIO,
     MPEG,
-    ODS,
-    ODT,
     OGG,
     OLE,
     PDF,
-    RTF,
     STORED_AUDIO_TYPE,
     TEXT,
     WAV,
-    XLSX,
     MediaRefused,
     Refusal,
     accepted,
     matches,
     normalise_label,
     real_type,
-    sniff_image,
 )
-from storage.media.voice import disguise_voice
 
 __all__ = [
     "AUDIO_TYPES",
     "DOCUMENT_TYPES",
     "IMAGE_TYPES",
-    "MAX_PIXELS",
     "CleanFile",
     "MediaRefused",
     "Refusal",
-    "UnreadableImage",
     "accepted",
     "clean",
     "real_type",
-    "sniff_image",
-    "strip_image_metadata",
 ]
 
 _AUDIO = frozenset({OGG, MPEG, WAV, FLAC, MP4_AUDIO})
-_OFFICE = frozenset({DOCX, XLSX, ODT, ODS})
 
 
 @dataclass(frozen=True)
@@ -67,12 +60,29 @@ class CleanFile:
     mime_type: str
     metadata_stripped: bool
     voice_disguised: bool = False
+    # What the file says in words (documents only), to be sealed and searched with the case.
+    text: str | None = None
 
 
 def clean(data: bytes, declared: str | None) -> CleanFile:
-    """The storable copy of ``data``; CPU-bound, so callers run it in a worker thread."""
+    """The storable copy of ``data``. CPU- and memory-bound on hostile input: run it in a
+    worker (:class:`storage.media.workers.MediaWorkers`), never in a serving process."""
+    # The decoders load here, in the worker, never in the bot (see the module's doc).
+    from storage.media.archives import Archive
+    from storage.media.documents import clean_text, flatten_pdf
+    from storage.media.images import strip_image_metadata
+    from storage.media.office import OFFICE_TYPES, rebuild_office
+    from storage.media.voice import disguise_voice
+
     label = normalise_label(declared)
     real = real_type(data)
+    if real in EXECUTABLE_TYPES:
+        raise MediaRefused(Refusal.EXECUTABLE)
+    if data.startswith(b"PK\x03\x04"):
+        # The table of contents is checked before the type is trusted: an archive that
+        # unfolds too far is refused as such, whatever it claims to be.
+        with Archive(data):
+            pass
     if real is None:
         raise MediaRefused(Refusal.UNREADABLE if accepted(label) else Refusal.UNSUPPORTED_TYPE)
     if not matches(label, real):
@@ -84,13 +94,14 @@ def clean(data: bytes, declared: str | None) -> CleanFile:
             disguise_voice(data), STORED_AUDIO_TYPE, metadata_stripped=True, voice_disguised=True
         )
     if real == PDF:
-        return CleanFile(clean_pdf(data), PDF, metadata_stripped=True)
-    if real in _OFFICE:
-        return CleanFile(clean_office(data), real, metadata_stripped=True)
-    if real == RTF:
-        return CleanFile(clean_rtf(data), RTF, metadata_stripped=True)
+        flat, text = flatten_pdf(data)
+        return CleanFile(flat, PDF, metadata_stripped=True, text=text or None)
+    if real in OFFICE_TYPES:
+        rebuilt, mime_type, text = rebuild_office(data, real)
+        return CleanFile(rebuilt, mime_type, metadata_stripped=True, text=text or None)
     if real == TEXT:
-        return CleanFile(clean_text(data), TEXT, metadata_stripped=False)
+        kept, text = clean_text(data)
+        return CleanFile(kept, TEXT, metadata_stripped=False, text=text)
     if real == OLE:
         raise MediaRefused(Refusal.LEGACY_OFFICE)
     raise MediaRefused(Refusal.UNSUPPORTED_TYPE)

@@ -1,116 +1,146 @@
-"""Documents lose author, device and time metadata; what cannot be cleaned is refused.
+"""PDFs reach staff flattened, the way Dangerzone does it; plain text stays text.
 
-- PDF: the document information dictionary (``/Author``, ``/Producer``, dates) and XMP go;
-  pages are copied into a new file so nothing unreachable survives; embedded JPEG scans
-  lose their EXIF segments. Encrypted PDFs cannot be inspected and are refused.
-- RTF: the ``{\\info ...}`` group (author, operator, company, times) goes.
-- Plain text carries no metadata.
-- Office files (see :mod:`storage.media.office`).
+A PDF is a program for a viewer: page and document actions (``/AA``, ``/OpenAction``)
+run JavaScript or launch programs, links call addresses, annotations carry their
+author's name and e-mail, embedded files carry anything (a photo with its GPS), and the
+metadata names the author and the device. Removing each of these is a list that is never
+complete. Instead every page is rendered to pixels with PDFium (``pypdfium2``) at about
+150 dpi, within a pixel cap per page, and a new PDF is written around the pictures (one
+JPEG per page, the page keeping its size). The new file holds a catalog, the pages and
+their pictures and nothing else, so nothing active, no annotation, no embedded file and
+no metadata survives, by construction. The text PDFium extracts from the pages is
+returned beside it, to be sealed and indexed like the case's own text.
+
+Rendering runs in the capped worker processes of :mod:`storage.media.workers`.
 """
 
 from __future__ import annotations
 
 import io
-import re
+import math
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
-from pypdf.generic import DictionaryObject, NameObject, StreamObject
+import pypdfium2 as pdfium
 
-from storage.media.images import strip_jpeg_segments
+from storage.media.limits import MAX_PAGES
 from storage.media.types import MediaRefused, Refusal
 
-_PAGE_METADATA = ("/Metadata", "/PieceInfo", "/LastModified")
+DPI = 150
+# A page at 150 dpi: A4 is 2.2 million pixels, A3 4.4; a bigger page is drawn smaller.
+MAX_PAGE_PIXELS = 6_000_000
+# A side of a picture, whatever the page's shape (JPEG stops at 65,535).
+MAX_PAGE_SIDE = 10_000
+# Searchable text kept per file (about 8 dense pages; a PostgreSQL search document holds
+# at most 1 MB for a case and its files); the pictures keep every page.
+MAX_TEXT_CHARS = 20_000
+_JPEG_QUALITY = 85
+_POINTS_PER_INCH = 72
 
 
-def clean_pdf(data: bytes) -> bytes:
+def flatten_pdf(data: bytes) -> tuple[bytes, str]:
+    """``(image-only PDF, extracted text)``; raises :class:`MediaRefused`."""
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise MediaRefused(Refusal.ENCRYPTED)
-        writer = PdfWriter()
-        for page in reader.pages:
-            copied = writer.add_page(page)
-            for key in _PAGE_METADATA:
-                copied.pop(NameObject(key), None)
-            _clean_images(copied.get("/Resources"), seen=set())
-        writer.metadata = None
-        out = io.BytesIO()
-        writer.write(out)
-    except MediaRefused:
-        raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if "password" in str(error).lower():
+            raise MediaRefused(Refusal.ENCRYPTED) from None
         raise MediaRefused(Refusal.UNREADABLE) from None
-    return out.getvalue()
+    try:
+        if len(document) > MAX_PAGES:
+            raise MediaRefused(Refusal.TOO_MANY_PAGES)
+        if len(document) == 0:
+            raise MediaRefused(Refusal.UNREADABLE)
+        pages, texts = [], []
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                pages.append(_render(page))
+                texts.append(_text(page))
+            finally:
+                page.close()
+    except pdfium.PdfiumError:
+        raise MediaRefused(Refusal.UNREADABLE) from None
+    finally:
+        document.close()
+    text = "\n\n".join(t for t in texts if t)[:MAX_TEXT_CHARS]
+    return image_pdf(pages), text
 
 
-def _clean_images(resources: object, seen: set[int]) -> None:
-    """Strip EXIF from JPEG images (and inside form XObjects), however deep."""
-    resources = _resolve(resources)
-    if not isinstance(resources, DictionaryObject):
-        return
-    xobjects = _resolve(resources.get("/XObject"))
-    if not isinstance(xobjects, DictionaryObject):
-        return
-    for ref in xobjects.values():
-        obj = _resolve(ref)
-        if not isinstance(obj, StreamObject) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        obj.pop(NameObject("/Metadata"), None)
-        if obj.get("/Subtype") == "/Form":
-            _clean_images(obj.get("/Resources"), seen)
-        elif obj.get("/Subtype") == "/Image" and _filters(obj) == ["/DCTDecode"]:
-            # The raw stream is the JPEG file itself; rewriting it keeps the pixels as they were.
-            obj._data = strip_jpeg_segments(obj._data)
-
-
-def _filters(obj: StreamObject) -> list[str]:
-    value = _resolve(obj.get("/Filter"))
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _resolve(value: object) -> object:
-    get_object = getattr(value, "get_object", None)
-    return get_object() if get_object is not None else value
-
-
-# Groups that name people or times: document info, revision authors, comment authors.
-_RTF_GROUPS = (b"{\\info", b"{\\*\\revtbl", b"{\\*\\atnauthor", b"{\\*\\atnid", b"{\\*\\atndate")
-
-
-def clean_rtf(data: bytes) -> bytes:
-    """Drop metadata groups by matching braces (RTF escapes literal braces as ``\\{``)."""
-    for opener in _RTF_GROUPS:
-        start = data.find(opener)
-        while start != -1:
-            data = data[:start] + data[_group_end(data, start) :]
-            start = data.find(opener)
-    if re.search(rb"\\(author|operator|company|creatim|revtim|printim)\b", data):
+def _render(page: pdfium.PdfPage) -> tuple[bytes, int, int, float, float]:
+    """One page as ``(jpeg, pixel width, pixel height, point width, point height)``."""
+    width, height = page.get_size()
+    if not (math.isfinite(width) and math.isfinite(height)) or width <= 0 or height <= 0:
         raise MediaRefused(Refusal.UNREADABLE)
-    return data
+    # Pixel counts are rounded up, hence the 1 % margin under each cap.
+    scale = min(
+        DPI / _POINTS_PER_INCH,
+        0.99 * math.sqrt(MAX_PAGE_PIXELS / (width * height)),
+        0.99 * MAX_PAGE_SIDE / max(width, height),
+    )
+    # Forms are not initialised, so no form script can run; annotations' appearance (a
+    # stamp, a highlight) is drawn as the reader saw it; their hidden fields are not.
+    bitmap = page.render(scale=scale, may_draw_forms=False, fill_color=(255, 255, 255, 255))
+    try:
+        image = bitmap.to_pil().convert("RGB")
+    finally:
+        bitmap.close()
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=_JPEG_QUALITY)
+    # The page keeps its size (PDFium's, rotation applied: the picture stands upright).
+    return out.getvalue(), image.width, image.height, width, height
 
 
-def _group_end(data: bytes, start: int) -> int:
-    depth, i = 0, start
-    while i < len(data):
-        byte = data[i]
-        if byte == 0x5C:  # backslash: the next byte is escaped
-            i += 2
-            continue
-        if byte == 0x7B:
-            depth += 1
-        elif byte == 0x7D:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    raise MediaRefused(Refusal.UNREADABLE)
+def _text(page: pdfium.PdfPage) -> str:
+    text_page = page.get_textpage()
+    try:
+        return str(text_page.get_text_range()).replace("\r\n", "\n").strip()
+    finally:
+        text_page.close()
 
 
-def clean_text(data: bytes) -> bytes:
-    if not data.strip():
+def image_pdf(pages: list[tuple[bytes, int, int, float, float]]) -> bytes:
+    """A PDF of one JPEG per page: catalog, page tree, pages, pictures. No /Info, no
+    /ID, no metadata, no font, no annotation, no action; only what is written here."""
+    objects: list[bytes] = [b"", b""]  # 1: catalog, 2: page tree (filled in below)
+    kids = []
+    for jpeg, pixel_width, pixel_height, width, height in pages:
+        image_number = len(objects) + 1
+        objects.append(
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+            b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream"
+            % (pixel_width, pixel_height, len(jpeg), jpeg)
+        )
+        drawing = b"q %.2f 0 0 %.2f 0 0 cm /Im0 Do Q" % (width, height)
+        contents_number = len(objects) + 1
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(drawing), drawing))
+        kids.append(len(objects) + 1)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] "
+            b"/Resources << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>"
+            % (width, height, image_number, contents_number)
+        )
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % kid for kid in kids),
+        len(kids),
+    )
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def clean_text(data: bytes) -> tuple[bytes, str]:
+    """Plain text (already known to be UTF-8 and not markup): kept, without a BOM."""
+    text = data.decode("utf-8-sig")
+    if not text.strip():
         raise MediaRefused(Refusal.UNREADABLE)
-    return data
+    return data.removeprefix(b"\xef\xbb\xbf"), text[:MAX_TEXT_CHARS]

@@ -1,24 +1,23 @@
 """Images lose their metadata by being re-encoded from their pixels alone.
 
 A compressed image can unfold into gigabytes: the pixel count is read from the header and
-checked before any pixel is decoded, and at most two images are decoded at a time.
+checked before any pixel is decoded. Decoding runs in the capped workers of
+:mod:`storage.media.workers`, one file at a time in each.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 import warnings
 
 from PIL import Image, ImageOps
 
-from storage.media.types import IMAGE_TYPES, MediaRefused, Refusal
+from storage.media.types import IMAGE_TYPES, JPEG, PNG, MediaRefused, Refusal, real_type
 
 # About a 25-megapixel photo (4:3 at 5800 x 4350); phones send far less through Telegram.
 MAX_PIXELS = 25_000_000
 # Pillow refuses beyond this itself; the explicit check below comes first and is stricter.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-_DECODING = threading.BoundedSemaphore(2)
 
 
 class UnreadableImage(MediaRefused):
@@ -40,10 +39,9 @@ def strip_image_metadata(data: bytes, mime_type: str) -> bytes:
                 frames = getattr(image, "n_frames", 1)
                 if width * height * frames > MAX_PIXELS:
                     raise UnreadableImage(Refusal.IMAGE_TOO_LARGE)
-                with _DECODING:
-                    image.load()
-                    upright = ImageOps.exif_transpose(image)
-                    clean = upright.copy()
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                clean = upright if upright is not image else image.copy()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UnreadableImage(Refusal.IMAGE_TOO_LARGE) from None
     except (OSError, ValueError, SyntaxError):
@@ -58,30 +56,45 @@ def strip_image_metadata(data: bytes, mime_type: str) -> bytes:
     return out.getvalue()
 
 
-# JPEG segments that carry no pixels: APP1 (EXIF, XMP), APP2 (ICC, FlashPix), APP3-APP13,
-# APP15 and comments. APP0 (JFIF) and APP14 (Adobe colour transform) are needed to decode.
-_DROPPED = {0xFE, *range(0xE1, 0xEE), 0xEF}
+# Formats a document may embed that are shown re-encoded as PNG (their metadata, such as
+# TIFF's EXIF, goes with the re-encoding). Vector pictures (EMF, WMF, SVG) are dropped.
+_CONVERTED = ("GIF", "TIFF", "BMP", "WEBP")
 
 
-def strip_jpeg_segments(data: bytes) -> bytes:
-    """Remove metadata segments from a JPEG without decoding it (for scans inside a PDF)."""
-    if not data.startswith(b"\xff\xd8"):
-        raise UnreadableImage()
-    out, i = bytearray(b"\xff\xd8"), 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            raise UnreadableImage()
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            i += 1
-            continue
-        if marker == 0xDA:  # start of scan: the rest is image data
-            out += data[i:]
-            return bytes(out)
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if length < 2:
-            raise UnreadableImage()
-        if marker not in _DROPPED:
-            out += data[i : i + 2 + length]
-        i += 2 + length
-    raise UnreadableImage()
+def clean_picture(data: bytes) -> tuple[bytes, str, int, int] | None:
+    """A picture embedded in a document, through the image cleaner: ``(data, type, width,
+    height)``, or None when it is not a raster picture this product re-encodes. A picture
+    past the pixel cap refuses the whole document (``image_too_large``)."""
+    real = real_type(data)
+    try:
+        if real in (JPEG, PNG):
+            cleaned, mime_type = strip_image_metadata(data, real), real
+        else:
+            cleaned, mime_type = _converted(data), PNG
+        with Image.open(io.BytesIO(cleaned)) as image:
+            width, height = image.size
+    except UnreadableImage as refused:
+        if refused.reason is Refusal.IMAGE_TOO_LARGE:
+            raise
+        return None
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return cleaned, mime_type, width, height
+
+
+def _converted(data: bytes) -> bytes:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=_CONVERTED) as image:
+                if image.size[0] * image.size[1] > MAX_PIXELS:
+                    raise UnreadableImage(Refusal.IMAGE_TOO_LARGE)
+                image.seek(0)
+                pixels = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnreadableImage(Refusal.IMAGE_TOO_LARGE) from None
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise UnreadableImage() from None
+    out = io.BytesIO()
+    pixels.save(out, format="PNG")
+    return out.getvalue()

@@ -1,8 +1,13 @@
 """What a file really is, read from its bytes; and which labels may stand for it.
 
 Telegram passes on whatever type the sender's app declared, so the label proves nothing:
-a TIFF full of EXIF can arrive called "PDF". Every file is recognised from its first
-bytes; a file whose bytes contradict its label is refused (:data:`Refusal.TYPE_MISMATCH`).
+a TIFF full of EXIF can arrive called "PDF", a VBScript program "text/plain". Every file
+is recognised from its first bytes; a program or a web page (script, markup) is refused
+whatever it is called (:data:`Refusal.EXECUTABLE`), and any other file whose bytes
+contradict its label is refused too (:data:`Refusal.TYPE_MISMATCH`).
+
+Recognising an archive reads its table of contents only, and at most a few bytes of its
+``mimetype`` entry after checking the size it declares (issue 18 §3).
 """
 
 from __future__ import annotations
@@ -21,9 +26,16 @@ class Refusal(StrEnum):
     IMAGE_TOO_LARGE = "image_too_large"
     ENCRYPTED = "encrypted"
     LEGACY_OFFICE = "legacy_office"
-    EMBEDDED_OBJECTS = "embedded_objects"
     AUDIO_UNREADABLE = "audio_unreadable"
     AUDIO_TOO_LONG = "audio_too_long"
+    # More than two channels or above 48 kHz: refused from the header, before decoding.
+    AUDIO_FORMAT = "audio_format"
+    # A program, a script or a web page, whatever its label or name says.
+    EXECUTABLE = "executable"
+    TOO_MANY_PAGES = "too_many_pages"
+    # More work than a file may cause: an archive that unfolds too far, too many parts,
+    # or a decoder killed for passing its memory or CPU allowance.
+    TOO_COMPLEX = "too_complex"
 
 
 class MediaRefused(Exception):
@@ -50,6 +62,9 @@ TIFF, GIF, OLE, ZIP, VIDEO = (
     "application/zip",
     "video/mp4",
 )
+# Refused whatever their label: they run, or a browser or Windows would run them.
+PROGRAM, MARKUP = "application/x-executable", "text/html"
+EXECUTABLE_TYPES = frozenset({PROGRAM, MARKUP})
 
 IMAGE_TYPES = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
 DOCUMENT_TYPES = frozenset({PDF, TEXT, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF})
@@ -90,15 +105,51 @@ def accepted(mime_type: str) -> bool:
     return label in IMAGE_TYPES or label in DOCUMENT_TYPES or label in AUDIO_TYPES
 
 
-def sniff_image(data: bytes) -> str | None:
-    """The real image type of ``data`` among those accepted, whatever the sender declared."""
-    real = real_type(data)
-    return real if real in IMAGE_TYPES else None
+# Windows (MZ), Linux (ELF), macOS (Mach-O, fat binaries and Java classes share CAFEBABE),
+# shortcuts (.lnk), and scripts that name their interpreter.
+_PROGRAM_MAGIC = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"L\x00\x00\x00\x01\x14\x02\x00",
+    b"#!",
+)
+# Markup a browser, mshta.exe or an SVG viewer would run scripts in. Legitimate reports
+# are typed text; a file holding one of these is a web page or an HTML application.
+_MARKUP = (
+    b"<html",
+    b"<!doctype",
+    b"<script",
+    b"<hta:",
+    b"<svg",
+    b"<?xml",
+    b"<body",
+    b"<iframe",
+    b"<object",
+    b"<embed",
+    b"<meta",
+    b"<head",
+    b"<form",
+    b"<xml",
+    b"<x:xmpmeta",
+    b"javascript:",
+    b"vbscript:",
+)
+# The part of a text file searched for markup (a page buries its script anywhere).
+_MARKUP_WINDOW = 1024 * 1024
+# An ODF's "mimetype" entry is a few dozen bytes; more is not an ODF.
+_MAX_MIMETYPE_BYTES = 128
 
 
 def real_type(data: bytes) -> str | None:
     """The type the bytes show, or None when they match nothing known."""
     head = data[:16]
+    # A DOS/Windows header always holds zero bytes near its start; a text never does.
+    if head.startswith(_PROGRAM_MAGIC) or (head.startswith(b"MZ") and b"\x00" in data[:64]):
+        return PROGRAM
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -128,7 +179,7 @@ def real_type(data: bytes) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(data)
     if _is_text(data):
-        return TEXT
+        return MARKUP if _is_markup(data) else TEXT
     return None
 
 
@@ -137,9 +188,13 @@ def _zip_kind(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
-                declared = archive.read("mimetype").decode("ascii", "replace").strip()
-                return declared if declared in (ODT, ODS) else ZIP
-    except (zipfile.BadZipFile, OSError, ValueError):
+                info = archive.getinfo("mimetype")
+                if info.file_size > _MAX_MIMETYPE_BYTES:
+                    return ZIP
+                with archive.open(info) as member:
+                    declared = member.read(_MAX_MIMETYPE_BYTES).decode("ascii", "replace")
+                return declared.strip() if declared.strip() in (ODT, ODS) else ZIP
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return ZIP
     if "[Content_Types].xml" in names:
         if any(n.startswith("word/") for n in names):
@@ -155,6 +210,11 @@ def _is_text(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return all(ch.isprintable() or ch in "\t\n\r\f" for ch in text[:4096])
+
+
+def _is_markup(data: bytes) -> bool:
+    window = data[:_MARKUP_WINDOW].lower()
+    return any(tag in window for tag in _MARKUP)
 
 
 def matches(declared: str, real: str) -> bool:

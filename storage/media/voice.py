@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import math
 import secrets
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,15 +25,22 @@ import parselmouth
 import soundfile
 from parselmouth.praat import call
 
+from storage.media.limits import MAX_SECONDS
 from storage.media.types import MediaRefused, Refusal
 
-# Long enough for any spoken report; bounds memory (10 min at 48 kHz mono, float32 ≈ 115 MB
-# before resampling). Telegram voice notes are usually under two minutes.
-MAX_SECONDS = 10 * 60
+# MAX_SECONDS bounds memory too: 10 min at 48 kHz mono, float32, is about 115 MB.
+# What a phone records; the header is checked before anything is decoded, so a file of
+# 8 channels at 655 kHz (2.2 GB decoded from 343 KB) is refused at no cost.
+MAX_RATE = 48_000
+MAX_CHANNELS = 2
+# Decoded a second at a time and mixed down to mono as it goes.
+_BLOCK_SECONDS = 1
+# Disguised a minute at a time, each piece overlapping the next by a second.
+CHUNK_SECONDS = 60
+OVERLAP_SECONDS = 1
 # Speech needs no more than wideband; processing at 16 kHz is three times cheaper.
 WORK_RATE = 16_000
 PITCH_FLOOR, PITCH_CEILING = 75.0, 600.0
-_DISGUISING = threading.BoundedSemaphore(2)
 _random = secrets.SystemRandom()
 
 
@@ -63,18 +69,34 @@ class Disguise:
 
 
 def decode(data: bytes) -> tuple[np.ndarray, int]:
-    """Mono float samples and their rate; refuses what cannot be read or is too long."""
+    """Mono float samples and their rate; refuses what cannot be read, is too long, or
+    has more channels or a higher rate than a voice needs, from the header alone. The
+    decoded size is bounded before decoding: at most ``MAX_SECONDS * MAX_RATE`` samples,
+    a block at a time (a frame count the header gets wrong stops at that bound too)."""
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as audio:
-            if audio.frames > MAX_SECONDS * audio.samplerate:
+            rate, channels = audio.samplerate, audio.channels
+            if rate > MAX_RATE or channels > MAX_CHANNELS or rate < 1 or channels < 1:
+                raise MediaRefused(Refusal.AUDIO_FORMAT)
+            limit = MAX_SECONDS * rate
+            if audio.frames > limit:
                 raise MediaRefused(Refusal.AUDIO_TOO_LONG)
-            samples = audio.read(dtype="float32", always_2d=True)
-            rate = audio.samplerate
+            mono = np.empty(min(max(audio.frames, 0), limit), dtype=np.float32)
+            filled = 0
+            for block in audio.blocks(
+                blocksize=_BLOCK_SECONDS * rate, dtype="float32", always_2d=True
+            ):
+                if filled + len(block) > limit:
+                    raise MediaRefused(Refusal.AUDIO_TOO_LONG)
+                if filled + len(block) > mono.size:
+                    mono = np.resize(mono, filled + len(block))
+                mono[filled : filled + len(block)] = block.mean(axis=1)
+                filled += len(block)
     except MediaRefused:
         raise
     except (soundfile.SoundFileError, RuntimeError, ValueError, TypeError, EOFError):
         raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
-    mono = samples.mean(axis=1)
+    mono = mono[:filled]
     if mono.size < rate // 10 or not np.isfinite(mono).all():
         raise MediaRefused(Refusal.AUDIO_UNREADABLE)
     return mono, rate
@@ -88,13 +110,41 @@ def median_pitch(sound: parselmouth.Sound) -> float | None:
 
 
 def transform(samples: np.ndarray, rate: int, disguise: Disguise | None = None) -> np.ndarray:
-    """The disguised samples at :data:`WORK_RATE`."""
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=rate)
-    if rate != WORK_RATE:
-        sound = call(sound, "Resample", WORK_RATE, 50)
-    median = median_pitch(sound)
+    """The disguised samples at :data:`WORK_RATE`.
+
+    A long recording is transformed a minute at a time, with one draw of the disguise for
+    all of it (the target pitch from the first minute's median), and the pieces joined
+    with a short crossfade: Praat holds several copies of what it works on, which for
+    ten minutes at 48 kHz came to 1.5 GB; a minute at a time stays near 150 MB."""
+    chunk, overlap = CHUNK_SECONDS * rate, OVERLAP_SECONDS * rate
+    first = _resampled(samples[: chunk + overlap], rate)
+    median = median_pitch(first)
     disguise = disguise or Disguise.draw(median)
     new_median = 0.0 if median is None else median * 2 ** (disguise.pitch_semitones / 12)
+    total = math.ceil(len(samples) * WORK_RATE / rate)
+    out = np.zeros(total, dtype=np.float64)
+    fade = OVERLAP_SECONDS * WORK_RATE
+    for start in range(0, len(samples), chunk):
+        sound = first if start == 0 else _resampled(samples[start : start + chunk + overlap], rate)
+        piece = _change_gender(sound, disguise, new_median)
+        at = start * WORK_RATE // rate
+        piece = piece[: total - at]
+        if start and len(piece) > fade:
+            ramp = np.linspace(0.0, 1.0, fade)
+            out[at : at + fade] = out[at : at + fade] * (1 - ramp) + piece[:fade] * ramp
+            out[at + fade : at + len(piece)] = piece[fade:]
+        else:
+            out[at : at + len(piece)] = piece
+    peak = float(np.abs(out).max(initial=0.0))
+    return out / peak * 0.9 if peak > 1.0 else out
+
+
+def _resampled(samples: np.ndarray, rate: int) -> parselmouth.Sound:
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=rate)
+    return call(sound, "Resample", WORK_RATE, 50) if rate != WORK_RATE else sound
+
+
+def _change_gender(sound: parselmouth.Sound, disguise: Disguise, new_median: float) -> np.ndarray:
     changed = call(
         sound,
         "Change gender",
@@ -105,9 +155,7 @@ def transform(samples: np.ndarray, rate: int, disguise: Disguise | None = None) 
         disguise.pitch_range_factor,
         1.0,
     )
-    out = np.asarray(changed.values[0], dtype=np.float64)
-    peak = float(np.abs(out).max(initial=0.0))
-    return out / peak * 0.9 if peak > 1.0 else out
+    return np.asarray(changed.values[0], dtype=np.float64)
 
 
 def encode_opus(samples: np.ndarray, rate: int = WORK_RATE) -> bytes:
@@ -118,10 +166,9 @@ def encode_opus(samples: np.ndarray, rate: int = WORK_RATE) -> bytes:
 
 def disguise_voice(data: bytes, disguise: Disguise | None = None) -> bytes:
     """Decode, disguise and re-encode ``data`` as Ogg/Opus; raises :class:`MediaRefused`."""
-    with _DISGUISING:
-        samples, rate = decode(data)
-        try:
-            changed = transform(samples, rate, disguise)
-        except parselmouth.PraatError:
-            raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
-        return encode_opus(changed)
+    samples, rate = decode(data)
+    try:
+        changed = transform(samples, rate, disguise)
+    except parselmouth.PraatError:
+        raise MediaRefused(Refusal.AUDIO_UNREADABLE) from None
+    return encode_opus(changed)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload
 
-from storage.enums import OPEN_STATUSES, Language, Priority, Sort, Status
+from storage.enums import OPEN_STATUSES, AttachmentKind, Language, Priority, Sort, Status
 from storage.models import (
     Attachment,
     Case,
@@ -475,6 +475,55 @@ class CaseRepository(Repository):
             .order_by(Attachment.created_at, Attachment.id)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def attachment_texts_for(
+        self, case_ids: Sequence[int]
+    ) -> list[tuple[int, str | None, bytes | None]]:
+        """``(case id, text, sealed text)`` of these cases' files that have words."""
+        stmt = select(Attachment.case_id, Attachment.text, Attachment.text_enc).where(
+            Attachment.case_id.in_(list(case_ids)),
+            or_(Attachment.text.is_not(None), Attachment.text_enc.is_not(None)),
+        )
+        return [(row[0], row[1], row[2]) for row in (await self.session.execute(stmt)).all()]
+
+    async def documents_not_rebuilt(
+        self, *, after_id: int, limit: int
+    ) -> list[tuple[int, str, str, bool]]:
+        """``(id, blob key, type, case is sensitive)`` of documents stored before issue 18
+        (cleaned, not rebuilt), in id order after ``after_id``."""
+        stmt = (
+            select(Attachment.id, Attachment.blob_key, Attachment.mime_type, Case.sensitive)
+            .join(Case, Case.id == Attachment.case_id)
+            .where(
+                Attachment.kind == AttachmentKind.DOCUMENT,
+                Attachment.rebuilt.is_(False),
+                Attachment.id > after_id,
+            )
+            .order_by(Attachment.id)
+            .limit(limit)
+        )
+        return [(r[0], r[1], r[2], bool(r[3])) for r in (await self.session.execute(stmt)).all()]
+
+    async def attachment_by_id(self, attachment_id: int) -> Attachment | None:
+        return await self.session.get(Attachment, attachment_id)
+
+    async def attachment_position(self, attachment: Attachment) -> int:
+        """Its place among the case's files, from 1, in the order :meth:`attachments` lists."""
+        earlier = await self.session.scalar(
+            select(func.count())
+            .select_from(Attachment)
+            .where(
+                Attachment.case_id == attachment.case_id,
+                or_(
+                    Attachment.created_at < attachment.created_at,
+                    and_(
+                        Attachment.created_at == attachment.created_at,
+                        Attachment.id < attachment.id,
+                    ),
+                ),
+            )
+        )
+        return int(earlier or 0) + 1
 
     async def attachment(self, case_id: int, public_id: str) -> Attachment | None:
         return await self.session.scalar(

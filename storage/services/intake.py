@@ -199,10 +199,16 @@ class IntakeService:
         )
         self.cases.add(case)
         await self.cases.flush()
-        if narrative_sealed is not None:
-            await self.cases.add_search_tokens(case.id, blind_tokens(self.core.crypto, narrative))
+        texts = [staged.text for staged in report.attachments]
+        if case.sensitive and (narrative_sealed is not None or any(texts)):
+            tokens = blind_tokens(self.core.crypto, narrative if narrative_sealed else None, *texts)
+            await self.cases.add_search_tokens(case.id, tokens)
         for staged in report.attachments:
-            self.cases.add(self.attachments.to_row(staged, case_id=case.id, addition_id=None))
+            self.cases.add(
+                self.attachments.to_row(
+                    staged, case_id=case.id, addition_id=None, sensitive=case.sensitive
+                )
+            )
         if contact.mode is ContactMode.CHAT and contact.chat_id is not None:
             self.cases.add(
                 ReporterLink(
@@ -318,11 +324,15 @@ class IntakeService:
         addition = CaseAddition(case_id=case.id, created_at=now, body=plain, body_enc=sealed)
         self.cases.add(addition)
         await self.cases.flush()
-        if sealed is not None:
-            await self.cases.add_search_tokens(case.id, blind_tokens(self.core.crypto, body))
+        texts = [staged.text for staged in attachments]
+        if case.sensitive and (sealed is not None or any(texts)):
+            tokens = blind_tokens(self.core.crypto, body if sealed else None, *texts)
+            await self.cases.add_search_tokens(case.id, tokens)
         for staged in attachments:
             self.cases.add(
-                self.attachments.to_row(staged, case_id=case.id, addition_id=addition.id)
+                self.attachments.to_row(
+                    staged, case_id=case.id, addition_id=addition.id, sensitive=case.sensitive
+                )
             )
         case.reporter_updated_at = now
         case.updated_at = now

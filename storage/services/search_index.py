@@ -36,6 +36,8 @@ async def reindex(session: AsyncSession, core: Core, *, fresh: bool = False) -> 
             texts[addition.case_id].append(
                 sealer.read(addition.body, addition.body_enc, Context.ADDITION)
             )
+        for case_id, plain, sealed in await repo.attachment_texts_for(list(texts)):
+            texts[case_id].append(sealer.read(plain, sealed, Context.ATTACHMENT_TEXT))
         for case_id, parts in texts.items():
             await repo.add_search_tokens(case_id, blind_tokens(core.crypto, *parts))
         await repo.flush()

@@ -40,7 +40,7 @@ from storage.repositories.case_page import CasePageRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
-from storage.services.attachments import AttachmentService
+from storage.services.attachments import AttachmentService, served_name, served_type
 from storage.services.audit import AuditLog
 from storage.services.outbox import OutboxService
 from storage.sla import CaseSla, case_sla
@@ -94,7 +94,10 @@ class AttachmentView:
     kind: str
     mime_type: str
     size_bytes: int
-    filename: str | None
+    # From the detected type and the file's place in the case ("document-3.pdf"): the
+    # reporter's own file name is never kept.
+    name: str
+    served_type: str  # the Content-Type of a download
     addition_id: str | None
     created_at: datetime
 
@@ -220,7 +223,10 @@ class TriageService:
                 )
                 for a in additions
             ],
-            attachments=[self._attachment_view(a, addition_ids) for a in attachments],
+            attachments=[
+                self._attachment_view(a, n, addition_ids)
+                for n, a in enumerate(attachments, start=1)
+            ],
             notes=[
                 NoteView(
                     n.public_id,
@@ -242,7 +248,7 @@ class TriageService:
         return self.sealer.read(case.narrative, case.narrative_enc, Context.NARRATIVE)
 
     def _attachment_view(
-        self, attachment: Attachment, addition_ids: dict[int, str] | None = None
+        self, attachment: Attachment, position: int, addition_ids: dict[int, str] | None = None
     ) -> AttachmentView:
         addition = attachment.addition_id
         return AttachmentView(
@@ -250,7 +256,12 @@ class TriageService:
             kind=attachment.kind,
             mime_type=attachment.mime_type,
             size_bytes=attachment.size_bytes,
-            filename=self.attachments.filename(attachment),
+            name=served_name(
+                attachment.kind, attachment.mime_type, position, rebuilt=attachment.rebuilt
+            ),
+            served_type=served_type(
+                attachment.mime_type, kind=attachment.kind, rebuilt=attachment.rebuilt
+            ),
             addition_id=(addition_ids or {}).get(addition) if addition is not None else None,
             created_at=attachment.created_at,
         )
@@ -269,7 +280,11 @@ class TriageService:
                 case=case,
                 target=f"attachment:{attachment.public_id}",
             )
-        return self._attachment_view(attachment), await self.attachments.read(attachment)
+        position = await self.cases.attachment_position(attachment)
+        return (
+            self._attachment_view(attachment, position),
+            await self.attachments.read(attachment),
+        )
 
     async def events(self, ref: str, actor: Actor, *, audit_read: bool = True) -> list[AuditEvent]:
         """The case's trail; ``audit_read=False`` when the caller's look is already recorded."""

@@ -83,6 +83,9 @@ def test_create_staff_and_purge(
     assert run_cli(monkeypatch, "purge", "--dry-run") == 0
     assert "expired drafts: 0 to delete" in capsys.readouterr().out
 
+    assert run_cli(monkeypatch, "files", "rebuild") == 0
+    assert "holos: documents rebuilt: 0" in capsys.readouterr().out
+
 
 def test_the_bot_refuses_an_outdated_schema(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.runtime import BotRuntime
 from storage.crypto import normalize_receipt_code
+from storage.media.types import ODT
 from storage.models import Attachment, ContactDetail, ReporterLink
 from storage.sealed import Context
 from storage.services.triage import TriageService
@@ -21,6 +22,7 @@ from tests.handlers.conversation import (
     stored_cases,
     tr,
 )
+from tests.storage.media.attacks import HTA, flac_bomb, pdf_pages, zip_member_bomb
 from tgemu import BotHandle, samples
 
 KEEP_SENSITIVE_CODE = (
@@ -228,6 +230,30 @@ async def test_files_are_stored_cleaned_and_encrypted(
                 "file_name": "setup.exe",
                 "mime_type": "application/x-msdownload",
             },
+            "This file contains a program or a web page",
+        ),
+        (
+            {"data": HTA, "file_name": "invoice.txt", "mime_type": "text/plain"},
+            "This file contains a program or a web page",
+        ),
+        (
+            {"data": pdf_pages(51), "file_name": "list.pdf", "mime_type": "application/pdf"},
+            "This PDF has more than 50 pages",
+        ),
+        (
+            {
+                "data": zip_member_bomb(ODT, unpacked=64 * 1024 * 1024),
+                "file_name": "report.odt",
+                "mime_type": ODT,
+            },
+            "This file would take too much work to open safely",
+        ),
+        (
+            {"data": flac_bomb(seconds=2), "file_name": "voice.flac", "mime_type": "audio/flac"},
+            "I could not process this voice message",
+        ),
+        (
+            {"data": b"PK\x03\x04 not a zip", "file_name": "a.docx", "mime_type": "text/plain"},
             "I cannot accept this type of file",
         ),
         (
@@ -250,6 +276,26 @@ async def test_refused_files_keep_the_draft(
     await talk.tap("✅ Send")
     (case,) = await stored_cases(bot_core)
     assert case.narrative == "First part."
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uk", ("У цьому PDF понад 50 сторінок", "У цьому файлі є програма")),
+        ("ru", ("В этом PDF больше 50 страниц", "В этом файле есть программа")),
+    ],
+)
+async def test_file_refusals_speak_the_persons_language(
+    running_bot: BotRuntime, make_user, language: str, expected: tuple[str, str]
+) -> None:
+    talk = Talk(await make_user(language), language)
+    await talk.open_report("assistance_quality")
+    replies = await talk.user.send_document(
+        pdf_pages(51), file_name="list.pdf", mime_type="application/pdf"
+    )
+    assert any(m.body.startswith(expected[0]) for m in replies)
+    replies = await talk.user.send_document(HTA, file_name="a.txt", mime_type="text/plain")
+    assert any(m.body.startswith(expected[1]) for m in replies)
 
 
 async def test_editing_from_the_summary(running_bot: BotRuntime, make_user, bot_core) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -9,23 +10,10 @@ from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.errors import AttachmentTooLarge, UnsupportedAttachment
 from storage.sealed import Context
-from storage.services.attachments import AttachmentService
+from storage.services.attachments import AttachmentService, StagedAttachment
+from tests.storage.media.attacks import HTA
+from tests.storage.media.samples import jpeg_with_gps
 from tgemu import samples
-
-GPS_IFD = 0x8825
-
-
-def jpeg_with_gps() -> bytes:
-    image = Image.new("RGB", (64, 48), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    exif[0x0110] = "Model X"  # Model
-    exif[0x013B] = "Olha Kovalenko"  # Artist
-    exif[0x0112] = 6  # Orientation: rotate 90° to stand upright
-    exif.get_ifd(GPS_IFD).update({1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)})
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif.tobytes(), comment=b"taken at home")
-    return out.getvalue()
 
 
 async def test_images_lose_exif_and_gps_and_are_encrypted(core: Core) -> None:
@@ -103,3 +91,39 @@ async def test_corrupt_voice_is_refused_with_a_reason_and_nothing_is_written(cor
         )
     assert caught.value.reason == "audio_unreadable"
     assert list(core.blobs.root.glob("*/*/*")) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (HTA, "invoice.hta"),  # the review's: VBScript in an HTML application
+        (HTA, "invoice.txt"),  # its bytes alone are enough
+        (b"just words", "invoice.hta"),  # and so is its name
+        (b"just words", "photo.JPG.exe. "),
+    ],
+)
+async def test_programs_labelled_text_are_refused_and_nothing_is_written(
+    core: Core, data: bytes, filename: str
+) -> None:
+    with pytest.raises(UnsupportedAttachment) as caught:
+        await AttachmentService(core).stage(
+            kind=AttachmentKind.DOCUMENT, mime_type="text/plain", data=data, filename=filename
+        )
+    assert caught.value.reason == "executable"
+    assert list(core.blobs.root.glob("*/*/*")) == []
+
+
+async def test_the_reporters_file_name_is_not_kept(core: Core) -> None:
+    staged = await AttachmentService(core).stage(
+        kind=AttachmentKind.DOCUMENT,
+        mime_type="application/pdf",
+        data=samples.pdf("distribution list"),
+        filename="skarha_Petrenko_Olha.pdf",
+    )
+    assert "Petrenko" not in json.dumps(staged.to_dict())
+    # The document's words travel with it, to be sealed and indexed with the case.
+    assert staged.text == "distribution list"
+    # A draft from before this version still holds a file name: it is dropped on reading.
+    old = {**staged.to_dict(), "filename": "skarha_Petrenko_Olha.pdf"}
+    old.pop("text")
+    assert StagedAttachment.from_dict(old) == StagedAttachment(**{**staged.to_dict(), "text": None})

@@ -69,7 +69,7 @@ async def test_a_case_page_shows_every_list_and_contact(core: Core) -> None:
         linked = await TriageService(session, core).detail(chat.ref, focal)
     assert detail.contact == "+380501234567" and not detail.reply_in_chat
     assert [a.text for a in detail.additions] == ["Ще одна деталь."]
-    assert [a.filename for a in detail.attachments] == ["r.txt"]
+    assert [a.name for a in detail.attachments] == ["document-1.txt"]
     assert [n.text for n in detail.notes] == ["Called the partner office."]
     assert [r.texts for r in detail.replies] == [{"uk": "Дякуємо."}]
     assert linked.reply_in_chat and linked.contact is None

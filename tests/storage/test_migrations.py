@@ -17,6 +17,7 @@ from storage.models import Base
 FULL_TEXT = (
     "cases_fts",
     "case_additions_fts",
+    "attachments_fts",
     "ix_cases_narrative_fts",
     "ix_case_additions_body_fts",
     "search_document",

@@ -20,7 +20,7 @@ STORED_CONTEXTS = {
     "CHAT": "reporter_links.chat",
     "CONVERSATION": "conversation_states.data",
     "BLOB": "attachments.blob",
-    "FILENAME": "attachments.filename",
+    "ATTACHMENT_TEXT": "attachments.text",
     "TOTP": "staff_users.totp_secret",
     "TOTP_PENDING": "console_sessions.pending_totp",
 }

@@ -22,7 +22,7 @@ from admin_api.schemas.cases import REF_PATTERN
 from storage.core import Core
 from storage.enums import Language, Priority, Status
 from storage.errors import DomainError, InvalidInput, StaleVersion
-from storage.media import IMAGE_TYPES
+from storage.media.types import IMAGE_TYPES
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.console import StaffDirectory
 from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, CaseChanges, TriageService
@@ -301,5 +301,5 @@ async def attachment(
     if view.mime_type in IMAGE_TYPES and not download:
         headers["Content-Disposition"] = "inline"
     else:
-        headers["Content-Disposition"] = content_disposition(view.filename, view.id, view.mime_type)
-    return Response(content=data, media_type=view.mime_type, headers=headers)
+        headers["Content-Disposition"] = content_disposition(view.name)
+    return Response(content=data, media_type=view.served_type, headers=headers)

@@ -7,9 +7,27 @@ import zipfile
 
 import numpy as np
 import soundfile
+from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
+GPS_IFD = 0x8825
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x013B] = "Olha Kovalenko"  # Artist
+    exif[0x0112] = 6  # Orientation: rotate 90° to stand upright
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), comment=b"taken at home")
+    return out.getvalue()
+
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # Vowel-like resonances (Hz, bandwidth): the "throat and mouth" a disguise must move.
 _FORMANTS = ((700, 110), (1220, 120), (2600, 160))
 
@@ -103,11 +121,13 @@ def docx_with_metadata() -> bytes:
         )
         archive.writestr(
             "word/document.xml",
-            '<w:document><w:ins w:author="Olha Kovalenko" w:date="2025-01-01T10:00:00Z">'
-            "<w:t>They took half the food.</w:t></w:ins></w:document>",
+            f'<w:document xmlns:w="{_W}"><w:body><w:p><w:ins w:author="Olha Kovalenko" '
+            'w:date="2025-01-01T10:00:00Z"><w:r><w:t>They took half the food.</w:t></w:r>'
+            "</w:ins></w:p></w:body></w:document>",
         )
         archive.writestr(
             "word/comments.xml",
-            '<w:comments><w:comment w:author="Olha Kovalenko" w:initials="OK"/></w:comments>',
+            f'<w:comments xmlns:w="{_W}"><w:comment w:author="Olha Kovalenko" w:initials="OK"/>'
+            "</w:comments>",
         )
     return out.getvalue()

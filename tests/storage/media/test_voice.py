@@ -9,7 +9,7 @@ import parselmouth
 import pytest
 import soundfile
 
-from storage.media import MediaRefused, Refusal, clean
+from storage.media import MediaRefused, Refusal, clean, voice
 from storage.media.voice import Disguise, disguise_voice
 from tests.storage.media.samples import encoded, id3_tag, voiced
 
@@ -99,3 +99,26 @@ def test_aac_in_mp4_cannot_be_disguised_and_is_refused() -> None:
     with pytest.raises(MediaRefused) as caught:
         clean(m4a, "audio/x-m4a")
     assert caught.value.reason is Refusal.AUDIO_UNREADABLE
+
+
+def test_a_long_recording_is_disguised_a_minute_at_a_time_with_one_voice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past a minute the disguise works in pieces (Praat's memory grows with the length):
+    every piece gets the same new voice, and the whole keeps its length and rhythm. (The
+    pieces are 5 s here instead of 60, to keep the test short.)"""
+    monkeypatch.setattr(voice, "CHUNK_SECONDS", 5)
+    rate = 16_000
+    original = voiced(130.0, seconds=13.0, rate=rate)  # three pieces
+    shifted = Disguise(pitch_semitones=5.0, formant_semitones=3.0, pitch_range_factor=1.0)
+    stored, stored_rate = decoded(disguise_voice(encoded(original, rate=rate), shifted))
+    heard, _ = decoded(encoded(original, rate=rate))
+    assert abs(len(stored) / stored_rate - 13.0) <= 0.05 * 13.0
+    for start in (1, 4, 9):  # inside each piece, and across the joins
+        piece = slice(start * stored_rate, (start + 3) * stored_rate)
+        shift = 12 * np.log2(median_f0(stored[piece], stored_rate) / median_f0(heard[piece], rate))
+        assert 4.0 <= shift <= 6.0, (start, shift)
+    correlation = np.corrcoef(envelope(stored, stored_rate, 12.9), envelope(heard, rate, 12.9))[
+        0, 1
+    ]
+    assert correlation >= 0.8
