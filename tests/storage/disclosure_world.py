@@ -87,6 +87,7 @@ class World:
         (``on_time=None``) still open; every case is past its deadlines by ``now``."""
         at = at or self._slot()
         self.clock.set(at)
+        traits = {"oblast": "UA-63", "programme": "food", "language": Language.UK, **traits}
         made = await submit(self.core, category=category, **traits)
         async with self.core.database.transaction() as session:
             case = await session.scalar(select(Case).where(Case.ref == made.ref))
@@ -94,9 +95,7 @@ class World:
             values: dict[str, Any] = {"acknowledged_at": case.created_at + timedelta(hours=1)}
             if on_time is not None:
                 late = case.resolve_due_at - case.created_at + timedelta(days=1)
-                values["resolved_at"] = case.created_at + (
-                    timedelta(hours=20) if on_time else late
-                )
+                values["resolved_at"] = case.created_at + (timedelta(hours=20) if on_time else late)
                 values["status"] = Status.RESOLVED
             else:
                 values["status"] = Status.IN_PROGRESS
@@ -157,6 +156,16 @@ class World:
                 await session.execute(update(Case).where(Case.id == case.id).values(**values))
         item.at = to
 
+    async def change(self, item: Item, **traits: Any) -> dict[str, Any]:
+        """Give the item other traits (an oblast, a score, ...); returns the old ones."""
+        old = {name: item.traits[name] for name in traits}
+        model = Rating if item.kind == "rating" else Case
+        column = model.id if item.kind == "rating" else Case.ref
+        async with self.core.database.transaction() as session:
+            await session.execute(update(model).where(column == item.key).values(**traits))
+        item.traits.update(traits)
+        return old
+
     def in_month(self, month: str, group: str) -> list[Item]:
         return [i for i in self.items if i.month == month and i.group == group]
 
@@ -172,29 +181,65 @@ class World:
 
 @dataclass(frozen=True)
 class Move:
-    """Take ``item`` to ``to`` (a moment in ``month``, or the reserve) and back."""
+    """Take ``item`` to ``to`` (a moment in a month, or the reserve), or give it other
+    ``traits``; and back."""
 
     item: Item
-    to: datetime
+    to: datetime | None
     months: tuple[str, ...]  # the months whose figures change
+    traits: tuple[tuple[str, Any], ...] = ()
+
+    async def apply(self, world: World) -> Callable[[], Awaitable[None]]:
+        """Make the move; returns what undoes it."""
+        item = self.item
+        if self.to is not None:
+            back = item.at
+            await world.move(item, self.to)
+            return lambda: world.move(item, back)
+        old = await world.change(item, **dict(self.traits))
+        return lambda: _restore(world, item, old)
 
 
-def moves_for(world: World, month: str, at: datetime, groups: Iterable[str]) -> list[Move]:
-    """One case or rating of each kind taken out of ``month``, and one of each kind
-    brought in from the reserve: every single step an attacker's alternative could be."""
+async def _restore(world: World, item: Item, old: dict[str, Any]) -> None:
+    await world.change(item, **old)
+
+
+def rekeys_for(
+    world: World, month: str, group: str, trait: str, values: Iterable[Any]
+) -> list[Move]:
+    """One item of each value of ``trait`` in ``month`` given each other value: the step
+    that keeps every total and moves one count from a row to another."""
+    result: list[Move] = []
+    items = world.in_month(month, group)
+    present = sorted({i.traits[trait] for i in items}, key=repr)
+    for value in present:
+        item = next(i for i in items if i.traits[trait] == value)
+        for other in values:
+            if other != value:
+                result.append(Move(item, None, (month,), ((trait, other),)))
+    return result
+
+
+def moves_for(
+    world: World,
+    month: str,
+    at: datetime,
+    groups: Iterable[str],
+    kind: Callable[[Item], Hashable] = lambda item: repr(sorted(item.traits.items())),
+) -> list[Move]:
+    """One case or rating of each ``kind`` taken out of ``month``, and one of each kind
+    brought in from the reserve. (Fewer moves can only make the solver find more.)"""
     result: list[Move] = []
     for group in groups:
-        seen: set[str] = set()
+        seen: set[Hashable] = set()
         for item in world.in_month(month, group):
-            kind = repr(sorted(item.traits.items()))
-            if kind not in seen:
-                seen.add(kind)
+            if kind(item) not in seen:
+                seen.add(kind(item))
                 result.append(Move(item, world._slot(), (month,)))
         seen = set()
         for item in world.reserve(group):
-            kind = repr(sorted(item.traits.items()))
-            if kind not in seen:
-                seen.add(kind)
+            if kind(item) not in seen:
+                seen.add(kind(item))
                 result.append(Move(item, at, (month,)))
     return result
 
@@ -222,13 +267,12 @@ async def solve(
     for move in moves:
         if move.months not in baseline:
             baseline[move.months] = await observe(move.months)
-        back = move.item.at
-        await world.move(move.item, move.to)
+        undo = await move.apply(world)
         try:
             seen = await observe(move.months)
             values = truth()
         finally:
-            await world.move(move.item, back)
+            await undo()
         if seen == baseline[move.months]:
             for cell in withheld:
                 options[cell].add(values.get(cell, 0))
