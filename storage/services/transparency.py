@@ -142,7 +142,9 @@ class TransparencyService:
             scope, ["month", "sensitivity"]
         ):
             tally = tallies[key]
-            received, _ack_met, _ack_decided, res_met, res_decided = (int(n or 0) for n in counts[:5])
+            received, _ack_met, _ack_decided, res_met, res_decided = (
+                int(n or 0) for n in counts[:5]
+            )
             if sensitivity == SENSITIVE_KEY:
                 tally.sensitive += received
             else:
@@ -285,7 +287,9 @@ def publish(tallies: dict[str, MonthTally]) -> tuple[list[PublicMonth], dict[str
                 share_resolved_within_sla=share(
                     tally.resolved_on_time, complaints if settled else None
                 ),
-                mean_satisfaction=mean(tally.score_total, published[(key, "satisfaction_responses")]),
+                mean_satisfaction=mean(
+                    tally.score_total, published[(key, "satisfaction_responses")]
+                ),
             )
         )
     return rows, {g: published[("total", g)] for g in GROUPS}
