@@ -28,6 +28,10 @@ INVISIBLE = re.compile(
     "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What may need a marker or protection ("#" for spreadsheet error values such as "#N/A"),
+# checked in two C calls, so the usual cell costs next to nothing.
+_CAREFUL_START = frozenset("=+-@\t\r#")
+_hidden = INVISIBLE.search
 
 
 def marker(char: str) -> str:
@@ -43,7 +47,14 @@ def starts_formula(text: str) -> bool:
     return text.startswith(FORMULA_START)
 
 
+def plain(text: str) -> bool:
+    """Whether ``text`` needs neither a marker nor protection: most cells."""
+    return not (text[:1] in _CAREFUL_START or _hidden(text))
+
+
 def csv_text(text: str) -> str:
     """A text cell for CSV: revealed, and never read as a formula."""
+    if plain(text):
+        return text
     shown = reveal(text)
     return "'" + shown if starts_formula(shown) else shown

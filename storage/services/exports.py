@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.access import Actor
 from storage.core import Core
 from storage.disclosure import Visibility, may_export_sensitive_rows, role_visibility
-from storage.display import csv_text, reveal, starts_formula
+from storage.display import csv_text, plain, reveal, starts_formula
 from storage.enums import AuditAction
 from storage.errors import PermissionDenied
 from storage.models import Rating
@@ -295,14 +295,15 @@ class ExportService:
 
 
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, str):
+        # Most cells need nothing: one regex search decides (storage.display).
+        return value if plain(value) else csv_text(value)
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return csv_text(value)
     return value
 
 
@@ -310,15 +311,11 @@ def xlsx_value(sheet: Any, value: Any) -> Any:
     """A value for an openpyxl sheet: text revealed (:mod:`storage.display`) and always
     a string cell, flagged so that Excel keeps it text even when edited; anything else
     as it is. Every XLSX this service and the monthly workbook write goes through here."""
-    if not isinstance(value, str):
-        return value
+    if not isinstance(value, str) or plain(value):
+        return value  # openpyxl writes such text as a string already
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES
 
-    text = reveal(value)
-    if not starts_formula(text) and text not in ERROR_CODES:
-        return text  # openpyxl writes it as a string already
-    cell = WriteOnlyCell(sheet, value=text)
+    cell = WriteOnlyCell(sheet, value=reveal(value))
     as_text(cell)
     return cell
 
