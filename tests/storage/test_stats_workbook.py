@@ -151,3 +151,8 @@ def test_the_commands_write_the_files_quietly_off_a_terminal(
     assert main(["report", "monthly", "--month", month, "--out", str(workbook)]) == 0
     assert load_workbook(workbook).sheetnames == SHEETS
     assert main(["report", "monthly", "--month", "2026-13", "--out", str(workbook)]) == 1
+    # Days and months at the ends of the calendar: refused with the parameter, not a crash.
+    assert main(["report", "monthly", "--month", "9999-12", "--out", str(workbook)]) == 1
+    assert main(["export", "--from", "0001-01-01", "--out", str(out)]) == 1
+    assert main(["export", "--to", "9999-12-31", "--out", str(out)]) == 1
+    assert "outside 2000-01-01" in capsys.readouterr().err
