@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo
 from storage.errors import InvalidInput
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The days a period may name. Beyond them the arithmetic of a period (its end is the
+# next day's midnight, in UTC) overflows Python's dates: such a request is a client
+# error with the parameter's name, never a 500. Holos holds nothing from before 2000.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2999, 12, 31)
 
 
 class InvalidPeriod(InvalidInput):
@@ -72,12 +77,27 @@ def month_key(instant: datetime, zone: ZoneInfo) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
+def in_range(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
+
+
+def check_day(day: date | None, parameter: str) -> None:
+    if day is not None and not in_range(day):
+        raise InvalidPeriod(
+            parameter,
+            f"{day.isoformat()} is outside {EARLIEST.isoformat()} … {LATEST.isoformat()}.",
+        )
+
+
 def parse_month(value: str, parameter: str = "month") -> date:
     """``2026-11`` -> the first day of that month; anything else is refused."""
     match = _MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidPeriod(parameter, f"{value!r} is not a month like 2026-11.")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    year = int(match.group(1))
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise InvalidPeriod(parameter, f"{value!r} is outside {EARLIEST.year} … {LATEST.year}.")
+    return date(year, int(match.group(2)), 1)
 
 
 def month_period(first_day: date, zone: ZoneInfo) -> Period:
@@ -114,9 +134,11 @@ def resolve_period(
 ) -> Period:
     """The period a request asks for; by default the current month up to today.
 
-    ``from`` after ``to`` and a period longer than ``max_days`` are refused, naming the
-    parameter to change.
+    ``from`` after ``to``, a day outside :data:`EARLIEST` … :data:`LATEST` and a period
+    longer than ``max_days`` are refused, naming the parameter to change.
     """
+    check_day(first, "from")
+    check_day(last, "to")
     today = local_date(now, zone)
     last = last or (today if first is None or first <= today else first)
     first = first or last.replace(day=1)

@@ -107,6 +107,9 @@ class CaseIndicators:
     open: int
     overdue: int
     handling_satisfaction: Satisfaction
+    # How many times the medians and percentiles are over (cases acknowledged, resolved).
+    acknowledged: int = 0
+    resolved: int = 0
 
 
 @dataclass
@@ -188,4 +191,6 @@ class CaseTally:
             open=self.open,
             overdue=self.overdue,
             handling_satisfaction=self.handling.result(),
+            acknowledged=len(self.ack_hours),
+            resolved=len(self.res_hours),
         )

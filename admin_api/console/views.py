@@ -11,6 +11,7 @@ from admin_api.console import labels
 from admin_api.console.i18n import InContext, Texts
 from storage.enums import OPEN_STATUSES, Status
 from storage.models import AuditEvent, Case
+from storage.services.audit_trail import AuditEntry
 
 EXCERPT_CHARS = 140
 
@@ -60,7 +61,7 @@ class Change:
     after: str
 
 
-def changes(event: AuditEvent, texts: Texts, names: dict[int, str]) -> list[Change]:
+def changes(event: AuditEvent | AuditEntry, texts: Texts, names: dict[int, str]) -> list[Change]:
     before = event.before or {}
     after = event.after or {}
     result = []

@@ -22,6 +22,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin_api.console import labels
@@ -31,6 +32,7 @@ from admin_api.headers import STRICT_CSP
 from admin_api.limits import forwarded_proto
 from storage.access import Actor
 from storage.core import Core
+from storage.display import INVISIBLE, marker
 from storage.errors import CaseNotFound, DomainError, NotFound, PermissionDenied
 from storage.models import ConsoleSession, StaffUser
 from storage.services.console import ConsoleSessionService, Stage
@@ -61,6 +63,25 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def visible(text: str | None) -> Markup:
+    """What people wrote, escaped, with each bidi control, zero-width or control
+    character shown as a marker such as ⟨U+202E⟩ (storage.display): it can neither
+    reorder nor hide what staff read. The stored text is untouched."""
+    written = text or ""
+    pieces: list[Markup] = []
+    last = 0
+    for match in INVISIBLE.finditer(written):
+        pieces.append(escape(written[last : match.start()]))
+        pieces.append(MARKER.format(marker(match.group())))
+        last = match.end()
+    pieces.append(escape(written[last:]))
+    return Markup("").join(pieces)
+
+
+MARKER = Markup('<span class="invisible-char">{}</span>')
+templates.filters["visible"] = visible
 
 
 class ConsoleHeaders:

@@ -29,10 +29,13 @@ class PublicMonthOut(BaseModel):
     month: str = Field(examples=["2026-11"], description="Calendar month in Kyiv time.")
     counts: PublicCounts
     share_resolved_within_sla: float | None = Field(
-        description="Withheld (null) when fewer than 5 cases stand behind it."
+        description="Of the month's complaints and feedback, the share resolved within their "
+        "SLA, to whole percent (0.74). Withheld (null) unless that count is published, at "
+        "least 10, and every one of those cases has reached its deadline. Sensitive reports "
+        "are in no share."
     )
     mean_satisfaction: float | None = Field(
-        description="1–5; withheld (null) when fewer than 5 people answered."
+        description="1–5; withheld (null) unless the count of responses is published."
     )
 
 
@@ -48,7 +51,8 @@ class PublicSummaryOut(BaseModel):
     totals: PublicCounts
     you_said_we_did: list[PublishedOut]
     suppression: str = Field(
-        default="Counts below 5 are shown as '<5'; a total that would reveal one is 'suppressed'."
+        default="Counts below 5 are shown as '<5'; a total that would reveal one is "
+        "'suppressed'. No share or mean is computed over a withheld count."
     )
 
 

@@ -119,10 +119,14 @@ class StatsOut(_Out):
     """Read from :class:`storage.services.stats.StatsReport` as it is."""
 
     period: PeriodOut
-    sensitive_cases: Annotated[Literal["all", "grouped", "standard"], BeforeValidator(str)] = Field(
+    sensitive_cases: Annotated[
+        Literal["all", "grouped", "left_out", "standard"], BeforeValidator(str)
+    ] = Field(
         validation_alias="visibility",
         description="`all`: counted by category; `grouped`: one `sensitive` group; "
-        "`standard`: not counted (they do not exist for your role).",
+        "`left_out`: not counted in this view (analysts count them only as one group "
+        "over whole months, never narrowed by oblast, programme, language, status or "
+        "any other filter); `standard`: not counted (they do not exist for your role).",
     )
     cases: CaseIndicatorsOut
     received_by: dict[str, dict[str, int]]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from storage.models import AuditEvent
+from storage.models import AuditEvent, Case
 from storage.repositories.base import Repository
 
 
@@ -53,6 +53,13 @@ class AuditRepository(Repository):
             stmt = stmt.where(AuditEvent.id < before_id)
         stmt = stmt.order_by(AuditEvent.id.desc()).limit(limit)
         return list((await self.session.scalars(stmt)).all())
+
+    async def sensitive_cases(self, case_ids: Sequence[int]) -> set[int]:
+        """Which of these cases are sensitive now (moved into the sealed channel or not)."""
+        if not case_ids:
+            return set()
+        stmt = select(Case.id).where(Case.id.in_(sorted(set(case_ids))), Case.sensitive.is_(True))
+        return set((await self.session.scalars(stmt)).all())
 
     async def delete_before(self, cutoff: datetime) -> int:
         return await self.execute_counted(delete(AuditEvent).where(AuditEvent.at < cutoff))

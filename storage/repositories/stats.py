@@ -30,6 +30,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from storage.disclosure import MONTH, SENSITIVITY, crosses_sensitive
 from storage.enums import OPEN_STATUSES, Status
 from storage.models import Case, CaseTag, PublicSummary, Rating
 from storage.repositories.cases import CaseFilter, CaseRepository
@@ -153,13 +154,16 @@ def month_bucket(created_at: Any, months: Sequence[tuple[str, datetime]]) -> Any
 
 
 def case_key(name: str, keys: Keys) -> Any:
-    if name == "month":
-        return month_bucket(Case.created_at, keys.months)
-    if name == "sensitivity":
-        return case((Case.sensitive.is_(True), SENSITIVE_KEY), else_="standard")
-    column = cast(CASE_KEY_COLUMNS[name], Text)
-    value = func.coalesce(column, NONE_KEY)
-    if keys.sensitive_grouped:
+    """A case's key in the dimension ``name``; with ``sensitive_grouped``, a sensitive
+    case's key is the one group's in every dimension it may not be crossed with
+    (:mod:`storage.disclosure`, which decides that for every dimension, future ones too)."""
+    if name == MONTH:
+        value = month_bucket(Case.created_at, keys.months)
+    elif name == SENSITIVITY:
+        value = case((Case.sensitive.is_(True), SENSITIVE_KEY), else_="standard")
+    else:
+        value = func.coalesce(cast(CASE_KEY_COLUMNS[name], Text), NONE_KEY)
+    if keys.sensitive_grouped and not crosses_sensitive(name):
         return case((Case.sensitive.is_(True), SENSITIVE_KEY), else_=value)
     return value
 

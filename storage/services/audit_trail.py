@@ -4,6 +4,12 @@ An administrator reads every event. A focal point reads only the events of sensi
 cases: the trail of their own sealed work, nothing about standard cases or staff
 accounts. Every other role is refused before anything is looked up.
 
+An event of a sensitive case (sensitive when it was written, or since moved into the
+sealed channel) tells a reader who may not see the case only that it happened: who
+acted, what kind of event, when, on which reference. Its attributes (``before``,
+``after``, ``target``: a sensitive report's category, oblast, programme and language
+on ``case.created``, every change after it) are for focal points only (issue 18 §4).
+
 Pages are newest first and continue from an opaque, signed cursor bound to the query,
 so a cursor cannot be forged or reused with other filters.
 """
@@ -13,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
 from storage.cursor import CursorCodec, fingerprint
-from storage.enums import Role
+from storage.enums import ActorKind, Role
 from storage.errors import InvalidCursor, PermissionDenied
 from storage.models import AuditEvent
 from storage.repositories.audit import AuditFilter, AuditRepository
@@ -42,8 +49,45 @@ class AuditQuery:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """An audit event as this reader may see it (``sealed``: its attributes withheld)."""
+
+    id: int
+    public_id: str
+    at: datetime
+    actor_kind: ActorKind
+    actor_id: int | None
+    actor_name: str | None
+    action: str
+    case_ref: str | None
+    sensitive: bool
+    target: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    sealed: bool = False
+
+    @classmethod
+    def of(cls, event: AuditEvent, *, sealed: bool) -> AuditEntry:
+        return cls(
+            id=event.id,
+            public_id=event.public_id,
+            at=event.at,
+            actor_kind=event.actor_kind,
+            actor_id=event.actor_id,
+            actor_name=event.actor_name,
+            action=event.action,
+            case_ref=event.case_ref,
+            sensitive=event.sensitive or sealed,
+            target=None if sealed else event.target,
+            before=None if sealed else event.before,
+            after=None if sealed else event.after,
+            sealed=sealed,
+        )
+
+
+@dataclass(frozen=True)
 class AuditPage:
-    items: list[AuditEvent]
+    items: list[AuditEntry]
     next_cursor: str | None
 
 
@@ -89,7 +133,19 @@ class AuditTrail:
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = self.cursors.encode([rows[-1].id], query_print)
-        return AuditPage(items=rows, next_cursor=next_cursor)
+        sealed: set[int] = set()
+        if not actor.can_see_sensitive:
+            sealed = await self.events.sensitive_cases(
+                [e.case_id for e in rows if e.case_id is not None and not e.sensitive]
+            )
+        items = [
+            AuditEntry.of(
+                event,
+                sealed=not actor.can_see_sensitive and (event.sensitive or event.case_id in sealed),
+            )
+            for event in rows
+        ]
+        return AuditPage(items=items, next_cursor=next_cursor)
 
     def _before_id(self, cursor: str, query_print: str) -> int:
         values = self.cursors.decode(cursor, query_print)

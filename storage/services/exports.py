@@ -8,9 +8,10 @@ be sent before it is finished), which is then sent in chunks.
 What a role gets: every role gets the figures of each row; only case workers (operator,
 focal point) get the assignee, tags, contact mode and, for standard cases, the
 narrative. Sensitive narratives are never in a bulk export (each read of one is
-audited, case by case, in the API); an analyst sees a sensitive case as category
-``sensitive`` without its reference or priority; operators and administrators never
-see sensitive cases at all.
+audited, case by case, in the API). Rows of sensitive cases are exported only for focal
+points: an analyst gets sensitive cases only counted, as one group
+(:mod:`storage.disclosure`), never as rows that carry a minute, an oblast, a programme
+and a language; operators and administrators never see sensitive cases at all.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
+from storage.disclosure import Visibility, may_export_sensitive_rows, role_visibility
+from storage.display import csv_text, plain, reveal, starts_formula
 from storage.enums import AuditAction
+from storage.errors import PermissionDenied
 from storage.models import Rating
 from storage.periods import Period, month_key
 from storage.repositories.cases import CaseFilter
 from storage.repositories.stats import RatingFilter, StatsRepository
 from storage.services.audit import AuditLog
-from storage.services.stats import SENSITIVE_GROUP, Visibility, check_filter, visibility
+from storage.services.stats import check_filter
 from storage.sla import SlaClock
 
 BATCH = 1000
@@ -175,14 +179,21 @@ class ExportService:
 
     def check(self, actor: Actor, request: ExportRequest) -> None:
         """Refuse what the role may not ask for, before anything is streamed."""
-        check_filter(actor, request.cases, self.core.catalog)
+        check_filter(actor, request.cases, self.core.catalog, None, self.core.clock.now())
+        seen = role_visibility(actor)
+        asks = request.kind is ExportKind.CASES and request.cases.sensitive
+        if asks and seen is Visibility.GROUPED:
+            raise PermissionDenied(
+                "sensitive: analysts get sensitive reports only counted, as one group "
+                "(GET /api/v1/stats?sensitive=true), never as rows."
+            )
 
-    def _case_filter(self, actor: Actor, request: ExportRequest) -> tuple[CaseFilter, Visibility]:
-        seen = visibility(actor)
+    def _case_filter(self, actor: Actor, request: ExportRequest) -> tuple[CaseFilter, bool]:
+        """The filter over the period, and whether sensitive cases are rows of it."""
         flt = replace(
             request.cases, created_from=request.period.start, created_to=request.period.end
         )
-        return flt, seen
+        return flt, may_export_sensitive_rows(role_visibility(actor))
 
     def _rating_filter(self, request: ExportRequest) -> RatingFilter:
         return replace(
@@ -194,9 +205,9 @@ class ExportService:
             repo = StatsRepository(session)
             if request.kind is ExportKind.RATINGS:
                 return await repo.rating_count(self._rating_filter(request))
-            flt, seen = self._case_filter(actor, request)
+            flt, with_sensitive = self._case_filter(actor, request)
             return await repo.count(
-                flt, may_see_sensitive=seen is not Visibility.STANDARD, now=self.core.clock.now()
+                flt, may_see_sensitive=with_sensitive, now=self.core.clock.now()
             )
 
     async def rows(self, actor: Actor, request: ExportRequest) -> AsyncIterator[list[Any]]:
@@ -215,10 +226,10 @@ class ExportService:
                     # Read now: leaving the scope expires the rows.
                     last = (ratings[-1].created_at, ratings[-1].id) if ratings else None
                 else:
-                    flt, seen = self._case_filter(actor, request)
+                    flt, with_sensitive = self._case_filter(actor, request)
                     cases = await repo.case_batch(
                         flt,
-                        may_see_sensitive=seen is not Visibility.STANDARD,
+                        may_see_sensitive=with_sensitive,
                         now=self.core.clock.now(),
                         after=after,
                         limit=BATCH,
@@ -250,14 +261,13 @@ class ExportService:
         self, case: Any, tags: dict[int, list[str]], actor: Actor, zone: ZoneInfo
     ) -> dict[str, Any]:
         now = self.core.clock.now()
-        grouped = case.sensitive and not actor.can_see_sensitive
         return {
-            "ref": None if grouped else case.ref,
+            "ref": case.ref,
             "received_at": _local(case.created_at, zone),
             "month": month_key(case.created_at, zone),
-            "category": SENSITIVE_GROUP if grouped else case.category,
+            "category": case.category,
             "sensitive": bool(case.sensitive),
-            "priority": None if grouped else str(case.priority),
+            "priority": str(case.priority),
             "status": str(case.status),
             "oblast": case.oblast,
             "programme": case.programme,
@@ -285,6 +295,9 @@ class ExportService:
 
 
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, str):
+        # Most cells need nothing: one regex search decides (storage.display).
+        return value if plain(value) else csv_text(value)
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -294,12 +307,33 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+def xlsx_value(sheet: Any, value: Any) -> Any:
+    """A value for an openpyxl sheet: text revealed (:mod:`storage.display`) and always
+    a string cell, flagged so that Excel keeps it text even when edited; anything else
+    as it is. Every XLSX this service and the monthly workbook write goes through here."""
+    if not isinstance(value, str) or plain(value):
+        return value  # openpyxl writes such text as a string already
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=reveal(value))
+    as_text(cell)
+    return cell
+
+
+def as_text(cell: Any) -> None:
+    """Make a string cell a string: openpyxl would write ``=…`` as a formula and
+    ``#N/A`` as an error value."""
+    if isinstance(cell.value, str) and (cell.data_type != "s" or starts_formula(cell.value)):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 async def csv_chunks(header: list[str], rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
     """CSV in UTF-8 with a byte-order mark (so Excel reads Cyrillic), in ~64 KB pieces."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(header)
+    writer.writerow([_csv_value(h) for h in header])
     async for row in rows:
         writer.writerow([_csv_value(v) for v in row])
         if buffer.tell() >= CHUNK:
@@ -338,7 +372,8 @@ async def write_xlsx(
     bold = Font(bold=True)
     cells = []
     for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=reveal(name))
+        as_text(cell)
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
@@ -347,7 +382,7 @@ async def write_xlsx(
 
     def flush(batch: list[list[Any]]) -> None:
         for values in batch:
-            sheet.append(values)
+            sheet.append([xlsx_value(sheet, v) for v in values])
 
     async for row in rows:
         pending.append(row)

@@ -2,15 +2,32 @@
 to donors. One XLSX with a summary against the previous month, a sheet per breakdown,
 native Excel charts (openpyxl) and a notes sheet with the definitions and suppression.
 
-Figures are the analyst's view: sensitive reports are one ``sensitive`` group, never by
-category, and no narrative is anywhere. Counts below 5 are withheld as ``<5`` unless
-``suppressed=False`` (for internal use only), and so is every total above a withheld
-count (see :mod:`storage.suppression`); shares and means over fewer than 5 are left out.
+Figures are the analyst's view (:mod:`storage.disclosure`): sensitive reports appear as
+one count per month and nowhere else, never broken down; breakdowns and indicators are
+of complaints and feedback; no narrative is anywhere. Unless ``suppressed=False`` (for
+internal use only), nothing a reader could work a withheld count out of is published
+(issue 18; :mod:`storage.suppression`; tests/storage/test_workbook_solver.py tries):
+
+- a count below 5 is ``<5``; a total over a withheld count is ``suppressed``;
+- a breakdown whose total is published pools its rows below 5 with the smallest other
+  row (:func:`storage.suppression.pool`); a month in which some breakdown has no row of
+  5 or more withholds its complaints count and shows no breakdown at all, since that
+  breakdown could not be shown without giving its rows away;
+- a share only over a published count of at least 10 whose cases have all reached
+  their deadline, to whole percent; a mean only over a published count; a median or
+  percentile only over at least 10 values of a published count of at least 10;
+- satisfaction by score only when every score has 5 ratings or more.
+
+The figures are computed first (:meth:`MonthlyReport.content`, what the solver compares)
+and then written as they are, every text cell through the export's cell writer, so no
+cell can be a formula.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,20 +36,32 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from storage.access import Actor
 from storage.core import Core
+from storage.display import reveal
 from storage.enums import ActorKind, Role
 from storage.periods import Period, month_period, previous_month
 from storage.repositories.cases import CaseFilter
-from storage.services.stats import StatsReport, StatsService
-from storage.stats import CaseIndicators, Satisfaction
-from storage.suppression import THRESHOLD, Mark
+from storage.services.exports import as_text
+from storage.services.stats import GroupIndicators, StatsReport, StatsService
+from storage.stats import SATISFIED, SCORES, CaseIndicators, Satisfaction
+from storage.suppression import THRESHOLD, Mark, Pooled, pool, share
 
 TREND_MONTHS = 12
 ANALYST = Actor(ActorKind.SYSTEM, role=Role.ANALYST)
+DIMENSIONS = ("category", "oblast", "programme", "language")
+COMPLAINTS = CaseFilter(sensitive=False)
+SENSITIVE = CaseFilter(sensitive=True)
+SPREAD_BASE = 10  # values behind a median or percentile
 BOLD = Font(bold=True)
+PERCENT = "0%"
+WITHHELD = (
+    "Withheld this month: too few complaints and feedback to break down "
+    "without singling someone out."
+)
 
 NOTES = [
     (
@@ -41,46 +70,96 @@ NOTES = [
         "which it was received, across daylight-saving changes.",
     ),
     (
-        "Cases received",
-        "Every case received in the month, by its category, oblast, programme and language.",
+        "Complaints and feedback",
+        "Every case received in the month that is not a sensitive report. The "
+        "indicators and every breakdown (category, oblast, programme, language) are of "
+        "these.",
     ),
     (
         "Sensitive reports",
-        "Fraud and corruption, sexual exploitation and abuse, trafficking: "
-        "one group, 'sensitive', never broken down, so that no one can be singled out.",
+        "Fraud and corruption, sexual exploitation and abuse, trafficking: one count "
+        "per month, never broken down or mixed into another figure, so that no one can "
+        "be singled out.",
     ),
     (
         "Acknowledged within SLA",
-        "Share of the month's cases acknowledged at or before their "
-        "deadline (exactly on time counts), among those acknowledged or past the deadline "
-        "unacknowledged (a miss). Cases still inside their deadline are not counted.",
+        "Share of the month's complaints and feedback acknowledged at or before their "
+        "deadline (exactly on time counts), a never-acknowledged case past its "
+        "deadline being a miss. Shown once every case of the month has reached its "
+        "deadline (or been acknowledged), over at least 10 cases, to whole percent.",
     ),
     ("Resolved within SLA", "The same for resolution."),
     (
         "Hours to acknowledge / resolve",
-        "From receipt; the median (mean of the two middle "
-        "values for an even count) and the 90th percentile by nearest rank.",
+        "From receipt; the median (mean of the two middle values for an even count) "
+        "and the 90th percentile by nearest rank; shown over at least 10 cases.",
     ),
     (
         "Open, overdue",
-        "The month's cases still open when the workbook was made, and of those past a deadline.",
+        "The month's complaints and feedback still open when the workbook was made, "
+        "and of those past a deadline.",
     ),
     (
         "Satisfaction",
         "Ratings of assistance given in the month, 1 (very dissatisfied) to 5 "
-        "(very satisfied); satisfied means 4 or 5. Reasons are asked for scores 1 and 2.",
+        "(very satisfied); satisfied means 4 or 5. Reasons are asked for scores 1 and 2. "
+        "Ratings by score are shown when every score has at least 5.",
     ),
     (
         "Handling satisfaction",
-        "The score reporters gave to how their closed case was handled, for the month's cases.",
+        "The score reporters gave to how their closed complaint was handled, for the "
+        "month's complaints and feedback.",
     ),
     (
         "Suppression",
-        "Counts below 5 are shown as '<5'; a total above a withheld count is "
-        "shown as 'suppressed', so no withheld count can be worked out. Shares and means over "
-        "fewer than 5 cases or ratings are left empty.",
+        "Counts below 5 are shown as '<5', and a total that would reveal one as "
+        "'suppressed'. In a breakdown, groups below 5 are pooled with the smallest "
+        "other group into 'Other', so that no pooled group can be worked out; when a "
+        "breakdown has no group of 5 or more, the month's count of complaints and "
+        "feedback is withheld and nothing is broken down. A share is shown only over a "
+        "published count of at least 10, to whole percent; a mean only over a published "
+        "count. No withheld count can be worked out from anything in this workbook.",
     ),
 ]
+
+
+# What a workbook holds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A share, written with a percent format."""
+
+    value: float
+
+
+Cell = int | float | str | Percent | None
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: str  # "stacked" (columns), "bars" or "line"
+    title: str
+    y_title: str
+    data: tuple[int, int, int, int]  # min_col, max_col, min_row, max_row (titles in min_row)
+    categories: tuple[int, int, int]  # col, min_row, max_row
+    anchor: str
+    x_title: str = ""
+
+
+@dataclass
+class Sheet:
+    title: str
+    rows: list[list[Cell]] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+    bold: set[int] = field(default_factory=set)  # 1-based rows
+    freeze: str | None = None
+    autofilter: str | None = None
+    charts: list[Chart] = field(default_factory=list)
+
+    def head(self, row: list[Cell]) -> None:
+        self.rows.append(row)
+        self.bold.add(len(self.rows))
 
 
 @dataclass(frozen=True)
@@ -90,361 +169,497 @@ class MonthlyWorkbook:
     sheets: list[str]
 
 
+# What a month's figures are computed from --------------------------------------------------
+
+
+@dataclass
+class MonthData:
+    key: str
+    complaints: CaseIndicators
+    sensitive: int
+    partitions: dict[str, dict[str, int]]  # dimension -> key -> complaints
+
+
+@dataclass
+class ReportData:
+    """Everything a workbook is made from: the month, the one before, the trend."""
+
+    this: MonthData
+    prior: MonthData
+    trend: list[MonthData]
+    satisfaction: dict[str, StatsReport]  # this / prior: ratings and by programme
+    groups: dict[str, list[GroupIndicators]]  # the month's complaints per dimension
+
+
 class MonthlyReport:
     def __init__(self, core: Core, *, suppressed: bool = True) -> None:
         self.core = core
         self.suppressed = suppressed
 
-    async def _report(
-        self, period: Period, group_by: str | None = None, *, months: bool = False
-    ) -> StatsReport:
-        async with self.core.database.read_only() as session:
-            service = StatsService(session, self.core)
-            return await service.report(
-                ANALYST, CaseFilter(), period, group_by=group_by, months=months
-            )
-
     async def build(self, first_day: date, target: Path) -> MonthlyWorkbook:
+        sheets = await self.content(first_day)
+        write(sheets, target)
+        return MonthlyWorkbook(month=_key(first_day), path=target, sheets=[s.title for s in sheets])
+
+    async def content(self, first_day: date) -> list[Sheet]:
+        """Every sheet's cells as they will be written."""
+        data = await self.gather(first_day)
+        return Publisher(self.suppressed, self._tiebreak).sheets(data)
+
+    def _tiebreak(self, month: str, dimension: str) -> Callable[[str], bytes]:
+        """Orders equally small rows by a keyed hash a reader cannot compute."""
+
+        def order(key: str) -> bytes:
+            return self.core.crypto.sign(f"{month}|{dimension}|{key}".encode(), "workbook-pool")
+
+        return order
+
+    async def gather(self, first_day: date) -> ReportData:
         zone = ZoneInfo(self.core.settings.timezone)
         this = month_period(first_day, zone)
         before = month_period(previous_month(first_day), zone)
-        now, prior = await self._report(this), await self._report(before)
-        groups = {
-            g: await self._report(this, g) for g in ("category", "oblast", "programme", "language")
-        }
         trend_first = first_day
         for _ in range(TREND_MONTHS - 1):
             trend_first = previous_month(trend_first)
         trend = Period(trend_first, this.last, zone)
-        by_month = await self._report(trend, "month", months=True)
-        # Cases per month and category: the month pieces counted with the trend.
-        by_category_month = {m.key: m.received_by_category for m in by_month.months}
-
-        trend_cells, categories = self._trend_cells(by_category_month)
-        received = {
-            key: trend_cells.get((key, "total"), 0)
-            for key in (_key(this.first), _key(before.first))
-        }
-        book = Workbook()
-        summary = book.active
-        summary.title = "Summary"
-        self._summary(summary, this, now, prior, received)
-        for name, report in groups.items():
-            self._breakdown(book.create_sheet(f"By {name}"), name, report)
-        self._satisfaction(book.create_sheet("Satisfaction"), now)
-        self._trend(
-            book.create_sheet("Trend"), by_month, trend_cells, categories, by_category_month
+        async with self.core.database.read_only() as session:
+            stats = StatsService(session, self.core)
+            complaints = await stats.report(ANALYST, COMPLAINTS, trend, group_by="month")
+            sensitive = await stats.report(ANALYST, SENSITIVE, trend, group_by="month")
+            partitions: dict[str, dict[str, dict[str, int]]] = defaultdict(
+                lambda: {d: defaultdict(int) for d in DIMENSIONS}
+            )
+            for row in await stats.received(ANALYST, COMPLAINTS, trend, ["month", *DIMENSIONS]):
+                month, keys, count = row[0], row[1:-1], int(row[-1])
+                for dimension, key in zip(DIMENSIONS, keys, strict=True):
+                    partitions[month][dimension][str(key)] += count
+            satisfaction = {
+                name: await stats.report(ANALYST, COMPLAINTS, period)
+                for name, period in (("this", this), ("prior", before))
+            }
+            groups = {
+                d: (await stats.report(ANALYST, COMPLAINTS, this, group_by=d)).groups
+                for d in DIMENSIONS
+            }
+        sensitive_by = {g.key: g.cases.received for g in sensitive.groups}
+        # The trend's twelve months hold this month and the one before.
+        months = [
+            MonthData(
+                key=g.key,
+                complaints=g.cases,
+                sensitive=sensitive_by.get(g.key, 0),
+                partitions={d: dict(v) for d, v in partitions[g.key].items()},
+            )
+            for g in complaints.groups
+        ]
+        by_key = {m.key: m for m in months}
+        return ReportData(
+            this=by_key[_key(first_day)],
+            prior=by_key[_key(before.first)],
+            trend=months,
+            satisfaction=satisfaction,
+            groups=groups,
         )
-        self._notes(book.create_sheet("Notes"))
-        book.save(target)
-        return MonthlyWorkbook(month=_key(first_day), path=target, sheets=book.sheetnames)
 
-    # Cells ----------------------------------------------------------------------------
 
-    def _count(self, value: int) -> int | str:
+# Publishing: what may be shown ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthView:
+    """A month's counts as published, and its breakdowns' pools."""
+
+    data: MonthData
+    complaints: int | str
+    sensitive: int | str
+    total: int | str
+    pools: dict[str, Pooled | None]
+
+
+class Publisher:
+    def __init__(
+        self, suppressed: bool, tiebreak: Callable[[str, str], Callable[[str], bytes]]
+    ) -> None:
+        self.suppressed = suppressed
+        self.tiebreak = tiebreak
+
+    # Rules --------------------------------------------------------------------------------
+
+    def count(self, value: int) -> int | str:
         if self.suppressed and value < THRESHOLD:
             return Mark.SMALL.value
         return value
 
-    def _share(self, value: float | None, base: int) -> float | None:
-        if self.suppressed and base < THRESHOLD:
+    def share(self, part: int, base: int | str, decided: int, cases: int) -> Percent | None:
+        """``part`` of a published ``base``, once all its ``cases`` are ``decided``."""
+        if not self.suppressed:
+            return Percent(round(part / decided, 4)) if decided else None
+        if isinstance(base, str) or decided != cases:
+            return None
+        value = share(part, base)
+        return Percent(value) if value is not None else None
+
+    def spread(self, value: float | None, base: int | str, values: int) -> float | None:
+        """A median or percentile: over 10 values or more of a published base of 10."""
+        if not self.suppressed:
+            return value
+        if isinstance(base, str) or base < SPREAD_BASE or values < SPREAD_BASE:
             return None
         return value
 
-    def _total(self, total: int, parts: list[int]) -> int | str:
-        if self.suppressed and (total < THRESHOLD or any(p < THRESHOLD for p in parts)):
-            return Mark.SMALL.value if total < THRESHOLD else Mark.HIDDEN.value
-        return total
+    def mean(self, satisfaction: Satisfaction, count: int | str) -> float | None:
+        if self.suppressed and isinstance(count, str):
+            return None
+        return satisfaction.mean
 
-    # Sheets ---------------------------------------------------------------------------
-
-    def _summary(
-        self,
-        sheet: Worksheet,
-        period: Period,
-        now: StatsReport,
-        prior: StatsReport,
-        received: dict[str, Any],
-    ) -> None:
-        sheet.append([f"Holos monthly accountability report: {_key(period.first)}"])
-        sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append([])
-        header = ["Indicator", _key(period.first), _key(previous_month(period.first)), "Change"]
-        sheet.append(header)
-        for cell in sheet[3]:
-            cell.font = BOLD
-        rows = self._indicator_rows(now, prior)
-        # Cases received as the Trend sheet shows them, withheld there or not.
-        rows.insert(0, ("Cases received", *received.values()))
-        for label, current, previous in rows:
-            change = (
-                round(current - previous, 4)
-                if isinstance(current, int | float) and isinstance(previous, int | float)
-                else None
-            )
-            sheet.append([label, current, previous, change])
-        for row in sheet.iter_rows(min_row=4, min_col=2, max_col=4):
-            for cell in row:
-                if isinstance(cell.value, float):
-                    cell.number_format = "0.00"
-        sheet.freeze_panes = "A4"
-        _widths(sheet, [42, 14, 14, 12])
-
-    def _indicator_rows(self, now: StatsReport, prior: StatsReport) -> list[tuple[str, Any, Any]]:
-        def case_values(c: CaseIndicators) -> list[Any]:
-            return [
-                self._share(c.share_acknowledged_within_sla, c.acknowledge_decided),
-                self._share(c.share_resolved_within_sla, c.resolve_decided),
-                c.median_hours_to_acknowledge,
-                c.p90_hours_to_acknowledge,
-                c.median_hours_to_resolve,
-                c.p90_hours_to_resolve,
-                self._count(c.open),
-                self._count(c.overdue),
-            ]
-
-        def sat_values(s: Satisfaction, report: StatsReport | None = None) -> list[Any]:
-            # The count is the total of the distribution and of the programmes on the
-            # Satisfaction sheet: withheld when any of those is.
-            parts = list(s.distribution.values())
-            if report is not None:
-                parts += [p.count for p in report.satisfaction_by_programme.values()]
-            count = self._total(s.count, parts)
-            return [count, self._share(s.mean, s.count), self._share(s.share_satisfied, s.count)]
-
-        labels = [
-            "Share acknowledged within SLA",
-            "Share resolved within SLA",
-            "Median hours to acknowledge",
-            "90th percentile hours to acknowledge",
-            "Median hours to resolve",
-            "90th percentile hours to resolve",
-            "Open cases",
-            "Overdue cases",
-            "Satisfaction ratings",
-            "Mean satisfaction (1–5)",
-            "Share satisfied (4–5)",
-            "Handling ratings of closed cases",
-            "Mean handling satisfaction (1–5)",
-            "Share satisfied with handling",
-        ]
-        a = (
-            case_values(now.cases)
-            + sat_values(now.satisfaction, now)
-            + sat_values(now.cases.handling_satisfaction)
-        )
-        b = (
-            case_values(prior.cases)
-            + sat_values(prior.satisfaction, prior)
-            + sat_values(prior.cases.handling_satisfaction)
-        )
-        return list(zip(labels, a, b, strict=True))
-
-    def _breakdown(self, sheet: Worksheet, name: str, report: StatsReport) -> None:
-        """One row per group; with suppression, groups below 5 are pooled into one
-        "other" row (topped up with the next smallest groups until it holds 5), so every
-        row shown holds 5 or more and the total adds up without revealing any of them."""
-        sheet.append(
-            [
-                name.capitalize(),
-                "Cases received",
-                "Share acknowledged within SLA",
-                "Share resolved within SLA",
-                "Median hours to resolve",
-                "Open",
-                "Overdue",
-            ]
-        )
-        for cell in sheet[1]:
-            cell.font = BOLD
-        kept_keys, pooled_keys = (
-            pool({g.key: g.cases.received for g in report.groups})
-            if self.suppressed
-            else ({g.key: g.cases.received for g in report.groups}, [])
-        )
-        shown = [g for g in report.groups if g.key in kept_keys]
-        pooled = [g for g in report.groups if g.key in pooled_keys]
-        for group in sorted(shown, key=lambda g: g.key):
-            c = group.cases
-            sheet.append(
-                [
-                    group.key,
-                    c.received,
-                    self._share(c.share_acknowledged_within_sla, c.acknowledge_decided),
-                    self._share(c.share_resolved_within_sla, c.resolve_decided),
-                    c.median_hours_to_resolve,
-                    self._count(c.open),
-                    self._count(c.overdue),
-                ]
-            )
-        if pooled:
-            names = ", ".join(sorted(g.key for g in pooled))
-            sheet.append([f"Other ({names})", self._count(sum(g.cases.received for g in pooled))])
-        sheet.append(["Total", self._count(report.cases.received)])
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = f"A1:G{sheet.max_row - 1}"
-        _widths(sheet, [24, 15, 18, 18, 16, 8, 9])
-
-    def _satisfaction(self, sheet: Worksheet, report: StatsReport) -> None:
-        sheet.append(["Score", "Ratings"])
-        for cell in sheet[1]:
-            cell.font = BOLD
-        for score, count in report.satisfaction.distribution.items():
-            sheet.append([int(score), self._count(count)])
-        chart = BarChart()
-        chart.title = "Satisfaction distribution"
-        chart.x_axis.title = "Score (1 very dissatisfied … 5 very satisfied)"
-        chart.y_axis.title = "Ratings"
-        chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=6), titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=6))
-        sheet.add_chart(chart, "E2")
-        sheet.append([])
-        sheet.append(["What went wrong (scores 1–2)", "Mentions"])
-        for reason in report.satisfaction.top_reasons:
-            sheet.append([reason["reason"], self._count(reason["count"])])
-        sheet.append([])
-        sheet.append(["Programme", "Ratings", "Mean (1–5)", "Share satisfied (4–5)"])
-        for programme, sat in report.satisfaction_by_programme.items():
-            sheet.append(
-                [
-                    programme,
-                    self._count(sat.count),
-                    self._share(sat.mean, sat.count),
-                    self._share(sat.share_satisfied, sat.count),
-                ]
-            )
-        _widths(sheet, [30, 10, 12, 20])
-
-    def _trend_cells(
-        self, by_category: dict[str, dict[str, int]]
-    ) -> tuple[dict[tuple[str, str], Any], list[str]]:
-        """Cases per month and category, the pooled rest and each month's total, as
-        published: with suppression, each month's small categories are pooled (see
-        :func:`pool`), so every figure shown holds 5 or more and totals stay true."""
-        categories = sorted({c for counts in by_category.values() for c in counts})
-        cells: dict[tuple[str, str], Any] = {}
-        for month, row in by_category.items():
-            values = {c: row.get(c, 0) for c in categories}
-            total = sum(values.values())
-            kept, pooled = pool(values) if self.suppressed else (values, [])
-            for category in categories:
-                cells[(month, category)] = kept.get(category, POOLED)
-            rest = sum(values[c] for c in pooled)
-            cells[(month, "other")] = self._count(rest) if pooled else None
-            cells[(month, "total")] = self._count(total)
-        return cells, categories
-
-    def _trend(
-        self,
-        sheet: Worksheet,
-        by_month: StatsReport,
-        cells: dict[tuple[str, str], Any],
-        categories: list[str],
-        by_category: dict[str, dict[str, int]],
-    ) -> None:
-        sheet.append(["Month", *categories, "Other (pooled)", "Total"])
-        for cell in sheet[1]:
-            cell.font = BOLD
-        for month in by_category:
-            sheet.append(
-                [
-                    month,
-                    *(cells[(month, c)] for c in categories),
-                    cells[(month, "other")],
-                    cells[(month, "total")],
-                ]
-            )
-        months = len(by_category)
-        bars = BarChart()
-        bars.type = "col"
-        bars.grouping = "stacked"
-        bars.overlap = 100
-        bars.title = "Cases received by category per month"
-        bars.y_axis.title = "Cases"
-        if categories:
-            bars.add_data(
-                Reference(
-                    sheet, min_col=2, max_col=len(categories) + 1, min_row=1, max_row=months + 1
-                ),
-                titles_from_data=True,
-            )
-        bars.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=months + 1))
-        bars.width, bars.height = 24, 10
-        sheet.add_chart(bars, "A" + str(months + 4))
-
-        start = months + 26
-        sheet.cell(start, 1, "Month").font = BOLD
-        sheet.cell(start, 2, "Acknowledged within SLA").font = BOLD
-        sheet.cell(start, 3, "Resolved within SLA").font = BOLD
-        for offset, group in enumerate(by_month.groups, start=1):
-            c = group.cases
-            sheet.cell(start + offset, 1, group.key)
-            sheet.cell(
-                start + offset,
-                2,
-                self._share(c.share_acknowledged_within_sla, c.acknowledge_decided),
-            )
-            sheet.cell(
-                start + offset, 3, self._share(c.share_resolved_within_sla, c.resolve_decided)
-            )
-        line = LineChart()
-        line.title = "SLA compliance per month"
-        line.y_axis.title = "Share within SLA"
-        line.y_axis.number_format = "0%"
-        end = start + len(by_month.groups)
-        line.add_data(
-            Reference(sheet, min_col=2, max_col=3, min_row=start, max_row=end),
-            titles_from_data=True,
-        )
-        line.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=end))
-        line.width, line.height = 24, 10
-        sheet.add_chart(line, "E" + str(start))
-        sheet.freeze_panes = "B2"
-        _widths(sheet, [10] + [20] * len(categories))
-
-    def _notes(self, sheet: Worksheet) -> None:
-        sheet.append(["Term", "Definition"])
-        for cell in sheet[1]:
-            cell.font = BOLD
-        for term, definition in NOTES:
-            sheet.append([term, definition])
+    def satisfied(self, satisfaction: Satisfaction, count: int | str) -> Percent | None:
+        happy = sum(satisfaction.distribution.get(str(s), 0) for s in SATISFIED)
         if not self.suppressed:
-            sheet.append(
+            raw = satisfaction.share_satisfied
+            return Percent(raw) if raw is not None else None
+        if isinstance(count, str):
+            return None
+        value = share(happy, count)
+        return Percent(value) if value is not None else None
+
+    def pooled(self, values: dict[str, int], month: str, dimension: str) -> Pooled | None:
+        if not self.suppressed:
+            return Pooled(dict(sorted((k, v) for k, v in values.items() if v)), [], 0)
+        return pool(values, self.tiebreak(month, dimension))
+
+    def month(self, data: MonthData) -> MonthView:
+        received = data.complaints.received
+        pools = {d: self.pooled(data.partitions.get(d, {}), data.key, d) for d in DIMENSIONS}
+        complaints: int | str = received
+        if self.suppressed and received < THRESHOLD:
+            complaints = Mark.SMALL.value
+        elif self.suppressed and any(p is None for p in pools.values()):
+            # A breakdown with no row of 5 cannot be shown, and with this count published
+            # its rows could be worked out: the count goes, and every breakdown with it.
+            complaints = Mark.HIDDEN.value
+        sensitive = self.count(data.sensitive)
+        everything = received + data.sensitive
+        total: int | str = everything
+        if self.suppressed and (isinstance(complaints, str) or isinstance(sensitive, str)):
+            total = Mark.SMALL.value if everything < THRESHOLD else Mark.HIDDEN.value
+        return MonthView(data, complaints, sensitive, total, pools)
+
+    def ratings(self, report: StatsReport, month: str) -> tuple[int | str, Pooled | None]:
+        """The month's ratings as published, and the programmes' pool."""
+        count = report.satisfaction.count
+        programmes = {k: v.count for k, v in report.satisfaction_by_programme.items()}
+        pooled = self.pooled(programmes, month, "rating programme")
+        if not self.suppressed:
+            return count, pooled
+        if count < THRESHOLD:
+            return Mark.SMALL.value, None
+        if pooled is None:
+            return Mark.HIDDEN.value, None
+        return count, pooled
+
+    # Sheets --------------------------------------------------------------------------------
+
+    def sheets(self, data: ReportData) -> list[Sheet]:
+        views = {m.key: self.month(m) for m in data.trend}
+        this = views[data.this.key]
+        prior = views[data.prior.key]
+        result = [self.summary(this, prior, data)]
+        for dimension in DIMENSIONS:
+            result.append(self.breakdown(dimension, this, data.groups[dimension]))
+        result.append(self.satisfaction(data.satisfaction["this"], data.this.key))
+        result.append(self.trend([views[m.key] for m in data.trend]))
+        result.append(self.notes())
+        return result
+
+    def indicators(self, view: MonthView, report: StatsReport) -> list[tuple[str, Cell]]:
+        c = view.data.complaints
+        base = view.complaints
+        ratings, _ = self.ratings(report, view.data.key)
+        handling = c.handling_satisfaction
+        handled = self.count(handling.count)
+        return [
+            ("Complaints and feedback received", base),
+            ("Sensitive reports received", view.sensitive),
+            ("All cases received", view.total),
+            (
+                "Share acknowledged within SLA",
+                self.share(c.acknowledged_within_sla, base, c.acknowledge_decided, c.received),
+            ),
+            (
+                "Share resolved within SLA",
+                self.share(c.resolved_within_sla, base, c.resolve_decided, c.received),
+            ),
+            (
+                "Median hours to acknowledge",
+                self.spread(c.median_hours_to_acknowledge, base, c.acknowledged),
+            ),
+            (
+                "90th percentile hours to acknowledge",
+                self.spread(c.p90_hours_to_acknowledge, base, c.acknowledged),
+            ),
+            ("Median hours to resolve", self.spread(c.median_hours_to_resolve, base, c.resolved)),
+            (
+                "90th percentile hours to resolve",
+                self.spread(c.p90_hours_to_resolve, base, c.resolved),
+            ),
+            ("Open complaints and feedback", self.count(c.open)),
+            ("Overdue complaints and feedback", self.count(c.overdue)),
+            ("Satisfaction ratings", ratings),
+            ("Mean satisfaction (1–5)", self.mean(report.satisfaction, ratings)),
+            ("Share satisfied (4–5)", self.satisfied(report.satisfaction, ratings)),
+            ("Handling ratings of closed complaints", handled),
+            ("Mean handling satisfaction (1–5)", self.mean(handling, handled)),
+            ("Share satisfied with handling", self.satisfied(handling, handled)),
+        ]
+
+    def summary(self, this: MonthView, prior: MonthView, data: ReportData) -> Sheet:
+        sheet = Sheet("Summary", widths=[42, 14, 14, 12], freeze="A4")
+        sheet.head([f"Holos monthly accountability report: {this.data.key}"])
+        sheet.rows.append([])
+        sheet.head(["Indicator", this.data.key, prior.data.key, "Change"])
+        now = self.indicators(this, data.satisfaction["this"])
+        before = self.indicators(prior, data.satisfaction["prior"])
+        for (label, current), (_, previous) in zip(now, before, strict=True):
+            sheet.rows.append([label, current, previous, _change(current, previous)])
+        return sheet
+
+    def breakdown(self, dimension: str, view: MonthView, groups: list[GroupIndicators]) -> Sheet:
+        sheet = Sheet(f"By {dimension}", widths=[30, 15, 18, 18, 16], freeze="A2")
+        sheet.head(
+            [
+                dimension.capitalize(),
+                "Complaints and feedback",
+                "Acknowledged within SLA",
+                "Resolved within SLA",
+                "Median hours to resolve",
+            ]
+        )
+        pooled = view.pools[dimension]
+        if isinstance(view.complaints, str) or pooled is None:
+            sheet.rows.append([WITHHELD])
+            return sheet
+        by_key = {g.key: g.cases for g in groups}
+        for key, count in pooled.kept.items():
+            c = by_key[key]
+            sheet.rows.append(
+                [
+                    key,
+                    count,
+                    self.share(c.acknowledged_within_sla, count, c.acknowledge_decided, count),
+                    self.share(c.resolved_within_sla, count, c.resolve_decided, count),
+                    self.spread(c.median_hours_to_resolve, count, c.resolved),
+                ]
+            )
+        if pooled.pooled:
+            sheet.rows.append([f"Other ({', '.join(pooled.pooled)})", pooled.other])
+        sheet.rows.append(["Total", view.complaints])
+        sheet.autofilter = f"A1:E{len(sheet.rows) - 1}"
+        return sheet
+
+    def satisfaction(self, report: StatsReport, month: str) -> Sheet:
+        sheet = Sheet("Satisfaction", widths=[34, 10, 12, 20])
+        s = report.satisfaction
+        count, programmes = self.ratings(report, month)
+        complete = not isinstance(count, str) and all(
+            s.distribution.get(str(score), 0) >= THRESHOLD for score in SCORES
+        )
+        sheet.head(["Score", "Ratings"])
+        if complete or not self.suppressed:
+            for score in SCORES:
+                sheet.rows.append([score, s.distribution.get(str(score), 0)])
+            sheet.charts.append(
+                Chart(
+                    "bars",
+                    "Satisfaction distribution",
+                    "Ratings",
+                    (2, 2, 1, 6),
+                    (1, 2, 6),
+                    "E2",
+                    x_title="Score (1 very dissatisfied … 5 very satisfied)",
+                )
+            )
+        else:
+            sheet.rows.append(["Shown when every score has at least 5 ratings."])
+        sheet.rows.append([])
+        sheet.head(["What went wrong (scores 1–2)", "Mentions"])
+        for reason in s.top_reasons:
+            sheet.rows.append([reason["reason"], self.count(int(reason["count"]))])
+        sheet.rows.append([])
+        sheet.head(["Programme", "Ratings", "Mean (1–5)", "Share satisfied (4–5)"])
+        if programmes is None:
+            sheet.rows.append(["Withheld this month: too few ratings to break down."])
+            return sheet
+        for programme, ratings in programmes.kept.items():
+            sat = report.satisfaction_by_programme[programme]
+            sheet.rows.append(
+                [programme, ratings, self.mean(sat, ratings), self.satisfied(sat, ratings)]
+            )
+        if programmes.pooled:
+            sheet.rows.append([f"Other ({', '.join(programmes.pooled)})", programmes.other])
+        sheet.rows.append(["Total", count])
+        return sheet
+
+    def trend(self, months: list[MonthView]) -> Sheet:
+        categories = sorted(
+            {k for m in months for k, v in m.data.partitions["category"].items() if v}
+        )
+        sheet = Sheet("Trend", widths=[10] + [20] * len(categories) + [14] * 4, freeze="B2")
+        sheet.head(
+            [
+                "Month",
+                *categories,
+                "Other (pooled)",
+                "Complaints and feedback",
+                "Sensitive reports",
+                "All cases",
+            ]
+        )
+        for view in months:
+            pooled = view.pools["category"]
+            shown = not isinstance(view.complaints, str) and pooled is not None
+            row: list[Cell] = [view.data.key]
+            for category in categories:
+                if not shown or pooled is None:
+                    row.append(None)
+                elif category in pooled.kept:
+                    row.append(pooled.kept[category])
+                else:
+                    row.append("pooled" if category in pooled.pooled else None)
+            row.append(pooled.other if shown and pooled is not None and pooled.pooled else None)
+            row += [view.complaints, view.sensitive, view.total]
+            sheet.rows.append(row)
+        count = len(months)
+        if categories:
+            sheet.charts.append(
+                Chart(
+                    "stacked",
+                    "Complaints and feedback by category per month",
+                    "Cases",
+                    (2, len(categories) + 1, 1, count + 1),
+                    (1, 2, count + 1),
+                    f"A{count + 4}",
+                )
+            )
+        start = count + 26
+        while len(sheet.rows) < start - 1:
+            sheet.rows.append([])
+        sheet.head(["Month", "Acknowledged within SLA", "Resolved within SLA"])
+        for view in months:
+            c, base = view.data.complaints, view.complaints
+            sheet.rows.append(
+                [
+                    view.data.key,
+                    self.share(c.acknowledged_within_sla, base, c.acknowledge_decided, c.received),
+                    self.share(c.resolved_within_sla, base, c.resolve_decided, c.received),
+                ]
+            )
+        end = start + count
+        sheet.charts.append(
+            Chart(
+                "line",
+                "SLA compliance per month",
+                "Share within SLA",
+                (2, 3, start, end),
+                (1, start + 1, end),
+                f"E{start}",
+            )
+        )
+        return sheet
+
+    def notes(self) -> Sheet:
+        sheet = Sheet("Notes", widths=[28, 110])
+        sheet.head(["Term", "Definition"])
+        for term, definition in NOTES:
+            sheet.rows.append([term, definition])
+        if not self.suppressed:
+            sheet.rows.append(
                 [
                     "Not for publication",
                     "This workbook was made without suppression "
                     "(--no-suppression): do not share it outside the mission.",
                 ]
             )
-        _widths(sheet, [28, 110])
+        return sheet
 
 
-POOLED = "pooled"
+def _change(current: Cell, previous: Cell) -> Cell:
+    if isinstance(current, Percent) and isinstance(previous, Percent):
+        return Percent(round(current.value - previous.value, 4))
+    if isinstance(current, int | float) and isinstance(previous, int | float):
+        return round(current - previous, 4)
+    return None
 
 
-def pool(values: dict[str, int]) -> tuple[dict[str, int], list[str]]:
-    """Counts of 5 or more kept; smaller ones pooled, topped up with the next smallest
-    until the pool holds 5, so no pooled count can be worked out from the rest."""
-    ordered = sorted(values, key=lambda k: (values[k], k))
-    pooled = [k for k in ordered if values[k] < THRESHOLD]
-    kept = [k for k in ordered if values[k] >= THRESHOLD]
-    while pooled and sum(values[k] for k in pooled) < THRESHOLD and kept:
-        pooled.append(kept.pop(0))
-    return {k: values[k] for k in kept}, pooled
+# Writing ----------------------------------------------------------------------------------
 
 
-def _widths(sheet: Worksheet, widths: list[int]) -> None:
-    from openpyxl.utils import get_column_letter
+def write(sheets: list[Sheet], target: Path) -> None:
+    """The sheets as they are: every text cell a string (never a formula), shares with a
+    percent format, charts over the cells."""
+    book = Workbook()
+    book.remove(book.active)
+    for content in sheets:
+        sheet = book.create_sheet(content.title)
+        for r, values in enumerate(content.rows, start=1):
+            for c, value in enumerate(values, start=1):
+                _cell(sheet, r, c, value)
+            if r in content.bold:
+                for c in range(1, len(values) + 1):
+                    sheet.cell(r, c).font = BOLD
+        if content.rows and content.rows[0] and content.title == "Summary":
+            sheet["A1"].font = Font(bold=True, size=14)
+        for index, width in enumerate(content.widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = content.freeze
+        if content.autofilter:
+            sheet.auto_filter.ref = content.autofilter
+        for chart in content.charts:
+            sheet.add_chart(_chart(sheet, chart), chart.anchor)
+    book.save(target)
 
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+
+def _cell(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
+    if value is None:
+        return
+    if isinstance(value, Percent):
+        cell = sheet.cell(row, column, value.value)
+        cell.number_format = PERCENT
+        return
+    if isinstance(value, str):
+        cell = sheet.cell(row, column, reveal(value))
+        as_text(cell)
+        return
+    cell = sheet.cell(row, column, value)
+    if isinstance(value, float):
+        cell.number_format = "0.00"
+
+
+def _chart(sheet: Worksheet, spec: Chart) -> Any:
+    chart: Any
+    if spec.kind == "line":
+        chart = LineChart()
+        chart.y_axis.number_format = PERCENT
+        chart.width, chart.height = 24, 10
+    else:
+        chart = BarChart()
+        if spec.kind == "stacked":
+            chart.type = "col"
+            chart.grouping = "stacked"
+            chart.overlap = 100
+            chart.width, chart.height = 24, 10
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title
+    if spec.x_title:
+        chart.x_axis.title = spec.x_title
+    min_col, max_col, min_row, max_row = spec.data
+    chart.add_data(
+        Reference(sheet, min_col=min_col, max_col=max_col, min_row=min_row, max_row=max_row),
+        titles_from_data=True,
+    )
+    col, first, last = spec.categories
+    chart.set_categories(Reference(sheet, min_col=col, min_row=first, max_row=last))
+    return chart
 
 
 def _key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
-
-
-def _next(day: date) -> date:
-    from storage.periods import next_month
-
-    return next_month(day)

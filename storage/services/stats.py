@@ -1,27 +1,29 @@
 """M&E indicators for a period and a filter set (SPEC §7), with the role rules.
 
-Who sees sensitive cases in numbers: a focal point sees them like any case; an analyst
-sees them counted, but only as one ``sensitive`` group, never by category (nor by oblast,
-programme or language, which could single one out); an operator or an administrator
-never sees them counted, as they do not exist for those roles.
+Who sees sensitive cases in numbers is :mod:`storage.disclosure`'s to say: a focal point
+like any case; an analyst only as one ``sensitive`` group over whole months, never
+broken down or narrowed by another dimension (such a view leaves them out); an
+operator or an administrator never, as they do not exist for those roles.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import disclosure
 from storage.access import Actor
 from storage.catalog import Catalog
 from storage.core import Core
-from storage.enums import RatingKind, Role
-from storage.errors import PermissionDenied
+from storage.disclosure import Visibility
+from storage.enums import RatingKind
 from storage.periods import (
     Period,
     local_midnight,
@@ -40,20 +42,6 @@ NONE_KEY = queries.NONE_KEY
 GROUP_BY = ("month", "category", "oblast", "programme", "language")
 BREAKDOWNS = ("category", "sensitivity", "oblast", "programme", "language", "channel")
 RATING_GROUPS = frozenset({"month", "programme", "language"})
-
-
-class Visibility(StrEnum):
-    ALL = "all"  # every case, by category
-    GROUPED = "grouped"  # sensitive cases counted as one group
-    STANDARD = "standard"  # sensitive cases do not exist
-
-
-def visibility(actor: Actor) -> Visibility:
-    if actor.can_see_sensitive:
-        return Visibility.ALL
-    if actor.role is Role.ANALYST:
-        return Visibility.GROUPED
-    return Visibility.STANDARD
 
 
 @dataclass(frozen=True)
@@ -98,15 +86,12 @@ def rating_filter_for(flt: CaseFilter, period: Period) -> RatingFilter:
     )
 
 
-def check_filter(actor: Actor, flt: CaseFilter, catalog: Catalog) -> Visibility:
-    """The actor's visibility; an analyst asking for a sensitive category is refused."""
-    seen = visibility(actor)
-    if seen is Visibility.GROUPED and set(flt.categories) & catalog.sensitive_codes:
-        raise PermissionDenied(
-            "category: analysts see sensitive reports only as one group; "
-            "filter them with sensitive=true instead."
-        )
-    return seen
+def check_filter(
+    actor: Actor, flt: CaseFilter, catalog: Catalog, period: Period | None, now: datetime
+) -> Visibility:
+    """How sensitive cases count in this view (:func:`storage.disclosure.visibility`);
+    what the role may not ask for is refused."""
+    return disclosure.visibility(actor, flt, period, now, catalog)
 
 
 class StatsService:
@@ -127,8 +112,32 @@ class StatsService:
             max_days=self.core.settings.stats_max_days,
         )
 
-    def check_filter(self, actor: Actor, flt: CaseFilter) -> Visibility:
-        return check_filter(actor, flt, self.core.catalog)
+    def check_filter(self, actor: Actor, flt: CaseFilter, period: Period | None) -> Visibility:
+        return check_filter(actor, flt, self.core.catalog, period, self.core.clock.now())
+
+    def _scope(
+        self, actor: Actor, flt: CaseFilter, period: Period
+    ) -> tuple[Visibility, CaseFilter, Scope]:
+        """The cases a view of ``flt`` over ``period`` counts for ``actor``, keyed by the
+        role's rule (:mod:`storage.disclosure`)."""
+        seen = self.check_filter(actor, flt, period)
+        flt = replace(flt, created_from=period.start, created_to=period.end)
+        keys = Keys(
+            months=month_starts(period), sensitive_grouped=disclosure.sensitive_grouped(seen)
+        )
+        return (
+            seen,
+            flt,
+            Scope(flt, disclosure.may_count_sensitive(seen), self.core.clock.now(), keys),
+        )
+
+    async def received(
+        self, actor: Actor, flt: CaseFilter, period: Period, by: Sequence[str]
+    ) -> list[Any]:
+        """Cases per combination of the ``by`` keys (rows ``(*keys, count)``), under the
+        same rule as :meth:`report`."""
+        _seen, _flt, scope = self._scope(actor, flt, period)
+        return await self.repo.received_counts(scope, by)
 
     async def report(
         self,
@@ -148,11 +157,8 @@ class StatsService:
         """
         if group_by is not None and group_by not in GROUP_BY:
             raise ValueError(f"unknown group {group_by!r}")
-        seen = self.check_filter(actor, flt)
-        now = self.core.clock.now()
-        flt = replace(flt, created_from=period.start, created_to=period.end)
-        keys = Keys(months=month_starts(period), sensitive_grouped=seen is Visibility.GROUPED)
-        scope = Scope(flt, seen is not Visibility.STANDARD, now, keys)
+        seen, flt, scope = self._scope(actor, flt, period)
+        keys = scope.keys
 
         # Cases keyed by (group, month, category) as asked; each total is a sum of these.
         by: list[str] = []  # what each leading column of a row is, by role

@@ -1,10 +1,15 @@
 """The public transparency summary and its "you said, we did" list (SPEC §7).
 
 Figures per Kyiv month for the public: cases received in two groups (complaints and
-feedback; sensitive reports), satisfaction responses, the share of cases resolved within
-their SLA and the mean satisfaction score. Every count below 5 is withheld, and so is
-every total that would give one away (:mod:`storage.suppression`); a share or a mean is
-withheld when fewer than 5 cases or ratings stand behind it.
+feedback; sensitive reports), satisfaction responses, the share of complaints and
+feedback resolved within their SLA and the mean satisfaction score. Every count below 5
+is withheld, and so is every total that would give one away (:mod:`storage.suppression`).
+No share or mean is computed over a withheld cell (issue 18): the share is over the
+month's complaints and feedback, published only when that count is itself published,
+at least 10 and every one of those cases has reached its deadline (so its base is the
+published count), to whole percent; the mean over the satisfaction responses, when that
+count is published. Sensitive reports are in no share: a share over both groups gave a
+withheld count back.
 
 "You said, we did": staff who handled a closed, standard case write what changed, for
 the public; a focal point other than the writer approves it before it appears. Sensitive
@@ -13,6 +18,7 @@ cases are never published: even an outcome can point at the person who reported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -37,8 +43,7 @@ from storage.repositories.stats import SENSITIVE_KEY, Keys, RatingFilter, Scope,
 from storage.services.audit import AuditLog
 from storage.services.stats import month_starts
 from storage.services.triage import TriageService
-from storage.stats import CaseTally, ScoreTally
-from storage.suppression import THRESHOLD, Constraint, Mark, suppress
+from storage.suppression import Constraint, Mark, mean, share, suppress
 from storage.text import clean
 
 PUBLIC_LANGUAGES = (Language.UK, Language.EN)
@@ -60,6 +65,19 @@ class NotPublishable(Conflict):
 
 
 # Figures -------------------------------------------------------------------------------
+
+
+@dataclass
+class MonthTally:
+    """What the public figures of one month are computed from (nothing else is)."""
+
+    complaints_feedback: int = 0
+    sensitive: int = 0
+    # Of the complaints and feedback: resolved in time, and past or done (decided).
+    resolved_on_time: int = 0
+    resolution_decided: int = 0
+    ratings: int = 0
+    score_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,76 +124,57 @@ class TransparencyService:
             chosen.append(first)
         return list(reversed(chosen))
 
-    async def figures(
-        self, *, months: int = 12, language: Language = Language.UK
-    ) -> PublicSummaryFigures:
-        window = self.window(months)
+    async def tallies(self, window: Sequence[date]) -> dict[str, MonthTally]:
+        """Each month's tally, counted in SQL per Kyiv month (as storage.services.stats)."""
         zone = self.zone
         start = month_period(window[0], zone).start
         end = month_period(window[-1], zone).end
         keys = [f"{m.year:04d}-{m.month:02d}" for m in window]
-        now = self.core.clock.now()
-        standard = {k: 0 for k in keys}
-        sensitive = {k: 0 for k in keys}
-        sla = {k: CaseTally() for k in keys}
-        # Counted in SQL per Kyiv month (storage.services.stats does the same).
+        tallies = {k: MonthTally() for k in keys}
         period = Period(window[0], month_period(window[-1], zone).last, zone)
         scope = Scope(
             CaseFilter(created_from=start, created_to=end),
             may_see_sensitive=True,
-            now=now,
+            now=self.core.clock.now(),
             keys=Keys(month_starts(period), sensitive_grouped=False),
         )
-        for key, sensitivity, score, *tallies in await self.repo.case_counts(
+        for key, sensitivity, _score, *counts in await self.repo.case_counts(
             scope, ["month", "sensitivity"]
         ):
-            (sensitive if sensitivity == SENSITIVE_KEY else standard)[key] += int(tallies[0])
-            sla[key].add_counts(score, tallies)
-        ratings = {k: ScoreTally() for k in keys}
+            tally = tallies[key]
+            received, _ack_met, _ack_decided, res_met, res_decided = (
+                int(n or 0) for n in counts[:5]
+            )
+            if sensitivity == SENSITIVE_KEY:
+                tally.sensitive += received
+            else:
+                tally.complaints_feedback += received
+                tally.resolved_on_time += res_met
+                tally.resolution_decided += res_decided
         rating_filter = RatingFilter(
             kinds=(RatingKind.ASSISTANCE.value,), created_from=start, created_to=end
         )
         for row in await self.repo.rating_counts(rating_filter, scope.keys):
-            ratings[row.month].add(int(row.score), times=int(row[-1]))
+            tallies[row.month].ratings += int(row[-1])
+            tallies[row.month].score_total += int(row.score) * int(row[-1])
+        return tallies
 
-        counts: dict[tuple[str, str], int] = {}
-        for key in [*keys, "total"]:
-            month_keys = keys if key == "total" else [key]
-            counts[(key, "complaints_feedback")] = sum(standard[k] for k in month_keys)
-            counts[(key, "sensitive")] = sum(sensitive[k] for k in month_keys)
-            counts[(key, "cases_total")] = sum(standard[k] + sensitive[k] for k in month_keys)
-            counts[(key, "satisfaction_responses")] = sum(ratings[k].count for k in month_keys)
-        constraints = [
-            Constraint((k, "cases_total"), [(k, "complaints_feedback"), (k, "sensitive")])
-            for k in [*keys, "total"]
-        ] + [Constraint(("total", g), [(k, g) for k in keys]) for g in GROUPS]
-        shown = suppress(counts, constraints)  # type: ignore[arg-type]
-
-        rows = []
-        for key in keys:
-            tally = sla[key].result()
-            decided = tally.resolve_decided
-            rows.append(
-                PublicMonth(
-                    month=key,
-                    counts={g: shown[(key, g)] for g in GROUPS},
-                    share_resolved_within_sla=tally.share_resolved_within_sla
-                    if decided >= THRESHOLD
-                    else None,
-                    mean_satisfaction=round(ratings[key].total / ratings[key].count, 1)
-                    if ratings[key].count >= THRESHOLD
-                    else None,
-                )
-            )
+    async def figures(
+        self, *, months: int = 12, language: Language = Language.UK
+    ) -> PublicSummaryFigures:
+        window = self.window(months)
+        tallies = await self.tallies(window)
+        rows, totals = publish(tallies)
         published = await self.repo.published_summaries(limit=PUBLISHED_LIMIT)
+        now = self.core.clock.now()
         return PublicSummaryFigures(
-            first_month=keys[0],
-            last_month=keys[-1],
+            first_month=rows[0].month,
+            last_month=rows[-1].month,
             months=rows,
-            totals={g: shown[("total", g)] for g in GROUPS},
+            totals=totals,
             you_said_we_did=[
                 PublishedItem(
-                    month=month_key(item.approved_at or now, zone),
+                    month=month_key(item.approved_at or now, self.zone),
                     text=_in_language(item.texts, language),
                 )
                 for item in published
@@ -252,6 +251,48 @@ class TransparencyService:
             before={"published": was_published},
         )
         await self.session.flush()
+
+
+def publish(tallies: dict[str, MonthTally]) -> tuple[list[PublicMonth], dict[str, int | Mark]]:
+    """The published rows of the months in ``tallies`` (in order) and their totals.
+
+    Only what this computes from the tallies leaves: the brute-force solver in
+    tests/storage/test_transparency_solver.py checks it against every window.
+    """
+    keys = list(tallies)
+    counts: dict[tuple[str, str], int] = {}
+    for key in [*keys, "total"]:
+        month_keys = keys if key == "total" else [key]
+        parts = [tallies[k] for k in month_keys]
+        counts[(key, "complaints_feedback")] = sum(t.complaints_feedback for t in parts)
+        counts[(key, "sensitive")] = sum(t.sensitive for t in parts)
+        counts[(key, "cases_total")] = sum(t.complaints_feedback + t.sensitive for t in parts)
+        counts[(key, "satisfaction_responses")] = sum(t.ratings for t in parts)
+    constraints = [
+        Constraint((k, "cases_total"), [(k, "complaints_feedback"), (k, "sensitive")])
+        for k in [*keys, "total"]
+    ] + [Constraint(("total", g), [(k, g) for k in keys]) for g in GROUPS]
+    published = suppress(counts, constraints)  # type: ignore[arg-type]
+
+    rows = []
+    for key in keys:
+        tally = tallies[key]
+        complaints = published[(key, "complaints_feedback")]
+        # The base is the published count only once every case in it is decided.
+        settled = tally.resolution_decided == tally.complaints_feedback
+        rows.append(
+            PublicMonth(
+                month=key,
+                counts={g: published[(key, g)] for g in GROUPS},
+                share_resolved_within_sla=share(
+                    tally.resolved_on_time, complaints if settled else None
+                ),
+                mean_satisfaction=mean(
+                    tally.score_total, published[(key, "satisfaction_responses")]
+                ),
+            )
+        )
+    return rows, {g: published[("total", g)] for g in GROUPS}
 
 
 def _check_publishable(case: Case) -> None:

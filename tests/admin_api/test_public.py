@@ -69,9 +69,10 @@ async def test_the_summary_withholds_small_counts_and_revealing_totals(public: A
     }
     assert october["mean_satisfaction"] == 3.6  # 2, 4, 4, 4, 4
     assert november["mean_satisfaction"] is None  # nobody answered
-    # Nothing was resolved; every October case is past its deadline: a share of 0 of 7.
-    assert october["share_resolved_within_sla"] == 0.0
-    assert november["share_resolved_within_sla"] == 0.0
+    # A share only over a published count of complaints of at least 10 (issue 18): not
+    # over October's 6 (nor, as before, over 6 + the withheld 1), not over November's 4.
+    assert october["share_resolved_within_sla"] is None
+    assert november["share_resolved_within_sla"] is None
     assert body["you_said_we_did"] == []
 
 

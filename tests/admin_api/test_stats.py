@@ -64,6 +64,11 @@ async def test_sign_in_is_needed(api: Api) -> None:
 
 BAD = [
     ({"from": "2026-11-05", "to": "2026-11-01"}, "from"),
+    # Days whose period would overflow Python's dates (a 500 before issue 18).
+    ({"from": "0001-01-01", "to": "0001-01-31"}, "from"),
+    ({"from": "9999-12-01", "to": "9999-12-31"}, "from"),
+    ({"to": "9999-12-31"}, "to"),
+    ({"from": "1999-12-31", "to": "2000-01-02"}, "from"),
     ({"from": "2024-01-01", "to": "2026-11-01"}, "to"),
     ({"from": "2026-11-31"}, "from"),
     ({"group_by": "colour"}, "group_by"),
@@ -98,6 +103,68 @@ async def test_analysts_cannot_ask_for_a_sensitive_category(seeded: Api) -> None
         "GET", "/api/v1/stats", "analyst", params={**PERIOD, "sensitive": "true"}
     )
     assert grouped.json()["cases"]["received"] == 1
+
+
+async def test_analysts_never_narrow_sensitive_reports_down(seeded: Api) -> None:
+    """Issue 18 §4: `sensitive=true&oblast=…&language=…` narrowed the one sensitive report
+    to a single case for an analyst. Sensitive reports are one group for analysts, over
+    whole months, never crossed with another dimension."""
+    crossed = [
+        {"sensitive": "true", "oblast": "UA-63", "language": "uk"},
+        {"sensitive": "true", "programme": "food"},
+        {"sensitive": "true", "status": "closed"},
+        {"sensitive": "true", "priority": "urgent"},
+        {"sensitive": "true", "overdue": "false"},
+        {"sensitive": "true", "tag": "x"},
+    ]
+    for filters in crossed:
+        response = await seeded.call(
+            "GET", "/api/v1/stats", "analyst", params={**PERIOD, **filters}
+        )
+        assert response.status_code == 403, (filters, response.text)
+        assert "one group" in response.json()["detail"]
+    # A day inside a month is not a month.
+    for period in (
+        {"from": "2026-11-10", "to": "2026-11-10"},
+        {"from": "2026-11-02", "to": "2026-11-30"},
+    ):
+        response = await seeded.call(
+            "GET", "/api/v1/stats", "analyst", params={**period, "sensitive": "true"}
+        )
+        assert response.status_code == 403, period
+        assert "whole months" in response.json()["detail"]
+    # Without asking for them, a narrowed view simply leaves them out, and says so.
+    for params in ({**PERIOD, "oblast": "UA-63"}, {"from": "2026-11-10", "to": "2026-11-12"}):
+        answer = (await seeded.call("GET", "/api/v1/stats", "analyst", params=params)).json()
+        assert answer["sensitive_cases"] == "left_out", params
+        assert "sensitive" not in answer["received_by"]["sensitivity"]
+        assert "sensitive" not in str(answer["received_by"])
+    narrowed = (
+        await seeded.call("GET", "/api/v1/stats", "analyst", params={**PERIOD, "oblast": "UA-63"})
+    ).json()
+    assert narrowed["cases"]["received"] == 3  # C, A, B: the fraud report (UA-63) is not in it
+    # Over whole months and no other filter, it is the one group, in every breakdown.
+    whole = (
+        await seeded.call(
+            "GET", "/api/v1/stats", "analyst", params={**PERIOD, "group_by": "oblast"}
+        )
+    ).json()
+    assert whole["sensitive_cases"] == "grouped"
+    assert whole["received_by"]["oblast"]["sensitive"] == 1
+    assert [g["key"] for g in whole["groups"]] == ["UA-46", "UA-63", "sensitive"]
+    # The month so far counts as a whole month.
+    running = await seeded.call(
+        "GET", "/api/v1/stats", "analyst", params={"from": "2026-12-01", "sensitive": "true"}
+    )
+    assert running.status_code == 200 and running.json()["sensitive_cases"] == "grouped"
+    # A focal point is not bound by it.
+    focal = await seeded.call(
+        "GET",
+        "/api/v1/stats",
+        "focal_point",
+        params={**PERIOD, "sensitive": "true", "oblast": "UA-63", "language": "uk"},
+    )
+    assert focal.status_code == 200 and focal.json()["cases"]["received"] == 1
 
 
 async def test_ratings_pages_and_comments_by_role(seeded: Api) -> None:

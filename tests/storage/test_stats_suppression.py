@@ -3,10 +3,22 @@ be worked out."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable
-from itertools import product
+from itertools import permutations, product
 
-from storage.suppression import Constraint, Mark, suppress
+import pytest
+
+from storage.suppression import (
+    THRESHOLD,
+    Constraint,
+    Mark,
+    Pooled,
+    mean,
+    pool,
+    share,
+    suppress,
+)
 
 
 def table(rows: dict[str, tuple[int, int]]) -> tuple[dict[Hashable, int], list[Constraint]]:
@@ -59,3 +71,63 @@ def test_no_withheld_count_can_be_recomputed() -> None:
         # A table with nothing small shows everything.
         if not small:
             assert not any(isinstance(v, Mark) for v in shown.values())
+
+
+def published_breakdown(
+    values: dict[str, int], tiebreak: tuple[str, ...]
+) -> tuple[tuple[object, ...], set[str]]:
+    """What a reader sees of a breakdown (and of its total), and which rows it withholds.
+    When no row reaches 5 the total is withheld and no row is shown."""
+    total = sum(values.values())
+    if total < THRESHOLD:
+        return ("total <5",), {k for k, v in values.items() if v}
+    pooled = pool(values, lambda key: bytes([tiebreak.index(key)]))
+    if pooled is None:
+        return ("total withheld",), {k for k, v in values.items() if v}
+    output = (tuple(pooled.kept.items()), tuple(pooled.pooled), pooled.other)
+    return output, set(pooled.pooled)
+
+
+@pytest.mark.parametrize(("keys", "most"), [(2, 14), (3, 12), (4, 8)])
+def test_no_pooled_row_can_be_worked_out(keys: int, most: int) -> None:
+    """Every breakdown of ``keys`` rows holding 0..``most`` each, under every tie-break
+    order (the reader does not know the key that orders ties): the worlds that publish
+    the same thing (kept rows, pool members, pool sum, and so the total) give every
+    withheld row at least two values. The reader knows the rule; this is exactly what
+    it lets them tell apart."""
+    names = "abcde"[:keys]
+    worlds: dict[tuple[object, ...], list[dict[str, int]]] = defaultdict(list)
+    withheld: dict[tuple[object, ...], set[str]] = {}
+    for counts in product(range(most + 1), repeat=keys):
+        values = dict(zip(names, counts, strict=True))
+        for order in permutations(names):
+            output, hidden = published_breakdown(values, order)
+            worlds[output].append(values)
+            withheld[output] = hidden
+    pools = 0
+    for output, same in worlds.items():
+        for key in withheld[output]:
+            pools += 1
+            options = {world[key] for world in same}
+            assert len(options) > 1, (key, output, options)
+    assert pools
+
+
+def test_pooling_tops_up_the_smallest_row_and_names_members_alphabetically() -> None:
+    assert pool({"a": 9, "b": 7, "c": 6}) == Pooled({"a": 9, "b": 7, "c": 6}, [], 0)
+    assert pool({"a": 9, "b": 7, "c": 6, "d": 1}) == Pooled({"a": 9, "b": 7}, ["c", "d"], 7)
+    assert pool({"a": 20, "b": 3, "c": 2, "d": 0}) == Pooled({}, ["a", "b", "c"], 25)
+    assert pool({"a": 2, "b": 1}) is None  # no row to top up: the total must go
+    first = pool({"a": 5, "b": 5, "c": 1}, lambda k: b"\x01" if k == "a" else b"\x00")
+    second = pool({"a": 5, "b": 5, "c": 1}, lambda k: b"\x00" if k == "a" else b"\x01")
+    assert first is not None and first.pooled == ["b", "c"]
+    assert second is not None and second.pooled == ["a", "c"]
+
+
+def test_shares_and_means_only_over_published_bases() -> None:
+    assert share(17, 23) == 0.74
+    assert share(1, 8) is None  # a base below 10
+    assert share(3, Mark.SMALL) is None and share(3, Mark.HIDDEN) is None
+    assert share(1, 200) == 0.01 and share(3, 200) == 0.02  # 1.5 % rounds half up
+    assert share(10, 10) == 1.0
+    assert mean(17, 5) == 3.4 and mean(17, 4) is None and mean(9, Mark.SMALL) is None

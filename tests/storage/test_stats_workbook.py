@@ -15,7 +15,7 @@ from bot.cli import main
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.migrate import migrate_url
-from storage.services.monthly_report import MonthlyReport, pool
+from storage.services.monthly_report import MonthlyReport
 from tests.config import TEST_SECRET, make_settings
 from tests.storage.helpers import submit
 from tests.storage.stats_seed import seed
@@ -49,20 +49,31 @@ async def test_the_workbook_unsuppressed_against_the_seed(
     summary = book["Summary"]
     assert [c.value for c in summary[3]] == ["Indicator", "2026-11", "2026-10", "Change"]
     rows = summary_rows(target)
-    assert rows["Cases received"] == (3, 3)  # B, S, E / C, G, A
-    assert rows["Share acknowledged within SLA"] == (0.6667, 0.6667)  # 2 of 3 each
-    assert rows["Open cases"] == (2, 0)
+    assert rows["Complaints and feedback received"] == (2, 3)  # B, E / C, G, A
+    assert rows["Sensitive reports received"] == (1, 0)  # S
+    assert rows["All cases received"] == (3, 3)
+    assert rows["Share acknowledged within SLA"] == (0.5, 0.6667)  # E of B, E / G, A of 3
+    assert rows["Open complaints and feedback"] == (2, 0)
     assert rows["Satisfaction ratings"] == (2, 2)
     assert rows["Mean satisfaction (1–5)"] == (3.5, 3.0)
     category = [r for r in book["By category"].iter_rows(2, values_only=True)]
-    # The analyst's view: the sensitive report is one group, never by category.
-    assert ("sensitive", 1) in [(r[0], r[1]) for r in category]
-    assert all(r[0] != "fraud_corruption" for r in category)
-    assert category[-1][:2] == ("Total", 3)
+    # The analyst's view: sensitive reports are a count of their own, in no breakdown.
+    assert [(r[0], r[1]) for r in category] == [
+        ("assistance_quality", 1),
+        ("staff_conduct", 1),
+        ("Total", 2),
+    ]
+    for name in SHEETS[1:5]:
+        for row in book[name].iter_rows(values_only=True):
+            assert "sensitive" not in row and "fraud_corruption" not in row
     assert book["Satisfaction"]["A2"].value == 1
     assert book["Satisfaction"]["B6"].value == 1  # one 5 in November
     trend = list(book["Trend"].iter_rows(1, 13, values_only=True))
-    assert trend[0][0] == "Month" and trend[0][-1] == "Total"
+    assert trend[0][0] == "Month" and trend[0][-3:] == (
+        "Complaints and feedback",
+        "Sensitive reports",
+        "All cases",
+    )
     assert [r[0] for r in trend[1:]] == [f"2025-{m:02d}" for m in (12,)] + [
         f"2026-{m:02d}" for m in range(1, 12)
     ]
@@ -82,9 +93,13 @@ async def test_the_workbook_withholds_small_counts(
     await MonthlyReport(core).build(date(2026, 11, 1), target)
     book = load_workbook(target)
     rows = summary_rows(target)
-    assert rows["Cases received"] == ("<5", "<5")
-    assert rows["Open cases"] == ("<5", "<5")
-    assert rows["Share acknowledged within SLA"] == (None, None)  # fewer than 5 behind it
+    assert rows["Complaints and feedback received"] == ("<5", "<5")
+    assert rows["Sensitive reports received"] == ("<5", "<5")
+    assert rows["All cases received"] == ("<5", "<5")
+    assert rows["Open complaints and feedback"] == ("<5", "<5")
+    assert rows["Share acknowledged within SLA"] == (None, None)  # over a withheld count
+    assert rows["Satisfaction ratings"] == ("<5", "<5")
+    assert rows["Mean satisfaction (1–5)"] == (None, None)
     for name in SHEETS[1:5]:
         for row in book[name].iter_rows(2, values_only=True):
             if isinstance(row[1], int):
@@ -93,15 +108,6 @@ async def test_the_workbook_withholds_small_counts(
         for value in row[1:]:
             assert not isinstance(value, int) or value >= 5, row
     assert "Not for publication" not in [r[0] for r in book["Notes"].iter_rows(values_only=True)]
-
-
-def test_pooling_keeps_every_shown_count_at_five_or_more() -> None:
-    assert pool({"a": 9, "b": 7, "c": 6}) == ({"a": 9, "b": 7, "c": 6}, [])
-    kept, pooled = pool({"a": 9, "b": 7, "c": 6, "d": 1})
-    assert kept == {"a": 9, "b": 7} and pooled == ["d", "c"]  # 1 alone would be recomputed
-    kept, pooled = pool({"a": 20, "b": 3, "c": 2, "d": 0})
-    assert kept == {"a": 20} and sorted(pooled) == ["b", "c", "d"]
-    assert pool({"a": 2, "b": 1}) == ({}, ["b", "a"])
 
 
 def test_the_commands_write_the_files_quietly_off_a_terminal(
@@ -128,12 +134,13 @@ def test_the_commands_write_the_files_quietly_off_a_terminal(
     out = tmp_path / "cases.csv"
     assert main(["export", "--out", str(out), "--lang", "uk"]) == 0
     captured = capsys.readouterr()
-    assert "wrote 4 cases" in captured.out
+    assert "wrote 3 cases" in captured.out
     assert "row/s" not in captured.err and "%" not in captured.err  # no bar off a terminal
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
-    assert len(rows) == 4
+    assert len(rows) == 3
     assert "Опис" not in rows[0]  # no narrative for the analyst's view
-    assert sorted(r["Категорія"] for r in rows) == ["assistance_quality"] * 3 + ["sensitive"]
+    # The analyst's view: the trafficking report is no row at all (issue 18).
+    assert [r["Категорія"] for r in rows] == ["assistance_quality"] * 3
 
     assert main(["export", "--out", str(tmp_path / "x.pdf")]) != 0  # unknown format
     assert main(["export", "--category", "weather", "--out", str(out)]) == 1
@@ -144,3 +151,8 @@ def test_the_commands_write_the_files_quietly_off_a_terminal(
     assert main(["report", "monthly", "--month", month, "--out", str(workbook)]) == 0
     assert load_workbook(workbook).sheetnames == SHEETS
     assert main(["report", "monthly", "--month", "2026-13", "--out", str(workbook)]) == 1
+    # Days and months at the ends of the calendar: refused with the parameter, not a crash.
+    assert main(["report", "monthly", "--month", "9999-12", "--out", str(workbook)]) == 1
+    assert main(["export", "--from", "0001-01-01", "--out", str(out)]) == 1
+    assert main(["export", "--to", "9999-12-31", "--out", str(out)]) == 1
+    assert "outside 2000-01-01" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from admin_api.deps import CoreDep, SessionDep
 from storage.core import Core
 from storage.enums import Role
 from storage.errors import DomainError, PermissionDenied
+from storage.periods import in_range
 from storage.services.audit_trail import AuditQuery, AuditTrail
 from storage.services.console import StaffDirectory
 from storage.services.staff import StaffService
@@ -43,10 +44,12 @@ PAGE = 50
 
 def _day(value: str | None, timezone: str, days_after: int = 0) -> datetime | None:
     try:
-        day = date.fromisoformat(value or "") + timedelta(days=days_after)
+        day = date.fromisoformat(value or "")
     except ValueError:
         return None
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+    if not in_range(day):
+        return None  # a day the form cannot produce is dropped, like a malformed one
+    return datetime.combine(day + timedelta(days=days_after), time(0), tzinfo=ZoneInfo(timezone))
 
 
 @router.get("/audit")

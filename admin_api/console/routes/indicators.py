@@ -31,6 +31,7 @@ from storage.enums import Language, RatingKind, Role
 from storage.periods import (
     InvalidPeriod,
     Period,
+    in_range,
     local_date,
     parse_month,
     previous_month,
@@ -84,9 +85,10 @@ def may_open(viewer: Viewer) -> bool:
 
 def _date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value or "")
+        day = date.fromisoformat(value or "")
     except ValueError:
         return None
+    return day if in_range(day) else None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from admin_api.deps import CoreDep, SessionDep
 from storage.core import Core
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError
+from storage.periods import in_range
 from storage.repositories.cases import CaseFilter
 from storage.services.console import StaffDirectory
 from storage.services.worklist import Worklist
@@ -121,10 +122,12 @@ class Query:
 
 
 def _date(value: str | None) -> str:
+    """A day the form could have sent, or nothing (a day out of range is dropped too)."""
     try:
-        return date.fromisoformat(value or "").isoformat()
+        day = date.fromisoformat(value or "")
     except ValueError:
         return ""
+    return day.isoformat() if in_range(day) else ""
 
 
 def _day_start(value: str, timezone: str, days_after: int = 0) -> datetime | None:
