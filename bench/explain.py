@@ -27,7 +27,9 @@ from storage.core import build_core
 from storage.enums import Sort, Status
 from storage.migrate import migrate_url
 from storage.models import Case
-from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.repositories.filters import CaseFilter
+from storage.repositories.search import SearchRepository
+from storage.repositories.worklist import WorklistRepository
 from storage.search import blind_query_tokens, terms
 from storage.settings import Settings
 
@@ -95,7 +97,8 @@ async def main(argv: list[str] | None = None) -> None:
         seconds = await seed(core.database.engine, core.crypto, cases=args.cases - have, ratings=0)
         print(f"seeded {args.cases - have:,} cases in {seconds:.0f} s", flush=True)
     async with core.database.read_only() as session:
-        repo = CaseRepository(session)
+        counter = SearchRepository(session)
+        repo = WorklistRepository(session)
         now = core.clock.now()
         cases: list[tuple[str, CaseFilter, bool]] = [
             ("worklist, operator", CaseFilter(), False),
@@ -134,7 +137,7 @@ async def main(argv: list[str] | None = None) -> None:
             for _ in range(args.runs):
                 statements.clear()
                 started = time.perf_counter()
-                total = await repo.count(flt, may_see_sensitive=sensitive, now=now, cap=10_000)
+                total = await counter.count(flt, may_see_sensitive=sensitive, now=now, cap=10_000)
                 walls.append((time.perf_counter() - started) * 1000)
             counted = list(statements)
             # The first page as the worklist reads it (list_page: its ids, then their rows).

@@ -26,7 +26,7 @@ from storage.core import Core, build_core
 from storage.enums import ActorKind, Role
 from storage.migrate import migrate_url
 from storage.periods import Period
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.stats import StatsService
 from storage.settings import Settings
 

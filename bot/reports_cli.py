@@ -24,8 +24,7 @@ from storage.core import Core, build_core
 from storage.enums import ActorKind, Role
 from storage.errors import InvalidInput
 from storage.periods import parse_month
-from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import RatingFilter
+from storage.repositories.filters import CaseFilter, RatingFilter
 from storage.services.exports import (
     ExportFormat,
     ExportKind,

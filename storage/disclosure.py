@@ -29,7 +29,7 @@ from storage.catalog import Catalog
 from storage.enums import Role
 from storage.errors import PermissionDenied
 from storage.periods import Period, local_date, next_month
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 
 MONTH = "month"
 SENSITIVITY = "sensitivity"

@@ -3,8 +3,8 @@
 The one place the SLA is computed: the worklist row, the case detail
 (:meth:`storage.services.triage.TriageService.detail`) and a change's answer all show
 :func:`case_sla`. It must agree with the ``overdue`` filter of
-:meth:`storage.repositories.cases.CaseRepository.overdue_condition` and with the next
-deadline of :func:`storage.repositories.cases.due_expression`. Pure functions, no I/O.
+:func:`storage.repositories.filters.overdue_condition` and with the next
+deadline of :func:`storage.repositories.filters.due_expression`. Pure functions, no I/O.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from admin_api.schemas.stats import ExportParams
 from storage.access import Actor
 from storage.core import Core
 from storage.db import Session
-from storage.repositories.stats import RatingFilter
+from storage.repositories.filters import RatingFilter
 from storage.services.exports import (
     MEDIA_TYPES,
     ExportFormat,

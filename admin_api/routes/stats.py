@@ -23,7 +23,7 @@ from admin_api.schemas.stats import (
     StatsParams,
 )
 from storage.db import Session
-from storage.repositories.stats import RatingFilter
+from storage.repositories.filters import RatingFilter
 from storage.services.rating_list import RatingList
 from storage.services.stats import StatsService
 

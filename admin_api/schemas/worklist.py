@@ -16,7 +16,7 @@ from admin_api.schemas.cases import TAG_PATTERN
 from admin_api.schemas.common import RequestModel, Storable, UtcDatetime
 from storage.catalog import Catalog
 from storage.enums import Language, Priority, Sort, Status
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.worklist import MAX_PAGE
 
 MAX_VALUES = 20

@@ -26,7 +26,7 @@ from storage.models import (
 )
 from storage.refs import canonical_ref
 from storage.repositories.base import Repository
-from storage.repositories.cases import visible
+from storage.repositories.filters import visible
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ _HEAD = {sees: _head_statement(may_see_sensitive=sees) for sees in (False, True)
 class CasePageRepository(Repository):
     async def head(self, ref: str, *, may_see_sensitive: bool) -> CaseHead | None:
         """The case if this reader may see it (the same rule, in the query, as
-        :meth:`CaseRepository.get_visible`: hidden and missing take the same path)."""
+        :meth:`storage.repositories.cases.CaseRepository.get_visible`: hidden and missing take the same path)."""
         canonical = canonical_ref(ref)
         if canonical is None:
             return None

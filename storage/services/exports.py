@@ -1,6 +1,6 @@
 """Exports of cases and ratings, one row each, as CSV or XLSX (SPEC §7).
 
-Rows are read in keyset batches (:mod:`storage.repositories.stats`), each batch in its
+Rows are read in keyset batches (:mod:`storage.repositories.exports`), each batch in its
 own short transaction, and written out as they come: memory stays flat for a year of
 data. XLSX goes through openpyxl's write-only mode into a temporary file (a zip cannot
 be sent before it is finished), which is then sent in chunks.
@@ -30,16 +30,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import breakdowns
 from storage.access import Actor
+from storage.breakdowns import Dimension, Keyed
 from storage.core import Core
 from storage.disclosure import Visibility, may_export_sensitive_rows, role_visibility
 from storage.display import csv_text, plain, reveal, starts_formula
 from storage.enums import AuditAction
 from storage.errors import PermissionDenied
 from storage.models import Rating
+from storage.msgids import _
 from storage.periods import Period, month_key
-from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import RatingFilter, StatsRepository
+from storage.repositories.exports import ExportRepository
+from storage.repositories.filters import CaseFilter, RatingFilter
+from storage.repositories.ratings import RatingRepository
+from storage.repositories.search import SearchRepository
 from storage.services.audit import AuditLog
 from storage.services.stats import check_filter
 from storage.sla import SlaClock
@@ -64,11 +69,6 @@ MEDIA_TYPES = {
 }
 
 
-def _(text: str) -> str:
-    """Marks a column title for extraction (``make messages``); translated at the edge."""
-    return text
-
-
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -78,19 +78,26 @@ class Column:
     width: int  # characters, for XLSX (values arrive streamed, so widths are set ahead)
     staff_only: bool = False  # only for roles that work with cases
 
+    @classmethod
+    def of(cls, dimension: Dimension) -> Column:
+        """A breakdown's column (storage.breakdowns): its name, title and width."""
+        return cls(dimension.name, dimension.title, dimension.width)
 
+
+# Every breakdown dimension is a column (tests/storage/test_breakdowns.py holds the
+# export to it): its title, width and value come from storage.breakdowns.
 CASE_COLUMNS = (
     Column("ref", _("Reference"), 16),
     Column("received_at", _("Received (Kyiv time)"), 19),
-    Column("month", _("Month"), 9),
-    Column("category", _("Category"), 22),
-    Column("sensitive", _("Sensitive"), 9),
+    Column.of(breakdowns.MONTH),
+    Column.of(breakdowns.CATEGORY),
+    Column.of(breakdowns.SENSITIVITY),
     Column("priority", _("Priority"), 9),
     Column("status", _("Status"), 13),
-    Column("oblast", _("Oblast"), 12),
-    Column("programme", _("Programme"), 14),
-    Column("language", _("Language"), 9),
-    Column("channel", _("Channel"), 10),
+    Column.of(breakdowns.OBLAST),
+    Column.of(breakdowns.PROGRAMME),
+    Column.of(breakdowns.LANGUAGE),
+    Column.of(breakdowns.CHANNEL),
     Column("acknowledge_due_at", _("Acknowledge by"), 19),
     Column("acknowledged_at", _("Acknowledged"), 19),
     Column("acknowledge_sla", _("Acknowledgement SLA"), 12),
@@ -202,11 +209,10 @@ class ExportService:
 
     async def count(self, actor: Actor, request: ExportRequest) -> int:
         async with self.core.database.read_only() as session:
-            repo = StatsRepository(session)
             if request.kind is ExportKind.RATINGS:
-                return await repo.rating_count(self._rating_filter(request))
+                return await RatingRepository(session).count(self._rating_filter(request))
             flt, with_sensitive = self._case_filter(actor, request)
-            return await repo.count(
+            return await SearchRepository(session).count(
                 flt, may_see_sensitive=with_sensitive, now=self.core.clock.now()
             )
 
@@ -217,9 +223,8 @@ class ExportService:
         after: tuple[datetime, int] | None = None
         while True:
             async with self.core.database.read_only() as session:
-                repo = StatsRepository(session)
                 if request.kind is ExportKind.RATINGS:
-                    ratings = await repo.rating_page(
+                    ratings = await RatingRepository(session).page(
                         self._rating_filter(request), after=after, limit=BATCH
                     )
                     values = [self._rating_values(r, zone) for r in ratings]
@@ -227,6 +232,7 @@ class ExportService:
                     last = (ratings[-1].created_at, ratings[-1].id) if ratings else None
                 else:
                     flt, with_sensitive = self._case_filter(actor, request)
+                    repo = ExportRepository(session)
                     cases = await repo.case_batch(
                         flt,
                         may_see_sensitive=with_sensitive,
@@ -262,17 +268,11 @@ class ExportService:
     ) -> dict[str, Any]:
         now = self.core.clock.now()
         return {
+            **{d.name: _dimension_value(d, case, zone) for d in breakdowns.DIMENSIONS},
             "ref": case.ref,
             "received_at": _local(case.created_at, zone),
-            "month": month_key(case.created_at, zone),
-            "category": case.category,
-            "sensitive": bool(case.sensitive),
             "priority": str(case.priority),
             "status": str(case.status),
-            "oblast": case.oblast,
-            "programme": case.programme,
-            "language": str(case.language),
-            "channel": str(case.channel),
             "acknowledge_due_at": _local(case.acknowledge_due_at, zone),
             "acknowledged_at": _local(case.acknowledged_at, zone),
             "acknowledge_sla": SlaClock.of(
@@ -289,6 +289,17 @@ class ExportService:
             # Sensitive narratives are encrypted and never leave in bulk.
             "narrative": None if case.sensitive else case.narrative,
         }
+
+
+def _dimension_value(dimension: Dimension, case: Any, zone: ZoneInfo) -> Any:
+    """A case's value in a breakdown's export column: its Kyiv month, whether it is
+    sensitive, or the value itself as text (empty stays empty)."""
+    value = getattr(case, dimension.column.key)
+    if dimension.keyed is Keyed.MONTH:
+        return month_key(value, zone)
+    if dimension.keyed is Keyed.FLAG:
+        return bool(value)
+    return None if value is None else str(value)
 
 
 # Writers ------------------------------------------------------------------------------

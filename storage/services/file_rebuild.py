@@ -25,6 +25,7 @@ from storage.core import Core
 from storage.enums import AuditAction
 from storage.media import MediaRefused
 from storage.repositories.cases import CaseRepository
+from storage.repositories.search import SearchRepository
 from storage.sealed import Context, Sealer
 from storage.search import blind_tokens
 from storage.services.attachments import media_workers
@@ -87,7 +88,7 @@ async def rebuild_stored_documents(core: Core) -> RebuildReport:
                     row.size_bytes, row.rebuilt = len(cleaned.data), True
                     row.metadata_stripped = cleaned.metadata_stripped
                     if case.sensitive and cleaned.text:
-                        await repo.add_search_tokens(
+                        await SearchRepository(session).add_search_tokens(
                             case.id, blind_tokens(core.crypto, cleaned.text)
                         )
                     AuditLog(session, core.clock).record(

@@ -42,6 +42,7 @@ from storage.errors import (
 from storage.models import Case, CaseAddition, ContactDetail, ReporterLink
 from storage.refs import new_case_ref
 from storage.repositories.cases import CaseRepository
+from storage.repositories.search import SearchRepository
 from storage.sealed import Context, Sealer, reply_text
 from storage.search import blind_tokens
 from storage.services.attachments import AttachmentService, StagedAttachment
@@ -131,6 +132,7 @@ class IntakeService:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.core = core
         self.cases = CaseRepository(session)
+        self.search = SearchRepository(session)
         self.audit = AuditLog(session, core.clock)
         self.attachments = AttachmentService(core)
         self.throttle = Throttle(session, core.clock)
@@ -202,7 +204,7 @@ class IntakeService:
         texts = [staged.text for staged in report.attachments]
         if case.sensitive and (narrative_sealed is not None or any(texts)):
             tokens = blind_tokens(self.core.crypto, narrative if narrative_sealed else None, *texts)
-            await self.cases.add_search_tokens(case.id, tokens)
+            await self.search.add_search_tokens(case.id, tokens)
         for staged in report.attachments:
             self.cases.add(
                 self.attachments.to_row(
@@ -327,7 +329,7 @@ class IntakeService:
         texts = [staged.text for staged in attachments]
         if case.sensitive and (sealed is not None or any(texts)):
             tokens = blind_tokens(self.core.crypto, body if sealed else None, *texts)
-            await self.cases.add_search_tokens(case.id, tokens)
+            await self.search.add_search_tokens(case.id, tokens)
         for staged in attachments:
             self.cases.add(
                 self.attachments.to_row(

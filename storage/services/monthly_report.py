@@ -39,20 +39,22 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from storage import breakdowns
 from storage.access import Actor
 from storage.core import Core
 from storage.display import reveal
 from storage.enums import ActorKind, Role
 from storage.periods import Period, month_period, previous_month
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.exports import as_text
 from storage.services.stats import GroupIndicators, StatsReport, StatsService
-from storage.stats import SATISFIED, SCORES, CaseIndicators, Satisfaction
 from storage.suppression import THRESHOLD, Mark, Pooled, pool, share
+from storage.tallies import SATISFIED, SCORES, CaseIndicators, Satisfaction
 
 TREND_MONTHS = 12
 ANALYST = Actor(ActorKind.SYSTEM, role=Role.ANALYST)
-DIMENSIONS = ("category", "oblast", "programme", "language")
+# A sheet per breakdown the workbook publishes (storage.breakdowns says which).
+DIMENSIONS = breakdowns.WORKBOOK
 COMPLAINTS = CaseFilter(sensitive=False)
 SENSITIVE = CaseFilter(sensitive=True)
 SPREAD_BASE = 10  # values behind a median or percentile
@@ -72,8 +74,7 @@ NOTES = [
     (
         "Complaints and feedback",
         "Every case received in the month that is not a sensitive report. The "
-        "indicators and every breakdown (category, oblast, programme, language) are of "
-        "these.",
+        f"indicators and every breakdown ({', '.join(DIMENSIONS)}) are of these.",
     ),
     (
         "Sensitive reports",

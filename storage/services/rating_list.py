@@ -17,7 +17,8 @@ from storage.core import Core
 from storage.cursor import CursorCodec, fingerprint
 from storage.models import Rating
 from storage.periods import Period
-from storage.repositories.stats import RatingFilter, StatsRepository
+from storage.repositories.filters import RatingFilter
+from storage.repositories.ratings import RatingRepository
 
 MAX_PAGE = 200
 
@@ -38,7 +39,7 @@ class RatingPage:
 class RatingList:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.core = core
-        self.repo = StatsRepository(session)
+        self.repo = RatingRepository(session)
         self.cursors = CursorCodec(core.crypto, "ratings-cursor")
 
     async def page(
@@ -57,7 +58,7 @@ class RatingList:
         if cursor:
             values = self.cursors.decode(cursor, query)
             after = (values[0], int(values[1]))
-        items = await self.repo.rating_page(flt, after=after, limit=limit + 1)
+        items = await self.repo.page(flt, after=after, limit=limit + 1)
         next_cursor = None
         if len(items) > limit:
             items = items[:limit]
@@ -67,5 +68,5 @@ class RatingList:
         return RatingPage(
             items=[RatingItem(r, r.comment if show_comment else None) for r in items],
             next_cursor=next_cursor,
-            total=await self.repo.rating_count(flt),
+            total=await self.repo.count(flt),
         )

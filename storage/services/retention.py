@@ -29,6 +29,7 @@ from storage.repositories.conversation import ConversationRepository
 from storage.repositories.locks import Locks
 from storage.repositories.maintenance import reclaim_space, refresh_statistics
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.staff import TokenRepository
 from storage.repositories.throttle import ThrottleRepository
 from storage.repositories.updates import ProcessedUpdates
@@ -69,6 +70,7 @@ class RetentionService:
         self.session = session
         self.core = core
         self.cases = CaseRepository(session)
+        self.purges = RetentionRepository(session)
         self.audit = AuditLog(session, core.clock)
 
     async def purge(self, *, dry_run: bool = False) -> PurgeReport:
@@ -81,8 +83,8 @@ class RetentionService:
         content_cutoff = now - timedelta(days=settings.content_retention_days)
         audit_cutoff = now - timedelta(days=settings.audit_retention_days)
 
-        link_cases = await self.cases.closed_before_with_link(link_cutoff)
-        content_cases = await self.cases.closed_before_with_content(content_cutoff)
+        link_cases = await self.purges.closed_before_with_link(link_cutoff)
+        content_cases = await self.purges.closed_before_with_content(content_cutoff)
         report.chat_links = len(link_cases)
         report.cases_emptied = len(content_cases)
         orphans = await self._orphan_blobs(now)
@@ -98,16 +100,16 @@ class RetentionService:
         outbox = OutboxRepository(self.session)
         if link_cases:
             await outbox.abandon_for_cases(link_cases, "chat link deleted by retention")
-            await self.cases.delete_reporter_links(link_cases)
+            await self.purges.delete_reporter_links(link_cases)
         for case_id in link_cases:
             case = await self.cases.get(case_id)
             self.audit.record(Actor.system(), AuditAction.RETENTION_CHAT_LINK_DELETED, case=case)
         if content_cases:
             ids = [c.id for c in content_cases]
-            keys = await self.cases.attachment_keys(ids)
+            keys = await self.purges.attachment_keys(ids)
             await outbox.abandon_for_cases(ids, "content deleted by retention")
-            report.details = await self.cases.purge_content(ids)
-            await self.cases.clear_narratives(ids, now)
+            report.details = await self.purges.purge_content(ids)
+            await self.purges.clear_narratives(ids, now)
             for case in content_cases:
                 self.audit.record(Actor.system(), AuditAction.RETENTION_CONTENT_DELETED, case=case)
             for key in keys:
@@ -123,7 +125,7 @@ class RetentionService:
         """Staged files no case links to, older than a draft can live."""
         grace = timedelta(hours=self.core.settings.draft_ttl_hours + 1)
         candidates = await self.core.blobs.keys_older_than((now - grace).timestamp())
-        linked = await self.cases.all_blob_keys()
+        linked = await self.purges.all_blob_keys()
         return [key for key in candidates if key not in linked]
 
 

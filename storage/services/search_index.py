@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.core import Core
 from storage.repositories.cases import CaseRepository
+from storage.repositories.search import SearchRepository
 from storage.sealed import Context, Sealer
 from storage.search import blind_tokens
 
@@ -25,10 +26,11 @@ async def reindex(session: AsyncSession, core: Core, *, fresh: bool = False) -> 
     """
     sealer = Sealer(core.crypto)
     repo = CaseRepository(session)
+    index = SearchRepository(session)
     if fresh:
-        await repo.drop_search_tokens()
+        await index.drop_search_tokens()
     after_id, done = 0, 0
-    while cases := await repo.sensitive_with_content(after_id=after_id, limit=BATCH):
+    while cases := await index.sensitive_with_content(after_id=after_id, limit=BATCH):
         texts: dict[int, list[str | None]] = {
             c.id: [sealer.read(c.narrative, c.narrative_enc, Context.NARRATIVE)] for c in cases
         }
@@ -39,7 +41,7 @@ async def reindex(session: AsyncSession, core: Core, *, fresh: bool = False) -> 
         for case_id, plain, sealed in await repo.attachment_texts_for(list(texts)):
             texts[case_id].append(sealer.read(plain, sealed, Context.ATTACHMENT_TEXT))
         for case_id, parts in texts.items():
-            await repo.add_search_tokens(case_id, blind_tokens(core.crypto, *parts))
+            await index.add_search_tokens(case_id, blind_tokens(core.crypto, *parts))
         await repo.flush()
         after_id, done = cases[-1].id, done + len(cases)
     return done

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import disclosure
+from storage import breakdowns, disclosure
 from storage.access import Actor
 from storage.catalog import Catalog
 from storage.core import Core
@@ -31,17 +31,17 @@ from storage.periods import (
     parse_month,
     resolve_period,
 )
-from storage.repositories import stats as queries
-from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import Keys, RatingFilter, Scope, StatsRepository
-from storage.stats import CaseIndicators, CaseTally, Satisfaction, ScoreTally
+from storage.repositories.aggregates import AggregateRepository, Keys, Scope
+from storage.repositories.filters import CaseFilter, RatingFilter
+from storage.tallies import CaseIndicators, CaseTally, Satisfaction, ScoreTally
 
 # The keys the queries give sensitive cases (as one group) and empty values.
-SENSITIVE_GROUP = queries.SENSITIVE_KEY
-NONE_KEY = queries.NONE_KEY
-GROUP_BY = ("month", "category", "oblast", "programme", "language")
-BREAKDOWNS = ("category", "sensitivity", "oblast", "programme", "language", "channel")
-RATING_GROUPS = frozenset({"month", "programme", "language"})
+SENSITIVE_GROUP = breakdowns.SENSITIVE_KEY
+NONE_KEY = breakdowns.NONE_KEY
+# What a report may be grouped by, and what every report counts cases by: the one list
+# of dimensions (storage.breakdowns) says which.
+GROUP_BY = breakdowns.GROUP_BY
+BREAKDOWNS = breakdowns.RECEIVED_BY
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def check_filter(
 class StatsService:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.core = core
-        self.repo = StatsRepository(session)
+        self.repo = AggregateRepository(session)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -197,31 +197,28 @@ class StatsService:
                 received_by[name][value] += int(row[-1])
 
         satisfaction = ScoreTally()
-        by_programme: dict[str, ScoreTally] = defaultdict(ScoreTally)
-        rating_month: dict[str, ScoreTally] = defaultdict(ScoreTally)
-        by_language: dict[str, ScoreTally] = defaultdict(ScoreTally)
-        for r in await self.repo.rating_counts(rating_filter_for(flt, period), keys):
-            programme, language, month, score, reasons_json, count = r
+        # Ratings per key of every dimension ratings carry (month, programme, language).
+        rated: dict[str, dict[str, ScoreTally]] = {
+            name: defaultdict(ScoreTally) for name in breakdowns.RATED
+        }
+        rating_rows = await self.repo.rating_counts(
+            rating_filter_for(flt, period), keys, breakdowns.RATED
+        )
+        for r in rating_rows:
+            *named_keys, score, reasons_json, count = r
             reasons = list(json.loads(reasons_json) or []) if reasons_json else []
-            for tally in (
-                satisfaction,
-                by_programme[programme],
-                rating_month[month],
-                by_language[language],
-            ):
-                tally.add(int(score), reasons, times=int(count))
+            satisfaction.add(int(score), reasons, times=int(count))
+            for name, key in zip(breakdowns.RATED, named_keys, strict=True):
+                rated[name][key].add(int(score), reasons, times=int(count))
+        by_programme = rated["programme"]
+        rating_month = rated["month"]
 
         month_keys = months_between(period)
         groups: list[GroupIndicators] = []
         if group_by is not None:
             group_keys = month_keys if group_by == "month" else sorted(by_group)
-            rating_groups = {
-                "month": rating_month,
-                "programme": by_programme,
-                "language": by_language,
-            }
             for key in group_keys:
-                ratings = rating_groups.get(group_by)
+                ratings = rated.get(group_by)
                 groups.append(
                     GroupIndicators(
                         key=key,

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
+from storage.breakdowns import SENSITIVE_KEY
 from storage.core import Core
 from storage.enums import AuditAction, Language, RatingKind, Role, Status
 from storage.errors import (
@@ -38,8 +39,9 @@ from storage.errors import (
 )
 from storage.models import Case, PublicSummary
 from storage.periods import Period, local_date, month_key, month_period, previous_month
-from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import SENSITIVE_KEY, Keys, RatingFilter, Scope, StatsRepository
+from storage.repositories.aggregates import AggregateRepository, Keys, Scope
+from storage.repositories.filters import CaseFilter, RatingFilter
+from storage.repositories.public_summaries import PublicSummaryRepository
 from storage.services.audit import AuditLog
 from storage.services.stats import month_starts
 from storage.services.triage import TriageService
@@ -107,7 +109,8 @@ class TransparencyService:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.session = session
         self.core = core
-        self.repo = StatsRepository(session)
+        self.counts = AggregateRepository(session)
+        self.summaries = PublicSummaryRepository(session)
         self.audit = AuditLog(session, core.clock)
 
     @property
@@ -138,7 +141,7 @@ class TransparencyService:
             now=self.core.clock.now(),
             keys=Keys(month_starts(period), sensitive_grouped=False),
         )
-        for key, sensitivity, _score, *counts in await self.repo.case_counts(
+        for key, sensitivity, _score, *counts in await self.counts.case_counts(
             scope, ["month", "sensitivity"]
         ):
             tally = tallies[key]
@@ -154,7 +157,7 @@ class TransparencyService:
         rating_filter = RatingFilter(
             kinds=(RatingKind.ASSISTANCE.value,), created_from=start, created_to=end
         )
-        for row in await self.repo.rating_counts(rating_filter, scope.keys):
+        for row in await self.counts.rating_counts(rating_filter, scope.keys, ["month"]):
             tallies[row.month].ratings += int(row[-1])
             tallies[row.month].score_total += int(row.score) * int(row[-1])
         return tallies
@@ -165,7 +168,7 @@ class TransparencyService:
         window = self.window(months)
         tallies = await self.tallies(window)
         rows, totals = publish(tallies)
-        published = await self.repo.published_summaries(limit=PUBLISHED_LIMIT)
+        published = await self.summaries.published(limit=PUBLISHED_LIMIT)
         now = self.core.clock.now()
         return PublicSummaryFigures(
             first_month=rows[0].month,
@@ -189,7 +192,7 @@ class TransparencyService:
 
     async def get(self, ref: str, actor: Actor) -> PublicSummary:
         case = await self._case(ref, actor)
-        summary = await self.repo.public_summary(case.id)
+        summary = await self.summaries.get(case.id)
         if summary is None:
             raise NoPublicSummary()
         return summary
@@ -200,10 +203,10 @@ class TransparencyService:
         _check_publishable(case)
         clean_texts = _clean_texts(texts)
         now = self.core.clock.now()
-        summary = await self.repo.public_summary(case.id)
+        summary = await self.summaries.get(case.id)
         if summary is None:
             summary = PublicSummary(case_id=case.id, texts=clean_texts, written_at=now)
-            self.repo.add(summary)
+            self.summaries.add(summary)
         was_published = summary.approved_at is not None
         summary.texts = clean_texts
         summary.written_by = actor.user_id
@@ -224,7 +227,7 @@ class TransparencyService:
             raise PermissionDenied("Only a focal point approves what the public will read.")
         case = await self._case(ref, actor)
         _check_publishable(case)
-        summary = await self.repo.public_summary(case.id)
+        summary = await self.summaries.get(case.id)
         if summary is None:
             raise NoPublicSummary()
         if summary.approved_at is not None:
@@ -239,11 +242,11 @@ class TransparencyService:
 
     async def withdraw(self, ref: str, actor: Actor) -> None:
         case = await self._case(ref, actor)
-        summary = await self.repo.public_summary(case.id)
+        summary = await self.summaries.get(case.id)
         if summary is None:
             raise NoPublicSummary()
         was_published = summary.approved_at is not None
-        await self.repo.delete_public_summary(summary)
+        await self.summaries.delete(summary)
         self.audit.record(
             actor,
             AuditAction.CASE_PUBLIC_SUMMARY_WITHDRAWN,

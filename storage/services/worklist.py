@@ -23,7 +23,9 @@ from storage.cursor import CursorCodec, fingerprint
 from storage.enums import AuditAction, Sort
 from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
 from storage.models import Case
-from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.repositories.filters import CaseFilter
+from storage.repositories.search import SearchRepository
+from storage.repositories.worklist import WorklistRepository
 from storage.search import blind_query_tokens, terms
 from storage.services.audit import AuditLog
 
@@ -48,7 +50,8 @@ class CasePage(Generic[T]):
 class Worklist:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.core = core
-        self.cases = CaseRepository(session)
+        self.cases = WorklistRepository(session)
+        self.search = SearchRepository(session)
         self.cursors = CursorCodec(core.crypto, "worklist-cursor")
         self.audit = AuditLog(session, core.clock)
 
@@ -78,7 +81,7 @@ class Worklist:
         limit: int = 50,
     ) -> CasePage[dict[str, Any]]:
         """The same page as plain rows of what a worklist row shows, its ``overdue`` flag
-        and tags (:meth:`CaseRepository.list_rows`): no narratives, no ORM objects."""
+        and tags (:meth:`WorklistRepository.list_rows`): no narratives, no ORM objects."""
         return await self._page(
             self.cases.list_rows, actor, flt, query=query, sort=sort, cursor=cursor, limit=limit
         )
@@ -118,7 +121,7 @@ class Worklist:
                 raise InvalidCursor()
             after, total = values[:-1], values[-1]
         if total is None:
-            total = await self.cases.count(
+            total = await self.search.count(
                 flt, may_see_sensitive=may_see_sensitive, now=now, cap=COUNT_CAP
             )
             if query is not None and may_see_sensitive:
@@ -150,7 +153,7 @@ class Worklist:
         per query, on its first page."""
         if flt.sensitive is False:
             return
-        matches = await self.cases.count(
+        matches = await self.search.count(
             replace(flt, sensitive=True), may_see_sensitive=True, now=now, cap=COUNT_CAP
         )
         if matches:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from storage.access import Actor
 from storage.enums import AuditAction, Language, Status
 from storage.models import AuditEvent
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.ratings import RatingService
 from storage.services.stats import StatsReport, StatsService
 from tests.console.conftest import DESKTOP, PHONE, Console

@@ -41,8 +41,9 @@ CONSOLE_SOURCES = [
     ("admin_api/console/**.py", "python"),
     ("admin_api/console/templates/**.html", "jinja2"),
 ]
-# Storage marks the export's column titles; the edge translates them.
-STORAGE_SOURCES = [("storage/services/exports.py", "python")]
+# Storage marks the export's column titles and the breakdowns' names; the edge
+# translates them.
+STORAGE_SOURCES = [("storage/breakdowns.py", "python"), ("storage/services/exports.py", "python")]
 
 
 # A msgid with its context: (None, "Closed") and ("case status", "Closed") are two texts.

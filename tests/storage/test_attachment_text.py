@@ -13,7 +13,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import AttachmentKind
 from storage.models import Attachment, CaseSearchToken
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.intake import IntakeService
 from storage.services.retention import RetentionService

@@ -19,7 +19,8 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.db import create_engine
 from storage.enums import Status
-from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.repositories.filters import CaseFilter
+from storage.repositories.search import SearchRepository
 from storage.search import blind_query_tokens
 from storage.services.intake import IntakeService
 from storage.services.triage import CaseChanges, TriageService
@@ -222,7 +223,7 @@ async def test_counting_a_searchs_sensitive_matches_skips_the_standard_text(
             search_terms=("черг",),
             blind_tokens=tuple(blind_query_tokens(core.crypto, ["черг"])),
         )
-        repo = CaseRepository(session)
+        repo = SearchRepository(session)
         now = core.clock.now()
         with statements(core) as sent:
             sensitive = await repo.count(

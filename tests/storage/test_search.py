@@ -11,7 +11,10 @@ from storage.access import Actor
 from storage.core import Core
 from storage.enums import Status
 from storage.models import CaseSearchToken
-from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.repositories.cases import CaseRepository
+from storage.repositories.filters import CaseFilter
+from storage.repositories.retention import RetentionRepository
+from storage.repositories.search import SearchRepository
 from storage.services.intake import IntakeService
 from storage.services.search_index import reindex
 from storage.services.triage import TriageService
@@ -87,17 +90,16 @@ async def test_the_blind_index_is_rebuilt_and_purged_with_the_content(
 ) -> None:
     bribe = await submit(core, category="fraud_corruption", narrative="Вимагали хабар")
     async with core.database.transaction() as session:
-        repo = CaseRepository(session)
-        await repo.drop_search_tokens()  # as if stored before the blind index existed
+        # As if stored before the blind index existed.
+        await SearchRepository(session).drop_search_tokens()
     assert await found(core, people["focal"], "хабар") == set()
     async with core.database.transaction() as session:
         assert await reindex(session, core) == 1
     assert await found(core, people["focal"], "хабар") == {bribe.ref}
     async with core.database.transaction() as session:
-        repo = CaseRepository(session)
-        case = await repo.get_by_ref(bribe.ref)
+        case = await CaseRepository(session).get_by_ref(bribe.ref)
         assert case is not None
-        counts = await repo.purge_content([case.id])
+        counts = await RetentionRepository(session).purge_content([case.id])
     assert counts["search_tokens"] > 0
     assert await found(core, people["focal"], "хабар") == set()
 
@@ -114,13 +116,12 @@ async def test_standard_text_leaves_the_index_with_the_content(
     await add_info(core, case.ref, op, "Генератор зламався")
     assert await found(core, op, "генератор") == {case.ref}
     async with core.database.transaction() as session:
-        repo = CaseRepository(session)
-        row = await repo.get_by_ref(case.ref)
+        row = await CaseRepository(session).get_by_ref(case.ref)
         assert row is not None
-        await repo.purge_content([row.id])
+        await RetentionRepository(session).purge_content([row.id])
     assert await found(core, op, "генератор") == set()
     async with core.database.transaction() as session:
-        await CaseRepository(session).clear_narratives([row.id], core.clock.now())
+        await RetentionRepository(session).clear_narratives([row.id], core.clock.now())
     assert await found(core, op, "черга") == {kept.ref}
 
 
@@ -131,14 +132,14 @@ async def test_the_count_is_capped_and_counted_once_per_query(
     for _ in range(7):
         await submit(core)
     counted = 0
-    real_count = CaseRepository.count
+    real_count = SearchRepository.count
 
-    async def counting(self: CaseRepository, *args: object, **kwargs: object) -> int:
+    async def counting(self: SearchRepository, *args: object, **kwargs: object) -> int:
         nonlocal counted
         counted += 1
         return await real_count(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(CaseRepository, "count", counting)
+    monkeypatch.setattr(SearchRepository, "count", counting)
     first = await page(core, people["operator"], limit=3)
     assert (first.total, first.total_capped, len(first.items)) == (4, True, 3)
     pages, cursor = [first], first.next_cursor
@@ -201,7 +202,7 @@ async def test_capped_counts_are_exact_below_the_cap_and_capped_above_it(
     async with core.database.transaction() as session:
         if core.database.engine.dialect.name == "postgresql":
             await session.execute(text("ANALYZE cases"))  # the table's size, as at scale
-    monkeypatch.setattr(CaseRepository, "PROBE_ROWS", probe_rows)
+    monkeypatch.setattr(SearchRepository, "PROBE_ROWS", probe_rows)
     sent: list[str] = []
 
     def record(_conn: object, _cursor: object, sql: str, *_: object) -> None:

@@ -10,7 +10,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Status
 from storage.models import Case
-from storage.repositories.cases import CaseRepository, due_expression
+from storage.repositories.filters import due_expression, overdue_condition
 from storage.services.triage import CaseChanges, TriageService
 from storage.sla import case_sla
 from tests.storage.helpers import make_staff, submit
@@ -46,11 +46,7 @@ async def test_the_flag_agrees_with_the_filter_at_every_step(
         async with core.database.transaction() as session:
             cases = (await session.scalars(select(Case).where(Case.ref.in_(refs)))).all()
             overdue_ids = set(
-                (
-                    await session.scalars(
-                        select(Case.id).where(CaseRepository.overdue_condition(now))
-                    )
-                ).all()
+                (await session.scalars(select(Case.id).where(overdue_condition(now)))).all()
             )
             dues = {
                 row[0]: row[1] for row in await session.execute(select(Case.id, due_expression()))

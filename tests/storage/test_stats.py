@@ -19,9 +19,9 @@ from storage.periods import (
     parse_month,
     resolve_period,
 )
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.stats import StatsReport, StatsService
-from storage.stats import percentile
+from storage.tallies import percentile
 from tests.storage.helpers import make_staff
 from tests.storage.stats_seed import NOW, seed
 

@@ -30,7 +30,7 @@ from storage.disclosure import Visibility
 from storage.enums import ActorKind, Language, RatingKind, Role, Status
 from storage.models import Case, Rating
 from storage.periods import Period, local_midnight, month_key, month_period
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.stats import (
     BREAKDOWNS,
     GROUP_BY,
@@ -40,7 +40,7 @@ from storage.services.stats import (
     StatsService,
     rating_filter_for,
 )
-from storage.stats import CaseTally, ScoreTally
+from storage.tallies import CaseTally, ScoreTally
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # Across both daylight-saving changes, starting and ending inside a month.

@@ -9,7 +9,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Language, Status
 from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.intake import IntakeService
 from storage.services.triage import CaseChanges, TriageService
 from storage.services.worklist import Worklist

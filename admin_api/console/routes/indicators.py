@@ -36,8 +36,7 @@ from storage.periods import (
     parse_month,
     previous_month,
 )
-from storage.repositories.cases import CaseFilter
-from storage.repositories.stats import RatingFilter
+from storage.repositories.filters import CaseFilter, RatingFilter
 from storage.services.exports import (
     MEDIA_TYPES,
     ExportFormat,
@@ -47,7 +46,7 @@ from storage.services.exports import (
 )
 from storage.services.monthly_report import MonthlyReport
 from storage.services.stats import GROUP_BY, NONE_KEY, SENSITIVE_GROUP, StatsReport, StatsService
-from storage.stats import SCORES
+from storage.tallies import SCORES
 
 router = APIRouter(prefix=f"{PREFIX}/indicators", route_class=ConsoleRoute, include_in_schema=False)
 

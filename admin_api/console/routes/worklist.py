@@ -25,7 +25,7 @@ from storage.core import Core
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError
 from storage.periods import in_range
-from storage.repositories.cases import CaseFilter
+from storage.repositories.filters import CaseFilter
 from storage.services.console import StaffDirectory
 from storage.services.worklist import Worklist
 

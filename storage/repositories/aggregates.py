@@ -1,10 +1,11 @@
-"""Queries behind the M&E indicators, the ratings list and the exports (SPEC §7).
+"""The figures' queries (SPEC §7): cases and ratings counted in SQL, per breakdown key.
 
-Indicators are computed from narrow rows streamed out of the database (a few columns
-per case, never a narrative), so the same Python arithmetic answers on SQLite and
-PostgreSQL, medians and Kyiv-time months included. Exports read in keyset batches,
-each in its own short transaction: a year of data never sits in memory, and on SQLite
-an export never holds the write lock while a client downloads slowly.
+Counting is GROUP BY over flags both engines compute alike, keyed by the dimensions of
+:mod:`storage.breakdowns`; only the times to acknowledge and resolve come back row by
+row, as whole microseconds, for the medians and percentiles (:mod:`storage.tallies`
+does that arithmetic, the same on SQLite and PostgreSQL, Kyiv-time months included).
+Which cases a view counts is the worklist's filter (:mod:`storage.repositories.filters`),
+so the numbers agree with it.
 """
 
 from __future__ import annotations
@@ -27,16 +28,23 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
 )
 
-from storage.disclosure import MONTH, SENSITIVITY, crosses_sensitive
+from storage import breakdowns
+from storage.breakdowns import NONE_KEY, SENSITIVE_KEY, STANDARD_KEY, Dimension, Keyed
 from storage.enums import OPEN_STATUSES, Status
-from storage.models import Case, CaseTag, PublicSummary, Rating
-from storage.repositories.cases import CaseFilter, CaseRepository
+from storage.models import Case, Rating
+from storage.repositories.base import Repository
+from storage.repositories.filters import (
+    CaseFilter,
+    RatingFilter,
+    case_conditions,
+    rating_conditions,
+)
 
 BATCH = 2000
 
+# What the row-by-row tally (storage.tallies.CaseTally.add) reads of a case.
 CASE_STAT_COLUMNS = (
     Case.category,
     Case.sensitive,
@@ -52,75 +60,6 @@ CASE_STAT_COLUMNS = (
     Case.resolved_at,
     Case.handling_score,
 )
-
-EXPORT_COLUMNS = (
-    Case.id,
-    Case.ref,
-    Case.created_at,
-    Case.category,
-    Case.sensitive,
-    Case.priority,
-    Case.status,
-    Case.oblast,
-    Case.programme,
-    Case.language,
-    Case.channel,
-    Case.acknowledge_due_at,
-    Case.acknowledged_at,
-    Case.resolve_due_at,
-    Case.resolved_at,
-    Case.closed_at,
-    Case.handling_score,
-    Case.assignee_id,
-    Case.contact_mode,
-    Case.narrative,
-)
-
-
-@dataclass(frozen=True)
-class RatingFilter:
-    """Filters that apply to satisfaction records: they carry no category or oblast."""
-
-    kinds: Sequence[str] = ()
-    programmes: Sequence[str] = ()
-    languages: Sequence[str] = ()
-    scores: Sequence[int] = ()
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-
-
-def _rating_conditions(flt: RatingFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    for column, values in (
-        (Rating.kind, flt.kinds),
-        (Rating.programme, flt.programmes),
-        (Rating.language, flt.languages),
-        (Rating.score, flt.scores),
-    ):
-        if values:
-            conditions.append(column.in_(list(values)))
-    if flt.created_from is not None:
-        conditions.append(Rating.created_at >= flt.created_from)
-    if flt.created_to is not None:
-        conditions.append(Rating.created_at < flt.created_to)
-    return conditions
-
-
-def _after(created_at: Any, id_: Any, key: tuple[datetime, int]) -> Any:
-    at = literal(key[0], type_=created_at.type)
-    return or_(created_at > at, and_(created_at == at, id_ > key[1]))
-
-
-SENSITIVE_KEY = "sensitive"
-NONE_KEY = "none"
-# What a case's row is grouped by: a name the service knows, a column here.
-CASE_KEY_COLUMNS: dict[str, Any] = {
-    "category": Case.category,
-    "oblast": Case.oblast,
-    "programme": Case.programme,
-    "language": Case.language,
-    "channel": Case.channel,
-}
 
 
 @dataclass(frozen=True)
@@ -153,30 +92,48 @@ def month_bucket(created_at: Any, months: Sequence[tuple[str, datetime]]) -> Any
     return case(*whens, else_=months[-1][0])
 
 
+def _key(dimension: Dimension, column: Any, keys: Keys) -> Any:
+    if dimension.keyed is Keyed.MONTH:
+        return month_bucket(column, keys.months)
+    if dimension.keyed is Keyed.FLAG:
+        return case((column.is_(True), SENSITIVE_KEY), else_=STANDARD_KEY)
+    return func.coalesce(cast(column, Text), NONE_KEY)
+
+
 def case_key(name: str, keys: Keys) -> Any:
     """A case's key in the dimension ``name``; with ``sensitive_grouped``, a sensitive
     case's key is the one group's in every dimension it may not be crossed with
-    (:mod:`storage.disclosure`, which decides that for every dimension, future ones too)."""
-    if name == MONTH:
-        value = month_bucket(Case.created_at, keys.months)
-    elif name == SENSITIVITY:
-        value = case((Case.sensitive.is_(True), SENSITIVE_KEY), else_="standard")
-    else:
-        value = func.coalesce(cast(CASE_KEY_COLUMNS[name], Text), NONE_KEY)
-    if keys.sensitive_grouped and not crosses_sensitive(name):
+    (:mod:`storage.disclosure`, which decides that for every dimension, future ones too).
+    A name that is not a registered dimension is refused (storage.breakdowns)."""
+    dimension = breakdowns.get(name)
+    value = _key(dimension, dimension.column, keys)
+    if keys.sensitive_grouped and not dimension.crosses_sensitive:
         return case((Case.sensitive.is_(True), SENSITIVE_KEY), else_=value)
     return value
+
+
+def rating_key(name: str, keys: Keys) -> Any:
+    """A rating's key in the dimension ``name``, which ratings must carry."""
+    dimension = breakdowns.get(name)
+    if dimension.rating_column is None:
+        raise breakdowns.UnknownDimension(f"{name}: ratings are not broken down by it")
+    return _key(dimension, dimension.rating_column, keys)
 
 
 def _flag(condition: ColumnElement[bool]) -> Any:
     return case((condition, 1), else_=0)
 
 
-class StatsRepository(CaseRepository):
-    """Read-only queries for M&E; the worklist's filters, so the numbers agree with it."""
+class AggregateRepository(Repository):
+    """Read-only: the worklist's filters, counted."""
 
     def _scope_conditions(self, scope: Scope) -> list[ColumnElement[bool]]:
-        return self._conditions(scope.flt, may_see_sensitive=scope.may_see_sensitive, now=scope.now)
+        return case_conditions(
+            scope.flt,
+            dialect=self.dialect,
+            may_see_sensitive=scope.may_see_sensitive,
+            now=scope.now,
+        )
 
     def _micros(self, later: Any, earlier: Any) -> Any:
         """Whole microseconds between two timestamps, exactly, on either engine: the
@@ -199,7 +156,7 @@ class StatsRepository(CaseRepository):
         """Per ``by`` keys and handling score: received, the SLA tallies, open, overdue.
 
         Rows ``(*keys, handling_score, received, ack_met, ack_decided, res_met,
-        res_decided, open, overdue)``; the definitions are :mod:`storage.stats`'s.
+        res_decided, open, overdue)``; the definitions are :mod:`storage.tallies`'s.
         """
         conditions = self._scope_conditions(scope)
         keys, now = scope.keys, scope.now
@@ -270,28 +227,29 @@ class StatsRepository(CaseRepository):
         ).where(*conditions, or_(Case.acknowledged_at.is_not(None), Case.resolved_at.is_not(None)))
         return list((await self.session.execute(stmt)).all())
 
-    async def rating_counts(self, flt: RatingFilter, keys: Keys) -> list[Any]:
-        """Ratings per programme, language, month, score and set of reasons: rows
-        ``(programme, language, month, score, reasons as JSON text, count)``."""
+    async def rating_counts(self, flt: RatingFilter, keys: Keys, by: Sequence[str]) -> list[Any]:
+        """Ratings per combination of the ``by`` keys, score and set of reasons: rows
+        ``(*keys, score, reasons as JSON text, count)``, each key labelled by its
+        dimension's name (``row.month``)."""
         inner = (
             select(
-                func.coalesce(Rating.programme, NONE_KEY).label("programme"),
-                cast(Rating.language, Text).label("language"),
-                month_bucket(Rating.created_at, keys.months).label("month"),
+                *(rating_key(name, keys).label(name) for name in by),
                 Rating.score.label("score"),
                 cast(Rating.reasons, Text).label("reasons"),
             )
-            .where(*_rating_conditions(flt))
+            .where(*rating_conditions(flt))
             .subquery()
         )
-        groups = [inner.c[n] for n in ("programme", "language", "month", "score", "reasons")]
+        groups = [inner.c[n] for n in (*by, "score", "reasons")]
         stmt = select(*groups, func.count()).group_by(*groups)
         return list((await self.session.execute(stmt)).all())
 
     async def case_rows(
         self, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime
     ) -> AsyncIterator[Any]:
-        conditions = self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
+        conditions = case_conditions(
+            flt, dialect=self.dialect, may_see_sensitive=may_see_sensitive, now=now
+        )
         stmt = select(*CASE_STAT_COLUMNS).where(*conditions).execution_options(yield_per=BATCH)
         result = await self.session.stream(stmt)
         async for row in result:
@@ -307,85 +265,9 @@ class StatsRepository(CaseRepository):
                 Rating.reasons,
                 Rating.created_at,
             )
-            .where(*_rating_conditions(flt))
+            .where(*rating_conditions(flt))
             .execution_options(yield_per=BATCH)
         )
         result = await self.session.stream(stmt)
         async for row in result:
             yield row
-
-    async def rating_page(
-        self, flt: RatingFilter, *, after: tuple[datetime, int] | None, limit: int
-    ) -> list[Rating]:
-        """Ratings oldest first, after the keyset ``(created_at, id)``."""
-        stmt = select(Rating).where(*_rating_conditions(flt))
-        if after is not None:
-            stmt = stmt.where(_after(Rating.created_at, Rating.id, after))
-        stmt = stmt.order_by(Rating.created_at, Rating.id).limit(limit)
-        return list((await self.session.scalars(stmt)).all())
-
-    async def rating_count(self, flt: RatingFilter) -> int:
-        stmt = select(func.count(Rating.id)).where(*_rating_conditions(flt))
-        return int(await self.session.scalar(stmt) or 0)
-
-    async def case_batch(
-        self,
-        flt: CaseFilter,
-        *,
-        may_see_sensitive: bool,
-        now: datetime,
-        after: tuple[datetime, int] | None,
-        limit: int,
-    ) -> list[Any]:
-        """Cases oldest first: the worklist's filters and its ``sort=created`` order.
-
-        Plain rows of the exported columns, not ORM objects (several times faster for a
-        year of cases). The keyset is a row-value comparison, which both engines answer
-        from the ``(created_at, id)`` index.
-        """
-        conditions = self._conditions(flt, may_see_sensitive=may_see_sensitive, now=now)
-        stmt = select(*EXPORT_COLUMNS).where(*conditions)
-        if after is not None:
-            key = tuple_(literal(after[0], type_=Case.created_at.type), literal(after[1]))
-            stmt = stmt.where(tuple_(Case.created_at, Case.id) > key)
-        stmt = stmt.order_by(Case.created_at, Case.id).limit(limit)
-        return list((await self.session.execute(stmt)).all())
-
-    async def tags_of(self, case_ids: Sequence[int]) -> dict[int, list[str]]:
-        tags: dict[int, list[str]] = {}
-        if not case_ids:
-            return tags
-        stmt = (
-            select(CaseTag.case_id, CaseTag.tag)
-            .where(CaseTag.case_id.in_(list(case_ids)))
-            .order_by(CaseTag.case_id, CaseTag.tag)
-        )
-        for case_id, tag in (await self.session.execute(stmt)).all():
-            tags.setdefault(case_id, []).append(tag)
-        return tags
-
-    # The public "you said, we did" list -----------------------------------------------
-
-    async def public_summary(self, case_id: int) -> PublicSummary | None:
-        return await self.session.get(PublicSummary, case_id)
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-
-    async def delete_public_summary(self, summary: PublicSummary) -> None:
-        await self.session.delete(summary)
-
-    async def published_summaries(self, *, limit: int) -> list[PublicSummary]:
-        """The latest approved summaries of cases still closed (a reopened case drops out)."""
-        stmt = (
-            select(PublicSummary)
-            .join(Case, Case.id == PublicSummary.case_id)
-            .where(
-                PublicSummary.approved_at.is_not(None),
-                Case.status == Status.CLOSED,
-                Case.sensitive.is_(False),
-            )
-            .order_by(PublicSummary.approved_at.desc(), PublicSummary.case_id.desc())
-            .limit(limit)
-        )
-        return list((await self.session.scalars(stmt)).all())
