@@ -125,7 +125,7 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     SQLAlchemy's own adapter makes four round trips to that thread for one SELECT
     (open a cursor, execute, fetch, close) and three for a write; each is a queue hand-off
     and a wake-up of the event loop, which cost far more CPU than the small statements
-    the bot runs (README, Performance). Here the statement runs, its rows are fetched
+    the bot runs (docs/performance.md). Here the statement runs, its rows are fetched
     and its cursor is closed in one call on the thread; what SQLAlchemy asks afterwards
     (description, rowcount, lastrowid, the rows) is answered from what came back.
     Server-side cursors are not used by Holos and keep SQLAlchemy's class."""

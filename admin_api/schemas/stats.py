@@ -8,15 +8,20 @@ parameter, so a typo never silently widens a figure.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from admin_api.schemas.common import RequestModel, Storable
 from admin_api.schemas.worklist import MAX_VALUES, CaseFilterFields, ProgrammeCode
+from storage.breakdowns import GROUP_BY
 from storage.enums import Language, RatingKind
 
-GroupBy = Literal["month", "category", "oblast", "programme", "language"]
+if TYPE_CHECKING:
+    GroupBy = str
+else:
+    # The one list of breakdowns (storage.breakdowns): checked and documented as an enum.
+    GroupBy = Literal[GROUP_BY]
 Score = Annotated[int, Field(ge=1, le=5)]
 MAX_RATINGS_PAGE = 200
 

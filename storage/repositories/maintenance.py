@@ -7,7 +7,7 @@ transaction (VACUUM refuses to run inside one), after the purge has committed.
 
 It also refreshes the query planner's statistics. SQLite keeps none until ``ANALYZE``
 runs, and without them it walks the date index for a rare word or a filtered worklist
-(34 and 72 ms at 100,000 cases, against 7.6 and 9.2 ms with them; README, Performance).
+(34 and 72 ms at 100,000 cases, against 7.6 and 9.2 ms with them; docs/performance.md).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, rende
 from admin_api.deps import CoreDep, SessionDep
 from admin_api.downloads import DOWNLOAD_HEADERS
 from admin_api.routes.exports import stream_export
+from storage.breakdowns import BY_NAME
 from storage.core import Core
 from storage.enums import Language, RatingKind, Role
 from storage.periods import (
@@ -58,13 +59,8 @@ def _(text: str) -> str:
     return text
 
 
-GROUP_NAMES = {
-    "month": _("Month"),
-    "category": _("Category"),
-    "oblast": _("Oblast"),
-    "programme": _("Programme"),
-    "language": _("Reporter's language"),
-}
+# What each breakdown is called (storage.breakdowns, which marks the msgids).
+GROUP_NAMES = {name: BY_NAME[name].label for name in GROUP_BY}
 # The same words as the bot's buttons (the handlers' catalog holds them too).
 REASONS = {
     "waiting_time": _("Waiting time"),
