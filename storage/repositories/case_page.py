@@ -76,7 +76,8 @@ _HEAD = {sees: _head_statement(may_see_sensitive=sees) for sees in (False, True)
 class CasePageRepository(Repository):
     async def head(self, ref: str, *, may_see_sensitive: bool) -> CaseHead | None:
         """The case if this reader may see it (the same rule, in the query, as
-        :meth:`storage.repositories.cases.CaseRepository.get_visible`: hidden and missing take the same path)."""
+        :meth:`storage.repositories.cases.CaseRepository.get_visible`: hidden and
+        missing take the same path)."""
         canonical = canonical_ref(ref)
         if canonical is None:
             return None

@@ -1,7 +1,7 @@
-"""The shapes the worklist's statements take for speed (storage.repositories.cases,
-storage.search, migration 0011) find exactly the cases the plain rules say, on both
-engines: a filtered worklist read through its index, a common word walked in date order,
-a rare one gathered by key, across page boundaries and the visibility rule."""
+"""The shapes the worklist's statements take for speed (storage.repositories.worklist
+and .search, storage.search, migration 0011) find exactly the cases the plain rules say,
+on both engines: a filtered worklist read through its index, a common word walked in
+date order, a rare one gathered by key, across page boundaries and the visibility rule."""
 
 from __future__ import annotations
 
