@@ -5,12 +5,16 @@
 - ``Cache-Control: no-store`` on every ``/api/`` answer, errors included: case data must
   not linger in a browser's or a proxy's cache.
 - A strict ``Content-Security-Policy`` on every HTML answer that has none of its own
-  (pages with their own, such as the console's or the docs', keep theirs).
+  (pages with their own, such as the docs', keep theirs).
+- :data:`PAGE_HEADERS` on every server-rendered page: the strict policy, no framing,
+  nothing stored (the console adds them to all it serves; the public pages are cacheable).
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from admin_api.web.middleware import Headers, HttpMiddleware, WatchedSend
 
 API_PATH = "/api/"
 
@@ -33,32 +37,33 @@ EVERYWHERE: tuple[tuple[bytes, bytes], ...] = (
 )
 NO_STORE = (b"cache-control", b"no-store")
 CSP = (b"content-security-policy", STRICT_CSP.encode())
+PAGE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    CSP,
+    *EVERYWHERE,
+    (b"x-frame-options", b"DENY"),
+    NO_STORE,
+)
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def with_missing(headers: Headers, wanted: tuple[tuple[bytes, bytes], ...]) -> Headers:
+    """``headers`` and each of ``wanted`` the answer does not carry already."""
+    present = {name.lower() for name, _ in headers}
+    return [*headers, *((n, v) for n, v in wanted if n not in present)]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+
+class SecurityHeadersMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         is_api = str(scope.get("path", "")).startswith(API_PATH)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower(): value for name, value in headers}
-                wanted = list(EVERYWHERE)
-                if is_api:
-                    # Replaces any weaker policy a route may have set.
-                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
-                    present.pop(b"cache-control", None)
-                    wanted.append(NO_STORE)
-                if present.get(b"content-type", b"").startswith(b"text/html"):
-                    wanted.append(CSP)
-                headers.extend((n, v) for n, v in wanted if n not in present)
-                message["headers"] = headers
-            await send(message)
+        def edit(headers: Headers) -> Headers:
+            wanted = list(EVERYWHERE)
+            if is_api:
+                # Replaces any weaker policy a route may have set.
+                headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                wanted.append(NO_STORE)
+            content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+            if content_type.startswith(b"text/html"):
+                wanted.append(CSP)
+            return with_missing(headers, tuple(wanted))
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, WatchedSend(send, edit))
