@@ -1,4 +1,7 @@
-"""The triage API application (SPEC §6), built around an existing :class:`Core`.
+"""The triage API application (SPEC §6), built around an existing :class:`Core`: the
+JSON API (``routes``), the staff console (``console``) and the public pages (``public``),
+three faces over one web layer (``web``) and the storage services. The one module that
+puts them together.
 
 The caller owns the Core (the CLI builds it once and may share it with the bot), so the
 app neither creates nor disposes of it.
@@ -11,9 +14,9 @@ from fastapi import FastAPI
 from admin_api.console import install as install_console
 from admin_api.docs import install_docs
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
-from admin_api.headers import SecurityHeadersMiddleware
 from admin_api.limits import BodyLimitMiddleware
 from admin_api.metrics import ApiMetrics, MetricsMiddleware
+from admin_api.public import install as install_public_pages
 from admin_api.routes import (
     audit,
     auth,
@@ -25,6 +28,7 @@ from admin_api.routes import (
     stats,
     users,
 )
+from admin_api.web.headers import SecurityHeadersMiddleware
 from storage.core import Core
 
 DESCRIPTION = """\
@@ -55,6 +59,7 @@ def create_app(core: Core) -> FastAPI:
     for router in (stats.router, exports.router, public_summaries.router, public.router):
         app.include_router(router)
     install_console(app)
+    install_public_pages(app)
     if core.settings.api_docs:
         install_docs(app)
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware

@@ -18,9 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from admin_api.schemas.common import ErrorBody, ValidationErrorBody, ValidationIssue
+from admin_api.web.middleware import HttpMiddleware, WatchedSend
 from storage.errors import (
     AuthenticationFailed,
     Conflict,
@@ -199,35 +200,22 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-class InternalErrorMiddleware:
+class InternalErrorMiddleware(HttpMiddleware):
     """Turns an unexpected exception into a JSON 500 and logs it without its message.
 
     It sits inside Starlette's ServerErrorMiddleware and does not re-raise, so neither
     Starlette nor uvicorn prints the exception text (which may hold SQL parameters).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, watched)
         except Exception as exc:
             route = getattr(scope.get("route"), "path", "unmatched")
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error("unhandled_error route=%s error=%s\n%s", route, type(exc).__name__, frames)
-            if not started:
+            if not watched.started:
                 response = error_response(
                     500, "internal_error", "Something went wrong on our side; nothing was saved."
                 )

@@ -25,7 +25,9 @@ from prometheus_client import (
     disable_created_metrics,
 )
 from prometheus_client.exposition import generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from admin_api.web.middleware import HttpMiddleware, WatchedSend
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -79,29 +81,21 @@ class ApiMetrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """Counts and times every HTTP request, by the route template the router matched."""
 
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, recording_send)
+            await self.app(scope, receive, watched)
         finally:
+            # No answer started: the app raised, and the client gets a 500.
+            status = watched.status or 500
             self.metrics.observe(
                 scope["method"], route_label(scope), status, time.perf_counter() - started
             )

@@ -25,16 +25,7 @@ from storage.enums import ActorKind, Role
 from storage.errors import InvalidInput
 from storage.periods import parse_month
 from storage.repositories.filters import CaseFilter, RatingFilter
-from storage.services.exports import (
-    ExportFormat,
-    ExportKind,
-    ExportRequest,
-    ExportService,
-    columns_for,
-    csv_chunks,
-    headers,
-    write_xlsx,
-)
+from storage.services.exports import ExportFormat, ExportKind, ExportRequest, ExportService
 from storage.services.monthly_report import MonthlyReport
 from storage.services.stats import StatsService
 from storage.settings import Settings
@@ -123,6 +114,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
             catalog.oblast(code)
         for code in args.programme:
             catalog.programme(code)
+        gettext = header_language(args.lang).gettext
         async with core.database.transaction() as session:
             period = StatsService(session, core).period(args.first, args.last)
             request = ExportRequest(
@@ -138,21 +130,11 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                 ratings=RatingFilter(programmes=args.programme, languages=args.language),
                 lang=args.lang,
             )
-            service = ExportService(core)
-            service.check(ANALYST, request)
-            service.record(session, ANALYST, request, fmt.value)
-        total = await service.count(ANALYST, request)
-        columns = columns_for(kind, ANALYST)
-        header = headers(columns, header_language(args.lang).gettext)
+            export = ExportService(core).start(session, ANALYST, request, fmt, gettext)
+        total = await export.count()
         # disable=None: a bar on a terminal, nothing when output is redirected.
         with tqdm(total=total, unit="row", disable=None, file=sys.stderr) as bar:
-            rows = _counted(service.rows(ANALYST, request), bar)
-            if fmt is ExportFormat.CSV:
-                with args.out.open("wb") as handle:
-                    async for chunk in csv_chunks(header, rows):
-                        handle.write(chunk)
-            else:
-                await write_xlsx(args.out, columns, header, rows, title=kind.value)
+            await export.write(args.out, _counted(export.rows(), bar))
         print(f"holos: wrote {total} {kind.value} to {args.out}")
         return 0
 

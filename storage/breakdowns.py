@@ -20,8 +20,8 @@ from enum import Enum
 from typing import Any
 
 from storage import disclosure
+from storage.i18n import _
 from storage.models import Case, Rating
-from storage.msgids import _
 
 
 class UnknownDimension(ValueError):

@@ -3,7 +3,8 @@
 Services flush but never commit: the caller's scope (an API request, a bot update,
 a CLI command) owns the transaction through :meth:`Database.transaction`. Scopes that
 only read use :meth:`Database.read_only`, which on SQLite takes no write lock, so a
-reader never queues behind (or blocks) a writer.
+reader never queues behind (or blocks) a writer. Which scope to use when, and why:
+:mod:`storage.transactions`.
 """
 
 from __future__ import annotations

@@ -1,18 +1,29 @@
 """The staff console (SPEC §6): server-rendered pages under ``/console`` in the API's own
 app, calling the storage services directly with the same roles, visibility rule and
-audit events as the JSON API. Jinja2 templates, a vendored htmx, no build step."""
+audit events as the JSON API. Jinja2 templates, a vendored htmx, no build step.
+
+It shares the web layer with the JSON API (:mod:`admin_api.web`) and imports nothing of
+the API's own (routes, schemas, dependencies): ``tests/test_architecture.py``."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from admin_api.console.routes import admin, auth, case, indicators, public_summary, worklist
+from admin_api.console.routes import (
+    account,
+    admin,
+    case,
+    indicators,
+    public_summary,
+    sign_in,
+    worklist,
+)
 from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
 
 
 def install(app: FastAPI) -> None:
-    routers = (auth, worklist, case, admin, indicators, public_summary)
+    routers = (sign_in, account, worklist, case, admin, indicators, public_summary)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

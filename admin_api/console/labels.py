@@ -1,19 +1,10 @@
 """Names of the domain's codes as staff read them. ``_`` and ``pgettext`` here only mark
-a text for extraction (``make messages``); pages translate it with the viewer's language
-(``Texts.gettext`` takes either)."""
+a text for extraction (``make messages``, :mod:`storage.i18n`); pages translate it with
+the viewer's language (``Texts.gettext`` takes either)."""
 
 from __future__ import annotations
 
-from admin_api.console.i18n import InContext
-
-
-def _(text: str) -> str:
-    return text
-
-
-def pgettext(context: str, text: str) -> InContext:
-    return InContext(context, text)
-
+from storage.i18n import _, pgettext
 
 # A case's status (справа is feminine in Ukrainian: «Нова»); the reporter's side names the
 # status of a report (звернення) in the bot's own context.

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from admin_api.console import labels
-from admin_api.console.i18n import InContext, Texts
+from admin_api.web.i18n import Texts
 from storage.enums import OPEN_STATUSES, Status
+from storage.i18n import InContext
 from storage.models import AuditEvent, Case
 from storage.services.audit_trail import AuditEntry
 

@@ -21,18 +21,18 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from admin_api.console import labels
-from admin_api.console.i18n import Texts, pick_language
-from admin_api.deps import CoreDep, SessionDep
-from admin_api.headers import STRICT_CSP
-from admin_api.limits import forwarded_proto
+from admin_api.web.clients import forwarded_proto
+from admin_api.web.headers import PAGE_HEADERS, with_missing
+from admin_api.web.i18n import Texts, pick_language
+from admin_api.web.middleware import Headers, HttpMiddleware, WatchedSend
+from admin_api.web.pages import environment, render_page
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.access import Actor
 from storage.core import Core
-from storage.display import INVISIBLE, marker
+from storage.db import Session
 from storage.errors import CaseNotFound, DomainError, NotFound, PermissionDenied
 from storage.models import ConsoleSession, StaffUser
 from storage.services.console import ConsoleSessionService, Stage
@@ -47,62 +47,19 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 HERE = Path(__file__).resolve().parent
 
-# The console's policy is the one every HTML answer gets (admin_api/headers.py).
-CSP = STRICT_CSP
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-    (b"cache-control", b"no-store"),
-]
-
-templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+templates = environment(HERE / "templates")
 
 
-def visible(text: str | None) -> Markup:
-    """What people wrote, escaped, with each bidi control, zero-width or control
-    character shown as a marker such as ⟨U+202E⟩ (storage.display): it can neither
-    reorder nor hide what staff read. The stored text is untouched."""
-    written = text or ""
-    pieces: list[Markup] = []
-    last = 0
-    for match in INVISIBLE.finditer(written):
-        pieces.append(escape(written[last : match.start()]))
-        pieces.append(MARKER.format(marker(match.group())))
-        last = match.end()
-    pieces.append(escape(written[last:]))
-    return Markup("").join(pieces)
-
-
-MARKER = Markup('<span class="invisible-char">{}</span>')
-templates.filters["visible"] = visible
-
-
-class ConsoleHeaders:
+class ConsoleHeaders(HttpMiddleware):
     """Security headers on every console answer (pages, fragments, files, static)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    paths = (PREFIX,)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        def edit(headers: Headers) -> Headers:
+            return with_missing(headers, PAGE_HEADERS)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {name for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, WatchedSend(send, edit))
 
 
 def secure_cookies(request: Request, core: Core) -> bool:
@@ -141,22 +98,14 @@ class Viewer:
         return self.texts.language
 
 
-def page_context(request: Request, texts: Texts, viewer: Viewer | None) -> dict[str, Any]:
-    t = texts.gettext
+def page_context(texts: Texts, viewer: Viewer | None) -> dict[str, Any]:
+    """What every console page has besides its language (admin_api.web.pages)."""
     return {
-        "request": request,
-        "_": t,
-        "ngettext": texts.ngettext,
-        "pgettext": texts.pgettext,
-        "texts": texts,
-        "lang": texts.language,
         "viewer": viewer,
         "csrf": viewer.csrf if viewer else "",
         "labels": labels,
-        "label": lambda table, code: t(table[code]) if code in table else code,
-        "when": texts.when,
+        "label": lambda table, code: texts.gettext(table[code]) if code in table else code,
         "prefix": PREFIX,
-        "path": request.url.path,
         # The staff rules' minimum, so the form's hint and check follow them.
         "min_password": MIN_PASSWORD,
     }
@@ -171,10 +120,8 @@ def render(
     status_code: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    context = page_context(request, texts, viewer)
-    context.update(values)
-    body = templates.get_template(template).render(context)
-    return HTMLResponse(body, status_code=status_code)
+    context = {**page_context(texts, viewer), **values}
+    return render_page(templates, request, template, texts, status_code=status_code, **context)
 
 
 def is_htmx(request: Request) -> bool:
@@ -273,7 +220,7 @@ def sign_in_url(request: Request, *, expired: bool = False) -> str:
     return url + "&expired=1" if expired else url
 
 
-async def current_viewer(request: Request, session: SessionDep, core: CoreDep) -> Viewer:
+async def current_viewer(request: Request, session: Session, core: Core) -> Viewer:
     token = request.cookies.get(COOKIE)
     service = ConsoleSessionService(session, core)
     resolved = await service.resolve(token) if token else None
@@ -296,9 +243,21 @@ async def current_viewer(request: Request, session: SessionDep, core: CoreDep) -
     )
     request.state.console_texts = texts
     request.state.console_viewer = viewer
+    # By method, not by scope: a form that only reads (a preview) is checked too.
     if request.method not in ("GET", "HEAD"):
         await check_csrf(request, viewer.csrf)
     return viewer
+
+
+async def reading_viewer(request: Request, session: ReadSessionDep, core: CoreDep) -> Viewer:
+    """The viewer of a page that only reads, in its read scope."""
+    return await current_viewer(request, session, core)
+
+
+async def writing_viewer(request: Request, session: WriteSessionDep, core: CoreDep) -> Viewer:
+    """The viewer of a form that changes something, in its write transaction (the
+    session row and account may be what it changes)."""
+    return await current_viewer(request, session, core)
 
 
 async def check_csrf(request: Request, expected: str) -> None:
@@ -313,7 +272,8 @@ async def check_csrf(request: Request, expected: str) -> None:
         raise ConsoleProblem(403, texts._("This form has expired. Reload the page and try again."))
 
 
-ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+ReadViewerDep = Annotated[Viewer, Depends(reading_viewer)]
+WriteViewerDep = Annotated[Viewer, Depends(writing_viewer)]
 
 
 def require(allowed: bool, texts: Texts) -> None:

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field, StringConstraints
 
-from admin_api.deps import AuditReaderDep, CoreDep, SessionDep
+from admin_api.deps import AuditReaderDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.audit import AuditEventOut, AuditPageOut
 from admin_api.schemas.cases import REF_PATTERN
 from admin_api.schemas.common import Id, RequestModel, UtcDatetime
 from admin_api.schemas.worklist import MAX_VALUES, Cursor
+from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.services.audit_trail import MAX_PAGE, AuditQuery, AuditTrail
 
 router = APIRouter(prefix=API_PREFIX, tags=["audit"])
@@ -43,7 +44,7 @@ class AuditParams(RequestModel):
 async def audit_log(
     params: Annotated[AuditParams, Query()],
     principal: AuditReaderDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     core: CoreDep,
 ) -> AuditPageOut:
     """Newest first. Administrators see every event; focal points see the events of

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 
-from admin_api.deps import CoreDep, MetricsDep, PrincipalDep, SessionDep, unit_of_work
+from admin_api.deps import ReadPrincipalDep, WritePrincipalDep
 from admin_api.errors import domain_error_response, error_responses
-from admin_api.limits import client_address, trusted_networks
 from admin_api.metrics import SignInOutcome
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.auth import MeOut, Permissions, TokenForm, TokenOut
+from admin_api.web.clients import client_address, trusted_networks
+from admin_api.web.sessions import CoreDep, MetricsDep, WriteSessionDep, unit_of_work
 from storage.errors import AuthenticationFailed, DomainError, PermissionDenied, RateLimited
 from storage.services.staff import IssuedToken, StaffService
 
@@ -96,7 +97,9 @@ async def sign_in(
     summary="Sign out",
     responses=error_responses(401),
 )
-async def sign_out(principal: PrincipalDep, session: SessionDep, core: CoreDep) -> Response:
+async def sign_out(
+    principal: WritePrincipalDep, session: WriteSessionDep, core: CoreDep
+) -> Response:
     """Revoke the token this request was made with."""
     await StaffService(session, core).revoke_token(principal.token, principal.actor)
     log.info("signed_out user_id=%s", principal.user_id)
@@ -104,7 +107,7 @@ async def sign_out(principal: PrincipalDep, session: SessionDep, core: CoreDep) 
 
 
 @router.get("/me", response_model=MeOut, summary="Who am I", responses=error_responses(401))
-async def me(principal: PrincipalDep) -> MeOut:
+async def me(principal: ReadPrincipalDep) -> MeOut:
     actor = principal.actor
     user = principal.user
     return MeOut(

@@ -10,8 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from admin_api.deps import CaseWorkerDep, CoreDep, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
+from admin_api.deps import ReadCaseWorkerDep, WriteCaseWorkerDep
 from admin_api.errors import error_responses
 from admin_api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from admin_api.routes import API_PREFIX
@@ -29,6 +28,8 @@ from admin_api.schemas.cases import (
     ReplyOut,
 )
 from admin_api.schemas.worklist import WorklistParams
+from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.attachments import SERVED_TYPES
 from storage.services.triage import CaseChanges, CaseView, TriageService
@@ -48,8 +49,8 @@ AttachmentId = Annotated[str, Path(pattern=PUBLIC_ID_PATTERN, description="The f
 )
 async def worklist(
     params: Annotated[WorklistParams, Query()],
-    principal: CaseWorkerDep,
-    session: SessionDep,
+    principal: ReadCaseWorkerDep,
+    session: ReadSessionDep,
     core: CoreDep,
 ) -> CasePage:
     """Cases you may see, filtered, searched, sorted and paged. No narratives here."""
@@ -76,7 +77,11 @@ async def worklist(
     responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
 )
 async def get_case(
-    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep, response: Response
+    ref: Ref,
+    principal: ReadCaseWorkerDep,
+    session: ReadSessionDep,
+    core: CoreDep,
+    response: Response,
 ) -> CaseDetailOut:
     """The case with what the reporter wrote, files, notes and replies. Reading a
     sensitive case is recorded in the audit log."""
@@ -97,8 +102,8 @@ async def get_case(
 async def update_case(
     ref: Ref,
     patch: CasePatch,
-    principal: CaseWorkerDep,
-    session: SessionDep,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
     core: CoreDep,
     response: Response,
     if_match: IfMatch = None,
@@ -129,7 +134,7 @@ async def update_case(
     responses=error_responses(401, 403, 404, 413, 422),
 )
 async def add_note(
-    ref: Ref, body: NoteIn, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref, body: NoteIn, principal: WriteCaseWorkerDep, session: WriteSessionDep, core: CoreDep
 ) -> NoteOut:
     """Staff only; never shown to the reporter."""
     note = await TriageService(session, core).add_note(ref, principal.actor, body.text)
@@ -150,7 +155,7 @@ async def add_note(
     responses=error_responses(401, 403, 404, 409, 413, 422),
 )
 async def add_reply(
-    ref: Ref, body: ReplyIn, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref, body: ReplyIn, principal: WriteCaseWorkerDep, session: WriteSessionDep, core: CoreDep
 ) -> ReplyOut:
     """A public reply, in one or more of uk, ru, en. The reporter reads it with their
     receipt code, and in their chat if they opted in (then `delivery` is `pending`)."""
@@ -172,7 +177,7 @@ async def add_reply(
     responses=error_responses(401, 403, 404, 422),
 )
 async def case_events(
-    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref, principal: ReadCaseWorkerDep, session: ReadSessionDep, core: CoreDep
 ) -> CaseEvents:
     events = await TriageService(session, core).events(ref, principal.actor)
     return CaseEvents(items=[AuditEventOut.model_validate(event) for event in events])
@@ -195,8 +200,8 @@ async def case_events(
 async def download_attachment(
     ref: Ref,
     attachment_id: AttachmentId,
-    principal: CaseWorkerDep,
-    session: SessionDep,
+    principal: ReadCaseWorkerDep,
+    session: ReadSessionDep,
     core: CoreDep,
 ) -> Response:
     view, data = await TriageService(session, core).open_attachment(

@@ -12,15 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from admin_api.console.i18n import translations
-from admin_api.deps import CoreDep, PrincipalDep, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS
+from admin_api.deps import ReadPrincipalDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.stats import ExportParams
-from storage.access import Actor
-from storage.core import Core
-from storage.db import Session
+from admin_api.web.downloads import export_response
+from admin_api.web.i18n import translations
+from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.repositories.filters import RatingFilter
 from storage.services.exports import (
     MEDIA_TYPES,
@@ -28,10 +26,6 @@ from storage.services.exports import (
     ExportKind,
     ExportRequest,
     ExportService,
-    columns_for,
-    csv_chunks,
-    headers,
-    xlsx_chunks,
 )
 from storage.services.stats import StatsService
 
@@ -52,20 +46,18 @@ router = APIRouter(prefix=API_PREFIX, tags=["monitoring and evaluation"])
 )
 async def export(
     params: Annotated[ExportParams, Query()],
-    principal: PrincipalDep,
-    session: SessionDep,
+    principal: ReadPrincipalDep,
+    session: ReadSessionDep,
     core: CoreDep,
 ) -> StreamingResponse:
     """Same filters as the worklist, for a period of Kyiv calendar days. Headers in
     English, or Ukrainian with `lang=uk`. No narrative, contact, assignee or tags for
     analysts and administrators; sensitive narratives are never exported in bulk."""
-    kind, fmt = ExportKind(params.kind), ExportFormat(params.format)
     for code in params.programme:
         core.catalog.programme(code)
-    period = StatsService(session, core).period(params.from_, params.to)
     request = ExportRequest(
-        kind=kind,
-        period=period,
+        kind=ExportKind(params.kind),
+        period=StatsService(session, core).period(params.from_, params.to),
         cases=params.case_filter(core.catalog),
         ratings=RatingFilter(
             kinds=[k.value for k in params.rating_kind],
@@ -75,32 +67,8 @@ async def export(
         ),
         lang=params.lang,
     )
-    return stream_export(session, core, principal.actor, request, fmt)
-
-
-def stream_export(
-    session: Session, core: Core, actor: Actor, request: ExportRequest, fmt: ExportFormat
-) -> StreamingResponse:
-    """Check, audit (in the caller's transaction) and stream one export: the API's and
-    the console's download alike. Headers in ``request.lang`` through gettext."""
-    service = ExportService(core)
-    service.check(actor, request)
-    service.record(session, actor, request, fmt.value)
-    columns = columns_for(request.kind, actor)
-    header = headers(columns, translations(request.lang).gettext)
-    rows = service.rows(actor, request)
-    period, kind = request.period, request.kind
-    title = f"{kind.value} {period.first.isoformat()} {period.last.isoformat()}"
-    body = (
-        csv_chunks(header, rows)
-        if fmt is ExportFormat.CSV
-        else xlsx_chunks(columns, header, rows, title=title)
+    gettext = translations(request.lang).gettext
+    started = ExportService(core).start(
+        session, principal.actor, request, ExportFormat(params.format), gettext
     )
-    filename = (
-        f"holos-{kind.value}-{period.first.isoformat()}-{period.last.isoformat()}.{fmt.value}"
-    )
-    return StreamingResponse(
-        body,
-        media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', **DOWNLOAD_HEADERS},
-    )
+    return export_response(started)

@@ -9,9 +9,9 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from admin_api.deps import CoreDep
 from admin_api.errors import error_response, error_responses
 from admin_api.schemas.health import LiveOut, ReadyOut
+from admin_api.web.sessions import CoreDep
 
 router = APIRouter(tags=["health"])
 

@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from admin_api.deps import CaseWorkerDep, CoreDep, SessionDep
+from admin_api.deps import ReadCaseWorkerDep, WriteCaseWorkerDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.cases import REF_PATTERN
 from admin_api.schemas.public import PublicSummaryIn, PublicSummaryState
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.enums import Language
 from storage.models import PublicSummary
 from storage.services.transparency import TransparencyService
@@ -40,7 +41,7 @@ def _state(summary: PublicSummary) -> PublicSummaryState:
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_public_summary(
-    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref, principal: ReadCaseWorkerDep, session: ReadSessionDep, core: CoreDep
 ) -> PublicSummaryState:
     summary = await TransparencyService(session, core).get(ref, principal.actor)
     return _state(summary)
@@ -53,7 +54,11 @@ async def get_public_summary(
     responses=error_responses(401, 403, 404, 409, 413, 422),
 )
 async def write_public_summary(
-    ref: Ref, body: PublicSummaryIn, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref,
+    body: PublicSummaryIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
 ) -> PublicSummaryState:
     """In Ukrainian and/or English, for the public: what changed, never who reported.
     Rewriting a published summary takes it off the page until it is approved again.
@@ -72,7 +77,7 @@ async def write_public_summary(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def approve_public_summary(
-    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref, principal: WriteCaseWorkerDep, session: WriteSessionDep, core: CoreDep
 ) -> PublicSummaryState:
     """A focal point other than its writer; then it appears on /transparency."""
     summary = await TransparencyService(session, core).approve(ref, principal.actor)
@@ -87,7 +92,7 @@ async def approve_public_summary(
     responses=error_responses(401, 403, 404, 422),
 )
 async def withdraw_public_summary(
-    ref: Ref, principal: CaseWorkerDep, session: SessionDep, core: CoreDep
+    ref: Ref, principal: WriteCaseWorkerDep, session: WriteSessionDep, core: CoreDep
 ) -> Response:
     await TransparencyService(session, core).withdraw(ref, principal.actor)
     return Response(status_code=204)

@@ -7,12 +7,11 @@ points, as one ``sensitive`` group for analysts, and not at all for anyone else.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from admin_api.deps import CoreDep, PrincipalDep
+from admin_api.deps import ReadPrincipalDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.stats import (
@@ -22,21 +21,12 @@ from admin_api.schemas.stats import (
     StatsOut,
     StatsParams,
 )
-from storage.db import Session
+from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.repositories.filters import RatingFilter
 from storage.services.rating_list import RatingList
 from storage.services.stats import StatsService
 
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring and evaluation"])
-
-
-async def read_session(core: CoreDep) -> AsyncIterator[Session]:
-    """Figures only read: no write lock on SQLite, so triage never waits for a report."""
-    async with core.database.read_only() as session:
-        yield session
-
-
-ReadSessionDep = Annotated[Session, Depends(read_session)]
 
 
 @router.get(
@@ -47,7 +37,7 @@ ReadSessionDep = Annotated[Session, Depends(read_session)]
 )
 async def stats(
     params: Annotated[StatsParams, Query()],
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     session: ReadSessionDep,
     core: CoreDep,
 ) -> StatsOut:
@@ -70,7 +60,7 @@ async def stats(
 )
 async def ratings(
     params: Annotated[RatingParams, Query()],
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     session: ReadSessionDep,
     core: CoreDep,
 ) -> RatingPage:

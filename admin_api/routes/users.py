@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from admin_api.deps import CoreDep, SessionDep, UserAdminDep
+from admin_api.deps import ReadUserAdminDep, WriteUserAdminDep
 from admin_api.errors import error_responses
 from admin_api.routes import API_PREFIX
 from admin_api.schemas.common import MAX_ID
 from admin_api.schemas.users import UserCreate, UserList, UserOut, UserPatch
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.services.staff import StaffService
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
@@ -21,7 +22,9 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.get(
     "", response_model=UserList, summary="Staff accounts", responses=error_responses(401, 403)
 )
-async def list_users(principal: UserAdminDep, session: SessionDep, core: CoreDep) -> UserList:
+async def list_users(
+    principal: ReadUserAdminDep, session: ReadSessionDep, core: CoreDep
+) -> UserList:
     users = await StaffService(session, core).list_users(principal.actor)
     return UserList(items=[UserOut.model_validate(user) for user in users])
 
@@ -34,7 +37,7 @@ async def list_users(principal: UserAdminDep, session: SessionDep, core: CoreDep
     responses=error_responses(401, 403, 409, 413, 422),
 )
 async def create_user(
-    body: UserCreate, principal: UserAdminDep, session: SessionDep, core: CoreDep
+    body: UserCreate, principal: WriteUserAdminDep, session: WriteSessionDep, core: CoreDep
 ) -> UserOut:
     """An operator or an analyst; focal points and admins are created on the server
     (403 ``focal_point_command_line_only``, ``admin_command_line_only``)."""
@@ -55,7 +58,7 @@ async def create_user(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_user(
-    user_id: UserId, principal: UserAdminDep, session: SessionDep, core: CoreDep
+    user_id: UserId, principal: ReadUserAdminDep, session: ReadSessionDep, core: CoreDep
 ) -> UserOut:
     return UserOut.model_validate(
         await StaffService(session, core).get_user(principal.actor, user_id)
@@ -71,8 +74,8 @@ async def get_user(
 async def update_user(
     user_id: UserId,
     body: UserPatch,
-    principal: UserAdminDep,
-    session: SessionDep,
+    principal: WriteUserAdminDep,
+    session: WriteSessionDep,
     core: CoreDep,
 ) -> UserOut:
     """Change role, active state, display name or password. Fields left out (or null)

@@ -4,12 +4,14 @@ Every read of a case page used to cost nine statements: the case, its tags, the 
 the chat link, then the attachments, additions, notes and replies, most of them empty.
 Here the case comes with its contact and chat link (outer joins) and with whether each
 of the four lists has anything (``EXISTS``, each served by its ``case_id`` index), so
-only lists that hold something are read (:mod:`storage.services.triage`).
+only lists that hold something are read (:mod:`storage.services.triage`). The console's
+page also wants the case's public summary: one more outer join, on its primary key.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import joinedload
@@ -21,6 +23,7 @@ from storage.models import (
     CaseAddition,
     ContactDetail,
     Note,
+    PublicSummary,
     Reply,
     ReporterLink,
 )
@@ -40,16 +43,16 @@ class CaseHead:
     has_additions: bool
     has_notes: bool
     has_replies: bool
+    # Read only when asked for (the console's page): None otherwise, or when none is written.
+    public_summary: PublicSummary | None = None
 
 
 def _any(model: type[Attachment] | type[CaseAddition] | type[Note] | type[Reply]) -> Exists:
     return exists().where(model.case_id == Case.id)
 
 
-def _head_statement(
-    *, may_see_sensitive: bool
-) -> Select[Case, ContactDetail, bool, bool, bool, bool, bool]:
-    return (
+def _head_statement(*, may_see_sensitive: bool, public_summary: bool) -> Select[*tuple[Any, ...]]:
+    stmt: Select[*tuple[Any, ...]] = (
         select(
             Case,
             ContactDetail,
@@ -66,27 +69,38 @@ def _head_statement(
         .outerjoin(ReporterLink, ReporterLink.case_id == Case.id)
         .where(Case.ref == bindparam("ref"), *visible(may_see_sensitive=may_see_sensitive))
     )
+    if public_summary:
+        stmt = stmt.add_columns(PublicSummary).outerjoin(
+            PublicSummary, PublicSummary.case_id == Case.id
+        )
+    return stmt
 
 
 # Built once: a statement built per call costs its construction and the walk that makes
 # its cache key (about half the CPU of this query); a built one keeps its key.
-_HEAD = {sees: _head_statement(may_see_sensitive=sees) for sees in (False, True)}
+_HEAD = {
+    (sees, summary): _head_statement(may_see_sensitive=sees, public_summary=summary)
+    for sees in (False, True)
+    for summary in (False, True)
+}
 
 
 class CasePageRepository(Repository):
-    async def head(self, ref: str, *, may_see_sensitive: bool) -> CaseHead | None:
+    async def head(
+        self, ref: str, *, may_see_sensitive: bool, public_summary: bool = False
+    ) -> CaseHead | None:
         """The case if this reader may see it (the same rule, in the query, as
         :meth:`storage.repositories.cases.CaseRepository.get_visible`: hidden and
-        missing take the same path)."""
+        missing take the same path), and with ``public_summary`` its public summary."""
         canonical = canonical_ref(ref)
         if canonical is None:
             return None
-        stmt = _HEAD[may_see_sensitive]
+        stmt = _HEAD[(may_see_sensitive, public_summary)]
         # One row per tag: ``unique`` folds them into the case's row.
         row = (await self.session.execute(stmt, {"ref": canonical})).unique().first()
         if row is None:
             return None
-        case, contact, linked, attachments, additions, notes, replies = row
+        case, contact, linked, attachments, additions, notes, replies, *summary = row
         return CaseHead(
             case=case,
             contact=contact,
@@ -95,4 +109,5 @@ class CasePageRepository(Repository):
             has_additions=bool(additions),
             has_notes=bool(notes),
             has_replies=bool(replies),
+            public_summary=summary[0] if summary else None,
         )

@@ -21,6 +21,14 @@ class ConsoleSessionRepository(Repository):
     def add(self, row: ConsoleSession) -> None:
         self.session.add(row)
 
+    async def change(self, session_id: int, **values: object) -> None:
+        """Set columns of one session by its id: a write that needs no loaded row, so a
+        read scope can leave it for after its reads (storage.db.write_later). A row
+        loaded in this session learns the new values too."""
+        await self.session.execute(
+            update(ConsoleSession).where(ConsoleSession.id == session_id).values(**values)
+        )
+
     async def revoke_all_for(self, user_id: int, at: datetime, *, keep: int | None = None) -> None:
         """End every session of the account (but ``keep``, the one asking)."""
         stmt = update(ConsoleSession).where(

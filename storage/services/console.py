@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor, role_may_see
 from storage.core import Core
+from storage.db import write_later
 from storage.enums import AuditAction, Role
 from storage.errors import AuthenticationFailed, InvalidInput
 from storage.models import ConsoleSession, StaffPreference, StaffUser
@@ -161,7 +162,10 @@ class ConsoleSessionService:
 
     async def resolve(self, token: str) -> tuple[StaffUser, ConsoleSession] | None:
         """The user behind a session id, or ``None`` when it is unknown, signed out,
-        expired, idle too long, or its account is disabled or changed role."""
+        expired, idle too long, or its account is disabled or changed role.
+
+        What it records (the session's end, or its use at most every ``TOUCH_EVERY``)
+        goes through :func:`write_later`: in a page that only reads, after its reads."""
         if not token or len(token) > 128:
             return None
         row = await self.sessions.get_by_hash(self.core.crypto.token_hash(token))
@@ -169,15 +173,23 @@ class ConsoleSessionService:
         if row is None or row.revoked_at is not None:
             return None
         if row.expires_at <= now or now - row.last_seen_at > IDLE:
-            row.revoked_at = now
+            await self._record(row, revoked_at=now)
             return None
         user = await self.users.get(row.user_id)
         if user is None or not user.is_active or user.role != row.role:
-            row.revoked_at = now
+            await self._record(row, revoked_at=now)
             return None
         if now - row.last_seen_at > TOUCH_EVERY:
-            row.last_seen_at = now
+            await self._record(row, last_seen_at=now)
         return user, row
+
+    async def _record(self, row: ConsoleSession, **values: object) -> None:
+        session_id = row.id
+
+        async def change(writer: AsyncSession) -> None:
+            await ConsoleSessionRepository(writer).change(session_id, **values)
+
+        await write_later(self.session, change)
 
     async def close(self, row: ConsoleSession, actor: Actor) -> None:
         row.revoked_at = self.core.clock.now()

@@ -1,9 +1,13 @@
 """Exports of cases and ratings, one row each, as CSV or XLSX (SPEC §7).
 
-Rows are read in keyset batches (:mod:`storage.repositories.exports`), each batch in its
-own short transaction, and written out as they come: memory stays flat for a year of
-data. XLSX goes through openpyxl's write-only mode into a temporary file (a zip cannot
-be sent before it is finished), which is then sent in chunks.
+One pipeline for every way out (the API's ``GET /export``, the console's download,
+``holos export``): :meth:`ExportService.start` checks what the role may ask for, records
+the audit event in the caller's transaction and fixes the columns and their titles; the
+:class:`Export` it returns then reads and writes the rows. Rows are read in keyset
+batches (:mod:`storage.repositories.exports`), each batch in its own short transaction,
+and written out as they come: memory stays flat for a year of data. XLSX goes through
+openpyxl's write-only mode into a temporary file (a zip cannot be sent before it is
+finished), which is then sent in chunks.
 
 What a role gets: every role gets the figures of each row; only case workers (operator,
 focal point) get the assignee, tags, contact mode and, for standard cases, the
@@ -38,8 +42,8 @@ from storage.disclosure import Visibility, may_export_sensitive_rows, role_visib
 from storage.display import csv_text, plain, reveal, starts_formula
 from storage.enums import AuditAction
 from storage.errors import PermissionDenied
+from storage.i18n import _
 from storage.models import Rating
-from storage.msgids import _
 from storage.periods import Period, month_key
 from storage.repositories.exports import ExportRepository
 from storage.repositories.filters import CaseFilter, RatingFilter
@@ -150,9 +154,77 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return value.astimezone(zone).replace(tzinfo=None) if value is not None else None
 
 
+@dataclass(frozen=True)
+class Export:
+    """One export, checked and recorded (:meth:`ExportService.start`): its columns, their
+    titles in the reader's language, and the rows, read when they are written."""
+
+    service: ExportService
+    actor: Actor
+    request: ExportRequest
+    format: ExportFormat
+    columns: list[Column]
+    header: list[str]
+
+    @property
+    def title(self) -> str:
+        """The XLSX sheet's name: the kind and the period (at most 31 characters)."""
+        period = self.request.period
+        return f"{self.request.kind.value} {period.first.isoformat()} {period.last.isoformat()}"
+
+    @property
+    def filename(self) -> str:
+        period, kind = self.request.period, self.request.kind
+        first, last = period.first.isoformat(), period.last.isoformat()
+        return f"holos-{kind.value}-{first}-{last}.{self.format.value}"
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+    async def count(self) -> int:
+        return await self.service.count(self.actor, self.request)
+
+    def rows(self) -> AsyncIterator[list[Any]]:
+        return self.service.rows(self.actor, self.request)
+
+    def chunks(self, rows: AsyncIterator[list[Any]] | None = None) -> AsyncIterator[bytes]:
+        """The file in pieces, to stream (``rows``: :meth:`rows`, or a wrapper of it)."""
+        rows = self.rows() if rows is None else rows
+        if self.format is ExportFormat.CSV:
+            return csv_chunks(self.header, rows)
+        return xlsx_chunks(self.columns, self.header, rows, title=self.title)
+
+    async def write(self, target: Path, rows: AsyncIterator[list[Any]] | None = None) -> None:
+        """The file at ``target`` (XLSX written in place, not copied from a temporary)."""
+        rows = self.rows() if rows is None else rows
+        if self.format is ExportFormat.XLSX:
+            await write_xlsx(target, self.columns, self.header, rows, title=self.title)
+            return
+        with target.open("wb") as handle:
+            async for chunk in csv_chunks(self.header, rows):
+                handle.write(chunk)
+
+
 class ExportService:
     def __init__(self, core: Core) -> None:
         self.core = core
+
+    def start(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        request: ExportRequest,
+        fmt: ExportFormat,
+        gettext: Callable[[str], str],
+    ) -> Export:
+        """Check what ``actor`` asks for (nothing is read before), record the export in
+        ``session``'s transaction, and fix its columns with titles in ``gettext``'s
+        language. The rows are read when the returned export is written."""
+        self.check(actor, request)
+        self.record(session, actor, request, fmt.value)
+        columns = columns_for(request.kind, actor)
+        return Export(self, actor, request, fmt, columns, headers(columns, gettext))
 
     def record(self, session: AsyncSession, actor: Actor, request: ExportRequest, fmt: str) -> None:
         """One audit event per export: who took which rows out, never the rows."""

@@ -2,8 +2,9 @@
 
 Read it (a sensitive case does not exist for a role that may not see it; reading one is
 audited), change status, priority, assignee and tags under optimistic concurrency, add
-internal notes and public replies, read its trail and its files. What the bot does with
-a case is in :mod:`storage.services.intake`.
+internal notes and public replies, read its trail and its files. The console's case page
+comes whole from :meth:`TriageService.page`: one look at the case, one check of who may
+see it. What the bot does with a case is in :mod:`storage.services.intake`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.access import Actor, role_may_see
 from storage.core import Core
-from storage.enums import AuditAction, Language, OutboxKind, Priority, ReplyDelivery, Status
+from storage.enums import (
+    AuditAction,
+    Language,
+    OutboxKind,
+    Priority,
+    ReplyDelivery,
+    Role,
+    Status,
+)
 from storage.errors import (
     AssigneeCannotSeeCase,
     AttachmentNotFound,
@@ -34,14 +43,15 @@ from storage.errors import (
     TextTooLong,
 )
 from storage.lifecycle import allowed_transitions, check_transition
-from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, Reply
+from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, PublicSummary, Reply
 from storage.repositories.audit import AuditRepository
-from storage.repositories.case_page import CasePageRepository
+from storage.repositories.case_page import CaseHead, CasePageRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
 from storage.services.attachments import AttachmentService, served_name, served_type
 from storage.services.audit import AuditLog
+from storage.services.console import StaffDirectory
 from storage.services.outbox import OutboxService
 from storage.sla import CaseSla, case_sla
 from storage.text import clean
@@ -163,6 +173,51 @@ class CaseDetail(CaseView):
     replies: list[ReplyView]
 
 
+def may_have_public_summary(case: Case) -> bool:
+    """Only a closed, standard case is ever published ("you said, we did"): a sensitive
+    case never, not even its outcome (the rules: :mod:`storage.services.transparency`)."""
+    return not case.sensitive and case.status == Status.CLOSED
+
+
+@dataclass(frozen=True)
+class PublicSummaryState:
+    """A case's "you said, we did" block as one reader sees it."""
+
+    publishable: bool  # the case may have one (:func:`may_have_public_summary`)
+    summary: PublicSummary | None = None
+    # A focal point other than its writer publishes it: a second person approves.
+    may_publish: bool = False
+
+    @classmethod
+    def of(cls, case: Case, summary: PublicSummary | None, actor: Actor) -> PublicSummaryState:
+        if not may_have_public_summary(case):
+            return cls(publishable=False)
+        return cls(
+            publishable=True,
+            summary=summary,
+            may_publish=summary is not None
+            and summary.approved_at is None
+            and actor.role is Role.FOCAL_POINT
+            and summary.written_by != actor.user_id,
+        )
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """Everything the console's case page shows, from one look at the case."""
+
+    detail: CaseDetail
+    # The case's audit trail, oldest first, this look's own record included.
+    timeline: list[AuditEvent]
+    names: dict[int, str]  # every colleague the page names, by id
+    assignees: list[tuple[int, str]]  # whom the case may be assigned to
+    public_summary: PublicSummaryState
+
+    @property
+    def case(self) -> Case:
+        return self.detail.case
+
+
 # The service -------------------------------------------------------------------------
 
 
@@ -190,16 +245,65 @@ class TriageService:
             self.audit.record(actor, AuditAction.CASE_READ, case=case)
         return case
 
-    async def detail(self, ref: str, actor: Actor) -> CaseDetail:
+    async def _look(
+        self, ref: str, actor: Actor, *, public_summary: bool = False
+    ) -> tuple[CaseHead, AuditEvent | None]:
+        """The case with its contact, chat link and which lists hold anything, in one
+        statement, and the audit record of this look when the case is sensitive."""
         _require_case_work(actor)
-        # The case with its contact, chat link and which lists hold anything, in one
-        # statement; then only the lists that do (most cases have no notes or replies).
         head = await CasePageRepository(self.session).head(
-            ref, may_see_sensitive=actor.can_see_sensitive
+            ref, may_see_sensitive=actor.can_see_sensitive, public_summary=public_summary
         )
         if head is None:
             raise CaseNotFound(ref)
-        case = self._seen(head.case, ref, actor, audit_read=True)
+        look = None
+        if head.case.sensitive:
+            look = self.audit.record(actor, AuditAction.CASE_READ, case=head.case)
+        return head, look
+
+    async def detail(self, ref: str, actor: Actor) -> CaseDetail:
+        head, _look = await self._look(ref, actor)
+        return await self._detail(head)
+
+    async def page(self, ref: str, actor: Actor) -> CasePage:
+        """The console's case page: the case with its lists, its timeline, the names of
+        the colleagues it shows, whom it may be assigned to and its public summary."""
+        head, look = await self._look(ref, actor, public_summary=True)
+        detail = await self._detail(head)
+        case = detail.case
+        timeline = await AuditRepository(self.session).for_case(case.id)
+        # In a read scope this look's record is written after the page (Database.
+        # read_scope); the page shows it all the same.
+        if look is not None and look not in timeline:
+            timeline.append(look)
+        summary = head.public_summary
+        directory = StaffDirectory(self.session)
+        names = await directory.names(
+            [
+                case.assignee_id,
+                *(n.author_id for n in detail.notes),
+                *(r.author_id for r in detail.replies),
+                *(e.actor_id for e in timeline if e.actor_kind == "staff"),
+                *((summary.written_by, summary.approved_by) if summary else ()),
+            ]
+        )
+        # An assignee named in the trail who is no longer on staff still gets a label.
+        for event in timeline:
+            for side in (event.before or {}, event.after or {}):
+                if isinstance(side.get("assignee_id"), int):
+                    names.setdefault(side["assignee_id"], f"#{side['assignee_id']}")
+        return CasePage(
+            detail=detail,
+            timeline=timeline,
+            names=names,
+            assignees=await directory.assignees(actor, sensitive=case.sensitive),
+            public_summary=PublicSummaryState.of(case, summary, actor),
+        )
+
+    async def _detail(self, head: CaseHead) -> CaseDetail:
+        """The case as staff see it; then only the lists that hold something (most
+        cases have no notes or replies)."""
+        case = head.case
         view = CaseView.at(case, self.core.clock.now())
         attachments = await self.cases.attachments(case.id) if head.has_attachments else []
         additions = await self.cases.additions(case.id) if head.has_additions else []

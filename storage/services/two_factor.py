@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import totp
 from storage.access import Actor
 from storage.core import Core
+from storage.db import write_later
 from storage.enums import ActorKind, AuditAction, Role
 from storage.errors import (
     Conflict,
@@ -101,9 +102,17 @@ class TwoFactor:
         if pending is not None:
             return pending
         secret = totp.new_secret()
-        row.pending_totp_enc = self.sealer.seal(secret, Context.TOTP_PENDING)
-        row.pending_totp_expires_at = self.core.clock.now() + PENDING_TTL
-        await self.session.flush()
+        session_id = row.id
+        sealed = self.sealer.seal(secret, Context.TOTP_PENDING)
+        until = self.core.clock.now() + PENDING_TTL
+
+        async def hold(writer: AsyncSession) -> None:
+            repo = ConsoleSessionRepository(writer)
+            await repo.change(session_id, pending_totp_enc=sealed, pending_totp_expires_at=until)
+
+        # The enrolment page only reads: there the secret is stored after its reads, before
+        # the page is sent (storage.db.write_later); a reload then shows the same one.
+        await write_later(self.session, hold)
         return Enrolment(secret, totp.provisioning_uri(secret, user.username))
 
     async def confirm(self, user: StaffUser, row: ConsoleSession, code: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from admin_api.limits import client_address, trusted_networks
+from admin_api.web.clients import client_address, trusted_networks
 
 
 def request(peer: str, *forwarded: str) -> Request:

@@ -38,8 +38,9 @@ def load(language: str) -> Catalog:
 
 BOT_SOURCES = [("handlers/**.py", "python"), ("bot/*.py", "python")]
 CONSOLE_SOURCES = [
-    ("admin_api/console/**.py", "python"),
+    ("admin_api/**.py", "python"),
     ("admin_api/console/templates/**.html", "jinja2"),
+    ("admin_api/public/templates/**.html", "jinja2"),
 ]
 # Storage marks the export's column titles and the breakdowns' names; the edge
 # translates them.

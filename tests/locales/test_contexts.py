@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from admin_api.console import labels
-from admin_api.console.i18n import InContext, Texts
+from admin_api.web.i18n import Texts
 from bot.i18n import create_i18n
 from handlers import texts
 from handlers.i18n import pgettext
 from storage.enums import Language, Status
+from storage.i18n import InContext
 
 I18N = create_i18n(Language.UK)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -12,22 +13,22 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
-from admin_api.console import labels
+from admin_api.console import forms, labels
 from admin_api.console.views import changes
 from admin_api.console.web import (
     PREFIX,
     ConsoleRoute,
+    ReadViewerDep,
     Viewer,
-    ViewerDep,
-    error_text,
-    go,
+    WriteViewerDep,
     render,
     require,
 )
-from admin_api.deps import CoreDep, SessionDep
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
+from storage.db import Session
 from storage.enums import Role
-from storage.errors import DomainError, PermissionDenied
+from storage.errors import DomainError
 from storage.periods import in_range
 from storage.services.audit_trail import AuditQuery, AuditTrail
 from storage.services.console import StaffDirectory
@@ -54,7 +55,7 @@ def _day(value: str | None, timezone: str, days_after: int = 0) -> datetime | No
 
 @router.get("/audit")
 async def audit_log(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
     require(viewer.actor.can_read_audit, viewer.texts)
     p = request.query_params
@@ -97,7 +98,7 @@ async def audit_log(
 async def staff_page(
     request: Request,
     viewer: Viewer,
-    session: SessionDep,
+    session: Session,
     core: Core,
     *,
     status_code: int = 200,
@@ -117,9 +118,13 @@ async def staff_page(
     )
 
 
+def staff_form(request: Request, viewer: Viewer, session: Session, core: Core) -> forms.Form:
+    return forms.Form(request, viewer.texts, partial(staff_page, request, viewer, session, core))
+
+
 @router.get("/staff")
 async def staff(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
     require(viewer.actor.can_manage_users, viewer.texts)
     return await staff_page(request, viewer, session, core)
@@ -128,8 +133,8 @@ async def staff(
 @router.post("/staff")
 async def create_staff(
     request: Request,
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
     core: CoreDep,
     username: Annotated[str, Form(max_length=200)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
@@ -150,33 +155,29 @@ async def create_staff(
             ),
             form={"username": username, "display_name": display_name},
         )
-    try:
-        await StaffService(session, core).create_user(
-            viewer.actor,
-            username=username,
-            password=password,
-            role=role,
-            display_name=display_name,
-        )
-    except DomainError as error:
-        return await staff_page(
-            request,
-            viewer,
-            session,
-            core,
-            status_code=422,
-            create_error=error_text(error, viewer.texts),
-            form={"username": username, "display_name": display_name, "role": role},
-        )
-    return go(request, f"{PREFIX}/staff")
+    created = StaffService(session, core).create_user(
+        viewer.actor,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+    )
+    return await staff_form(request, viewer, session, core).submit(
+        created,
+        done=f"{PREFIX}/staff",
+        error_key="create_error",
+        passes=(),
+        status=422,
+        form={"username": username, "display_name": display_name, "role": role},
+    )
 
 
 @router.post("/staff/{user_id}")
 async def change_staff(
     request: Request,
     user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
     core: CoreDep,
     active: Annotated[str, Form(max_length=1)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
@@ -184,23 +185,23 @@ async def change_staff(
     """Disable or enable (``active`` = 0 or 1), or set a new password."""
     require(viewer.actor.can_manage_users, viewer.texts)
     service = StaffService(session, core)
-    try:
+
+    async def change() -> None:
         if password:
             await service.update_user(viewer.actor, user_id, password=password)
         elif active in ("0", "1"):
             await service.update_user(viewer.actor, user_id, is_active=active == "1")
-    except DomainError as error:
-        if error.code == "user_not_found":
-            raise
-        return await staff_page(
-            request,
-            viewer,
-            session,
-            core,
-            # Refused, not merely invalid: a focal point's or admin's password is set on
-            # the server only (a forged form; the page offers none).
-            status_code=403 if isinstance(error, PermissionDenied) else 422,
-            row_error=(user_id, error_text(error, viewer.texts)),
-        )
-    done = viewer.texts._("Saved.")
-    return await staff_page(request, viewer, session, core, done=(user_id, done))
+
+    async def saved() -> Response:
+        done = viewer.texts._("Saved.")
+        return await staff_page(request, viewer, session, core, done=(user_id, done))
+
+    # A refused change is 403, not merely invalid: a focal point's or admin's password is
+    # set on the server only (a forged form; the page offers none).
+    return await staff_form(request, viewer, session, core).submit(
+        change(),
+        done=saved,
+        error_key="row_error",
+        passes=("user_not_found",),
+        shown=lambda message: (user_id, message),
+    )

@@ -1,31 +1,46 @@
-"""One case: read it, triage it, note it, answer the reporter, follow its timeline.
+"""One case: read it, triage it, note it, answer the reporter, follow its timeline, and
+its public summary ("you said, we did": :mod:`.public_summary`).
 
-Every change carries the version the page showed. Saving against a stale version
-changes nothing and shows what changed meanwhile.
+The page comes whole from :meth:`TriageService.page`; this module only draws it. Every
+change carries the version the page showed. Saving against a stale version changes
+nothing and shows what changed meanwhile.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
-from admin_api.console import labels
-from admin_api.console.i18n import Texts, translations
-from admin_api.console.routes.public_summary import publish_context
+from admin_api.console import forms, labels
 from admin_api.console.views import changes, clock_text
-from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, error_text, go, render
-from admin_api.deps import CoreDep, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS, content_disposition
-from admin_api.schemas.cases import REF_PATTERN
+from admin_api.console.web import (
+    PREFIX,
+    ConsoleRoute,
+    ReadViewerDep,
+    Viewer,
+    WriteViewerDep,
+    render,
+)
+from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
+from admin_api.web.i18n import translations
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
+from storage.db import Session
 from storage.enums import Language, Priority, Status
-from storage.errors import DomainError, InvalidInput, StaleVersion
+from storage.errors import InvalidInput, StaleVersion
 from storage.media.types import IMAGE_TYPES
-from storage.refs import PUBLIC_ID_PATTERN
-from storage.services.console import StaffDirectory
-from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, CaseChanges, TriageService
+from storage.refs import PUBLIC_ID_PATTERN, REF_PATTERN
+from storage.services.transparency import MAX_SUMMARY_CHARS
+from storage.services.triage import (
+    MAX_NOTE_CHARS,
+    MAX_REPLY_CHARS,
+    CaseChanges,
+    CasePage,
+    TriageService,
+)
 
 router = APIRouter(prefix=f"{PREFIX}/cases", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -34,35 +49,20 @@ Ref = Annotated[str, Path(pattern=REF_PATTERN)]
 REPLY_HEADER = "💬 <b>An answer to your report:</b>"
 
 
-async def case_page(
+def draw(
     request: Request,
     viewer: Viewer,
-    session: SessionDep,
     core: Core,
-    ref: str,
+    page: CasePage,
     *,
     status_code: int = 200,
     **extra: object,
 ) -> HTMLResponse:
-    service = TriageService(session, core)
-    detail = await service.detail(ref, viewer.actor)
-    # One page, one look: detail() has recorded the read of a sensitive case.
-    events = await service.events(ref, viewer.actor, audit_read=False)
-    case = detail.case
-    names = await StaffDirectory(session).names(
-        [
-            case.assignee_id,
-            *(n.author_id for n in detail.notes),
-            *(r.author_id for r in detail.replies),
-            *(e.actor_id for e in events if e.actor_kind == "staff"),
-        ]
-    )
-    for event in events:
-        for side in (event.before or {}, event.after or {}):
-            if isinstance(side.get("assignee_id"), int):
-                names.setdefault(side["assignee_id"], f"#{side['assignee_id']}")
+    """The case page from its model (TriageService.page), with what a form adds."""
+    detail, case, texts = page.detail, page.case, viewer.texts
     now = core.clock.now()
-    texts = viewer.texts
+    sla = detail.sla
+    summary = page.public_summary
     return render(
         request,
         "case.html",
@@ -71,26 +71,16 @@ async def case_page(
         status_code=status_code,
         detail=detail,
         case=case,
-        names=names,
-        events=[(e, changes(e, texts, names)) for e in events],
+        names=page.names,
+        events=[(e, changes(e, texts, page.names)) for e in page.timeline],
         # How many events the page showed (oldest first), not an event's key: keys
         # would tell how many events exist in the whole trail.
-        last_event_id=len(events),
+        last_event_id=len(page.timeline),
         ack=clock_text(
-            detail.sla.acknowledge.due_at,
-            detail.sla.acknowledge.met_at,
-            detail.sla.acknowledge.state,
-            now,
-            texts,
+            sla.acknowledge.due_at, sla.acknowledge.met_at, sla.acknowledge.state, now, texts
         ),
-        res=clock_text(
-            detail.sla.resolve.due_at,
-            detail.sla.resolve.met_at,
-            detail.sla.resolve.state,
-            now,
-            texts,
-        ),
-        assignees=await StaffDirectory(session).assignees(viewer.actor, sensitive=case.sensitive),
+        res=clock_text(sla.resolve.due_at, sla.resolve.met_at, sla.resolve.state, now, texts),
+        assignees=page.assignees,
         priorities=[p.value for p in Priority],
         image_types=IMAGE_TYPES,
         reporter_language=case.language,
@@ -100,14 +90,40 @@ async def case_page(
         programme_name=core.catalog.programme(case.programme).name(texts.language)
         if case.programme
         else None,
-        **await publish_context(session, core, viewer, case),
+        publishable=summary.publishable,
+        summary=summary.summary,
+        may_publish=summary.may_publish,
+        max_summary=MAX_SUMMARY_CHARS,
         **extra,
+    )
+
+
+async def case_page(
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    core: Core,
+    ref: str,
+    *,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    page = await TriageService(session, core).page(ref, viewer.actor)
+    return draw(request, viewer, core, page, status_code=status_code, **extra)
+
+
+def case_form(
+    request: Request, viewer: Viewer, session: Session, core: Core, ref: str
+) -> forms.Form:
+    """The case page's forms: a refused one draws the page again."""
+    return forms.Form(
+        request, viewer.texts, partial(case_page, request, viewer, session, core, ref)
     )
 
 
 @router.get("/{ref}")
 async def show(
-    request: Request, ref: Ref, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, ref: Ref, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
     return await case_page(request, viewer, session, core, ref)
 
@@ -116,8 +132,8 @@ async def show(
 async def triage(
     request: Request,
     ref: Ref,
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
     core: CoreDep,
     version: Annotated[int, Form(ge=1)],
     seen: Annotated[int, Form(ge=0)] = 0,
@@ -129,21 +145,19 @@ async def triage(
 ) -> Response:
     """Either a status button (``status``) or the details form (``details=1``: priority,
     assignee, tags)."""
-    texts = viewer.texts
     wanted = _wanted(status, priority, assignee, tags, bool(details))
     try:
-        await TriageService(session, core).update(
-            ref, viewer.actor, expected_version=version, changes=wanted
+        return await case_form(request, viewer, session, core, ref).submit(
+            TriageService(session, core).update(
+                ref, viewer.actor, expected_version=version, changes=wanted
+            ),
+            done=f"{PREFIX}/cases/{ref}",
+            error_key="error",
+            passes=(*forms.NOT_THE_FORMS, StaleVersion.code),
+            status=409,
         )
     except StaleVersion:
-        return await stale_page(request, viewer, session, core, ref, seen, wanted, texts)
-    except DomainError as error:
-        if error.code in ("case_not_found", "permission_denied"):
-            raise
-        return await case_page(
-            request, viewer, session, core, ref, status_code=409, error=error_text(error, texts)
-        )
-    return go(request, f"{PREFIX}/cases/{ref}")
+        return await stale_page(request, viewer, session, core, ref, seen, wanted)
 
 
 def _wanted(status: str, priority: str, assignee: str, tags: str, details: bool) -> CaseChanges:
@@ -164,17 +178,18 @@ def _wanted(status: str, priority: str, assignee: str, tags: str, details: bool)
 async def stale_page(
     request: Request,
     viewer: Viewer,
-    session: SessionDep,
+    session: Session,
     core: Core,
     ref: str,
     seen: int,
     wanted: CaseChanges,
-    texts: Texts,
 ) -> HTMLResponse:
     """Nothing was saved; show what others changed since the page was loaded."""
-    events = await TriageService(session, core).events(ref, viewer.actor)
-    names = await StaffDirectory(session).names(e.actor_id for e in events)
-    newer = [(e, changes(e, texts, names)) for e in events[seen:] if e.action != "case.read"]
+    texts = viewer.texts
+    page = await TriageService(session, core).page(ref, viewer.actor)
+    newer = [
+        (e, changes(e, texts, page.names)) for e in page.timeline[seen:] if e.action != "case.read"
+    ]
     yours = []
     if wanted.status is not None:
         yours.append(
@@ -190,83 +205,54 @@ async def stale_page(
         )
     if wanted.tags is not None:
         yours.append(texts.gettext(labels.FIELD["tags"]) + ": " + (", ".join(wanted.tags) or "—"))
-    return await case_page(
-        request,
-        viewer,
-        session,
-        core,
-        ref,
-        status_code=409,
-        stale=newer,
-        not_saved=yours,
-        stale_names=names,
-    )
+    return draw(request, viewer, core, page, status_code=409, stale=newer, not_saved=yours)
 
 
 @router.post("/{ref}/notes")
 async def add_note(
     request: Request,
     ref: Ref,
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
     core: CoreDep,
     text: Annotated[str, Form(max_length=MAX_NOTE_CHARS * 2)] = "",
 ) -> Response:
-    try:
-        await TriageService(session, core).add_note(ref, viewer.actor, text)
-    except DomainError as error:
-        if error.code in ("case_not_found", "permission_denied"):
-            raise
-        return await case_page(
-            request,
-            viewer,
-            session,
-            core,
-            ref,
-            status_code=422,
-            note_error=error_text(error, viewer.texts),
-            note_text=text,
-        )
-    return go(request, f"{PREFIX}/cases/{ref}#notes")
+    return await case_form(request, viewer, session, core, ref).submit(
+        TriageService(session, core).add_note(ref, viewer.actor, text),
+        done=f"{PREFIX}/cases/{ref}#notes",
+        error_key="note_error",
+        note_text=text,
+    )
 
 
 @router.post("/{ref}/replies")
 async def add_reply(
     request: Request,
     ref: Ref,
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
     core: CoreDep,
     text: Annotated[str, Form(max_length=MAX_REPLY_CHARS * 2)] = "",
     language: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     """The reply is written in the reporter's language (the form's only text)."""
-    try:
+
+    async def reply() -> None:
         if language not in Language._value2member_map_:
             raise InvalidInput("The reply needs the reporter's language.")
         await TriageService(session, core).add_reply(ref, viewer.actor, {Language(language): text})
-    except DomainError as error:
-        if error.code in ("case_not_found", "permission_denied"):
-            raise
-        return await case_page(
-            request,
-            viewer,
-            session,
-            core,
-            ref,
-            status_code=422,
-            reply_error=error_text(error, viewer.texts),
-            reply_text=text,
-        )
-    return go(request, f"{PREFIX}/cases/{ref}#replies")
+
+    return await case_form(request, viewer, session, core, ref).submit(
+        reply(), done=f"{PREFIX}/cases/{ref}#replies", error_key="reply_error", reply_text=text
+    )
 
 
 @router.post("/{ref}/replies/preview")
 async def preview_reply(
     request: Request,
     ref: Ref,
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: ReadViewerDep,
+    session: ReadSessionDep,
     core: CoreDep,
     text: Annotated[str, Form(max_length=MAX_REPLY_CHARS * 2)] = "",
 ) -> HTMLResponse:
@@ -289,8 +275,8 @@ async def preview_reply(
 async def attachment(
     ref: Ref,
     attachment_id: Annotated[str, Path(pattern=PUBLIC_ID_PATTERN)],
-    viewer: ViewerDep,
-    session: SessionDep,
+    viewer: ReadViewerDep,
+    session: ReadSessionDep,
     core: CoreDep,
     download: bool = False,
 ) -> Response:

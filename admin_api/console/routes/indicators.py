@@ -21,14 +21,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from admin_api.console import labels
-from admin_api.console.i18n import Texts
-from admin_api.console.web import PREFIX, ConsoleRoute, Viewer, ViewerDep, render, require
-from admin_api.deps import CoreDep, SessionDep
-from admin_api.downloads import DOWNLOAD_HEADERS
-from admin_api.routes.exports import stream_export
+from admin_api.console.web import PREFIX, ConsoleRoute, ReadViewerDep, Viewer, render, require
+from admin_api.web.downloads import DOWNLOAD_HEADERS, export_response
+from admin_api.web.i18n import Texts
+from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.breakdowns import BY_NAME
 from storage.core import Core
 from storage.enums import Language, RatingKind, Role
+from storage.i18n import _
 from storage.periods import (
     InvalidPeriod,
     Period,
@@ -52,11 +52,6 @@ from storage.tallies import SCORES
 router = APIRouter(prefix=f"{PREFIX}/indicators", route_class=ConsoleRoute, include_in_schema=False)
 
 ROLES = frozenset({Role.ANALYST, Role.FOCAL_POINT})
-
-
-def _(text: str) -> str:
-    """Marks a text for extraction; the page translates it in the viewer's language."""
-    return text
 
 
 # What each breakdown is called (storage.breakdowns, which marks the msgids).
@@ -241,7 +236,7 @@ def charts(report: StatsReport, viewer: Viewer, core: Core) -> dict[str, Any]:
 
 @router.get("")
 async def dashboard(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
     texts = viewer.texts
     require(may_open(viewer), texts)
@@ -287,10 +282,10 @@ async def dashboard(
 
 @router.get("/export")
 async def export(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> StreamingResponse:
-    """The dashboard's filters as a file, through the API's own export (same columns per
-    role, same audit event); headers in the viewer's language."""
+    """The dashboard's filters as a file, through the one export pipeline (same columns
+    per role, same audit event as the API's); headers in the viewer's language."""
     texts = viewer.texts
     require(may_open(viewer), texts)
     filters = Filters.of(request, core, categories_for(viewer, core))
@@ -307,12 +302,15 @@ async def export(
         ratings=filters.rating_filter(),
         lang=viewer.language,
     )
-    return stream_export(session, core, viewer.actor, export_request, fmt)
+    gettext = texts.gettext
+    return export_response(
+        ExportService(core).start(session, viewer.actor, export_request, fmt, gettext)
+    )
 
 
 @router.get("/monthly")
 async def monthly_workbook(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> Response:
     """What ``holos report monthly`` writes: the analyst's view, small counts withheld."""
     texts = viewer.texts

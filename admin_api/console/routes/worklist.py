@@ -15,13 +15,14 @@ from admin_api.console.web import (
     PREFIX,
     ConsoleProblem,
     ConsoleRoute,
+    ReadViewerDep,
     Viewer,
-    ViewerDep,
     render,
     require,
 )
-from admin_api.deps import CoreDep, SessionDep
+from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.core import Core
+from storage.db import Session
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError
 from storage.periods import in_range
@@ -144,7 +145,7 @@ def statuses_of(tab: str) -> tuple[str, ...]:
 
 
 async def rows_page(
-    viewer: Viewer, query: Query, session: SessionDep, core: Core
+    viewer: Viewer, query: Query, session: Session, core: Core
 ) -> tuple[list[dict[str, object]], str | None, int, str]:
     worklist = Worklist(session, core)
     flt = query.case_filter(viewer, core.settings.timezone, statuses_of(query.tab))
@@ -180,7 +181,7 @@ async def rows_page(
 
 @router.get("/cases")
 async def worklist(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
     if viewer.actor.role is Role.ANALYST:
         # Analysts read figures, not cases: their console starts at the dashboard.

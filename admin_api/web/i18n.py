@@ -1,7 +1,8 @@
-"""The console's languages: Ukrainian and English for staff, plus the reporter's language
-(uk, ru or en) for what the reporter will read. Texts come from the same gettext catalogs
-as the bot's (``locales/*/LC_MESSAGES/messages.po``), read from their ``.po`` source, so
-nothing has to be compiled first.
+"""The languages of the web pages and files: Ukrainian and English for staff (console,
+export headers), the reporter's language (uk, ru or en) for what the reporter will read,
+and the public page's. Texts come from the same gettext catalogs as the bot's
+(``locales/*/LC_MESSAGES/messages.po``), read from their ``.po`` source, so nothing has
+to be compiled first.
 
 Times are shown in Kyiv time (``HOLOS_TIMEZONE``) with the offset written out.
 """
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from storage.i18n import InContext
 
 # The catalogs sit beside the packages, in the source tree and in an installed wheel.
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
@@ -49,15 +51,6 @@ def pick_language(chosen: str | None, accept_language: str | None) -> str:
         if primary in STAFF_LANGUAGES:
             return primary
     return DEFAULT_LANGUAGE
-
-
-class InContext(NamedTuple):
-    """A msgid with its gettext context (``msgctxt``), marked before a language is known:
-    one English word with two jobs ("Closed" as a status and as a date column) gets a
-    translation for each."""
-
-    context: str
-    message: str
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Headers for handing an attachment to a browser safely.
+"""Handing files to a browser safely: attachments, and exports as they stream.
 
 Always ``attachment``, never ``inline`` (the console shows photos inline, under the same
 sandboxing policy): a file a reporter sent must not render inside the API's origin. The
@@ -10,6 +10,10 @@ file name is not kept, and an ``.hta`` called "text/plain" is served as ``.txt``
 from __future__ import annotations
 
 import re
+
+from fastapi.responses import StreamingResponse
+
+from storage.services.exports import Export
 
 DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -23,3 +27,15 @@ def content_disposition(name: str) -> str:
     # Made by us from a kind, a number and an extension; checked all the same, as a
     # header is no place for anything else.
     return f'attachment; filename="{name if _SAFE_NAME.match(name) else "file.bin"}"'
+
+
+def export_response(export: Export) -> StreamingResponse:
+    """An export (checked and recorded already) streamed as a download."""
+    return StreamingResponse(
+        export.chunks(),
+        media_type=export.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            **DOWNLOAD_HEADERS,
+        },
+    )

@@ -1,4 +1,4 @@
-"""Signing in and out, the own password, and the language of the console.
+"""Signing in (the password, then the second factor or its enrolment) and out.
 
 Sign-in is a sequence of stages kept on the session row: the password first; then, for
 accounts that have or need two-factor sign-in, the next step (see ``next_stage``). Only
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 import qrcode
@@ -20,7 +20,6 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from qrcode.image.svg import SvgPathImage
 
-from admin_api.console.i18n import STAFF_LANGUAGES, Texts
 from admin_api.console.web import (
     COOKIE,
     CSRF_FIELD,
@@ -28,20 +27,25 @@ from admin_api.console.web import (
     PREFIX,
     ConsoleProblem,
     ConsoleRoute,
-    Viewer,
-    ViewerDep,
+    WriteViewerDep,
     error_text,
     render,
     secure_cookies,
     texts_for,
     tokens_equal,
 )
-from admin_api.deps import CoreDep, MetricsDep, SessionDep, unit_of_work
-from admin_api.limits import client_address, trusted_networks
 from admin_api.metrics import SignInOutcome
+from admin_api.web.clients import client_address, trusted_networks
+from admin_api.web.sessions import (
+    CoreDep,
+    MetricsDep,
+    ReadSessionDep,
+    WriteSessionDep,
+    unit_of_work,
+)
 from storage.core import Core
 from storage.db import Session
-from storage.errors import AuthenticationFailed, DomainError, RateLimited, WrongSecondFactor
+from storage.errors import AuthenticationFailed, RateLimited, WrongSecondFactor
 from storage.models import ConsoleSession, StaffUser
 from storage.services.console import CODES_PER_STEP, ConsoleSessionService, OpenedSession, Stage
 from storage.services.staff import SignInLimits, StaffService
@@ -51,9 +55,7 @@ log = logging.getLogger("holos.console")
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
-LANG_COOKIE = "holos_lang"
 _PRE_PURPOSE = "console-pre-csrf"
-YEAR = 365 * 24 * 3600
 
 
 def next_stage(user: StaffUser) -> Stage:
@@ -203,7 +205,7 @@ def session_cookie_age(core: Core) -> int:
 
 
 async def pending_sign_in(
-    request: Request, session: SessionDep, core: Core
+    request: Request, session: Session, core: Core
 ) -> tuple[StaffUser, ConsoleSession, str]:
     """The unfinished sign-in of this browser, or back to the password: when there is
     none, when it ran out, or when it is asked from another address than the one that
@@ -252,7 +254,7 @@ def check_step_csrf(request: Request, core: Core, token: str, presented: str) ->
 
 
 @router.get("/sign-in/next-step")
-async def next_step(request: Request, core: CoreDep, session: SessionDep) -> Response:
+async def next_step(request: Request, core: CoreDep, session: ReadSessionDep) -> Response:
     user, row, token = await pending_sign_in(request, session, core)
     if row.stage == Stage.ACTIVE:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -263,7 +265,7 @@ async def next_step(request: Request, core: CoreDep, session: SessionDep) -> Res
 
 
 @router.get("/sign-in/enrol/qr.svg")
-async def enrolment_qr(request: Request, core: CoreDep, session: SessionDep) -> Response:
+async def enrolment_qr(request: Request, core: CoreDep, session: ReadSessionDep) -> Response:
     """The QR code of the secret being set up: an image from our own origin (the CSP
     allows no inline script, and the secret never enters a third-party service)."""
     user, row, _token = await pending_sign_in(request, session, core)
@@ -282,7 +284,7 @@ async def enrolment_qr(request: Request, core: CoreDep, session: SessionDep) -> 
 async def submit_code(
     request: Request,
     core: CoreDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     metrics: MetricsDep,
     code: Annotated[str, Form(max_length=32)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
@@ -409,7 +411,7 @@ def end_step(request: Request, core: Core, session: Session, row: ConsoleSession
 async def recover(
     request: Request,
     core: CoreDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     metrics: MetricsDep,
     recovery_code: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
@@ -441,121 +443,9 @@ async def recover(
 
 @router.post("/sign-out")
 async def sign_out(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
+    request: Request, viewer: WriteViewerDep, session: WriteSessionDep, core: CoreDep
 ) -> Response:
     await ConsoleSessionService(session, core).close(viewer.row, viewer.actor)
     response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path=PREFIX)
     return response
-
-
-@router.post("/language")
-async def choose_language(
-    request: Request,
-    core: CoreDep,
-    session: SessionDep,
-    language: Annotated[str, Form(max_length=5)],
-    back: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
-) -> Response:
-    """Signed in: remembered for the account. On the sign-in page: for this browser."""
-    if language not in STAFF_LANGUAGES:
-        language = "uk"
-    token = request.cookies.get(COOKIE)
-    service = ConsoleSessionService(session, core)
-    resolved = await service.resolve(token) if token else None
-    if resolved is not None and token and service.csrf_valid(token, csrf):
-        if resolved[1].stage == Stage.ACTIVE:
-            await service.set_language(resolved[0].id, language)
-            target = safe_next(back)
-        else:  # half signed in (the code or enrolment step): for this browser
-            target = f"{PREFIX}/sign-in/next-step"
-    elif resolved is not None and resolved[1].stage == Stage.ACTIVE:
-        raise ConsoleProblem(
-            403, Texts(language)._("This form has expired. Reload the page and try again.")
-        )
-    else:
-        check_pre_csrf(request, core, csrf)
-        target = f"{PREFIX}/sign-in"
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(response, request, core, LANG_COOKIE, language, YEAR)
-    return response
-
-
-@router.get("/password")
-async def password_form(
-    request: Request, viewer: ViewerDep, session: SessionDep, core: CoreDep
-) -> HTMLResponse:
-    return await own_account(request, viewer, session, core)
-
-
-async def own_account(
-    request: Request,
-    viewer: Viewer,
-    session: Session,
-    core: Core,
-    *,
-    status_code: int = 200,
-    **values: Any,
-) -> HTMLResponse:
-    """The own-account page: the password, and two-factor sign-in (on, or offered)."""
-    factor = TwoFactor(session, core)
-    enrolled = factor.enrolled(viewer.user)
-    return render(
-        request,
-        "password.html",
-        viewer.texts,
-        viewer,
-        status_code=status_code,
-        two_factor=enrolled,
-        codes_left=await factor.recovery_codes_left(viewer.user) if enrolled else 0,
-        **values,
-    )
-
-
-@router.post("/two-factor")
-async def start_two_factor(viewer: ViewerDep, session: SessionDep, core: CoreDep) -> Response:
-    """Two-factor sign-in by choice (roles that do not require it): this session goes
-    through the same enrolment as a first sign-in, then back to the account page."""
-    if TwoFactor.enrolled(viewer.user):
-        return RedirectResponse(f"{PREFIX}/password", status_code=303)
-    await ConsoleSessionService(session, core).advance(viewer.row, viewer.user, Stage.ENROL)
-    back = quote(f"{PREFIX}/password", safe="")
-    return RedirectResponse(f"{PREFIX}/sign-in/next-step?next={back}", status_code=303)
-
-
-@router.post("/password")
-async def change_password(
-    request: Request,
-    viewer: ViewerDep,
-    session: SessionDep,
-    core: CoreDep,
-    current: Annotated[str, Form(max_length=1000)] = "",
-    new: Annotated[str, Form(max_length=1000)] = "",
-    repeat: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
-    texts = viewer.texts
-    if new != repeat:
-        message = texts._("The two new passwords are not the same.")
-        return await own_account(request, viewer, session, core, status_code=422, message=message)
-    try:
-        await ConsoleSessionService(session, core).change_own_password(
-            viewer.user, viewer.row, current=current, new=new, client=client_of(request, core)
-        )
-    except RateLimited:
-        message = texts._("Too many attempts. Wait a little and try again.")
-        return await own_account(request, viewer, session, core, status_code=429, message=message)
-    except DomainError as error:
-        if error.code == "invalid_input":
-            message = texts._("The new password is the same as the current one.")
-        else:
-            message = error_text(error, texts)
-        # Returned, not raised: a wrong current password counts like a failed sign-in.
-        return await own_account(request, viewer, session, core, status_code=422, message=message)
-    return await own_account(
-        request,
-        viewer,
-        session,
-        core,
-        done=texts._("Your password is changed. Your other sessions have ended."),
-    )
