@@ -11,8 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from storage.clock import FrozenClock
-from tests.admin_api.conftest import ROLES, Api
-from tests.admin_api.helpers import audit_events
+from tests.admin_api.helpers import ROLES, Api, audit_events
 from tests.storage.helpers import content_snapshot
 from tests.storage.stats_seed import seed
 

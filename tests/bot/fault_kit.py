@@ -22,7 +22,7 @@ from admin_api.app import create_app
 from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime, webhook_path
 from storage.core import Core
-from tests.bot.conftest import served
+from tests.bot.helpers import served
 from tests.handlers.conversation import (
     CATEGORY_LABELS,
     PROGRAMME_LABELS,

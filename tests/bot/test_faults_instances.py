@@ -28,12 +28,14 @@ from tests.bot.fault_kit import (
     transcript,
     unique_user_id,
 )
-from tests.conftest import _truncate_postgres
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import bot_settings
-from tests.services import REDIS_URL
+from tests.services import REDIS_URL, empty_postgres_database
 from tests.storage.helpers import make_staff, submit
 from tgemu import BotHandle, EmulatorThread
+
+# Two instances and a crowd on one process: run alone, after the parallel run (README Tests).
+pytestmark = pytest.mark.serial
 
 # The issue's figure. The emulator shares this process (and its GIL) with both instances
 # and the people, so this one test takes about 4 minutes on two cores; HOLOS_FAULT_PEOPLE
@@ -46,7 +48,7 @@ async def two_cores(
     postgres_database: str, tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[list[Core]]:
     """Two processes' worth of core on one PostgreSQL database."""
-    await _truncate_postgres(postgres_database)
+    await empty_postgres_database(postgres_database)
     settings = bot_settings(tmp_path, postgres_database)
     cores = [build_core(settings, clock=clock) for _ in "ab"]
     yield cores

@@ -4,7 +4,7 @@ the console reaches the reporter's chat, in the reporter's language."""
 from __future__ import annotations
 
 from bot.runtime import BotRuntime
-from tests.console.conftest import Console
+from tests.console.helpers import Console
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import new_token
 from tests.storage.helpers import submit
