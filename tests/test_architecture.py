@@ -89,3 +89,17 @@ def test_the_scan_sees_imports() -> None:
     assert "admin_api.app" in imports_of(COMPOSITION_ROOT) or any(
         m.startswith("admin_api") for m in imports_of(COMPOSITION_ROOT)
     )
+
+
+def test_tests_import_helpers_from_plain_modules_not_conftests() -> None:
+    """A conftest holds fixtures, which pytest loads itself; what tests import lives in
+    tests/config.py, tests/services.py, tests/harness.py and tests/<package>/helpers.py."""
+    wrong = []
+    for path in sources("tests"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(name.rsplit(".", 1)[-1] == "conftest" for name in names):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert wrong == []
