@@ -97,9 +97,12 @@ def test_tests_import_helpers_from_plain_modules_not_conftests() -> None:
     wrong = []
     for path in sources("tests"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
+            else:
+                continue
             if any(name.rsplit(".", 1)[-1] == "conftest" for name in names):
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert wrong == []
