@@ -32,6 +32,14 @@ pytest_plugins = ["tests.harness"]
 ENGINES = ["sqlite", "postgresql"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that drives Chromium is slow: `make check` leaves it to `make test`."""
+    for item in items:
+        if "browser_host" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is faster)."""

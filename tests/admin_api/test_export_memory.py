@@ -55,6 +55,7 @@ def seed_bulk(database_url: str) -> None:
         )
 
 
+@pytest.mark.slow  # 100,000 rows
 @pytest.mark.real_http  # the ASGI client would buffer the whole answer
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_year_of_cases_streams_in_bounded_memory(api: Api, database_url: str) -> None:

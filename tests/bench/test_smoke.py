@@ -19,6 +19,9 @@ from tests.services import (
     unavailable,
 )
 
+# Slow: whole bench runs with their own processes (make check leaves them to make test).
+pytestmark = pytest.mark.slow
+
 
 def test_results_are_saved_with_machine_versions_and_commit(tmp_path: Path) -> None:
     report = main(["--only", "hash", "--hash-rounds", "2", "--out", str(tmp_path)])

@@ -120,11 +120,12 @@ async def test_two_instances_and_a_crowd_at_once(
         assert total > PEOPLE  # every person took several steps
         assert min(answered[0], answered[1]) >= total * 0.4, answered
         # The crowd was more than Telegram sends at once: every connection it opens to the
-        # webhook was in use at the same time.
+        # webhook was in use at the same time (more, when a slow answer timed out at
+        # Telegram and it sent the update again meanwhile).
         if PEOPLE >= 2 * MAX_CONNECTIONS:
             info = await runtimes[0].bot.get_webhook_info()
             assert info.max_connections == MAX_CONNECTIONS
-            assert in_flight.peak == MAX_CONNECTIONS, in_flight
+            assert in_flight.peak >= MAX_CONNECTIONS, in_flight
 
     cases = await stored_cases(two_cores[0])
     assert sorted(c.narrative or "" for c in cases) == sorted(
