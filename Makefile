@@ -34,10 +34,13 @@ test: lint locales
 	$(PYTEST) -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ] || status=1; \
 	exit $$status
 
-# The edit loop: ruff, mypy and the fast tests (everything but the `serial` and `slow`
-# marks, both engines), on both cores. `make test` stays the full suite.
+# The edit loop: ruff, mypy and the fast tests on both cores: every test on SQLite, but not
+# the `slow` ones (Chromium, fuzzing, whole processes) nor the `serial` group, nor the
+# PostgreSQL variants (`postgresql`, set in tests/conftest.py). `make test` runs them all.
+CHECK_MARKS ?= not serial and not slow and not postgresql
+
 check: lint locales
-	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial and not slow" $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "$(CHECK_MARKS)" $(PYTEST_ARGS)
 
 # mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
 lint: env

@@ -34,10 +34,17 @@ ENGINES = ["sqlite", "postgresql"]
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that drives Chromium is slow: `make check` leaves it to `make test`."""
+    """Marks `make check` selects by: a test that drives Chromium is `slow`; a test on the
+    session's PostgreSQL database (the PostgreSQL variant of a `database_url` test, or
+    one that asks for the database itself) is `postgresql`."""
     for item in items:
-        if "browser_host" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser_host" in fixtures:
             item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("database_url") if callspec is not None else None
+        if engine == "postgresql" or "postgres_database" in fixtures:
+            item.add_marker(pytest.mark.postgresql)
 
 
 @pytest.fixture(scope="session")
