@@ -58,7 +58,9 @@ def test_a_reply_reaches_the_reporter_in_their_language(
             console.core,
             token=tg.token,
             api_url=emulator.base_url,
-            delivery_interval=0.5,
+            # The worker sends only when the test flushes it below: on a loaded machine a
+            # short poll could send the reply before the page that shows it queued loads.
+            delivery_interval=3600,
             delivery_backoff=0.05,
         )
         await runtime.start_polling()
