@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make run` and `make test`.
+# Two commands for a newcomer: `make run` and `make test` (and `make check` while editing).
 # Needs only python3 (3.11+) and the package registries: uv is installed with pip
 # when missing, and uv is never allowed to download a Python of its own.
 
@@ -13,14 +13,34 @@ export UV_PYTHON := $(PYTHON)
 # otherwise recompile aiogram, FastAPI and SQLAlchemy (seconds per process).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test lint format bench locales messages migrate clean env
+.PHONY: run test check lint format bench locales messages migrate clean env
 
 run: env locales
 	$(BIN)/holos migrate
 	$(BIN)/holos run
 
+# The whole suite, as CI runs it. First everything not marked `serial` on both cores
+# (pytest-xdist; each worker has its own PostgreSQL database and Redis keyspace), then
+# the serial group alone: the tests that kill processes, cut connections or bring a
+# crowd, which are fragile next to another busy worker. Both parts always run; exit
+# code 5 ("nothing selected", e.g. PYTEST_ARGS naming one file) is not a failure.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest
+
 test: lint locales
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@status=0; \
+	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS) \
+		|| [ $$? -eq 5 ] || status=1; \
+	$(PYTEST) -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ] || status=1; \
+	exit $$status
+
+# The edit loop: ruff, mypy and the fast tests on both cores: every test on SQLite, but not
+# the `slow` ones (Chromium, fuzzing, whole processes) nor the `serial` group, nor the
+# PostgreSQL variants (`postgresql`, set in tests/conftest.py). `make test` runs them all.
+CHECK_MARKS ?= not serial and not slow and not postgresql
+
+check: lint locales
+	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "$(CHECK_MARKS)" $(PYTEST_ARGS)
 
 # mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
 lint: env

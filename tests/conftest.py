@@ -12,18 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
-from storage.db import create_engine
 from storage.migrate import migrate_url
-from storage.models import Base
 from storage.settings import Settings
 from tests.config import CHEAP_PASSWORD_HASHER, make_settings
 from tests.services import (
     create_postgres_database,
     drop_postgres_database,
+    empty_postgres_database,
     run_in_thread,
     sqlalchemy_url,
     unavailable,
@@ -32,6 +30,21 @@ from tests.services import (
 pytest_plugins = ["tests.harness"]
 
 ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `make check` selects by: a test that drives Chromium is `slow`; a test on the
+    session's PostgreSQL database (the PostgreSQL variant of a `database_url` test, or
+    one that asks for the database itself) is `postgresql`."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser_host" in fixtures:
+            item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("database_url") if callspec is not None else None
+        if engine == "postgresql" or "postgres_database" in fixtures:
+            item.add_marker(pytest.mark.postgresql)
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +67,8 @@ def postgres_database() -> Iterator[str]:
     run_in_thread(drop_postgres_database(name))
 
 
-async def _truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+# The old private name, for tests written before tests/services.py had it.
+_truncate_postgres = empty_postgres_database
 
 
 @pytest.fixture(params=ENGINES)
@@ -71,7 +80,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, target)
         return f"sqlite+aiosqlite:///{target}"
     url: str = request.getfixturevalue("postgres_database")
-    await _truncate_postgres(url)
+    await empty_postgres_database(url)
     return url
 
 

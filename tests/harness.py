@@ -9,6 +9,7 @@ bot token, which is its own isolated world there, and its own database.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import secrets
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.client.session.aiohttp import AiohttpSession
 
 from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime
@@ -28,6 +30,32 @@ from tgemu import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
 from tgemu.state import Emulator
 
 BotFactory = Callable[..., Awaitable[BotRuntime]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_tls_grace_on_plain_http() -> Iterator[None]:
+    """aiogram's session sleeps 250 ms after closing, so that TLS connections can wind down
+    (aiohttp's advice for a graceful shutdown). Every bot in the tests talks plain HTTP to
+    the emulator on loopback, where there is no TLS to wait for; the sleep only added a
+    quarter of a second to each of the few hundred bot stops of a run. HTTPS keeps it.
+
+    This replaces aiogram's ``close``: if aiogram's changes, this fails loudly instead of
+    silently dropping whatever the new one does."""
+    original = AiohttpSession.close
+    source = inspect.getsource(original)
+    assert "self._session.close()" in source and "asyncio.sleep(0.25)" in source, (
+        "aiogram's AiohttpSession.close changed: check what tests/harness.py replaces"
+    )
+
+    async def close(self: AiohttpSession) -> None:
+        if not self.api.base.startswith("http://"):
+            await original(self)
+        elif self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AiohttpSession, "close", close)
+        yield
 
 
 def new_token() -> str:

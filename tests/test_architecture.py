@@ -293,3 +293,20 @@ async def test_a_route_that_reads_never_takes_a_write_transaction(tmp_path: Path
     writes = [r for r in routes if "POST" in (r.methods or set())]
     note = next(r for r in writes if r.path == "/console/cases/{ref}/notes")
     assert sessions.write_session in set(dependency_calls(note.dependant))
+
+
+def test_tests_import_helpers_from_plain_modules_not_conftests() -> None:
+    """A conftest holds fixtures, which pytest loads itself; what tests import lives in
+    tests/config.py, tests/services.py, tests/harness.py and tests/<package>/helpers.py."""
+    wrong = []
+    for path in sources("tests"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            if any(name.rsplit(".", 1)[-1] == "conftest" for name in names):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert wrong == []

@@ -21,7 +21,7 @@ import pytest
 from admin_api.app import create_app
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
-from tests.bot.conftest import sent_with, served, tried_with
+from tests.bot.helpers import sent_with, served, tried_with
 from tests.handlers.conversation import Talk, tr
 from tests.harness import BotFactory, bot_settings
 from tests.storage.helpers import make_staff

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from storage.clock import FrozenClock
 from storage.models import AuditEvent
-from tests.admin_api.conftest import Api
 from tests.admin_api.helpers import (
+    Api,
     attachment_id,
     audit_events,
     last_event_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.admin_api.conftest import PASSWORD, Api
+from tests.admin_api.helpers import PASSWORD, Api
 from tests.storage.helpers import dump_rows, dump_text, otp
 
 

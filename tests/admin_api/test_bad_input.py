@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from storage.clock import FrozenClock
 from storage.models import StaffUser
 from storage.repositories.staff import StaffRepository
-from tests.admin_api.conftest import PASSWORD, Api
-from tests.admin_api.helpers import UNKNOWN_REF, attachment_id, submit_with_file
+from tests.admin_api.helpers import PASSWORD, UNKNOWN_REF, Api, attachment_id, submit_with_file
 from tests.storage.helpers import content_snapshot, make_staff, submit, tampered_cursor
 
 V1 = "/api/v1"
@@ -250,6 +251,7 @@ async def test_bad_accounts_and_secrets_never_echoed(staffed: Api) -> None:
     await check_rows(api, rows)
 
 
+@pytest.mark.real_http  # bodies as a server receives them, chunked
 async def test_oversized_bodies_are_refused_before_anything_is_read(staffed: Api) -> None:
     api = staffed
     ids = await prepared(api)

@@ -12,8 +12,7 @@ from storage.clock import FrozenClock
 from storage.enums import ContactMode, Language
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.triage import TriageService
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import attachment_id, submit_with_file, version_of
+from tests.admin_api.helpers import Api, attachment_id, submit_with_file, version_of
 from tests.storage.helpers import submit
 
 V1 = "/api/v1"

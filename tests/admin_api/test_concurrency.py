@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import audit_events, last_event_id, version_of
+from tests.admin_api.helpers import Api, audit_events, last_event_id, version_of
 from tests.storage.helpers import submit
 
 V1 = "/api/v1"

@@ -13,7 +13,7 @@ from admin_api.errors import DOMAIN_STATUS, status_for
 from storage.enums import Sort
 from storage.errors import DomainError
 from storage.services.triage import TriageService
-from tests.admin_api.conftest import PASSWORD, Api
+from tests.admin_api.helpers import PASSWORD, Api
 from tests.storage.helpers import submit
 
 MAPPED = {404, 422, 409, 412, 429, 401, 403}

@@ -16,8 +16,7 @@ from openpyxl import load_workbook
 
 from storage.clock import FrozenClock
 from storage.services.exports import Column, csv_chunks, write_xlsx
-from tests.admin_api.conftest import ROLES, Api
-from tests.admin_api.helpers import audit_events
+from tests.admin_api.helpers import ROLES, Api, audit_events
 from tests.storage.helpers import content_snapshot, submit
 from tests.storage.stats_seed import seed
 

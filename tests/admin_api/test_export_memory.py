@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.admin_api.conftest import Api
+from tests.admin_api.helpers import Api
 
 ROWS = 100_000
 BOUND_MB = 60
@@ -55,6 +55,8 @@ def seed_bulk(database_url: str) -> None:
         )
 
 
+@pytest.mark.slow  # 100,000 rows
+@pytest.mark.real_http  # the ASGI client would buffer the whole answer
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_year_of_cases_streams_in_bounded_memory(api: Api, database_url: str) -> None:
     await api.add_staff("operator", "operator")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin_api.conftest import Api
+from tests.admin_api.helpers import Api
 from tests.storage.helpers import content_snapshot, submit
 
 DAYS = [

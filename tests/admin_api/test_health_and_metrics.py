@@ -10,7 +10,7 @@ import httpx
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.db import Database
-from tests.admin_api.conftest import Api
+from tests.admin_api.helpers import Api
 from tests.storage.helpers import submit
 
 

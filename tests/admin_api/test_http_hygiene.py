@@ -7,13 +7,16 @@ import dataclasses
 import re
 
 import httpx
+import pytest
 
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.core import Core
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import version_of
+from tests.admin_api.helpers import Api, version_of
 from tests.storage.helpers import submit
+
+# Headers as they reach a client over the wire, from a real server.
+pytestmark = pytest.mark.real_http
 
 V1 = "/api/v1"
 STRICT = "default-src 'none'"

@@ -11,8 +11,7 @@ import pytest
 from storage.clock import FrozenClock
 from storage.enums import Language
 from storage.services.ratings import RatingService
-from tests.admin_api.conftest import ROLES, Api
-from tests.admin_api.helpers import audit_events
+from tests.admin_api.helpers import ROLES, Api, audit_events
 from tests.storage.helpers import TO_CLOSED, content_snapshot, submit, walk_case
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)

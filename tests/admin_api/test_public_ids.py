@@ -13,8 +13,7 @@ from storage.models import Attachment, CaseAddition, Note, Reply
 from storage.refs import canonical_ref
 from storage.services.attachments import AttachmentService
 from storage.services.intake import IntakeService
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import case_row, submit_with_file
+from tests.admin_api.helpers import Api, case_row, submit_with_file
 from tests.storage.helpers import submit
 
 V1 = "/api/v1"

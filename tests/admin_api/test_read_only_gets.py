@@ -16,8 +16,7 @@ from sqlalchemy import event, select
 
 from storage.clock import FrozenClock
 from storage.models import ApiToken
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import attachment_id, submit_with_file
+from tests.admin_api.helpers import Api, attachment_id, submit_with_file
 from tests.storage.helpers import submit
 
 V1 = "/api/v1"

@@ -12,7 +12,7 @@ from fastapi.dependencies import utils as dependency_utils
 from sqlalchemy import event
 
 from storage.services.triage import CaseChanges, TriageService
-from tests.admin_api.conftest import Api
+from tests.admin_api.helpers import Api
 from tests.storage.helpers import submit
 
 V1 = "/api/v1"

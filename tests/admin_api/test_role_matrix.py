@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.admin_api.conftest import PASSWORD, ROLES, Api
 from tests.admin_api.helpers import (
+    PASSWORD,
+    ROLES,
     UNKNOWN_REF,
+    Api,
     attachment_id,
     submit_with_file,
     version_of,

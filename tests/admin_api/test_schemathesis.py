@@ -29,8 +29,12 @@ from schemathesis.specs.openapi.checks import (
 
 from storage.enums import AttachmentKind
 from storage.services.attachments import AttachmentService
-from tests.admin_api.conftest import Api
+from tests.admin_api.helpers import Api
 from tests.storage.helpers import submit
+
+# Schemathesis sends its requests with `requests`, a client in another thread: a real
+# server. Slow: hundreds of generated requests (make check leaves it to make test).
+pytestmark = [pytest.mark.real_http, pytest.mark.slow]
 
 CHECKS = [
     not_a_server_error,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import audit_events, last_event_id
+from tests.admin_api.helpers import Api, audit_events, last_event_id
 from tests.storage.helpers import submit
 
 CASES = "/api/v1/cases"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from storage.clock import FrozenClock
-from tests.admin_api.conftest import PASSWORD, Api
+from tests.admin_api.helpers import PASSWORD, Api
 from tests.storage.helpers import make_staff, otp, submit
 
 V1 = "/api/v1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storage.clock import FrozenClock
-from tests.admin_api.conftest import ROLES, Api
+from tests.admin_api.helpers import ROLES, Api
 from tests.storage.helpers import content_snapshot, submit, tampered_cursor
 from tests.storage.stats_seed import seed
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from storage import totp
 from storage.clock import FrozenClock
-from tests.admin_api.conftest import PASSWORD, Api
+from tests.admin_api.helpers import PASSWORD, Api
 from tests.storage.helpers import make_staff, otp
 
 V1 = "/api/v1"
@@ -52,6 +54,7 @@ async def test_an_unenrolled_focal_point_or_admin_gets_no_token(api: Api) -> Non
     assert (await api.login("oper")).status_code == 200
 
 
+@pytest.mark.real_http  # the client address a server sees
 async def test_failures_elsewhere_never_lock_the_right_person_out(
     api: Api, clock: FrozenClock
 ) -> None:
@@ -78,6 +81,7 @@ async def test_failures_elsewhere_never_lock_the_right_person_out(
     assert mine.status_code == 200, mine.text
 
 
+@pytest.mark.real_http  # the client address a server sees
 async def test_forwarded_for_is_ignored_from_an_untrusted_peer(api: Api) -> None:
     await make_staff(api.core, "maria", "operator")
     assert api.core.settings.trusted_proxies == []

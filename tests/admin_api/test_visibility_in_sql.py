@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from tests.admin_api.conftest import Api
-from tests.admin_api.helpers import UNKNOWN_REF
+from tests.admin_api.helpers import UNKNOWN_REF, Api
 from tests.storage.helpers import submit
 
 VISIBLE_ONLY = re.compile(r"WHERE cases\.ref = \S+ AND cases\.sensitive IS (false|0)\b")

@@ -10,7 +10,7 @@ from storage.clock import FrozenClock
 from storage.enums import Language, Status
 from storage.services.intake import IntakeService
 from storage.services.triage import CaseChanges, TriageService
-from tests.admin_api.conftest import Api
+from tests.admin_api.helpers import Api
 from tests.storage.helpers import submit
 
 CASES = "/api/v1/cases"

@@ -19,6 +19,11 @@ from tests.services import (
     unavailable,
 )
 
+# Whole bench runs with processes of their own (an emulator, bots, servers) and people
+# waiting on them: slow (make check leaves them to make test), and run alone after the
+# parallel run (a walk timed out next to a busy worker at a load average of 9).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
+
 
 def test_results_are_saved_with_machine_versions_and_commit(tmp_path: Path) -> None:
     report = main(["--only", "hash", "--hash-rounds", "2", "--out", str(tmp_path)])

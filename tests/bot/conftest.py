@@ -1,73 +1,32 @@
-"""Helpers for the bot runtime tests: the API served over HTTP, outbox rows, sent messages.
+"""Fixtures for the bot runtime tests: the shared Redis, a clean working directory.
 
-Also imported by tests/test_full_loop.py, which lives outside this package.
+Helpers live in tests/bot/helpers.py; the names below are imported for the fixtures and
+re-exported only so that a test still importing them from here keeps working.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import select
 
-from admin_api.server import bind_socket, running_api
-from bot import cli
-from storage.core import Core
-from storage.models import OutboxMessage
+from tests.bot.helpers import CLI_SECRET as CLI_SECRET
+from tests.bot.helpers import outbox_rows as outbox_rows
+from tests.bot.helpers import run_cli as run_cli
+from tests.bot.helpers import sent_with as sent_with
+from tests.bot.helpers import served as served
+from tests.bot.helpers import tried_with as tried_with
 from tests.services import REDIS_URL, unavailable
-from tgemu import BotHandle
-
-
-@contextlib.asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
-    """``app`` on a loopback port in this event loop, and a client for it."""
-    sock = bind_socket("127.0.0.1", 0)
-    try:
-        async with (
-            running_api(app, sock) as url,
-            httpx.AsyncClient(base_url=url, timeout=30, trust_env=False) as http,
-        ):
-            yield url, http
-    finally:
-        sock.close()
-
-
-async def outbox_rows(core: Core) -> list[OutboxMessage]:
-    async with core.database.transaction() as session:
-        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
-
-
-async def sent_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
-    """sendMessage calls Telegram accepted whose text contains ``needle``."""
-    return [
-        call
-        for call in await tg.calls("sendMessage")
-        if call["ok"] and needle in (call["params"].get("text") or "")
-    ]
-
-
-async def tried_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
-    """Every sendMessage attempt with ``needle``, refused or not (faults included)."""
-    return [
-        call
-        for call in await tg.calls("sendMessage")
-        if needle in (call["params"].get("text") or "")
-    ]
 
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    """The shared test Redis (skipped with the reason when unreachable, unless required)."""
+    """This worker's database of the shared test Redis (see tests/services.py), skipped
+    with the reason when unreachable, unless required."""
     client = Redis.from_url(REDIS_URL)
     try:
         await client.ping()
@@ -78,10 +37,6 @@ async def redis() -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-# The command line, run in a clean working directory with only a secret key set.
-CLI_SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
-
-
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
@@ -90,9 +45,3 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(key)
     monkeypatch.setenv("HOLOS_SECRET_KEY", CLI_SECRET)
     return tmp_path
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
-    """``holos ARGS`` in this process, reading ``stdin``; its exit code."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    return cli.main(list(args))

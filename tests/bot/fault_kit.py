@@ -9,7 +9,7 @@ import itertools
 import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import httpx
@@ -22,7 +22,7 @@ from admin_api.app import create_app
 from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime, webhook_path
 from storage.core import Core
-from tests.bot.conftest import served
+from tests.bot.helpers import served
 from tests.handlers.conversation import (
     CATEGORY_LABELS,
     PROGRAMME_LABELS,
@@ -36,7 +36,7 @@ from tgemu.client import ChatMessage, EmulatorControlError
 
 WEBHOOK_SECRET = "fault-test-secret_0123456789"
 # How long a simulated person waits for the next screen before the test fails. Long:
-# 200 people at once on a shared two-core machine queue for a while; a lost answer
+# a crowd at once on a shared two-core machine queues for a while; a lost answer
 # still fails, only later.
 PATIENCE = 120.0
 
@@ -144,22 +144,48 @@ async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:
             await asyncio.sleep(0.05)
 
 
-def alternating_front(targets: list[str], answered: Counter[int] | None = None) -> FastAPI:
+@dataclass
+class InFlight:
+    """Updates the front is forwarding right now, and the most at any one time."""
+
+    now: int = 0
+    peak: int = 0
+    # How many updates were forwarded while ``peak`` updates were in flight.
+    at_peak: Counter[int] = field(default_factory=Counter)
+
+    def enter(self) -> None:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        self.at_peak[self.now] += 1
+
+    def leave(self) -> None:
+        self.now -= 1
+
+
+def alternating_front(
+    targets: list[str], answered: Counter[int] | None = None, in_flight: InFlight | None = None
+) -> FastAPI:
     """A stand-in for the reverse proxy before several instances: each POST goes to the
     next instance in turn (round robin), so one person's updates land on both.
-    ``answered`` counts the updates each instance accepted (HTTP 200), by its index."""
+    ``answered`` counts the updates each instance accepted (HTTP 200), by its index;
+    ``in_flight`` follows how many updates are on their way through at once."""
     app = FastAPI()
     turn = itertools.count()
     client = httpx.AsyncClient(timeout=60, trust_env=False)
+    flight = in_flight or InFlight()
 
     @app.post("/{path:path}")
     async def forward(path: str, request: Request) -> Response:
         index = next(turn) % len(targets)
         target = targets[index]
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        answer = await client.post(
-            f"{target}/{path}", content=await request.body(), headers=headers
-        )
+        flight.enter()
+        try:
+            answer = await client.post(
+                f"{target}/{path}", content=await request.body(), headers=headers
+            )
+        finally:
+            flight.leave()
         if answered is not None and answer.status_code == 200:
             answered[index] += 1
         return Response(answer.content, status_code=answer.status_code)
@@ -176,6 +202,7 @@ async def instances_behind_a_front(
     *,
     redis: list[Redis] | None = None,
     answered: Counter[int] | None = None,
+    in_flight: InFlight | None = None,
 ) -> AsyncIterator[list[BotRuntime]]:
     """One bot instance per core (each its own API app and webhook route, as separate
     processes would be; ``redis``: one client each), behind one alternating front whose
@@ -199,7 +226,7 @@ async def instances_behind_a_front(
                 url, _ = await stack.enter_async_context(served(app))
                 urls.append(url)
             front_url, http = await stack.enter_async_context(
-                served(alternating_front(urls, answered))
+                served(alternating_front(urls, answered, in_flight))
             )
             for runtime in runtimes:
                 await runtime.start_webhook(front_url, WEBHOOK_SECRET)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from tests.bot.conftest import CLI_SECRET, run_cli
+from tests.bot.helpers import CLI_SECRET, run_cli
 
 HOLOS = Path(sys.executable).parent / "holos"
 

@@ -17,7 +17,7 @@ from storage.errors import AuthenticationFailed
 from storage.models import AuditEvent
 from storage.services.staff import StaffService
 from storage.settings import load_settings
-from tests.bot.conftest import run_cli
+from tests.bot.helpers import run_cli
 
 PASSWORD = "a-long-enough-password"
 

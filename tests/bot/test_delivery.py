@@ -25,7 +25,7 @@ from storage.core import Core
 from storage.enums import ContactMode, Language, OutboxKind, OutboxState, Status
 from storage.services.intake import ContactChoice
 from storage.services.triage import CaseChanges, TriageService
-from tests.bot.conftest import outbox_rows, sent_with, tried_with
+from tests.bot.helpers import outbox_rows, sent_with, tried_with
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory
 from tests.storage.helpers import make_staff, submit

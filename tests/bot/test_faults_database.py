@@ -15,12 +15,15 @@ from sqlalchemy.engine import make_url
 from admin_api.app import create_app
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
-from tests.bot.conftest import served
 from tests.bot.fault_kit import sample
+from tests.bot.helpers import served
 from tests.bot.tcp_proxy import CuttableProxy
-from tests.conftest import _truncate_postgres
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory, bot_settings
+from tests.services import empty_postgres_database
+
+# Cuts the database through a TCP proxy: run alone, after the parallel run (README Tests).
+pytestmark = pytest.mark.serial
 
 TRY_AGAIN = (
     "Sorry, something went wrong on our side. Your draft is not lost: please try again in a minute."
@@ -52,7 +55,7 @@ def make_url_port() -> int:
 async def proxied_core(
     postgres_database: str, proxy: CuttableProxy, tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[Core]:
-    await _truncate_postgres(postgres_database)
+    await empty_postgres_database(postgres_database)
     url = make_url(postgres_database).set(port=proxy.port).render_as_string(hide_password=False)
     core = build_core(bot_settings(tmp_path, url), clock=clock)
     yield core

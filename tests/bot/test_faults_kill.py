@@ -22,6 +22,9 @@ from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import bot_settings
 from tgemu import BotHandle, EmulatorThread
 
+# Kills a real process and waits for restarts: run alone, after the parallel run (README Tests).
+pytestmark = pytest.mark.serial
+
 HOLOS = str(Path(sys.executable).with_name("holos"))
 
 

@@ -15,7 +15,6 @@ from redis.asyncio import Redis
 
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
-from tests.bot.conftest import sent_with
 from tests.bot.fault_kit import (
     instances_behind_a_front,
     require_redis,
@@ -23,6 +22,7 @@ from tests.bot.fault_kit import (
     settle,
     unique_user_id,
 )
+from tests.bot.helpers import sent_with
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory
 from tests.services import REDIS_URL

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.runtime import BotRuntime
 from storage.core import Core
 from tests.bot.fault_kit import file_report_patiently, sample, settle, transcript, webhook_bot
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import BotFactory
 from tgemu import BotHandle, EmulatorThread
+
+# Slow: storms of 429s that each wait their retry_after (make check leaves them to make test).
+pytestmark = pytest.mark.slow
 
 METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery")
 PEOPLE = 4

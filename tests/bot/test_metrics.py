@@ -18,7 +18,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Language, OutboxKind
 from storage.services.triage import TriageService
-from tests.bot.conftest import served
+from tests.bot.helpers import served
 from tests.handlers.conversation import Talk, stored_cases
 from tests.storage.helpers import make_staff
 from tgemu import BotHandle

@@ -86,6 +86,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
             await process.communicate()
 
 
+@pytest.mark.slow  # a real `holos sandbox` process
 async def test_the_sandbox_runs_answers_signs_in_and_stops_cleanly(sandbox: Sandbox) -> None:
     base = sandbox.base_url
     # A real port was bound and shown, though 0 was asked for.

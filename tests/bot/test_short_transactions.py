@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from storage.core import Core
 from storage.models import ProcessedUpdate
 from storage.uow import UnitOfWork
-from tests.bot.conftest import sent_with
+from tests.bot.helpers import sent_with
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import BotFactory
 from tgemu import BotHandle

@@ -23,7 +23,7 @@ from bot.requests import ResilientRequests
 from bot.runtime import WEBHOOK_HEADER, BotRuntime, webhook_path
 from storage.core import Core
 from storage.settings import SettingsError
-from tests.bot.conftest import sent_with, served
+from tests.bot.helpers import sent_with, served
 from tests.handlers.conversation import Talk, stored_cases
 from tgemu import BotHandle, Emulator, EmulatorThread
 

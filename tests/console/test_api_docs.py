@@ -12,7 +12,7 @@ from playwright.async_api import Request
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.core import build_core
-from tests.console.conftest import BrowserHost
+from tests.console.helpers import BrowserHost
 from tests.harness import bot_settings
 
 

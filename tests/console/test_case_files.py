@@ -12,7 +12,7 @@ from playwright.async_api import ViewportSize
 
 from storage.enums import AttachmentKind
 from storage.services.attachments import AttachmentService
-from tests.console.conftest import PHONE, Console
+from tests.console.helpers import PHONE, Console
 from tests.storage.helpers import submit
 from tgemu import samples
 

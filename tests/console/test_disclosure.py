@@ -16,7 +16,7 @@ from pathlib import Path
 from playwright.async_api import Page
 
 from storage.services.triage import TriageService
-from tests.console.conftest import DESKTOP, PHONE, Console
+from tests.console.helpers import DESKTOP, PHONE, Console
 from tests.storage.helpers import make_staff, submit
 
 SHOTS = os.environ.get("HOLOS_SCREENSHOTS")

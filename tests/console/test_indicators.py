@@ -23,7 +23,7 @@ from storage.models import AuditEvent
 from storage.repositories.filters import CaseFilter
 from storage.services.ratings import RatingService
 from storage.services.stats import StatsReport, StatsService
-from tests.console.conftest import DESKTOP, PHONE, Console
+from tests.console.helpers import DESKTOP, PHONE, Console
 from tests.storage.helpers import make_staff, submit, walk_case
 
 FEBRUARY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from tests.console.conftest import PHONE, Console
+from tests.console.helpers import PHONE, Console
 from tests.storage.helpers import submit
 
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage.enums import AuditAction, Status
 from storage.models import AuditEvent
-from tests.console.conftest import PHONE, Console
+from tests.console.helpers import PHONE, Console
 from tests.storage.helpers import make_staff, submit, walk_case
 
 CLOSE = (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)

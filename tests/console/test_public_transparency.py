@@ -4,7 +4,7 @@ Ukrainian and English and holds no count below 5 (SPEC §7)."""
 from __future__ import annotations
 
 from tests.admin_api.test_public import seed_months
-from tests.console.conftest import PHONE, Console
+from tests.console.helpers import PHONE, Console
 
 
 def test_the_page_holds_no_count_below_five(console: Console) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.console.conftest import PASSWORD, Console
+from tests.console.helpers import PASSWORD, Console
 from tests.storage.helpers import submit
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.async_api import Page
 
 from storage import totp
-from tests.console.conftest import PHONE, Console
+from tests.console.helpers import PHONE, Console
 from tests.console.test_layout import check
 from tests.storage.helpers import make_staff, otp
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from playwright.async_api import Page
 
 from storage.models import Case
-from tests.console.conftest import Console
+from tests.console.helpers import Console
 from tests.storage.helpers import submit
 
 ANSWER = "Дякуємо, що написали. Недостачу довеземо в п'ятницю."

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from storage.enums import Language
 from storage.models import AuditEvent, Case
-from tests.console.conftest import Console
+from tests.console.helpers import Console
 from tests.storage.helpers import submit
 
 

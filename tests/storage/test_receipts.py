@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from storage.core import Core
 from storage.services.intake import IntakeService
 from tests.storage.helpers import dump_rows, dump_text, report
@@ -24,6 +26,7 @@ def digit_windows(text: str) -> set[str]:
     return windows
 
 
+@pytest.mark.slow  # a thousand Argon2 hashes
 async def test_a_thousand_codes_unique_and_unreadable(core: Core) -> None:
     codes: list[str] = []
     async with core.database.transaction() as session:

@@ -171,6 +171,7 @@ async def test_an_unknown_username_is_throttled_exactly_like_a_known_one(core: C
             await login_from(core, name, PASSWORD, "10.0.0.9")
 
 
+@pytest.mark.slow  # dozens of password checks
 async def test_one_address_failing_on_many_names_is_throttled(core: Core) -> None:
     await create(core, Actor.system())
     for i in range(FAILURES_PER_ADDRESS):

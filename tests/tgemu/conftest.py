@@ -1,9 +1,11 @@
-"""Shared fixtures: one emulator per session (in its own thread), a fresh bot token per test."""
+"""Shared fixtures: one emulator per session (in its own thread), a fresh bot token per test.
+
+Helpers live in tests/tgemu/helpers.py (``eventually`` is re-exported here only for tests
+that still import it from the conftest)."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -12,16 +14,9 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from tests.tgemu.helpers import SANDBOX_TOKEN, ApiCall, make_token
+from tests.tgemu.helpers import eventually as eventually
 from tgemu import BotHandle, Emulator, EmulatorClient, EmulatorThread
-
-SANDBOX_TOKEN = "999000:" + "S" * 35
-
-ApiCall = Callable[..., Awaitable[httpx.Response]]
-
-
-def make_token() -> str:
-    """A well-formed, never-real token: each one is an isolated world in the emulator."""
-    return f"{secrets.randbelow(10**9) + 10**6}:{secrets.token_urlsafe(30)[:35]}"
 
 
 @pytest.fixture(scope="session")
@@ -84,19 +79,3 @@ async def tg_bot(base_url: str, token: str) -> AsyncIterator[Bot]:
     bot = Bot(token, session=session)
     yield bot
     await bot.session.close()
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], check: Callable[[Any], bool], within: float = 5.0
-) -> Any:
-    """Re-run ``probe`` until ``check`` accepts its result (for state another task settles)."""
-    import asyncio
-
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await probe()
-        if check(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within} s; last value: {value!r}")
-        await asyncio.sleep(0.02)

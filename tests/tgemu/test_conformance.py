@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.tgemu.helpers import ApiCall
 from tgemu import BotHandle, EmulatorClient, SimulatedUser
-
-from .conftest import ApiCall
 
 USER_ID = 5001
 

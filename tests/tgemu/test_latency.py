@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.tgemu.helpers import make_token
 from tgemu import Emulator, EmulatorClient, run_emulator
 from tgemu.client import EmulatorControlError
-
-from .conftest import make_token
 
 
 async def get_me(base_url: str, token: str) -> None:

@@ -7,9 +7,8 @@ import logging
 import httpx
 import pytest
 
+from tests.tgemu.helpers import make_token
 from tgemu import EmulatorClient, run_emulator
-
-from .conftest import make_token
 
 
 async def test_run_emulator_in_process(caplog: pytest.LogCaptureFixture) -> None:

@@ -17,9 +17,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError
 from fastapi import FastAPI
 
+from tests.tgemu.helpers import SANDBOX_TOKEN, make_token
 from tgemu import Emulator, EmulatorClient, create_app
-
-from .conftest import SANDBOX_TOKEN, make_token
 
 
 async def test_sandbox_page_is_served_with_relative_urls(http: httpx.AsyncClient) -> None:

@@ -7,9 +7,8 @@ import asyncio
 
 import pytest
 
+from tests.tgemu.helpers import ApiCall
 from tgemu import EmulatorClient
-
-from .conftest import ApiCall
 
 
 async def slow_handler(api: ApiCall, chat_id: int, done: asyncio.Event) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from tests.tgemu.helpers import ApiCall, eventually
 from tgemu import BotHandle
-
-from .conftest import ApiCall, eventually
 
 
 async def updates(api: ApiCall, **params: object) -> list[dict]:

@@ -15,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.tgemu.helpers import ApiCall, eventually
 from tgemu import BotHandle
-
-from .conftest import ApiCall, eventually
 
 
 async def webhook_info(api: ApiCall, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
