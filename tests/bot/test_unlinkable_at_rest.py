@@ -1,0 +1,239 @@
+"""Issue 18 §1, unlinkable at rest: copies of the data taken while people report.
+
+One person files a complaint and, later, a sexual-exploitation report; another person
+files a report with a photo in between. The data directory is copied in the middle of
+each draft, right after each report is sent, and a few minutes later (the clock is moved
+on and the bot's periodic work runs; nothing sleeps). Each copy is then read the way an
+attacker reads it (tests/forensics): the write-ahead log replayed commit by commit, every
+page image of every file searched.
+
+- Without the key: no commit that stores a case deletes or writes any other row, and
+  no per-person table changes in it (the draft's end is never paired with its case).
+- With the key and the three Telegram ids: every value the key derives from them (the
+  person's Argon2id root, each per-purpose key) appears only where the threat model
+  accepts it: a live draft while its flow runs, and the kept language choice.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import BotRuntime
+from storage.clock import FrozenClock
+from storage.core import Core
+from tests.forensics.sqlite_files import SqliteCopy
+from tests.handlers.conversation import SENSITIVE_MENU, Talk, settled, stored_cases
+from tests.harness import BotFactory
+from tgemu import BotHandle, SimulatedUser
+
+COMPLAINT = "На роздачі нам видали лише половину набору."
+EXPLOITATION = "Він сказав, що допомогу дадуть тільки якщо я прийду ввечері сама."
+OTHER = "Нам не дали зимовий набір, хоча ми в списку."
+PER_PERSON_TABLES = ("conversation_states", "language_preferences", "throttle_counters")
+# Loggers of the simulated Telegram side name users: they are Telegram, not Holos.
+TELEGRAM_SIDE = ("tgemu", "httpx", "httpcore")
+
+
+@dataclass
+class Copy:
+    label: str
+    path: Path
+    drafting: set[int]  # the people whose draft is open at this moment
+
+
+@dataclass
+class Scene:
+    """Everything the attacker collects while the three reports are filed."""
+
+    copies: list[Copy] = field(default_factory=list)
+    people: list[SimulatedUser] = field(default_factory=list)
+
+
+def derived_values(core: Core, user_id: int, bot_id: int) -> dict[str, list[bytes]]:
+    """Every value the server key derives from a Telegram id, by purpose, in each form
+    it could be stored in (hex text and raw bytes)."""
+    crypto = core.crypto
+    chat = user_id  # a private chat's id is its user's
+    composite = f"{bot_id}:{chat}:{user_id}::default"
+    values = {
+        "person": crypto.pseudonym(user_id),
+        "draft": crypto.pseudonym(composite),
+        "pace": crypto.pseudonym(f"pace:{chat}"),
+    }
+    return {label: [v.encode(), bytes.fromhex(v)] for label, v in values.items()}
+
+
+async def file_three_reports(
+    a: Talk,
+    b: Talk,
+    clock: FrozenClock,
+    take: Callable[[str, set[int]], Awaitable[None]],
+    tick: Callable[[], Awaitable[None]],
+) -> None:
+    a_id, b_id = a.user.id, b.user.id
+
+    async def later(label: str) -> None:
+        clock.advance(timedelta(minutes=4))
+        await tick()
+        await take(label, set())
+
+    # The language is chosen once, on purpose: the one row the threat model keeps.
+    await a.user.send_text("/language")
+    await a.user.press("Українська")
+
+    await a.open_report("assistance_quality")
+    await a.say(COMPLAINT)
+    await take("a-complaint-mid-draft", {a_id})
+    await a.tap("✅ Done")
+    await a.tap("🔒 Anonymous")
+    await a.tap("✅ Send")
+    await take("a-complaint-sent", set())
+    await later("a-complaint-later")
+
+    await b.open_report("selection_process", programme="cash", oblast="UA-46")
+    await b.say(OTHER)
+    await b.user.send_photo()
+    await take("b-report-mid-draft", {b_id})
+    await b.tap("✅ Done")
+    await b.tap("💬 Reply in this chat")
+    await b.tap("✅ Send")
+    await take("b-report-sent", set())
+    await later("b-report-later")
+
+    await a.command("start")
+    await a.tap(SENSITIVE_MENU["sexual_exploitation"])
+    await a.tap("Continue »")
+    await a.tap("Not sure / other")
+    await a.user.press("Харківська")
+    await a.say(EXPLOITATION)
+    await take("a-exploitation-mid-draft", {a_id})
+    await a.tap("✅ Done")
+    await a.tap("🔒 Anonymous")
+    await a.tap("✅ Send")
+    await take("a-exploitation-sent", set())
+    await later("a-exploitation-later")
+
+
+def copy_data_dir(source: Path, target: Path) -> None:
+    """What a backup of the data directory holds at this moment: the database with its
+    log and shared-memory file, and the blobs, copied from under the running bot."""
+    target.mkdir(parents=True)
+    for path in source.glob("holos.db*"):
+        shutil.copyfile(path, target / path.name)
+    if (source / "blobs").exists():
+        shutil.copytree(source / "blobs", target / "blobs")
+
+
+def assert_no_commit_pairs_a_case(seen: SqliteCopy, label: str) -> int:
+    """Without the key: the commit that stores a case touches nothing per person and
+    deletes nothing, so nothing deleted can be lined up with the case."""
+    cases = 0
+    for commit in seen.commits():
+        if not any(row.table == "cases" for row in commit.inserted):
+            continue
+        cases += 1
+        assert commit.deleted == [], f"{label}: {commit.summary()}"
+        for table in PER_PERSON_TABLES:
+            assert not commit.touched(table), f"{label}: {commit.summary()}"
+    return cases
+
+
+def where_found(
+    seen: SqliteCopy, values: dict[int, dict[str, list[bytes]]]
+) -> dict[tuple[int, str], list[str]]:
+    found: dict[tuple[int, str], list[str]] = {}
+    for user_id, by_purpose in values.items():
+        for purpose, needles in by_purpose.items():
+            hits = seen.find(needles)
+            if hits:
+                found[(user_id, purpose)] = sorted({f"{h.file} {h.where}" for h in hits})
+    return found
+
+
+async def test_copies_of_a_sqlite_data_directory_link_no_case_to_anyone(
+    start_bot: BotFactory,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    clock: FrozenClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime: BotRuntime = await start_bot()
+    await runtime.worker.flush()
+    runtime.worker.stop()  # its polling reads and writes nothing of anyone's
+    data_dir = Path(bot_core.settings.data_dir)
+    a_user, b_user = await make_user("ru"), await make_user("uk")
+    copies: list[Copy] = []
+
+    async def take(label: str, drafting: set[int]) -> None:
+        await settled(runtime, tg)
+        target = tmp_path / "copies" / f"{len(copies):02d}-{label}"
+        copy_data_dir(data_dir, target)
+        copies.append(Copy(label, target, drafting))
+
+    async def tick() -> None:
+        await runtime.retention.run_once()
+
+    with caplog.at_level(logging.DEBUG):
+        await file_three_reports(Talk(a_user, "uk"), Talk(b_user, "uk"), clock, take, tick)
+    cases = await stored_cases(bot_core)
+    assert [c.category for c in cases] == [
+        "assistance_quality",
+        "selection_process",
+        "sexual_exploitation",
+    ]
+
+    bot_id = int(tg.token.split(":")[0])
+    values = {u.id: derived_values(bot_core, u.id, bot_id) for u in (a_user, b_user)}
+    language_of_a = {(a_user.id, "language")}
+    stored = 0
+    kept_language_rows: list[object] = []
+    for each in copies:
+        seen = SqliteCopy(each.path)
+        stored += assert_no_commit_pairs_a_case(seen, each.label)
+        found = where_found(seen, values)
+        allowed = language_of_a | {(u, "draft") for u in each.drafting}
+        assert set(found) <= allowed, f"{each.label}: {found}"
+        for user_id in each.drafting:  # the search looks where the values really are
+            assert (user_id, "draft") in found, f"{each.label}: the live draft was not found"
+        tables = seen.current()
+        for table in ("conversation_states", "throttle_counters"):
+            holding = [
+                row
+                for row in tables.get(table, [])
+                for by_purpose in values.values()
+                for needles in by_purpose.values()
+                if any(row.holds(n) for n in needles)
+            ]
+            if not each.drafting:
+                assert holding == [], f"{each.label}: {table} {holding}"
+        if not each.drafting:
+            kept_language_rows.append(sorted(r.values for r in tables["language_preferences"]))
+        for blob in (each.path / "blobs").rglob("*") if (each.path / "blobs").exists() else []:
+            if blob.is_file():
+                raw = blob.read_bytes() + blob.name.encode()
+                assert not any(
+                    n in raw for p in values.values() for ns in p.values() for n in ns
+                ), blob
+    # Every commit that stored one of the three cases was in some copy's log.
+    assert stored >= 3
+    # The kept language row is never rewritten as reports come and go.
+    assert all(rows == kept_language_rows[0] for rows in kept_language_rows), kept_language_rows
+    assert len(kept_language_rows[0]) == 1
+
+    lines = [r.getMessage() for r in caplog.records if not r.name.startswith(TELEGRAM_SIDE)]
+    text = "\n".join(lines)
+    assert "report_submitted" in text
+    for code in bot_core.catalog.sensitive_codes:
+        assert code not in text, code
+    for by_purpose in values.values():
+        for needles in by_purpose.values():
+            assert needles[0].decode() not in text
