@@ -231,9 +231,7 @@ class SqliteCopy:
 
     def main_pages(self) -> dict[int, bytes]:
         size = self.page_size
-        return {
-            i // size + 1: self.main[i : i + size] for i in range(0, len(self.main), size)
-        }
+        return {i // size + 1: self.main[i : i + size] for i in range(0, len(self.main), size)}
 
     def frames(self) -> list[Frame]:
         """Every frame in the log file; ``valid`` for those of the current generation whose
