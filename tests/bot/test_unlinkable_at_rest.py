@@ -25,14 +25,26 @@ from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 
 from bot.fsm import PersonKeyBuilder
 from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
-from storage.core import Core
+from storage.core import Core, build_core
+from tests.conftest import _truncate_postgres
+from tests.forensics.server_dumps import (
+    RedisKey,
+    Transaction,
+    copy_postgres,
+    current_wal_segment,
+    dump_redis,
+    keys_by_purpose,
+)
 from tests.forensics.sqlite_files import SqliteCopy
 from tests.handlers.conversation import SENSITIVE_MENU, Talk, settled, stored_cases
-from tests.harness import BotFactory
+from tests.harness import BotFactory, bot_settings
+from tests.services import POSTGRES_ADMIN_DSN, REDIS_URL
 from tgemu import BotHandle, SimulatedUser
 
 COMPLAINT = "На роздачі нам видали лише половину набору."
@@ -64,15 +76,14 @@ class Scene:
 def derived_values(core: Core, user_id: int, bot_id: int) -> dict[str, list[bytes]]:
     """Every value the server key derives from a Telegram id, by purpose, in each form
     it could be stored in (hex text and raw bytes): what someone holding the key and a
-    suspect's id computes. The days and hours around the test's clock are covered."""
+    suspect's id computes. The days and hours the test's clock runs through are covered."""
     person = core.crypto.person(user_id)
     conversation = PersonKeyBuilder.conversation(StorageKey(bot_id, user_id, user_id))
     today = core.clock.now().date()
     days = [today + timedelta(days=d) for d in (-1, 0, 1)]
-    hours = [
-        datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(hours=h)
-        for h in range(-24, 48)
-    ]
+    now = core.clock.now()
+    hour = datetime(now.year, now.month, now.day, now.hour, tzinfo=UTC)
+    hours = [hour + timedelta(hours=h) for h in (-1, 0, 1, 2)]
     values: dict[str, list[str]] = {
         # The Argon2id root itself is never meant to be stored anywhere.
         "person": [person._root.hex()],
@@ -177,6 +188,21 @@ def where_found(
     return found
 
 
+def assert_logs_name_nobody(
+    caplog: pytest.LogCaptureFixture, core: Core, values: dict[int, dict[str, list[bytes]]]
+) -> None:
+    """No product log line carries a person's key or a sensitive category (the time of
+    such a line would say when a sexual-exploitation report came in)."""
+    lines = [r.getMessage() for r in caplog.records if not r.name.startswith(TELEGRAM_SIDE)]
+    text = "\n".join(lines)
+    assert "report_submitted" in text
+    for code in core.catalog.sensitive_codes:
+        assert code not in text, code
+    for by_purpose in values.values():
+        for needles in by_purpose.values():
+            assert not any(n.decode("latin-1") in text for n in needles)
+
+
 async def test_copies_of_a_sqlite_data_directory_link_no_case_to_anyone(
     start_bot: BotFactory,
     make_user,
@@ -265,11 +291,120 @@ async def test_copies_of_a_sqlite_data_directory_link_no_case_to_anyone(
     assert all(rows == kept_language_rows[0] for rows in kept_language_rows), kept_language_rows
     assert len(kept_language_rows[0]) == 1
 
-    lines = [r.getMessage() for r in caplog.records if not r.name.startswith(TELEGRAM_SIDE)]
-    text = "\n".join(lines)
-    assert "report_submitted" in text
-    for code in bot_core.catalog.sensitive_codes:
-        assert code not in text, code
-    for by_purpose in values.values():
-        for needles in by_purpose.values():
-            assert needles[0].decode() not in text
+    assert_logs_name_nobody(caplog, bot_core, values)
+
+
+# PostgreSQL and Redis -------------------------------------------------------------------
+
+# What a Redis dump may hold of a person once their flow is over (README, threat model):
+# the language they chose (to the day), today's quota count under a quota-only key (gone
+# at midnight), and their flood bucket while its window is open (seconds; ten-second
+# ticks, no time in it). A draft only while it is being written.
+REDIS_RESIDUE = {"language", "quota", "flood"}
+EXPIRY_UNIT_MS = {"draft": 3_600_000, "language": 86_400_000, "quota": 3_600_000, "flood": 10_000}
+
+
+@pytest.mark.slow  # it reads the server's whole WAL, other databases' included
+async def test_copies_of_postgresql_and_a_redis_dump_link_no_case_to_anyone(
+    start_bot: BotFactory,
+    make_user,
+    postgres_database: str,
+    tg: BotHandle,
+    clock: FrozenClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    redis: Redis,
+) -> None:
+    """The same reports on PostgreSQL with Redis. No value derived from the three ids is
+    ever in any table, index or TOAST file (dead row versions included) or anywhere in the
+    WAL; no transaction that inserts a case writes or deletes anything per person; the
+    Redis dump holds only the accepted residue once a flow is over."""
+    await _truncate_postgres(postgres_database)
+    core = build_core(bot_settings(tmp_path, postgres_database), clock=clock)
+    database = make_url(postgres_database).database
+    assert database is not None
+    since = await current_wal_segment(POSTGRES_ADMIN_DSN)
+    try:
+        runtime: BotRuntime = await start_bot(core, redis=Redis.from_url(REDIS_URL))
+        await runtime.worker.flush()
+        runtime.worker.stop()
+        a_user, b_user = await make_user("ru"), await make_user("uk")
+        bot_id = int(tg.token.split(":")[0])
+        values = {u.id: derived_values(core, u.id, bot_id) for u in (a_user, b_user)}
+        reports = {a_user.id: 0, b_user.id: 0}
+        transactions: dict[int, Transaction] = {}
+        copies: list[str] = []
+        searched: set[str] = set()  # completed WAL segments, searched once
+
+        async def take(label: str, drafting: set[int]) -> None:
+            await settled(runtime, tg)
+            copies.append(label)
+            if label.endswith("-sent"):
+                reports[a_user.id if label.startswith("a-") else b_user.id] += 1
+            seen = await copy_postgres(
+                POSTGRES_ADMIN_DSN,
+                database,
+                since,
+                checkpoint=label.endswith("-later"),
+                known=searched,
+            )
+            assert "cases" in seen.files and seen.wal
+            for user_id, by_purpose in values.items():
+                for purpose, needles in by_purpose.items():
+                    assert seen.find(needles) == [], f"{label}: {user_id} {purpose}"
+            for each in await seen.transactions():
+                transactions[each.xid] = each
+            dump = await dump_redis(redis)
+            for user_id, by_purpose in values.items():
+                found = by_purpose_found(dump, by_purpose)
+                allowed = REDIS_RESIDUE | ({"draft"} if user_id in drafting else set())
+                assert set(found) <= allowed, f"{label}: {user_id} {sorted(found)}"
+                if user_id in drafting:
+                    assert "draft" in found, f"{label}: the live draft was not found"
+                if reports[user_id]:
+                    # Today's count of reports, and nothing more of them than the count.
+                    today = core.crypto.person(user_id).quota("reports", clock.now().date())
+                    (count,) = [k for k in found["quota"] if today.encode() in k.name]
+                    assert count.value == str(reports[user_id]).encode()
+                for purpose, keys in found.items():
+                    for key in keys:
+                        assert key.expires_at_ms > 0, f"{label}: {key.name!r} never expires"
+                        assert key.expires_at_ms % EXPIRY_UNIT_MS[purpose] == 0, key
+                        if purpose == "flood":
+                            # Ticks of ten seconds, never a time.
+                            assert (
+                                b"last" not in key.value
+                                and b"." not in key.value.split(b"tick=")[1].split(b"\0")[0]
+                            )
+
+        def by_purpose_found(
+            dump: list[RedisKey], needles: dict[str, list[bytes]]
+        ) -> dict[str, list[RedisKey]]:
+            return {p: keys for p, keys in keys_by_purpose(dump, needles).items() if keys}
+
+        async def tick() -> None:
+            await runtime.log_truncation.run_once()
+            await runtime.retention.run_once()
+
+        with caplog.at_level(logging.DEBUG):
+            await file_three_reports(Talk(a_user, "uk"), Talk(b_user, "uk"), clock, take, tick)
+        assert [c.category for c in await stored_cases(core)] == [
+            "assistance_quality",
+            "selection_process",
+            "sexual_exploitation",
+        ]
+        assert len(copies) == 9
+        # Without the key: the transaction that inserted a case deleted nothing and
+        # touched no per-person table; and no per-person table was written at all.
+        storing = [t for t in transactions.values() if t.inserted_into("cases")]
+        assert len(storing) == 3, [t.tables() for t in storing]
+        for each in storing:
+            assert each.deletes() == [], each
+        for each in transactions.values():
+            assert not each.tables() & set(PER_PERSON_TABLES), each
+        assert_logs_name_nobody(caplog, core, values)
+        for by_purpose in values.values():  # leave the shared Redis as found
+            for key in by_purpose_found(await dump_redis(redis), by_purpose).values():
+                await redis.delete(*(k.name for k in key))
+    finally:
+        await core.close()
