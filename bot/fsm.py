@@ -195,8 +195,9 @@ class _UpdateScopedStorage(BaseStorage):
     async def _save(self, key: StorageKey, before: _Entry, state: str | None, data: Any) -> None:
         person = await self.keys.person_async(key)
         keys, yesterday = self.keys.keys(person, key)
-        # Once written, the draft is under today's key whatever it was read from.
-        entry = _Entry(state, data, keys.draft)
+        # Where the stored draft is until this write lands: a later write in this update
+        # replaces this one, and must still delete yesterday's row.
+        entry = _Entry(state, data, before.found_under)
         write = self._writer(keys, yesterday, entry, before.found_under)
         ended = before.state is not None and state is None
         uow = UnitOfWork.current()

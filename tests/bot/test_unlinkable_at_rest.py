@@ -20,18 +20,20 @@ import logging
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.fsm import PersonKeyBuilder
 from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
+from storage.models import ConversationState
 from tests.conftest import _truncate_postgres
 from tests.forensics.server_dumps import (
     RedisKey,
@@ -408,3 +410,35 @@ async def test_copies_of_postgresql_and_a_redis_dump_link_no_case_to_anyone(
                 await redis.delete(*(k.name for k in key))
     finally:
         await core.close()
+
+
+async def test_a_draft_begun_before_midnight_moves_to_the_new_day_s_key(
+    running_bot: BotRuntime, make_user, bot_core: Core, tg: BotHandle, clock: FrozenClock
+) -> None:
+    """A draft's key is scoped to the day (two days' drafts of one chat share no key); a
+    draft that crosses midnight is found under yesterday's key and moves to today's."""
+    clock.set(datetime(2026, 3, 2, 23, 58, tzinfo=UTC))
+    user = await make_user("en")
+    talk = Talk(user, "en")
+    bot_id = int(tg.token.split(":")[0])
+    conversation = PersonKeyBuilder.conversation(StorageKey(bot_id, user.id, user.id))
+    person = bot_core.crypto.person(user.id)
+    monday, tuesday = (person.draft(conversation, d) for d in (date(2026, 3, 2), date(2026, 3, 3)))
+    await talk.open_report("assistance_quality")
+    await talk.say("Half a kit.")
+    assert await draft_keys(bot_core) == [monday]
+    clock.advance(timedelta(minutes=5))
+    replies = await talk.say("On Monday.")
+    assert "Received: 2 messages" in replies.last.body
+    assert await draft_keys(bot_core) == [tuesday]
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == "Half a kit.\n\nOn Monday."
+    assert await draft_keys(bot_core) == []
+
+
+async def draft_keys(core: Core) -> list[str]:
+    async with core.database.read_only() as session:
+        return list((await session.scalars(select(ConversationState.key))).all())
