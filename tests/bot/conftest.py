@@ -17,14 +17,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from admin_api.server import bind_socket, running_api
 from bot import cli
 from storage.core import Core
 from storage.models import OutboxMessage
-from tests.services import REDIS_URL, unavailable
+from tests.services import reachable_redis
 from tgemu import BotHandle
 
 
@@ -68,12 +67,7 @@ async def tried_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
     """The shared test Redis (skipped with the reason when unreachable, unless required)."""
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError) as exc:
-        await client.aclose()
-        unavailable("Redis", str(exc))
+    client = await reachable_redis()
     yield client
     await client.aclose()
 

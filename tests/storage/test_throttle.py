@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from storage.clock import FrozenClock
@@ -18,7 +16,7 @@ from storage.counters import MemoryCounters, PersonCounters, RedisCounters
 from storage.errors import QuotaReached, RateLimited
 from storage.models import ThrottleCounter
 from storage.services.throttle import ReceiptMisses, ReporterQuota, Throttle
-from tests.services import REDIS_URL, unavailable
+from tests.services import reachable_redis
 
 ODD_MOMENT = datetime(2026, 3, 2, 9, 17, 23, 456000, tzinfo=UTC)
 
@@ -59,12 +57,7 @@ async def person_counters(
     if request.param == "memory":
         yield MemoryCounters(clock)
         return
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.ping()
-    except (RedisConnectionError, OSError) as exc:
-        await redis.aclose()
-        unavailable("Redis", str(exc))
+    redis = await reachable_redis()
     prefix = f"holos:test-count:{secrets.token_hex(4)}:"
     yield RedisCounters(redis, clock, prefix=prefix)
     async for key in redis.scan_iter(match=prefix + "*"):
