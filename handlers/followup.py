@@ -188,6 +188,9 @@ async def on_addition_done(
     await state.update_data(parts=[], files=[])
     await state.set_state(FollowUp.viewing)
     await uow.commit()
+    # The addition's part of the flow is over: once this update has written, the draft's
+    # versions that held its text leave the files (as after a report, storage.uow).
+    uow.forget_history()
     log.info("reporter_addition_saved")
     callback_answer.text = texts.information_added()
     await flow.say(callback, state, texts.information_added())
