@@ -459,6 +459,8 @@ async def _serve(settings: Settings, *, api: bool, bot: bool) -> int:
         redis = _redis(settings)
         webhook = settings.webhook_url is not None and settings.webhook_secret is not None
         runtime = BotRuntime.create(core, redis=redis) if (bot or (api and webhook)) else None
+        if runtime is not None and (api or not webhook):
+            runtime.require_update_handling()  # before anything listens
         stop = stop_on_signals()
         app = create_app(core) if api else None
         if app is not None:

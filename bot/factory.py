@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -15,9 +15,8 @@ from aiogram.client.session.middlewares.base import (
 )
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StateType, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
 from aiogram.types import Update
@@ -27,7 +26,8 @@ from redis.asyncio import Redis
 
 from bot.fsm import (
     DatabaseStorage,
-    PseudonymKeyBuilder,
+    PersonEventIsolation,
+    PersonKeyBuilder,
     RedisStorage,
     check_update_with_state,
     stop_checking_update,
@@ -46,7 +46,8 @@ from bot.pacing import MemoryBuckets, Pacer, RedisBuckets
 from bot.requests import ResilientRequests
 from handlers import build_router
 from storage.core import Core
-from storage.settings import Settings
+from storage.counters import MemoryCounters, PersonCounters, RedisCounters
+from storage.settings import Settings, SettingsError
 
 
 class HolosDispatcher(Dispatcher):
@@ -104,7 +105,12 @@ def _in_place(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 def create_pacer(core: Core, redis: Redis | None = None) -> Pacer:
     buckets = RedisBuckets(redis) if redis is not None else MemoryBuckets()
-    return Pacer(buckets, lambda chat_id: core.crypto.pseudonym_async(f"pace:{chat_id}"))
+
+    async def chat_key(chat_id: int | str) -> str:
+        # A private chat's id is its person's: the same (cached) keys as their updates.
+        return (await core.crypto.person_async(chat_id)).pace()
+
+    return Pacer(buckets, chat_key)
 
 
 class KeepResponseTypes(BaseRequestMiddleware):
@@ -156,21 +162,68 @@ def create_flood_middleware(redis: Redis | None = None) -> FloodMiddleware:
     return FloodMiddleware(gate, MemoryFloodGate(TYPED_CAPACITY, clock=lambda: gate.clock()))
 
 
+REDIS_REQUIRED = (
+    "HOLOS_REDIS_URL is required with PostgreSQL: drafts and other per-person "
+    "conversation state are kept in Redis, never in PostgreSQL"
+)
+
+
+class RedisRequired(BaseStorage):
+    """No conversation storage: a PostgreSQL deployment without Redis. Such a runtime may
+    deliver replies but never handles an update (BotRuntime refuses to start doing so)."""
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        raise SettingsError(REDIS_REQUIRED)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        raise SettingsError(REDIS_REQUIRED)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        raise SettingsError(REDIS_REQUIRED)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        raise SettingsError(REDIS_REQUIRED)
+
+    async def close(self) -> None:
+        return None
+
+
+def require_conversation_storage(dp: Dispatcher) -> None:
+    """Refuse to handle updates without a place for drafts (see create_dispatcher)."""
+    if isinstance(dp.storage, RedisRequired):
+        raise SettingsError(REDIS_REQUIRED)
+
+
 def create_dispatcher(
     core: Core, *, redis: Redis | None = None, i18n: I18n | None = None, dedupe: bool = True
 ) -> HolosDispatcher:
     """``dedupe``: skip updates whose effects are stored (off for the sandbox, whose
-    emulator counts update ids from 1 again at every start)."""
+    emulator counts update ids from 1 again at every start).
+
+    Per-person flow state (drafts, the kept language, quota and receipt-miss counts,
+    flood and pacing state) never enters PostgreSQL: its dead row versions and its WAL
+    would keep every step of every draft beyond what any vacuum controls (issue 18). So
+    PostgreSQL needs Redis; SQLite keeps drafts in its own file (emptying its log as
+    flows end) and the counters in this process's memory."""
     storage: BaseStorage
     isolation: BaseEventIsolation
-    if redis is not None:
-        # Several instances share the token: state and per-chat locks live in Redis,
-        # under pseudonymous keys.
+    counters: PersonCounters
+    if redis is None and core.database.dialect != "sqlite":
+        # It may still deliver replies (`holos bot` in webhook mode); handling updates
+        # is refused at start (BotRuntime).
+        storage = RedisRequired()
+        isolation = SimpleEventIsolation()
+        counters = MemoryCounters(core.clock)
+    elif redis is not None:
+        # Several instances share the token: state, counters and per-chat locks live
+        # in Redis, under per-person keys.
         storage = RedisStorage(core, redis)
-        isolation = RedisEventIsolation(redis, key_builder=PseudonymKeyBuilder(core))
+        isolation = PersonEventIsolation(redis, PersonKeyBuilder(core))
+        counters = RedisCounters(redis, core.clock)
     else:
         storage = DatabaseStorage(core)
         isolation = SimpleEventIsolation()
+        counters = MemoryCounters(core.clock)
     # Updates of one chat are handled one at a time: a burst of photos cannot race
     # on the same draft.
     dp = HolosDispatcher(
@@ -181,7 +234,8 @@ def create_dispatcher(
     # Counted outside the unit of work, so a failed commit counts as an error too.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     i18n = i18n or create_i18n(core.settings.default_language)
-    dp.update.outer_middleware(UpdateScopeMiddleware(core, dedupe=dedupe, i18n=i18n))
+    dp["counters"] = counters
+    dp.update.outer_middleware(UpdateScopeMiddleware(core, counters, dedupe=dedupe, i18n=i18n))
     dp.errors.outer_middleware(OutageCounter())
     dp["i18n_instance"] = i18n
     LocaleMiddleware(i18n, core.settings.default_language).setup(dp)

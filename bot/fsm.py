@@ -1,15 +1,18 @@
 """Conversation state for aiogram, kept the Holos way (SPEC §4 "Pseudonym").
 
-Keys are pseudonyms: HMAC of (bot, chat, user, destiny) under the server secret, so
-neither the database nor Redis ever holds a Telegram id. Data is encrypted, and
-expires after ``draft_ttl_hours`` idle.
+Keys are the person's per-purpose keys (storage.crypto.PersonKeys): a draft's is an HMAC
+of the person's Argon2id root over the conversation (bot, chat, thread, destiny) and the
+day, the kept language's another, the lock's another; neither the database nor Redis
+ever holds a Telegram id, and no key says which other keys are the same person's. Data
+is encrypted, and expires after ``draft_ttl_hours`` idle.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,24 +20,35 @@ from typing import Any, Literal, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.redis import RedisEventIsolation
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import DAY, HOUR, ceil_to
 from storage.core import Core
+from storage.crypto import PersonKeys
 from storage.enums import Language
 from storage.repositories.conversation import Snapshot, read_snapshot
 from storage.sealed import Context
-from storage.services.conversation import LANGUAGE_KEY, LANGUAGE_TTL, ConversationStore
+from storage.services.conversation import (
+    LANGUAGE_KEY,
+    LANGUAGE_TTL,
+    ConversationKeys,
+    ConversationStore,
+)
 from storage.uow import UnitOfWork
 
-_CACHE = "fsm"
+# A write of one conversation's state: into the update's session (the database), or to
+# Redis (which ignores the session).
+Writer = Callable[[Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class _Entry:
     state: str | None
     data: dict[str, Any]
+    # The key the draft row was read from (None: no row), to delete when it moves.
+    found_under: str | None = None
 
 
 # The state read last in this task outside a unit of work (see DatabaseStorage._entry).
@@ -71,39 +85,158 @@ def _state_name(state: StateType) -> str | None:
     return state.state if isinstance(state, State) else state
 
 
-class PseudonymKeyBuilder(KeyBuilder):
-    """Storage and lock keys that carry a pseudonym instead of chat and user ids."""
+class PersonKeyBuilder(KeyBuilder):
+    """Storage and lock keys derived from the person's keys (storage.crypto.PersonKeys):
+    never a chat or user id, and never the same value for two purposes."""
 
     def __init__(self, core: Core, prefix: str = "holos") -> None:
         self.core = core
         self.prefix = prefix
 
     @staticmethod
-    def _composite(key: StorageKey) -> str:
-        return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or ''}:{key.destiny}"
+    def conversation(key: StorageKey) -> str:
+        """Which of the person's conversations (the user is the person, see below)."""
+        return (
+            f"{key.bot_id}:{key.chat_id}:{key.thread_id or ''}:"
+            f"{key.business_connection_id or ''}:{key.destiny}"
+        )
 
-    def pseudonym(self, key: StorageKey) -> str:
-        return self.core.crypto.pseudonym(self._composite(key))
+    def person(self, key: StorageKey) -> PersonKeys:
+        return self.core.crypto.person(key.user_id)
 
-    async def pseudonym_async(self, key: StorageKey) -> str:
+    async def person_async(self, key: StorageKey) -> PersonKeys:
         """The same, drawn off the event loop when new (storage.crypto)."""
-        return await self.core.crypto.pseudonym_async(self._composite(key))
+        return await self.core.crypto.person_async(key.user_id)
+
+    def keys(self, person: PersonKeys, key: StorageKey) -> tuple[ConversationKeys, str]:
+        """Today's keys of this conversation, and the key its draft had yesterday (a
+        draft started yesterday is found there, and moves to today's key when next
+        written)."""
+        today = self.core.clock.now().date()
+        conversation = self.conversation(key)
+        return (
+            ConversationKeys(person.draft(conversation, today), person.language()),
+            person.draft(conversation, today - timedelta(days=1)),
+        )
+
+    def redis_key(self, value: str, part: str) -> str:
+        return f"{self.prefix}:fsm:{value}:{part}"
 
     def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
-        return ":".join(p for p in (self.prefix, "fsm", self.pseudonym(key), part) if p)
+        person = self.person(key)
+        if part == "lock":
+            return self.redis_key(person.lock(self.conversation(key)), "lock")
+        return self.redis_key(self.keys(person, key)[0].draft, part or "data")
 
 
-class DatabaseStorage(BaseStorage):
-    """State in the ``conversation_states`` table.
+class PersonEventIsolation(RedisEventIsolation):
+    """aiogram's per-chat lock in Redis, its key drawn off the event loop: aiogram builds
+    the key synchronously, which for a new person would run the Argon2id on the loop."""
 
-    Inside an update the state is read once without a write lock, changed in memory, and
-    written with the update's next commit (see :mod:`storage.uow`): never a transaction
-    held across a Telegram call, and a draft ends in the transaction that stores its case.
-    Outside an update each call is its own short scope."""
+    def __init__(self, redis: Redis, key_builder: PersonKeyBuilder) -> None:
+        super().__init__(redis=redis, key_builder=key_builder)
+        self.person_keys = key_builder
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        await self.person_keys.person_async(key)  # cached from here on
+        async with super().lock(key):
+            yield None
+
+
+class _UpdateScopedStorage(BaseStorage):
+    """A conversation's state read once per update and written with the update's next
+    commit (storage.uow), never before the database has what the update did: a draft
+    never shows a step whose effects were not stored (and a redelivered update then
+    finds nothing half-done). Outside an update each call reads and writes at once."""
+
+    _cache = "fsm"
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.keys = PseudonymKeyBuilder(core)
+        self.keys = PersonKeyBuilder(core)
+
+    async def _load(self, keys: ConversationKeys, yesterday: str, uow: UnitOfWork | None) -> _Entry:
+        """Read the entry (in a unit of work: within it)."""
+        raise NotImplementedError
+
+    def _writer(
+        self, keys: ConversationKeys, yesterday: str, entry: _Entry, replaces: str | None
+    ) -> Writer:
+        """The write of ``entry`` (``replaces``: the key it was read from)."""
+        raise NotImplementedError
+
+    def _defer(self, uow: UnitOfWork, key: str, write: Writer) -> None:
+        raise NotImplementedError
+
+    async def _write_now(self, write: Writer) -> None:
+        raise NotImplementedError
+
+    async def _entry(self, key: StorageKey) -> _Entry:
+        person = await self.keys.person_async(key)
+        keys, yesterday = self.keys.keys(person, key)
+        uow = UnitOfWork.current()
+        if uow is None:
+            entry = await self._load(keys, yesterday, None)
+            # aiogram reads the state under the chat's lock just before the update's
+            # unit of work begins, in the same task: hand it over instead of reading twice.
+            _preloaded.set((keys.draft, entry))
+            return entry
+        cached = uow.cache.get((self._cache, keys.draft))
+        if cached is None:
+            preloaded = _preloaded.get()
+            if preloaded is not None and preloaded[0] == keys.draft:
+                cached = preloaded[1]
+            else:
+                cached = await self._load(keys, yesterday, uow)
+            uow.cache[(self._cache, keys.draft)] = cached
+        return cast(_Entry, cached)
+
+    async def _save(self, key: StorageKey, before: _Entry, state: str | None, data: Any) -> None:
+        person = await self.keys.person_async(key)
+        keys, yesterday = self.keys.keys(person, key)
+        # Where the stored draft is until this write lands: a later write in this update
+        # replaces this one, and must still delete yesterday's row.
+        entry = _Entry(state, data, before.found_under)
+        write = self._writer(keys, yesterday, entry, before.found_under)
+        ended = before.state is not None and state is None
+        uow = UnitOfWork.current()
+        if uow is None:
+            _preloaded.set(None)
+            await self._write_now(write)
+            if ended:
+                await self.core.database.truncate_log()
+            return
+        uow.cache[(self._cache, keys.draft)] = entry
+        self._defer(uow, keys.draft, write)
+        if ended:
+            # A flow ended (a report stored, a draft discarded, a follow-up left): once
+            # this update has written, its draft's earlier versions leave the files.
+            uow.forget_history()
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        entry = await self._entry(key)
+        await self._save(key, entry, _state_name(state), entry.data)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        return (await self._entry(key)).state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        entry = await self._entry(key)
+        await self._save(key, entry, entry.state, copy.deepcopy(dict(data)))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        # A copy, as a fresh decode would be: a handler may change what it gets.
+        return copy.deepcopy((await self._entry(key)).data)
+
+
+class DatabaseStorage(_UpdateScopedStorage):
+    """State in the ``conversation_states`` table (SQLite only: see RedisStorage).
+
+    Inside an update the state is read once without a write lock, and written with the
+    update's next commit, in a transaction of its own: never one that stores a case,
+    and never one held across a Telegram call. When a flow ends, the update empties the
+    database's log afterwards, so the draft's earlier versions leave the files."""
 
     def _interpret(self, snapshot: Snapshot) -> _Entry:
         # A pure read: an expired row reads as empty (the purge deletes it).
@@ -117,81 +250,83 @@ class DatabaseStorage(BaseStorage):
                 else None
             )
             data = {LANGUAGE_KEY: Language(language).value} if language else {}
-            return _Entry(snapshot.state if live else None, data)
+            return _Entry(snapshot.state if live else None, data, snapshot.draft_key)
         data = json.loads(self.core.crypto.decrypt_text(snapshot.data_enc, Context.CONVERSATION))
-        return _Entry(snapshot.state, data)
+        return _Entry(snapshot.state, data, snapshot.draft_key)
 
-    async def _entry(self, key: StorageKey) -> _Entry:
-        pseudonym = await self.keys.pseudonym_async(key)
-        uow = UnitOfWork.current()
-        if uow is None:
-            update_id = _check_update.get()
-            if update_id is not None:
-                _check_update.set(None)
-            # One statement, no transaction around it: the state, the language and the
-            # redelivery check in one consistent read.
-            async with self.core.database.single_statement() as connection:
-                snapshot = await read_snapshot(connection, pseudonym, update_id)
-            if update_id is not None:
-                assert snapshot.update_seen is not None
-                _update_seen.set((update_id, snapshot.update_seen))
-            entry = self._interpret(snapshot)
-            # aiogram reads the state under the chat's lock just before the update's
-            # unit of work begins, in the same task: hand it over instead of reading twice.
-            _preloaded.set((pseudonym, entry))
-            return entry
-        cached = uow.cache.get((_CACHE, pseudonym))
-        if cached is None:
-            preloaded = _preloaded.get()
-            if preloaded is not None and preloaded[0] == pseudonym:
-                cached = preloaded[1]
-            else:
-                async with uow.reading() as session:
-                    cached = self._interpret(await read_snapshot(session, pseudonym, None))
-            uow.cache[(_CACHE, pseudonym)] = cached
-        return cast(_Entry, cached)
+    async def _load(self, keys: ConversationKeys, yesterday: str, uow: UnitOfWork | None) -> _Entry:
+        drafts = (keys.draft, yesterday)
+        if uow is not None:
+            async with uow.reading() as session:
+                return self._interpret(await read_snapshot(session, drafts, keys.language, None))
+        update_id = _check_update.get()
+        if update_id is not None:
+            _check_update.set(None)
+        tag = self.core.crypto.update_tag(update_id) if update_id is not None else None
+        # One statement, no transaction around it: the state, the language and the
+        # redelivery check in one consistent read.
+        async with self.core.database.single_statement() as connection:
+            snapshot = await read_snapshot(connection, drafts, keys.language, tag)
+        if update_id is not None:
+            assert snapshot.update_seen is not None
+            _update_seen.set((update_id, snapshot.update_seen))
+        return self._interpret(snapshot)
 
-    async def _save(self, key: StorageKey, entry: _Entry) -> None:
-        pseudonym = await self.keys.pseudonym_async(key)
-
+    def _writer(
+        self, keys: ConversationKeys, yesterday: str, entry: _Entry, replaces: str | None
+    ) -> Writer:
         async def write(session: AsyncSession) -> None:
-            await ConversationStore(session, self.core).put(pseudonym, entry.state, entry.data)
+            await ConversationStore(session, self.core).put(
+                keys, entry.state, entry.data, replaces=replaces
+            )
 
-        uow = UnitOfWork.current()
-        if uow is None:
-            _preloaded.set(None)
-            async with self.core.database.transaction() as session:
-                await write(session)
-            return
-        uow.cache[(_CACHE, pseudonym)] = entry
-        uow.defer((_CACHE, pseudonym), write)
+        return write
 
-    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        entry = await self._entry(key)
-        await self._save(key, _Entry(_state_name(state), entry.data))
+    def _defer(self, uow: UnitOfWork, key: str, write: Writer) -> None:
+        uow.defer((self._cache, key), write)
 
-    async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._entry(key)).state
-
-    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        entry = await self._entry(key)
-        await self._save(key, _Entry(entry.state, copy.deepcopy(dict(data))))
-
-    async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        # A copy, as a fresh decode would be: a handler may change what it gets.
-        return copy.deepcopy((await self._entry(key)).data)
+    async def _write_now(self, write: Writer) -> None:
+        async with self.core.database.transaction() as session:
+            await write(session)
 
     async def close(self) -> None:
         return None
 
 
-class RedisStorage(BaseStorage):
-    """State in Redis for several bot instances sharing one token; same privacy rules."""
+# One write of a conversation in Redis, atomically: its state and data under today's
+# keys (or deleted), yesterday's keys deleted (the draft read from them is written under
+# today's), and the chosen language written when it is new or changed (never merely
+# refreshed, see storage.services.conversation).
+_REDIS_WRITE = """
+redis.call('DEL', KEYS[3], KEYS[4])
+for i = 1, 2 do
+  if ARGV[i] == '' then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], ARGV[i], 'EXAT', ARGV[3])
+  end
+end
+if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[4] then
+  redis.call('SET', KEYS[5], ARGV[4], 'EXAT', ARGV[5])
+end
+return 1
+"""
+
+
+class RedisStorage(_UpdateScopedStorage):
+    """State in Redis: for several bot instances sharing one token, and for every
+    PostgreSQL deployment (no draft ever enters PostgreSQL, whose dead row versions and
+    WAL would keep its every step). Same privacy rules as in the database: per-person
+    keys, encrypted values, expiry to the hour (the language's to the day). Within an
+    update, read once and written after the database has committed what the update did.
+    """
+
+    _cache = "fsm-redis"
 
     def __init__(self, core: Core, redis: Redis) -> None:
-        self.core = core
+        super().__init__(core)
         self.redis = redis
-        self.keys = PseudonymKeyBuilder(core)
+        self._script: Any = redis.register_script(_REDIS_WRITE)
 
     def _expire_at(self, ttl: timedelta, unit: timedelta = HOUR) -> int:
         """An absolute expiry rounded up to ``unit``: a key's remaining TTL would
@@ -199,53 +334,66 @@ class RedisStorage(BaseStorage):
         # Redis expires by the wall clock, whatever clock the rules run on.
         return int(ceil_to(datetime.now(UTC) + ttl, unit).timestamp())
 
-    @property
-    def _ttl(self) -> int:
-        return self._expire_at(timedelta(hours=self.core.settings.draft_ttl_hours))
+    def _names(self, keys: ConversationKeys, yesterday: str) -> list[str]:
+        """Today's state and data keys, yesterday's, and the language key."""
+        name = self.keys.redis_key
+        return [
+            name(keys.draft, "state"),
+            name(keys.draft, "data"),
+            name(yesterday, "state"),
+            name(yesterday, "data"),
+            f"{self.keys.prefix}:lang:{keys.language}",
+        ]
 
-    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        name = _state_name(state)
-        redis_key = self.keys.build(key, "state")
-        if name is None:
-            await self.redis.delete(redis_key)
-        else:
-            await self.redis.set(redis_key, name, exat=self._ttl)
-        await self.redis.expireat(self.keys.build(key, "data"), self._ttl)
-
-    async def get_state(self, key: StorageKey) -> str | None:
-        value = await self.redis.get(self.keys.build(key, "state"))
-        return value.decode() if isinstance(value, bytes) else value
-
-    def _language_key(self, key: StorageKey) -> str:
-        return ":".join((self.keys.prefix, "fsm", self.keys.pseudonym(key), "language"))
-
-    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        # The chosen language outlives the draft (see storage.services.conversation).
-        language = data.get(LANGUAGE_KEY)
-        if isinstance(language, str) and language in Language._value2member_map_:
-            await self.redis.set(
-                self._language_key(key), language, exat=self._expire_at(LANGUAGE_TTL, DAY)
-            )
-        redis_key = self.keys.build(key, "data")
-        if not data:
-            await self.redis.delete(redis_key)
-            return
-        sealed = self.core.crypto.encrypt_text(
-            json.dumps(dict(data), ensure_ascii=False), Context.CONVERSATION
-        )
-        await self.redis.set(redis_key, sealed, exat=self._ttl)
-        await self.redis.expireat(self.keys.build(key, "state"), self._ttl)
-
-    async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        sealed = await self.redis.get(self.keys.build(key, "data"))
+    async def _load(self, keys: ConversationKeys, yesterday: str, uow: UnitOfWork | None) -> _Entry:
+        names = self._names(keys, yesterday)
+        state, sealed, old_state, old_sealed, language = await self.redis.mget(names)
+        found = names[0] if state is not None or sealed is not None else None
+        if found is None and (old_state is not None or old_sealed is not None):
+            state, sealed, found = old_state, old_sealed, yesterday
+        found_under = keys.draft if found == names[0] else found
+        state_name = state.decode() if isinstance(state, bytes) else state
         if not sealed:
-            language = await self.redis.get(self._language_key(key))
             if isinstance(language, bytes):
                 language = language.decode()
-            return {LANGUAGE_KEY: language} if language in Language._value2member_map_ else {}
+            data = {LANGUAGE_KEY: language} if language in Language._value2member_map_ else {}
+            return _Entry(state_name, data, found_under)
         raw = sealed.encode() if isinstance(sealed, str) else sealed
-        data: dict[str, Any] = json.loads(self.core.crypto.decrypt_text(raw, Context.CONVERSATION))
-        return data
+        data = json.loads(self.core.crypto.decrypt_text(raw, Context.CONVERSATION))
+        return _Entry(state_name, data, found_under)
+
+    def _writer(
+        self, keys: ConversationKeys, yesterday: str, entry: _Entry, replaces: str | None
+    ) -> Writer:
+        names = self._names(keys, yesterday)
+        language = entry.data.get(LANGUAGE_KEY)
+        if not (isinstance(language, str) and language in Language._value2member_map_):
+            language = ""
+        sealed = (
+            self.core.crypto.encrypt_text(
+                json.dumps(dict(entry.data), ensure_ascii=False), Context.CONVERSATION
+            )
+            if entry.data
+            else b""
+        )
+        args = [
+            entry.state or "",
+            sealed,
+            self._expire_at(timedelta(hours=self.core.settings.draft_ttl_hours)),
+            language,
+            self._expire_at(LANGUAGE_TTL, DAY),
+        ]
+
+        async def write(_session: AsyncSession | None = None) -> None:
+            await self._script(keys=names, args=args)
+
+        return write
+
+    def _defer(self, uow: UnitOfWork, key: str, write: Writer) -> None:
+        uow.after_commit((self._cache, key), lambda: write(None))
+
+    async def _write_now(self, write: Writer) -> None:
+        await write(None)
 
     async def close(self) -> None:
         await self.redis.aclose()

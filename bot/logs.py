@@ -1,4 +1,4 @@
-"""Logging for every Holos process: event names and pseudonyms, never message text.
+"""Logging for every Holos process: event names, never keys of people or message text.
 
 Every Holos log line is an event name and a few ``key=value`` words
 (``delivery_retry outbox_id=12 reason=429``). ``HOLOS_LOG_FORMAT=json`` prints each as
@@ -15,6 +15,23 @@ import sys
 from datetime import UTC, datetime
 
 FORMATS = ("text", "json")
+# Loggers whose lines a reporter's message causes: their time is kept to the minute, as
+# the case's own (README, "No timing trail"): a line to the millisecond, next to a
+# copy of the database, would time a report more finely than the case itself does.
+# Staff-side lines (the API, sign-in, delivery) keep their seconds.
+REPORTER_SIDE = "holos.bot"
+
+
+def _reporter_side(record: logging.LogRecord) -> bool:
+    return record.name == REPORTER_SIDE or record.name.startswith(REPORTER_SIDE + ".")
+
+
+def timestamp(record: logging.LogRecord) -> str:
+    """When the line was written: to the minute on the reporter's side, else to the ms."""
+    moment = datetime.fromtimestamp(record.created, UTC)
+    if _reporter_side(record):
+        return moment.isoformat(timespec="minutes")
+    return moment.isoformat(timespec="milliseconds")
 
 
 class _Quiet(logging.Filter):
@@ -32,7 +49,7 @@ class JsonFormatter(logging.Formatter):
         head, _, rest = message.partition("\n")  # a traceback's frames follow the event
         words = head.split()
         entry: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": words[0] if words else "",
@@ -49,13 +66,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """``<time> <LEVEL> <logger> <event …>``, the time as :func:`timestamp` keeps it."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return timestamp(record)
+
+
 def configure_logging(level: str = "INFO", fmt: str | None = None) -> None:
     fmt = (fmt or os.environ.get("HOLOS_LOG_FORMAT") or "text").lower()
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(TextFormatter())
     handler.addFilter(_Quiet())
     root = logging.getLogger()
     root.handlers[:] = [handler]

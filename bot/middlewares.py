@@ -1,7 +1,9 @@
-"""Cross-cutting work around every update: the pseudonym, the unit of work, flood control.
+"""Cross-cutting work around every update: the person's keys, the unit of work, flood
+control.
 
-Handlers never need the raw Telegram user id: they get a ``pseudonym``, and for the
-one case where a chat must be kept (replies in this chat), an opaque
+Handlers never need the raw Telegram user id: they get the person's keys (``person``,
+storage.crypto.PersonKeys) with the quota and receipt-miss counters bound to them, and
+for the one case where a chat must be kept (replies in this chat), an opaque
 ``ReporterChat`` that storage encrypts at once.
 """
 
@@ -27,7 +29,10 @@ from bot.i18n import guess_language
 from handlers import texts
 from handlers.context import ReporterChat
 from storage.core import Core
+from storage.counters import PersonCounters
+from storage.crypto import PersonKeys
 from storage.repositories.updates import ProcessedUpdates
+from storage.services.throttle import ReceiptMisses, ReporterQuota
 from storage.uow import UnitOfWork, Writer
 
 log = logging.getLogger("holos.bot")
@@ -47,7 +52,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateScopeMiddleware(BaseMiddleware):
-    """One unit of work per update, plus the core and the pseudonym for handlers.
+    """One unit of work per update, plus the core and the person's keys for handlers.
 
     An update whose effects are already stored (Telegram redelivered it: a webhook
     retry, polling after a restart, another instance) is recognised by its id and not
@@ -55,8 +60,16 @@ class UpdateScopeMiddleware(BaseMiddleware):
     of one update cannot both pass it; the id is recorded with the first commit.
     """
 
-    def __init__(self, core: Core, *, dedupe: bool = True, i18n: I18n | None = None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        counters: PersonCounters,
+        *,
+        dedupe: bool = True,
+        i18n: I18n | None = None,
+    ) -> None:
         self.core = core
+        self.counters = counters
         self.dedupe = dedupe
         self.i18n = i18n
 
@@ -78,8 +91,11 @@ class UpdateScopeMiddleware(BaseMiddleware):
         chat = data.get("event_chat")
         data["core"] = self.core
         if user is not None:
-            data["pseudonym"] = await self.core.crypto.pseudonym_async(user.id)
-            data["log_tag"] = self.core.crypto.log_tag(data["pseudonym"])
+            person = await self.core.crypto.person_async(user.id)
+            data["person"] = person
+            data["log_tag"] = self.core.crypto.log_tag(person)
+            data["quota"] = ReporterQuota.of(self.counters, self.core, person)
+            data["receipt_misses"] = ReceiptMisses(self.counters, self.core.clock, person)
         if chat is not None:
             data["reporter_chat"] = ReporterChat(chat.id)
         update_id = event.update_id if self.dedupe and isinstance(event, Update) else None
@@ -128,11 +144,13 @@ class UpdateScopeMiddleware(BaseMiddleware):
         if seen is not None:
             return seen
         async with self.core.database.read_only() as session:
-            return await ProcessedUpdates(session).seen(update_id)
+            return await ProcessedUpdates(session).seen(self.core.crypto.update_tag(update_id))
 
     def _recorder(self, update_id: int) -> Writer:
+        tag = self.core.crypto.update_tag(update_id)
+
         async def record(session: AsyncSession) -> None:
-            await ProcessedUpdates(session).record(update_id, self.core.clock.now())
+            await ProcessedUpdates(session).record(tag, self.core.clock.now())
 
         return record
 
@@ -168,7 +186,7 @@ class FloodGate(Protocol):
 
 
 class MemoryFloodGate:
-    """A token bucket per pseudonym. When it runs dry: one notice, then everything is
+    """A token bucket per person (their flood key). When it runs dry: one notice, then everything is
     dropped until ``window`` has passed (no gaps: nothing slips in between drops)."""
 
     def __init__(
@@ -182,7 +200,7 @@ class MemoryFloodGate:
         self.refill = refill_per_second
         self.window = window
         self.clock = clock
-        # pseudonym -> (tokens, last refill, blocked until)
+        # flood key -> (tokens, last refill, blocked until)
         self._buckets: dict[str, tuple[float, float, float]] = {}
 
     async def check(self, key: str) -> tuple[bool, bool]:
@@ -204,31 +222,38 @@ class MemoryFloodGate:
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < horizon}
 
 
+# The same rule in Redis, on a clock of ten-second ticks (FLOOD_TICK) instead of the
+# exact time: the hash keeps the tokens, the tick of the last refill and the tick the
+# block ends, and the key expires on a tick boundary, so a dump of Redis does not tell
+# when a person's last message came (issue 18, "timing trail"). Tokens come back a tick's
+# worth at a time; a block lasts from one window to one window and a tick.
 _FLOOD_SCRIPT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tick_s = tonumber(ARGV[4])
+local now = math.floor(tonumber(redis.call('TIME')[1]) / tick_s)
 local capacity = tonumber(ARGV[1])
-local refill = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'last', 'blocked')
+local per_tick = tonumber(ARGV[2]) * tick_s
+local window = math.ceil(tonumber(ARGV[3]) / tick_s)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'tick', 'blocked')
 local tokens = tonumber(state[1] or capacity)
 local last = tonumber(state[2] or now)
 local blocked = tonumber(state[3] or 0)
 if now < blocked then return {0, 0} end
-tokens = math.min(capacity, tokens + (now - last) * refill)
+tokens = math.min(capacity, tokens + (now - last) * per_tick)
 local result = {1, 0}
 if tokens >= 1 then
   tokens = tokens - 1
   blocked = 0
 else
-  blocked = now + window
+  blocked = now + window + 1
   result = {0, 1}
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'last', tostring(now),
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'tick', tostring(now),
   'blocked', tostring(blocked))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity / refill + window) * 1000))
+local full = now + math.ceil((capacity - tokens) / per_tick)
+redis.call('EXPIREAT', KEYS[1], (math.max(full, blocked) + 1) * tick_s)
 return result
 """
+FLOOD_TICK = 10
 
 
 class RedisFloodGate:
@@ -241,8 +266,9 @@ class RedisFloodGate:
         refill_per_second: float = FLOOD_REFILL,
         window: float = FLOOD_WINDOW,
         prefix: str = "holos:flood:",
+        tick: int = FLOOD_TICK,
     ) -> None:
-        self.args = [capacity, refill_per_second, window]
+        self.args = [capacity, refill_per_second, window, tick]
         self.prefix = prefix
         self._script: Any = redis.register_script(_FLOOD_SCRIPT)
 
@@ -271,14 +297,14 @@ class FloodMiddleware(BaseMiddleware):
         self.typed = typed
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        pseudonym = data.get("pseudonym")
-        if pseudonym is None:
+        person: PersonKeys | None = data.get("person")
+        if person is None:
             return await handler(event, data)
         allowed, notify = True, False
         if self.typed is not None and is_typed(event):
-            allowed, notify = await self.typed.check(pseudonym)
+            allowed, notify = await self.typed.check(person.flood("typed"))
         if allowed:
-            allowed, notify = await self.gate.check(pseudonym)
+            allowed, notify = await self.gate.check(person.flood("any"))
         if allowed:
             return await handler(event, data)
         log.info("flood_dropped person=%s", data.get("log_tag", "-"))

@@ -19,9 +19,15 @@ from redis.asyncio import Redis
 
 from bot.commands import register_commands
 from bot.delivery import DeliveryWorker
-from bot.factory import HolosDispatcher, create_bot, create_dispatcher, create_pacer
+from bot.factory import (
+    HolosDispatcher,
+    create_bot,
+    create_dispatcher,
+    create_pacer,
+    require_conversation_storage,
+)
 from bot.requests import ResilientRequests
-from bot.scheduler import FIRST_RUN_AFTER, RetentionSchedule
+from bot.scheduler import FIRST_RUN_AFTER, LogTruncation, RetentionSchedule
 from storage.core import Core
 from storage.settings import SettingsError
 
@@ -82,6 +88,7 @@ class BotRuntime:
     dp: HolosDispatcher
     worker: DeliveryWorker
     retention: RetentionSchedule
+    log_truncation: LogTruncation
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
     # Once a stop has begun, webhook updates are turned away (Telegram sends them again).
@@ -109,7 +116,14 @@ class BotRuntime:
             core, bot, i18n, interval=delivery_interval, backoff_base=delivery_backoff
         )
         retention = RetentionSchedule(core, first_after=retention_first_after)
-        return cls(core=core, bot=bot, dp=dp, worker=worker, retention=retention)
+        return cls(
+            core=core,
+            bot=bot,
+            dp=dp,
+            worker=worker,
+            retention=retention,
+            log_truncation=LogTruncation(core),
+        )
 
     @property
     def i18n(self) -> I18n:
@@ -119,8 +133,14 @@ class BotRuntime:
     async def prepare(self) -> None:
         await register_commands(self.bot, self.i18n, self.core.settings.default_language)
 
+    def require_update_handling(self) -> None:
+        """Refuse to handle updates where drafts have nowhere to go (PostgreSQL without
+        Redis): a start-up error naming the setting."""
+        require_conversation_storage(self.dp)
+
     async def start_polling(self) -> None:
         """Polling and delivery as background tasks; returns once they are running."""
+        self.require_update_handling()
         await self.prepare()
         await self.bot.delete_webhook(drop_pending_updates=False)
         self._tasks.append(
@@ -137,6 +157,7 @@ class BotRuntime:
                 name="holos-polling",
             )
         )
+        self.start_log_truncation()
         self.start_delivery()
 
     def start_delivery(self) -> None:
@@ -145,8 +166,16 @@ class BotRuntime:
         self._tasks.append(asyncio.create_task(self.worker.run(), name="holos-delivery"))
         self._tasks.append(asyncio.create_task(self.retention.run(), name="holos-retention"))
 
+    def start_log_truncation(self) -> None:
+        """Every process that handles updates empties SQLite's log on a timer."""
+        self._tasks.append(
+            asyncio.create_task(self.log_truncation.run(), name="holos-log-truncation")
+        )
+
     async def start_webhook(self, public_base_url: str, secret: str) -> None:
         check_webhook_secret(secret)
+        self.require_update_handling()
+        self.start_log_truncation()
         await self.prepare()
         await self.bot.set_webhook(
             public_base_url.rstrip("/") + webhook_path(secret),
@@ -194,6 +223,7 @@ class BotRuntime:
         self._stopping = True
         self.worker.stop()
         self.retention.stop()
+        self.log_truncation.stop()
         with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode
             await self.dp.stop_polling()
         await self._finish_updates()

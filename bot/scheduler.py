@@ -1,6 +1,7 @@
-"""Housekeeping inside the long-running process: the daily retention purge.
+"""Housekeeping inside the long-running process: the daily retention purge, and emptying
+SQLite's write-ahead log on a short timer.
 
-``holos purge`` still runs it by hand. Every instance schedules it; a lock in the
+``holos purge`` still runs the purge by hand. Every instance schedules it; a lock in the
 database (see ``storage.services.retention.scheduled_purge``) makes an instance that
 finds another one purging skip its turn, so two never purge at once.
 """
@@ -37,14 +38,30 @@ for _outcome in ("done", "skipped", "failed"):
     RETENTION_RUNS.labels(outcome=_outcome)
 
 
-class RetentionSchedule:
+class _Stoppable:
+    """A housekeeping loop's sleep, cut short by :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep; True when stopped meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        return self._stop.is_set()
+
+
+class RetentionSchedule(_Stoppable):
     def __init__(
         self, core: Core, *, every: float = DAY, first_after: float = FIRST_RUN_AFTER
     ) -> None:
+        super().__init__()
         self.core = core
         self.every = every
         self.first_after = first_after
-        self._stop = asyncio.Event()
 
     async def run_once(self) -> ScheduledPurge | None:
         """One purge now, if no other instance is purging; None if one was."""
@@ -83,11 +100,37 @@ class RetentionSchedule:
                 log.error("retention_failed error=%s", type(exc).__name__)
             delay = self.every
 
-    def stop(self) -> None:
-        self._stop.set()
 
-    async def _wait(self, seconds: float) -> bool:
-        """Sleep; True when stopped meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
-        return self._stop.is_set()
+# How often SQLite's log is emptied when it holds anything (storage.db.Database.truncate_log).
+LOG_EVERY = 30.0
+
+
+class LogTruncation(_Stoppable):
+    """Every ``every`` seconds, if SQLite's write-ahead log holds anything, copy it into the
+    database and cut it to nothing.
+
+    A flow's end empties the log at once (storage.uow); this catches what a reader's
+    snapshot held up then, and keeps the versions of drafts still open from piling up
+    in the log. On PostgreSQL it does nothing."""
+
+    def __init__(self, core: Core, *, every: float = LOG_EVERY) -> None:
+        super().__init__()
+        self.core = core
+        self.every = every
+
+    async def run_once(self) -> bool:
+        """Empty the log now if it holds anything; False when a reader held it up."""
+        database = self.core.database
+        if not (database.log_pending or database.log_written()):
+            return True
+        done = await database.truncate_log()
+        if not done:
+            log.info("log_truncation_deferred")
+        return done
+
+    async def run(self) -> None:
+        while not await self._wait(self.every):
+            try:
+                await self.run_once()
+            except Exception as exc:  # never let housekeeping end the process
+                log.error("log_truncation_failed error=%s", type(exc).__name__)

@@ -13,6 +13,7 @@ from aiogram.types import Message
 from handlers import flow, keyboards, media, texts
 from handlers.context import Outcomes
 from storage.core import Core
+from storage.services.throttle import ReporterQuota
 
 # What a description may be made of; a text starting with "/" is a command. A GIF
 # also carries a ``document`` (for old clients): it is an animation, not a file.
@@ -27,18 +28,18 @@ async def take(
     core: Core,
     *,
     flow_name: str,
-    pseudonym: str,
+    quota: ReporterQuota,
     outcomes: Outcomes,
 ) -> None:
     """Add one message to the draft, or say why it was not added; then show the tally."""
-    await add(message, state, core, pseudonym=pseudonym, outcomes=outcomes)
+    await add(message, state, core, quota=quota, outcomes=outcomes)
     data = await state.get_data()
     n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
     await _tally(message, state, core, n_texts, n_files, flow_name)
 
 
 async def add(
-    message: Message, state: FSMContext, core: Core, *, pseudonym: str, outcomes: Outcomes
+    message: Message, state: FSMContext, core: Core, *, quota: ReporterQuota, outcomes: Outcomes
 ) -> bool:
     """Add one message's text and file to the draft; say why when it cannot be.
 
@@ -66,7 +67,7 @@ async def add(
                 message, state, texts.too_many_files(core.settings.attachments_max_count)
             )
             return False
-        outcome = await media.stage(message, core, incoming, pseudonym=pseudonym)
+        outcome = await media.stage(message, core, incoming, quota=quota)
         if isinstance(outcome, media.QuotaRefusal):
             outcomes.add("quota_reached", "attachment_bytes")
         if isinstance(outcome, str):

@@ -22,7 +22,7 @@ from storage.enums import Language
 from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.intake import IntakeService
-from storage.services.throttle import ReceiptGuard
+from storage.services.throttle import ReceiptGuard, ReceiptMisses, ReporterQuota
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.followup")
@@ -82,7 +82,7 @@ async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
 
 
 async def _pay_pressure_delay(
-    core: Core, uow: UnitOfWork, pseudonym: str, outcomes: Outcomes
+    core: Core, uow: UnitOfWork, misses: ReceiptMisses, outcomes: Outcomes
 ) -> None:
     """Under a flood of wrong codes, a person's first lookup of the hour waits a little
     (see ReceiptGuard): never a refusal, so a code that matches always opens its case."""
@@ -93,7 +93,7 @@ async def _pay_pressure_delay(
             core.clock,
             global_cap=settings.receipt_global_failures_per_hour,
             delay=settings.receipt_pressure_delay_seconds,
-        ).delay_for(pseudonym)
+        ).delay_for(misses)
     if delay <= 0:
         return
     outcomes.add("receipt_lookup_delayed", "global_pressure")
@@ -109,14 +109,15 @@ async def on_code(
     state: FSMContext,
     core: Core,
     uow: UnitOfWork,
-    pseudonym: str,
+    receipt_misses: ReceiptMisses,
+    log_tag: str,
     outcomes: Outcomes,
 ) -> None:
     await flow.remember(state, message.message_id)
-    await _pay_pressure_delay(core, uow, pseudonym, outcomes)
+    await _pay_pressure_delay(core, uow, receipt_misses, outcomes)
     try:
         case = await IntakeService(uow.session, core).lookup_receipt(
-            message.text or "", pseudonym=pseudonym
+            message.text or "", misses=receipt_misses
         )
     except InvalidReceiptCode as exc:
         outcomes.add("receipt_lookup", "malformed")
@@ -128,14 +129,14 @@ async def on_code(
         return
     except RateLimited as exc:
         outcomes.add("receipt_lookup", "throttled")
-        log.info("receipt_lookup_throttled person=%s", core.crypto.log_tag(pseudonym))
+        log.info("receipt_lookup_throttled person=%s", log_tag)
         minutes = max(1, math.ceil(exc.retry_after / 60))
         await flow.end_flow(state, trace=(await state.get_data()).get("trace", []))
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
     if case is None:
         outcomes.add("receipt_lookup", "missed")
-        log.info("receipt_lookup_missed person=%s", core.crypto.log_tag(pseudonym))
+        log.info("receipt_lookup_missed person=%s", log_tag)
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
     outcomes.add("receipt_lookup", "found")
@@ -153,11 +154,9 @@ async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None
 
 @router.message(FollowUp.adding, collect.ACCEPTED)
 async def on_addition_part(
-    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
+    message: Message, state: FSMContext, core: Core, quota: ReporterQuota, outcomes: Outcomes
 ) -> None:
-    await collect.take(
-        message, state, core, flow_name="followup", pseudonym=pseudonym, outcomes=outcomes
-    )
+    await collect.take(message, state, core, flow_name="followup", quota=quota, outcomes=outcomes)
 
 
 @router.callback_query(FollowUp.adding, DoneCb.filter(F.flow == "followup"))
@@ -189,6 +188,9 @@ async def on_addition_done(
     await state.update_data(parts=[], files=[])
     await state.set_state(FollowUp.viewing)
     await uow.commit()
+    # The addition's part of the flow is over: once this update has written, the draft's
+    # versions that held its text leave the files (as after a report, storage.uow).
+    uow.forget_history()
     log.info("reporter_addition_saved")
     callback_answer.text = texts.information_added()
     await flow.say(callback, state, texts.information_added())

@@ -17,6 +17,7 @@ from handlers.context import Outcomes
 from handlers.routes import Routes
 from handlers.states import Report
 from storage.core import Core
+from storage.services.throttle import ReporterQuota
 
 router = Routes("freetext")
 
@@ -34,10 +35,10 @@ KEEPING_STEPS = (
 
 @router.message(StateFilter(None), collect.ACCEPTED)
 async def on_story_first(
-    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
+    message: Message, state: FSMContext, core: Core, quota: ReporterQuota, outcomes: Outcomes
 ) -> None:
     await flow.start_flow(message, state, "report", Report.category, from_text=True)
-    if not await collect.add(message, state, core, pseudonym=pseudonym, outcomes=outcomes):
+    if not await collect.add(message, state, core, quota=quota, outcomes=outcomes):
         # Refused (a file too big, say), and said why: nothing to keep, no draft.
         await flow.end_flow(state)
         await flow.show_menu(message, state, core)
@@ -47,9 +48,9 @@ async def on_story_first(
 
 @router.message(StateFilter(*KEEPING_STEPS), collect.ACCEPTED)
 async def on_story_at_a_button_step(
-    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
+    message: Message, state: FSMContext, core: Core, quota: ReporterQuota, outcomes: Outcomes
 ) -> None:
-    if await collect.add(message, state, core, pseudonym=pseudonym, outcomes=outcomes):
+    if await collect.add(message, state, core, quota=quota, outcomes=outcomes):
         await flow.say(message, state, texts.kept_for_description())
     current = await state.get_state()
     if current in (Report.summary.state, Report.edit.state):

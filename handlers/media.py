@@ -19,7 +19,6 @@ from storage.media.limits import MAX_PAGES, MAX_SECONDS
 from storage.media.types import Refusal
 from storage.services.attachments import AttachmentService, StagedAttachment, executable_name
 from storage.services.throttle import ReporterQuota
-from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.media")
 
@@ -63,32 +62,22 @@ class QuotaRefusal(str):
     """The answer to a file past the person's daily quota (counted as an outcome)."""
 
 
-async def _over_quota(core: Core, pseudonym: str, size: int) -> str | None:
+async def _over_quota(core: Core, quota: ReporterQuota, size: int) -> str | None:
     """The answer when this file would pass the person's daily bytes, else ``None``."""
-    uow = UnitOfWork.current()
-    if uow is None:
-        return None
-    async with uow.reading() as session:
-        try:
-            await ReporterQuota.of(session, core).check_bytes(pseudonym, size)
-        except QuotaReached as reached:
-            log.info("attachment_quota_reached")
-            return QuotaRefusal(
-                texts.file_quota_reached(
-                    core.settings.attachment_mb_per_day, reached.resets_at, core.settings
-                )
+    try:
+        await quota.check_bytes(size)
+    except QuotaReached as reached:
+        log.info("attachment_quota_reached")
+        return QuotaRefusal(
+            texts.file_quota_reached(
+                core.settings.attachment_mb_per_day, reached.resets_at, core.settings
             )
+        )
     return None
 
 
-async def _count_quota(core: Core, pseudonym: str, size: int) -> None:
-    uow = UnitOfWork.current()
-    if uow is not None:
-        await ReporterQuota.of(uow.session, core).count_bytes(pseudonym, size)
-
-
 async def stage(
-    message: Message, core: Core, incoming: Incoming, *, pseudonym: str
+    message: Message, core: Core, incoming: Incoming, *, quota: ReporterQuota
 ) -> StagedAttachment | str:
     service = AttachmentService(core)
     limit_mb = core.settings.attachment_max_bytes // (1024 * 1024)
@@ -102,7 +91,7 @@ async def stage(
         log.info("attachment_refused reason=%s", Refusal.EXECUTABLE.value)
         return texts.file_executable()
     # Checked before the download: a file past today's quota costs us nothing.
-    over_quota = await _over_quota(core, pseudonym, incoming.size or 0)
+    over_quota = await _over_quota(core, quota, incoming.size or 0)
     if over_quota is not None:
         return over_quota
     if message.bot is None:
@@ -122,7 +111,7 @@ async def stage(
         return texts.file_failed()
     data = buffer.read() if buffer is not None else b""
     # What we fetched counts, kept or refused: the quota bounds the work, not the result.
-    await _count_quota(core, pseudonym, len(data))
+    await quota.count_bytes(len(data))
     try:
         return await service.stage(
             kind=incoming.kind, mime_type=incoming.mime_type, data=data, filename=incoming.filename

@@ -233,11 +233,9 @@ async def on_oblast(
 
 @router.message(Report.description, collect.ACCEPTED)
 async def on_description_part(
-    message: Message, state: FSMContext, core: Core, pseudonym: str, outcomes: Outcomes
+    message: Message, state: FSMContext, core: Core, quota: ReporterQuota, outcomes: Outcomes
 ) -> None:
-    await collect.take(
-        message, state, core, flow_name="report", pseudonym=pseudonym, outcomes=outcomes
-    )
+    await collect.take(message, state, core, flow_name="report", quota=quota, outcomes=outcomes)
 
 
 @router.callback_query(Report.description, DoneCb.filter(F.flow == "report"))
@@ -320,16 +318,15 @@ async def on_send(
     reporter_chat: ReporterChat,
     locale: str,
     outcomes: Outcomes,
-    pseudonym: str,
+    quota: ReporterQuota,
 ) -> None:
     data = await state.get_data()
-    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before the quota check
-    # opens the write transaction, so the only SQLite write lock is never held while it
-    # runs (wasted only when the quota is reached).
+    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before the case's write
+    # transaction opens, so the only SQLite write lock is never held while it runs
+    # (wasted only when the quota is reached).
     receipt = await IntakeService.draw_receipt(core.crypto)
-    quota = ReporterQuota.of(uow.session, core)
     try:
-        await quota.check_report(pseudonym)
+        await quota.check_report()
     except QuotaReached as reached:
         # The draft stays as it is: they can send it tomorrow without writing it again.
         outcomes.add("quota_reached", reached.quota)
@@ -362,15 +359,20 @@ async def on_send(
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
         return
-    await quota.count_report(pseudonym)
-    # The draft ends in the same transaction as the case is stored: a retry can never
-    # file the report twice. Only once both are durable does the code appear.
-    # Its state is deleted outright (no row left to line up with the case by time);
-    # "clear this conversation" on the receipt carries where the flow began instead.
-    await flow.finish(state)
+    # The case commits alone: no row of this person (the draft, a count) is written or
+    # deleted in its transaction, where the log would pair it with the case (issue 18).
     await uow.commit()
+    # Then, before anything is shown, the draft ends in a commit of its own, the
+    # database's log is emptied (the draft's earlier versions, and the commits that sat
+    # beside the case's, leave the files), and the count moves (outside the database).
+    # The draft's state is deleted outright (no row left to line up with the case by
+    # time); "clear this conversation" on the receipt carries where the flow began.
+    await flow.finish(state)
+    await uow.forget_history_now()
+    await quota.count_report()
     outcomes.add("report_submitted", submission.category)
-    log.info("report_submitted category=%s sensitive=%s", submission.category, submitted.sensitive)
+    # No category here: a log line must never say that a sensitive report came in when.
+    log.info("report_submitted")
     message = flow.message_of(callback)
     if message is None:
         return

@@ -55,6 +55,7 @@ class _KeySet:
     key_id: bytes
     pseudonym: bytes
     pseudonym_salt: bytes
+    update: bytes
     receipt_pepper: bytes
     receipt_salt: bytes
     token: bytes
@@ -68,6 +69,7 @@ def _key_set(secret: bytes) -> _KeySet:
         key_id=hashlib.sha256(b"holos/key-id/" + encryption).digest()[:_KEY_ID_BYTES],
         pseudonym=_derive(secret, "holos/pseudonym/v2"),
         pseudonym_salt=_derive(secret, "holos/pseudonym-salt/v2")[:16],
+        update=_derive(secret, "holos/update-id/v1"),
         receipt_pepper=_derive(secret, "holos/receipt-pepper/v1"),
         receipt_salt=_derive(secret, "holos/receipt-salt/v1")[:16],
         token=_derive(secret, "holos/api-token/v1"),
@@ -100,6 +102,63 @@ def normalize_receipt_code(raw: str) -> str:
     return compact
 
 
+class PersonKeys:
+    """The keys of one person, each for one purpose (issue 18): drafts, the kept language,
+    quotas, receipt-code misses, flood and pacing state, per-chat locks.
+
+    All are HMAC-SHA256 of the person's root (Argon2id of an HMAC of their Telegram id
+    under the server secret, :meth:`Crypto.person`) over a purpose label and a scope, so
+    no two purposes share a value, rows of different days or hours of one purpose
+    share none either, and none costs another Argon2id. Without the server secret none
+    can be computed from an id, or linked to another. The root itself is never stored.
+    """
+
+    __slots__ = ("_root",)
+
+    def __init__(self, root: bytes) -> None:
+        self._root = root
+
+    def __repr__(self) -> str:
+        return "PersonKeys(…)"
+
+    def _key(self, purpose: str, *scope: str) -> str:
+        message = "\0".join((purpose, *scope)).encode()
+        return hmac.new(self._root, message, hashlib.sha256).hexdigest()
+
+    def draft(self, conversation: str, day: date) -> str:
+        """A conversation's draft, scoped to the day it was last written: drafts of two
+        days share no key, so two copies of the data taken on two days do not tell that
+        two drafts came from one chat."""
+        return self._key("draft", conversation, day.isoformat())
+
+    def lock(self, conversation: str) -> str:
+        """The per-chat lock several instances share (it lives only while an update runs)."""
+        return self._key("lock", conversation)
+
+    def language(self) -> str:
+        """The language the person chose: the one value kept beyond a conversation."""
+        return self._key("language")
+
+    def quota(self, kind: str, day: date) -> str:
+        """Today's count of reports or attachment bytes; another day, another key."""
+        return self._key("quota", kind, day.isoformat())
+
+    def receipt_misses(self, hour: datetime) -> str:
+        """Wrong receipt codes tried this hour."""
+        return self._key("receipt-misses", hour.strftime("%Y-%m-%dT%H"))
+
+    def flood(self, kind: str) -> str:
+        return self._key("flood", kind)
+
+    def pace(self) -> str:
+        """The chat's outgoing pace (a private chat's id is its person's)."""
+        return self._key("pace")
+
+    def tag(self, key: bytes) -> str:
+        """An HMAC of the root under another key (the day's log key)."""
+        return hmac.new(key, self._root, hashlib.sha256).hexdigest()
+
+
 class Crypto:
     """Keyed operations over the server secret(s); the first secret is the current one."""
 
@@ -121,7 +180,7 @@ class Crypto:
         self._pseudonym_time_cost = pseudonym_time_cost
         self._pseudonym_memory_kib = pseudonym_memory_kib
         # Keyed by an HMAC of the id, so raw ids are not kept in a long-lived structure.
-        self._pseudonyms: OrderedDict[bytes, str] = OrderedDict()
+        self._pseudonyms: OrderedDict[bytes, bytes] = OrderedDict()
         self._pseudonyms_lock = threading.Lock()
         self._log_day: date | None = None
         self._log_key = b""
@@ -130,41 +189,40 @@ class Crypto:
     def _current(self) -> _KeySet:
         return self._keys[0]
 
-    # Pseudonyms -------------------------------------------------------------------------
+    # One person's keys ------------------------------------------------------------------
 
-    def pseudonym(self, telegram_id: int | str) -> str:
-        """Argon2id(HMAC(server secret, id)), hex: recognises a returning chat, reveals nothing.
+    def person(self, telegram_id: int | str) -> PersonKeys:
+        """The keys of one person (a Telegram user id): one Argon2id per person and process,
+        every per-purpose key an HMAC of it (see :class:`PersonKeys`).
 
         A fast keyed hash would let anyone holding the key walk every Telegram id in
         hours; the memory-hard hash makes each guess cost milliseconds. The fixed salt
-        (derived from the key) keeps it a lookup key. Also takes composite keys (bot,
-        chat, user, destiny) for conversation state.
-        """
+        (derived from the key) keeps the result a lookup key. It is never stored."""
         peppered = self._peppered(telegram_id)
-        cached = self._cached_pseudonym(peppered)
-        return cached if cached is not None else self._new_pseudonym(peppered)
+        root = self._cached_root(peppered)
+        return PersonKeys(root if root is not None else self._new_root(peppered))
 
-    async def pseudonym_async(self, telegram_id: int | str) -> str:
-        """:meth:`pseudonym` for the event loop: a new one (≈10 ms of Argon2id, which
+    async def person_async(self, telegram_id: int | str) -> PersonKeys:
+        """:meth:`person` for the event loop: a new one (≈10 ms of Argon2id, which
         releases the GIL) is drawn in a worker thread, so the loop serves other chats
         meanwhile; a known one comes from the cache at once."""
         peppered = self._peppered(telegram_id)
-        cached = self._cached_pseudonym(peppered)
-        if cached is not None:
-            return cached
-        return await asyncio.to_thread(self._new_pseudonym, peppered)
+        root = self._cached_root(peppered)
+        if root is None:
+            root = await asyncio.to_thread(self._new_root, peppered)
+        return PersonKeys(root)
 
     def _peppered(self, telegram_id: int | str) -> bytes:
         return hmac.new(self._current.pseudonym, str(telegram_id).encode(), hashlib.sha256).digest()
 
-    def _cached_pseudonym(self, peppered: bytes) -> str | None:
+    def _cached_root(self, peppered: bytes) -> bytes | None:
         with self._pseudonyms_lock:
             cached = self._pseudonyms.get(peppered)
             if cached is not None:
                 self._pseudonyms.move_to_end(peppered)
             return cached
 
-    def _new_pseudonym(self, peppered: bytes) -> str:
+    def _new_root(self, peppered: bytes) -> bytes:
         value = hash_secret_raw(
             peppered,
             self._current.pseudonym_salt,
@@ -173,26 +231,33 @@ class Crypto:
             parallelism=1,
             hash_len=32,
             type=Type.ID,
-        ).hex()
+        )
         with self._pseudonyms_lock:
             self._pseudonyms[peppered] = value
             if len(self._pseudonyms) > PSEUDONYM_CACHE_SIZE:
                 self._pseudonyms.popitem(last=False)
         return value
 
-    def log_tag(self, pseudonym: str, today: date | None = None) -> str:
+    def log_tag(self, person: PersonKeys, today: date | None = None) -> str:
         """A short tag that lets one day's log lines of one person be read together.
 
         Keyed by a random key held only in this process's memory and replaced each day
         (UTC): once the day is over no one, even with the server secret and the database,
-        can link a tag to a pseudonym or to another day's tag.
+        can link a tag to a person or to another day's tag.
         """
         today = today or datetime.now(UTC).date()
         with self._pseudonyms_lock:
             if self._log_day != today:
                 self._log_day, self._log_key = today, secrets.token_bytes(32)
             key = self._log_key
-        return hmac.new(key, pseudonym.encode(), hashlib.sha256).hexdigest()[:10]
+        return person.tag(key)[:10]
+
+    def update_tag(self, update_id: int) -> int:
+        """What is stored of a handled Telegram update's id: a keyed hash (63 bits, so it
+        fits the same column). Update ids count up across all chats; stored plain they
+        would line up the updates of one person with the one that stored their case."""
+        mac = hmac.new(self._current.update, str(update_id).encode(), hashlib.sha256).digest()
+        return int.from_bytes(mac[:8], "big") >> 1
 
     # Receipt codes ----------------------------------------------------------------------
 

@@ -45,6 +45,10 @@ _READ_ONLY = "holos_read_only"
 _NO_TRANSACTION = "holos_no_transaction"
 # Session.info key: the writers a read scope runs after it (see Database.read_scope).
 _DEFERRED = "holos_deferred_writes"
+# How long emptying the log waits for a reader's snapshot or a writer to finish before it
+# gives up for now (Database.truncate_log; the bot's timer tries again).
+TRUNCATE_WAIT_MS = 200
+BUSY_TIMEOUT_MS = 30000
 
 Writer = Callable[[AsyncSession], Awaitable[None]]
 
@@ -223,7 +227,7 @@ def _configure_sqlite(engine: AsyncEngine, database: Path | None) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # Deleted rows are overwritten with zeros, so purged text does not linger in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
@@ -252,6 +256,16 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
+        parsed = make_url(url)
+        self._log: Path | None = (
+            Path(f"{parsed.database}-wal")
+            if parsed.get_backend_name() == "sqlite"
+            and parsed.database
+            and parsed.database != ":memory:"
+            else None
+        )
+        # A log emptying that a reader held up, to try again (see truncate_log).
+        self.log_pending = False
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Same pool, connections marked read-only: a plain (deferred) BEGIN on SQLite,
         # a READ ONLY transaction on PostgreSQL.
@@ -324,6 +338,44 @@ class Database:
                 writer_session.add_all(added)
                 for writer in writers:
                     await writer(writer_session)
+
+    async def truncate_log(self) -> bool:
+        """SQLite: copy the write-ahead log into the database file and cut the log to
+        nothing. Until then the log keeps every version of every page written since the
+        last time (a draft at each of its steps; secure_delete only zeroes free space in
+        the main file), so this runs when a flow ends, once its writes are in (storage.uow),
+        and on a short timer (bot.scheduler).
+
+        It waits at most TRUNCATE_WAIT_MS for readers on an older snapshot and for a
+        writer; held up longer, it gives up and returns False, and ``log_pending`` tells
+        the timer to try again. PostgreSQL: nothing to do (no draft ever enters it)."""
+        if self.dialect != "sqlite":
+            return True
+        done = False
+        async with self.engine.connect() as conn:
+            # The driver's own connection, as for VACUUM: no transaction around it.
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.execute(f"PRAGMA busy_timeout={TRUNCATE_WAIT_MS}")
+            try:
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await cursor.fetchone()
+                done = row is not None and row[0] == 0
+            except sqlite3.OperationalError:
+                done = False
+            finally:
+                await driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.log_pending = not done
+        return done
+
+    def log_written(self) -> bool:
+        """Whether the SQLite log holds anything (always False on PostgreSQL)."""
+        if self._log is None:
+            return False
+        try:
+            return self._log.stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
     async def ping(self) -> bool:
         try:

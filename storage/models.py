@@ -438,7 +438,8 @@ class OutboxMessage(Base):
 
 
 class ConversationState(Base):
-    """A chat's conversation state and draft, keyed by pseudonym, encrypted, expiring."""
+    """A chat's conversation state and draft, under the person's draft key of the day,
+    encrypted, expiring. SQLite only: on PostgreSQL drafts live in Redis (bot.fsm)."""
 
     __tablename__ = "conversation_states"
 
@@ -451,7 +452,7 @@ class ConversationState(Base):
 
 class LanguagePreference(Base):
     """The language a person chose, kept longer than any draft (90 days idle), under the
-    same pseudonymous key as their conversation state."""
+    person's language key (never their draft key)."""
 
     __tablename__ = "language_preferences"
 
@@ -461,7 +462,8 @@ class LanguagePreference(Base):
 
 
 class ThrottleCounter(Base):
-    """Fixed-window counters for rate limits, keyed by pseudonym-derived keys."""
+    """Fixed-window counters for rate limits: global ones and staff sign-in ones. Per-person
+    counters (quotas, receipt-code misses) never come here (storage.counters)."""
 
     __tablename__ = "throttle_counters"
 
@@ -545,7 +547,9 @@ class ProcessedUpdate(Base):
     """A Telegram update whose effects are stored: a redelivery of it is not handled again.
 
     Written in the same transaction as the update's first effects; kept a day (Telegram
-    redelivers within hours), so it holds no more than ids that carry nothing personal."""
+    redelivers within hours). ``update_id`` holds a keyed hash of the id
+    (storage.crypto.Crypto.update_tag): ids count up across all chats, and stored plain
+    they would line up one person's updates with the one that stored their case."""
 
     __tablename__ = "processed_updates"
 

@@ -7,7 +7,10 @@ the only write lock across a network round trip and serialise every chat. So:
   read-only scope (no write lock), or the open transaction when there is one;
 - services write through :attr:`session`, whose transaction begins on first use;
 - deferred writes (the conversation state, see ``bot.fsm``) wait in memory and go in
-  with the next commit, so a draft ends in the same transaction as the case it became;
+  with the next commit, in a transaction of their own: what the services wrote (a case,
+  an addition, a rating) commits first, then the draft, so no per-person row shares a
+  transaction with a case (issue 18: the commit that deleted a draft and inserted a case
+  linked the two in the log);
 - :meth:`release` commits whatever transaction is open. The Bot API request middleware
   calls it before every call to Telegram, so nothing is held across one; a handler that
   must be sure data is durable before it tells the person (a receipt code) commits
@@ -16,7 +19,14 @@ the only write lock across a network round trip and serialise every chat. So:
   handling failed.
 
 The first commit also runs ``on_first_commit`` (the runtime records the update's id
-there), so an update whose effects are stored is never handled a second time.
+there), so an update whose effects are stored is never handled a second time. A crash
+between a case's commit and its draft's leaves the draft at its last step, so the person
+could send it a second time; the two commits follow each other at once, before any
+reply.
+
+When a flow ended in this update (:meth:`forget_history`), :meth:`finish` empties the
+database's log once everything is written, so the draft's earlier versions leave the
+files (storage.db.Database.truncate_log).
 """
 
 from __future__ import annotations
@@ -40,7 +50,9 @@ class UnitOfWork:
         self._database = database
         self._session: AsyncSession | None = None
         self._deferred: dict[Hashable, Writer] = {}
+        self._after: dict[Hashable, Callable[[], Awaitable[None]]] = {}
         self._on_first_commit = on_first_commit
+        self._forget = False
         self.commits = 0
         # What this update has read or means to write, by key (the conversation state).
         self.cache: dict[Hashable, Any] = {}
@@ -71,20 +83,49 @@ class UnitOfWork:
         """Write with the next commit; a later writer for the same key replaces this one."""
         self._deferred[key] = writer
 
+    def after_commit(self, key: Hashable, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` once the next commit is done (a write outside the database, as
+        the conversation state in Redis): never before the database has what the update
+        did. A later action for the same key replaces this one."""
+        self._after[key] = action
+
     async def commit(self) -> None:
-        """Write everything pending (open transaction, deferred writes) in one transaction."""
+        """Write everything pending: the open transaction (with the update's id, on the
+        first commit), then the deferred writes in a transaction of their own, then
+        what waits for the commit outside the database."""
         first = self.commits == 0 and self._on_first_commit is not None
-        if not (self._deferred or self.in_transaction or first):
-            return
-        session = self.session
-        deferred, self._deferred = self._deferred, {}
-        for writer in deferred.values():
-            await writer(session)
-        if first:
-            assert self._on_first_commit is not None
-            await self._on_first_commit(session)
-        await session.commit()
-        self.commits += 1
+        if self.in_transaction:
+            if first:
+                assert self._on_first_commit is not None
+                await self._on_first_commit(self.session)
+                first = False
+            await self.session.commit()
+            self.commits += 1
+        if self._deferred or first:
+            session = self.session
+            deferred, self._deferred = self._deferred, {}
+            for writer in deferred.values():
+                await writer(session)
+            if first:
+                assert self._on_first_commit is not None
+                await self._on_first_commit(session)
+            await session.commit()
+            self.commits += 1
+        after, self._after = self._after, {}
+        for action in after.values():
+            await action()
+
+    def forget_history(self) -> None:
+        """Once this update has written: empty the database's log (a flow ended, and its
+        draft's earlier versions must leave the files)."""
+        self._forget = True
+
+    async def forget_history_now(self) -> None:
+        """Commit what is pending and empty the database's log now, not at the end of
+        the update: after a report is stored, before its receipt is sent."""
+        await self.commit()
+        self._forget = False
+        await self._database.truncate_log()
 
     async def release(self) -> None:
         """Before waiting on something slow: commit the open transaction, if any.
@@ -100,9 +141,13 @@ class UnitOfWork:
                 await self._session.rollback()
         finally:
             self._deferred.clear()
+            self._after.clear()
             if self._session is not None:
                 await self._session.close()
                 self._session = None
+        if ok and self._forget:
+            self._forget = False
+            await self._database.truncate_log()
 
     def activate(self) -> Token[UnitOfWork | None]:
         return _current.set(self)

@@ -18,6 +18,8 @@ from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 T = TypeVar("T")
 
@@ -124,3 +126,15 @@ async def drop_postgres_database(name: str) -> None:
 
 def sqlalchemy_url(database: str) -> str:
     return _dsn_for(database).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def reachable_redis() -> Redis:
+    """A client of the shared test Redis (skipped with the reason when unreachable,
+    unless required)."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError) as exc:
+        await client.aclose()
+        unavailable("Redis", str(exc))
+    return client

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from admin_api.app import create_app
 from storage.clock import FrozenClock
@@ -24,6 +25,7 @@ from storage.core import Core, build_core
 from tests.bot.helpers import sent_with, served, tried_with
 from tests.handlers.conversation import Talk, tr
 from tests.harness import BotFactory, bot_settings
+from tests.services import REDIS_URL
 from tests.storage.helpers import make_staff
 from tgemu import BotHandle
 
@@ -44,6 +46,11 @@ async def loop_core(tmp_path: Path, database_url: str, clock: FrozenClock) -> As
     core = build_core(bot_settings(tmp_path, database_url), clock=clock)
     yield core
     await core.close()
+
+
+def flow_state(core: Core) -> dict[str, Any]:
+    """On PostgreSQL the bot keeps drafts in Redis (never in the database: issue 18)."""
+    return {} if core.database.dialect == "sqlite" else {"redis": Redis.from_url(REDIS_URL)}
 
 
 async def sign_in(http: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -67,7 +74,7 @@ async def test_report_triage_reply_status_and_delivery(
     clock: FrozenClock,
 ) -> None:
     core = loop_core
-    bot = await start_bot(core)
+    bot = await start_bot(core, **flow_state(core))
     await make_staff(core, "olena", "operator")
     async with served(create_app(core)) as (_, http):
         staff = await sign_in(http, "olena")
@@ -106,7 +113,7 @@ async def test_report_triage_reply_status_and_delivery(
         (refused,) = await tried_with(tg, ANSWER["ru"])
         assert refused["error_code"] == 429
         await bot.stop()
-        bot = await start_bot(core)
+        bot = await start_bot(core, **flow_state(core))
         clock.advance(timedelta(seconds=RETRY_AFTER))
         await bot.worker.flush()
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, delete, exists, false, func, inspect, literal, select
+from sqlalchemy import String, case, delete, exists, false, func, inspect, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -14,9 +15,11 @@ from storage.repositories.base import Repository
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the bot reads before an update: the draft row, the kept language, and
-    whether the update was handled before (None when not asked)."""
+    """What the bot reads before an update: the draft row (and the key it was found
+    under), the kept language, and whether the update was handled before (None when
+    not asked)."""
 
+    draft_key: str | None
     state: str | None
     data_enc: bytes | None
     expires_at: datetime | None
@@ -26,34 +29,53 @@ class Snapshot:
 
 
 async def read_snapshot(
-    connection: AsyncConnection | AsyncSession, key: str, update_id: int | None
+    connection: AsyncConnection | AsyncSession,
+    drafts: Sequence[str],
+    language: str,
+    update_tag: int | None,
 ) -> Snapshot:
     """The draft, the language and the redelivery check in one statement (one row always):
-    three reads and their round trips were most of the bot's database time per update."""
-    anchor = select(literal(key, String).label("key")).subquery("anchor")
+    three reads and their round trips were most of the bot's database time per update.
+
+    ``drafts``: the keys the draft may be under, the preferred first (today's, then
+    yesterday's: a draft's key changes with the day, see storage.crypto.PersonKeys)."""
+    anchor = select(literal(language, String).label("key")).subquery("anchor")
     seen = (
-        exists().where(ProcessedUpdate.update_id == update_id) if update_id is not None else false()
+        exists().where(ProcessedUpdate.update_id == update_tag)
+        if update_tag is not None
+        else false()
     )
-    stmt = select(
-        ConversationState.state,
-        ConversationState.data_enc,
-        ConversationState.expires_at,
-        LanguagePreference.language,
-        LanguagePreference.expires_at,
-        seen,
-    ).select_from(
-        anchor.outerjoin(ConversationState, ConversationState.key == anchor.c.key).outerjoin(
-            LanguagePreference, LanguagePreference.key == anchor.c.key
+    preference = case(
+        *((ConversationState.key == key, rank) for rank, key in enumerate(drafts)),
+        else_=len(drafts),
+    )
+    stmt = (
+        select(
+            ConversationState.key,
+            ConversationState.state,
+            ConversationState.data_enc,
+            ConversationState.expires_at,
+            LanguagePreference.language,
+            LanguagePreference.expires_at,
+            seen,
         )
+        .select_from(
+            anchor.outerjoin(LanguagePreference, LanguagePreference.key == anchor.c.key).outerjoin(
+                ConversationState, ConversationState.key.in_(list(drafts))
+            )
+        )
+        .order_by(preference)
+        .limit(1)
     )
     row = (await connection.execute(stmt)).one()
     return Snapshot(
-        state=row[0],
-        data_enc=row[1],
-        expires_at=row[2],
-        language=row[3],
-        language_expires_at=row[4],
-        update_seen=bool(row[5]) if update_id is not None else None,
+        draft_key=row[0],
+        state=row[1],
+        data_enc=row[2],
+        expires_at=row[3],
+        language=row[4],
+        language_expires_at=row[5],
+        update_seen=bool(row[6]) if update_tag is not None else None,
     )
 
 

@@ -28,7 +28,9 @@ PURGED_TABLES = (
     "contact_details",
     "reporter_links",
     "conversation_states",
+    "language_preferences",
     "throttle_counters",
+    "processed_updates",
     "audit_events",
     "outbox",
 )

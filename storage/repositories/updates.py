@@ -12,16 +12,18 @@ from storage.repositories.base import Repository
 
 
 class ProcessedUpdates(Repository):
-    async def seen(self, update_id: int) -> bool:
-        stmt = select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)
+    """Handled updates by tag (storage.crypto.Crypto.update_tag), never by their id."""
+
+    async def seen(self, tag: int) -> bool:
+        stmt = select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == tag)
         return await self.session.scalar(stmt) is not None
 
-    async def record(self, update_id: int, now: datetime) -> None:
+    async def record(self, tag: int, now: datetime) -> None:
         # The caller holds the chat's isolation lock, so a plain insert cannot race
         # with another delivery of the same update.
         # To the minute (issue 10): enough for forgetting old ids, not for lining an
         # update up with the case it made.
-        self.session.add(ProcessedUpdate(update_id=update_id, handled_at=floor_to(now, MINUTE)))
+        self.session.add(ProcessedUpdate(update_id=tag, handled_at=floor_to(now, MINUTE)))
         await self.session.flush()
 
     async def forget_before(self, cutoff: datetime) -> int:

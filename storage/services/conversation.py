@@ -1,19 +1,24 @@
-"""Conversation state (drafts) for the bot: keyed by pseudonym, encrypted, expiring.
+"""Conversation state (drafts) for the bot: under per-person keys, encrypted, expiring.
 
-The key is derived by the bot from its own pseudonym of the chat; this module never
-sees a Telegram id. Content is encrypted as a whole; only the state name (which step
-of which flow) is plain, so a dump shows no draft text.
+The keys are derived by the bot from the person's keys (storage.crypto.PersonKeys);
+this module never sees a Telegram id. Content is encrypted as a whole; only the state
+name (which step of which flow) is plain, so a dump shows no draft text.
 
 Stored times are coarse: a draft's to the hour, a language choice's expiry to the day;
 and a flow that ends (a report stored, a rating saved) deletes its row outright.
 
 One value outlives the draft: the language the person chose (``LANGUAGE_KEY`` of the
-data). It is kept apart for ``LANGUAGE_TTL`` after the last activity, and comes back as
-the only data of a conversation whose draft has expired.
+data). It is kept apart, under a key of its own, for ``LANGUAGE_TTL`` after the choice,
+and comes back as the only data of a conversation whose draft has expired.
+
+This is where drafts live on SQLite. On PostgreSQL they never do: dead row versions
+and the WAL keep old drafts beyond anything a vacuum controls, so the bot keeps them in
+Redis there (bot.fsm.RedisStorage).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +33,16 @@ from storage.sealed import Context, Sealer
 
 LANGUAGE_KEY = "locale"
 LANGUAGE_TTL = timedelta(days=90)
-# Activity extends the language choice at most once a day: no write on every step.
-LANGUAGE_REFRESH = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ConversationKeys:
+    """Where one conversation is kept: its draft's key and the person's language key,
+    two unrelated values (storage.crypto.PersonKeys), so the kept language row cannot be
+    matched to any draft by its key."""
+
+    draft: str
+    language: str
 
 
 class ConversationStore:
@@ -51,25 +64,29 @@ class ConversationStore:
             return None
         return row
 
-    async def get_state(self, key: str) -> str | None:
-        row = await self._live(key)
+    async def get_state(self, keys: ConversationKeys) -> str | None:
+        row = await self._live(keys.draft)
         return row.state if row else None
 
-    async def get_data(self, key: str) -> dict[str, Any]:
-        row = await self._live(key)
+    async def get_data(self, keys: ConversationKeys) -> dict[str, Any]:
+        row = await self._live(keys.draft)
         if row is None or row.data_enc is None:
-            language = await self.language(key)
+            language = await self.language(keys.language)
             return {LANGUAGE_KEY: language.value} if language else {}
         return dict(self.sealer.open_json(row.data_enc, Context.CONVERSATION))
 
     async def language(self, key: str) -> Language | None:
-        """The language chosen in this conversation, if chosen within LANGUAGE_TTL."""
+        """The language chosen, if chosen within LANGUAGE_TTL."""
         row = await self.repo.language(key)
         if row is None or row.expires_at <= self.core.clock.now():
             return None
         return Language(row.language)
 
     async def _keep_language(self, key: str, language: str) -> None:
+        """Write the choice when it is new or changed, and only then: a row rewritten as
+        the person goes on using the bot would sit in the database's log beside their
+        draft's writes (issue 18). So it lapses 90 days after the choice, and is kept
+        again by the next step of a conversation that still carries it."""
         if language not in Language._value2member_map_:
             return
         now = self.core.clock.now()
@@ -81,34 +98,44 @@ class ConversationStore:
                 LanguagePreference(key=key, language=language, expires_at=expires_at)
             )
             return
-        if row.language != language or row.expires_at < now + LANGUAGE_TTL - LANGUAGE_REFRESH:
+        if row.language != language or row.expires_at <= now:
             row.language = language
             row.expires_at = expires_at
 
-    async def set_state(self, key: str, state: str | None) -> None:
-        row = await self._touch(key)
+    async def set_state(self, keys: ConversationKeys, state: str | None) -> None:
+        row = await self._touch(keys.draft)
         row.state = state
         await self._drop_if_empty(row)
 
-    async def set_data(self, key: str, data: dict[str, Any]) -> None:
+    async def set_data(self, keys: ConversationKeys, data: dict[str, Any]) -> None:
         if data.get(LANGUAGE_KEY):
-            await self._keep_language(key, data[LANGUAGE_KEY])
-        row = await self._touch(key)
+            await self._keep_language(keys.language, data[LANGUAGE_KEY])
+        row = await self._touch(keys.draft)
         row.data_enc = self.sealer.seal_json(data, Context.CONVERSATION) if data else None
         await self._drop_if_empty(row)
 
-    async def put(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+    async def put(
+        self,
+        keys: ConversationKeys,
+        state: str | None,
+        data: dict[str, Any],
+        *,
+        replaces: str | None = None,
+    ) -> None:
         """The whole state at once, as the bot writes it after an update: the same rows as
         :meth:`set_state` then :meth:`set_data`, in one statement (an upsert) instead of a
-        read and an update. No state and no data deletes the row."""
+        read and an update. No state and no data deletes the row. ``replaces``: the key
+        the draft was read from, when another (yesterday's): that row goes."""
         if data.get(LANGUAGE_KEY):
-            await self._keep_language(key, data[LANGUAGE_KEY])
+            await self._keep_language(keys.language, data[LANGUAGE_KEY])
+        if replaces is not None and replaces != keys.draft:
+            await self.repo.delete(replaces)
         if state is None and not data:
-            await self.repo.delete(key)
+            await self.repo.delete(keys.draft)
             return
         now = self.core.clock.now()
         await self.repo.put(
-            key,
+            keys.draft,
             state,
             self.sealer.seal_json(data, Context.CONVERSATION) if data else None,
             # To the hour (issue 10), as _touch.
@@ -116,8 +143,8 @@ class ConversationStore:
             expires_at=ceil_to(now + self._ttl, HOUR),
         )
 
-    async def clear(self, key: str) -> None:
-        await self.repo.delete(key)
+    async def clear(self, keys: ConversationKeys) -> None:
+        await self.repo.delete(keys.draft)
 
     async def _touch(self, key: str) -> ConversationState:
         now = self.core.clock.now()

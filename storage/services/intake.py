@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,11 +47,10 @@ from storage.sealed import Context, Sealer, reply_text
 from storage.search import blind_tokens
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.audit import AuditLog
-from storage.services.throttle import Throttle
+from storage.services.throttle import RECEIPT_WINDOW, ReceiptMisses, Throttle
 from storage.text import clean
 
 MAX_ADDITION_CHARS = 4000
-RECEIPT_WINDOW = timedelta(hours=1)  # = storage.services.throttle.RECEIPT_WINDOW
 
 
 def check_narrative(text: str, *, limit: int, has_files: bool) -> str:
@@ -266,24 +265,24 @@ class IntakeService:
 
     # The reporter's follow-up -------------------------------------------------------
 
-    async def lookup_receipt(self, raw_code: str, *, pseudonym: str) -> Case | None:
-        """Find a case by receipt code, rate-limited per pseudonym.
+    async def lookup_receipt(self, raw_code: str, *, misses: ReceiptMisses) -> Case | None:
+        """Find a case by receipt code, rate-limited per person (``misses``).
 
         Raises :class:`InvalidReceiptCode` for something that cannot be a code and
         :class:`RateLimited` after too many misses. A miss returns ``None`` and is
-        counted; the caller's transaction must commit for the count to hold.
+        counted: the person's count at once (outside the database), the global count
+        in the caller's transaction, which must commit for it to hold.
         """
         code = normalize_receipt_code(raw_code)
         settings = self.core.settings
         window = RECEIPT_WINDOW
-        own_key = f"receipt:{pseudonym}"
-        await self.throttle.check(own_key, limit=settings.receipt_failures_per_hour, window=window)
+        await misses.check(settings.receipt_failures_per_hour)
         # The global count never refuses a lookup (a code that matches must open its
-        # case); under pressure the caller makes new pseudonyms wait instead (ReceiptGuard).
+        # case); under pressure the caller makes new people wait instead (ReceiptGuard).
         candidates = await asyncio.to_thread(self.core.crypto.receipt_hash_candidates, code)
         case = await self.cases.get_by_receipt_hashes(candidates)
         if case is None:
-            await self.throttle.hit(own_key, window=window)
+            await misses.hit()
             await self.throttle.hit("receipt:global", window=window)
             return None
         if case.receipt_hash != candidates[0]:

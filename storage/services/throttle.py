@@ -1,4 +1,5 @@
-"""Fixed-window counters in the database, so that limits hold across restarts and instances.
+"""Fixed-window counters: global ones in the database (they hold across restarts and
+instances), per-person ones outside it (storage.counters).
 
 Windows are aligned to the clock (an hour window starts on the hour, a day window at
 midnight UTC), so a counter row holds the start of its window and nothing finer: no
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import DAY, HOUR, Clock, floor_to
 from storage.core import Core
+from storage.counters import PersonCounters
+from storage.crypto import PersonKeys
 from storage.errors import QuotaReached, RateLimited
 from storage.repositories.throttle import ThrottleRepository
 
@@ -77,49 +80,90 @@ def address_group(client: str) -> str:
 class ReporterQuota:
     """How much one person may send in a day (issue 10): reports, and attachment bytes.
 
-    Keyed by pseudonym, counted per UTC day. Generous for anyone reporting in earnest,
-    a wall for a script filling the worklist or the disk."""
+    Counted per UTC day under the person's quota keys (another key each day), outside
+    the database (storage.counters): a count written as a report is stored would sit in
+    the database's log beside the case. Generous for anyone reporting in earnest, a wall
+    for a script filling the worklist or the disk."""
 
     def __init__(
-        self, session: AsyncSession, clock: Clock, *, reports: int, attachment_bytes: int
+        self,
+        counters: PersonCounters,
+        clock: Clock,
+        person: PersonKeys,
+        *,
+        reports: int,
+        attachment_bytes: int,
     ) -> None:
-        self.throttle = Throttle(session, clock)
+        self.counters = counters
+        self.clock = clock
+        self.person = person
         self.reports = reports
         self.attachment_bytes = attachment_bytes
 
     @classmethod
-    def of(cls, session: AsyncSession, core: Core) -> ReporterQuota:
+    def of(cls, counters: PersonCounters, core: Core, person: PersonKeys) -> ReporterQuota:
         """The quotas the settings give."""
         settings = core.settings
         return cls(
-            session,
+            counters,
             core.clock,
+            person,
             reports=settings.reports_per_day,
             attachment_bytes=settings.attachment_mb_per_day * 1024 * 1024,
         )
 
     def _resets_at(self) -> datetime:
-        return self.throttle.window(DAY)[1]
+        return floor_to(self.clock.now(), DAY) + DAY
 
-    async def check_report(self, pseudonym: str) -> None:
+    def _key(self, kind: str) -> str:
+        return self.person.quota(kind, self.clock.now().date())
+
+    async def check_report(self) -> None:
         """Raise :class:`QuotaReached` when today's reports are used up."""
-        if await self.throttle.used(f"quota:reports:{pseudonym}", window=DAY) >= self.reports:
+        if await self.counters.get(self._key("reports")) >= self.reports:
             raise QuotaReached("reports", self._resets_at())
 
-    async def count_report(self, pseudonym: str) -> None:
-        await self.throttle.hit(f"quota:reports:{pseudonym}", window=DAY)
+    async def count_report(self) -> None:
+        await self.counters.add(self._key("reports"), 1, until=self._resets_at())
 
-    async def check_bytes(self, pseudonym: str, size: int) -> None:
+    async def check_bytes(self, size: int) -> None:
         """Raise :class:`QuotaReached` when a file of ``size`` bytes would pass today's cap."""
-        used = await self.throttle.used(f"quota:bytes:{pseudonym}", window=DAY)
+        used = await self.counters.get(self._key("bytes"))
         if used + max(0, size) > self.attachment_bytes:
             raise QuotaReached("attachment_bytes", self._resets_at())
 
-    async def count_bytes(self, pseudonym: str, size: int) -> None:
-        await self.throttle.hit(f"quota:bytes:{pseudonym}", window=DAY, amount=max(0, size))
+    async def count_bytes(self, size: int) -> None:
+        await self.counters.add(self._key("bytes"), max(0, size), until=self._resets_at())
 
 
 RECEIPT_WINDOW = HOUR
+
+
+class ReceiptMisses:
+    """One person's wrong receipt codes this hour, kept outside the database like the
+    quotas (storage.counters)."""
+
+    def __init__(self, counters: PersonCounters, clock: Clock, person: PersonKeys) -> None:
+        self.counters = counters
+        self.clock = clock
+        self.person = person
+
+    def _window(self) -> tuple[str, datetime]:
+        start = floor_to(self.clock.now(), RECEIPT_WINDOW)
+        return self.person.receipt_misses(start), start + RECEIPT_WINDOW
+
+    async def used(self) -> int:
+        return await self.counters.get(self._window()[0])
+
+    async def check(self, limit: int) -> None:
+        """Raise :class:`RateLimited` once ``limit`` misses were used this hour."""
+        if await self.used() >= limit:
+            retry_after = (self._window()[1] - self.clock.now()).total_seconds()
+            raise RateLimited(max(1, math.ceil(retry_after)))
+
+    async def hit(self) -> None:
+        key, until = self._window()
+        await self.counters.add(key, 1, until=until)
 
 
 class ReceiptGuard:
@@ -127,8 +171,8 @@ class ReceiptGuard:
 
     Each person has five wrong codes an hour (checked in the lookup itself). The global
     count of misses never refuses anyone, since a code that matches must always open its
-    case; past ``global_cap`` misses in the hour, a pseudonym with no miss yet this hour
-    waits ``delay`` seconds before its lookup. A guesser pays that for every fresh
+    case; past ``global_cap`` misses in the hour, a person with no miss yet this hour
+    waits ``delay`` seconds before their lookup. A guesser pays that for every fresh
     account; a person with their code pays it once."""
 
     def __init__(
@@ -138,9 +182,9 @@ class ReceiptGuard:
         self.global_cap = global_cap
         self.delay = delay
 
-    async def delay_for(self, pseudonym: str) -> float:
+    async def delay_for(self, misses: ReceiptMisses) -> float:
         if await self.throttle.used("receipt:global", window=RECEIPT_WINDOW) < self.global_cap:
             return 0.0
-        if await self.throttle.used(f"receipt:{pseudonym}", window=RECEIPT_WINDOW) > 0:
+        if await misses.used() > 0:
             return 0.0
         return self.delay

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.bot.helpers import CLI_SECRET as CLI_SECRET
 from tests.bot.helpers import outbox_rows as outbox_rows
@@ -20,19 +19,13 @@ from tests.bot.helpers import run_cli as run_cli
 from tests.bot.helpers import sent_with as sent_with
 from tests.bot.helpers import served as served
 from tests.bot.helpers import tried_with as tried_with
-from tests.services import REDIS_URL, unavailable
+from tests.services import reachable_redis
 
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    """This worker's database of the shared test Redis (see tests/services.py), skipped
-    with the reason when unreachable, unless required."""
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError) as exc:
-        await client.aclose()
-        unavailable("Redis", str(exc))
+    """The shared test Redis (skipped with the reason when unreachable, unless required)."""
+    client = await reachable_redis()
     yield client
     await client.aclose()
 

@@ -123,6 +123,9 @@ async def file_report_patiently(talk: Talk, parts: Sequence[str]) -> None:
     Returns once the receipt shows."""
     await open_report_patiently(talk)
     done = talk.t("✅ Done")
+    # A person writes once asked to: the description's prompt first (otherwise the order
+    # of the prompt and the first part in the chat is a race between them and the bot).
+    await talk.user.wait_for(lambda m: done in m.button_labels, timeout=PATIENCE)
     for n, part in enumerate(parts, start=1):
         await talk.user.send_text(part, wait=False)
         # "Received: n messages": Done is pressed on the newest acknowledgement.

@@ -97,6 +97,23 @@ def test_the_bot_refuses_an_outdated_schema(
     )
 
 
+def test_the_bot_on_postgresql_refuses_to_start_without_redis(
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    postgres_database: str,
+) -> None:
+    """Drafts never enter PostgreSQL (issue 18): without Redis they have nowhere to go,
+    and the bot says so before it listens to anyone."""
+    monkeypatch.setenv("HOLOS_BOT_TOKEN", "123456:" + "x" * 35)
+    monkeypatch.setenv("HOLOS_DATABASE_URL", postgres_database)
+    assert run_cli(monkeypatch, "bot") == 2
+    assert capsys.readouterr().err.strip() == (
+        "holos: HOLOS_REDIS_URL is required with PostgreSQL: drafts and other per-person "
+        "conversation state are kept in Redis, never in PostgreSQL"
+    )
+
+
 @pytest.mark.parametrize("command", [["api"], ["bot"], ["run"]])
 def test_outside_the_sandbox_the_key_must_be_given(
     workdir: Path,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from admin_api.app import create_app
@@ -20,7 +21,7 @@ from tests.bot.helpers import served
 from tests.bot.tcp_proxy import CuttableProxy
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory, bot_settings
-from tests.services import empty_postgres_database
+from tests.services import REDIS_URL, empty_postgres_database
 
 # Cuts the database through a TCP proxy: run alone, after the parallel run (README Tests).
 pytestmark = pytest.mark.serial
@@ -63,9 +64,10 @@ async def proxied_core(
 
 
 async def test_postgresql_away_for_a_while(
-    start_bot: BotFactory, proxied_core: Core, proxy: CuttableProxy, make_user
+    start_bot: BotFactory, proxied_core: Core, proxy: CuttableProxy, make_user, redis: Redis
 ) -> None:
-    await start_bot(proxied_core)
+    # Drafts live in Redis on PostgreSQL (issue 18); the cut is PostgreSQL's alone.
+    await start_bot(proxied_core, redis=Redis.from_url(REDIS_URL))
     people = [Talk(await make_user(language), language) for language in ("uk", "ru", "en")]
     for talk in people:
         await talk.open_report("assistance_quality")
@@ -103,11 +105,11 @@ async def test_postgresql_away_for_a_while(
 
 
 async def test_the_database_going_away_in_the_middle_of_an_update(
-    start_bot: BotFactory, proxied_core: Core, proxy: CuttableProxy, make_user
+    start_bot: BotFactory, proxied_core: Core, proxy: CuttableProxy, make_user, redis: Redis
 ) -> None:
     """The state was read, then the connection goes while the handler works: its writes
     (the draft's new part) never land, the person is told, and sends it again later."""
-    runtime = await start_bot(proxied_core)
+    runtime = await start_bot(proxied_core, redis=Redis.from_url(REDIS_URL))
     talk = Talk(await make_user("ru"), "ru")
     await talk.open_report("assistance_quality")
     await talk.say(FIRST["ru"])

@@ -175,7 +175,8 @@ async def test_a_conversation_moves_the_counters_and_names_nobody(
     default = generate_latest(REGISTRY).decode()
     secrets = [code, code.replace(" ", ""), "Olena", "Kovalenko", "olena_k", "Petro", "petro_p"]
     for person in (olena, petro):
-        secrets += [str(person.id), bot_core.crypto.pseudonym(person.id)[:12]]
+        keys = bot_core.crypto.person(person.id)
+        secrets += [str(person.id), keys.language()[:12], keys.flood("any")[:12]]
     for text in (exposed, default):
         for secret in secrets:
             assert secret not in text, secret

@@ -91,3 +91,22 @@ async def test_the_flood_state_in_redis_holds_across_instances(redis: Redis) -> 
     assert results[:5] == [(True, False)] * 5
     assert results[5:] == [(False, True)] + [(False, False)] * 6
     assert await redis.ttl(f"holos:flood:{key}") > 0
+
+
+async def test_the_flood_state_in_redis_keeps_no_time_finer_than_ten_seconds(
+    redis: Redis,
+) -> None:
+    """Issue 18, "timing trail": the hash held the exact time of the last message. Now
+    it keeps tokens and ten-second tick numbers, and expires on a tick boundary."""
+    key = f"flood-test-ticks-{id(redis)}"
+    gate = RedisFloodGate(redis, capacity=3, refill_per_second=1.0, window=10.0)
+    results = [await gate.check(key) for _ in range(5)]
+    assert results[:3] == [(True, False)] * 3 and results[3] == (False, True)
+    now = (await redis.time())[0]
+    state = await redis.hgetall(f"holos:flood:{key}")
+    assert set(state) == {b"tokens", b"tick", b"blocked"}
+    assert int(state[b"tick"]) in (now // 10 - 1, now // 10)
+    # No field is a time (seconds since 1970 are ten times the tick numbers).
+    assert all(float(value) < now / 5 for value in state.values())
+    assert await redis.pexpiretime(f"holos:flood:{key}") % 10_000 == 0
+    await redis.delete(f"holos:flood:{key}")

@@ -95,7 +95,7 @@ async def test_a_single_statement_runs_outside_a_transaction_and_sees_committed_
         )
     with statements(core) as seen:
         async with core.database.single_statement() as connection:
-            snapshot = await read_snapshot(connection, "nobody", 7)
+            snapshot = await read_snapshot(connection, ("nobody", "nobody-yesterday"), "nobody", 7)
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     assert snapshot.update_seen is True
     assert snapshot.state is None and snapshot.language is None

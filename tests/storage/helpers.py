@@ -11,10 +11,12 @@ from storage import totp
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
+from storage.counters import MemoryCounters
 from storage.enums import Language, Status
 from storage.repositories.staff import StaffRepository
 from storage.services.intake import IntakeService, ReportSubmission, SubmittedCase
 from storage.services.staff import StaffService, two_factor_required
+from storage.services.throttle import ReceiptMisses
 from storage.services.triage import CaseChanges, TriageService
 from storage.services.two_factor import TwoFactor
 
@@ -133,3 +135,14 @@ def tampered_cursor(cursor: str) -> str:
     middle = len(cursor) // 2
     swapped = "B" if cursor[middle] == "A" else "A"
     return cursor[:middle] + swapped + cursor[middle + 1 :]
+
+
+class Reporters:
+    """People's receipt-code misses, counted as the bot counts them (in memory here)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.counters = MemoryCounters(core.clock)
+
+    def misses(self, who: int | str) -> ReceiptMisses:
+        return ReceiptMisses(self.counters, self.core.clock, self.core.crypto.person(who))

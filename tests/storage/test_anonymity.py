@@ -9,11 +9,11 @@ import pytest
 from storage.core import Core
 from storage.enums import AttachmentKind, ContactMode, Language
 from storage.services.attachments import AttachmentService
-from storage.services.conversation import ConversationStore
+from storage.services.conversation import ConversationKeys, ConversationStore
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.ratings import RatingService
 from storage.services.triage import TriageService
-from tests.storage.helpers import dump_rows, dump_text, make_staff, submit
+from tests.storage.helpers import Reporters, dump_rows, dump_text, make_staff, submit
 from tgemu import samples
 
 USER_ID = 7_214_589_361
@@ -47,13 +47,17 @@ def identity_forms() -> list[str]:
 
 
 async def test_nothing_identifies_the_reporter(core: Core, tmp_path: Path) -> None:
-    pseudonym = core.crypto.pseudonym(USER_ID)
-    # A draft, as the bot keeps it mid-flow (the key is the pseudonym, content encrypted).
+    person = core.crypto.person(USER_ID)
+    keys = ConversationKeys(
+        person.draft("1:2::default", core.clock.now().date()), person.language()
+    )
+    people = Reporters(core)
+    # A draft, as the bot keeps it mid-flow (per-person keys, content encrypted).
     async with core.database.transaction() as session:
         store = ConversationStore(session, core)
-        await store.set_state(f"{pseudonym}:fsm", "Report:description")
+        await store.set_state(keys, "Report:description")
         await store.set_data(
-            f"{pseudonym}:fsm",
+            keys,
             {"category": "fraud_corruption", "parts": ["Нотатка чернетки"], "chat": USER_ID},
         )
     # Reports with every contact preference, including replies in this chat.
@@ -75,12 +79,12 @@ async def test_nothing_identifies_the_reporter(core: Core, tmp_path: Path) -> No
     focal = await make_staff(core, "focal", "focal_point")
     async with core.database.transaction() as session:
         service = IntakeService(session, core)
-        found = await service.lookup_receipt(chat.receipt_code, pseudonym=pseudonym)
+        found = await service.lookup_receipt(chat.receipt_code, misses=people.misses(USER_ID))
         assert found is not None
         await service.add_reporter_info(found.id, text="Додаю ще.")
         await TriageService(session, core).add_reply(chat.ref, focal, {Language.UK: "Дякуємо"})
-        # Failed lookups are throttled by pseudonym: that table must not hold the id either.
-        await service.lookup_receipt("1" * 16, pseudonym=pseudonym)
+        # Failed lookups are counted per person (outside the database) and globally.
+        await service.lookup_receipt("1" * 16, misses=people.misses(USER_ID))
     async with core.database.transaction() as session:
         await RatingService(session, core).rate_assistance(
             programme="cash",

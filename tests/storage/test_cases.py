@@ -37,7 +37,7 @@ from storage.repositories.cases import CaseRepository
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.throttle import ReceiptGuard
 from storage.services.triage import CaseChanges, TriageService
-from tests.storage.helpers import content_snapshot, make_staff, submit
+from tests.storage.helpers import Reporters, content_snapshot, make_staff, submit
 from tgemu import samples
 
 
@@ -189,38 +189,51 @@ async def test_a_report_can_be_files_only(core: Core) -> None:
 
 
 async def test_lookup_by_receipt_code_as_people_type_it(core: Core) -> None:
+    people = Reporters(core)
     submitted = await submit(core)
     typed = submitted.receipt_code_display.replace(" ", "-")
     async with core.database.transaction() as session:
-        found = await IntakeService(session, core).lookup_receipt(typed, pseudonym="p1")
+        found = await IntakeService(session, core).lookup_receipt(typed, misses=people.misses("p1"))
     assert found is not None and found.ref == submitted.ref
 
 
 async def test_a_wrong_code_finds_nothing_and_is_counted(core: Core) -> None:
+    people = Reporters(core)
     await submit(core)
     async with core.database.transaction() as session:
-        assert await IntakeService(session, core).lookup_receipt("0" * 16, pseudonym="p1") is None
+        assert (
+            await IntakeService(session, core).lookup_receipt("0" * 16, misses=people.misses("p1"))
+            is None
+        )
+    assert await people.misses("p1").used() == 1
 
 
 async def test_malformed_code_is_refused_not_counted(core: Core) -> None:
+    people = Reporters(core)
     for _ in range(10):
         async with core.database.transaction() as session:
             with pytest.raises(InvalidReceiptCode):
-                await IntakeService(session, core).lookup_receipt("12ab", pseudonym="p1")
+                await IntakeService(session, core).lookup_receipt(
+                    "12ab", misses=people.misses("p1")
+                )
+    assert await people.misses("p1").used() == 0
     submitted = await submit(core)
     async with core.database.transaction() as session:
         found = await IntakeService(session, core).lookup_receipt(
-            submitted.receipt_code, pseudonym="p1"
+            submitted.receipt_code, misses=people.misses("p1")
         )
     assert found is not None
 
 
 async def test_five_wrong_codes_an_hour_then_a_wait(core: Core, clock: FrozenClock) -> None:
+    people = Reporters(core)
     submitted = await submit(core)
     for i in range(5):
         async with core.database.transaction() as session:
             assert (
-                await IntakeService(session, core).lookup_receipt(f"{i:016d}", pseudonym="p1")
+                await IntakeService(session, core).lookup_receipt(
+                    f"{i:016d}", misses=people.misses("p1")
+                )
                 is None
             )
         clock.advance(timedelta(minutes=1))
@@ -228,19 +241,19 @@ async def test_five_wrong_codes_an_hour_then_a_wait(core: Core, clock: FrozenClo
     async with core.database.transaction() as session:
         with pytest.raises(RateLimited) as caught:
             await IntakeService(session, core).lookup_receipt(
-                submitted.receipt_code, pseudonym="p1"
+                submitted.receipt_code, misses=people.misses("p1")
             )
     assert 0 < caught.value.retry_after <= 3600
     # Another chat is not affected.
     async with core.database.transaction() as session:
         other = await IntakeService(session, core).lookup_receipt(
-            submitted.receipt_code, pseudonym="p2"
+            submitted.receipt_code, misses=people.misses("p2")
         )
     assert other is not None
     clock.advance(timedelta(hours=1))
     async with core.database.transaction() as session:
         again = await IntakeService(session, core).lookup_receipt(
-            submitted.receipt_code, pseudonym="p1"
+            submitted.receipt_code, misses=people.misses("p1")
         )
     assert again is not None
 
@@ -248,24 +261,30 @@ async def test_five_wrong_codes_an_hour_then_a_wait(core: Core, clock: FrozenClo
 async def test_the_global_count_delays_new_pseudonyms_and_never_refuses_a_match(
     core: Core,
 ) -> None:
+    people = Reporters(core)
     core.settings.receipt_global_failures_per_hour = 3
     submitted = await submit(core)
     for i in range(3):
         async with core.database.transaction() as session:
-            await IntakeService(session, core).lookup_receipt(f"{i:016d}", pseudonym=f"p{i}")
+            await IntakeService(session, core).lookup_receipt(
+                f"{i:016d}", misses=people.misses(f"p{i}")
+            )
     async with core.database.transaction() as session:
         guard = ReceiptGuard(session, core.clock, global_cap=3, delay=5.0)
         # Under pressure a fresh pseudonym pays a delay; one that already missed paid it.
-        assert await guard.delay_for("fresh") == 5.0
-        assert await guard.delay_for("p0") == 0.0
+        assert await guard.delay_for(people.misses("fresh")) == 5.0
+        assert await guard.delay_for(people.misses("p0")) == 0.0
     async with core.database.transaction() as session:
         found = await IntakeService(session, core).lookup_receipt(
-            submitted.receipt_code, pseudonym="fresh"
+            submitted.receipt_code, misses=people.misses("fresh")
         )
     assert found is not None  # the global count never refuses a code that matches
     async with core.database.transaction() as session:
         # A wrong code past the global count is a miss, not a refusal for everyone.
-        assert await IntakeService(session, core).lookup_receipt("9" * 16, pseudonym="new") is None
+        assert (
+            await IntakeService(session, core).lookup_receipt("9" * 16, misses=people.misses("new"))
+            is None
+        )
 
 
 # The reporter's view -------------------------------------------------------------------
@@ -274,6 +293,7 @@ async def test_the_global_count_delays_new_pseudonyms_and_never_refuses_a_match(
 async def test_reporter_sees_status_and_replies_in_their_language(
     core: Core, clock: FrozenClock
 ) -> None:
+    people = Reporters(core)
     operator = await make_staff(core, "olena", "operator")
     submitted = await submit(core, language=Language.RU)
     case = await get_case(core, submitted.ref)
@@ -288,7 +308,7 @@ async def test_reporter_sees_status_and_replies_in_their_language(
         )
     async with core.database.transaction() as session:
         service = IntakeService(session, core)
-        found = await service.lookup_receipt(submitted.receipt_code, pseudonym="p")
+        found = await service.lookup_receipt(submitted.receipt_code, misses=people.misses("p"))
         assert found is not None
         view_ru = await service.reporter_view(found, language=Language.RU)
         view_uk = await service.reporter_view(found, language=Language.UK)

@@ -11,7 +11,7 @@ from storage.core import Core
 from storage.enums import Language
 from storage.models import Case, ConversationState, LanguagePreference, ProcessedUpdate
 from storage.repositories.updates import ProcessedUpdates
-from storage.services.conversation import ConversationStore
+from storage.services.conversation import ConversationKeys, ConversationStore
 from storage.services.ratings import RatingService
 from tests.storage.helpers import submit
 
@@ -24,8 +24,10 @@ async def test_a_draft_keeps_the_hour_and_a_language_choice_the_day(
     clock.set(ODD_MOMENT)
     async with core.database.transaction() as session:
         store = ConversationStore(session, core)
-        await store.set_state("k", "Report:description")
-        await store.set_data("k", {"locale": "uk", "parts": ["Чернетка"]})
+        await store.set_state(ConversationKeys("k", "lang-k"), "Report:description")
+        await store.set_data(
+            ConversationKeys("k", "lang-k"), {"locale": "uk", "parts": ["Чернетка"]}
+        )
     async with core.database.transaction() as session:
         (draft,) = (await session.scalars(select(ConversationState))).all()
         (language,) = (await session.scalars(select(LanguagePreference))).all()
@@ -34,7 +36,7 @@ async def test_a_draft_keeps_the_hour_and_a_language_choice_the_day(
     assert draft.expires_at == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
     assert language.expires_at == datetime(2026, 6, 1, tzinfo=UTC)  # 90 days, to the day
     async with core.database.transaction() as session:
-        await ConversationStore(session, core).clear("k")
+        await ConversationStore(session, core).clear(ConversationKeys("k", "lang-k"))
     async with core.database.transaction() as session:
         assert (await session.scalars(select(ConversationState))).all() == []
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from argon2.low_level import Type, hash_secret_raw
@@ -85,26 +86,51 @@ def test_receipt_hash_candidates_cover_old_keys_current_first() -> None:
     ]
 
 
-def test_pseudonym_is_stable_per_key_and_reveals_nothing() -> None:
+def test_a_person_s_keys_are_stable_per_key_and_reveal_nothing() -> None:
     crypto = cheap(SECRET_A)
     user_id = 987654321
-    pseudonym = crypto.pseudonym(user_id)
-    assert pseudonym == crypto.pseudonym(user_id)
-    assert pseudonym != crypto.pseudonym(user_id + 1)
-    assert pseudonym != cheap(SECRET_B).pseudonym(user_id)
-    assert str(user_id) not in pseudonym and format(user_id, "x") not in pseudonym
-    assert len(pseudonym) == 64
+    language = crypto.person(user_id).language()
+    assert language == crypto.person(user_id).language()
+    assert language != crypto.person(user_id + 1).language()
+    assert language != cheap(SECRET_B).person(user_id).language()
+    assert str(user_id) not in language and format(user_id, "x") not in language
+    assert len(language) == 64
+    assert str(user_id) not in repr(crypto.person(user_id))
 
 
-def test_pseudonym_is_a_memory_hard_hash_not_a_fast_mac() -> None:
+def test_every_purpose_and_every_day_has_a_value_of_its_own() -> None:
+    """No two purposes share a value (issue 18): a draft key says nothing of the language
+    key, a quota key nothing of the draft's, one day's keys nothing of the next day's."""
+    person = cheap(SECRET_A).person(987654321)
+    monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
+    nine = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    values = [
+        person.draft("1:2::default", monday),
+        person.draft("1:2::default", tuesday),
+        person.draft("1:3::default", monday),
+        person.lock("1:2::default"),
+        person.language(),
+        person.quota("reports", monday),
+        person.quota("reports", tuesday),
+        person.quota("bytes", monday),
+        person.receipt_misses(nine),
+        person.receipt_misses(nine + timedelta(hours=1)),
+        person.flood("any"),
+        person.flood("typed"),
+        person.pace(),
+        person._root.hex(),
+    ]
+    assert len(set(values)) == len(values)
+
+
+def test_a_person_s_root_is_a_memory_hard_hash_not_a_fast_mac() -> None:
     """With the key, a fast HMAC lets the whole id space be walked in hours; each guess
     must instead cost a full Argon2id of the production cost (>= 5 ms, measured in
-    the README's numbers)."""
+    the README's numbers). Every per-purpose key is an HMAC of that root."""
     crypto = Crypto([SECRET_A])
     user_id = 987654321
     keys = crypto._current
     peppered = hmac.new(keys.pseudonym, str(user_id).encode(), hashlib.sha256).digest()
-    assert crypto.pseudonym(user_id) != peppered.hex()
     expected = hash_secret_raw(
         peppered,
         keys.pseudonym_salt,
@@ -114,11 +140,13 @@ def test_pseudonym_is_a_memory_hard_hash_not_a_fast_mac() -> None:
         hash_len=32,
         type=Type.ID,
     )
-    assert crypto.pseudonym(user_id) == expected.hex()
+    person = crypto.person(user_id)
+    assert person._root == expected
+    assert person.language() == hmac.new(expected, b"language", hashlib.sha256).hexdigest()
     assert PSEUDONYM_MEMORY_KIB >= 8192 and PSEUDONYM_TIME_COST >= 2
 
 
-def test_pseudonyms_are_computed_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_argon2id_per_person_and_process(monkeypatch: pytest.MonkeyPatch) -> None:
     import storage.crypto as module
 
     calls: list[int] = []
@@ -130,8 +158,29 @@ def test_pseudonyms_are_computed_once_per_process(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(module, "hash_secret_raw", counting)
     crypto = cheap(SECRET_A)
-    first = [crypto.pseudonym(n) for n in (1, 2, 1, 2, 1)]
+    first = [crypto.person(n).language() for n in (1, 2, 1, 2, 1)]
     assert first == [first[0], first[1]] * 2 + [first[0]] and len(calls) == 2
+    # Every other purpose comes from the same root: no further Argon2id.
+    person = crypto.person(1)
+    person.draft("c", date(2026, 3, 2)), person.quota("reports", date(2026, 3, 2))
+    person.flood("any"), person.pace(), person.lock("c")
+    assert len(calls) == 2
+
+
+async def test_a_new_person_s_root_is_drawn_off_the_event_loop() -> None:
+    crypto = cheap(SECRET_A)
+    drawn = await crypto.person_async(5)
+    assert drawn.language() == crypto.person(5).language()
+
+
+def test_update_tags_are_keyed_and_fit_a_bigint() -> None:
+    crypto = cheap(SECRET_A)
+    tags = {crypto.update_tag(n) for n in range(1000)}
+    assert len(tags) == 1000
+    assert all(0 <= tag < 2**63 for tag in tags)
+    assert crypto.update_tag(7) == crypto.update_tag(7) != cheap(SECRET_B).update_tag(7)
+    # Consecutive ids give no consecutive tags.
+    assert abs(crypto.update_tag(8) - crypto.update_tag(7)) > 1000
 
 
 @given(st.binary(max_size=2048), st.sampled_from(["cases.narrative", "attachments.blob"]))
@@ -171,15 +220,13 @@ def test_rotation_old_ciphertext_still_opens_and_new_uses_the_new_key() -> None:
 
 
 def test_log_tags_change_daily_and_cannot_be_recomputed_later() -> None:
-    from datetime import date
-
     crypto = cheap(SECRET_A)
-    pseudonym = crypto.pseudonym(987654321)
+    person = crypto.person(987654321)
     monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
-    tag = crypto.log_tag(pseudonym, monday)
-    assert tag == crypto.log_tag(pseudonym, monday)
-    assert tag != crypto.log_tag(crypto.pseudonym(987654322), monday)
-    assert tag not in pseudonym
-    assert crypto.log_tag(pseudonym, tuesday) != tag
+    tag = crypto.log_tag(person, monday)
+    assert tag == crypto.log_tag(person, monday)
+    assert tag != crypto.log_tag(crypto.person(987654322), monday)
+    assert tag not in person.language() and tag not in person._root.hex()
+    assert crypto.log_tag(person, tuesday) != tag
     # Another process with the same secret (an attacker with the key) gets another tag.
-    assert cheap(SECRET_A).log_tag(pseudonym, monday) != tag
+    assert cheap(SECRET_A).log_tag(person, monday) != tag

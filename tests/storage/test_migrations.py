@@ -114,4 +114,44 @@ async def test_pending_enrolment_secrets_left_on_accounts_are_dropped(database_u
         ]
     finally:
         await upgrade(engine)
+
+
+async def test_the_rows_under_the_old_pseudonyms_are_forgotten(database_url: str) -> None:
+    """0012: drafts, kept languages, per-person counters and plain update ids of the old
+    scheme (one pseudonym per person for everything) are deleted; global counters stay."""
+    engine = create_engine(database_url)
+    try:
+        await downgrade(engine, "0011")
+        async with engine.begin() as conn:
+            for statement in (
+                "INSERT INTO conversation_states (key, state, updated_at, expires_at) "
+                "VALUES ('p', 'Report:summary', '2026-03-02 09:00:00', '2026-03-03 10:00:00')",
+                "INSERT INTO language_preferences (key, language, expires_at) "
+                "VALUES ('p', 'uk', '2026-06-01 00:00:00')",
+                "INSERT INTO processed_updates (update_id, handled_at) "
+                "VALUES (41, '2026-03-02 09:00:00')",
+            ):
+                await conn.execute(text(statement))
+            for key in ("quota:reports:p", "quota:bytes:p", "receipt:p", "receipt:global"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO throttle_counters (key, window_start, count, expires_at) "
+                        "VALUES (:key, '2026-03-02 09:00:00', 1, '2026-03-02 10:00:00')"
+                    ),
+                    {"key": key},
+                )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            counts = {
+                table: (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
+                for table in ("conversation_states", "language_preferences", "processed_updates")
+            }
+            keys = (await conn.execute(text("SELECT key FROM throttle_counters"))).scalars().all()
+        assert counts == {
+            "conversation_states": 0,
+            "language_preferences": 0,
+            "processed_updates": 0,
+        }
+        assert keys == ["receipt:global"]
+    finally:
         await engine.dispose()

@@ -11,7 +11,7 @@ import pytest
 
 from storage.core import Core
 from storage.services.intake import IntakeService
-from tests.storage.helpers import dump_rows, dump_text, report
+from tests.storage.helpers import Reporters, dump_rows, dump_text, report
 
 COUNT = 1_000
 CODE_LIKE = re.compile(r"\d{4}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{4}|\d{16,}")
@@ -45,4 +45,7 @@ async def test_a_thousand_codes_unique_and_unreadable(core: Core) -> None:
     async with core.database.transaction() as session:
         service = IntakeService(session, core)
         for code in codes[:: COUNT // 50]:
-            assert await service.lookup_receipt(code, pseudonym="test") is not None
+            assert (
+                await service.lookup_receipt(code, misses=Reporters(core).misses("test"))
+                is not None
+            )

@@ -19,7 +19,7 @@ from storage.models import (
     ReporterLink,
 )
 from storage.services.attachments import AttachmentService
-from storage.services.conversation import ConversationStore
+from storage.services.conversation import ConversationKeys, ConversationStore
 from storage.services.intake import ContactChoice
 from storage.services.retention import RetentionService
 from storage.services.triage import TriageService
@@ -44,18 +44,18 @@ async def close_case(core: Core, ref: str, actor: Actor) -> None:
 async def test_drafts_expire_after_a_day_idle(core: Core, clock: FrozenClock) -> None:
     async with core.database.transaction() as session:
         store = ConversationStore(session, core)
-        await store.set_data("old", {"x": 1})
+        await store.set_data(ConversationKeys("old", "lang-old"), {"x": 1})
     clock.advance(timedelta(hours=12))
     async with core.database.transaction() as session:
         store = ConversationStore(session, core)
-        await store.set_data("fresh", {"y": 2})
+        await store.set_data(ConversationKeys("fresh", "lang-fresh"), {"y": 2})
     clock.advance(timedelta(hours=12, seconds=1))
     report = await purge(core)
     assert report.drafts == 1
     async with core.database.transaction() as session:
         store = ConversationStore(session, core)
-        assert await store.get_data("fresh") == {"y": 2}
-        assert await store.get_data("old") == {}
+        assert await store.get_data(ConversationKeys("fresh", "lang-fresh")) == {"y": 2}
+        assert await store.get_data(ConversationKeys("old", "lang-old")) == {}
 
 
 async def test_retention_of_a_closed_case(core: Core, clock: FrozenClock) -> None:

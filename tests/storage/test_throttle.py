@@ -1,7 +1,10 @@
-"""Counters and quotas keyed by pseudonym (issue 10): aligned windows, coarse times."""
+"""Counters and quotas (issue 10): aligned windows, coarse times; per-person ones outside
+the database (issue 18)."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,9 +12,11 @@ from sqlalchemy import select
 
 from storage.clock import FrozenClock
 from storage.core import Core
+from storage.counters import MemoryCounters, PersonCounters, RedisCounters
 from storage.errors import QuotaReached, RateLimited
 from storage.models import ThrottleCounter
-from storage.services.throttle import ReporterQuota, Throttle, address_group
+from storage.services.throttle import ReceiptMisses, ReporterQuota, Throttle, address_group
+from tests.services import reachable_redis
 
 ODD_MOMENT = datetime(2026, 3, 2, 9, 17, 23, 456000, tzinfo=UTC)
 
@@ -44,32 +49,72 @@ async def test_a_counter_keeps_the_start_of_its_window_not_the_first_hit(
         assert await Throttle(session, clock).hit("k", window=timedelta(hours=1)) == 1
 
 
-async def test_daily_quotas_on_reports_and_attachment_bytes(core: Core, clock: FrozenClock) -> None:
+@pytest.fixture(params=["memory", "redis"])
+async def person_counters(
+    request: pytest.FixtureRequest, clock: FrozenClock
+) -> AsyncIterator[PersonCounters]:
+    """Where per-person counts live: this process's memory, or Redis."""
+    if request.param == "memory":
+        yield MemoryCounters(clock)
+        return
+    redis = await reachable_redis()
+    prefix = f"holos:test-count:{secrets.token_hex(4)}:"
+    yield RedisCounters(redis, clock, prefix=prefix)
+    async for key in redis.scan_iter(match=prefix + "*"):
+        await redis.delete(key)
+    await redis.aclose()
+
+
+async def test_daily_quotas_on_reports_and_attachment_bytes(
+    core: Core, clock: FrozenClock, person_counters: PersonCounters
+) -> None:
     clock.set(ODD_MOMENT)
     midnight = datetime(2026, 3, 3, tzinfo=UTC)
-    async with core.database.transaction() as session:
-        quota = ReporterQuota(session, clock, reports=2, attachment_bytes=1000)
-        for _ in range(2):
-            await quota.check_report("p")
-            await quota.count_report("p")
-        with pytest.raises(QuotaReached) as reports:
-            await quota.check_report("p")
-        await quota.check_report("other")  # per person
-        await quota.check_bytes("p", 600)
-        await quota.count_bytes("p", 600)
-        await quota.check_bytes("p", 400)
-        with pytest.raises(QuotaReached) as files:
-            await quota.check_bytes("p", 401)
+    person, other = core.crypto.person(1), core.crypto.person(2)
+    quota = ReporterQuota(person_counters, clock, person, reports=2, attachment_bytes=1000)
+    for _ in range(2):
+        await quota.check_report()
+        await quota.count_report()
+    with pytest.raises(QuotaReached) as reports:
+        await quota.check_report()
+    # Per person.
+    await ReporterQuota(person_counters, clock, other, reports=2, attachment_bytes=1).check_report()
+    await quota.check_bytes(600)
+    await quota.count_bytes(600)
+    await quota.check_bytes(400)
+    with pytest.raises(QuotaReached) as files:
+        await quota.check_bytes(401)
     assert (reports.value.quota, reports.value.resets_at) == ("reports", midnight)
     assert (files.value.quota, files.value.resets_at) == ("attachment_bytes", midnight)
-    # Stored per pseudonym, with the day and nothing finer.
-    for row in await counters(core):
-        assert row.window_start == datetime(2026, 3, 2, tzinfo=UTC)
-    clock.set(midnight)
-    async with core.database.transaction() as session:
-        quota = ReporterQuota(session, clock, reports=2, attachment_bytes=1000)
-        await quota.check_report("p")
-        await quota.check_bytes("p", 1000)
+    # Never in the database (issue 18): a count written as a report is stored would sit
+    # in its log beside the case.
+    assert await counters(core) == []
+    if isinstance(person_counters, RedisCounters):
+        key = person_counters.prefix + person.quota("reports", ODD_MOMENT.date())
+        # Gone when the day is over, and its expiry tells no time finer than the hour.
+        # 14 h 43 min to midnight by the test clock, rounded up to a whole hour of Redis time.
+        assert 14 * 3600 < await person_counters.redis.ttl(key) <= 16 * 3600
+        assert await person_counters.redis.expiretime(key) % 3600 == 0
+    clock.set(midnight)  # another day, another key: a fresh count
+    await quota.check_report()
+    await quota.check_bytes(1000)
+
+
+async def test_receipt_misses_count_per_person_per_hour_outside_the_database(
+    core: Core, clock: FrozenClock, person_counters: PersonCounters
+) -> None:
+    clock.set(ODD_MOMENT)
+    misses = ReceiptMisses(person_counters, clock, core.crypto.person(1))
+    for _ in range(3):
+        await misses.check(3)
+        await misses.hit()
+    with pytest.raises(RateLimited) as caught:
+        await misses.check(3)
+    assert caught.value.retry_after == 42 * 60 + 37  # until 10:00
+    assert await ReceiptMisses(person_counters, clock, core.crypto.person(2)).used() == 0
+    assert await counters(core) == []
+    clock.set(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    await misses.check(3)
 
 
 async def test_a_hit_given_back_counts_only_in_its_own_window(
