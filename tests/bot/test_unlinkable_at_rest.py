@@ -38,7 +38,7 @@ from tests.forensics.server_dumps import (
     RedisKey,
     Transaction,
     copy_postgres,
-    current_wal_segment,
+    current_wal_position,
     dump_redis,
     keys_by_purpose,
 )
@@ -327,7 +327,7 @@ async def test_copies_of_postgresql_and_a_redis_dump_link_no_case_to_anyone(
     core = build_core(bot_settings(tmp_path, postgres_database), clock=clock)
     database = make_url(postgres_database).database
     assert database is not None
-    since = await current_wal_segment(POSTGRES_ADMIN_DSN)
+    since = await current_wal_position(POSTGRES_ADMIN_DSN)
     try:
         runtime: BotRuntime = await start_bot(core, redis=Redis.from_url(REDIS_URL))
         await runtime.worker.flush()

@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 from redis.asyncio import Redis
 
-_RECORD = re.compile(r"rmgr: (\w+)\s.*?tx:\s+(\d+), lsn: \S+, prev \S+, desc: (\w+)(.*)")
+_RECORD = re.compile(r"rmgr: (\w+)\s.*?tx:\s+(\d+), lsn: (\S+), prev \S+, desc: (\w+)(.*)")
 _REL = re.compile(r"rel (\d+)/(\d+)/(\d+)")
 
 
@@ -59,6 +59,9 @@ class PostgresCopy:
     wal: dict[str, bytes]  # segment name -> bytes
     database_oid: int
     relations: dict[int, str]  # relfilenode -> relation name
+    # Where the test began: a segment also holds what was written before in it (other
+    # tests of the same session, on the same database), which is not this test's.
+    since_lsn: int
 
     def find(self, needles: Iterable[bytes]) -> list[str]:
         hits = []
@@ -90,8 +93,10 @@ class PostgresCopy:
             match = _RECORD.match(line)
             if not match or match.group(1) not in ("Heap", "Heap2"):
                 continue
-            xid, kind = int(match.group(2)), match.group(3)
-            for rel in _REL.finditer(match.group(4)):
+            if parse_lsn(match.group(3)) < self.since_lsn:
+                continue
+            xid, kind = int(match.group(2)), match.group(4)
+            for rel in _REL.finditer(match.group(5)):
                 if int(rel.group(2)) != self.database_oid:
                     continue
                 name = self.relations.get(int(rel.group(3)), f"relfilenode {rel.group(3)}")
@@ -102,12 +107,12 @@ class PostgresCopy:
 async def copy_postgres(
     admin_dsn: str,
     database: str,
-    since_segment: str,
+    since: WalPosition,
     *,
     checkpoint: bool = False,
     known: set[str] | None = None,
 ) -> PostgresCopy:
-    """The database's files now, and the WAL segments from ``since_segment`` up to the
+    """The database's files now, and the WAL segments from ``since`` up to the
     one being written (later names are recycled segments holding older WAL). ``known``:
     completed segments already read by an earlier copy, left out (and the completed
     ones of this copy are added to it). ``checkpoint``: write the server's dirty pages
@@ -141,7 +146,7 @@ async def copy_postgres(
             name = segment["name"]
             if known is not None and name in known:
                 continue
-            if len(name) == 24 and since_segment <= name <= current:
+            if len(name) == 24 and since.segment <= name <= current:
                 data = await conn.fetchval(
                     "SELECT pg_read_binary_file($1, 0, (pg_stat_file($1, true)).size, true)",
                     f"pg_wal/{name}",
@@ -152,14 +157,29 @@ async def copy_postgres(
                         known.add(name)
     finally:
         await conn.close()
-    return PostgresCopy(files, wal, int(oid), {int(r["node"]): r["relname"] for r in rows})
+    relations = {int(r["node"]): r["relname"] for r in rows}
+    return PostgresCopy(files, wal, int(oid), relations, since.lsn)
 
 
-async def current_wal_segment(admin_dsn: str) -> str:
+@dataclass(frozen=True)
+class WalPosition:
+    segment: str  # the WAL file being written
+    lsn: int  # the byte position in the log
+
+
+def parse_lsn(text: str) -> int:
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) | int(low.rstrip(","), 16)
+
+
+async def current_wal_position(admin_dsn: str) -> WalPosition:
     conn = await asyncpg.connect(admin_dsn)
     try:
-        name: str = await conn.fetchval("SELECT pg_walfile_name(pg_current_wal_lsn())")
-        return name
+        row = await conn.fetchrow(
+            "SELECT pg_walfile_name(pg_current_wal_lsn()) AS segment, "
+            "pg_current_wal_lsn()::text AS lsn"
+        )
+        return WalPosition(row["segment"], parse_lsn(row["lsn"]))
     finally:
         await conn.close()
 
