@@ -91,6 +91,7 @@ async def _tally(
     data = await flow.draft(state)
     previous = data.tally_id
     if previous and previous == data.prompt_id and message.bot is not None:
+        await flow.commit_before_reply()
         with suppress(TelegramBadRequest, TelegramForbiddenError):
             await message.bot.delete_message(chat_id=message.chat.id, message_id=previous)
         data.prompt_id = None  # gone: nothing left to strip

@@ -1,5 +1,8 @@
 """What every flow shares: showing a step, re-showing it after an interruption, the
 draft's bookkeeping, and the trace of messages that "clear this conversation" deletes.
+
+Every call to Telegram here, and in the handlers, comes right after the named step
+:func:`commit_before_reply`: what the update wrote is committed first (storage.uow).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiogram.utils.i18n import get_i18n
 from handlers import keyboards, texts
 from storage.core import Core
 from storage.draft import Draft, Flow
+from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.flow")
 
@@ -53,6 +57,15 @@ async def reprompt(event: Event, state: FSMContext, core: Core) -> bool:
         return False
     await fn(event, state, core)
     return True
+
+
+async def commit_before_reply() -> None:
+    """The named step before any call to Telegram: commit what this update has written,
+    so what the person reads next is durable and no lock is held while Telegram answers
+    (storage.uow.UnitOfWork.commit_before_reply says why)."""
+    uow = UnitOfWork.current()
+    if uow is not None:
+        await uow.commit_before_reply()
 
 
 async def draft(state: FSMContext) -> Draft:
@@ -103,6 +116,7 @@ async def show(
         and prompt_id == target.message_id
     ):
         try:
+            await commit_before_reply()
             await target.edit_text(chunks[0], reply_markup=markup)
             await _strip_others(target, data, keep=target.message_id)
             return target
@@ -113,6 +127,7 @@ async def show(
     await _strip_others(target, data, keep=None)
     sent: Message | None = None
     for i, chunk in enumerate(chunks):
+        await commit_before_reply()
         sent = await target.answer(chunk, reply_markup=markup if i == len(chunks) - 1 else None)
         await remember(state, sent.message_id)
     if sent is not None and track:
@@ -137,6 +152,7 @@ async def say(
     target = message_of(event)
     if target is None:
         return None
+    await commit_before_reply()
     sent = await target.answer(text, reply_markup=markup)
     await remember(state, sent.message_id)
     if markup is not None:
@@ -150,6 +166,7 @@ async def strip_keyboard(target: Message, message_id: int | None) -> None:
     if not message_id or target.bot is None:
         return
     # Already gone or already bare: nothing to strip.
+    await commit_before_reply()
     with suppress(TelegramBadRequest, TelegramForbiddenError):
         await target.bot.edit_message_reply_markup(
             chat_id=target.chat.id, message_id=message_id, reply_markup=None

@@ -99,7 +99,7 @@ async def _pay_pressure_delay(
     outcomes.add("receipt_lookup_delayed", "global_pressure")
     log.info("receipt_lookup_delayed")
     # Nothing is held while waiting: no transaction, only this chat's own lock.
-    await uow.release()
+    await uow.commit_before_reply()
     await asyncio.sleep(delay)
 
 
@@ -194,7 +194,8 @@ async def on_addition_done(
     data.parts, data.files = [], []
     await flow.save(state, data)
     await state.set_state(FollowUp.viewing)
-    await uow.commit()
+    # The named step: the addition is durable before "added" is shown.
+    await uow.commit_before_reply()
     # The addition's part of the flow is over: once this update has written, the draft's
     # versions that held its text leave the files (as after a report, storage.uow).
     uow.forget_history()

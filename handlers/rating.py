@@ -180,7 +180,8 @@ async def on_handling(
     except NotFound:
         callback_answer.text = texts.button_expired()
         return
-    await uow.commit()
+    # The named step: the rating is durable before the thanks is shown.
+    await uow.commit_before_reply()
     log.info("handling_rated score=%s", callback_data.score)
     callback_answer.text = texts.handling_thanks()
     message = flow.message_of(callback)

@@ -362,16 +362,16 @@ async def on_send(
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
         return
-    # The case commits alone: no row of this person (the draft, a count) is written or
-    # deleted in its transaction, where the log would pair it with the case (issue 18).
-    await uow.commit()
-    # Then, before anything is shown, the draft ends in a commit of its own, the
-    # database's log is emptied (the draft's earlier versions, and the commits that sat
-    # beside the case's, leave the files), and the count moves (outside the database).
     # The draft's state is deleted outright (no row left to line up with the case by
     # time); "clear this conversation" on the receipt carries where the flow began.
     await flow.finish(state)
-    await uow.forget_history_now()
+    # The named step, before the receipt is shown: the case commits alone (no row of
+    # this person, the draft or a count, is written or deleted in its transaction,
+    # where the log would pair it with the case: issue 18), the draft ends in a commit
+    # of its own, and the database's log is emptied (the draft's earlier versions, and
+    # the commits that sat beside the case's, leave the files).
+    await uow.commit_before_reply(forget_history=True)
+    # Then the count moves (outside the database).
     await quota.count_report()
     outcomes.add("report_submitted", submission.category)
     # No category here: a log line must never say that a sensitive report came in when.
@@ -381,6 +381,7 @@ async def on_send(
         return
     await flow.strip_keyboard(message, data.prompt_id)
     trace = data.trace or [data.prompt_id or message.message_id]
+    await uow.commit_before_reply()
     await message.answer(
         texts.receipt(submitted.receipt_code_display, submitted.sensitive),
         reply_markup=keyboards.after_receipt(min(trace)),
@@ -412,6 +413,7 @@ async def on_clear(
         callback_answer.text = texts.button_expired()
         return
     complete = True
+    await flow.commit_before_reply()
     for start in range(0, len(trace), 100):
         try:
             await bot.delete_messages(
@@ -421,6 +423,7 @@ async def on_clear(
             complete = False
     data.trace = []
     await flow.save(state, data)
+    await flow.commit_before_reply()
     if callback_data.keep:
         await message.edit_reply_markup(reply_markup=keyboards.back_to_menu())
     else:
@@ -443,6 +446,7 @@ async def _clear_since(
 ) -> None:
     ids = list(range(max(since, receipt.message_id - MAX_CLEARED), receipt.message_id))
     complete = True
+    await flow.commit_before_reply()
     for start in range(0, len(ids), 100):
         try:
             await bot.delete_messages(chat_id=receipt.chat.id, message_ids=ids[start : start + 100])
