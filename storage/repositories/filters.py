@@ -37,8 +37,9 @@ class CaseFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     search_terms: Sequence[str] = ()
-    # The terms' blind-index tokens, set only for a reader who may see sensitive cases.
-    blind_tokens: Sequence[str] = ()
+    # The terms' blind-index tokens (per term, any of them matches it), set only for a
+    # reader who may see sensitive cases.
+    blind_tokens: Sequence[Sequence[str]] = ()
 
 
 @dataclass(frozen=True)
