@@ -60,6 +60,16 @@ class InvalidCursor(InvalidInput):
         super().__init__("The pagination cursor is not valid for this query; start again.")
 
 
+class NoSearchWords(InvalidInput):
+    """A search query with nothing to search by: no word (punctuation, operators only)
+    and no case reference."""
+
+    code = "no_search_words"
+
+    def __init__(self) -> None:
+        super().__init__("Type at least one word, or a case reference, to search.")
+
+
 class InvalidSort(InvalidInput):
     code = "invalid_sort"
 

@@ -146,6 +146,8 @@ ERROR = {
     ),
     "permission_denied": _("Your role does not allow this."),
     "invalid_cursor": _("That page link is out of date; the list starts again from the top."),
+    "no_search_words": _("Type at least one word, or a case reference, to search."),
+    "no_case_with_reference": _("No case you can open has this reference."),
     "invalid_input": _("Something in the form is not valid."),
     "same_password": _("The new password is the same as the current one."),
     "passwords_differ": _("The two new passwords are not the same."),

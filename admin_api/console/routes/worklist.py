@@ -26,7 +26,9 @@ from storage.db import Session
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError
 from storage.periods import in_range
+from storage.refs import canonical_ref
 from storage.repositories.filters import CaseFilter
+from storage.search import terms
 from storage.services.console import StaffDirectory
 from storage.services.worklist import Worklist
 
@@ -188,16 +190,30 @@ async def worklist(
         raise ConsoleProblem(303, redirect=f"{PREFIX}/indicators")
     require(viewer.actor.can_see_cases, viewer.texts)
     query = Query.of(request, core)
-    rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
-    counts = {}
     service = Worklist(session, core)
-    for tab in TABS:
-        flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
-        counts[tab] = (
-            total
-            if tab == query.tab
-            else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
-        )
+    counts = dict.fromkeys(TABS, 0)
+    rows: list[dict[str, object]]
+    next_cursor: str | None
+    if query.q and canonical_ref(query.q) is not None:
+        # A reference opens its case. One the viewer may not see is answered like one
+        # that does not exist: an empty list and the same notice.
+        found = await service.page(viewer.actor, CaseFilter(), query=query.q, limit=1)
+        if found.items:
+            raise ConsoleProblem(303, redirect=f"{PREFIX}/cases/{found.items[0].ref}")
+        rows, next_cursor, total = [], None, 0
+        notice = viewer.texts.gettext(labels.ERROR["no_case_with_reference"])
+    elif query.q and not terms(query.q):
+        rows, next_cursor, total = [], None, 0
+        notice = viewer.texts.gettext(labels.ERROR["no_search_words"])
+    else:
+        rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
+        for tab in TABS:
+            flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
+            counts[tab] = (
+                total
+                if tab == query.tab
+                else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+            )
     catalog = core.catalog
     template = "worklist_rows.html" if request.query_params.get("fragment") else "worklist.html"
     return render(
