@@ -70,6 +70,20 @@ class NoSearchWords(InvalidInput):
         super().__init__("Type at least one word, or a case reference, to search.")
 
 
+class InvalidFilterName(InvalidInput):
+    code = "invalid_filter_name"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A saved filter needs a name of up to {limit} characters.")
+
+
+class TooManySavedFilters(InvalidInput):
+    code = "too_many_saved_filters"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"At most {limit} saved filters; delete one first.")
+
+
 class InvalidSort(InvalidInput):
     code = "invalid_sort"
 

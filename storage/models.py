@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     event,
     false,
 )
@@ -551,6 +552,22 @@ class StaffPreference(Base):
         ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
     )
     language: Mapped[str] = mapped_column(String(2))
+
+
+class SavedFilter(Base):
+    """A worklist filter a staff member saved for themselves under a name ("my overdue"):
+    the console's query string, read as leniently as a bookmark."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
 
 
 class ProcessedUpdate(Base):

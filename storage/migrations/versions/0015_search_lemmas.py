@@ -1,4 +1,4 @@
-"""search by lemma: the lemmas of plain text indexed beside it
+"""search by lemma: the lemmas of plain text indexed beside it; saved worklist filters
 
 Revision ID: 0015
 Revises: 0012
@@ -14,6 +14,8 @@ Existing text is lemmatised here when there is little of it (at most
 sensitive cases (which needs the server secret), ``holos search reindex`` does it, with
 a progress bar. Until then old cases are still found by their words' prefixes, as
 before.
+
+``saved_filters``: worklist filters a staff member saved for themselves under a name.
 """
 
 from collections.abc import Sequence
@@ -193,7 +195,28 @@ def _lemmatise_if_cheap() -> None:
                 )
 
 
+def _create_saved_filters() -> None:
+    op.create_table(
+        "saved_filters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("query", sa.String(length=1000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_users.id"],
+            name=op.f("fk_saved_filters_user_id_staff_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_filters")),
+        sa.UniqueConstraint("user_id", "name", name=op.f("uq_saved_filters_user_id")),
+    )
+    op.create_index(op.f("ix_saved_filters_user_id"), "saved_filters", ["user_id"])
+
+
 def upgrade() -> None:
+    _create_saved_filters()
     postgresql = op.get_bind().dialect.name == "postgresql"
     for table, _column, _fts in _TEXTS:
         op.add_column(table, sa.Column("lemmas", sa.Text(), nullable=True))
@@ -212,6 +235,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_saved_filters_user_id"), table_name="saved_filters")
+    op.drop_table("saved_filters")
     if op.get_bind().dialect.name == "postgresql":
         _pg_triggers(with_lemmas=False)
         op.execute(_PREVIOUS_ON_CASE)
