@@ -89,7 +89,10 @@ def lemmas(word: str) -> frozenset[str]:
 
 def words(text: str) -> list[str]:
     """The dictionary words of a text, case-folded, apostrophes kept (normalised)."""
-    return [w.translate(_APOSTROPHES) for w in _WORD.findall(text.casefold())]
+    folded = text.casefold()
+    if "’" in folded or "ʼ" in folded or "`" in folded:
+        folded = folded.translate(_APOSTROPHES)
+    return _WORD.findall(folded)
 
 
 def joined(word: str) -> str:
@@ -103,9 +106,10 @@ def index_terms(text: str | None) -> set[str]:
     if not text:
         return set()
     text = text[:MAX_TEXT_CHARS]
-    surface = set(SURFACE.findall(text.casefold()))
+    found = set(words(text))
+    surface = set(SURFACE.findall(text.casefold())) if "'" in "".join(found) else found
     extra: set[str] = set()
-    for word in set(words(text)):
+    for word in found:
         if "'" in word:
             extra.add(joined(word))
         extra |= lemmas(word)
