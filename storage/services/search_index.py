@@ -78,8 +78,9 @@ async def reindex_batch(
             changed[item.table][item.row_id] = lemmas
     for table, rows in changed.items():
         await index.set_lemmas(table, rows)
-    for case_id, parts in sealed.items():
-        await index.add_search_tokens(case_id, blind_tokens(core.crypto, *parts))
+    await index.add_search_tokens_for(
+        {case_id: blind_tokens(core.crypto, *parts) for case_id, parts in sealed.items()}
+    )
     await session.flush()
     return len(cases), max(cases)
 
