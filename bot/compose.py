@@ -1,6 +1,6 @@
 """The composition root: the one module that wires ``bot`` and ``admin_api`` (and the
 Telegram emulator) into running processes, so that one process can serve the API, the
-webhook route and the sandbox page beside the bot.
+webhook route and the sandbox page beside the bot (docs/architecture.md).
 
 Which of them runs is chosen by the ``holos`` command (bot.cli, which parses the
 arguments and checks the settings, then calls :func:`serve`, :func:`serve_sandbox`

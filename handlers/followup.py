@@ -1,4 +1,4 @@
-"""Follow-up by receipt code (SPEC §2.4): status, last update, public replies in the
+"""Follow-up by receipt code: status, last update, public replies in the
 reporter's language, and adding information to the same case."""
 
 from __future__ import annotations

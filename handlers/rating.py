@@ -1,4 +1,4 @@
-"""Satisfaction (SPEC §2.5): programme → score 1–5 → what went wrong (for 1–2) →
+"""Satisfaction: programme → score 1–5 → what went wrong (for 1–2) →
 optional comment → thanks; and the one question after an opted-in case is closed."""
 
 from __future__ import annotations

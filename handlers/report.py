@@ -1,4 +1,4 @@
-"""Report intake (SPEC §2.3): category → programme → oblast → description → contact →
+"""Report intake: category → programme → oblast → description → contact →
 summary → stored → receipt code. The draft is saved after every step."""
 
 from __future__ import annotations
@@ -398,7 +398,7 @@ async def on_clear(
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """Leave no trace (SPEC §2.6): delete this flow's messages, both sides.
+    """Leave no trace (Telegram allows it in private chats within 48 hours): delete this flow's messages, both sides.
 
     The receipt code stays (``keep``) until the person deletes it themselves. On the
     receipt the flow's state is already gone: the button carries the first message of the

@@ -1,4 +1,4 @@
-"""The unit of work of one Telegram update (SPEC §8: "the update scope commits"), kept short.
+"""The unit of work of one Telegram update (services never commit; the update's scope does), kept short.
 
 No transaction stays open while the bot waits on Telegram: on SQLite that would hold
 the only write lock across a network round trip and serialise every chat. So:

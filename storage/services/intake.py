@@ -1,4 +1,4 @@
-"""Intake: what the bot does with a case (SPEC §2–§4).
+"""Intake: what the bot does with a case (privacy: docs/privacy-rules.md).
 
 A reporter submits a report and gets a receipt code; with the code they look the case
 up (rate-limited), see its status and the public replies, and add information. Staff
