@@ -71,9 +71,22 @@ class CaseRepository(Repository):
     async def get_by_receipt_hashes(self, hashes: Sequence[str]) -> Case | None:
         return await self.session.scalar(select(Case).where(Case.receipt_hash.in_(hashes)))
 
+    async def get_by_code_hashes(self, hashes: Sequence[str]) -> Case | None:
+        """The case whose receipt code, or one-time claim code, hashes to one of these."""
+        stmt = select(Case).where(or_(Case.receipt_hash.in_(hashes), Case.claim_hash.in_(hashes)))
+        return await self.session.scalar(stmt)
+
     async def receipt_hash_exists(self, receipt_hash: str) -> bool:
-        found = await self.session.scalar(select(Case.id).where(Case.receipt_hash == receipt_hash))
+        """Whether a receipt or claim code already hashes so: the two share one space."""
+        found = await self.session.scalar(
+            select(Case.id).where(
+                or_(Case.receipt_hash == receipt_hash, Case.claim_hash == receipt_hash)
+            )
+        )
         return found is not None
+
+    async def get_by_intake_key(self, key_hash: str) -> Case | None:
+        return await self.session.scalar(select(Case).where(Case.intake_key == key_hash))
 
     def add(self, obj: object) -> None:
         self.session.add(obj)
