@@ -121,9 +121,7 @@ async def test_a_sealed_case_gets_a_claim_code_exchanged_once(core: Core) -> Non
             )
     async with core.database.transaction() as session:
         actions = list(
-            await session.scalars(
-                select(AuditEvent.action).where(AuditEvent.case_ref == done.ref)
-            )
+            await session.scalars(select(AuditEvent.action).where(AuditEvent.case_ref == done.ref))
         )
     assert AuditAction.CASE_CLAIMED in actions
 
