@@ -61,6 +61,58 @@ LANGUAGE = {
     "en": _("English"),
 }
 
+# Where a report came in (storage.enums.Channel).
+CHANNEL = {
+    "telegram": _("Telegram bot"),
+    "hotline": _("Hotline call"),
+    "in_person": _("In person"),
+    "letter": _("Letter or feedback box"),
+    "email": _("E-mail"),
+    "partner": _("Partner referral"),
+    "other": _("Other channel"),
+    "web": _("Web form"),
+}
+
+# How the person whose report staff log wants to hear back (storage.enums.FollowUpMode).
+FOLLOW_UP = {
+    "code": _("A code to read out or write down for them"),
+    "contact": _("A phone number or e-mail they give"),
+    "none": _("No follow-up"),
+}
+
+# Why a file was not added (storage.media.Refusal): the bot's own sentences, so staff
+# and reporters hear the same answer for the same file.
+REFUSAL = {
+    "executable": _(
+        "This file contains a program or a web page, so it was not added: it could harm the "
+        "computer of the person who opens it. Please send a photo or a screenshot instead, "
+        "or copy the text into a message."
+    ),
+    "encrypted": _(
+        "This file is protected with a password, so it cannot be checked. It was not "
+        "added. Please send it without the password."
+    ),
+    "legacy_office": _(
+        "Old Word and Excel files (.doc, .xls) cannot be cleaned of hidden data. It was "
+        "not added. Please save it as .docx, .xlsx or PDF and send it again."
+    ),
+    "image_too_large": _(
+        "This picture is too large to process. It was not added. Please send a smaller one."
+    ),
+    "too_complex": _(
+        "This file would take too much work to open safely, so it was not added. Please "
+        "send a photo or a screenshot of what matters in it, or describe it in words."
+    ),
+    "audio": _(
+        "I could not process this voice message, so it was not added. Please record it "
+        "again, or write what happened."
+    ),
+    "other": _(
+        "I cannot accept this type of file. Please send a photo, a PDF or office "
+        "document, or a voice message. It was not added."
+    ),
+}
+
 ROLE = {
     "operator": _("Operator"),
     "focal_point": _("Focal point"),
@@ -84,6 +136,7 @@ SLA = {
 
 ACTION = {
     "case.created": _("Report received"),
+    "case.claimed": _("Claim code exchanged for the person's own receipt code"),
     "case.updated": _("Case changed"),
     "case.read": _("Sensitive case opened"),
     "case.reporter_added": _("The reporter added information"),
@@ -140,6 +193,10 @@ ERROR = {
     "assignee_cannot_see_case": _("That person cannot see this case."),
     "invalid_tag": _("A tag has up to 40 letters, digits, dashes or colons."),
     "empty_text": _("Write something first."),
+    "empty_narrative": _("Write down what the person told you: the account cannot be empty."),
+    "narrative_too_long": _("The account is too long."),
+    "too_many_attachments": _("Too many files for one report."),
+    "invalid_contact": _("This does not look like a phone number or an e-mail address."),
     "text_too_long": _("The text is too long."),
     "case_closed_for_additions": _(
         "This case's content has been deleted; it takes no more replies."

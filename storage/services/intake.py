@@ -224,6 +224,10 @@ class IntakeService:
         if not actor.can_see_cases or actor.user_id is None:
             raise PermissionDenied("Only operators and focal points log cases.")
         report = logged.report
+        if not clean(report.narrative).strip():
+            # Files alone will do from a reporter typing in the bot; staff write down
+            # what they heard.
+            raise EmptyNarrative()
         if report.channel not in STAFF_CHANNELS:
             raise InvalidInput(f"channel: one of {', '.join(STAFF_CHANNELS)}.")
         key_hash = self._intake_key_hash(logged.intake_key)
