@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from storage.enums import AttachmentKind
@@ -84,6 +85,18 @@ class CaseRepository(Repository):
             )
         )
         return found is not None
+
+    async def add_unless_taken(self, case: Case) -> bool:
+        """Add ``case`` in a savepoint; False when a unique value of it is taken (by a
+        transaction that committed meanwhile), and the case is not added."""
+        try:
+            # Added inside the savepoint: beginning one flushes what is pending first.
+            async with self.session.begin_nested():
+                self.session.add(case)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def get_by_intake_key(self, key_hash: str) -> Case | None:
         return await self.session.scalar(select(Case).where(Case.intake_key == key_hash))

@@ -107,6 +107,10 @@ class SubmittedCase:
         return format_receipt_code(self.receipt_code)
 
 
+class _FormSentTwice(Exception):
+    """The case's form key was taken while this one was being stored."""
+
+
 # A form's idempotency key: random, from the page that drew the form.
 INTAKE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -135,6 +139,18 @@ class LoggedCase:
     @property
     def code_display(self) -> str | None:
         return format_receipt_code(self.code) if self.code else None
+
+
+def _repeated(earlier: Case, mode: FollowUpMode) -> LoggedCase:
+    """The answer to a form sent again: its case, never its code (shown once)."""
+    return LoggedCase(
+        ref=earlier.ref,
+        sensitive=earlier.sensitive,
+        follow_up=mode,
+        code=None,
+        claim=earlier.claim_hash is not None,
+        repeated=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -233,14 +249,7 @@ class IntakeService:
         key_hash = self._intake_key_hash(logged.intake_key)
         earlier = await self.cases.get_by_intake_key(key_hash)
         if earlier is not None:
-            return LoggedCase(
-                ref=earlier.ref,
-                sensitive=earlier.sensitive,
-                follow_up=logged.follow_up,
-                code=None,
-                claim=earlier.claim_hash is not None,
-                repeated=True,
-            )
+            return _repeated(earlier, logged.follow_up)
         category = self.core.catalog.category(report.category)
         mode = logged.follow_up
         if mode is FollowUpMode.CONTACT:
@@ -254,14 +263,20 @@ class IntakeService:
         claim = None
         if mode is FollowUpMode.CODE and category.sensitive:
             claim = await self._unused_receipt(None)
-        case = await self._store(
-            report,
-            receipt_hash=receipt.hash,
-            actor=actor,
-            claim_hash=claim.hash if claim else None,
-            intake_key=key_hash,
-            follow_up=mode,
-        )
+        try:
+            case = await self._store(
+                report,
+                receipt_hash=receipt.hash,
+                actor=actor,
+                claim_hash=claim.hash if claim else None,
+                intake_key=key_hash,
+                follow_up=mode,
+            )
+        except _FormSentTwice:
+            earlier = await self.cases.get_by_intake_key(key_hash)
+            if earlier is None:  # another unique value clashed: not a form sent twice
+                raise RuntimeError("could not store the case") from None
+            return _repeated(earlier, mode)
         if case.sensitive:
             # alerts: sealed case arrived
             pass
@@ -340,8 +355,12 @@ class IntakeService:
             acknowledge_due_at=now + category.acknowledge_within,
             resolve_due_at=now + category.resolve_within,
         )
-        self.cases.add(case)
-        await self.cases.flush()
+        if intake_key is None:
+            self.cases.add(case)
+            await self.cases.flush()
+        elif not await self.cases.add_unless_taken(case):
+            # The same form, posted twice at once: the other post made the case.
+            raise _FormSentTwice()
         texts = [staged.text for staged in report.attachments]
         if case.sensitive and (narrative_sealed is not None or any(texts)):
             tokens = blind_tokens(self.core.crypto, narrative if narrative_sealed else None, *texts)

@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -222,3 +223,13 @@ async def test_only_operators_and_focal_points_log_cases(core: Core, role: str) 
     someone = await make_staff(core, "someone", role)
     with pytest.raises(PermissionDenied):
         await log(core, someone, logged())
+
+
+async def test_a_form_posted_twice_at_once_makes_one_case(core: Core) -> None:
+    operator = await make_staff(core, "olena", "operator")
+    item = logged()
+    first, second = await asyncio.gather(log(core, operator, item), log(core, operator, item))
+    assert first.ref == second.ref
+    assert sorted([first.repeated, second.repeated]) == [False, True]
+    async with core.database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Case)) == 1
