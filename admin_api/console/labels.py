@@ -80,39 +80,6 @@ FOLLOW_UP = {
     "none": _("No follow-up"),
 }
 
-# Why a file was not added (storage.media.Refusal): the bot's own sentences, so staff
-# and reporters hear the same answer for the same file.
-REFUSAL = {
-    "executable": _(
-        "This file contains a program or a web page, so it was not added: it could harm the "
-        "computer of the person who opens it. Please send a photo or a screenshot instead, "
-        "or copy the text into a message."
-    ),
-    "encrypted": _(
-        "This file is protected with a password, so it cannot be checked. It was not "
-        "added. Please send it without the password."
-    ),
-    "legacy_office": _(
-        "Old Word and Excel files (.doc, .xls) cannot be cleaned of hidden data. It was "
-        "not added. Please save it as .docx, .xlsx or PDF and send it again."
-    ),
-    "image_too_large": _(
-        "This picture is too large to process. It was not added. Please send a smaller one."
-    ),
-    "too_complex": _(
-        "This file would take too much work to open safely, so it was not added. Please "
-        "send a photo or a screenshot of what matters in it, or describe it in words."
-    ),
-    "audio": _(
-        "I could not process this voice message, so it was not added. Please record it "
-        "again, or write what happened."
-    ),
-    "other": _(
-        "I cannot accept this type of file. Please send a photo, a PDF or office "
-        "document, or a voice message. It was not added."
-    ),
-}
-
 ROLE = {
     "operator": _("Operator"),
     "focal_point": _("Focal point"),

@@ -291,6 +291,40 @@ class IntakeService:
             claim=claim is not None,
         )
 
+    async def submit_web(
+        self, report: ReportSubmission, *, form_key: str, receipt: Receipt | None = None
+    ) -> LoggedCase:
+        """A report from the anonymous web form: like the bot's, with channel ``web`` and
+        the form's key, so a form sent twice makes one case (the second answer has no
+        code: a code is shown once). Nothing about the browser is stored."""
+        if report.contact.mode is ContactMode.CHAT:
+            raise InvalidInput("contact: the web form has no chat to reply in.")
+        report = replace(report, channel=Channel.WEB)
+        key_hash = self._intake_key_hash(form_key)
+        earlier = await self.cases.get_by_intake_key(key_hash)
+        if earlier is not None:
+            return _repeated(earlier, FollowUpMode.CODE)
+        receipt = await self._unused_receipt(receipt)
+        try:
+            case = await self._store(
+                report, receipt_hash=receipt.hash, actor=Actor.reporter(), intake_key=key_hash
+            )
+        except _FormSentTwice:
+            earlier = await self.cases.get_by_intake_key(key_hash)
+            if earlier is None:
+                raise RuntimeError("could not store the case") from None
+            return _repeated(earlier, FollowUpMode.CODE)
+        if case.sensitive:
+            # alerts: sealed case arrived
+            pass
+        return LoggedCase(
+            ref=case.ref,
+            sensitive=case.sensitive,
+            follow_up=FollowUpMode.CODE,
+            code=receipt.code,
+            claim=False,
+        )
+
     def _intake_key_hash(self, key: str) -> str:
         key = key.strip()
         if not INTAKE_KEY.fullmatch(key):

@@ -33,14 +33,13 @@ from admin_api.console.web import (
     render,
     require,
 )
+from admin_api.web.files import stage_files
 from admin_api.web.sessions import CoreDep, unit_of_work
-from admin_api.web.uploads import BadForm, FormFile, files_of, memory_form, text_of
+from admin_api.web.uploads import BadForm, files_of, memory_form, text_of
 from storage.core import Core
-from storage.enums import STAFF_CHANNELS, AttachmentKind, Channel, FollowUpMode, Language
-from storage.errors import AttachmentTooLarge, DomainError, UnsupportedAttachment
-from storage.media.limits import MAX_PAGES, MAX_SECONDS
-from storage.media.types import Refusal
-from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.enums import STAFF_CHANNELS, Channel, FollowUpMode, Language
+from storage.errors import DomainError
+from storage.services.attachments import AttachmentService
 from storage.services.intake import (
     IntakeService,
     LoggedCase,
@@ -140,82 +139,6 @@ async def new_case(request: Request, viewer: ReadViewerDep, core: CoreDep) -> HT
     return draw_form(request, viewer, core, Values())
 
 
-def refusal_text(viewer: Viewer, reason: str, *, audio: bool) -> str:
-    """The bot's answer to the same file (handlers.media.refusal_text), for staff."""
-    t = viewer.texts
-    if reason == Refusal.AUDIO_TOO_LONG:
-        minutes = MAX_SECONDS // 60
-        return t.ngettext(
-            "This recording is longer than {minutes} minute, so it was not added. Please "
-            "record shorter messages.",
-            "This recording is longer than {minutes} minutes, so it was not added. Please "
-            "record shorter messages.",
-            minutes,
-        ).format(minutes=minutes)
-    if reason == Refusal.TOO_MANY_PAGES:
-        return t.ngettext(
-            "This PDF has more than {pages} page, so it was not added. Please send only the "
-            "pages that matter, or a photo of each of them.",
-            "This PDF has more than {pages} pages, so it was not added. Please send only the "
-            "pages that matter, or a photo of each of them.",
-            MAX_PAGES,
-        ).format(pages=MAX_PAGES)
-    if reason in labels.REFUSAL:
-        return t.gettext(labels.REFUSAL[reason])
-    if audio or reason in (Refusal.AUDIO_UNREADABLE, Refusal.AUDIO_FORMAT):
-        return t.gettext(labels.REFUSAL["audio"])
-    return t.gettext(labels.REFUSAL["other"])
-
-
-def kind_of(upload: FormFile) -> AttachmentKind:
-    declared = (upload.content_type or "").lower()
-    return AttachmentKind.VOICE if declared.startswith("audio/") else AttachmentKind.DOCUMENT
-
-
-async def stage_files(
-    viewer: Viewer, core: Core, uploads: list[FormFile]
-) -> tuple[list[StagedAttachment], list[str]]:
-    """Each file checked and cleaned as the bot does; the refusals, one line per file."""
-    service = AttachmentService(core)
-    staged: list[StagedAttachment] = []
-    refused: list[str] = []
-    limit_mb = core.settings.attachment_max_bytes // (1024 * 1024)
-    t = viewer.texts
-    for number, upload in enumerate(uploads, start=1):
-        # Named by its place in the form, never by its file name (it can name someone).
-        prefix = t._("File {number}:").format(number=number)
-        if upload.too_large:
-            refused.append(
-                f"{prefix} "
-                + t._("This file is too big: the limit is {limit} MB. It was not added.").format(
-                    limit=limit_mb
-                )
-            )
-            continue
-        kind = kind_of(upload)
-        try:
-            staged.append(
-                await service.stage(
-                    kind=kind,
-                    mime_type=upload.content_type,
-                    data=upload.data,
-                    filename=upload.filename,
-                )
-            )
-        except AttachmentTooLarge:
-            refused.append(
-                f"{prefix} "
-                + t._("This file is too big: the limit is {limit} MB. It was not added.").format(
-                    limit=limit_mb
-                )
-            )
-        except UnsupportedAttachment as exc:
-            log.info("attachment_refused reason=%s", exc.reason)
-            audio = kind is AttachmentKind.VOICE
-            refused.append(f"{prefix} {refusal_text(viewer, exc.reason, audio=audio)}")
-    return staged, refused
-
-
 @router.post(NEW, response_class=HTMLResponse)
 async def log_case(
     request: Request, form: PostedForm, viewer: ReadViewerDep, core: CoreDep
@@ -239,7 +162,7 @@ async def log_case(
     except ValueError:
         message = t.gettext(labels.ERROR["invalid_input"])
         return draw_form(request, viewer, core, values, errors=[message], status_code=422)
-    staged, refused = await stage_files(viewer, core, uploads)
+    staged, refused = await stage_files(viewer.texts, core, uploads)
     if refused:
         # Nothing is logged with a file missing: staff fix the list and send again.
         await AttachmentService(core).discard(staged)
