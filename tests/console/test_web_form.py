@@ -5,7 +5,7 @@ cookie, no sideways scrolling, no serious axe-core violation."""
 
 from __future__ import annotations
 
-from playwright.async_api import Page
+from playwright.async_api import FilePayload, Page
 from sqlalchemy import func, select
 
 from storage.enums import Channel
@@ -53,7 +53,7 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
         await page.fill("#f-text", "Вот фото списка.")
         await page.set_input_files(
             "#f-files",
-            files=[{"name": "spisok.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}],
+            files=[FilePayload(name="spisok.jpg", mimeType="image/jpeg", buffer=jpeg_with_gps())],
         )
         async with page.expect_navigation():
             await page.click("button:has-text('Добавить к моему обращению')")
