@@ -117,7 +117,7 @@ async def test_a_sealed_case_shows_a_claim_code_once_then_the_operator_gets_404(
         files=[("photo.jpg", jpeg_with_gps(), "image/jpeg")],
     )
     assert done.status_code == 200, done.text
-    kind, _ = shown_code(done.text)
+    kind, code = shown_code(done.text)
     assert kind == "claim"
     async with served.core.database.transaction() as session:
         case = await session.scalar(select(Case))
@@ -129,6 +129,15 @@ async def test_a_sealed_case_shows_a_claim_code_once_then_the_operator_gets_404(
     page = await focal.get(f"/console/cases/{ref}")
     assert page.status_code == 200
     assert "Not claimed yet" in page.text and "In person" in page.text
+    # The person exchanges the code in the bot: the case shows it was claimed.
+    core = served.core
+    async with core.database.transaction() as session:
+        match = await IntakeService(session, core).lookup_code(
+            code, misses=Reporters(core).misses("person")
+        )
+        assert match is not None and match.receipt_code is not None
+    page = await focal.get(f"/console/cases/{ref}")
+    assert "Claimed: the person has a receipt code of their own" in html.unescape(page.text)
 
 
 async def test_a_form_posted_twice_makes_one_case(served: ServedConsole) -> None:
