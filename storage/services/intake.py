@@ -226,7 +226,12 @@ class IntakeService:
         return SubmittedCase(ref=case.ref, receipt_code=receipt.code, sensitive=case.sensitive)
 
     async def log_case(
-        self, actor: Actor, logged: StaffLoggedReport, *, receipt: Receipt | None = None
+        self,
+        actor: Actor,
+        logged: StaffLoggedReport,
+        *,
+        receipt: Receipt | None = None,
+        claim: Receipt | None = None,
     ) -> LoggedCase:
         """Store a report staff heard (a call, a visit, a letter…) as a case.
 
@@ -260,9 +265,12 @@ class IntakeService:
         # Every case has a receipt hash; when no code is handed over, it is the hash of
         # a code nobody was shown (drawn the same way, so such a case looks like any).
         receipt = await self._unused_receipt(receipt)
-        claim = None
+        # A claim code is drawn like a receipt code (``claim``: drawn before the
+        # transaction, as ``receipt``), and shares its space.
         if mode is FollowUpMode.CODE and category.sensitive:
-            claim = await self._unused_receipt(None)
+            claim = await self._unused_receipt(claim)
+        else:
+            claim = None
         try:
             case = await self._store(
                 report,

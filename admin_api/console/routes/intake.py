@@ -181,11 +181,14 @@ async def log_case(
         intake_key=values.intake_key,
         contact=values.contact if follow_up is FollowUpMode.CONTACT else None,
     )
+    # Drawn before the write transaction: the hashes are slow on purpose.
     receipt = await IntakeService.draw_receipt(core.crypto)
+    sealed = values.category in core.catalog.sensitive_codes
+    claim = await IntakeService.draw_receipt(core.crypto) if sealed else None
     try:
         async with unit_of_work(request, core) as session:
             logged = await IntakeService(session, core).log_case(
-                viewer.actor, item, receipt=receipt
+                viewer.actor, item, receipt=receipt, claim=claim
             )
     except DomainError as error:
         await AttachmentService(core).discard(staged)
