@@ -1,7 +1,7 @@
 """cases staff log: a one-time claim code and the form's idempotency key
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0015
 
 Issue 23 §1. Staff log reports heard on the hotline, at a help desk, by letter, box,
 e-mail or from a partner (``cases.channel`` takes new values; it is a plain VARCHAR(16),
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
