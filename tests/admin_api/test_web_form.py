@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.clock import FrozenClock
-from storage.enums import Channel, Language
+from storage.enums import Channel, FollowUpMode, Language
 from storage.models import Attachment, AuditEvent, Case, ContactDetail
+from storage.services.intake import IntakeService, ReportSubmission, StaffLoggedReport
 from storage.services.triage import TriageService
 from tests.admin_api.helpers import Api
 from tests.storage.helpers import make_staff
@@ -179,3 +181,31 @@ async def test_wrong_codes_count_against_the_bots_limits(web: Api) -> None:
     refused = await web.http.post("/status", data={"code": "9" * 16, "lang": "en"})
     assert refused.status_code == 429
     assert "Too many wrong codes" in refused.text
+
+
+async def test_a_claim_code_from_the_hotline_is_exchanged_once_on_status(web: Api) -> None:
+    operator = await make_staff(web.core, "olena", "operator")
+    item = StaffLoggedReport(
+        report=ReportSubmission(
+            category="sexual_exploitation",
+            language=Language.EN,
+            oblast="UA-63",
+            narrative="Told at the help desk.",
+            channel=Channel.IN_PERSON,
+        ),
+        follow_up=FollowUpMode.CODE,
+        intake_key=secrets.token_urlsafe(16),
+    )
+    async with web.core.database.transaction() as session:
+        logged = await IntakeService(session, web.core).log_case(operator, item)
+    assert logged.claim and logged.code is not None
+    first = await web.http.post("/status", data={"code": logged.code, "lang": "en"})
+    assert first.status_code == 200, first.text
+    assert "Your own receipt code:" in first.text
+    found = _CODE.search(first.text)
+    assert found and found.group(1).replace(" ", "") != logged.code
+    again = await web.http.post("/status", data={"code": logged.code, "lang": "en"})
+    assert again.status_code == 409
+    assert "already been used" in again.text and "Told at the help desk" not in again.text
+    own = await web.http.post("/status", data={"code": found.group(1), "lang": "en"})
+    assert own.status_code == 200
