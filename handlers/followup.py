@@ -19,7 +19,13 @@ from handlers.routes import Routes
 from handlers.states import FollowUp
 from storage.core import Core
 from storage.enums import Language
-from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
+from storage.errors import (
+    CaseClosedForAdditions,
+    ClaimAlreadyUsed,
+    DomainError,
+    InvalidReceiptCode,
+    RateLimited,
+)
 from storage.services.attachments import AttachmentService
 from storage.services.intake import IntakeService
 from storage.services.throttle import ReceiptGuard, ReceiptMisses, ReporterQuota
@@ -116,9 +122,18 @@ async def on_code(
     await flow.remember(state, message.message_id)
     await _pay_pressure_delay(core, uow, receipt_misses, outcomes)
     try:
-        case = await IntakeService(uow.session, core).lookup_receipt(
+        match = await IntakeService(uow.session, core).lookup_code(
             message.text or "", misses=receipt_misses
         )
+    except ClaimAlreadyUsed:
+        # The code opened this case once already, for whoever used it: never again.
+        outcomes.add("receipt_lookup", "claim_used")
+        log.info("claim_code_used_again")
+        await flow.end_flow(state, trace=(await flow.draft(state)).trace or [])
+        await flow.show(
+            message, state, texts.claim_already_used(core.settings), keyboards.back_to_menu()
+        )
+        return
     except InvalidReceiptCode as exc:
         outcomes.add("receipt_lookup", "malformed")
         digits = sum(ch.isdigit() for ch in message.text or "")
@@ -134,14 +149,21 @@ async def on_code(
         await flow.end_flow(state, trace=(await flow.draft(state)).trace or [])
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
-    if case is None:
+    if match is None:
         outcomes.add("receipt_lookup", "missed")
         log.info("receipt_lookup_missed person=%s", log_tag)
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
-    outcomes.add("receipt_lookup", "found")
+    if match.receipt_code_display is not None:
+        # A one-time code staff gave them: from now on only the code shown here opens
+        # the case (flow.say commits the exchange before the code is shown).
+        outcomes.add("receipt_lookup", "claimed")
+        log.info("claim_code_exchanged")
+        await flow.say(message, state, texts.claim_exchanged(match.receipt_code_display))
+    else:
+        outcomes.add("receipt_lookup", "found")
     data = await flow.draft(state)
-    data.case_id = case.id
+    data.case_id = match.case.id
     await flow.save(state, data)
     await state.set_state(FollowUp.viewing)
     await flow.reprompt(message, state, core)

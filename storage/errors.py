@@ -297,6 +297,15 @@ class AlreadyRated(Conflict):
         super().__init__("The handling of this case has already been rated.")
 
 
+class ClaimAlreadyUsed(Conflict):
+    """A one-time claim code that was exchanged already: never a second receipt code."""
+
+    code = "claim_already_used"
+
+    def __init__(self) -> None:
+        super().__init__("This claim code was used already.")
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 

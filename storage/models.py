@@ -198,6 +198,15 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A case staff logged into the sealed channel: the keyed hash of the one-time claim
+    # code read out to the person (the same hash as a receipt code's), exchanged once for
+    # a receipt code of their own, so whoever logged it never holds a code that reads
+    # the replies. Kept after the claim, so a second one is recognised and refused.
+    claim_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    claimed_at: Mapped[datetime | None]
+    # The "New case" form's idempotency key, hashed: the same form posted twice finds
+    # the case the first post made instead of making another.
+    intake_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     category: Mapped[str] = mapped_column(String(40))
     sensitive: Mapped[bool] = mapped_column(Boolean)
     priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))

@@ -30,6 +30,7 @@ def test_phone_width_and_accessibility(console: Console) -> None:
         for path in (
             "/console/cases",
             f"/console/cases/{ref}",
+            "/console/cases/new",
             "/console/audit",
             "/console/password",
         ):
