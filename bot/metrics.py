@@ -38,7 +38,7 @@ from prometheus_client.metrics_core import Metric
 
 from handlers.context import Outcomes
 from storage.catalog import Catalog
-from storage.enums import OutboxKind
+from storage.enums import AlertChannel, OutboxKind
 
 log = logging.getLogger("holos.bot.metrics")
 
@@ -59,6 +59,13 @@ class DeliveryOutcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"
     UNDELIVERABLE = "undeliverable"
+
+
+class AlertOutcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    UNDELIVERABLE = "undeliverable"
+    BOUNCED = "bounced"
 
 
 class LookupOutcome(StrEnum):
@@ -139,6 +146,16 @@ OUTBOX_OLDEST_AGE = Gauge(
     "holos_outbox_oldest_unsent_age_seconds",
     "Age of the oldest reply or survey not yet delivered (0 when none waits).",
 )
+ALERTS = Counter(
+    "holos_alerts",
+    "Staff alert attempts, by channel (email, telegram) and outcome (sent, retry, "
+    "undeliverable, bounced).",
+    ["channel", "outcome"],
+)
+ALERT_BACKLOG = Gauge(
+    "holos_alerts_unsent",
+    "Staff alerts waiting to be sent (seen by this instance's alert worker).",
+)
 DATABASE_UNAVAILABLE = Counter(
     "holos_bot_database_unavailable",
     "Updates answered with 'try again in a minute' because the database was unreachable.",
@@ -148,12 +165,19 @@ DATABASE_UNAVAILABLE = Counter(
 for _kind in OutboxKind:
     for _outcome in DeliveryOutcome:
         DELIVERIES.labels(kind=_kind.value, outcome=_outcome.value)
+for _channel in AlertChannel:
+    for _alert_outcome in AlertOutcome:
+        ALERTS.labels(channel=_channel.value, outcome=_alert_outcome.value)
 for _lookup in LookupOutcome:
     RECEIPT_LOOKUPS.labels(outcome=_lookup.value)
 
 
 def delivery(kind: OutboxKind, outcome: DeliveryOutcome) -> None:
     DELIVERIES.labels(kind=kind.value, outcome=outcome.value).inc()
+
+
+def alert(channel: AlertChannel, outcome: AlertOutcome) -> None:
+    ALERTS.labels(channel=channel.value, outcome=outcome.value).inc()
 
 
 def update_type(update: Update) -> str:

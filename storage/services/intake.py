@@ -28,7 +28,7 @@ from storage.crypto import (
     generate_receipt_code,
     normalize_receipt_code,
 )
-from storage.enums import AuditAction, Channel, ContactMode, Language, Status
+from storage.enums import AlertEvent, AuditAction, Channel, ContactMode, Language, Status
 from storage.errors import (
     CaseClosedForAdditions,
     CaseNotFound,
@@ -45,6 +45,7 @@ from storage.repositories.cases import CaseRepository
 from storage.repositories.search import SearchRepository
 from storage.sealed import Context, Sealer, reply_text
 from storage.search import blind_tokens
+from storage.services.alerts import AlertService
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.audit import AuditLog
 from storage.services.throttle import RECEIPT_WINDOW, ReceiptMisses, Throttle
@@ -129,6 +130,7 @@ class Receipt:
 
 class IntakeService:
     def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.session = session
         self.core = core
         self.cases = CaseRepository(session)
         self.search = SearchRepository(session)
@@ -243,6 +245,10 @@ class IntakeService:
             },
         )
         await self.cases.flush()
+        if case.sensitive:
+            # In this transaction: the alert is queued exactly when the case is stored,
+            # and sending it (the alert worker) never holds up the reporter.
+            await AlertService(self.core).sealed_case_arrived(self.session, case.id)
         return SubmittedCase(ref=case.ref, receipt_code=receipt.code, sensitive=case.sensitive)
 
     async def _unused_receipt(self, drawn: Receipt | None) -> Receipt:
@@ -344,6 +350,7 @@ class IntakeService:
             after={"addition_id": addition.public_id, "attachments": len(attachments)},
         )
         await self.cases.flush()
+        await AlertService(self.core).case_activity(self.session, case, AlertEvent.REPORTER_ADDED)
         return addition
 
     async def _get(self, case_id: int) -> Case:
