@@ -14,6 +14,7 @@ from storage.core import Core
 from storage.enums import STAFF_ALERT_EVENTS, AlertEvent, Language
 from storage.models import AlertMessage
 from storage.services.alerts import AlertChoices, AlertSettingsService
+from storage.services.console import ConsoleSessionService
 from tests.smtp import SmtpServer
 from tests.storage.helpers import make_staff
 
@@ -26,8 +27,14 @@ async def staff_with_email(
     *,
     events: frozenset[AlertEvent] = frozenset(STAFF_ALERT_EVENTS),
     email_on: bool = True,
+    language: str | None = "en",
 ) -> Actor:
+    """A staff member with an alert address; ``language``: their console's (None: never
+    chosen, so the default, Ukrainian)."""
     actor = await make_staff(core, username, role)
+    if language is not None:
+        async with core.database.transaction() as session:
+            await ConsoleSessionService(session, core).set_language(actor.user_id or 0, language)
     await choose(
         core, actor, email=email or f"{username}@example.org", events=events, email_on=email_on
     )

@@ -85,6 +85,21 @@ async def test_a_sealed_report_alerts_every_focal_point_at_once_without_content(
     assert len(smtp.mailbox.messages) == 2
 
 
+async def test_alerts_speak_the_console_language_of_their_reader(
+    core: Core, smtp: SmtpServer
+) -> None:
+    await staff_with_email(core, "fp_uk", "focal_point", language=None)
+    await staff_with_email(core, "fp_en", "focal_point", language="en")
+    await submit(core, category="sexual_exploitation", narrative=NARRATIVE)
+    await mail_worker(core, smtp).run_once()
+    [uk] = smtp.mailbox.to("fp_uk@example.org")
+    [en] = smtp.mailbox.to("fp_en@example.org")
+    assert uk["Subject"] == "Holos: на вас чекає нове звернення"
+    assert "У Holos на вас чекає нове звернення." in uk.get_content()
+    assert en["Subject"] == "Holos: a new report needs you"
+    assert "A new report needs you in Holos." in en.get_content()
+
+
 async def test_a_standard_report_alerts_nobody_at_intake(core: Core, smtp: SmtpServer) -> None:
     await staff_with_email(core, "fp1", "focal_point")
     await submit(core)

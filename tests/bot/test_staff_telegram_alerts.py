@@ -16,6 +16,7 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.models import StaffAlertSettings
 from storage.services.alerts import AlertSettingsService, LinkCode
+from storage.services.console import ConsoleSessionService
 from tests.harness import BotFactory
 from tests.storage.helpers import make_staff, submit
 from tgemu import BotHandle, SimulatedUser
@@ -47,6 +48,9 @@ async def test_a_focal_point_links_telegram_and_gets_content_free_alerts(
     runtime = await quiet_bot(start_bot)
     assert bot_core.telegram_username and bot_core.telegram_username.endswith("_bot")
     fp = await make_staff(bot_core, "fpoint", "focal_point")
+    async with bot_core.database.transaction() as session:
+        # Alerts speak the console's language of their reader.
+        await ConsoleSessionService(session, bot_core).set_language(fp.user_id or 0, "en")
     phone = await make_user("en")
 
     code = await new_code(bot_core, fp)
