@@ -236,12 +236,8 @@ class AlertWorker:
         async with self.core.database.transaction() as session:
             await self.service.mark_sent(session, delivery.alert_id)
         metrics.alert(delivery.channel, AlertOutcome.SENT)
-        log.info(
-            "alert_sent channel=%s event=%s alert_id=%s",
-            delivery.channel.value,
-            delivery.event.value,
-            delivery.alert_id,
-        )
+        # No event in the line: "a sealed-case alert went out" would date a sensitive report.
+        log.info("alert_sent channel=%s alert_id=%s", delivery.channel.value, delivery.alert_id)
 
     async def _failed(self, delivery: AlertDelivery, delay: timedelta, reason: str) -> None:
         await self._retry(delivery, delay, reason)

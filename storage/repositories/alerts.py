@@ -122,6 +122,12 @@ class AlertRepository(Repository):
             )
         )
 
+    async def forget_before(self, *, finished: datetime, marks: datetime, codes: datetime) -> None:
+        """Retention: sent or abandoned alerts, marks no scan looks back to, dead codes."""
+        await self.delete_finished_before(finished)
+        await self.session.execute(delete(AlertMark).where(AlertMark.created_at < marks))
+        await self.session.execute(delete(StaffLinkCode).where(StaffLinkCode.expires_at < codes))
+
     # Scans ---------------------------------------------------------------------------
 
     async def marked(self, keys: Sequence[str]) -> set[str]:

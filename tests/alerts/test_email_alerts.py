@@ -370,3 +370,63 @@ async def test_no_alert_goes_to_someone_without_settings(core: Core, smtp: SmtpS
     await submit(core, category="sexual_exploitation", narrative=NARRATIVE)
     assert await alert_rows(core) == []
     _ = Actor  # the account exists; it chose nothing
+
+
+async def assign(core: Core, ref: str, actor: Actor) -> int:
+    from storage.services.triage import CaseChanges, TriageService
+
+    async with core.database.transaction() as session:
+        service = TriageService(session, core)
+        case = await service.get_visible(ref, actor)
+        await service.update(
+            ref,
+            actor,
+            expected_version=case.version,
+            changes=CaseChanges(set_assignee=True, assignee_id=actor.user_id),
+        )
+        return case.id
+
+
+async def test_a_reply_that_cannot_be_delivered_alerts_the_assignee(
+    core: Core, smtp: SmtpServer
+) -> None:
+    from storage.enums import ContactMode
+    from storage.services.intake import ContactChoice
+    from storage.services.outbox import OutboxService
+    from storage.services.triage import TriageService
+
+    op1 = await staff_with_email(core, "op1", "operator")
+    await staff_with_email(core, "op2", "operator")
+    submitted = await submit(core, contact=ContactChoice(ContactMode.CHAT, chat_id=777))
+    await assign(core, submitted.ref, op1)
+    async with core.database.transaction() as session:
+        await TriageService(session, core).add_reply(
+            submitted.ref, op1, {"uk": "Ми перевірили список.", "en": "We checked the list."}
+        )
+    async with core.database.transaction() as session:
+        outbox = OutboxService(session, core)
+        [delivery] = await outbox.claim()
+    async with core.database.transaction() as session:
+        await OutboxService(session, core).mark_undeliverable(
+            delivery.outbox_id, error="TelegramForbiddenError"
+        )
+    await mail_worker(core, smtp).run_once()
+    [message] = smtp.mailbox.messages
+    assert message["To"] == "op1@example.org"
+    assert message["Subject"] == "Holos: a reply was not delivered"
+    assert submitted.ref in message.get_content()
+    assert "перевірили" not in message.get_content() and "checked" not in message.get_content()
+
+
+async def test_retention_forgets_sent_alerts_and_old_marks(
+    core: Core, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    from storage.services.retention import run_purge
+
+    await staff_with_email(core, "fp1", "focal_point")
+    await submit(core, category="sexual_exploitation", narrative=NARRATIVE)
+    await mail_worker(core, smtp).run_once()
+    assert len(await alert_rows(core)) == 1
+    clock.advance(timedelta(days=40))
+    await run_purge(core)
+    assert await alert_rows(core) == []
