@@ -159,19 +159,18 @@ class AlertWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        with patience(0):
-            log.info("alert_worker_started")
-            while not self._stop.is_set():
-                self._wake.clear()
-                try:
-                    await self.run_once()
-                except Exception as exc:
-                    # The type only: a driver's message can carry SQL parameters. Two
-                    # instances' scans clashing on a mark end here too, and retry.
-                    log.warning("alert_round_failed error=%s", type(exc).__name__)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            log.info("alert_worker_stopped")
+        log.info("alert_worker_started")
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception as exc:
+                # The type only: a driver's message can carry SQL parameters. Two
+                # instances' scans clashing on a mark end here too, and retry.
+                log.warning("alert_round_failed error=%s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+        log.info("alert_worker_stopped")
 
     async def run_once(self) -> int:
         """One round: scan, then send what is due. How many alerts were tried."""
@@ -179,11 +178,14 @@ class AlertWorker:
             await self.service.scan(session)
         async with self.core.database.transaction() as session:
             deliveries = await self.service.claim(session)
-        for delivery in deliveries:
-            if self._stop.is_set():
-                await self._retry(delivery, timedelta(0), "worker stopping")
-                continue
-            await self._deliver(delivery)
+        # No patience in the Bot API middleware: retrying is this worker's job, on a
+        # durable schedule that does not hold up the other alerts.
+        with patience(0):
+            for delivery in deliveries:
+                if self._stop.is_set():
+                    await self._retry(delivery, timedelta(0), "worker stopping")
+                    continue
+                await self._deliver(delivery)
         async with self.core.database.read_only() as session:
             metrics.ALERT_BACKLOG.set(await self.service.backlog(session))
         return len(deliveries)

@@ -14,9 +14,11 @@ from bot.runtime import BotRuntime
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
+from storage.enums import OutboxState
 from storage.models import StaffAlertSettings
 from storage.services.alerts import AlertSettingsService, LinkCode
 from storage.services.console import ConsoleSessionService
+from tests.alerts.helpers import alert_rows
 from tests.harness import BotFactory
 from tests.storage.helpers import make_staff, submit
 from tgemu import BotHandle, SimulatedUser
@@ -114,3 +116,29 @@ async def test_a_staff_link_leaves_a_reporters_draft_alone(
     assert WRONG in refused.text and len(refused) == 1
     again = await person.send_command("start")
     assert again.last.buttons  # the conversation carries on as it was
+
+
+async def test_telegram_trouble_retries_and_a_blocked_chat_stops_alerts(
+    start_bot: BotFactory,
+    bot_core: Core,
+    tg: BotHandle,
+    clock: FrozenClock,
+    make_user: Callable[..., Awaitable[SimulatedUser]],
+) -> None:
+    runtime = await quiet_bot(start_bot)
+    fp = await make_staff(bot_core, "fpoint", "focal_point")
+    phone = await make_user("en")
+    code = await new_code(bot_core, fp)
+    assert LINKED in (await phone.send_command("start", code.start_parameter)).text
+
+    await tg.inject_server_error("sendMessage", times=1)
+    await submit(bot_core, category="sexual_exploitation", narrative=NARRATIVE)
+    assert await runtime.alerts.run_once() == 1
+    [row] = await alert_rows(bot_core)
+    assert row.state == OutboxState.PENDING and row.last_error == "TelegramServerError"
+
+    await phone.block()
+    clock.advance(timedelta(hours=1))
+    assert await runtime.alerts.run_once() == 1
+    [row] = await alert_rows(bot_core)
+    assert row.state == OutboxState.UNDELIVERABLE
