@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.enums import OPEN_STATUSES, OutboxState, Role
 from storage.models import (
@@ -130,10 +132,28 @@ class AlertRepository(Repository):
 
     # Scans ---------------------------------------------------------------------------
 
-    async def marked(self, keys: Sequence[str]) -> set[str]:
+    async def claim_marks(self, keys: Sequence[str], at: datetime) -> set[str]:
+        """Record the marks not yet recorded; the keys this call recorded. Two instances'
+        scans racing: the second waits for the first's commit, then records nothing."""
         if not keys:
             return set()
-        stmt = select(AlertMark.key).where(AlertMark.key.in_(list(keys)))
+        known = set(
+            (
+                await self.session.scalars(
+                    select(AlertMark.key).where(AlertMark.key.in_(list(keys)))
+                )
+            ).all()
+        )
+        fresh = [key for key in keys if key not in known]
+        if not fresh:
+            return set()
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert(AlertMark)
+            .values([{"key": key, "created_at": at} for key in fresh])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(AlertMark.key)
+        )
         return set((await self.session.scalars(stmt)).all())
 
     async def unacknowledged_past(

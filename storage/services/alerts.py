@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import CASE_ROLES, Actor, role_may_see
+from storage.clock import MINUTE, floor_to
 from storage.core import Core
 from storage.enums import (
     STAFF_ALERT_EVENTS,
@@ -45,7 +46,6 @@ from storage.enums import (
 )
 from storage.errors import InvalidInput
 from storage.models import (
-    AlertMark,
     AlertMessage,
     Case,
     StaffAlertSettings,
@@ -170,7 +170,9 @@ class AlertService:
         sensitive = bool(case.sensitive) if case is not None else False
         eligible = [u for u in users if may_receive(u, event, sensitive=sensitive)]
         prefs = await repo.settings_of([u.id for u in eligible])
-        now = self.core.clock.now()
+        # To the minute, as a case's own times: an alert raised by a report must not
+        # keep the second a person was writing to the bot.
+        now = floor_to(self.core.clock.now(), MINUTE)
         today = self.today()
         queued = 0
         for user in eligible:
@@ -225,20 +227,15 @@ class AlertService:
 
     async def scan(self, session: AsyncSession) -> int:
         """Raise what time alone brings: overdue acknowledgements, escalations, the
-        digest. Each at most once (a mark), also across instances: two scans racing
-        clash on the mark's key and one of them rolls back."""
+        digest. Each at most once (a mark), also across instances: of two scans racing,
+        the second finds the first's marks and raises nothing."""
         queued = await self._scan_overdue(session)
         queued += await self._scan_escalations(session)
         queued += await self._scan_digest(session)
         return queued
 
     async def _new_marks(self, repo: AlertRepository, keys: Iterable[str]) -> set[str]:
-        keys = list(keys)
-        fresh = set(keys) - await repo.marked(keys)
-        now = self.core.clock.now()
-        for key in fresh:
-            repo.add(AlertMark(key=key, created_at=now))
-        return fresh
+        return await repo.claim_marks(list(keys), floor_to(self.core.clock.now(), MINUTE))
 
     async def _scan_overdue(self, session: AsyncSession) -> int:
         repo = AlertRepository(session)
@@ -264,7 +261,7 @@ class AlertService:
         if not addresses or not self.email_available:
             return 0
         repo = AlertRepository(session)
-        now = self.core.clock.now()
+        now = floor_to(self.core.clock.now(), MINUTE)
         limit = now - timedelta(hours=self.core.settings.escalation_after_hours)
         cases = await repo.created_unacknowledged(
             created_before=limit, created_after=limit - SCAN_WINDOW, limit=SCAN_LIMIT
@@ -388,7 +385,7 @@ class AlertService:
         if message is None or message.state == OutboxState.SENT:
             return
         message.state = OutboxState.SENT
-        message.sent_at = self.core.clock.now()
+        message.sent_at = floor_to(self.core.clock.now(), MINUTE)
         message.claimed_until = None
 
     async def mark_retry(

@@ -430,3 +430,31 @@ async def test_retention_forgets_sent_alerts_and_old_marks(
     clock.advance(timedelta(days=40))
     await run_purge(core)
     assert await alert_rows(core) == []
+
+
+async def test_an_alert_keeps_only_the_minute_of_the_report_that_raised_it(
+    core: Core, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    from datetime import UTC, datetime
+
+    await staff_with_email(core, "fp1", "focal_point")
+    clock.set(datetime(2026, 3, 2, 9, 17, 23, 456000, tzinfo=UTC))
+    await submit(core, category="sexual_exploitation", narrative=NARRATIVE)
+    await mail_worker(core, smtp).run_once()
+    [row] = await alert_rows(core)
+    minute = datetime(2026, 3, 2, 9, 17, tzinfo=UTC)
+    assert (row.created_at, row.next_attempt_at, row.sent_at) == (minute, minute, minute)
+
+
+async def test_two_workers_scanning_at_once_raise_an_overdue_alert_once(
+    core: Core, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    for n in range(3):
+        await staff_with_email(core, f"op{n}", "operator", events=frozenset({AlertEvent.OVERDUE}))
+    standard = await submit(core)
+    clock.advance(timedelta(days=3, hours=1))
+    one, two = mail_worker(core, smtp), mail_worker(core, smtp)
+    await asyncio.gather(one.run_once(), two.run_once())
+    await asyncio.gather(one.run_once(), two.run_once())
+    overdue = sorted(m["To"] for m in smtp.mailbox.messages if standard.ref in m.get_content())
+    assert overdue == ["op0@example.org", "op1@example.org", "op2@example.org"]
