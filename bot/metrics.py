@@ -1,8 +1,9 @@
 """Prometheus metrics of the bot, in the default registry (SPEC §4: no identities in them).
 
-Four counters: updates handled, reports submitted, deliveries of the outbox worker and
-receipt lookups. Every label value comes from a small fixed set (update types, the
-category catalog, outbox kinds, outcomes): never an id, pseudonym, username or text.
+Counters of updates handled, reports submitted, deliveries of the outbox worker, staff
+alerts (by channel and outcome, never by event) and receipt lookups, among others.
+Every label value comes from a small fixed set (update types, the category catalog,
+outbox kinds, alert channels, outcomes): never an id, pseudonym, username or text.
 
 The conversation's outcomes come from the handlers themselves: each update carries an
 :class:`handlers.context.Outcomes` record, handlers add fixed words to it ("a report in
