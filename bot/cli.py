@@ -1,4 +1,4 @@
-"""The ``holos`` command: the composition root (SPEC §8).
+"""The ``holos`` command: the composition root (docs/architecture.md).
 
 This is the one module that imports both ``bot`` and ``admin_api``, so that one
 process can serve the API, the webhook route and the sandbox page beside the bot.
@@ -16,6 +16,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -134,6 +135,19 @@ def _parser() -> argparse.ArgumentParser:
         "served as .bin until then)",
     )
     rebuild.set_defaults(handler=_files_rebuild)
+
+    search = sub.add_parser("search", help="the search indexes").add_subparsers(metavar="action")
+    reindex = search.add_parser(
+        "reindex",
+        help="index stored cases anew: the lemmas of cases stored before search knew them, "
+        "the blind index of sensitive ones (safe to run again, and while the bot runs)",
+    )
+    reindex.add_argument(
+        "--fresh",
+        action="store_true",
+        help="drop the blind index first (after the server secret is rotated)",
+    )
+    reindex.set_defaults(handler=_search_reindex)
 
     add_report_commands(sub)  # holos report monthly, holos export (M&E)
 
@@ -289,6 +303,30 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
         report = await run_purge(core, dry_run=args.dry_run)
         for line in report.lines():
             print(f"holos: {line}")
+        return 0
+
+    return _with_core(settings, work)
+
+
+def _search_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from storage.services.search_index import reindex_all
+
+    _require_secret(settings)  # the blind index is keyed by it
+
+    async def work(core: Core) -> int:
+        # A bar on a terminal, nothing in a log (tqdm's disable=None).
+        with tqdm(unit="case", disable=None, file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            started = time.monotonic()
+            done = await reindex_all(core, fresh=args.fresh, progress=progress)
+        seconds = max(time.monotonic() - started, 1e-6)
+        print(f"holos: cases indexed: {done} ({done / seconds:.0f}/s)")
         return 0
 
     return _with_core(settings, work)

@@ -1,7 +1,7 @@
 """staff alerts: settings per staff member, Telegram link codes, the alert outbox, marks
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 
 Alerts to staff (e-mail, Telegram) go through their own durable outbox; a row holds
 the event and the case, never a text. Scans record what they alerted once in
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
