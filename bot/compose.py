@@ -134,6 +134,7 @@ async def serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
     from admin_api.metrics import add_metrics_route
     from admin_api.server import bind_socket, running_api, socket_url
     from bot import metrics, sandbox
+    from bot.mail import MailSink
     from bot.runtime import BotRuntime
     from tgemu import Emulator
 
@@ -148,7 +149,8 @@ async def serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
         metrics.expose_in(app.state.metrics.registry)
         # The demo serves everything on one (local) port, the scrape endpoint included.
         add_metrics_route(app, app.state.metrics)
-        sandbox.mount(app, emulator)
+        sink = MailSink()
+        sandbox.mount(app, emulator, sink)
         sock = bind_socket(
             sandbox_settings.api_host, sandbox_settings.api_port if port is None else port
         )
@@ -167,6 +169,7 @@ async def serve_sandbox(settings: Settings, *, port: int | None = None) -> int:
                 api_url=base_url + sandbox.EMULATOR_PREFIX,
                 delivery_interval=0.5,
                 dedupe=False,  # the emulator counts update ids from 1 at every start
+                mailer=sink,
             )
             # Stopped after the bot (unwound in reverse), which waits for files in work.
             _start_media_workers(sandbox_settings, stack)

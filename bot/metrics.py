@@ -1,8 +1,9 @@
 """Prometheus metrics of the bot, in the default registry; they name no person.
 
-Four counters: updates handled, reports submitted, deliveries of the outbox worker and
-receipt lookups. Every label value comes from a small fixed set (update types, the
-category catalog, outbox kinds, outcomes): never an id, pseudonym, username or text.
+Counters of updates handled, reports submitted, deliveries of the outbox worker, staff
+alerts (by channel and outcome, never by event) and receipt lookups, among others.
+Every label value comes from a small fixed set (update types, the category catalog,
+outbox kinds, alert channels, outcomes): never an id, pseudonym, username or text.
 
 The conversation's outcomes come from the handlers themselves: each update carries an
 :class:`handlers.context.Outcomes` record, handlers add fixed words to it ("a report in
@@ -38,7 +39,7 @@ from prometheus_client.metrics_core import Metric
 
 from handlers.context import Outcomes
 from storage.catalog import Catalog
-from storage.enums import OutboxKind
+from storage.enums import AlertChannel, OutboxKind
 
 log = logging.getLogger("holos.bot.metrics")
 
@@ -59,6 +60,13 @@ class DeliveryOutcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"
     UNDELIVERABLE = "undeliverable"
+
+
+class AlertOutcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    UNDELIVERABLE = "undeliverable"
+    BOUNCED = "bounced"
 
 
 class LookupOutcome(StrEnum):
@@ -142,6 +150,16 @@ OUTBOX_OLDEST_AGE = Gauge(
     "holos_outbox_oldest_unsent_age_seconds",
     "Age of the oldest reply or survey not yet delivered (0 when none waits).",
 )
+ALERTS = Counter(
+    "holos_alerts",
+    "Staff alert attempts, by channel (email, telegram) and outcome (sent, retry, "
+    "undeliverable, bounced).",
+    ["channel", "outcome"],
+)
+ALERT_BACKLOG = Gauge(
+    "holos_alerts_unsent",
+    "Staff alerts waiting to be sent (seen by this instance's alert worker).",
+)
 DATABASE_UNAVAILABLE = Counter(
     "holos_bot_database_unavailable",
     "Updates answered with 'try again in a minute' because the database was unreachable.",
@@ -151,12 +169,19 @@ DATABASE_UNAVAILABLE = Counter(
 for _kind in OutboxKind:
     for _outcome in DeliveryOutcome:
         DELIVERIES.labels(kind=_kind.value, outcome=_outcome.value)
+for _channel in AlertChannel:
+    for _alert_outcome in AlertOutcome:
+        ALERTS.labels(channel=_channel.value, outcome=_alert_outcome.value)
 for _lookup in LookupOutcome:
     RECEIPT_LOOKUPS.labels(outcome=_lookup.value)
 
 
 def delivery(kind: OutboxKind, outcome: DeliveryOutcome) -> None:
     DELIVERIES.labels(kind=kind.value, outcome=outcome.value).inc()
+
+
+def alert(channel: AlertChannel, outcome: AlertOutcome) -> None:
+    ALERTS.labels(channel=channel.value, outcome=outcome.value).inc()
 
 
 def update_type(update: Update) -> str:

@@ -1,4 +1,4 @@
-"""Running the bot: long polling or webhook, with the delivery worker beside it."""
+"""Running the bot: long polling or webhook, with the delivery and alert workers beside it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from fastapi import APIRouter, Request, Response
 from redis.asyncio import Redis
 
+from bot.alerts import AlertWorker
 from bot.commands import register_commands
 from bot.delivery import DeliveryWorker
 from bot.factory import (
@@ -26,6 +27,7 @@ from bot.factory import (
     create_pacer,
     require_conversation_storage,
 )
+from bot.mail import Mailer, SmtpMailer
 from bot.requests import ResilientRequests
 from bot.scheduler import FIRST_RUN_AFTER, LogTruncation, RetentionSchedule
 from storage.core import Core
@@ -89,6 +91,7 @@ class BotRuntime:
     worker: DeliveryWorker
     retention: RetentionSchedule
     log_truncation: LogTruncation
+    alerts: AlertWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
     # Once a stop has begun, webhook updates are turned away (Telegram sends them again).
@@ -107,6 +110,8 @@ class BotRuntime:
         requests: ResilientRequests | None = None,
         dedupe: bool = True,
         retention_first_after: float = FIRST_RUN_AFTER,
+        mailer: Mailer | None = None,
+        alert_interval: float | None = None,
     ) -> BotRuntime:
         requests = requests or ResilientRequests(create_pacer(core, redis))
         bot = create_bot(core.settings, token=token, api_url=api_url, requests=requests)
@@ -116,6 +121,14 @@ class BotRuntime:
             core, bot, i18n, interval=delivery_interval, backoff_base=delivery_backoff
         )
         retention = RetentionSchedule(core, first_after=retention_first_after)
+        settings = core.settings
+        if mailer is None and settings.smtp_url is not None:
+            mailer = SmtpMailer(
+                settings.smtp_url.get_secret_value(),
+                settings.smtp_from,
+                ca_file=settings.smtp_ca_file,
+            )
+        alerts = AlertWorker(core, bot, i18n, mailer, interval=alert_interval)
         return cls(
             core=core,
             bot=bot,
@@ -123,6 +136,7 @@ class BotRuntime:
             worker=worker,
             retention=retention,
             log_truncation=LogTruncation(core),
+            alerts=alerts,
         )
 
     @property
@@ -132,6 +146,9 @@ class BotRuntime:
 
     async def prepare(self) -> None:
         await register_commands(self.bot, self.i18n, self.core.settings.default_language)
+        if self.core.telegram_username is None:
+            # For the link a staff member opens to get alerts in Telegram.
+            self.core.bot_username = (await self.bot.get_me()).username
 
     def require_update_handling(self) -> None:
         """Refuse to handle updates where drafts have nowhere to go (PostgreSQL without
@@ -165,6 +182,7 @@ class BotRuntime:
         (polling, or webhook with `holos bot` delivering) runs both."""
         self._tasks.append(asyncio.create_task(self.worker.run(), name="holos-delivery"))
         self._tasks.append(asyncio.create_task(self.retention.run(), name="holos-retention"))
+        self._tasks.append(asyncio.create_task(self.alerts.run(), name="holos-alerts"))
 
     def start_log_truncation(self) -> None:
         """Every process that handles updates empties SQLite's log on a timer."""
@@ -222,6 +240,7 @@ class BotRuntime:
         finish first."""
         self._stopping = True
         self.worker.stop()
+        self.alerts.stop()
         self.retention.stop()
         self.log_truncation.stop()
         with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode

@@ -7,24 +7,30 @@ app, and the real bot talks to them over loopback. The sandbox keeps its data ap
 
 from __future__ import annotations
 
+import html
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.mail import MailSink
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import Role
+from storage.enums import STAFF_ALERT_EVENTS, Role
+from storage.services.alerts import AlertChoices, AlertSettingsService
 from storage.services.staff import StaffService, two_factor_required
 from storage.services.two_factor import TwoFactor
 from storage.settings import Settings
 from tgemu import Emulator, create_app
 
 EMULATOR_PREFIX = "/tg"
+MAIL_PATH = "/sandbox/mail"
 DEMO_PREFIX = "demo-"
+DEMO_MAIL_DOMAIN = "holos.sandbox"
 
 
 def sandbox_settings(settings: Settings) -> Settings:
@@ -37,6 +43,9 @@ def sandbox_settings(settings: Settings) -> Settings:
             "redis_url": None,
             "webhook_url": None,
             "api_docs": True,
+            # Alerts by e-mail land in the mail sink's page, never in a real mailbox.
+            "smtp_url": None,
+            "mail_sink": True,
         }
     )
 
@@ -68,8 +77,14 @@ def with_chat_page_policy(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
-def mount(app: FastAPI, emulator: Emulator) -> None:
+def mount(app: FastAPI, emulator: Emulator, sink: MailSink | None = None) -> None:
     app.mount(EMULATOR_PREFIX, with_chat_page_policy(create_app(emulator)))
+
+    if sink is not None:
+
+        @app.get(MAIL_PATH, include_in_schema=False)
+        async def mail_page() -> HTMLResponse:
+            return HTMLResponse(mail_sink_page(sink))
 
     @app.get("/sandbox", include_in_schema=False)
     async def chat_page() -> RedirectResponse:
@@ -78,6 +93,30 @@ def mount(app: FastAPI, emulator: Emulator) -> None:
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse(f"{EMULATOR_PREFIX}/sandbox/")
+
+
+def mail_sink_page(sink: MailSink) -> str:
+    """The alerts the sandbox "sent" by e-mail, newest first (in memory, this run only)."""
+    items = [
+        "<article><h2>{subject}</h2><p>To {to}, {at} UTC</p><pre>{body}</pre></article>".format(
+            subject=html.escape(mail.subject),
+            to=html.escape(mail.to),
+            at=mail.at.strftime("%Y-%m-%d %H:%M:%S"),
+            body=html.escape(mail.body),
+        )
+        for mail in sink.sent
+    ]
+    empty = "<p>No alert has been sent yet. File a sensitive report in the chat to see one.</p>"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Sandbox mail: sent alerts</title></head><body><main>"
+        "<h1>Sandbox mail: sent alerts</h1>"
+        "<p>The sandbox sends no e-mail: the alerts it would have sent are shown here "
+        "(this run only). Reload to see new ones.</p>"
+        + ("".join(items) or empty)
+        + "</main></body></html>"
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +144,8 @@ async def demo_accounts(core: Core) -> list[DemoAccount]:
                 )
             else:
                 await staff.update_user(Actor.system(), user.id, password=password, is_active=True)
+            if role in (Role.OPERATOR, Role.FOCAL_POINT):
+                await demo_alerts(session, core, Actor.staff(user.id, user.username, user.role))
             secret = None
             if two_factor_required(role):
                 if factor.enrolled(user):
@@ -112,6 +153,25 @@ async def demo_accounts(core: Core) -> list[DemoAccount]:
                 secret = (await factor.enrol(Actor.system(), user)).secret
             accounts.append(DemoAccount(username, role.value, password, secret))
     return accounts
+
+
+async def demo_alerts(session: AsyncSession, core: Core, actor: Actor) -> None:
+    """Demo case handlers get alerts by e-mail (to the mail sink) from the first start;
+    what they change on their account page is kept."""
+    service = AlertSettingsService(session, core)
+    if await service.get(actor.user_id or 0) is not None:
+        return
+    await service.save(
+        actor,
+        AlertChoices(
+            email=f"{actor.username}@{DEMO_MAIL_DOMAIN}",
+            email_on=True,
+            telegram_on=True,
+            events=frozenset(STAFF_ALERT_EVENTS),
+            away_from=None,
+            away_until=None,
+        ),
+    )
 
 
 def banner(base_url: str, accounts: list[DemoAccount], data_dir: Path) -> str:
@@ -122,6 +182,7 @@ def banner(base_url: str, accounts: list[DemoAccount], data_dir: Path) -> str:
         f"  Chat with the bot:   {base_url}/sandbox",
         f"  Staff console:       {base_url}/console   (sign in with a demo account below)",
         f"  Triage API:          {base_url}/api/v1   (interactive docs: {base_url}/docs)",
+        f"  Sent alerts (mail):  {base_url}{MAIL_PATH}",
         f"  Sandbox data:        {data_dir}",
         "",
         "  Demo staff accounts (passwords and two-factor secrets change at every start):",

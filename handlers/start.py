@@ -4,7 +4,7 @@ cancel. None of these loses a draft."""
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -18,6 +18,8 @@ from handlers.report import begin_report, discard_draft
 from handlers.routes import Routes
 from storage.core import Core
 from storage.enums import Language
+from storage.services.alerts import LINK_PREFIX, AlertSettingsService, LinkOutcome
+from storage.uow import UnitOfWork
 
 router = Routes("start")
 
@@ -30,6 +32,22 @@ async def _guard_draft(event: Message | CallbackQuery, state: FSMContext) -> boo
         )
         return True
     return False
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith(LINK_PREFIX)))
+async def on_staff_link(
+    message: Message, core: Core, uow: UnitOfWork, command: CommandObject
+) -> None:
+    """A staff member linking their own Telegram for alerts (the link from their console
+    account page). No draft starts and the conversation's state is left as it was; a
+    wrong, used or expired code is refused."""
+    outcome = LinkOutcome.WRONG
+    if message.chat.type == "private" and command.args:
+        outcome = await AlertSettingsService(uow.session, core).redeem_link_code(
+            command.args, message.chat.id
+        )
+        await uow.commit_before_reply()
+    await message.answer(texts.staff_link_answer(outcome.value))
 
 
 @router.message(CommandStart())

@@ -951,3 +951,26 @@ def b_skip() -> str:
 
 def b_continue() -> str:
     return _("Continue »")
+
+
+# Staff linking their own Telegram for alerts (never a reporter's flow) -------------------
+
+
+def staff_link_answer(outcome: str) -> str:
+    """The answer to ``/start staff_<code>``, the link made on a console account page."""
+    if outcome == "linked":
+        return _(
+            "This chat is now linked to your Holos staff account: your alerts will come "
+            "here. You can unlink it on your account page in the console."
+        )
+    if outcome == "used":
+        return _(
+            "This link has been used already. Make a new one on your account page in the "
+            "Holos console."
+        )
+    if outcome == "expired":
+        return _(
+            "This link is more than 10 minutes old. Make a new one on your account page in "
+            "the Holos console."
+        )
+    return _("This link is not valid. Make a new one on your account page in the Holos console.")

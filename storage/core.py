@@ -21,6 +21,13 @@ class Core:
     blobs: FileBlobStore
     database: Database
     clock: Clock = field(default_factory=Clock)
+    # The bot's @username as Telegram gave it at start, where the bot runs in this
+    # process (HOLOS_BOT_USERNAME says it for a console running apart).
+    bot_username: str | None = None
+
+    @property
+    def telegram_username(self) -> str | None:
+        return self.settings.bot_username or self.bot_username
 
     async def close(self) -> None:
         await self.database.dispose()

@@ -95,6 +95,35 @@ class OutboxState(StrEnum):
     UNDELIVERABLE = "undeliverable"
 
 
+class AlertChannel(StrEnum):
+    """Where a staff alert goes."""
+
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+
+
+class AlertEvent(StrEnum):
+    """What a staff alert is about. None of them carries what a report says."""
+
+    SEALED_CASE = "sealed_case"  # a new (or reclassified) case in the sealed channel
+    OVERDUE = "overdue"  # past its acknowledgement due time
+    REPORTER_ADDED = "reporter_added"  # the reporter added information
+    DELIVERY_FAILED = "delivery_failed"  # a reply could not reach the reporter's chat
+    DIGEST = "digest"  # once a day: how many cases are due today
+    ESCALATION = "escalation"  # a sealed case nobody acknowledged in time (outside address)
+
+
+# What a staff member may choose on their account page (escalation goes to an address
+# of the organisation, not to a person's choice).
+STAFF_ALERT_EVENTS: tuple[AlertEvent, ...] = (
+    AlertEvent.SEALED_CASE,
+    AlertEvent.OVERDUE,
+    AlertEvent.REPORTER_ADDED,
+    AlertEvent.DELIVERY_FAILED,
+    AlertEvent.DIGEST,
+)
+
+
 class ReplyDelivery(StrEnum):
     """What became of a public reply, as staff see it."""
 
@@ -158,6 +187,10 @@ class AuditAction(StrEnum):
     USER_TOTP_ENROLLED = "user.totp_enrolled"
     USER_TOTP_RESET = "user.totp_reset"
     USER_RECOVERY_CODE_USED = "user.recovery_code_used"
+    USER_ALERTS_UPDATED = "user.alerts_updated"
+    USER_ALERT_ADDRESS_BOUNCED = "user.alert_address_bounced"
+    USER_TELEGRAM_LINKED = "user.telegram_linked"
+    USER_TELEGRAM_UNLINKED = "user.telegram_unlinked"
 
 
 class Sort(StrEnum):

@@ -10,7 +10,7 @@ place that no column can hold an identity.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -35,6 +36,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, attributes, mapped_c
 
 from storage.enums import (
     ActorKind,
+    AlertChannel,
+    AlertEvent,
     AttachmentKind,
     Channel,
     ContactMode,
@@ -591,6 +594,92 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# Staff alerts --------------------------------------------------------------------------
+
+
+class StaffAlertSettings(Base):
+    """How a staff member wants to be alerted (their account page): an e-mail address,
+    their own Telegram chat, the channels and events they chose, and dates away.
+
+    The Telegram chat is a staff member's own, linked by them with a one-time code; it is
+    sealed like a reporter's chat would be, and only the alert worker opens it. Reporters
+    have no row here, ever.
+    """
+
+    __tablename__ = "staff_alert_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Set when the mail server refused the address for good (a 5xx): nothing more is sent
+    # to it until the person saves an address again.
+    email_bounced_at: Mapped[datetime | None]
+    email_on: Mapped[bool] = mapped_column(Boolean, default=True)
+    telegram_on: Mapped[bool] = mapped_column(Boolean, default=True)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    away_from: Mapped[date | None] = mapped_column(Date)
+    away_until: Mapped[date | None] = mapped_column(Date)
+    telegram_chat_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    telegram_linked_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class StaffLinkCode(Base):
+    """A one-time code that links a staff member's Telegram chat (a keyed hash of it):
+    good for ten minutes, spent on first use."""
+
+    __tablename__ = "staff_link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class AlertMessage(Base):
+    """An alert waiting for the alert worker: to one staff member on one channel, or to
+    an escalation address. It holds no text: what it says is written when it is sent,
+    from the event and the case as it is then (a case sealed meanwhile says nothing)."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[AlertChannel] = mapped_column(StrEnumType(AlertChannel, 16))
+    event: Mapped[AlertEvent] = mapped_column(StrEnumType(AlertEvent, 20))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    # Escalation only: an address of the organisation from HOLOS_ESCALATION_EMAILS.
+    address: Mapped[str | None] = mapped_column(String(254))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    # The daily digest: how many cases are due today.
+    count: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[OutboxState] = mapped_column(StrEnumType(OutboxState, 16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None]
+
+
+class AlertMark(Base):
+    """That a scan has already raised an alert ("overdue:<case id>", "escalation:<case
+    id>", "digest:<date>"): the primary key makes two instances' scans raise it once."""
+
+    __tablename__ = "alert_marks"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 # Search lemmas -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class Context(StrEnum):
     ATTACHMENT_TEXT = "attachments.text"
     TOTP = "staff_users.totp_secret"
     TOTP_PENDING = "console_sessions.pending_totp"
+    STAFF_CHAT = "staff_alert_settings.telegram_chat"
 
 
 class Sealer:

@@ -37,6 +37,8 @@ from storage.errors import DomainError
 log = logging.getLogger("holos.settings")
 
 MIN_SECRET_CHARS = 32
+# Enough to refuse a typo; the mail server has the last word (a bounce is shown).
+EMAIL_ADDRESS = re.compile(r"[^@\s,<>]{1,64}@[^@\s,<>]{1,252}\.[^@\s,<>.]{2,63}")
 
 
 class SettingsError(Exception):
@@ -225,6 +227,26 @@ class Settings(BaseSettings):
     content_retention_days: float = Field(default=365, gt=0)
     audit_retention_days: float = Field(default=5 * 365, gt=0)
 
+    # Staff alerts (README "Alerts"): e-mail through an SMTP server, smtp:// with
+    # STARTTLS or smtps:// with TLS, user and password in the URL.
+    smtp_url: SecretStr | None = None
+    smtp_from: str = Field(default="holos@localhost", min_length=3, max_length=254)
+    # A private CA to trust for the mail server's certificate (beside the system's).
+    smtp_ca_file: Path | None = None
+    # The sandbox shows sent mail on a page instead of sending it.
+    mail_sink: bool = False
+    # Where a sealed case nobody acknowledged in time is escalated: addresses outside
+    # the mission's line (e.g. the organisation's investigation office), comma-separated.
+    escalation_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    escalation_after_hours: float = Field(default=12, gt=0)
+    # How often the alert worker scans for overdue cases and sends what is queued.
+    alert_interval_seconds: float = Field(default=10, gt=0, le=15)
+    # The local hour (HOLOS_TIMEZONE) from which the daily digest of what is due goes out.
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    # The bot's @username, for the link a staff member opens to link their Telegram
+    # (asked of Telegram at start when unset, where the bot runs in the same process).
+    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,64}$")
+
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     @field_validator("old_secret_keys", mode="before")
@@ -246,6 +268,27 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
                 raise ValueError("lists something that is not an IP address or network") from None
+        return value
+
+    @field_validator("escalation_emails", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for part in value:
+            if not EMAIL_ADDRESS.fullmatch(part):
+                raise ValueError("lists something that is not an e-mail address")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ValueError("must be smtp://host[:port] (STARTTLS) or smtps://host[:port]")
         return value
 
     @field_validator("secret_key", "old_secret_keys")

@@ -32,6 +32,7 @@ from storage.crypto import (
 from storage.draft import Draft
 from storage.enums import (
     STAFF_CHANNELS,
+    AlertEvent,
     AuditAction,
     Channel,
     ContactMode,
@@ -57,6 +58,7 @@ from storage.repositories.cases import CaseRepository
 from storage.repositories.search import SearchRepository
 from storage.sealed import Context, Sealer, reply_text
 from storage.search import blind_tokens
+from storage.services.alerts import AlertService
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.audit import AuditLog
 from storage.services.throttle import RECEIPT_WINDOW, ReceiptMisses, Throttle
@@ -223,6 +225,7 @@ class Receipt:
 
 class IntakeService:
     def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.session = session
         self.core = core
         self.cases = CaseRepository(session)
         self.search = SearchRepository(session)
@@ -309,9 +312,6 @@ class IntakeService:
             if earlier is None:  # another unique value clashed: not a form sent twice
                 raise RuntimeError("could not store the case") from None
             return _repeated(earlier, mode)
-        if case.sensitive:
-            # alerts: sealed case arrived
-            pass
         shown = None
         if mode is FollowUpMode.CODE:
             shown = claim.code if claim else receipt.code
@@ -346,9 +346,6 @@ class IntakeService:
             if earlier is None:
                 raise RuntimeError("could not store the case") from None
             return _repeated(earlier, FollowUpMode.CODE)
-        if case.sensitive:
-            # alerts: sealed case arrived
-            pass
         return LoggedCase(
             ref=case.ref,
             sensitive=case.sensitive,
@@ -469,6 +466,10 @@ class IntakeService:
             after |= {"channel": case.channel, "follow_up": follow_up}
         self.audit.record(actor, AuditAction.CASE_CREATED, case=case, after=after)
         await self.cases.flush()
+        if case.sensitive:
+            # In this transaction, whatever the channel: the alert is queued exactly when
+            # the case is stored, and sending it (the alert worker) never holds up anyone.
+            await AlertService(self.core).sealed_case_arrived(self.session, case.id)
         return case
 
     async def _unused_receipt(self, drawn: Receipt | None) -> Receipt:
@@ -607,6 +608,7 @@ class IntakeService:
             after={"addition_id": addition.public_id, "attachments": len(attachments)},
         )
         await self.cases.flush()
+        await AlertService(self.core).case_activity(self.session, case, AlertEvent.REPORTER_ADDED)
         return addition
 
     async def _get(self, case_id: int) -> Case:

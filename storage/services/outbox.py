@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import AuditAction, OutboxKind, OutboxState, ReplyDelivery
+from storage.enums import AlertEvent, AuditAction, OutboxKind, OutboxState, ReplyDelivery
 from storage.models import Case, OutboxMessage
 from storage.repositories.cases import CaseRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.sealed import Context, Sealer, reply_text
+from storage.services.alerts import AlertService
 from storage.services.audit import AuditLog
 
 MAX_ERROR = 200
@@ -139,19 +140,25 @@ class OutboxService:
         message.state = OutboxState.UNDELIVERABLE
         message.claimed_until = None
         message.last_error = error[:MAX_ERROR]
-        await self._set_reply_delivery(
+        if await self._set_reply_delivery(
             message, ReplyDelivery.UNDELIVERABLE, AuditAction.REPLY_UNDELIVERABLE
-        )
+        ):
+            case = await self.cases.get(message.case_id)
+            if case is not None:
+                await AlertService(self.core).case_activity(
+                    self.session, case, AlertEvent.DELIVERY_FAILED
+                )
 
     async def _set_reply_delivery(
         self, message: OutboxMessage, delivery: ReplyDelivery, action: AuditAction
-    ) -> None:
+    ) -> bool:
+        """Record what became of a reply; True when it changed."""
         if message.kind != OutboxKind.REPLY or message.reply_id is None:
-            return
+            return False
         reply = await self.cases.reply(message.reply_id)
         case = await self.cases.get(message.case_id)
         if reply is None or case is None:
-            return
+            return False
         before = reply.delivery
         reply.delivery = delivery
         self.audit.record(
@@ -162,6 +169,7 @@ class OutboxService:
             before={"delivery": before},
             after={"delivery": delivery.value},
         )
+        return True
 
     async def survey_case_id(self, outbox_id: int) -> int | None:
         """The case a handling-survey message asked about, if it is one."""

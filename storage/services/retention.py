@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import AuditAction
+from storage.repositories.alerts import AlertRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.cases import CaseRepository
 from storage.repositories.conversation import ConversationRepository
@@ -115,6 +116,11 @@ class RetentionService:
             for key in keys:
                 await self.core.blobs.delete(key)
         await outbox.delete_finished_before(link_cutoff)
+        # Alerts hold no content; kept a while for "was it sent?", marks as long as a
+        # scan looks back (alerts.SCAN_WINDOW, a week being plenty).
+        await AlertRepository(self.session).forget_before(
+            finished=link_cutoff, marks=now - timedelta(days=7), codes=now - timedelta(days=1)
+        )
         report.audit_events = await AuditRepository(self.session).delete_before(audit_cutoff)
         for key in orphans:
             await self.core.blobs.delete(key)

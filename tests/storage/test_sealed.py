@@ -23,6 +23,7 @@ STORED_CONTEXTS = {
     "ATTACHMENT_TEXT": "attachments.text",
     "TOTP": "staff_users.totp_secret",
     "TOTP_PENDING": "console_sessions.pending_totp",
+    "STAFF_CHAT": "staff_alert_settings.telegram_chat",
 }
 
 
