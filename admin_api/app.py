@@ -23,6 +23,7 @@ from admin_api.routes import (
     cases,
     exports,
     health,
+    partners,
     public,
     public_summaries,
     stats,
@@ -53,7 +54,14 @@ def create_app(core: Core) -> FastAPI:
     app.state.core = core
     app.state.metrics = metrics
     install_error_handlers(app)
-    for router in (auth.router, cases.router, users.router, audit.router, health.router):
+    for router in (
+        auth.router,
+        cases.router,
+        partners.router,
+        users.router,
+        audit.router,
+        health.router,
+    ):
         app.include_router(router)
     # Monitoring and evaluation (SPEC §7).
     for router in (stats.router, exports.router, public_summaries.router, public.router):

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from storage import breakdowns
 from storage.breakdowns import NONE_KEY, SENSITIVE_KEY, STANDARD_KEY, Dimension, Keyed
-from storage.enums import OPEN_STATUSES, Status
+from storage.enums import CLOCK_RUNNING, OPEN_STATUSES, Status
 from storage.models import Case, Rating
 from storage.repositories.base import Repository
 from storage.repositories.filters import (
@@ -170,11 +170,13 @@ class AggregateRepository(Repository):
                 _flag(and_(acked, Case.acknowledged_at <= Case.acknowledge_due_at)).label("am"),
                 _flag(or_(acked, Case.acknowledge_due_at < now)).label("ad"),
                 _flag(and_(resolved, Case.resolved_at <= Case.resolve_due_at)).label("rm"),
-                _flag(or_(resolved, Case.resolve_due_at < now)).label("rd"),
+                _flag(
+                    or_(resolved, and_(Case.status != Status.WAITING, Case.resolve_due_at < now))
+                ).label("rd"),
                 _flag(is_open).label("op"),
                 _flag(
                     and_(
-                        is_open,
+                        Case.status.in_(sorted(CLOCK_RUNNING)),
                         or_(
                             and_(Case.status == Status.NEW, Case.acknowledge_due_at < now),
                             Case.resolve_due_at < now,
