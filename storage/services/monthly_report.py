@@ -425,10 +425,11 @@ class Publisher:
         return sheet
 
     def breakdown(self, dimension: str, view: MonthView, groups: list[GroupIndicators]) -> Sheet:
-        sheet = Sheet(f"By {dimension}", widths=[30, 15, 18, 18, 16], freeze="A2")
+        named = dimension.replace("_", " ")
+        sheet = Sheet(f"By {named}", widths=[30, 15, 18, 18, 16], freeze="A2")
         sheet.head(
             [
-                dimension.capitalize(),
+                named.capitalize(),
                 "Complaints and feedback",
                 "Acknowledged within SLA",
                 "Resolved within SLA",

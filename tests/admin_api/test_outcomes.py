@@ -3,6 +3,7 @@ with real tokens, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 import httpx
@@ -201,3 +202,91 @@ async def test_mark_a_duplicate_over_http(staffed: Api) -> None:
     assert kept_case["duplicates"] == [duplicate]
     dup_case = (await api.call("GET", f"{V1}/cases/{duplicate}", "operator")).json()
     assert dup_case["duplicate_of"] == kept
+
+
+# Figures and exports -------------------------------------------------------------------
+
+
+async def closed_with(
+    api: Api, ref: str, who: str, outcome: str, partner: int | None = None
+) -> None:
+    actor = api.actors[who]
+    await walk_case(api.core, ref, actor, Status.ACKNOWLEDGED)
+    if partner is not None:
+        response = await api.call(
+            "POST",
+            f"{V1}/cases/{ref}/referrals",
+            who,
+            json={"partner_id": partner, "consent": "given"},
+        )
+        assert response.status_code == 201
+    else:
+        await walk_case(api.core, ref, actor, Status.IN_PROGRESS)
+    await walk_case(api.core, ref, actor, Status.RESOLVED)
+    closed = await patch(api, ref, {"status": "closed", "outcome": outcome}, who)
+    assert closed.status_code == 200, closed.text
+
+
+async def test_outcomes_and_referral_targets_in_stats_and_export(staffed: Api) -> None:
+    api = staffed
+    partner = await add_partner(api, "Правова допомога")
+    referred = (await submit(api.core)).ref
+    resolved = (await submit(api.core)).ref
+    sealed = (await submit(api.core, category=SENSITIVE)).ref
+    kept = (await submit(api.core)).ref
+    duplicate = (await submit(api.core)).ref
+    await closed_with(api, referred, "operator", "referred", partner)
+    await closed_with(api, resolved, "operator", "resolved")
+    await closed_with(api, sealed, "focal_point", "referred", partner)
+    version = await version_of(api.core, duplicate)
+    marked = await api.call(
+        "POST",
+        f"{V1}/cases/{duplicate}/duplicate-of",
+        "operator",
+        json={"of": kept},
+        headers={"If-Match": f'"{version}"'},
+    )
+    assert marked.status_code == 200
+
+    async def groups(who: str, group_by: str) -> dict[str, int]:
+        response = await api.call("GET", f"{V1}/stats", who, params={"group_by": group_by})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["duplicates"] == 1  # apart, never in the groups
+        return {g["key"]: g["cases"]["received"] for g in body["groups"]}
+
+    # The kept case counts once, the duplicate only apart.
+    assert await groups("focal_point", "outcome") == {"referred": 2, "resolved": 1, "none": 1}
+    assert await groups("focal_point", "referral_target") == {"Правова допомога": 2, "none": 2}
+    # Analysts see the sealed case only as the one sensitive group; operators not at all.
+    assert await groups("analyst", "outcome") == {
+        "referred": 1,
+        "resolved": 1,
+        "none": 1,
+        "sensitive": 1,
+    }
+    assert await groups("analyst", "referral_target") == {
+        "Правова допомога": 1,
+        "none": 2,
+        "sensitive": 1,
+    }
+    assert await groups("operator", "outcome") == {"referred": 1, "resolved": 1, "none": 1}
+    bad = await api.call("GET", f"{V1}/stats", "analyst", params={"group_by": "outcomes"})
+    assert bad.status_code == 422
+
+    async def exported(who: str) -> dict[str, dict[str, str]]:
+        response = await api.call("GET", f"{V1}/export", who, params={"format": "csv"})
+        assert response.status_code == 200
+        lines = response.content.decode("utf-8-sig").splitlines()
+        rows = list(csv.DictReader(lines))
+        return {row["Reference"]: row for row in rows}
+
+    focal = await exported("focal_point")
+    assert (focal[referred]["Outcome"], focal[referred]["Referred to"]) == (
+        "referred",
+        "Правова допомога",
+    )
+    assert focal[sealed]["Outcome"] == "referred"
+    assert focal[duplicate]["Outcome"] == "duplicate"
+    assert focal[duplicate]["Duplicate of"] == kept
+    assert sealed not in await exported("analyst")

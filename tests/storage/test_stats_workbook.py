@@ -26,6 +26,8 @@ SHEETS = [
     "By oblast",
     "By programme",
     "By language",
+    "By outcome",
+    "By referral target",
     "Satisfaction",
     "Trend",
     "Notes",
