@@ -12,6 +12,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from admin_api.console import install as install_console
+from admin_api.console.web import PREFIX as CONSOLE_PREFIX
+from admin_api.console.web import http_error_page
 from admin_api.docs import install_docs
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
 from admin_api.limits import BodyLimitMiddleware
@@ -53,7 +55,9 @@ def create_app(core: Core) -> FastAPI:
     )
     app.state.core = core
     app.state.metrics = metrics
-    install_error_handlers(app)
+    # Under /console the framework's own errors are console pages, never JSON.
+    pages = [(f"{CONSOLE_PREFIX}/", http_error_page)]
+    install_error_handlers(app, pages=pages)
     for router in (
         auth.router,
         cases.router,
@@ -73,7 +77,7 @@ def create_app(core: Core) -> FastAPI:
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
     # included; the body limit sits closest to the routes, so its 413 escapes nothing.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=core.settings.api_max_body_bytes)
-    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(InternalErrorMiddleware, pages=pages)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Outermost: the 500s and 413s get the headers too.
     app.add_middleware(SecurityHeadersMiddleware)

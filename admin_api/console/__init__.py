@@ -15,6 +15,7 @@ from admin_api.console.routes import (
     admin,
     case,
     indicators,
+    partners,
     public_summary,
     sign_in,
     worklist,
@@ -23,7 +24,7 @@ from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
 
 
 def install(app: FastAPI) -> None:
-    routers = (sign_in, account, worklist, case, admin, indicators, public_summary)
+    routers = (sign_in, account, worklist, case, admin, indicators, partners, public_summary)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

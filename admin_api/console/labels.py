@@ -144,7 +144,6 @@ FIELD = {
     "outcome": _("Outcome"),
     "child_involved": _("A child is involved"),
     "child_waiver_note": _("Reason for no child-protection referral"),
-    "referral_target_id": _("Referred to"),
     "partner": _("Partner"),
     "consent": _("Consent"),
     "duplicate_of": _("Duplicate of"),
@@ -210,6 +209,7 @@ ERROR = {
         "or a focal point writes why there is none."
     ),
     "unknown_partner": _("Choose a partner from the list."),
+    "case_not_found": _("There is no case with that reference that you can see."),
     "duplicate_partner": _("A partner of that name is already in the list."),
     "partner_not_found": _("That partner is not in the list."),
     "not_a_duplicate": _(
