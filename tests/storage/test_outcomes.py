@@ -27,6 +27,7 @@ from storage.models import AuditEvent, Case, CaseAddition, CaseReferral, OutboxM
 from storage.repositories.filters import CaseFilter
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.outcomes import OutcomeService, PartnerService
+from storage.services.retention import RetentionService
 from storage.services.triage import CaseChanges, TriageService
 from storage.services.worklist import Worklist
 from storage.sla import case_sla
@@ -398,3 +399,29 @@ async def test_duplicates_that_cannot_be_are_refused(core: Core) -> None:
     with pytest.raises(StaleVersion):
         await mark(core, third, operator, kept, version=99)
     assert await content_snapshot(core) == before
+
+
+async def test_retention_empties_referral_notes_and_keeps_the_figures(
+    core: Core, clock: FrozenClock
+) -> None:
+    operator = await make_staff(core, "oper", "operator")
+    legal = await partner(core, "Правова допомога")
+    ref = (await submit(core)).ref
+    await walk_case(core, ref, operator, Status.ACKNOWLEDGED)
+    await refer(core, ref, operator, legal, Consent.GIVEN, "Телефон юриста 067…")
+    await walk_case(core, ref, operator, Status.RESOLVED, Status.CLOSED)
+    clock.advance(timedelta(days=366))
+    async with core.database.transaction() as session:
+        report = await RetentionService(session, core).purge()
+    assert report.details["referral_notes"] == 1
+    async with core.database.transaction() as session:
+        row = await session.scalar(select(CaseReferral))
+        assert row is not None
+        assert (row.note, row.note_enc, row.partner_id, row.consent) == (
+            None,
+            None,
+            legal,
+            Consent.GIVEN,
+        )
+    case = await case_of(core, ref)
+    assert (case.outcome, case.referral_target_id) == (Outcome.RESOLVED, legal)
