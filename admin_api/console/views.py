@@ -29,7 +29,8 @@ def due_of(case: Case) -> datetime:
 
 
 def sla(case: Case, now: datetime, texts: Texts) -> Sla:
-    if Status(case.status) not in OPEN_STATUSES:
+    # Waiting for the reporter: the clock stands still, so no time left or overdue.
+    if Status(case.status) not in OPEN_STATUSES or case.status == Status.WAITING:
         return Sla(texts.gettext(labels.STATUS[case.status]), overdue=False)
     due = due_of(case)
     if now > due:
