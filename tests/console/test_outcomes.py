@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 from playwright.async_api import Page
@@ -15,9 +16,10 @@ from tests.console.helpers import DESKTOP, Console
 from tests.storage.helpers import submit
 
 PARTNER = "Правова допомога «Право»"
+SHOTS = os.environ.get("HOLOS_SCREENSHOTS")
 
 
-async def refer_and_close(page: Page, console: Console, ref: str) -> None:
+async def refer_and_close(page: Page, console: Console, ref: str, *, shot: bool = False) -> None:
     await page.goto(console.url(f"/console/cases/{ref}"))
     async with page.expect_navigation():
         await page.click(".transitions button:has-text('Прийняти')")
@@ -29,6 +31,9 @@ async def refer_and_close(page: Page, console: Console, ref: str) -> None:
     assert "Передано" in await page.inner_text("h2#h-state")
     referrals = await page.inner_text("#outcome .referrals")
     assert PARTNER in referrals and "Згоду надано" in referrals
+    if shot and SHOTS:
+        # The README's picture: the referral recorded, closing with an outcome next.
+        await page.locator(".col-side").screenshot(path=str(Path(SHOTS) / "console-referrals.png"))
     async with page.expect_navigation():
         await page.click(".transitions button:has-text('Позначити як вирішену')")
     await page.select_option("#f-outcome", "referred")
@@ -79,7 +84,7 @@ def test_a_referred_complaint_appears_under_its_outcome_and_a_sealed_one_for_foc
 
         operator = await console.page(DESKTOP)
         await console.sign_in(operator, "olena")
-        await refer_and_close(operator, console, complaint)
+        await refer_and_close(operator, console, complaint, shot=True)
         focal = await console.page(DESKTOP)
         await console.sign_in(focal, "fpoint")
         await refer_and_close(focal, console, sealed)
