@@ -46,7 +46,7 @@ from storage.repositories.referrals import (
 from storage.sealed import Context, Sealer
 from storage.services.audit import AuditLog
 from storage.services.outbox import OutboxService
-from storage.services.triage import MAX_NOTE_CHARS, ReferralView, TriageService, _check_text
+from storage.services.triage import MAX_NOTE_CHARS, ReferralView, TriageService, check_text
 from storage.sla import resume
 from storage.text import clean
 
@@ -173,7 +173,7 @@ class OutcomeService:
             raise UnknownPartner()
         text = None
         if note is not None and clean(note).strip():
-            text = _check_text(note, what="note", limit=MAX_REFERRAL_NOTE)
+            text = check_text(note, what="note", limit=MAX_REFERRAL_NOTE)
         plain, sealed = (
             self.sealer.split(text, Context.NOTE, sensitive=case.sensitive)
             if text
@@ -201,7 +201,7 @@ class OutcomeService:
             case.status
         ):
             before["status"], after["status"] = case.status, Status.REFERRED
-            self.triage._apply_status(case, Status.REFERRED, now)
+            self.triage.apply_status(case, Status.REFERRED, now)
         case.updated_at = now
         flag_modified(case, "updated_at")
         await self.session.flush()
@@ -232,7 +232,7 @@ class OutcomeService:
         case = await self.triage.get_visible(ref, actor, audit_read=False)
         if not case.child_involved:
             raise InvalidInput("reason: the case is not marked as involving a child.")
-        _check_text(reason, what="note", limit=MAX_NOTE_CHARS)
+        check_text(reason, what="note", limit=MAX_NOTE_CHARS)
         note = await self.triage.add_note(ref, actor, reason)
         before = {"child_waiver_note": case.child_waiver_note}
         case.child_waiver_note = note.public_id
@@ -279,7 +279,7 @@ class OutcomeService:
             "outcome": case.outcome,
             "duplicate_of": None,
         }
-        self.triage._apply_status(case, Status.CLOSED, now)
+        self.triage.apply_status(case, Status.CLOSED, now)
         case.outcome = Outcome.DUPLICATE
         case.duplicate_of_id = kept.id
         case.updated_at = now

@@ -78,7 +78,7 @@ def _require_case_work(actor: Actor) -> None:
         raise PermissionDenied("Your role does not work with cases.")
 
 
-def _check_text(text: str, *, what: str, limit: int) -> str:
+def check_text(text: str, *, what: str, limit: int) -> str:
     stripped = clean(text).strip()
     if not stripped:
         raise EmptyText(what)
@@ -521,7 +521,7 @@ class TriageService:
             if case.outcome is not None and new_status is not Status.CLOSED:
                 # Reopened: what became of it is decided again when it closes again.
                 before["outcome"], after["outcome"] = case.outcome, None
-            self._apply_status(case, new_status, now)
+            self.apply_status(case, new_status, now)
         if new_outcome is not None and new_outcome != case.outcome:
             before["outcome"], after["outcome"] = case.outcome, new_outcome
             case.outcome = new_outcome
@@ -580,7 +580,9 @@ class TriageService:
             raise ChildReferralMissing()
         return outcome
 
-    def _apply_status(self, case: Case, target: Status, now: datetime) -> None:
+    def apply_status(self, case: Case, target: Status, now: datetime) -> None:
+        """Move the case to ``target`` with the times that go with it (checked by the
+        caller): a referral and marking a duplicate move it too."""
         if case.status is Status.WAITING:
             resume(case, now)
         elif target is Status.WAITING:
@@ -616,7 +618,7 @@ class TriageService:
 
     async def add_note(self, ref: str, actor: Actor, text: str) -> Note:
         case = await self.get_visible(ref, actor, audit_read=False)
-        body = _check_text(text, what="note", limit=MAX_NOTE_CHARS)
+        body = check_text(text, what="note", limit=MAX_NOTE_CHARS)
         now = self.core.clock.now()
         plain, sealed = self.sealer.split(body, Context.NOTE, sensitive=case.sensitive)
         note = Note(
@@ -633,7 +635,7 @@ class TriageService:
         if case.content_purged_at is not None:
             raise CaseClosedForAdditions()
         clean = {
-            Language(lang).value: _check_text(text, what="reply", limit=MAX_REPLY_CHARS)
+            Language(lang).value: check_text(text, what="reply", limit=MAX_REPLY_CHARS)
             for lang, text in bodies.items()
         }
         if not clean:
