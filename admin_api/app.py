@@ -12,6 +12,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from admin_api.console import install as install_console
+from admin_api.console.web import PREFIX as CONSOLE_PREFIX
+from admin_api.console.web import http_error_page
 from admin_api.docs import install_docs
 from admin_api.errors import InternalErrorMiddleware, install_error_handlers
 from admin_api.limits import BodyLimitMiddleware
@@ -23,6 +25,7 @@ from admin_api.routes import (
     cases,
     exports,
     health,
+    partners,
     public,
     public_summaries,
     stats,
@@ -52,8 +55,17 @@ def create_app(core: Core) -> FastAPI:
     )
     app.state.core = core
     app.state.metrics = metrics
-    install_error_handlers(app)
-    for router in (auth.router, cases.router, users.router, audit.router, health.router):
+    # Under /console the framework's own errors are console pages, never JSON.
+    pages = [(f"{CONSOLE_PREFIX}/", http_error_page)]
+    install_error_handlers(app, pages=pages)
+    for router in (
+        auth.router,
+        cases.router,
+        partners.router,
+        users.router,
+        audit.router,
+        health.router,
+    ):
         app.include_router(router)
     # Monitoring and evaluation: figures, exports, and what the public reads.
     for router in (stats.router, exports.router, public_summaries.router, public.router):
@@ -65,7 +77,7 @@ def create_app(core: Core) -> FastAPI:
     # Added innermost first. Metrics sees every answer, the 500s of InternalErrorMiddleware
     # included; the body limit sits closest to the routes, so its 413 escapes nothing.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=core.settings.api_max_body_bytes)
-    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(InternalErrorMiddleware, pages=pages)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Outermost: the 500s and 413s get the headers too.
     app.add_middleware(SecurityHeadersMiddleware)

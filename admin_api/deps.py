@@ -21,6 +21,7 @@ from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.access import Actor
 from storage.core import Core
 from storage.db import Session, write_later
+from storage.enums import Role
 from storage.errors import PermissionDenied
 from storage.models import ApiToken, StaffUser
 from storage.services.staff import StaffService
@@ -113,8 +114,13 @@ _audit_read, _ = role_guards(
     "Only administrators and focal points read the audit log.",
 )
 
+_, _partners_write = role_guards(
+    lambda actor: actor.role is Role.ADMIN, "Only administrators keep the list of partners."
+)
+
 ReadCaseWorkerDep = Annotated[Principal, Depends(_cases_read)]
 WriteCaseWorkerDep = Annotated[Principal, Depends(_cases_write)]
 ReadUserAdminDep = Annotated[Principal, Depends(_users_read)]
 WriteUserAdminDep = Annotated[Principal, Depends(_users_write)]
 AuditReaderDep = Annotated[Principal, Depends(_audit_read)]
+WritePartnerAdminDep = Annotated[Principal, Depends(_partners_write)]

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin_api.schemas.common import ErrorBody, ValidationErrorBody, ValidationIssue
 from admin_api.web.middleware import HttpMiddleware, WatchedSend
@@ -35,6 +35,9 @@ from storage.errors import (
 )
 
 log = logging.getLogger("holos.api")
+
+# Where a framework error is a page rather than JSON: a path prefix and what draws it.
+PageErrors = tuple[str, Callable[[Request, int], Response]]
 
 # The one mapping from domain errors to HTTP. Subclasses inherit their base's status.
 DOMAIN_STATUS: dict[type[DomainError], int] = {
@@ -182,11 +185,31 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, detail, exc.headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, pages: Sequence[PageErrors] = ()) -> None:
+    """JSON for the API; under each of ``pages``' prefixes (the console) the framework's
+    own errors (no such path, wrong method, a form it cannot read) are that face's page."""
+
+    def page_for(request: Request) -> Callable[[Request, int], Response] | None:
+        path = request.url.path
+        return next((draw for prefix, draw in pages if path.startswith(prefix)), None)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        draw = page_for(request)
+        if draw is not None:
+            return draw(request, 422)
+        return await _on_validation_error(request, exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        draw = page_for(request)
+        if draw is not None:
+            assert isinstance(exc, StarletteHTTPException)
+            return draw(request, exc.status_code)
+        return await _on_http_error(request, exc)
+
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(ApiError, _on_api_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -207,6 +230,10 @@ class InternalErrorMiddleware(HttpMiddleware):
     Starlette nor uvicorn prints the exception text (which may hold SQL parameters).
     """
 
+    def __init__(self, app: ASGIApp, pages: Sequence[PageErrors] = ()) -> None:
+        super().__init__(app)
+        self.pages = pages
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         watched = WatchedSend(send)
         try:
@@ -216,7 +243,19 @@ class InternalErrorMiddleware(HttpMiddleware):
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error("unhandled_error route=%s error=%s\n%s", route, type(exc).__name__, frames)
             if not watched.started:
-                response = error_response(
-                    500, "internal_error", "Something went wrong on our side; nothing was saved."
-                )
-                await response(scope, receive, send)
+                await self._answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        draw = next((draw for prefix, draw in self.pages if path.startswith(prefix)), None)
+        response: Response | None = None
+        if draw is not None:
+            try:
+                response = draw(Request(scope, receive), 500)
+            except Exception:  # the page itself failed: JSON, as for the API
+                response = None
+        if response is None:
+            response = error_response(
+                500, "internal_error", "Something went wrong on our side; nothing was saved."
+            )
+        await response(scope, receive, send)

@@ -169,6 +169,10 @@ class DeliveryWorker:
                     ),
                 )
                 return
+            if delivery.kind is OutboxKind.NOTICE:
+                # No content at all: the reporter reads what changed with their code.
+                await self.bot.send_message(delivery.chat_id, texts.update_notice())
+                return
             # A long reply goes out as several messages. When one part-way fails, the
             # retry resumes after the last one that arrived, so none arrives twice.
             parts = texts.reply_delivered(delivery.text or "")

@@ -78,13 +78,14 @@ class RetentionSchedule(_Stoppable):
         report = result.report
         log.info(
             "retention_purged drafts=%d chat_links=%d cases_emptied=%d audit_events=%d "
-            "orphan_files=%d updates_forgotten=%d",
+            "orphan_files=%d updates_forgotten=%d waiting_closed=%d",
             report.drafts,
             report.chat_links,
             report.cases_emptied,
             report.audit_events,
             report.orphan_files,
             result.updates_forgotten,
+            result.waiting_closed,
         )
         return result
 

@@ -72,6 +72,7 @@ STATUS_NAMES = {
     Status.ACKNOWLEDGED: lazy_pgettext("report status", "acknowledged"),
     Status.IN_PROGRESS: lazy_pgettext("report status", "in progress"),
     Status.REFERRED: lazy_pgettext("report status", "referred"),
+    Status.WAITING: lazy_pgettext("report status", "waiting for more details"),
     Status.RESOLVED: lazy_pgettext("report status", "resolved"),
     Status.CLOSED: lazy_pgettext("report status", "closed"),
 }
@@ -81,6 +82,10 @@ STATUS_EXPLAINED = {
     Status.ACKNOWLEDGED: __("Your report has been accepted by the team."),
     Status.IN_PROGRESS: __("The team is working on your report."),
     Status.REFERRED: __("Your report has been passed to the organisation that can act on it."),
+    Status.WAITING: __(
+        "The team is waiting for more details about what happened. You can add them with "
+        "«Check my report» and your receipt code, if you wish."
+    ),
     Status.RESOLVED: __("The team has finished working on your report."),
     Status.CLOSED: __("Your report is closed."),
 }
@@ -855,6 +860,12 @@ def handling_question() -> str:
 
 def handling_thanks() -> str:
     return _("Thank you for your answer!")
+
+
+def update_notice() -> str:
+    """What a reporter who chose replies in their chat reads when their report changed
+    without a reply (closed for lack of an answer): nothing of the case itself."""
+    return _("There is an update on your report. Open it with your code.")
 
 
 def reply_delivered(text: str) -> list[str]:

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import select
+
 from storage import disclosure
 from storage.i18n import _
-from storage.models import Case, Rating
+from storage.models import Case, Partner, Rating
 
 
 class UnknownDimension(ValueError):
@@ -138,6 +140,31 @@ CHANNEL = Dimension(
     workbook=True,
 )
 
+OUTCOME = Dimension(
+    "outcome",
+    Case.outcome,
+    _("Outcome"),
+    _("Outcome"),
+    18,
+    group_by=True,
+    workbook=True,
+)
+# Keyed by the partner's name (unique in the list), read beside the case: a figure or an
+# export names the partner, not a number only the database knows.
+REFERRAL_TARGET = Dimension(
+    "referral_target",
+    select(Partner.name)
+    .where(Partner.id == Case.referral_target_id)
+    .correlate(Case)
+    .scalar_subquery()
+    .label("referral_target"),
+    _("Referred to"),
+    _("Referred to"),
+    28,
+    group_by=True,
+    workbook=True,
+)
+
 # In the order every consumer lists them (the API's enum, the dashboard's choices, the
 # report's received_by, the workbook's sheets).
 DIMENSIONS: tuple[Dimension, ...] = (
@@ -148,6 +175,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
     PROGRAMME,
     LANGUAGE,
     CHANNEL,
+    OUTCOME,
+    REFERRAL_TARGET,
 )
 BY_NAME = {d.name: d for d in DIMENSIONS}
 

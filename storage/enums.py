@@ -16,8 +16,31 @@ class Status(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     IN_PROGRESS = "in_progress"
     REFERRED = "referred"
+    # Waiting for the reporter: the SLA clock stands still (storage.sla), and a case left
+    # waiting too long is closed with Outcome.NO_RESPONSE (storage.services.outcomes).
+    WAITING = "waiting"
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    """What became of a case, recorded when it is closed (a fixed list, for M&E)."""
+
+    RESOLVED = "resolved"
+    PARTLY_RESOLVED = "partly_resolved"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    REFERRED = "referred"
+    NO_RESPONSE = "no_response"
+    DUPLICATE = "duplicate"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class Consent(StrEnum):
+    """Whether the person agreed to be referred to a partner."""
+
+    GIVEN = "given"
+    REFUSED = "refused"
+    NOT_ASKED = "not_asked"  # could not be asked
 
 
 class Priority(StrEnum):
@@ -86,6 +109,8 @@ class AttachmentKind(StrEnum):
 class OutboxKind(StrEnum):
     REPLY = "reply"
     HANDLING_SURVEY = "handling_survey"
+    # "There is an update on your report": no content, read in full by receipt code.
+    NOTICE = "notice"
 
 
 class OutboxState(StrEnum):
@@ -171,11 +196,18 @@ class AuditAction(StrEnum):
     CASES_SEARCHED_SENSITIVE = "cases.searched_sensitive"
     CASE_REPORTER_ADDED = "case.reporter_added"
     CASE_UPDATED = "case.updated"
+    CASE_REFERRED = "case.referred"
+    CASE_MARKED_DUPLICATE = "case.marked_duplicate"
+    CASE_CHILD_REFERRAL_WAIVED = "case.child_referral_waived"
+    # A reporter's addition to a duplicate, filed on the case kept.
+    CASE_ADDITION_REDIRECTED = "case.addition_redirected"
     CASE_PUBLIC_SUMMARY_WRITTEN = "case.public_summary_written"
     CASE_PUBLIC_SUMMARY_APPROVED = "case.public_summary_approved"
     CASE_PUBLIC_SUMMARY_WITHDRAWN = "case.public_summary_withdrawn"
     EXPORT_CREATED = "export.created"
     NOTE_ADDED = "note.added"
+    PARTNER_CREATED = "partner.created"
+    PARTNER_UPDATED = "partner.updated"
     RATING_CREATED = "rating.created"
     REPLY_ADDED = "reply.added"
     REPLY_DELIVERED = "reply.delivered"
@@ -205,5 +237,7 @@ class Sort(StrEnum):
 
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
-    {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REFERRED}
+    {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REFERRED, Status.WAITING}
 )
+# Open and on the clock: a case waiting for the reporter is open but never overdue.
+CLOCK_RUNNING: frozenset[Status] = OPEN_STATUSES - {Status.WAITING}

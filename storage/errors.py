@@ -266,6 +266,64 @@ class StaleVersion(DomainError):
         self.actual = actual
 
 
+class OutcomeRequired(InvalidInput):
+    code = "outcome_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Closing a sealed case needs its outcome: one of "
+            "resolved, partly_resolved, not_substantiated, referred, no_response, "
+            "out_of_scope."
+        )
+
+
+class OutcomeOnlyWhenClosed(InvalidInput):
+    code = "outcome_only_when_closed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+
+
+class ChildReferralMissing(Conflict):
+    code = "child_referral_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A child is involved: record a referral to a child-protection service first, "
+            "or a focal point writes why there is none."
+        )
+
+
+class UnknownPartner(InvalidInput):
+    code = "unknown_partner"
+
+    def __init__(self) -> None:
+        super().__init__("No such partner in the list, or it is retired.")
+
+
+class DuplicatePartner(Conflict):
+    code = "duplicate_partner"
+
+    def __init__(self) -> None:
+        super().__init__("A partner of that name is already in the list.")
+
+
+class PartnerNotFound(NotFound):
+    code = "partner_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such partner.")
+
+
+class NotADuplicate(Conflict):
+    """A case that cannot be marked a duplicate of that one."""
+
+    code = "not_a_duplicate"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+
+
 class DuplicateUsername(Conflict):
     code = "duplicate_username"
 

@@ -40,10 +40,12 @@ from storage.enums import (
     AlertEvent,
     AttachmentKind,
     Channel,
+    Consent,
     ContactMode,
     Language,
     OutboxKind,
     OutboxState,
+    Outcome,
     Priority,
     RatingKind,
     ReplyDelivery,
@@ -243,6 +245,22 @@ class Case(Base):
         ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
     )
     handling_score: Mapped[int | None] = mapped_column(Integer)
+    # What became of it (storage.enums.Outcome): set when it is closed, cleared when it is
+    # reopened. Kept by content retention, as the category and dates are.
+    outcome: Mapped[Outcome | None] = mapped_column(StrEnumType(Outcome, 24))
+    # The partner (partners.id) it was last referred to; every referral is in
+    # case_referrals. No foreign key (SQLite adds none to an existing table): partners
+    # are retired, never deleted.
+    referral_target_id: Mapped[int | None] = mapped_column(Integer)
+    # A child is involved: the case is not closed before a referral to child protection
+    # is recorded or a focal point has written why not (the note named here).
+    child_involved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    child_waiver_note: Mapped[str | None] = mapped_column(String(16))
+    # Since when it waits for the reporter: its SLA clock stands still meanwhile.
+    waiting_since: Mapped[datetime | None]
+    # Closed as a duplicate of this case (cases.id), the one kept (counted once in the
+    # figures). No foreign key, as above: cases are emptied, never deleted.
+    duplicate_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     tags: Mapped[list[CaseTag]] = relationship(
@@ -250,6 +268,43 @@ class Case(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Partner(Base):
+    """An organisation or service cases are referred to, kept by administrators.
+
+    Not the reporter-facing helplines of ``HOLOS_REFERRAL_CONTACTS``: this list is what
+    staff choose from when they record a referral. A partner is retired, never deleted,
+    so the figures keep its name."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # A child-protection service: a referral to it lets a case involving a child close.
+    child_protection: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CaseReferral(Base):
+    """One referral of a case to a partner, with the person's consent and a staff note
+    (sealed for a sensitive case, like an internal note)."""
+
+    __tablename__ = "case_referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    consent: Mapped[Consent] = mapped_column(StrEnumType(Consent, 16))
+    note: Mapped[str | None] = mapped_column(Text)
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
 
 
 class CaseTag(Base):

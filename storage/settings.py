@@ -224,6 +224,8 @@ class Settings(BaseSettings):
     # Retention (docs/privacy-rules.md)
     draft_ttl_hours: float = Field(default=24, gt=0)
     chat_link_days: float = Field(default=30, gt=0)
+    # A case waiting for the reporter this long is closed with the outcome "no response".
+    waiting_close_days: float = Field(default=14, gt=0)
     content_retention_days: float = Field(default=365, gt=0)
     audit_retention_days: float = Field(default=5 * 365, gt=0)
 

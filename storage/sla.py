@@ -10,9 +10,9 @@ deadline of :func:`storage.repositories.filters.due_expression`. Pure functions,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from storage.enums import OPEN_STATUSES, Status
+from storage.enums import CLOCK_RUNNING, Status
 from storage.models import Case
 
 
@@ -40,15 +40,32 @@ class CaseSla:
     overdue: bool
 
 
+def paused_for(case: Case, now: datetime) -> timedelta:
+    """How long the clock has stood still so far: a case waiting for the reporter does
+    not use up its time. When it leaves waiting, the deadline moves on by this much
+    (:func:`resume`), so the stored deadline is right again for every query."""
+    if case.status is Status.WAITING and case.waiting_since is not None:
+        return max(now - case.waiting_since, timedelta(0))
+    return timedelta(0)
+
+
+def resume(case: Case, now: datetime) -> None:
+    """The case leaves waiting: its resolution deadline moves on by the time it waited."""
+    case.resolve_due_at = case.resolve_due_at + paused_for(case, now)
+    case.waiting_since = None
+
+
 def case_sla(case: Case, now: datetime) -> CaseSla:
     status = case.status
     # Written as the SQL filter is, status first, so the flag and the filter cannot drift.
+    # A case waiting for the reporter is on no clock (CLOCK_RUNNING leaves it out).
     overdue = (status is Status.NEW and case.acknowledge_due_at < now) or (
-        status in OPEN_STATUSES and case.resolve_due_at < now
+        status in CLOCK_RUNNING and case.resolve_due_at < now
     )
+    resolve_due = case.resolve_due_at + paused_for(case, now)
     return CaseSla(
         acknowledge=SlaClock.of(case.acknowledge_due_at, case.acknowledged_at, now),
-        resolve=SlaClock.of(case.resolve_due_at, case.resolved_at or case.closed_at, now),
-        next_due_at=case.acknowledge_due_at if status is Status.NEW else case.resolve_due_at,
+        resolve=SlaClock.of(resolve_due, case.resolved_at or case.closed_at, now),
+        next_due_at=case.acknowledge_due_at if status is Status.NEW else resolve_due,
         overdue=overdue,
     )

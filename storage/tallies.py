@@ -138,12 +138,13 @@ class CaseTally:
             self.res_decided += 1
             self.res_met += row.resolved_at <= row.resolve_due_at
             self.res_hours.append((row.resolved_at - created).total_seconds() / 3600)
-        elif now > row.resolve_due_at:
+        elif now > row.resolve_due_at and row.status != Status.WAITING:
             self.res_decided += 1
         if row.status in _OPEN:
             self.open += 1
             late_ack = row.status == Status.NEW and now > row.acknowledge_due_at
-            if late_ack or now > row.resolve_due_at:
+            on_clock = row.status != Status.WAITING
+            if on_clock and (late_ack or now > row.resolve_due_at):
                 self.overdue += 1
         if row.handling_score is not None:
             self.handling.add(int(row.handling_score))

@@ -16,6 +16,7 @@ from admin_api.console.routes import (
     case,
     indicators,
     intake,
+    partners,
     public_summary,
     sign_in,
     worklist,
@@ -25,7 +26,17 @@ from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
 
 def install(app: FastAPI) -> None:
     # "New case" before a case: /cases/new is no case reference.
-    routers = (sign_in, account, worklist, intake, case, admin, indicators, public_summary)
+    routers = (
+        sign_in,
+        account,
+        worklist,
+        intake,
+        case,
+        admin,
+        indicators,
+        partners,
+        public_summary,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

@@ -13,6 +13,7 @@ STATUS = {
     "acknowledged": pgettext("case status", "Acknowledged"),
     "in_progress": pgettext("case status", "In progress"),
     "referred": pgettext("case status", "Referred"),
+    "waiting": pgettext("case status", "Waiting for the reporter"),
     "resolved": pgettext("case status", "Resolved"),
     "closed": pgettext("case status", "Closed"),
 }
@@ -23,6 +24,7 @@ TAB = {
     "acknowledged": pgettext("worklist tab", "Acknowledged"),
     "in_progress": pgettext("worklist tab", "In progress"),
     "referred": pgettext("worklist tab", "Referred"),
+    "waiting": pgettext("worklist tab", "Waiting"),
     "resolved": pgettext("worklist tab", "Resolved"),
     "closed": pgettext("worklist tab", "Closed"),
 }
@@ -31,10 +33,28 @@ STATUS_ACTION = {
     "acknowledged": _("Acknowledge"),
     "in_progress": _("Start work"),
     "referred": _("Mark as referred"),
+    "waiting": _("Wait for the reporter"),
     "resolved": _("Mark as resolved"),
     "closed": _("Close"),
 }
 REOPEN = _("Reopen")
+
+# What became of a case, recorded when it is closed.
+OUTCOME = {
+    "resolved": pgettext("outcome", "Resolved"),
+    "partly_resolved": pgettext("outcome", "Partly resolved"),
+    "not_substantiated": pgettext("outcome", "Not substantiated"),
+    "referred": pgettext("outcome", "Referred"),
+    "no_response": pgettext("outcome", "No response from the reporter"),
+    "duplicate": pgettext("outcome", "Duplicate"),
+    "out_of_scope": pgettext("outcome", "Out of scope"),
+}
+# Whether the person agreed to be referred.
+CONSENT = {
+    "given": _("Consent given"),
+    "refused": _("Consent refused"),
+    "not_asked": _("Could not be asked"),
+}
 
 PRIORITY = {
     "urgent": _("Urgent"),
@@ -105,6 +125,14 @@ ACTION = {
     "case.created": _("Report received"),
     "case.claimed": _("Claim code exchanged for the person's own receipt code"),
     "case.updated": _("Case changed"),
+    "case.referred": _("Referred to a partner"),
+    "case.marked_duplicate": _("Marked as a duplicate"),
+    "case.child_referral_waived": _(
+        "A focal point wrote why there is no child-protection referral"
+    ),
+    "case.addition_redirected": _("The reporter's addition went to the case kept"),
+    "partner.created": _("Partner added"),
+    "partner.updated": _("Partner changed"),
     "case.read": _("Sensitive case opened"),
     "case.reporter_added": _("The reporter added information"),
     "case.handling_rated": _("The reporter rated the handling"),
@@ -133,6 +161,18 @@ FIELD = {
     "is_active": _("Active"),
     "password_changed": _("Password changed"),
     "display_name": _("Name"),
+    "outcome": _("Outcome"),
+    "child_involved": _("A child is involved"),
+    "child_waiver_note": _("Reason for no child-protection referral"),
+    "partner": _("Partner"),
+    "consent": _("Consent"),
+    "duplicate_of": _("Duplicate of"),
+    "duplicate": _("Duplicate"),
+    "via_duplicate": _("Sent to the duplicate"),
+    "waited_days": _("Days waited"),
+    "name": _("Name"),
+    "child_protection": _("Child protection"),
+    "active": _("Active"),
 }
 
 SORT = {
@@ -194,4 +234,21 @@ ERROR = {
         "on the server."
     ),
     "wrong_code": _("This code is wrong or was used already. Type the code the app shows now."),
+    "outcome_required": _("Choose the outcome: a sealed case is closed only with one."),
+    "outcome_only_when_closed": _(
+        "An outcome is chosen when the case is closed; a duplicate is marked on its own."
+    ),
+    "child_referral_missing": _(
+        "A child is involved: record a referral to a child-protection service first, "
+        "or a focal point writes why there is none."
+    ),
+    "unknown_partner": _("Choose a partner from the list."),
+    "case_not_found": _("There is no case with that reference that you can see."),
+    "duplicate_partner": _("A partner of that name is already in the list."),
+    "partner_not_found": _("That partner is not in the list."),
+    "not_a_duplicate": _(
+        "This case cannot be marked as a duplicate of that one: not itself, not a case "
+        "that is a duplicate, not when closed, and only within the same channel "
+        "(sealed or standard)."
+    ),
 }

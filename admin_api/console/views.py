@@ -29,7 +29,8 @@ def due_of(case: Case) -> datetime:
 
 
 def sla(case: Case, now: datetime, texts: Texts) -> Sla:
-    if Status(case.status) not in OPEN_STATUSES:
+    # Waiting for the reporter: the clock stands still, so no time left or overdue.
+    if Status(case.status) not in OPEN_STATUSES or case.status == Status.WAITING:
         return Sla(texts.gettext(labels.STATUS[case.status]), overdue=False)
     due = due_of(case)
     if now > due:
@@ -87,6 +88,8 @@ def value_text(key: str, value: Any, texts: Texts, names: dict[int, str]) -> str
         "priority": labels.PRIORITY,
         "role": labels.ROLE,
         "delivery": labels.DELIVERY,
+        "outcome": labels.OUTCOME,
+        "consent": labels.CONSENT,
     }
     table = tables.get(key)
     if table and value in table:

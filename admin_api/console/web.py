@@ -21,6 +21,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from admin_api.console import labels
@@ -201,6 +202,32 @@ def error_text(error: DomainError, texts: Texts) -> str:
     return texts.gettext(msgid)
 
 
+def http_error_page(request: Request, status: int) -> Response:
+    """A framework error under /console (no such page, a form address opened as a page,
+    a form the browser sent broken) as a console page, never JSON."""
+    texts = texts_for_error(request)
+    if status == 405 and request.method in ("GET", "HEAD"):
+        # An address that only takes forms, opened as a page (a bookmark, a reload after
+        # signing in): the page it belongs to.
+        return RedirectResponse(page_of(request), status_code=303)
+    messages = {
+        404: texts._("There is no such page."),
+        405: texts._("This address does not take that request. Go back and try again."),
+        422: labels.ERROR["invalid_input"],
+        500: texts._("Something went wrong on our side; nothing was saved. Go back and try again."),
+    }
+    message = messages.get(status)
+    if message is None:
+        message = texts._("Something went wrong. Go back and try again.")
+    elif status == 422:
+        message = texts.gettext(message)
+    # Drawn after the request's database session has ended: without the viewer's rows
+    # (the page then has no menu, only the way back to the worklist).
+    return render(
+        request, "error.html", texts, None, status_code=status, status=status, message=message
+    )
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     texts = texts_for_error(request)
     viewer = getattr(request.state, "console_viewer", None)
@@ -212,10 +239,30 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 # The viewer and CSRF ----------------------------------------------------------------
 
 
+def page_of(request: Request) -> str:
+    """The console page a request belongs to: the longest leading part of its path that
+    a GET answers (a form's case page for ``POST /console/cases/{ref}/replies``), else
+    the worklist. Where a person goes back to after signing in again: never to an
+    address that only takes forms."""
+    parts = request.url.path.rstrip("/").split("/")
+    for end in range(len(parts), 2, -1):
+        candidate = "/".join(parts[:end])
+        scope = {"type": "http", "path": candidate, "method": "GET", "root_path": ""}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            return candidate
+    return f"{PREFIX}/cases"
+
+
 def sign_in_url(request: Request, *, expired: bool = False) -> str:
-    target = request.url.path
-    if request.method == "GET" and request.url.query:
-        target += "?" + request.url.query
+    """Sign in, then back to where the person was: the same page (with its query) for a
+    GET, the page of the form for anything else (what was typed waits in the browser:
+    static/keep.js)."""
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+    else:
+        target = page_of(request)
     url = f"{PREFIX}/sign-in?next={quote(target, safe='')}"
     return url + "&expired=1" if expired else url
 

@@ -22,16 +22,21 @@ from admin_api.schemas.cases import (
     CasePage,
     CasePatch,
     CaseSummary,
+    DuplicateIn,
     NoteIn,
     NoteOut,
+    ReferralIn,
+    ReferralOut,
     ReplyIn,
     ReplyOut,
+    WaiverIn,
 )
 from admin_api.schemas.worklist import WorklistParams
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.attachments import SERVED_TYPES
+from storage.services.outcomes import OutcomeService
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
@@ -94,7 +99,7 @@ async def get_case(
 @router.patch(
     "/{ref}",
     response_model=CaseSummary,
-    summary="Change status, priority, assignee or tags",
+    summary="Change status, priority, assignee, tags, outcome or the child flag",
     responses={
         200: {"headers": ETAG_HEADER},
         **error_responses(401, 403, 404, 409, 412, 413, 422, 428),
@@ -110,8 +115,11 @@ async def update_case(
     if_match: IfMatch = None,
 ) -> CaseSummary:
     """Needs If-Match with the current version: 412 when someone changed the case
-    meanwhile, 409 for a status the case cannot move to or an assignee who cannot see it.
-    Leave a field out to keep it; `"assignee_id": null` unassigns."""
+    meanwhile, 409 for a status the case cannot move to, an assignee who cannot see it, or
+    closing a case involving a child before a referral to child protection or a focal
+    point's reason (`child_referral_missing`). Closing records an `outcome` (422
+    `outcome_required` for a sealed case without one). Leave a field out to keep it;
+    `"assignee_id": null` unassigns."""
     version = expected_version(if_match)
     changes = CaseChanges(
         status=patch.status,
@@ -119,6 +127,8 @@ async def update_case(
         set_assignee="assignee_id" in patch.model_fields_set,
         assignee_id=patch.assignee_id,
         tags=patch.tags,
+        outcome=patch.outcome,
+        child_involved=patch.child_involved,
     )
     case = await TriageService(session, core).update(
         ref, principal.actor, expected_version=version, changes=changes
@@ -168,6 +178,83 @@ async def add_reply(
         created_at=reply.created_at,
         texts={lang: text.strip() for lang, text in texts.items()},
         delivery=reply.delivery,
+    )
+
+
+@router.post(
+    "/{ref}/referrals",
+    status_code=201,
+    response_model=ReferralOut,
+    summary="Record a referral to a partner",
+    responses=error_responses(401, 403, 404, 413, 422),
+)
+async def add_referral(
+    ref: Ref,
+    body: ReferralIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+) -> ReferralOut:
+    """To whom (a partner from `GET /api/v1/partners`), whether the person agreed
+    (`given`, `refused`, `not_asked`: could not be asked) and an optional staff note. The
+    case moves to `referred` when its status allows; 422 `unknown_partner` for a partner
+    not in the list or retired."""
+    view = await OutcomeService(session, core).refer(
+        ref, principal.actor, partner_id=body.partner_id, consent=body.consent, note=body.note
+    )
+    return ReferralOut.model_validate(view)
+
+
+@router.post(
+    "/{ref}/duplicate-of",
+    response_model=CaseSummary,
+    summary="Close as a duplicate of another case",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **error_responses(401, 403, 404, 409, 412, 413, 422, 428),
+    },
+)
+async def mark_duplicate(
+    ref: Ref,
+    body: DuplicateIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CaseSummary:
+    """Closes the case with the outcome `duplicate`, linked both ways to the case kept
+    (`of`); the reporter's later additions go to the case kept, and the figures count it
+    once. Needs If-Match; 409 `not_a_duplicate` for the case itself, a case that is itself
+    a duplicate, a closed case, or a case in the other channel (sealed and standard)."""
+    version = expected_version(if_match)
+    case = await OutcomeService(session, core).mark_duplicate(
+        ref, principal.actor, expected_version=version, kept_ref=body.of
+    )
+    response.headers["ETag"] = etag(case.version)
+    return CaseSummary.model_validate(CaseView.at(case, core.clock.now()))
+
+
+@router.post(
+    "/{ref}/child-protection-waiver",
+    status_code=201,
+    response_model=NoteOut,
+    summary="Write why a case involving a child has no child-protection referral",
+    responses=error_responses(401, 403, 404, 413, 422),
+)
+async def waive_child_referral(
+    ref: Ref, body: WaiverIn, principal: WriteCaseWorkerDep, session: WriteSessionDep, core: CoreDep
+) -> NoteOut:
+    """Focal points only (403 otherwise). The reason is kept as an internal note; the
+    case may then close without a referral to child protection."""
+    note = await OutcomeService(session, core).waive_child_referral(
+        ref, principal.actor, body.reason
+    )
+    return NoteOut(
+        id=note.public_id,
+        author_id=note.author_id,
+        created_at=note.created_at,
+        text=body.reason.strip(),
     )
 
 

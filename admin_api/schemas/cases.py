@@ -14,9 +14,10 @@ from pydantic import (
 )
 
 from admin_api.schemas.common import MAX_ID, RequestModel, Storable, ViewModel
-from storage.enums import ContactMode, Language, Priority, ReplyDelivery, Status
+from storage.enums import Consent, ContactMode, Language, Outcome, Priority, ReplyDelivery, Status
 from storage.models import CaseTag
 from storage.refs import REF_PATTERN as STORAGE_REF_PATTERN
+from storage.services.outcomes import MAX_REFERRAL_NOTE
 from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, MAX_TAGS
 
 # Staff references: random ones (HL-7K2M-9QXD-R) and the sequential ones of older cases
@@ -101,6 +102,18 @@ class CaseSummary(CaseItem):
     content_purged_at: datetime | None
     sla: SlaOut
     allowed_statuses: list[Status]
+    outcome: Outcome | None = Field(description="What became of the case, set when it closed.")
+    referral_target_id: int | None = Field(
+        description="The partner (`GET /api/v1/partners`) it was last referred to."
+    )
+    child_involved: bool
+    child_waiver_note: str | None = Field(
+        description="The note in which a focal point wrote why a case involving a child has "
+        "no referral to child protection."
+    )
+    waiting_since: datetime | None = Field(
+        description="Waiting for the reporter since then; the SLA clock stands still."
+    )
 
 
 class AdditionOut(ViewModel):
@@ -139,8 +152,24 @@ class ReplyOut(ViewModel):
     delivery: ReplyDelivery
 
 
+class ReferralOut(ViewModel):
+    id: str
+    partner_id: int
+    partner_name: str
+    child_protection: bool
+    consent: Consent = Field(description="given, refused or not_asked (could not be asked)")
+    note: str | None
+    author_id: int | None
+    created_at: datetime
+
+
 class CaseDetailOut(CaseSummary):
     """The whole case: what the reporter wrote, and what staff did."""
+
+    referrals: list[ReferralOut]
+    referral_target: str | None = Field(description="The name of `referral_target_id`.")
+    duplicate_of: str | None = Field(description="The reference of the case kept.")
+    duplicates: list[str] = Field(description="The references of this case's duplicates.")
 
     narrative: str | None
     contact: str | None = Field(description="A phone or e-mail the reporter chose to leave.")
@@ -163,6 +192,33 @@ class CasePatch(RequestModel):
     tags: list[TagIn] | None = Field(
         default=None, max_length=MAX_TAGS, description="The complete new set of tags."
     )
+    outcome: Outcome | None = Field(
+        default=None,
+        description="With `status: closed` (required for a sealed case), or to correct a "
+        "closed case's outcome. `duplicate` only through `POST …/duplicate-of`.",
+    )
+    child_involved: bool | None = Field(
+        default=None,
+        description="A child is involved: the case then closes only after a referral to a "
+        "child-protection partner, or a focal point's reason "
+        "(`POST …/child-protection-waiver`).",
+    )
+
+
+class ReferralIn(RequestModel):
+    partner_id: int = Field(ge=1, le=MAX_ID, description="From `GET /api/v1/partners`.")
+    consent: Consent = Field(description="given, refused or not_asked (could not be asked)")
+    note: Annotated[str, StringConstraints(max_length=MAX_REFERRAL_NOTE), Storable] | None = None
+
+
+class DuplicateIn(RequestModel):
+    of: Annotated[str, StringConstraints(pattern=REF_PATTERN)] = Field(
+        description="The reference of the case kept."
+    )
+
+
+class WaiverIn(RequestModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NOTE_CHARS), Storable]
 
 
 class NoteIn(RequestModel):

@@ -43,7 +43,11 @@ class CaseFilterParams(PeriodParams, CaseFilterFields):
 
 class StatsParams(CaseFilterParams):
     group_by: GroupBy | None = Field(
-        default=None, description="Also give every indicator per month, category, …"
+        default=None,
+        description="Also give every indicator per month, category, … `outcome` keys "
+        "closed cases by what became of them (`none`: not closed); `referral_target` by "
+        "the partner's name (`none`: never referred). Analysts see sensitive cases as one "
+        "`sensitive` group in every breakdown but `month`.",
     )
 
 
@@ -140,6 +144,10 @@ class StatsOut(_Out):
     satisfaction_by_month: dict[str, SatisfactionOut]
     group_by: GroupBy | None
     groups: list[GroupOut]
+    duplicates: int = Field(
+        description="Cases received in the period and closed as duplicates of another: "
+        "counted here only, never in the figures above, where the case kept counts once."
+    )
 
 
 class RatingOut(_Out):

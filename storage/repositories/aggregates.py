@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from storage import breakdowns
 from storage.breakdowns import NONE_KEY, SENSITIVE_KEY, STANDARD_KEY, Dimension, Keyed
-from storage.enums import OPEN_STATUSES, Status
+from storage.enums import CLOCK_RUNNING, OPEN_STATUSES, Status
 from storage.models import Case, Rating
 from storage.repositories.base import Repository
 from storage.repositories.filters import (
@@ -59,6 +59,8 @@ CASE_STAT_COLUMNS = (
     Case.resolve_due_at,
     Case.resolved_at,
     Case.handling_score,
+    Case.outcome,
+    breakdowns.REFERRAL_TARGET.column,
 )
 
 
@@ -127,13 +129,25 @@ def _flag(condition: ColumnElement[bool]) -> Any:
 class AggregateRepository(Repository):
     """Read-only: the worklist's filters, counted."""
 
-    def _scope_conditions(self, scope: Scope) -> list[ColumnElement[bool]]:
+    def _visible_conditions(self, scope: Scope) -> list[ColumnElement[bool]]:
         return case_conditions(
             scope.flt,
             dialect=self.dialect,
             may_see_sensitive=scope.may_see_sensitive,
             now=scope.now,
         )
+
+    def _scope_conditions(self, scope: Scope) -> list[ColumnElement[bool]]:
+        # A duplicate is counted through the case kept, once; it is counted apart
+        # (duplicate_count).
+        return [*self._visible_conditions(scope), Case.duplicate_of_id.is_(None)]
+
+    async def duplicate_count(self, scope: Scope) -> int:
+        """The cases of the scope closed as duplicates of another (not in any other figure)."""
+        stmt = select(func.count()).where(
+            *self._visible_conditions(scope), Case.duplicate_of_id.is_not(None)
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
     def _micros(self, later: Any, earlier: Any) -> Any:
         """Whole microseconds between two timestamps, exactly, on either engine: the
@@ -170,11 +184,13 @@ class AggregateRepository(Repository):
                 _flag(and_(acked, Case.acknowledged_at <= Case.acknowledge_due_at)).label("am"),
                 _flag(or_(acked, Case.acknowledge_due_at < now)).label("ad"),
                 _flag(and_(resolved, Case.resolved_at <= Case.resolve_due_at)).label("rm"),
-                _flag(or_(resolved, Case.resolve_due_at < now)).label("rd"),
+                _flag(
+                    or_(resolved, and_(Case.status != Status.WAITING, Case.resolve_due_at < now))
+                ).label("rd"),
                 _flag(is_open).label("op"),
                 _flag(
                     and_(
-                        is_open,
+                        Case.status.in_(sorted(CLOCK_RUNNING)),
                         or_(
                             and_(Case.status == Status.NEW, Case.acknowledge_due_at < now),
                             Case.resolve_due_at < now,
@@ -250,7 +266,11 @@ class AggregateRepository(Repository):
         conditions = case_conditions(
             flt, dialect=self.dialect, may_see_sensitive=may_see_sensitive, now=now
         )
-        stmt = select(*CASE_STAT_COLUMNS).where(*conditions).execution_options(yield_per=BATCH)
+        stmt = (
+            select(*CASE_STAT_COLUMNS)
+            .where(*conditions, Case.duplicate_of_id.is_(None))
+            .execution_options(yield_per=BATCH)
+        )
         result = await self.session.stream(stmt)
         async for row in result:
             yield row

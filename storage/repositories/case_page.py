@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.expression import Exists
 
 from storage.models import (
@@ -43,12 +43,16 @@ class CaseHead:
     has_additions: bool
     has_notes: bool
     has_replies: bool
+    has_duplicates: bool = False  # cases closed as duplicates of this one
     # Read only when asked for (the console's page): None otherwise, or when none is written.
     public_summary: PublicSummary | None = None
 
 
 def _any(model: type[Attachment] | type[CaseAddition] | type[Note] | type[Reply]) -> Exists:
     return exists().where(model.case_id == Case.id)
+
+
+_DUPLICATE = aliased(Case)
 
 
 def _head_statement(*, may_see_sensitive: bool, public_summary: bool) -> Select[*tuple[Any, ...]]:
@@ -61,6 +65,7 @@ def _head_statement(*, may_see_sensitive: bool, public_summary: bool) -> Select[
             _any(CaseAddition),
             _any(Note),
             _any(Reply),
+            exists().where(_DUPLICATE.duplicate_of_id == Case.id),
         )
         # The tags too (the page shows them): one statement instead of the
         # relationship's own second SELECT.
@@ -100,7 +105,7 @@ class CasePageRepository(Repository):
         row = (await self.session.execute(stmt, {"ref": canonical})).unique().first()
         if row is None:
             return None
-        case, contact, linked, attachments, additions, notes, replies, *summary = row
+        case, contact, linked, attachments, additions, notes, replies, duplicates, *summary = row
         return CaseHead(
             case=case,
             contact=contact,
@@ -109,5 +114,6 @@ class CasePageRepository(Repository):
             has_additions=bool(additions),
             has_notes=bool(notes),
             has_replies=bool(replies),
+            has_duplicates=bool(duplicates),
             public_summary=summary[0] if summary else None,
         )

@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import literal, select, tuple_
+from sqlalchemy.orm import aliased
 
 from storage.breakdowns import DIMENSIONS
 from storage.models import Case, CaseTag
 from storage.repositories.base import Repository
 from storage.repositories.filters import CaseFilter, case_conditions
+
+_KEPT = aliased(Case)
 
 _COLUMNS = (
     Case.id,
@@ -39,6 +42,11 @@ _COLUMNS = (
     Case.assignee_id,
     Case.contact_mode,
     Case.narrative,
+    # The reference of the case kept, for a duplicate.
+    select(_KEPT.ref)
+    .where(_KEPT.id == Case.duplicate_of_id)
+    .scalar_subquery()
+    .label("duplicate_of"),
 )
 # The exported columns: the ones above and every breakdown's (storage.breakdowns), so a
 # dimension added there is read for its export column without a change here.

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, or_, select, type_coerce
 
-from storage.enums import OPEN_STATUSES, Language, Priority, Status
+from storage.enums import CLOCK_RUNNING, Language, Priority, Status
 from storage.models import Case, CaseTag, Rating, UTCDateTime
 from storage.search import matching_case_ids
 
@@ -76,7 +76,7 @@ def due_expression() -> ColumnElement[datetime]:
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Case.status == Status.NEW, Case.acknowledge_due_at < now),
-        and_(Case.status.in_(sorted(OPEN_STATUSES)), Case.resolve_due_at < now),
+        and_(Case.status.in_(sorted(CLOCK_RUNNING)), Case.resolve_due_at < now),
     )
 
 

@@ -15,6 +15,7 @@ from storage.models import (
     Attachment,
     Case,
     CaseAddition,
+    CaseReferral,
     CaseSearchToken,
     ContactDetail,
     Note,
@@ -62,6 +63,15 @@ class RetentionRepository(Repository):
             ("reporter_links", ReporterLink),
         ):
             counts[name] = await self.execute_counted(delete(model).where(model.case_id.in_(ids)))
+        # A referral stays (to whom, and the consent, are figures); what staff wrote goes.
+        counts["referral_notes"] = await self.execute_counted(
+            update(CaseReferral)
+            .where(
+                CaseReferral.case_id.in_(ids),
+                (CaseReferral.note.is_not(None)) | (CaseReferral.note_enc.is_not(None)),
+            )
+            .values(note=None, note_enc=None)
+        )
         return counts
 
     async def attachment_keys(self, case_ids: Sequence[int]) -> list[str]:

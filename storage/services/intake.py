@@ -574,6 +574,11 @@ class IntakeService:
         self, case_id: int, *, text: str, attachments: Sequence[StagedAttachment] = ()
     ) -> CaseAddition:
         case = await self._get(case_id)
+        # A duplicate's later additions go to the case kept, where staff work on them
+        # (marking a duplicate leaves no chains: storage.services.outcomes).
+        duplicate = None
+        if case.duplicate_of_id is not None:
+            duplicate, case = case, await self._get(case.duplicate_of_id)
         if case.content_purged_at is not None:
             raise CaseClosedForAdditions()
         body = clean(text).strip()
@@ -605,8 +610,17 @@ class IntakeService:
             Actor.reporter(),
             AuditAction.CASE_REPORTER_ADDED,
             case=case,
-            after={"addition_id": addition.public_id, "attachments": len(attachments)},
+            after={"addition_id": addition.public_id, "attachments": len(attachments)}
+            | ({"via_duplicate": duplicate.ref} if duplicate is not None else {}),
         )
+        if duplicate is not None:
+            self.audit.record(
+                Actor.reporter(),
+                AuditAction.CASE_ADDITION_REDIRECTED,
+                case=duplicate,
+                target=f"case:{case.ref}",
+                after={"addition_id": addition.public_id},
+            )
         await self.cases.flush()
         await AlertService(self.core).case_activity(self.session, case, AlertEvent.REPORTER_ADDED)
         return addition

@@ -91,6 +91,14 @@ NOTES = [
     ),
     ("Resolved within SLA", "The same for resolution."),
     (
+        "Outcome, referral target",
+        "What became of the month's complaints and feedback once closed (none: not "
+        "closed yet), and the partner each was last referred to (none: never referred). "
+        "A case closed as a duplicate of another is in no figure: the case kept counts "
+        "once. A case waiting for the reporter is on no clock: never overdue, and not a "
+        "resolution miss while it waits.",
+    ),
+    (
         "Hours to acknowledge / resolve",
         "From receipt; the median (mean of the two middle values for an even count) "
         "and the 90th percentile by nearest rank; shown over at least 10 cases.",
@@ -425,10 +433,11 @@ class Publisher:
         return sheet
 
     def breakdown(self, dimension: str, view: MonthView, groups: list[GroupIndicators]) -> Sheet:
-        sheet = Sheet(f"By {dimension}", widths=[30, 15, 18, 18, 16], freeze="A2")
+        named = dimension.replace("_", " ")
+        sheet = Sheet(f"By {named}", widths=[30, 15, 18, 18, 16], freeze="A2")
         sheet.head(
             [
-                dimension.capitalize(),
+                named.capitalize(),
                 "Complaints and feedback",
                 "Acknowledged within SLA",
                 "Resolved within SLA",

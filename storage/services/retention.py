@@ -35,6 +35,7 @@ from storage.repositories.staff import TokenRepository
 from storage.repositories.throttle import ThrottleRepository
 from storage.repositories.updates import ProcessedUpdates
 from storage.services.audit import AuditLog
+from storage.services.outcomes import OutcomeService
 
 
 @dataclass
@@ -145,18 +146,22 @@ RETENTION_LOCK = "holos:retention"
 class ScheduledPurge:
     report: PurgeReport
     updates_forgotten: int
+    waiting_closed: int = 0  # cases closed with "no response" after waiting too long
 
 
 async def scheduled_purge(session: AsyncSession, core: Core) -> ScheduledPurge | None:
-    """The purge the long-running process does every day, plus forgetting old update ids;
+    """The purge the long-running process does every day, plus forgetting old update ids
+    and closing cases left waiting for the reporter too long;
     None when another instance is purging right now (it holds the lock; this run is
     skipped rather than waiting and repeating the work). The caller commits."""
     if not await Locks(session).try_transaction_lock(RETENTION_LOCK):
         return None
     report = await RetentionService(session, core).purge()
+    # Cases left waiting for the reporter close on the same daily turn.
+    closed = await OutcomeService(session, core).close_waiting()
     cutoff = core.clock.now() - PROCESSED_UPDATES_KEPT
     forgotten = await ProcessedUpdates(session).forget_before(cutoff)
-    return ScheduledPurge(report, forgotten)
+    return ScheduledPurge(report, forgotten, closed)
 
 
 async def run_purge(core: Core, *, dry_run: bool = False) -> PurgeReport:

@@ -64,6 +64,9 @@ class StatsReport:
     groups: list[GroupIndicators]
     # Each month's piece of the period (the dashboard's charts), when asked for.
     months: list[MonthIndicators] = field(default_factory=list)
+    # Cases closed as duplicates of another: counted apart, never in the figures above
+    # (the case kept counts once).
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ class StatsService:
             ]
             if months
             else [],
+            duplicates=await self.repo.duplicate_count(scope),
         )
 
 

@@ -23,8 +23,10 @@ from storage.access import Actor, role_may_see
 from storage.core import Core
 from storage.enums import (
     AuditAction,
+    Consent,
     Language,
     OutboxKind,
+    Outcome,
     Priority,
     ReplyDelivery,
     Role,
@@ -35,9 +37,12 @@ from storage.errors import (
     AttachmentNotFound,
     CaseClosedForAdditions,
     CaseNotFound,
+    ChildReferralMissing,
     EmptyText,
     InvalidInput,
     InvalidTag,
+    OutcomeOnlyWhenClosed,
+    OutcomeRequired,
     PermissionDenied,
     StaleVersion,
     TextTooLong,
@@ -47,13 +52,18 @@ from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, PublicSu
 from storage.repositories.audit import AuditRepository
 from storage.repositories.case_page import CaseHead, CasePageRepository
 from storage.repositories.cases import CaseRepository
+from storage.repositories.referrals import (
+    DuplicateRepository,
+    PartnerRepository,
+    ReferralRepository,
+)
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
 from storage.services.attachments import AttachmentService, served_name, served_type
 from storage.services.audit import AuditLog
 from storage.services.console import StaffDirectory
 from storage.services.outbox import OutboxService
-from storage.sla import CaseSla, case_sla
+from storage.sla import CaseSla, case_sla, resume
 from storage.text import clean
 
 MAX_NOTE_CHARS = 10_000
@@ -68,7 +78,7 @@ def _require_case_work(actor: Actor) -> None:
         raise PermissionDenied("Your role does not work with cases.")
 
 
-def _check_text(text: str, *, what: str, limit: int) -> str:
+def check_text(text: str, *, what: str, limit: int) -> str:
     stripped = clean(text).strip()
     if not stripped:
         raise EmptyText(what)
@@ -89,6 +99,14 @@ class CaseChanges:
     set_assignee: bool = False
     assignee_id: int | None = None
     tags: Sequence[str] | None = None
+    # Recorded when the case is closed (required for a sealed one), or corrected on a
+    # closed case; never "duplicate" here (that is marking a duplicate).
+    outcome: Outcome | None = None
+    child_involved: bool | None = None
+
+
+# Outcomes staff choose when closing; "duplicate" comes only with marking a duplicate.
+CLOSING_OUTCOMES = tuple(o for o in Outcome if o is not Outcome.DUPLICATE)
 
 
 @dataclass(frozen=True)
@@ -161,6 +179,28 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class ReferralView:
+    id: str
+    partner_id: int
+    partner_name: str
+    child_protection: bool
+    consent: Consent
+    note: str | None
+    author_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """A case's referrals and links, as its page and the API show them."""
+
+    referrals: list[ReferralView]
+    referral_target: str | None  # the partner it was last referred to
+    duplicate_of: str | None  # the reference of the case kept
+    duplicates: list[str]  # the references of its duplicates
+
+
+@dataclass(frozen=True)
 class CaseDetail(CaseView):
     """The whole case as one staff member sees it, SLA computed at the moment of reading."""
 
@@ -171,6 +211,10 @@ class CaseDetail(CaseView):
     attachments: list[AttachmentView]
     notes: list[NoteView]
     replies: list[ReplyView]
+    referrals: list[ReferralView]
+    referral_target: str | None  # the partner it was last referred to
+    duplicate_of: str | None  # the reference of the case kept
+    duplicates: list[str]  # the references of its duplicates
 
 
 def may_have_public_summary(case: Case) -> bool:
@@ -310,6 +354,7 @@ class TriageService:
         notes = await self.cases.notes(case.id) if head.has_notes else []
         replies = await self.cases.replies(case.id) if head.has_replies else []
         addition_ids = {a.id: a.public_id for a in additions}
+        links = await self.outcome(case, has_duplicates=head.has_duplicates)
         return CaseDetail(
             case=case,
             sla=view.sla,
@@ -346,6 +391,44 @@ class TriageService:
                 )
                 for r in replies
             ],
+            referrals=links.referrals,
+            referral_target=links.referral_target,
+            duplicate_of=links.duplicate_of,
+            duplicates=links.duplicates,
+        )
+
+    async def outcome(self, case: Case, *, has_duplicates: bool = True) -> CaseOutcome:
+        """The case's referrals, the case it duplicates and its duplicates (each list
+        read only when the case says it holds something, but its duplicates)."""
+        partners_repo = PartnerRepository(self.session)
+        duplicates_repo = DuplicateRepository(self.session)
+        rows = (
+            await ReferralRepository(self.session).for_case(case.id)
+            if case.referral_target_id
+            else []
+        )
+        partners = {p.id: p for p in await partners_repo.all()} if rows else {}
+        referrals = [
+            ReferralView(
+                id=r.public_id,
+                partner_id=r.partner_id,
+                partner_name=partners[r.partner_id].name,
+                child_protection=partners[r.partner_id].child_protection,
+                consent=r.consent,
+                note=self.sealer.read(r.note, r.note_enc, Context.NOTE),
+                author_id=r.author_id,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+        target = partners.get(case.referral_target_id or 0)
+        return CaseOutcome(
+            referrals=referrals,
+            referral_target=target.name if target is not None else None,
+            duplicate_of=await duplicates_repo.ref_of(case.duplicate_of_id)
+            if case.duplicate_of_id is not None
+            else None,
+            duplicates=await duplicates_repo.duplicates_of(case.id) if has_duplicates else [],
         )
 
     def narrative(self, case: Case) -> str | None:
@@ -419,13 +502,29 @@ class TriageService:
             await self._check_assignee(changes.assignee_id, case)
         current_tags = sorted(t.tag for t in case.tags)
         new_tags = _normalize_tags(changes.tags) if changes.tags is not None else current_tags
+        child = (
+            changes.child_involved
+            if changes.child_involved is not None and changes.child_involved != case.child_involved
+            else None
+        )
+        closing = new_status is Status.CLOSED
+        new_outcome = await self._check_outcome(case, changes, closing=closing, child=child)
 
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         now = self.core.clock.now()
+        if child is not None:
+            before["child_involved"], after["child_involved"] = case.child_involved, child
+            case.child_involved = child
         if new_status is not None:
             before["status"], after["status"] = case.status, new_status
-            self._apply_status(case, new_status, now)
+            if case.outcome is not None and new_status is not Status.CLOSED:
+                # Reopened: what became of it is decided again when it closes again.
+                before["outcome"], after["outcome"] = case.outcome, None
+            self.apply_status(case, new_status, now)
+        if new_outcome is not None and new_outcome != case.outcome:
+            before["outcome"], after["outcome"] = case.outcome, new_outcome
+            case.outcome = new_outcome
         if new_priority is not None:
             before["priority"], after["priority"] = case.priority, new_priority
             case.priority = new_priority
@@ -456,7 +555,38 @@ class TriageService:
             await OutboxService(self.session, self.core).enqueue_handling_survey(case)
         return case
 
-    def _apply_status(self, case: Case, target: Status, now: datetime) -> None:
+    async def _check_outcome(
+        self, case: Case, changes: CaseChanges, *, closing: bool, child: bool | None
+    ) -> Outcome | None:
+        """The outcome this change records, checked before anything is touched."""
+        outcome = changes.outcome
+        if outcome is Outcome.DUPLICATE:
+            raise OutcomeOnlyWhenClosed(
+                "outcome: mark the case as a duplicate of the case kept instead."
+            )
+        if outcome is not None and not closing and case.status is not Status.CLOSED:
+            raise OutcomeOnlyWhenClosed(
+                "outcome: an outcome is recorded when the case is closed (status closed)."
+            )
+        if closing and outcome is None and case.sensitive:
+            raise OutcomeRequired()
+        child_involved = case.child_involved if child is None else child
+        if (
+            closing
+            and child_involved
+            and case.child_waiver_note is None
+            and not await ReferralRepository(self.session).to_child_protection(case.id)
+        ):
+            raise ChildReferralMissing()
+        return outcome
+
+    def apply_status(self, case: Case, target: Status, now: datetime) -> None:
+        """Move the case to ``target`` with the times that go with it (checked by the
+        caller): a referral and marking a duplicate move it too."""
+        if case.status is Status.WAITING:
+            resume(case, now)
+        elif target is Status.WAITING:
+            case.waiting_since = now
         case.status = target
         case.public_updated_at = now
         if target is Status.ACKNOWLEDGED and case.acknowledged_at is None:
@@ -472,9 +602,10 @@ class TriageService:
         elif target is Status.IN_PROGRESS and case.acknowledged_at is None:
             case.acknowledged_at = now
         if target is Status.IN_PROGRESS:
-            # Reopened: it is no longer resolved or closed.
+            # Reopened: it is no longer resolved or closed, nor what became of it.
             case.resolved_at = None
             case.closed_at = None
+            case.outcome = None
 
     async def _check_assignee(self, user_id: int, case: Case) -> None:
         user = await self.staff.get(user_id)
@@ -487,7 +618,7 @@ class TriageService:
 
     async def add_note(self, ref: str, actor: Actor, text: str) -> Note:
         case = await self.get_visible(ref, actor, audit_read=False)
-        body = _check_text(text, what="note", limit=MAX_NOTE_CHARS)
+        body = check_text(text, what="note", limit=MAX_NOTE_CHARS)
         now = self.core.clock.now()
         plain, sealed = self.sealer.split(body, Context.NOTE, sensitive=case.sensitive)
         note = Note(
@@ -504,7 +635,7 @@ class TriageService:
         if case.content_purged_at is not None:
             raise CaseClosedForAdditions()
         clean = {
-            Language(lang).value: _check_text(text, what="reply", limit=MAX_REPLY_CHARS)
+            Language(lang).value: check_text(text, what="reply", limit=MAX_REPLY_CHARS)
             for lang, text in bodies.items()
         }
         if not clean:

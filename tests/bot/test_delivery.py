@@ -366,3 +366,34 @@ async def test_a_stop_lets_the_update_being_handled_finish(
     assert (handled("ok") - ok_before, handled("error") - errors_before) == (1, 0)
     (welcome,) = await sent_with(tg, "Hello")
     assert welcome["ok"]
+
+
+NOTICE_RU = "В вашем обращении есть обновление. Откройте его с помощью своего кода."
+
+
+async def test_a_case_left_waiting_closes_and_the_reporter_gets_only_a_neutral_notice(
+    running_bot: BotRuntime,
+    make_user,
+    bot_core: Core,
+    tg: BotHandle,
+    operator: Actor,
+    clock: FrozenClock,
+) -> None:
+    """Issue 22: waiting for the reporter past HOLOS_WAITING_CLOSE_DAYS closes the case
+    with "no response" on the daily turn; the chat gets a notice with nothing of the
+    case in it, in the reporter's language, once."""
+    user = await reporter(make_user, "ru")
+    ref = await opted_in_case(bot_core, user, "ru")
+    await move(bot_core, operator, ref, Status.ACKNOWLEDGED, Status.WAITING)
+    clock.advance(timedelta(days=14, minutes=1))
+    result = await running_bot.retention.run_once()
+    assert result is not None and result.waiting_closed == 1
+    await running_bot.worker.flush()
+    message = await user.wait_for(lambda m: NOTICE_RU in m.body)
+    assert message.body == NOTICE_RU
+    assert len(await sent_with(tg, NOTICE_RU)) == 1
+    await running_bot.worker.flush()
+    assert len(await sent_with(tg, NOTICE_RU)) == 1
+    async with bot_core.database.transaction() as session:
+        case = await TriageService(session, bot_core).get_visible(ref, operator)
+        assert (case.status, case.outcome) == (Status.CLOSED, "no_response")

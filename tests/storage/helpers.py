@@ -12,7 +12,7 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.counters import MemoryCounters
-from storage.enums import Language, Status
+from storage.enums import Language, Outcome, Status
 from storage.repositories.staff import StaffRepository
 from storage.services.intake import IntakeService, ReportSubmission, SubmittedCase
 from storage.services.staff import StaffService, two_factor_required
@@ -119,8 +119,13 @@ async def walk_case(core: Core, ref: str, actor: Actor, *statuses: Status) -> No
         async with core.database.transaction() as session:
             service = TriageService(session, core)
             case = await service.get_visible(ref, actor)
+            # Closing records an outcome (a sealed case needs one).
+            outcome = Outcome.RESOLVED if status is Status.CLOSED else None
             await service.update(
-                ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
+                ref,
+                actor,
+                expected_version=case.version,
+                changes=CaseChanges(status=status, outcome=outcome),
             )
 
 

@@ -347,6 +347,7 @@ def path_to(status: Status) -> list[Status]:
         Status.ACKNOWLEDGED: [Status.ACKNOWLEDGED],
         Status.IN_PROGRESS: [Status.ACKNOWLEDGED, Status.IN_PROGRESS],
         Status.REFERRED: [Status.ACKNOWLEDGED, Status.REFERRED],
+        Status.WAITING: [Status.ACKNOWLEDGED, Status.WAITING],
         Status.RESOLVED: [Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED],
         Status.CLOSED: [Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED],
     }

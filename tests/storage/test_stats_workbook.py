@@ -27,6 +27,8 @@ SHEETS = [
     "By programme",
     "By language",
     "By channel",
+    "By outcome",
+    "By referral target",
     "Satisfaction",
     "Trend",
     "Notes",

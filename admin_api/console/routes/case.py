@@ -29,12 +29,14 @@ from admin_api.web.i18n import translations
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
-from storage.enums import Language, Priority, Status
+from storage.enums import Consent, Language, Outcome, Priority, Role, Status
 from storage.errors import InvalidInput, StaleVersion
 from storage.media.types import IMAGE_TYPES
 from storage.refs import PUBLIC_ID_PATTERN, REF_PATTERN
+from storage.services.outcomes import MAX_REFERRAL_NOTE, OutcomeService, PartnerService
 from storage.services.transparency import MAX_SUMMARY_CHARS
 from storage.services.triage import (
+    CLOSING_OUTCOMES,
     MAX_NOTE_CHARS,
     MAX_REPLY_CHARS,
     CaseChanges,
@@ -94,6 +96,10 @@ def draw(
         summary=summary.summary,
         may_publish=summary.may_publish,
         max_summary=MAX_SUMMARY_CHARS,
+        outcomes=[o.value for o in CLOSING_OUTCOMES],
+        consents=[c.value for c in Consent],
+        max_referral_note=MAX_REFERRAL_NOTE,
+        may_waive=viewer.actor.role is Role.FOCAL_POINT,
         **extra,
     )
 
@@ -109,7 +115,15 @@ async def case_page(
     **extra: object,
 ) -> HTMLResponse:
     page = await TriageService(session, core).page(ref, viewer.actor)
-    return draw(request, viewer, core, page, status_code=status_code, **extra)
+    return draw(
+        request,
+        viewer,
+        core,
+        page,
+        status_code=status_code,
+        partners=await PartnerService(session, core).list(active_only=True),
+        **extra,
+    )
 
 
 def case_form(
@@ -142,10 +156,12 @@ async def triage(
     assignee: Annotated[str, Form(max_length=20)] = "",
     tags: Annotated[str, Form(max_length=1000)] = "",
     details: Annotated[str, Form(max_length=1)] = "",
+    outcome: Annotated[str, Form(max_length=24)] = "",
+    child: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
-    """Either a status button (``status``) or the details form (``details=1``: priority,
-    assignee, tags)."""
-    wanted = _wanted(status, priority, assignee, tags, bool(details))
+    """Either a status button (``status``; closing with its ``outcome``) or the details
+    form (``details=1``: priority, assignee, tags, a child involved)."""
+    wanted = _wanted(status, priority, assignee, tags, bool(details), outcome, child)
     try:
         return await case_form(request, viewer, session, core, ref).submit(
             TriageService(session, core).update(
@@ -160,10 +176,19 @@ async def triage(
         return await stale_page(request, viewer, session, core, ref, seen, wanted)
 
 
-def _wanted(status: str, priority: str, assignee: str, tags: str, details: bool) -> CaseChanges:
+def _wanted(
+    status: str,
+    priority: str,
+    assignee: str,
+    tags: str,
+    details: bool,
+    outcome: str = "",
+    child: str = "",
+) -> CaseChanges:
     new_status = Status(status) if status in Status._value2member_map_ else None
+    new_outcome = Outcome(outcome) if outcome in Outcome._value2member_map_ else None
     if not details:
-        return CaseChanges(status=new_status)
+        return CaseChanges(status=new_status, outcome=new_outcome)
     new_priority = Priority(priority) if priority in Priority._value2member_map_ else None
     assignee_id = int(assignee) if assignee.isdigit() else None
     return CaseChanges(
@@ -172,6 +197,7 @@ def _wanted(status: str, priority: str, assignee: str, tags: str, details: bool)
         set_assignee=True,
         assignee_id=assignee_id,
         tags=[t for t in tags.replace(",", " ").split() if t],
+        child_involved=child == "1",
     )
 
 
@@ -205,7 +231,91 @@ async def stale_page(
         )
     if wanted.tags is not None:
         yours.append(texts.gettext(labels.FIELD["tags"]) + ": " + (", ".join(wanted.tags) or "—"))
+    if wanted.outcome is not None:
+        yours.append(
+            texts.gettext(labels.FIELD["outcome"])
+            + ": "
+            + texts.gettext(labels.OUTCOME[wanted.outcome.value])
+        )
     return draw(request, viewer, core, page, status_code=409, stale=newer, not_saved=yours)
+
+
+@router.post("/{ref}/referrals")
+async def add_referral(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    partner: Annotated[str, Form(max_length=12)] = "",
+    consent: Annotated[str, Form(max_length=16)] = "",
+    note: Annotated[str, Form(max_length=MAX_REFERRAL_NOTE * 2)] = "",
+) -> Response:
+    """To whom, with the person's consent, and a note: the case moves to referred."""
+
+    async def refer() -> None:
+        if consent not in Consent._value2member_map_:
+            raise InvalidInput("consent: say whether the person agreed.")
+        await OutcomeService(session, core).refer(
+            ref,
+            viewer.actor,
+            partner_id=int(partner) if partner.isdigit() else 0,
+            consent=Consent(consent),
+            note=note,
+        )
+
+    return await case_form(request, viewer, session, core, ref).submit(
+        refer(),
+        done=f"{PREFIX}/cases/{ref}#outcome",
+        error_key="referral_error",
+        referral_note=note,
+    )
+
+
+@router.post("/{ref}/child-waiver")
+async def child_waiver(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    reason: Annotated[str, Form(max_length=MAX_NOTE_CHARS * 2)] = "",
+) -> Response:
+    """A focal point writes why a case involving a child has no child-protection referral."""
+    return await case_form(request, viewer, session, core, ref).submit(
+        OutcomeService(session, core).waive_child_referral(ref, viewer.actor, reason),
+        done=f"{PREFIX}/cases/{ref}#outcome",
+        error_key="waiver_error",
+        passes=("case_not_found",),
+        waiver_text=reason,
+    )
+
+
+@router.post("/{ref}/duplicate")
+async def mark_duplicate(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    version: Annotated[int, Form(ge=1)],
+    seen: Annotated[int, Form(ge=0)] = 0,
+    of: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Close the case as a duplicate of the case kept (``of``, its reference)."""
+    try:
+        return await case_form(request, viewer, session, core, ref).submit(
+            OutcomeService(session, core).mark_duplicate(
+                ref, viewer.actor, expected_version=version, kept_ref=of.strip()
+            ),
+            done=f"{PREFIX}/cases/{ref}",
+            error_key="duplicate_error",
+            # An unknown reference is the form's error (the case kept), not the page's.
+            passes=("permission_denied", StaleVersion.code),
+            duplicate_of_text=of,
+        )
+    except StaleVersion:
+        return await stale_page(request, viewer, session, core, ref, seen, CaseChanges())
 
 
 @router.post("/{ref}/notes")

@@ -67,6 +67,8 @@ REASONS = {
 }
 SENSITIVE_NAME = _("Sensitive reports (one group)")
 NONE_NAME = _("Not given")
+# What "none" means where it is not "not given".
+NONE_NAMES = {"outcome": _("Not closed yet"), "referral_target": _("Not referred")}
 
 
 def may_open(viewer: Viewer) -> bool:
@@ -177,13 +179,15 @@ def key_name(group: str, key: str, viewer: Viewer, core: Core) -> str:
     if key == SENSITIVE_GROUP:
         return t(SENSITIVE_NAME)
     if key == NONE_KEY:
-        return t(NONE_NAME)
+        return t(NONE_NAMES.get(group, NONE_NAME))
     if group == "category":
         return t(labels.CATEGORY[key]) if key in labels.CATEGORY else key
     if group == "language":
         return t(labels.LANGUAGE[key]) if key in labels.LANGUAGE else key
     if group == "channel":
         return t(labels.CHANNEL[key]) if key in labels.CHANNEL else key
+    if group == "outcome":
+        return t(labels.OUTCOME[key]) if key in labels.OUTCOME else key
     if group == "oblast":
         return core.catalog.oblast(key).name(viewer.language)
     if group == "programme":
