@@ -22,7 +22,7 @@ import asyncpg
 from sqlalchemy import event, func, select
 
 from bench.api import POSTGRES_ADMIN_DSN
-from bench.seed import COMMON_WORD, RARE_WORD, seed
+from bench.seed import COMMON_FORM, COMMON_WORD, RARE_FORM, RARE_WORD, seed
 from storage.core import build_core
 from storage.enums import Sort, Status
 from storage.migrate import migrate_url
@@ -114,7 +114,9 @@ async def main(argv: list[str] | None = None) -> None:
         ]
         for label, word in (
             ("rare word", RARE_WORD),
+            (f"rare word by lemma ({RARE_FORM})", RARE_FORM),
             (f"common word ({COMMON_WORD}, ~33%)", COMMON_WORD),
+            (f"common word by lemma ({COMMON_FORM}, ~50%)", COMMON_FORM),
             (f"very common prefix ({VERY_COMMON}*, ~all)", VERY_COMMON),
         ):
             words = terms(word)
