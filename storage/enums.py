@@ -106,6 +106,11 @@ class AuditAction(StrEnum):
     CASE_CREATED = "case.created"
     CASE_HANDLING_RATED = "case.handling_rated"
     CASE_READ = "case.read"
+    # Moved to another category, into, within or out of the sealed channel.
+    CASE_RECLASSIFIED = "case.reclassified"
+    # A focal point stepped back from a case, or was excluded from it by another.
+    CASE_RECUSED = "case.recused"
+    CASE_EXCLUDED = "case.excluded"
     CASES_SEARCHED_SENSITIVE = "cases.searched_sensitive"
     CASE_REPORTER_ADDED = "case.reporter_added"
     CASE_UPDATED = "case.updated"

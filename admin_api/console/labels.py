@@ -86,6 +86,9 @@ ACTION = {
     "case.created": _("Report received"),
     "case.updated": _("Case changed"),
     "case.read": _("Sensitive case opened"),
+    "case.reclassified": _("Category changed"),
+    "case.recused": _("A focal point stepped back from the case"),
+    "case.excluded": _("A focal point was excluded from the case"),
     "case.reporter_added": _("The reporter added information"),
     "case.handling_rated": _("The reporter rated the handling"),
     "note.added": _("Internal note added"),
@@ -104,6 +107,9 @@ ACTION = {
 }
 
 FIELD = {
+    "category": _("Category"),
+    "sensitive": _("Sealed"),
+    "reason": _("Reason"),
     "status": _("Status"),
     "priority": _("Priority"),
     "assignee_id": _("Assignee"),
@@ -159,5 +165,15 @@ ERROR = {
         "The password of a focal point or an administrator is set from the command line "
         "on the server."
     ),
+    "same_category": _("The case is already in this category."),
+    "reason_required": _(
+        "Write why the case leaves the sealed channel: every operator will be able to read it."
+    ),
+    "unknown_category": _("Choose a category from the list."),
+    "forbidden": _("Your role does not allow this."),
+    "last_focal_point": _(
+        "No other focal point could see this case then. Someone must always be able to."
+    ),
+    "not_a_focal_point": _("Only an active focal point can be excluded from a case."),
     "wrong_code": _("This code is wrong or was used already. Type the code the app shows now."),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response
 
 from admin_api.deps import ReadCaseWorkerDep, WriteCaseWorkerDep
 from admin_api.errors import error_responses
@@ -24,6 +24,8 @@ from admin_api.schemas.cases import (
     CaseSummary,
     NoteIn,
     NoteOut,
+    ReclassifyIn,
+    ReclassifyOut,
     ReplyIn,
     ReplyOut,
 )
@@ -32,6 +34,7 @@ from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.attachments import SERVED_TYPES
+from storage.services.reclassify import Reclassification, forget_plain_copies
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
@@ -124,6 +127,52 @@ async def update_case(
     )
     response.headers["ETag"] = etag(case.version)
     return CaseSummary.model_validate(CaseView.at(case, core.clock.now()))
+
+
+@router.post(
+    "/{ref}/reclassify",
+    response_model=ReclassifyOut,
+    summary="Move the case to another category (into or out of the sealed channel)",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **error_responses(401, 403, 404, 412, 413, 422, 428),
+    },
+)
+async def reclassify(
+    ref: Ref,
+    body: ReclassifyIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    response: Response,
+    background: BackgroundTasks,
+    if_match: IfMatch = None,
+) -> ReclassifyOut:
+    """Needs If-Match like PATCH: 412 when someone changed the case meanwhile. Moved into
+    the sealed channel, the case is sealed as if filed that way: an operator who moved it
+    gets 404 for it from now on (`still_visible` false, no ETag). Moving it out of the
+    sealed channel is for focal points, with a `reason`. The reporter is told nothing."""
+    moved = await Reclassification(session, core).move(
+        ref,
+        principal.actor,
+        expected_version=expected_version(if_match),
+        category=body.category,
+        note=body.note,
+        reason=body.reason,
+    )
+    if moved.sealed:
+        # After the commit (the route's scope ends before the answer is sent).
+        background.add_task(forget_plain_copies, core)
+    case = moved.case
+    if moved.still_visible:
+        response.headers["ETag"] = etag(case.version)
+    return ReclassifyOut(
+        ref=case.ref,
+        category=case.category,
+        sensitive=case.sensitive,
+        version=case.version if moved.still_visible else None,
+        still_visible=moved.still_visible,
+    )
 
 
 @router.post(

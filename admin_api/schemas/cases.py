@@ -17,6 +17,7 @@ from admin_api.schemas.common import MAX_ID, RequestModel, Storable, ViewModel
 from storage.enums import ContactMode, Language, Priority, ReplyDelivery, Status
 from storage.models import CaseTag
 from storage.refs import REF_PATTERN as STORAGE_REF_PATTERN
+from storage.services.reclassify import MAX_REASON_CHARS
 from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, MAX_TAGS
 
 # Staff references: random ones (HL-7K2M-9QXD-R) and the sequential ones of older cases
@@ -186,3 +187,34 @@ class ReplyTexts(RequestModel):
 
 class ReplyIn(RequestModel):
     texts: ReplyTexts
+
+
+CategoryCode = Annotated[str, StringConstraints(min_length=1, max_length=40), Storable]
+
+
+class ReclassifyIn(RequestModel):
+    """Move the case to another category. An operator may only choose a sensitive one
+    (the sealed channel); a focal point may choose any, and needs ``reason`` to move a
+    case out of the sealed channel."""
+
+    category: CategoryCode = Field(description="The new category's code, e.g. sexual_exploitation.")
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS), Storable] | None = Field(
+        default=None, description="An internal note kept with the case (sealed with it)."
+    )
+    reason: Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS), Storable] | None = Field(
+        default=None,
+        description="Why a case leaves the sealed channel; required then, kept in the trail.",
+    )
+
+
+class ReclassifyOut(BaseModel):
+    ref: str
+    category: str
+    sensitive: bool
+    version: int | None = Field(
+        description="The case's new version, or null when you no longer see the case."
+    )
+    still_visible: bool = Field(
+        description="False when the case moved where your role does not see it (an operator "
+        "who sealed it): from now on it answers 404 to you."
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from admin_api.console import forms, labels
@@ -22,6 +22,7 @@ from admin_api.console.web import (
     ReadViewerDep,
     Viewer,
     WriteViewerDep,
+    go,
     render,
 )
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
@@ -29,10 +30,16 @@ from admin_api.web.i18n import translations
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
-from storage.enums import Language, Priority, Status
+from storage.enums import Language, Priority, Role, Status
 from storage.errors import InvalidInput, StaleVersion
 from storage.media.types import IMAGE_TYPES
 from storage.refs import PUBLIC_ID_PATTERN, REF_PATTERN
+from storage.services.reclassify import (
+    MAX_REASON_CHARS,
+    Reclassification,
+    Reclassified,
+    forget_plain_copies,
+)
 from storage.services.transparency import MAX_SUMMARY_CHARS
 from storage.services.triage import (
     MAX_NOTE_CHARS,
@@ -94,8 +101,21 @@ def draw(
         summary=summary.summary,
         may_publish=summary.may_publish,
         max_summary=MAX_SUMMARY_CHARS,
+        move_to=_move_to(core, viewer, case.category),
+        max_reason=MAX_REASON_CHARS,
         **extra,
     )
+
+
+def _move_to(core: Core, viewer: Viewer, current: str) -> list[tuple[str, bool]]:
+    """The categories this person may move the case to, each with whether it is sealed:
+    an operator only into the sealed channel, a focal point anywhere."""
+    focal = viewer.actor.role is Role.FOCAL_POINT
+    return [
+        (c.code, c.sensitive)
+        for c in core.catalog.categories
+        if c.code != current and (c.sensitive or focal)
+    ]
 
 
 async def case_page(
@@ -160,6 +180,68 @@ async def triage(
         return await stale_page(request, viewer, session, core, ref, seen, wanted)
 
 
+@router.post("/{ref}/reclassify")
+async def reclassify(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    background: BackgroundTasks,
+    version: Annotated[int, Form(ge=1)],
+    seen: Annotated[int, Form(ge=0)] = 0,
+    category: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=MAX_NOTE_CHARS * 2)] = "",
+    reason: Annotated[str, Form(max_length=MAX_REASON_CHARS * 2)] = "",
+) -> Response:
+    """Move the case to another category. Moved where this person's role does not see
+    it (an operator sealing a case), they go back to the worklist, told it was done."""
+    moved: list[Reclassified] = []
+
+    async def move() -> None:
+        moved.append(
+            await Reclassification(session, core).move(
+                ref,
+                viewer.actor,
+                expected_version=version,
+                category=category,
+                note=note,
+                reason=reason,
+            )
+        )
+
+    async def done() -> Response:
+        result = moved[0]
+        if result.sealed:
+            # Once the change has committed (the route's scope ends before the answer).
+            background.add_task(forget_plain_copies, core)
+        if result.still_visible:
+            return go(request, f"{PREFIX}/cases/{ref}")
+        return go(request, f"{PREFIX}/cases?moved=sealed")
+
+    try:
+        return await case_form(request, viewer, session, core, ref).submit(
+            move(),
+            done=done,
+            error_key="move_error",
+            passes=(*forms.NOT_THE_FORMS, StaleVersion.code),
+            status=409,
+            move_note=note,
+            move_reason=reason,
+        )
+    except StaleVersion:
+        wanted = texts_line(viewer, category)
+        return await stale_page(
+            request, viewer, session, core, ref, seen, CaseChanges(), extra=[wanted]
+        )
+
+
+def texts_line(viewer: Viewer, category: str) -> str:
+    texts = viewer.texts
+    name = labels.CATEGORY.get(category)
+    return texts.gettext(labels.FIELD["category"]) + ": " + (texts.gettext(name) if name else "—")
+
+
 def _wanted(status: str, priority: str, assignee: str, tags: str, details: bool) -> CaseChanges:
     new_status = Status(status) if status in Status._value2member_map_ else None
     if not details:
@@ -183,6 +265,8 @@ async def stale_page(
     ref: str,
     seen: int,
     wanted: CaseChanges,
+    *,
+    extra: list[str] | None = None,
 ) -> HTMLResponse:
     """Nothing was saved; show what others changed since the page was loaded."""
     texts = viewer.texts
@@ -205,6 +289,7 @@ async def stale_page(
         )
     if wanted.tags is not None:
         yours.append(texts.gettext(labels.FIELD["tags"]) + ": " + (", ".join(wanted.tags) or "—"))
+    yours.extend(extra or ())
     return draw(request, viewer, core, page, status_code=409, stale=newer, not_saved=yours)
 
 

@@ -220,6 +220,8 @@ async def worklist(
         languages=[x.value for x in Language],
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
+        # After an operator moved a case into the sealed channel (the case route).
+        moved=request.query_params.get("moved") == "sealed",
     )
 
 
