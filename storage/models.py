@@ -233,6 +233,55 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+class CaseExclusion(Base):
+    """A focal point kept away from one case: they stepped back themselves (``recused``)
+    or another focal point excluded them (``excluded``). For them the case does not
+    exist (the visibility rule: :func:`storage.repositories.filters.visible`), and they
+    get no alerts about it."""
+
+    __tablename__ = "case_exclusions"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+
+
+class CaseActivity(Base):
+    """Something that happened to a case which its readers should notice (the worklist's
+    "new" marker): the reporter added information or replied, a reply could not be
+    delivered, or the case was assigned to someone (``user_id``: only for them; None:
+    for everyone who sees the case)."""
+
+    __tablename__ = "case_activity"
+    __table_args__ = (Index("ix_case_activity_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+
+
+class CaseSeen(Base):
+    """When a staff member last opened a case: activity after it is new to them."""
+
+    __tablename__ = "case_views"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    seen_at: Mapped[datetime]
+
+
 class CaseTag(Base):
     __tablename__ = "case_tags"
 

@@ -22,6 +22,8 @@ from admin_api.schemas.cases import (
     CasePage,
     CasePatch,
     CaseSummary,
+    ExclusionIn,
+    ExclusionOut,
     NoteIn,
     NoteOut,
     ReclassifyIn,
@@ -34,6 +36,7 @@ from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.attachments import SERVED_TYPES
+from storage.services.exclusions import Exclusions
 from storage.services.reclassify import Reclassification, forget_plain_copies
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
@@ -173,6 +176,27 @@ async def reclassify(
         version=case.version if moved.still_visible else None,
         still_visible=moved.still_visible,
     )
+
+
+@router.post(
+    "/{ref}/exclusions",
+    status_code=201,
+    response_model=ExclusionOut,
+    summary="Keep a focal point away from the case (yourself: step back)",
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+async def exclude(
+    ref: Ref,
+    body: ExclusionIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+) -> ExclusionOut:
+    """Focal points only. From now on the case answers 404 to the focal point kept away,
+    is not listed or counted for them, and they get no alerts about it. 409 when no other
+    active focal point would still see the case."""
+    done = await Exclusions(session, core).keep_away(ref, principal.actor, body.user_id)
+    return ExclusionOut(user_id=done.user_id, kind=done.kind)
 
 
 @router.post(

@@ -218,3 +218,16 @@ class ReclassifyOut(BaseModel):
         description="False when the case moved where your role does not see it (an operator "
         "who sealed it): from now on it answers 404 to you."
     )
+
+
+class ExclusionIn(RequestModel):
+    user_id: int = Field(
+        ge=1,
+        le=MAX_ID,
+        description="The focal point to keep away from the case: your own id to step back.",
+    )
+
+
+class ExclusionOut(BaseModel):
+    user_id: int
+    kind: str = Field(description="recused (you stepped back) or excluded (by you)")

@@ -67,7 +67,10 @@ def _head_statement(*, may_see_sensitive: bool, public_summary: bool) -> Select[
         .options(joinedload(Case.tags))
         .outerjoin(ContactDetail, ContactDetail.case_id == Case.id)
         .outerjoin(ReporterLink, ReporterLink.case_id == Case.id)
-        .where(Case.ref == bindparam("ref"), *visible(may_see_sensitive=may_see_sensitive))
+        .where(
+            Case.ref == bindparam("ref"),
+            *visible(may_see_sensitive=may_see_sensitive, viewer=bindparam("viewer")),
+        )
     )
     if public_summary:
         stmt = stmt.add_columns(PublicSummary).outerjoin(
@@ -87,7 +90,12 @@ _HEAD = {
 
 class CasePageRepository(Repository):
     async def head(
-        self, ref: str, *, may_see_sensitive: bool, public_summary: bool = False
+        self,
+        ref: str,
+        *,
+        may_see_sensitive: bool,
+        public_summary: bool = False,
+        viewer_id: int | None = None,
     ) -> CaseHead | None:
         """The case if this reader may see it (the same rule, in the query, as
         :meth:`storage.repositories.cases.CaseRepository.get_visible`: hidden and
@@ -97,7 +105,10 @@ class CasePageRepository(Repository):
             return None
         stmt = _HEAD[(may_see_sensitive, public_summary)]
         # One row per tag: ``unique`` folds them into the case's row.
-        row = (await self.session.execute(stmt, {"ref": canonical})).unique().first()
+        params: dict[str, object] = {"ref": canonical}
+        if may_see_sensitive:
+            params["viewer"] = viewer_id or 0
+        row = (await self.session.execute(stmt, params)).unique().first()
         if row is None:
             return None
         case, contact, linked, attachments, additions, notes, replies, *summary = row

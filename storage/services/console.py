@@ -276,6 +276,18 @@ class StaffDirectory:
             (u.id, u.display_name or u.username) for u in await self.repo.active_with_roles(roles)
         ]
 
+    async def focal_points(
+        self, actor: Actor, *, besides: set[int | None]
+    ) -> list[tuple[int, str]]:
+        """Active focal points other than ``besides``, for a focal point to choose from."""
+        if actor.role is not Role.FOCAL_POINT:
+            return []
+        return [
+            (u.id, u.display_name or u.username)
+            for u in await self.repo.active_with_roles([Role.FOCAL_POINT.value])
+            if u.id not in besides
+        ]
+
 
 __all__ = [
     "CODES_PER_STEP",

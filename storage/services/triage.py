@@ -47,6 +47,7 @@ from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, PublicSu
 from storage.repositories.audit import AuditRepository
 from storage.repositories.case_page import CaseHead, CasePageRepository
 from storage.repositories.cases import CaseRepository
+from storage.repositories.exclusions import ExclusionRepository
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
 from storage.services.attachments import AttachmentService, served_name, served_type
@@ -212,6 +213,11 @@ class CasePage:
     names: dict[int, str]  # every colleague the page names, by id
     assignees: list[tuple[int, str]]  # whom the case may be assigned to
     public_summary: PublicSummaryState
+    # Focal points kept away from the case (recused or excluded).
+    kept_away: set[int]
+    # For a focal point: the other focal points who still see the case (whom they may
+    # exclude from it).
+    colleagues: list[tuple[int, str]]
 
     @property
     def case(self) -> Case:
@@ -235,7 +241,9 @@ class TriageService:
         """The case, or :class:`CaseNotFound` when it does not exist *for this actor*."""
         _require_case_work(actor)
         # Hidden and missing are one query and one answer: nothing to time or compare.
-        case = await self.cases.get_visible(ref, may_see_sensitive=actor.can_see_sensitive)
+        case = await self.cases.get_visible(
+            ref, may_see_sensitive=actor.can_see_sensitive, viewer_id=actor.user_id
+        )
         return self._seen(case, ref, actor, audit_read=audit_read)
 
     def _seen(self, case: Case | None, ref: str, actor: Actor, *, audit_read: bool) -> Case:
@@ -252,7 +260,10 @@ class TriageService:
         statement, and the audit record of this look when the case is sensitive."""
         _require_case_work(actor)
         head = await CasePageRepository(self.session).head(
-            ref, may_see_sensitive=actor.can_see_sensitive, public_summary=public_summary
+            ref,
+            may_see_sensitive=actor.can_see_sensitive,
+            public_summary=public_summary,
+            viewer_id=actor.user_id,
         )
         if head is None:
             raise CaseNotFound(ref)
@@ -278,6 +289,13 @@ class TriageService:
             timeline.append(look)
         summary = head.public_summary
         directory = StaffDirectory(self.session)
+        # Only focal points act on exclusions; for others the one query is saved (the
+        # assignment itself is checked against them all the same).
+        kept_away = (
+            await ExclusionRepository(self.session).excluded_staff(case.id)
+            if actor.can_see_sensitive
+            else set()
+        )
         names = await directory.names(
             [
                 case.assignee_id,
@@ -296,7 +314,13 @@ class TriageService:
             detail=detail,
             timeline=timeline,
             names=names,
-            assignees=await directory.assignees(actor, sensitive=case.sensitive),
+            assignees=[
+                (user_id, name)
+                for user_id, name in await directory.assignees(actor, sensitive=case.sensitive)
+                if user_id not in kept_away
+            ],
+            kept_away=kept_away,
+            colleagues=await directory.focal_points(actor, besides={actor.user_id, *kept_away}),
             public_summary=PublicSummaryState.of(case, summary, actor),
         )
 
@@ -482,6 +506,7 @@ class TriageService:
             user is None
             or not user.is_active
             or not role_may_see(user.role, sensitive=case.sensitive)
+            or user_id in await ExclusionRepository(self.session).excluded_staff(case.id)
         ):
             raise AssigneeCannotSeeCase()
 

@@ -105,6 +105,8 @@ class Worklist:
         limit = max(1, min(limit, MAX_PAGE))
         now = self.core.clock.now()
         may_see_sensitive = actor.can_see_sensitive
+        if may_see_sensitive:
+            flt = replace(flt, viewer_id=actor.user_id)
         if query is not None:
             words = terms(query)
             if not words:

@@ -34,6 +34,7 @@ from storage.enums import Language, Priority, Role, Status
 from storage.errors import InvalidInput, StaleVersion
 from storage.media.types import IMAGE_TYPES
 from storage.refs import PUBLIC_ID_PATTERN, REF_PATTERN
+from storage.services.exclusions import RECUSED, Exclusions
 from storage.services.reclassify import (
     MAX_REASON_CHARS,
     Reclassification,
@@ -102,6 +103,8 @@ def draw(
         may_publish=summary.may_publish,
         max_summary=MAX_SUMMARY_CHARS,
         move_to=_move_to(core, viewer, case.category),
+        colleagues=page.colleagues,
+        focal=viewer.actor.role is Role.FOCAL_POINT,
         max_reason=MAX_REASON_CHARS,
         **extra,
     )
@@ -234,6 +237,33 @@ async def reclassify(
         return await stale_page(
             request, viewer, session, core, ref, seen, CaseChanges(), extra=[wanted]
         )
+
+
+@router.post("/{ref}/exclusions")
+async def exclude(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    user: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Step back from the case (``user`` is the viewer) or exclude another focal point."""
+    kind: list[str] = []
+
+    async def keep_away() -> None:
+        if not user.isdigit():
+            raise InvalidInput("Choose a focal point.")
+        kind.append((await Exclusions(session, core).keep_away(ref, viewer.actor, int(user))).kind)
+
+    async def done() -> Response:
+        if kind[0] == RECUSED:
+            return go(request, f"{PREFIX}/cases?moved=recused")
+        return go(request, f"{PREFIX}/cases/{ref}#conflict")
+
+    return await case_form(request, viewer, session, core, ref).submit(
+        keep_away(), done=done, error_key="exclusion_error"
+    )
 
 
 def texts_line(viewer: Viewer, category: str) -> str:

@@ -221,7 +221,7 @@ async def worklist(
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
         # After an operator moved a case into the sealed channel (the case route).
-        moved=request.query_params.get("moved") == "sealed",
+        moved=request.query_params.get("moved", ""),
     )
 
 
