@@ -132,6 +132,15 @@ class AuditAction(StrEnum):
     USER_RECOVERY_CODE_USED = "user.recovery_code_used"
 
 
+class ActivityKind(StrEnum):
+    """What makes a case "new" again in a staff member's worklist (storage.models.CaseActivity)."""
+
+    REPORTER_ADDED = "reporter_added"
+    REPORTER_REPLIED = "reporter_replied"  # a reporter's answer to a reply, joined to the case
+    DELIVERY_FAILED = "delivery_failed"  # a reply could not reach the reporter's chat
+    ASSIGNED = "assigned"  # assigned to this staff member by someone else
+
+
 class Sort(StrEnum):
     """Worklist orders (SPEC §6 ``sort``); a leading ``-`` means newest first."""
 

@@ -269,7 +269,10 @@ class CaseActivity(Base):
 
 
 class CaseSeen(Base):
-    """When a staff member last opened a case: activity after it is new to them."""
+    """When a staff member last opened a case, and the newest activity it showed them:
+    activity with a greater id is new to them. Compared by id, not time: a reporter's
+    moments are kept to the minute only, and a minute is too coarse to tell what came
+    before an opening from what came after it."""
 
     __tablename__ = "case_views"
 
@@ -280,6 +283,7 @@ class CaseSeen(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     seen_at: Mapped[datetime]
+    activity_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseTag(Base):

@@ -106,6 +106,14 @@ ACTION = {
     "user.recovery_code_used": _("Recovery code used"),
 }
 
+# What makes a worklist row "new" for its reader (storage.enums.ActivityKind).
+ACTIVITY = {
+    "reporter_added": _("the reporter added information"),
+    "reporter_replied": _("the reporter replied"),
+    "delivery_failed": _("a reply was not delivered"),
+    "assigned": _("assigned to you"),
+}
+
 FIELD = {
     "category": _("Category"),
     "sensitive": _("Sealed"),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -212,10 +212,23 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 # The viewer and CSRF ----------------------------------------------------------------
 
 
+# A page's own background request (the worklist's refresh), by its query string: it
+# never counts as the person using the console (ConsoleSessionService.resolve).
+BACKGROUND_FRAGMENT = "poll"
+
+
+def is_background(request: Request) -> bool:
+    return request.query_params.get("fragment") == BACKGROUND_FRAGMENT
+
+
 def sign_in_url(request: Request, *, expired: bool = False) -> str:
     target = request.url.path
-    if request.method == "GET" and request.url.query:
-        target += "?" + request.url.query
+    # Back to the whole page after signing in, not to a fragment of it.
+    query = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("fragment", "shown")
+    ]
+    if request.method == "GET" and query:
+        target += "?" + urlencode(query)
     url = f"{PREFIX}/sign-in?next={quote(target, safe='')}"
     return url + "&expired=1" if expired else url
 
@@ -223,7 +236,7 @@ def sign_in_url(request: Request, *, expired: bool = False) -> str:
 async def current_viewer(request: Request, session: Session, core: Core) -> Viewer:
     token = request.cookies.get(COOKIE)
     service = ConsoleSessionService(session, core)
-    resolved = await service.resolve(token) if token else None
+    resolved = await service.resolve(token, touch=not is_background(request)) if token else None
     if resolved is None:
         raise ConsoleProblem(401, redirect=sign_in_url(request, expired=bool(token)))
     user, row = resolved

@@ -91,7 +91,7 @@ async def get_case(
 ) -> CaseDetailOut:
     """The case with what the reporter wrote, files, notes and replies. Reading a
     sensitive case is recorded in the audit log."""
-    detail = await TriageService(session, core).detail(ref, principal.actor)
+    detail = await TriageService(session, core).detail(ref, principal.actor, mark_seen=True)
     response.headers["ETag"] = etag(detail.case.version)
     return CaseDetailOut.model_validate(detail)
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.expression import Exists
 
 from storage.models import (
     Attachment,
     Case,
+    CaseActivity,
     CaseAddition,
+    CaseSeen,
     ContactDetail,
     Note,
     PublicSummary,
@@ -43,6 +45,12 @@ class CaseHead:
     has_additions: bool
     has_notes: bool
     has_replies: bool
+    # The newest activity on the case (storage.services.activity), 0 for none: what an
+    # opening of the page has shown its reader.
+    latest_activity: int = 0
+    # The newest activity the reader had been shown before (0: none): an opening that
+    # shows nothing newer records nothing.
+    seen_activity: int = 0
     # Read only when asked for (the console's page): None otherwise, or when none is written.
     public_summary: PublicSummary | None = None
 
@@ -61,6 +69,12 @@ def _head_statement(*, may_see_sensitive: bool, public_summary: bool) -> Select[
             _any(CaseAddition),
             _any(Note),
             _any(Reply),
+            select(func.coalesce(func.max(CaseActivity.id), 0))
+            .where(CaseActivity.case_id == Case.id)
+            .scalar_subquery(),
+            select(CaseSeen.activity_id)
+            .where(CaseSeen.case_id == Case.id, CaseSeen.user_id == bindparam("reader"))
+            .scalar_subquery(),
         )
         # The tags too (the page shows them): one statement instead of the
         # relationship's own second SELECT.
@@ -105,13 +119,13 @@ class CasePageRepository(Repository):
             return None
         stmt = _HEAD[(may_see_sensitive, public_summary)]
         # One row per tag: ``unique`` folds them into the case's row.
-        params: dict[str, object] = {"ref": canonical}
+        params: dict[str, object] = {"ref": canonical, "reader": viewer_id or 0}
         if may_see_sensitive:
             params["viewer"] = viewer_id or 0
         row = (await self.session.execute(stmt, params)).unique().first()
         if row is None:
             return None
-        case, contact, linked, attachments, additions, notes, replies, *summary = row
+        case, contact, linked, attachments, additions, notes, replies, latest, seen, *summary = row
         return CaseHead(
             case=case,
             contact=contact,
@@ -120,5 +134,7 @@ class CasePageRepository(Repository):
             has_additions=bool(additions),
             has_notes=bool(notes),
             has_replies=bool(replies),
+            latest_activity=int(latest or 0),
+            seen_activity=int(seen or 0),
             public_summary=summary[0] if summary else None,
         )

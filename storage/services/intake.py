@@ -28,7 +28,7 @@ from storage.crypto import (
     generate_receipt_code,
     normalize_receipt_code,
 )
-from storage.enums import AuditAction, Channel, ContactMode, Language, Status
+from storage.enums import ActivityKind, AuditAction, Channel, ContactMode, Language, Status
 from storage.errors import (
     CaseClosedForAdditions,
     CaseNotFound,
@@ -39,7 +39,7 @@ from storage.errors import (
     TextTooLong,
     TooManyAttachments,
 )
-from storage.models import Case, CaseAddition, ContactDetail, ReporterLink
+from storage.models import Case, CaseActivity, CaseAddition, ContactDetail, ReporterLink
 from storage.refs import new_case_ref
 from storage.repositories.cases import CaseRepository
 from storage.repositories.search import SearchRepository
@@ -307,8 +307,14 @@ class IntakeService:
         )
 
     async def add_reporter_info(
-        self, case_id: int, *, text: str, attachments: Sequence[StagedAttachment] = ()
+        self,
+        case_id: int,
+        *,
+        text: str,
+        attachments: Sequence[StagedAttachment] = (),
+        kind: ActivityKind = ActivityKind.REPORTER_ADDED,
     ) -> CaseAddition:
+        """``kind``: how the worklist marks it (REPORTER_REPLIED for an answer to a reply)."""
         case = await self._get(case_id)
         if case.content_purged_at is not None:
             raise CaseClosedForAdditions()
@@ -337,6 +343,7 @@ class IntakeService:
             )
         case.reporter_updated_at = now
         case.updated_at = now
+        self.cases.add(CaseActivity(case_id=case.id, at=now, kind=kind.value))
         self.audit.record(
             Actor.reporter(),
             AuditAction.CASE_REPORTER_ADDED,

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import AuditAction, OutboxKind, OutboxState, ReplyDelivery
-from storage.models import Case, OutboxMessage
+from storage.enums import ActivityKind, AuditAction, OutboxKind, OutboxState, ReplyDelivery
+from storage.models import Case, CaseActivity, OutboxMessage
 from storage.repositories.cases import CaseRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.sealed import Context, Sealer, reply_text
@@ -154,6 +154,14 @@ class OutboxService:
             return
         before = reply.delivery
         reply.delivery = delivery
+        if delivery is ReplyDelivery.UNDELIVERABLE:
+            self.cases.add(
+                CaseActivity(
+                    case_id=case.id,
+                    at=self.core.clock.now(),
+                    kind=ActivityKind.DELIVERY_FAILED.value,
+                )
+            )
         self.audit.record(
             Actor.system(),
             action,

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from storage.access import Actor, role_may_see
 from storage.core import Core
 from storage.enums import (
+    ActivityKind,
     AuditAction,
     Language,
     OutboxKind,
@@ -50,6 +51,7 @@ from storage.repositories.cases import CaseRepository
 from storage.repositories.exclusions import ExclusionRepository
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
+from storage.services import activity
 from storage.services.attachments import AttachmentService, served_name, served_type
 from storage.services.audit import AuditLog
 from storage.services.console import StaffDirectory
@@ -254,7 +256,7 @@ class TriageService:
         return case
 
     async def _look(
-        self, ref: str, actor: Actor, *, public_summary: bool = False
+        self, ref: str, actor: Actor, *, public_summary: bool = False, mark_seen: bool = False
     ) -> tuple[CaseHead, AuditEvent | None]:
         """The case with its contact, chat link and which lists hold anything, in one
         statement, and the audit record of this look when the case is sensitive."""
@@ -270,16 +272,21 @@ class TriageService:
         look = None
         if head.case.sensitive:
             look = self.audit.record(actor, AuditAction.CASE_READ, case=head.case)
+        if mark_seen and head.latest_activity > head.seen_activity:
+            await activity.mark_seen(
+                self.session, actor, head.case.id, head.latest_activity, self.core.clock.now()
+            )
         return head, look
 
-    async def detail(self, ref: str, actor: Actor) -> CaseDetail:
-        head, _look = await self._look(ref, actor)
+    async def detail(self, ref: str, actor: Actor, *, mark_seen: bool = False) -> CaseDetail:
+        """``mark_seen``: this is the reader opening the case (the worklist's markers)."""
+        head, _look = await self._look(ref, actor, mark_seen=mark_seen)
         return await self._detail(head)
 
-    async def page(self, ref: str, actor: Actor) -> CasePage:
+    async def page(self, ref: str, actor: Actor, *, mark_seen: bool = False) -> CasePage:
         """The console's case page: the case with its lists, its timeline, the names of
         the colleagues it shows, whom it may be assigned to and its public summary."""
-        head, look = await self._look(ref, actor, public_summary=True)
+        head, look = await self._look(ref, actor, public_summary=True, mark_seen=mark_seen)
         detail = await self._detail(head)
         case = detail.case
         timeline = await AuditRepository(self.session).for_case(case.id)
@@ -456,6 +463,14 @@ class TriageService:
         if assign:
             before["assignee_id"], after["assignee_id"] = case.assignee_id, changes.assignee_id
             case.assignee_id = changes.assignee_id
+            if changes.assignee_id is not None and changes.assignee_id != actor.user_id:
+                activity.record_activity(
+                    self.session,
+                    case,
+                    ActivityKind.ASSIGNED,
+                    now,
+                    for_user=changes.assignee_id,
+                )
         if new_tags != current_tags:
             before["tags"], after["tags"] = current_tags, new_tags
             kept = [t for t in case.tags if t.tag in new_tags]

@@ -10,7 +10,7 @@ so paging through a million cases never re-reads them all.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -23,6 +23,7 @@ from storage.cursor import CursorCodec, fingerprint
 from storage.enums import AuditAction, Sort
 from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
 from storage.models import Case
+from storage.repositories.activity import ActivityRepository
 from storage.repositories.filters import CaseFilter
 from storage.repositories.search import SearchRepository
 from storage.repositories.worklist import WorklistRepository
@@ -50,6 +51,7 @@ class CasePage(Generic[T]):
 class Worklist:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.core = core
+        self.session = session
         self.cases = WorklistRepository(session)
         self.search = SearchRepository(session)
         self.cursors = CursorCodec(core.crypto, "worklist-cursor")
@@ -105,15 +107,10 @@ class Worklist:
         limit = max(1, min(limit, MAX_PAGE))
         now = self.core.clock.now()
         may_see_sensitive = actor.can_see_sensitive
-        if may_see_sensitive:
-            flt = replace(flt, viewer_id=actor.user_id)
-        if query is not None:
-            words = terms(query)
-            if not words:
-                return CasePage(items=[], next_cursor=None, total=0)
-            flt = replace(flt, search_terms=tuple(words))
-            if may_see_sensitive and flt.sensitive is not False:
-                flt = replace(flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words)))
+        prepared = self._prepare(actor, flt, query)
+        if prepared is None:
+            return CasePage(items=[], next_cursor=None, total=0)
+        flt = prepared
         query_print = _fingerprint(flt, sort, may_see_sensitive)
         after: list[Any] | None = None
         total: int | None = None
@@ -147,6 +144,45 @@ class Worklist:
             next_cursor=next_cursor,
             total=min(total, COUNT_CAP),
             total_capped=total > COUNT_CAP,
+        )
+
+    def _prepare(self, actor: Actor, flt: CaseFilter, query: str | None) -> CaseFilter | None:
+        """The filter as this reader's query means it: their exclusions, the search's
+        words (and blind tokens for a focal point); None for a search with no words."""
+        if actor.can_see_sensitive:
+            flt = replace(flt, viewer_id=actor.user_id)
+        if query is None:
+            return flt
+        words = terms(query)
+        if not words:
+            return None
+        flt = replace(flt, search_terms=tuple(words))
+        if actor.can_see_sensitive and flt.sensitive is not False:
+            flt = replace(flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words)))
+        return flt
+
+    async def new_activity(self, actor: Actor, case_ids: Sequence[int]) -> dict[int, set[str]]:
+        """What is new to this reader on each of these cases since they last opened it
+        (:mod:`storage.services.activity`); cases with nothing new are left out."""
+        if actor.user_id is None or not actor.can_see_cases:
+            return {}
+        return await ActivityRepository(self.session).new_for(actor.user_id, case_ids)
+
+    async def new_activity_by_status(
+        self, actor: Actor, flt: CaseFilter, *, query: str | None = None
+    ) -> dict[str, int]:
+        """How many cases of the filter (its statuses aside) have something new to this
+        reader, per status: the worklist's tabs count them."""
+        if actor.user_id is None or not actor.can_see_cases:
+            return {}
+        prepared = self._prepare(actor, replace(flt, statuses=()), query)
+        if prepared is None:
+            return {}
+        return await ActivityRepository(self.session).new_by_status(
+            actor.user_id,
+            prepared,
+            may_see_sensitive=actor.can_see_sensitive,
+            now=self.core.clock.now(),
         )
 
     async def _audit_sensitive_search(self, actor: Actor, flt: CaseFilter, now: datetime) -> None:

@@ -129,9 +129,10 @@ async def case_page(
     ref: str,
     *,
     status_code: int = 200,
+    mark_seen: bool = False,
     **extra: object,
 ) -> HTMLResponse:
-    page = await TriageService(session, core).page(ref, viewer.actor)
+    page = await TriageService(session, core).page(ref, viewer.actor, mark_seen=mark_seen)
     return draw(request, viewer, core, page, status_code=status_code, **extra)
 
 
@@ -148,7 +149,8 @@ def case_form(
 async def show(
     request: Request, ref: Ref, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
-    return await case_page(request, viewer, session, core, ref)
+    # Opening the case: what is new on it is new no longer (the worklist's markers).
+    return await case_page(request, viewer, session, core, ref, mark_seen=True)
 
 
 @router.post("/{ref}/triage")

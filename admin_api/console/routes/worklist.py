@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from admin_api.console import labels
 from admin_api.console.views import excerpt, sla
 from admin_api.console.web import (
+    BACKGROUND_FRAGMENT,
     PREFIX,
     ConsoleProblem,
     ConsoleRoute,
@@ -33,6 +34,10 @@ from storage.services.worklist import Worklist
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 PAGE = 25
+# The most rows a refresh shows again (a page that loaded more keeps them all).
+MAX_SHOWN = 200
+# How often the worklist refreshes its rows and counts by itself.
+REFRESH_SECONDS = 60
 TABS = ("open", *(s.value for s in Status))
 OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
 MAX_Q = 200
@@ -145,7 +150,7 @@ def statuses_of(tab: str) -> tuple[str, ...]:
 
 
 async def rows_page(
-    viewer: Viewer, query: Query, session: Session, core: Core
+    viewer: Viewer, query: Query, session: Session, core: Core, *, limit: int = PAGE
 ) -> tuple[list[dict[str, object]], str | None, int, str]:
     worklist = Worklist(session, core)
     flt = query.case_filter(viewer, core.settings.timezone, statuses_of(query.tab))
@@ -157,26 +162,34 @@ async def rows_page(
             query=query.q or None,
             sort=query.sort,
             cursor=query.cursor or None,
-            limit=PAGE,
+            limit=limit,
         )
     except DomainError:
         # A stale or forged cursor: start the list again rather than fail.
         page = await worklist.page(
-            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=PAGE
+            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=limit
         )
         notice = viewer.texts.gettext(labels.ERROR["invalid_cursor"])
     now = core.clock.now()
     names = await StaffDirectory(session).names(c.assignee_id for c in page.items)
+    news = await worklist.new_activity(viewer.actor, [c.id for c in page.items])
     rows: list[dict[str, object]] = [
         {
             "case": case,
             "excerpt": excerpt(case),
             "sla": sla(case, now, viewer.texts),
             "assignee": names.get(case.assignee_id) if case.assignee_id else None,
+            "news": sorted(news.get(case.id, ())),
         }
         for case in page.items
     ]
     return rows, page.next_cursor, page.total, notice
+
+
+def _shown(request: Request) -> int:
+    """How many rows the page shows already (a "more" link's, or the refresh's)."""
+    value = request.query_params.get("shown", "")
+    return min(int(value), MAX_SHOWN) if value.isdigit() else 0
 
 
 @router.get("/cases")
@@ -188,18 +201,33 @@ async def worklist(
         raise ConsoleProblem(303, redirect=f"{PREFIX}/indicators")
     require(viewer.actor.can_see_cases, viewer.texts)
     query = Query.of(request, core)
-    rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
-    counts = {}
-    service = Worklist(session, core)
-    for tab in TABS:
-        flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
-        counts[tab] = (
-            total
-            if tab == query.tab
-            else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+    fragment = request.query_params.get("fragment", "")
+    shown = _shown(request)
+    if fragment == BACKGROUND_FRAGMENT:
+        # The refresh: the rows the page shows, from the top, and the tabs' counts.
+        query = replace(query, cursor="")
+        rows, next_cursor, total, notice = await rows_page(
+            viewer, query, session, core, limit=max(PAGE, shown)
         )
+        shown_before = 0
+    else:
+        rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
+        shown_before = shown if fragment else 0
+    if fragment == "1":
+        return render(
+            request,
+            "worklist_rows.html",
+            viewer.texts,
+            viewer,
+            query=query,
+            rows=rows,
+            next_cursor=next_cursor,
+            shown=shown_before + len(rows),
+            more=True,
+        )
+    counts, news = await tab_counts(viewer, query, session, core, total)
     catalog = core.catalog
-    template = "worklist_rows.html" if request.query_params.get("fragment") else "worklist.html"
+    template = "worklist_poll.html" if fragment == BACKGROUND_FRAGMENT else "worklist.html"
     return render(
         request,
         template,
@@ -220,9 +248,31 @@ async def worklist(
         languages=[x.value for x in Language],
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
+        news=news,
+        shown=len(rows),
+        refresh_seconds=REFRESH_SECONDS,
         # After an operator moved a case into the sealed channel (the case route).
         moved=request.query_params.get("moved", ""),
     )
+
+
+async def tab_counts(
+    viewer: Viewer, query: Query, session: Session, core: Core, total: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each tab's number of cases, and of cases with something new to this reader."""
+    service = Worklist(session, core)
+    counts = {}
+    for tab in TABS:
+        flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
+        counts[tab] = (
+            total
+            if tab == query.tab
+            else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+        )
+    flt = query.case_filter(viewer, core.settings.timezone, ())
+    by_status = await service.new_activity_by_status(viewer.actor, flt, query=query.q or None)
+    news = {tab: sum(by_status.get(s, 0) for s in statuses_of(tab)) for tab in TABS}
+    return counts, news
 
 
 __all__ = ["replace", "router"]
