@@ -16,10 +16,12 @@ from storage.repositories.base import Repository
 from storage.repositories.filters import CaseFilter, case_conditions
 
 
-def _new_to(user_id: int) -> list[ColumnElement[bool]]:
-    """Activity for this person (or for everyone) after what they last saw of its case;
-    the query joins :class:`CaseSeen` for them, outer."""
+def _new_to(user_id: int, since: datetime) -> list[ColumnElement[bool]]:
+    """Activity since ``since`` for this person (or for everyone) after what they last
+    saw of its case; the query joins :class:`CaseSeen` for them, outer. ``since`` bounds
+    the work by recent activity (its index), whatever the table's size."""
     return [
+        CaseActivity.at >= since,
         or_(CaseActivity.user_id.is_(None), CaseActivity.user_id == user_id),
         CaseActivity.id > func.coalesce(CaseSeen.activity_id, 0),
     ]
@@ -47,7 +49,9 @@ class ActivityRepository(Repository):
         )
         await self.session.execute(stmt)
 
-    async def new_for(self, user_id: int, case_ids: Sequence[int]) -> dict[int, set[str]]:
+    async def new_for(
+        self, user_id: int, case_ids: Sequence[int], *, since: datetime
+    ) -> dict[int, set[str]]:
         """For each of these cases with something new to this person: what kinds."""
         if not case_ids:
             return {}
@@ -55,7 +59,7 @@ class ActivityRepository(Repository):
             select(CaseActivity.case_id, CaseActivity.kind)
             .distinct()
             .outerjoin(CaseSeen, _seen_by(user_id))
-            .where(CaseActivity.case_id.in_(list(case_ids)), *_new_to(user_id))
+            .where(CaseActivity.case_id.in_(list(case_ids)), *_new_to(user_id, since))
         )
         found: dict[int, set[str]] = {}
         for case_id, kind in await self.session.execute(stmt):
@@ -63,7 +67,13 @@ class ActivityRepository(Repository):
         return found
 
     async def new_by_status(
-        self, user_id: int, flt: CaseFilter, *, may_see_sensitive: bool, now: datetime
+        self,
+        user_id: int,
+        flt: CaseFilter,
+        *,
+        may_see_sensitive: bool,
+        now: datetime,
+        since: datetime,
     ) -> dict[str, int]:
         """How many cases matching the worklist's filter (and the visibility rule) have
         something new to this person, per status."""
@@ -75,7 +85,7 @@ class ActivityRepository(Repository):
             .select_from(CaseActivity)
             .join(Case, Case.id == CaseActivity.case_id)
             .outerjoin(CaseSeen, _seen_by(user_id))
-            .where(*_new_to(user_id), *conditions)
+            .where(*_new_to(user_id, since), *conditions)
             .group_by(Case.status)
         )
         return {str(status): int(n) for status, n in await self.session.execute(stmt)}

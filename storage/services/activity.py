@@ -10,7 +10,7 @@ records the newest activity the reader was shown; anything newer is new to them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,11 @@ from storage.db import write_later
 from storage.enums import ActivityKind
 from storage.models import Case, CaseActivity
 from storage.repositories.activity import ActivityRepository
+
+# Activity older than this is no longer "new", opened or not: the marks stay about what
+# a team is working on now, and reading them costs the recent activity only (its index),
+# not the whole history.
+NEWS_WINDOW = timedelta(days=30)
 
 
 def record_activity(

@@ -28,6 +28,7 @@ from storage.repositories.filters import CaseFilter
 from storage.repositories.search import SearchRepository
 from storage.repositories.worklist import WorklistRepository
 from storage.search import blind_query_tokens, terms
+from storage.services.activity import NEWS_WINDOW
 from storage.services.audit import AuditLog
 
 MAX_PAGE = 200
@@ -166,7 +167,8 @@ class Worklist:
         (:mod:`storage.services.activity`); cases with nothing new are left out."""
         if actor.user_id is None or not actor.can_see_cases:
             return {}
-        return await ActivityRepository(self.session).new_for(actor.user_id, case_ids)
+        since = self.core.clock.now() - NEWS_WINDOW
+        return await ActivityRepository(self.session).new_for(actor.user_id, case_ids, since=since)
 
     async def new_activity_by_status(
         self, actor: Actor, flt: CaseFilter, *, query: str | None = None
@@ -178,11 +180,13 @@ class Worklist:
         prepared = self._prepare(actor, replace(flt, statuses=()), query)
         if prepared is None:
             return {}
+        now = self.core.clock.now()
         return await ActivityRepository(self.session).new_by_status(
             actor.user_id,
             prepared,
             may_see_sensitive=actor.can_see_sensitive,
-            now=self.core.clock.now(),
+            now=now,
+            since=now - NEWS_WINDOW,
         )
 
     async def _audit_sensitive_search(self, actor: Actor, flt: CaseFilter, now: datetime) -> None:

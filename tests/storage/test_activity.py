@@ -14,6 +14,7 @@ from storage.core import Core
 from storage.enums import ActivityKind, AuditAction, ContactMode, Language
 from storage.models import AuditEvent
 from storage.repositories.filters import CaseFilter
+from storage.services.activity import NEWS_WINDOW
 from storage.services.exclusions import Exclusions
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.outbox import OutboxService
@@ -91,6 +92,10 @@ async def test_markers_until_the_case_is_opened(core: Core, clock: FrozenClock) 
             changes=CaseChanges(set_assignee=True, assignee_id=petro.user_id),
         )
     assert second.ref not in (await news(core, petro))[0]
+
+    # A month on, what nobody opened is no longer news.
+    clock.advance(NEWS_WINDOW + timedelta(minutes=1))
+    assert await news(core, olena) == ({}, {})
 
 
 async def test_a_reply_that_was_not_delivered(core: Core) -> None:

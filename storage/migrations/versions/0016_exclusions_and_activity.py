@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_activity")),
     )
     op.create_index("ix_case_activity_case_at", "case_activity", ["case_id", "at"], unique=False)
+    op.create_index("ix_case_activity_at", "case_activity", ["at"], unique=False)
     op.create_table(
         "case_views",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -100,6 +101,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_case_views_case_id"), table_name="case_views")
     op.drop_table("case_views")
+    op.drop_index("ix_case_activity_at", table_name="case_activity")
     op.drop_index("ix_case_activity_case_at", table_name="case_activity")
     op.drop_table("case_activity")
     op.drop_index(op.f("ix_case_exclusions_user_id"), table_name="case_exclusions")
