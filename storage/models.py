@@ -196,6 +196,9 @@ class Case(Base):
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(40))
+    # The category the reporter chose, kept when staff move the case to another: what
+    # the reporter reads about their case never changes with a move (None: never moved).
+    reporter_category: Mapped[str | None] = mapped_column(String(40))
     sensitive: Mapped[bool] = mapped_column(Boolean)
     priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))
     status: Mapped[Status] = mapped_column(StrEnumType(Status, 20))

@@ -297,7 +297,8 @@ class IntakeService:
             replies.append(ReporterReply(created_at=reply.created_at, text=text))
         return ReporterView(
             case_id=case.id,
-            category=case.category,
+            # What they chose, whatever category staff moved the case to since.
+            category=case.reporter_category or case.category,
             status=case.status,
             created_at=case.created_at,
             last_update_at=case.public_updated_at,

@@ -172,6 +172,9 @@ class Reclassification:
         if case.resolve_due_at != resolve_due:
             before["resolve_due_at"] = case.resolve_due_at.isoformat()
             after["resolve_due_at"] = resolve_due.isoformat()
+        if case.reporter_category is None:
+            # The reporter keeps reading what they chose (they are told nothing new).
+            case.reporter_category = case.category
         case.category = target.code
         case.priority = target.priority
         case.acknowledge_due_at = acknowledge_due

@@ -164,6 +164,7 @@ async def test_an_operator_seals_a_misfiled_report(core: Core, clock: FrozenCloc
         assert found is not None and found.ref == ref
         view = await intake.reporter_view(found, language=Language.UK)
     assert [r.text for r in view.replies] == [f"Дякуємо, {REPLIED}"]
+    assert view.category == "staff_conduct"  # what they chose, not where it went
 
 
 async def test_the_plain_text_leaves_the_database_files(core: Core) -> None:

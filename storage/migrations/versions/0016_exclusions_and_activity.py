@@ -1,4 +1,5 @@
-"""focal points kept away from a case; what is new on a case, and who saw it when
+"""focal points kept away from a case; what is new on a case, and who saw it when;
+the category a reporter chose, kept when staff move the case
 
 Revision ID: 0016
 Revises: 0012
@@ -22,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("cases", sa.Column("reporter_category", sa.String(length=40), nullable=True))
     op.create_table(
         "case_exclusions",
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -106,3 +108,5 @@ def downgrade() -> None:
     op.drop_table("case_activity")
     op.drop_index(op.f("ix_case_exclusions_user_id"), table_name="case_exclusions")
     op.drop_table("case_exclusions")
+    with op.batch_alter_table("cases") as batch_op:
+        batch_op.drop_column("reporter_category")
