@@ -18,7 +18,6 @@ from admin_api.schemas.audit import AuditEventOut, CaseEvents
 from admin_api.schemas.cases import (
     REF_PATTERN,
     CaseDetailOut,
-    CaseItem,
     CasePage,
     CasePatch,
     CaseSummary,
@@ -30,6 +29,7 @@ from admin_api.schemas.cases import (
     ReclassifyOut,
     ReplyIn,
     ReplyOut,
+    WorklistItem,
 )
 from admin_api.schemas.worklist import WorklistParams
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
@@ -60,7 +60,8 @@ async def worklist(
     core: CoreDep,
 ) -> CasePage:
     """Cases you may see, filtered, searched, sorted and paged. No narratives here."""
-    page = await Worklist(session, core).rows(
+    worklist = Worklist(session, core)
+    page = await worklist.rows(
         principal.actor,
         params.worklist_filter(core.catalog, principal.user_id),
         query=params.q,
@@ -68,8 +69,12 @@ async def worklist(
         cursor=params.cursor,
         limit=params.limit,
     )
+    news = await worklist.new_activity(principal.actor, [row["id"] for row in page.items])
     return CasePage(
-        items=[CaseItem.model_validate(row) for row in page.items],
+        items=[
+            WorklistItem.model_validate({**row, "new_activity": sorted(news.get(row["id"], ()))})
+            for row in page.items
+        ],
         next_cursor=page.next_cursor,
         total=page.total,
         total_capped=page.total_capped,

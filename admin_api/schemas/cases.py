@@ -72,8 +72,18 @@ class CaseItem(ViewModel):
         return sorted(t.tag if isinstance(t, CaseTag) else t for t in tags)
 
 
+class WorklistItem(CaseItem):
+    """A worklist row with what is new on it for you."""
+
+    new_activity: list[str] = Field(
+        default_factory=list,
+        description="What happened since you last opened the case (GET /cases/{ref}), within "
+        "30 days: reporter_added, reporter_replied, delivery_failed, assigned (to you).",
+    )
+
+
 class CasePage(BaseModel):
-    items: list[CaseItem]
+    items: list[WorklistItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
     total: int = Field(
         description="Cases matching the filters that you may see, counted up to 10000 "
