@@ -1,4 +1,4 @@
-"""The database schema (SPEC §3–§5).
+"""The database schema (rules: docs/privacy-rules.md, docs/staff-and-cases.md).
 
 No table has a column for a Telegram user id, chat id, username or name. The one
 link back to a reporter's chat, for those who opted in, is encrypted in
@@ -27,9 +27,11 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    event,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, attributes, mapped_column, relationship
 
 from storage.enums import (
     ActorKind,
@@ -45,6 +47,7 @@ from storage.enums import (
     Role,
     Status,
 )
+from storage.lemmas import index_text
 from storage.refs import new_public_id
 
 
@@ -211,6 +214,10 @@ class Case(Base):
     # cases, encrypted for sensitive ones. Both are emptied by retention.
     narrative: Mapped[str | None] = mapped_column(Text)
     narrative_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The plain narrative's lemmas, indexed with it (storage.lemmas; kept by the events
+    # at the end of this module). Never set for a sensitive case. Deferred: only the
+    # indexes read it.
+    lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     acknowledge_due_at: Mapped[datetime]
@@ -318,6 +325,8 @@ class CaseAddition(Base):
     created_at: Mapped[datetime]
     body: Mapped[str | None] = mapped_column(Text)
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The plain body's lemmas, like ``Case.lemmas``.
+    lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class CaseSearchToken(Base):
@@ -359,6 +368,8 @@ class Attachment(Base):
     # Deferred: listing a case's files never loads their words.
     text: Mapped[str | None] = mapped_column(Text, deferred=True)
     text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The plain text's lemmas, like ``Case.lemmas``.
+    lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
     blob_key: Mapped[str] = mapped_column(String(64), unique=True)
     metadata_stripped: Mapped[bool] = mapped_column(Boolean, default=False)
     # Made anew from what the original shows (issue 18): every file stored since. A
@@ -403,7 +414,7 @@ class Reply(Base):
 
 
 class ReporterLink(Base):
-    """The reporter's chat, for "you may reply to me in this chat" (SPEC §4, option b).
+    """The reporter's chat, for "you may reply to me in this chat" (contact option b).
 
     Encrypted; read only by the delivery worker, never by the API; deleted some days
     after the case closes.
@@ -419,7 +430,7 @@ class ReporterLink(Base):
 
 
 class ContactDetail(Base):
-    """A phone or e-mail the reporter chose to type (SPEC §4, option c); encrypted."""
+    """A phone or e-mail the reporter chose to type (contact option c); encrypted."""
 
     __tablename__ = "contact_details"
 
@@ -537,7 +548,7 @@ class ThrottleCounter(Base):
 
 
 class PublicSummary(Base):
-    """ "You said, we did" (SPEC §7): what a closed case changed, written for the public.
+    """ "You said, we did": what a closed case changed, written for the public.
 
     Staff write it in uk and/or en; it appears on the transparency page only once a focal
     point other than its author has approved it. Editing it withdraws the approval. It is
@@ -603,6 +614,22 @@ class StaffPreference(Base):
     language: Mapped[str] = mapped_column(String(2))
 
 
+class SavedFilter(Base):
+    """A worklist filter a staff member saved for themselves under a name ("my overdue"):
+    the console's query string, read as leniently as a bookmark."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+
+
 class ProcessedUpdate(Base):
     """A Telegram update whose effects are stored: a redelivery of it is not handled again.
 
@@ -615,3 +642,26 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# Search lemmas -------------------------------------------------------------------------
+# Every write of plain text, wherever it comes from (intake, a file rebuilt, a test),
+# keeps its lemmas beside it, so the indexes (triggers over both columns) stay whole.
+# Retention's bulk UPDATE, which bypasses these events, clears both itself.
+
+
+def _keep_lemmas(model: type[Base], column: str) -> None:
+    def fill(_mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+        state = attributes.instance_state(target)
+        if column in state.dict and (
+            state.key is None or attributes.get_history(target, column).has_changes()
+        ):
+            target.lemmas = index_text(getattr(target, column))
+
+    event.listen(model, "before_insert", fill)
+    event.listen(model, "before_update", fill)
+
+
+_keep_lemmas(Case, "narrative")
+_keep_lemmas(CaseAddition, "body")
+_keep_lemmas(Attachment, "text")

@@ -138,6 +138,12 @@ SORT = {
 }
 
 # Domain error codes, as a sentence for staff.
+# Filters every person has without saving them (admin_api.console.routes.worklist).
+BUILT_IN_FILTER = {
+    "my_overdue": _("My overdue"),
+    "unassigned_new": _("Unassigned new"),
+}
+
 ERROR = {
     "authentication_failed": _("Wrong username or password, or the account is disabled."),
     "rate_limited": _("Too many attempts. Wait a little and try again."),
@@ -160,6 +166,10 @@ ERROR = {
     ),
     "permission_denied": _("Your role does not allow this."),
     "invalid_cursor": _("That page link is out of date; the list starts again from the top."),
+    "no_search_words": _("Type at least one word, or a case reference, to search."),
+    "invalid_filter_name": _("Give the filter a name of up to 60 characters."),
+    "too_many_saved_filters": _("You have 20 saved filters; delete one first."),
+    "no_case_with_reference": _("No case you can open has this reference."),
     "invalid_input": _("Something in the form is not valid."),
     "same_password": _("The new password is the same as the current one."),
     "passwords_differ": _("The two new passwords are not the same."),

@@ -1,4 +1,4 @@
-"""Retention's queries (SPEC §9): which closed cases have outlived their reporter link or
+"""Retention's queries (docs/privacy-rules.md, "Retention"): which closed cases have outlived their reporter link or
 their content, and the purges that delete it. Statistics are kept: a purged case keeps
 its category, dates and outcome, and loses what anyone wrote.
 """
@@ -77,6 +77,6 @@ class RetentionRepository(Repository):
         await self.session.execute(
             update(Case)
             .where(Case.id.in_(list(case_ids)))
-            .values(narrative=None, narrative_enc=None, content_purged_at=at)
+            .values(narrative=None, narrative_enc=None, lemmas=None, content_purged_at=at)
             .execution_options(synchronize_session=False)
         )

@@ -1,4 +1,4 @@
-"""The staff worklist (SPEC §6 ``GET /cases``): filters, text search, sort, cursor pages.
+"""The staff worklist (``GET /cases``): filters, text search, sort, cursor pages.
 
 Cursors are opaque and signed: a tampered cursor is refused, never trusted.
 
@@ -21,8 +21,9 @@ from storage.access import Actor
 from storage.core import Core
 from storage.cursor import CursorCodec, fingerprint
 from storage.enums import AuditAction, Sort
-from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
+from storage.errors import InvalidCursor, InvalidSort, NoSearchWords, PermissionDenied
 from storage.models import Case
+from storage.refs import canonical_ref
 from storage.repositories.activity import ActivityRepository
 from storage.repositories.filters import CaseFilter
 from storage.repositories.search import SearchRepository
@@ -33,6 +34,8 @@ from storage.services.audit import AuditLog
 
 MAX_PAGE = 200
 COUNT_CAP = 10_000
+MATCH_REFERENCE = "reference"
+MATCH_TEXT = "text"
 
 
 T = TypeVar("T")
@@ -47,6 +50,9 @@ class CasePage(Generic[T]):
     total: int
     # True when more than ``total`` (== COUNT_CAP) cases match.
     total_capped: bool = False
+    # How a search query was read: MATCH_REFERENCE (one case's reference) or MATCH_TEXT
+    # (words); None without a query.
+    match: str | None = None
 
 
 class Worklist:
@@ -108,10 +114,7 @@ class Worklist:
         limit = max(1, min(limit, MAX_PAGE))
         now = self.core.clock.now()
         may_see_sensitive = actor.can_see_sensitive
-        prepared = self._prepare(actor, flt, query)
-        if prepared is None:
-            return CasePage(items=[], next_cursor=None, total=0)
-        flt = prepared
+        flt, match = self._prepare(actor, flt, query)
         query_print = _fingerprint(flt, sort, may_see_sensitive)
         after: list[Any] | None = None
         total: int | None = None
@@ -145,22 +148,34 @@ class Worklist:
             next_cursor=next_cursor,
             total=min(total, COUNT_CAP),
             total_capped=total > COUNT_CAP,
+            match=match,
         )
 
-    def _prepare(self, actor: Actor, flt: CaseFilter, query: str | None) -> CaseFilter | None:
-        """The filter as this reader's query means it: their exclusions, the search's
-        words (and blind tokens for a focal point); None for a search with no words."""
+    def _prepare(
+        self, actor: Actor, flt: CaseFilter, query: str | None
+    ) -> tuple[CaseFilter, str | None]:
+        """The filter as this reader's query means it, and how the query matched: a
+        reference typed into search means that case, whatever the other filters (found
+        by the visibility rule alone, so a case the reader may not see is answered
+        exactly like one that does not exist); words are searched (with blind tokens for
+        a focal point); and a focal point never gets a case they are kept away from."""
+        match = None
+        if query is not None:
+            ref = canonical_ref(query)
+            if ref is not None:
+                flt, match = CaseFilter(refs=(ref,)), MATCH_REFERENCE
+            else:
+                words = terms(query)
+                if not words:
+                    raise NoSearchWords()
+                flt, match = replace(flt, search_terms=tuple(words)), MATCH_TEXT
+                if actor.can_see_sensitive and flt.sensitive is not False:
+                    flt = replace(
+                        flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words))
+                    )
         if actor.can_see_sensitive:
             flt = replace(flt, viewer_id=actor.user_id)
-        if query is None:
-            return flt
-        words = terms(query)
-        if not words:
-            return None
-        flt = replace(flt, search_terms=tuple(words))
-        if actor.can_see_sensitive and flt.sensitive is not False:
-            flt = replace(flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words)))
-        return flt
+        return flt, match
 
     async def new_activity(self, actor: Actor, case_ids: Sequence[int]) -> dict[int, set[str]]:
         """What is new to this reader on each of these cases since they last opened it
@@ -177,8 +192,9 @@ class Worklist:
         reader, per status: the worklist's tabs count them."""
         if actor.user_id is None or not actor.can_see_cases:
             return {}
-        prepared = self._prepare(actor, replace(flt, statuses=()), query)
-        if prepared is None:
+        try:
+            prepared, _ = self._prepare(actor, replace(flt, statuses=()), query)
+        except NoSearchWords:
             return {}
         now = self.core.clock.now()
         return await ActivityRepository(self.session).new_by_status(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admin_api.console import labels
 from admin_api.console.views import excerpt, sla
@@ -18,17 +23,21 @@ from admin_api.console.web import (
     ConsoleRoute,
     ReadViewerDep,
     Viewer,
+    WriteViewerDep,
     render,
     require,
 )
-from admin_api.web.sessions import CoreDep, ReadSessionDep
+from admin_api.web.i18n import collation_key
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError
 from storage.periods import in_range
+from storage.refs import canonical_ref
 from storage.repositories.filters import CaseFilter
-from storage.services.console import StaffDirectory
+from storage.search import terms
+from storage.services.console import SavedFilters, StaffDirectory
 from storage.services.worklist import Worklist
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -41,6 +50,7 @@ REFRESH_SECONDS = 60
 TABS = ("open", *(s.value for s in Status))
 OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
 MAX_Q = 200
+_TAG = re.compile(r"[\w:-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,8 @@ class Query:
     oblast: str = ""
     programme: str = ""
     language: str = ""
+    tag: str = ""
+    # "mine", "unassigned" or a colleague's id (one the worklist lists).
     assignee: str = ""
     overdue: bool = False
     created_from: str = ""
@@ -63,9 +75,22 @@ class Query:
     cursor: str = ""
 
     @classmethod
-    def of(cls, request: Request, core: Core) -> Query:
-        p = request.query_params
+    def of(cls, request: Request, core: Core, colleagues: Set[str]) -> Query:
+        return cls.parse(request.query_params, core, colleagues)
+
+    @classmethod
+    def parse(cls, p: Mapping[str, str], core: Core, colleagues: Set[str] | None) -> Query:
+        """``colleagues``: the ids a named-assignee filter may name; None for any (a
+        filter being saved: who it names is checked each time the list is shown)."""
         catalog = core.catalog
+        tag = (p.get("tag") or "").strip().lower()
+        assignee = p.get("assignee", "")
+        if not (
+            assignee in ("mine", "unassigned")
+            or (assignee.isdigit() and len(assignee) < 10 and colleagues is None)
+            or (colleagues is not None and assignee in colleagues)
+        ):
+            assignee = ""
 
         def one(name: str, allowed: set[str]) -> str:
             value = p.get(name, "")
@@ -78,7 +103,8 @@ class Query:
             oblast=one("oblast", {o.code for o in catalog.oblasts}),
             programme=one("programme", {x.code for x in catalog.programmes}),
             language=one("language", {x.value for x in Language}),
-            assignee=one("assignee", {"mine", "unassigned"}),
+            tag=tag if _TAG.fullmatch(tag) else "",
+            assignee=assignee,
             overdue=p.get("overdue") == "1",
             created_from=_date(p.get("created_from")),
             created_to=_date(p.get("created_to")),
@@ -97,6 +123,7 @@ class Query:
                 self.oblast,
                 self.programme,
                 self.language,
+                self.tag,
                 self.assignee,
                 self.created_from,
                 self.created_to,
@@ -118,7 +145,14 @@ class Query:
             oblasts=[self.oblast] if self.oblast else [],
             programmes=[self.programme] if self.programme else [],
             languages=[Language(self.language)] if self.language else [],
-            assignee_id=viewer.user.id if self.assignee == "mine" else None,
+            tags=[self.tag] if self.tag else [],
+            assignee_id=(
+                viewer.user.id
+                if self.assignee == "mine"
+                else int(self.assignee)
+                if self.assignee.isdigit()
+                else None
+            ),
             unassigned=self.assignee == "unassigned",
             overdue=True if self.overdue else None,
             created_from=_day_start(self.created_from, timezone),
@@ -200,32 +234,56 @@ async def worklist(
         # Analysts read figures, not cases: their console starts at the dashboard.
         raise ConsoleProblem(303, redirect=f"{PREFIX}/indicators")
     require(viewer.actor.can_see_cases, viewer.texts)
-    query = Query.of(request, core)
+    language = viewer.language
+    by_name = collation_key(language)
+    # Anyone a standard case can be assigned to: the named-assignee filter's choices.
+    colleagues = sorted(
+        await StaffDirectory(session).assignees(viewer.actor, sensitive=False),
+        key=lambda c: by_name(c[1]),
+    )
+    query = Query.of(request, core, {str(i) for i, _ in colleagues})
     fragment = request.query_params.get("fragment", "")
+    background = fragment == BACKGROUND_FRAGMENT
     shown = _shown(request)
-    if fragment == BACKGROUND_FRAGMENT:
+    if background:
         # The refresh: the rows the page shows, from the top, and the tabs' counts.
         query = replace(query, cursor="")
-        rows, next_cursor, total, notice = await rows_page(
-            viewer, query, session, core, limit=max(PAGE, shown)
-        )
-        shown_before = 0
+    service = Worklist(session, core)
+    counts = dict.fromkeys(TABS, 0)
+    news = dict.fromkeys(TABS, 0)
+    rows: list[dict[str, object]]
+    next_cursor: str | None
+    if query.q and canonical_ref(query.q) is not None:
+        # A reference opens its case. One the viewer may not see is answered like one
+        # that does not exist: an empty list and the same notice.
+        found = await service.page(viewer.actor, CaseFilter(), query=query.q, limit=1)
+        if found.items and not background:
+            raise ConsoleProblem(303, redirect=f"{PREFIX}/cases/{found.items[0].ref}")
+        rows, next_cursor, total = [], None, 0
+        notice = viewer.texts.gettext(labels.ERROR["no_case_with_reference"])
+    elif query.q and not terms(query.q):
+        rows, next_cursor, total = [], None, 0
+        notice = viewer.texts.gettext(labels.ERROR["no_search_words"])
     else:
-        rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
-        shown_before = shown if fragment else 0
-    if fragment == "1":
-        return render(
-            request,
-            "worklist_rows.html",
-            viewer.texts,
-            viewer,
-            query=query,
-            rows=rows,
-            next_cursor=next_cursor,
-            shown=shown_before + len(rows),
-            more=True,
+        rows, next_cursor, total, notice = await rows_page(
+            viewer, query, session, core, limit=max(PAGE, shown) if background else PAGE
         )
-    counts, news = await tab_counts(viewer, query, session, core, total)
+        if fragment == "1":
+            # A "show more" link: the next rows, and the refresh told how many are shown.
+            return render(
+                request,
+                "worklist_rows.html",
+                viewer.texts,
+                viewer,
+                query=query,
+                rows=rows,
+                next_cursor=next_cursor,
+                shown=shown + len(rows),
+                more=True,
+            )
+        counts, news = await tab_counts(viewer, query, session, core, total)
+    if not notice and request.query_params.get("notice") in _FORM_NOTICES:
+        notice = viewer.texts.gettext(labels.ERROR[request.query_params["notice"]])
     catalog = core.catalog
     template = "worklist_poll.html" if fragment == BACKGROUND_FRAGMENT else "worklist.html"
     return render(
@@ -243,8 +301,23 @@ async def worklist(
         categories=[
             c.code for c in catalog.categories if viewer.actor.may_see(sensitive=c.sensitive)
         ],
-        oblasts=[(o.code, o.name(viewer.language)) for o in catalog.oblasts],
-        programmes=[(p.code, p.name(viewer.language)) for p in catalog.programmes],
+        # By name in the page's language (not by ISO code); "abroad" and "prefer not to
+        # say" after the regions.
+        oblasts=[
+            (o.code, o.name(language))
+            for o in sorted(
+                catalog.oblasts,
+                key=lambda o: (o.kind in _NOT_A_REGION, by_name(o.name(language))),
+            )
+        ],
+        programmes=sorted(
+            ((p.code, p.name(language)) for p in catalog.programmes),
+            key=lambda p: by_name(p[1]),
+        ),
+        colleagues=[(str(i), name) for i, name in colleagues if i != viewer.user.id],
+        saved_filters=await SavedFilters(session, core).of(viewer.user.id),
+        built_in_filters=BUILT_IN_FILTERS,
+        current_filter=query.params(cursor=""),
         languages=[x.value for x in Language],
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
@@ -273,6 +346,47 @@ async def tab_counts(
     by_status = await service.new_activity_by_status(viewer.actor, flt, query=query.q or None)
     news = {tab: sum(by_status.get(s, 0) for s in statuses_of(tab)) for tab in TABS}
     return counts, news
+
+
+# Filters every person has without saving them: (label key, query string).
+BUILT_IN_FILTERS = (
+    ("my_overdue", Query(assignee="mine", overdue=True).params()),
+    ("unassigned_new", Query(tab="new", assignee="unassigned").params()),
+)
+_NOT_A_REGION = ("abroad", "undisclosed")
+# Outcomes of the saved-filter forms, shown on the list they return to.
+_FORM_NOTICES = ("invalid_filter_name", "too_many_saved_filters", "invalid_input")
+
+
+@router.post("/saved-filters")
+async def save_filter(
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    query: Annotated[str, Form(max_length=SavedFilters.MAX_QUERY * 2)] = "",
+) -> Response:
+    """The list as it is now, saved under a name; back to the same list."""
+    wanted = Query.parse(dict(parse_qsl(query)), core, None).params(cursor="")
+    back = f"{PREFIX}/cases?{wanted}"
+    try:
+        await SavedFilters(session, core).save(viewer.user.id, name, wanted)
+    except DomainError as error:
+        code = error.code if error.code in _FORM_NOTICES else "invalid_input"
+        return RedirectResponse(f"{back}&notice={code}", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/saved-filters/{filter_id}/delete")
+async def delete_filter(
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    filter_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+) -> Response:
+    with contextlib.suppress(DomainError):  # already gone: the list shows what is left
+        await SavedFilters(session, core).delete(viewer.user.id, filter_id)
+    return RedirectResponse(f"{PREFIX}/cases", status_code=303)
 
 
 __all__ = ["replace", "router"]

@@ -2,7 +2,7 @@
 the category a reporter chose, kept when staff move the case
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-06 18:30:00
 
 Issue 21: a focal point who steps back from a case, or is excluded from it, no longer
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
