@@ -21,7 +21,7 @@ from storage.errors import (
     StaleVersion,
     UnknownCategory,
 )
-from storage.models import AuditEvent, Case, CaseSearchToken, PublicSummary
+from storage.models import AuditEvent, Case, CaseAddition, CaseSearchToken, PublicSummary
 from storage.repositories.filters import CaseFilter
 from storage.services.intake import IntakeService
 from storage.services.reclassify import Reclassification, Reclassified, forget_plain_copies
@@ -51,7 +51,8 @@ async def misfiled(core: Core, operator: Actor) -> tuple[str, str]:
     made = await submit(
         core,
         category="staff_conduct",
-        narrative=f"The distributor asks my 15-year-old sister for {WORD} in exchange for food",
+        narrative=f"The distributor asks my 15-year-old sister for {WORD} in exchange for food;"
+        " він просив мою сестру прийти ввечері",
     )
     async with core.database.transaction() as session:
         triage = TriageService(session, core)
@@ -133,6 +134,17 @@ async def test_an_operator_seals_a_misfiled_report(core: Core, clock: FrozenCloc
     dump = dump_text(await dump_rows(core))
     for word in (WORD, ADDED, NOTED, REPLIED, "Looks like SEA"):
         assert word not in dump, word
+    # Nor their lemmas, which search keeps beside plain text ("сестра" from "сестру").
+    async with core.database.transaction() as session:
+        lemmas = [
+            await session.scalar(select(Case.lemmas).where(Case.id == case.id)),
+            *(
+                await session.scalars(
+                    select(CaseAddition.lemmas).where(CaseAddition.case_id == case.id)
+                )
+            ).all(),
+        ]
+    assert not any(lemmas), lemmas
 
     # The focal point reads all of it, finds it through the blind index.
     async with core.database.transaction() as session:
