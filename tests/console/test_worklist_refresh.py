@@ -144,3 +144,23 @@ async def test_reclassifying_from_the_case_page(served: ServedConsole) -> None:
     form.update(csrf=csrf_of(page.text), version="1", category="")
     refused = await browser.post(f"/console/cases/{other.ref}/reclassify", form)
     assert refused.status_code == 409 and alert_of(refused.text)
+
+
+async def test_the_refresh_keeps_the_rows_a_more_link_added(served: ServedConsole) -> None:
+    core = served.core
+    await make_staff(core, "olena", "operator")
+    for i in range(30):
+        await submit(core, narrative=f"Видали менше продуктів ({i})")
+    browser = await signed_in(served, "olena")
+    page = await browser.get("/console/cases")
+    assert page.text.count('class="case-row') == 25 and "shown=25" in poll_url(page.text)
+    more = re.search(r'class="more"[^>]*hx-get="([^"]+)"', page.text)
+    assert more is not None
+    # Relative to the list, as the browser resolves it.
+    added = await browser.get("/console/cases" + more.group(1).replace("&amp;", "&"), **HX)
+    assert added.text.count('class="case-row') == 5
+    # The page's refresh now asks for all 30 rows, and gets them.
+    url = poll_url(added.text)
+    assert "shown=30" in url
+    refreshed = await browser.get(url, **HX)
+    assert refreshed.text.count('class="case-row') == 30
