@@ -37,8 +37,9 @@ SENSITIVITY = "sensitivity"
 CROSSES_SENSITIVE = frozenset({MONTH, SENSITIVITY})
 
 # Each field of the worklist's filter, by the dimension it narrows (None: not a
-# dimension but the period, which is checked on its own). A field missing here is a
-# test failure, not a silent leak.
+# dimension but the period, which is checked on its own, or the reader, whose
+# exclusions from cases the visibility rule applies). A field missing here is a test
+# failure, not a silent leak.
 FILTER_DIMENSIONS: dict[str, str | None] = {
     "statuses": "status",
     "categories": "category",
@@ -56,6 +57,7 @@ FILTER_DIMENSIONS: dict[str, str | None] = {
     "refs": "reference",
     "search_terms": "text",
     "blind_tokens": "text",
+    "viewer_id": None,
 }
 # The dimensions figures are broken down by today, and those planned: every one of
 # them keeps sensitive cases as one group for an analyst.

@@ -193,6 +193,11 @@ class AuditAction(StrEnum):
     CASE_CLAIMED = "case.claimed"
     CASE_HANDLING_RATED = "case.handling_rated"
     CASE_READ = "case.read"
+    # Moved to another category, into, within or out of the sealed channel.
+    CASE_RECLASSIFIED = "case.reclassified"
+    # A focal point stepped back from a case, or was excluded from it by another.
+    CASE_RECUSED = "case.recused"
+    CASE_EXCLUDED = "case.excluded"
     CASES_SEARCHED_SENSITIVE = "cases.searched_sensitive"
     CASE_REPORTER_ADDED = "case.reporter_added"
     CASE_UPDATED = "case.updated"
@@ -223,6 +228,15 @@ class AuditAction(StrEnum):
     USER_ALERT_ADDRESS_BOUNCED = "user.alert_address_bounced"
     USER_TELEGRAM_LINKED = "user.telegram_linked"
     USER_TELEGRAM_UNLINKED = "user.telegram_unlinked"
+
+
+class ActivityKind(StrEnum):
+    """What makes a case "new" again in a staff member's worklist (storage.models.CaseActivity)."""
+
+    REPORTER_ADDED = "reporter_added"
+    REPORTER_REPLIED = "reporter_replied"  # a reporter's answer to a reply, joined to the case
+    DELIVERY_FAILED = "delivery_failed"  # a reply could not reach the reporter's chat
+    ASSIGNED = "assigned"  # assigned to this staff member by someone else
 
 
 class Sort(StrEnum):

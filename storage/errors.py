@@ -235,6 +235,22 @@ class TextTooLong(InvalidInput):
         self.limit = limit
 
 
+class SameCategory(InvalidInput):
+    code = "same_category"
+
+    def __init__(self) -> None:
+        super().__init__("The case is already in this category.")
+
+
+class ReasonRequired(InvalidInput):
+    """Moving a case out of the sealed channel makes it readable by every operator."""
+
+    code = "reason_required"
+
+    def __init__(self) -> None:
+        super().__init__("Moving a case out of the sealed channel needs a written reason.")
+
+
 class Conflict(DomainError):
     code = "conflict"
 
@@ -362,6 +378,24 @@ class ClaimAlreadyUsed(Conflict):
 
     def __init__(self) -> None:
         super().__init__("This claim code was used already.")
+
+
+class LastFocalPoint(Conflict):
+    """Nobody is left alone with an allegation, and nobody may leave one with nobody."""
+
+    code = "last_focal_point"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No other active focal point could see this case: it cannot be left with nobody."
+        )
+
+
+class NotAFocalPoint(InvalidInput):
+    code = "not_a_focal_point"
+
+    def __init__(self) -> None:
+        super().__init__("Only an active focal point can be excluded from a case.")
 
 
 class RateLimited(DomainError):

@@ -213,6 +213,9 @@ class Case(Base):
     # the case the first post made instead of making another.
     intake_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     category: Mapped[str] = mapped_column(String(40))
+    # The category the reporter chose, kept when staff move the case to another: what
+    # the reporter reads about their case never changes with a move (None: never moved).
+    reporter_category: Mapped[str | None] = mapped_column(String(40))
     sensitive: Mapped[bool] = mapped_column(Boolean)
     priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))
     status: Mapped[Status] = mapped_column(StrEnumType(Status, 20))
@@ -305,6 +308,63 @@ class CaseReferral(Base):
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class CaseExclusion(Base):
+    """A focal point kept away from one case: they stepped back themselves (``recused``)
+    or another focal point excluded them (``excluded``). For them the case does not
+    exist (the visibility rule: :func:`storage.repositories.filters.visible`), and they
+    get no alerts about it."""
+
+    __tablename__ = "case_exclusions"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+
+
+class CaseActivity(Base):
+    """Something that happened to a case which its readers should notice (the worklist's
+    "new" marker): the reporter added information or replied, a reply could not be
+    delivered, or the case was assigned to someone (``user_id``: only for them; None:
+    for everyone who sees the case)."""
+
+    __tablename__ = "case_activity"
+    __table_args__ = (
+        Index("ix_case_activity_case_at", "case_id", "at"),
+        # The worklist reads only recent activity (storage.services.activity.NEWS_WINDOW).
+        Index("ix_case_activity_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+
+
+class CaseSeen(Base):
+    """When a staff member last opened a case, and the newest activity it showed them:
+    activity with a greater id is new to them. Compared by id, not time: a reporter's
+    moments are kept to the minute only, and a minute is too coarse to tell what came
+    before an opening from what came after it."""
+
+    __tablename__ = "case_views"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    seen_at: Mapped[datetime]
+    activity_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseTag(Base):

@@ -134,6 +134,9 @@ ACTION = {
     "partner.created": _("Partner added"),
     "partner.updated": _("Partner changed"),
     "case.read": _("Sensitive case opened"),
+    "case.reclassified": _("Category changed"),
+    "case.recused": _("A focal point stepped back from the case"),
+    "case.excluded": _("A focal point was excluded from the case"),
     "case.reporter_added": _("The reporter added information"),
     "case.handling_rated": _("The reporter rated the handling"),
     "note.added": _("Internal note added"),
@@ -151,7 +154,18 @@ ACTION = {
     "user.recovery_code_used": _("Recovery code used"),
 }
 
+# What makes a worklist row "new" for its reader (storage.enums.ActivityKind).
+ACTIVITY = {
+    "reporter_added": _("the reporter added information"),
+    "reporter_replied": _("the reporter replied"),
+    "delivery_failed": _("a reply was not delivered"),
+    "assigned": _("assigned to you"),
+}
+
 FIELD = {
+    "category": _("Category"),
+    "sensitive": _("Sealed"),
+    "reason": _("Reason"),
     "status": _("Status"),
     "priority": _("Priority"),
     "assignee_id": _("Assignee"),
@@ -233,6 +247,16 @@ ERROR = {
         "The password of a focal point or an administrator is set from the command line "
         "on the server."
     ),
+    "same_category": _("The case is already in this category."),
+    "reason_required": _(
+        "Write why the case leaves the sealed channel: every operator will be able to read it."
+    ),
+    "unknown_category": _("Choose a category from the list."),
+    "forbidden": _("Your role does not allow this."),
+    "last_focal_point": _(
+        "No other focal point could see this case then. Someone must always be able to."
+    ),
+    "not_a_focal_point": _("Only an active focal point can be excluded from a case."),
     "wrong_code": _("This code is wrong or was used already. Type the code the app shows now."),
     "outcome_required": _("Choose the outcome: a sealed case is closed only with one."),
     "outcome_only_when_closed": _(

@@ -85,6 +85,7 @@ def value_text(key: str, value: Any, texts: Texts, names: dict[int, str]) -> str
         return "—"
     tables: dict[str, Mapping[str, str | InContext]] = {
         "status": labels.STATUS,
+        "category": labels.CATEGORY,
         "priority": labels.PRIORITY,
         "role": labels.ROLE,
         "delivery": labels.DELIVERY,

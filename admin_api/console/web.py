@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -239,6 +239,15 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 # The viewer and CSRF ----------------------------------------------------------------
 
 
+# A page's own background request (the worklist's refresh), by its query string: it
+# never counts as the person using the console (ConsoleSessionService.resolve).
+BACKGROUND_FRAGMENT = "poll"
+
+
+def is_background(request: Request) -> bool:
+    return request.query_params.get("fragment") == BACKGROUND_FRAGMENT
+
+
 def page_of(request: Request) -> str:
     """The console page a request belongs to: the longest leading part of its path that
     a GET answers (a form's case page for ``POST /console/cases/{ref}/replies``), else
@@ -254,13 +263,16 @@ def page_of(request: Request) -> str:
 
 
 def sign_in_url(request: Request, *, expired: bool = False) -> str:
-    """Sign in, then back to where the person was: the same page (with its query) for a
-    GET, the page of the form for anything else (what was typed waits in the browser:
-    static/keep.js)."""
+    """Sign in, then back to where the person was: the same page (with its query, less a
+    fragment's own parameters: the whole page, not a piece of it) for a GET, the page of
+    the form for anything else (what was typed waits in the browser: static/keep.js)."""
     if request.method in ("GET", "HEAD"):
         target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
+        query = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("fragment", "shown")
+        ]
+        if query:
+            target += "?" + urlencode(query)
     else:
         target = page_of(request)
     url = f"{PREFIX}/sign-in?next={quote(target, safe='')}"
@@ -270,7 +282,7 @@ def sign_in_url(request: Request, *, expired: bool = False) -> str:
 async def current_viewer(request: Request, session: Session, core: Core) -> Viewer:
     token = request.cookies.get(COOKIE)
     service = ConsoleSessionService(session, core)
-    resolved = await service.resolve(token) if token else None
+    resolved = await service.resolve(token, touch=not is_background(request)) if token else None
     if resolved is None:
         raise ConsoleProblem(401, redirect=sign_in_url(request, expired=bool(token)))
     user, row = resolved

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response
 
 from admin_api.deps import ReadCaseWorkerDep, WriteCaseWorkerDep
 from admin_api.errors import error_responses
@@ -18,25 +18,31 @@ from admin_api.schemas.audit import AuditEventOut, CaseEvents
 from admin_api.schemas.cases import (
     REF_PATTERN,
     CaseDetailOut,
-    CaseItem,
     CasePage,
     CasePatch,
     CaseSummary,
     DuplicateIn,
+    ExclusionIn,
+    ExclusionOut,
     NoteIn,
     NoteOut,
+    ReclassifyIn,
+    ReclassifyOut,
     ReferralIn,
     ReferralOut,
     ReplyIn,
     ReplyOut,
     WaiverIn,
+    WorklistItem,
 )
 from admin_api.schemas.worklist import WorklistParams
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.attachments import SERVED_TYPES
+from storage.services.exclusions import Exclusions
 from storage.services.outcomes import OutcomeService
+from storage.services.reclassify import Reclassification, forget_plain_copies
 from storage.services.triage import CaseChanges, CaseView, TriageService
 from storage.services.worklist import Worklist
 
@@ -59,7 +65,8 @@ async def worklist(
     core: CoreDep,
 ) -> CasePage:
     """Cases you may see, filtered, searched, sorted and paged. No narratives here."""
-    page = await Worklist(session, core).rows(
+    worklist = Worklist(session, core)
+    page = await worklist.rows(
         principal.actor,
         params.worklist_filter(core.catalog, principal.user_id),
         query=params.q,
@@ -67,8 +74,12 @@ async def worklist(
         cursor=params.cursor,
         limit=params.limit,
     )
+    news = await worklist.new_activity(principal.actor, [row["id"] for row in page.items])
     return CasePage(
-        items=[CaseItem.model_validate(row) for row in page.items],
+        items=[
+            WorklistItem.model_validate({**row, "new_activity": sorted(news.get(row["id"], ()))})
+            for row in page.items
+        ],
         next_cursor=page.next_cursor,
         total=page.total,
         total_capped=page.total_capped,
@@ -91,7 +102,7 @@ async def get_case(
 ) -> CaseDetailOut:
     """The case with what the reporter wrote, files, notes and replies. Reading a
     sensitive case is recorded in the audit log."""
-    detail = await TriageService(session, core).detail(ref, principal.actor)
+    detail = await TriageService(session, core).detail(ref, principal.actor, mark_seen=True)
     response.headers["ETag"] = etag(detail.case.version)
     return CaseDetailOut.model_validate(detail)
 
@@ -135,6 +146,73 @@ async def update_case(
     )
     response.headers["ETag"] = etag(case.version)
     return CaseSummary.model_validate(CaseView.at(case, core.clock.now()))
+
+
+@router.post(
+    "/{ref}/reclassify",
+    response_model=ReclassifyOut,
+    summary="Move the case to another category (into or out of the sealed channel)",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **error_responses(401, 403, 404, 412, 413, 422, 428),
+    },
+)
+async def reclassify(
+    ref: Ref,
+    body: ReclassifyIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    response: Response,
+    background: BackgroundTasks,
+    if_match: IfMatch = None,
+) -> ReclassifyOut:
+    """Needs If-Match like PATCH: 412 when someone changed the case meanwhile. Moved into
+    the sealed channel, the case is sealed as if filed that way: an operator who moved it
+    gets 404 for it from now on (`still_visible` false, no ETag). Moving it out of the
+    sealed channel is for focal points, with a `reason`. The reporter is told nothing."""
+    moved = await Reclassification(session, core).move(
+        ref,
+        principal.actor,
+        expected_version=expected_version(if_match),
+        category=body.category,
+        note=body.note,
+        reason=body.reason,
+    )
+    if moved.sealed:
+        # After the commit (the route's scope ends before the answer is sent).
+        background.add_task(forget_plain_copies, core)
+    case = moved.case
+    if moved.still_visible:
+        response.headers["ETag"] = etag(case.version)
+    return ReclassifyOut(
+        ref=case.ref,
+        category=case.category,
+        sensitive=case.sensitive,
+        version=case.version if moved.still_visible else None,
+        still_visible=moved.still_visible,
+    )
+
+
+@router.post(
+    "/{ref}/exclusions",
+    status_code=201,
+    response_model=ExclusionOut,
+    summary="Keep a focal point away from the case (yourself: step back)",
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+async def exclude(
+    ref: Ref,
+    body: ExclusionIn,
+    principal: WriteCaseWorkerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+) -> ExclusionOut:
+    """Focal points only. From now on the case answers 404 to the focal point kept away,
+    is not listed or counted for them, and they get no alerts about it. 409 when no other
+    active focal point would still see the case."""
+    done = await Exclusions(session, core).keep_away(ref, principal.actor, body.user_id)
+    return ExclusionOut(user_id=done.user_id, kind=done.kind)
 
 
 @router.post(

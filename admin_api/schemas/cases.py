@@ -18,6 +18,7 @@ from storage.enums import Consent, ContactMode, Language, Outcome, Priority, Rep
 from storage.models import CaseTag
 from storage.refs import REF_PATTERN as STORAGE_REF_PATTERN
 from storage.services.outcomes import MAX_REFERRAL_NOTE
+from storage.services.reclassify import MAX_REASON_CHARS
 from storage.services.triage import MAX_NOTE_CHARS, MAX_REPLY_CHARS, MAX_TAGS
 
 # Staff references: random ones (HL-7K2M-9QXD-R) and the sequential ones of older cases
@@ -72,8 +73,18 @@ class CaseItem(ViewModel):
         return sorted(t.tag if isinstance(t, CaseTag) else t for t in tags)
 
 
+class WorklistItem(CaseItem):
+    """A worklist row with what is new on it for you."""
+
+    new_activity: list[str] = Field(
+        default_factory=list,
+        description="What happened since you last opened the case (GET /cases/{ref}), within "
+        "30 days: reporter_added, reporter_replied, delivery_failed, assigned (to you).",
+    )
+
+
 class CasePage(BaseModel):
-    items: list[CaseItem]
+    items: list[WorklistItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
     total: int = Field(
         description="Cases matching the filters that you may see, counted up to 10000 "
@@ -248,3 +259,47 @@ class ReplyTexts(RequestModel):
 
 class ReplyIn(RequestModel):
     texts: ReplyTexts
+
+
+CategoryCode = Annotated[str, StringConstraints(min_length=1, max_length=40), Storable]
+
+
+class ReclassifyIn(RequestModel):
+    """Move the case to another category. An operator may only choose a sensitive one
+    (the sealed channel); a focal point may choose any, and needs ``reason`` to move a
+    case out of the sealed channel."""
+
+    category: CategoryCode = Field(description="The new category's code, e.g. sexual_exploitation.")
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS), Storable] | None = Field(
+        default=None, description="An internal note kept with the case (sealed with it)."
+    )
+    reason: Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS), Storable] | None = Field(
+        default=None,
+        description="Why a case leaves the sealed channel; required then, kept in the trail.",
+    )
+
+
+class ReclassifyOut(BaseModel):
+    ref: str
+    category: str
+    sensitive: bool
+    version: int | None = Field(
+        description="The case's new version, or null when you no longer see the case."
+    )
+    still_visible: bool = Field(
+        description="False when the case moved where your role does not see it (an operator "
+        "who sealed it): from now on it answers 404 to you."
+    )
+
+
+class ExclusionIn(RequestModel):
+    user_id: int = Field(
+        ge=1,
+        le=MAX_ID,
+        description="The focal point to keep away from the case: your own id to step back.",
+    )
+
+
+class ExclusionOut(BaseModel):
+    user_id: int
+    kind: str = Field(description="recused (you stepped back) or excluded (by you)")

@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.expression import Exists
 
 from storage.models import (
     Attachment,
     Case,
+    CaseActivity,
     CaseAddition,
+    CaseSeen,
     ContactDetail,
     Note,
     PublicSummary,
@@ -44,6 +46,12 @@ class CaseHead:
     has_notes: bool
     has_replies: bool
     has_duplicates: bool = False  # cases closed as duplicates of this one
+    # The newest activity on the case (storage.services.activity), 0 for none: what an
+    # opening of the page has shown its reader.
+    latest_activity: int = 0
+    # The newest activity the reader had been shown before (0: none): an opening that
+    # shows nothing newer records nothing.
+    seen_activity: int = 0
     # Read only when asked for (the console's page): None otherwise, or when none is written.
     public_summary: PublicSummary | None = None
 
@@ -66,13 +74,22 @@ def _head_statement(*, may_see_sensitive: bool, public_summary: bool) -> Select[
             _any(Note),
             _any(Reply),
             exists().where(_DUPLICATE.duplicate_of_id == Case.id),
+            select(func.coalesce(func.max(CaseActivity.id), 0))
+            .where(CaseActivity.case_id == Case.id)
+            .scalar_subquery(),
+            select(CaseSeen.activity_id)
+            .where(CaseSeen.case_id == Case.id, CaseSeen.user_id == bindparam("reader"))
+            .scalar_subquery(),
         )
         # The tags too (the page shows them): one statement instead of the
         # relationship's own second SELECT.
         .options(joinedload(Case.tags))
         .outerjoin(ContactDetail, ContactDetail.case_id == Case.id)
         .outerjoin(ReporterLink, ReporterLink.case_id == Case.id)
-        .where(Case.ref == bindparam("ref"), *visible(may_see_sensitive=may_see_sensitive))
+        .where(
+            Case.ref == bindparam("ref"),
+            *visible(may_see_sensitive=may_see_sensitive, viewer=bindparam("viewer")),
+        )
     )
     if public_summary:
         stmt = stmt.add_columns(PublicSummary).outerjoin(
@@ -92,7 +109,12 @@ _HEAD = {
 
 class CasePageRepository(Repository):
     async def head(
-        self, ref: str, *, may_see_sensitive: bool, public_summary: bool = False
+        self,
+        ref: str,
+        *,
+        may_see_sensitive: bool,
+        public_summary: bool = False,
+        viewer_id: int | None = None,
     ) -> CaseHead | None:
         """The case if this reader may see it (the same rule, in the query, as
         :meth:`storage.repositories.cases.CaseRepository.get_visible`: hidden and
@@ -102,10 +124,25 @@ class CasePageRepository(Repository):
             return None
         stmt = _HEAD[(may_see_sensitive, public_summary)]
         # One row per tag: ``unique`` folds them into the case's row.
-        row = (await self.session.execute(stmt, {"ref": canonical})).unique().first()
+        params: dict[str, object] = {"ref": canonical, "reader": viewer_id or 0}
+        if may_see_sensitive:
+            params["viewer"] = viewer_id or 0
+        row = (await self.session.execute(stmt, params)).unique().first()
         if row is None:
             return None
-        case, contact, linked, attachments, additions, notes, replies, duplicates, *summary = row
+        (
+            case,
+            contact,
+            linked,
+            attachments,
+            additions,
+            notes,
+            replies,
+            duplicates,
+            latest,
+            seen,
+            *summary,
+        ) = row
         return CaseHead(
             case=case,
             contact=contact,
@@ -115,5 +152,7 @@ class CasePageRepository(Repository):
             has_notes=bool(notes),
             has_replies=bool(replies),
             has_duplicates=bool(duplicates),
+            latest_activity=int(latest or 0),
+            seen_activity=int(seen or 0),
             public_summary=summary[0] if summary else None,
         )

@@ -36,7 +36,10 @@ def _visible_statement(*, may_see_sensitive: bool) -> Select[Case]:
     return (
         select(Case)
         .options(joinedload(Case.tags))
-        .where(Case.ref == bindparam("ref"), *visible(may_see_sensitive=may_see_sensitive))
+        .where(
+            Case.ref == bindparam("ref"),
+            *visible(may_see_sensitive=may_see_sensitive, viewer=bindparam("viewer")),
+        )
     )
 
 
@@ -59,14 +62,20 @@ class CaseRepository(Repository):
     async def ref_exists(self, ref: str) -> bool:
         return (await self.session.scalar(select(Case.id).where(Case.ref == ref))) is not None
 
-    async def get_visible(self, ref: str, *, may_see_sensitive: bool) -> Case | None:
+    async def get_visible(
+        self, ref: str, *, may_see_sensitive: bool, viewer_id: int | None = None
+    ) -> Case | None:
         """The case, if this reader may see it: the visibility rule is in the query, so a
         case hidden from the reader and a case that does not exist take the same path.
         A reference that cannot exist (storage.refs) is not looked up."""
         canonical = canonical_ref(ref)
         if canonical is None:
             return None
-        result = await self.session.execute(_VISIBLE[may_see_sensitive], {"ref": canonical})
+        params: dict[str, object] = {"ref": canonical}
+        if may_see_sensitive:
+            # No staff id is 0: a reader with none (the system) is kept from nothing.
+            params["viewer"] = viewer_id or 0
+        result = await self.session.execute(_VISIBLE[may_see_sensitive], params)
         return result.unique().scalar_one_or_none()
 
     async def get_by_receipt_hashes(self, hashes: Sequence[str]) -> Case | None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, type_coerce
+from sqlalchemy import ColumnElement, and_, case, exists, or_, select, type_coerce
 
 from storage.enums import CLOCK_RUNNING, Language, Priority, Status
-from storage.models import Case, CaseTag, Rating, UTCDateTime
+from storage.models import Case, CaseExclusion, CaseTag, Rating, UTCDateTime
 from storage.search import matching_case_ids
 
 
@@ -42,6 +43,8 @@ class CaseFilter:
     # The terms' blind-index tokens (per term, any of them matches it), set only for a
     # reader who may see sensitive cases.
     blind_tokens: Sequence[Sequence[str]] = ()
+    # The focal point reading: cases they stepped back or were excluded from are hidden.
+    viewer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,21 @@ class RatingFilter:
     created_to: datetime | None = None
 
 
-def visible(*, may_see_sensitive: bool) -> list[ColumnElement[bool]]:
+def visible(*, may_see_sensitive: bool, viewer: Any = None) -> list[ColumnElement[bool]]:
     """The visibility rule as SQL: a role that may not see sensitive cases never gets one
-    (the worklist, search, counts and a single case alike)."""
-    return [] if may_see_sensitive else [Case.sensitive.is_(False)]
+    (the worklist, search, counts and a single case alike), and a focal point (``viewer``:
+    their id, or a bound parameter holding it) never gets a case they were kept away
+    from (:class:`storage.models.CaseExclusion`)."""
+    if not may_see_sensitive:
+        return [Case.sensitive.is_(False)]
+    if viewer is None:
+        return []
+    return [not_excluded(viewer)]
+
+
+def not_excluded(viewer: Any) -> ColumnElement[bool]:
+    """True unless the case keeps ``viewer`` away (served by the exclusions' primary key)."""
+    return ~exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == viewer)
 
 
 def due_expression() -> ColumnElement[datetime]:
@@ -90,7 +104,7 @@ def case_conditions(
 ) -> list[ColumnElement[bool]]:
     """``flt`` as WHERE conditions for a reader who may (or may not) see sensitive cases.
     ``many``: more cases match than a capped count reached (see storage.search)."""
-    conditions = visible(may_see_sensitive=may_see_sensitive)
+    conditions = visible(may_see_sensitive=may_see_sensitive, viewer=flt.viewer_id)
     if flt.sensitive is not None:
         conditions.append(Case.sensitive.is_(flt.sensitive))
     for column, values in (

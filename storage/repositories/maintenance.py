@@ -97,3 +97,34 @@ async def _postgresql(engine: AsyncEngine) -> None:
         for table in PURGED_TABLES:
             if table in present:
                 await autocommit.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
+
+
+# The tables whose rows hold what was written about a case (plain while it is standard).
+CASE_TEXT_TABLES = ("cases", "case_additions", "notes", "replies", "attachments")
+
+
+async def drop_old_text(engine: AsyncEngine) -> None:
+    """Once a case's text was rewritten sealed (:mod:`storage.services.reclassify`) and
+    committed: make the plain copies leave the database's own structures.
+
+    SQLite: the rows were rewritten in place and ``secure_delete`` zeroed the old bytes,
+    but each full-text index keeps the old words in its segments until they are merged;
+    ``optimize`` merges them into one without the deleted entries (the write-ahead log
+    is the caller's: :meth:`storage.db.Database.truncate_log`). Cheaper than the purge's
+    VACUUM, which rewrites the whole file. PostgreSQL: the old row versions are dead
+    tuples until a vacuum marks their space free (see the README for what that means)."""
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            cursor = await driver.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND lower(sql) LIKE 'create virtual table%using fts5%'"
+            )
+            for (name,) in await cursor.fetchall():
+                await driver.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'optimize\')')  # noqa: S608 (names from sqlite_master)
+            await driver.commit()
+            return
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in CASE_TEXT_TABLES:
+            await autocommit.exec_driver_sql(f'VACUUM "{table}"')

@@ -54,6 +54,7 @@ from storage.models import (
 )
 from storage.repositories.alerts import AlertRepository
 from storage.repositories.cases import CaseRepository
+from storage.repositories.exclusions import ExclusionRepository
 from storage.sealed import Context, Sealer
 from storage.services.audit import AuditLog
 from storage.settings import EMAIL_ADDRESS
@@ -168,7 +169,11 @@ class AlertService:
     ) -> int:
         repo = AlertRepository(session)
         sensitive = bool(case.sensitive) if case is not None else False
-        eligible = [u for u in users if may_receive(u, event, sensitive=sensitive)]
+        # A focal point who stepped back from a case, or was excluded, hears nothing of it.
+        excluded = await ExclusionRepository(session).excluded_staff(case.id) if case else set()
+        eligible = [
+            u for u in users if u.id not in excluded and may_receive(u, event, sensitive=sensitive)
+        ]
         prefs = await repo.settings_of([u.id for u in eligible])
         # To the minute, as a case's own times: an alert raised by a report must not
         # keep the second a person was writing to the bot.
@@ -344,6 +349,12 @@ class AlertService:
             if not may_receive(user, message.event, sensitive=sensitive):
                 # Removed or demoted since: nothing more goes to them.
                 self._finish(message, "the recipient may no longer receive it")
+                return None
+            if case is not None and message.user_id in await ExclusionRepository(
+                session
+            ).excluded_staff(case.id):
+                # Excluded from the case after the alert was queued.
+                self._finish(message, "the recipient is excluded from the case")
                 return None
             prefs = await repo.settings(message.user_id)
             found = self._destination(message.channel, prefs)

@@ -168,9 +168,15 @@ class ConsoleSessionService:
         actor = Actor.staff(user.id, user.username, user.role)
         self.audit.record(actor, AuditAction.AUTH_SIGNED_IN, after={"via": "console"})
 
-    async def resolve(self, token: str) -> tuple[StaffUser, ConsoleSession] | None:
+    async def resolve(
+        self, token: str, *, touch: bool = True
+    ) -> tuple[StaffUser, ConsoleSession] | None:
         """The user behind a session id, or ``None`` when it is unknown, signed out,
         expired, idle too long, or its account is disabled or changed role.
+
+        ``touch=False``: a request the page makes by itself (the worklist refreshing its
+        rows), not the person: it does not count as use, so it never keeps an idle
+        session alive.
 
         What it records (the session's end, or its use at most every ``TOUCH_EVERY``)
         goes through :func:`write_later`: in a page that only reads, after its reads."""
@@ -187,7 +193,7 @@ class ConsoleSessionService:
         if user is None or not user.is_active or user.role != row.role:
             await self._record(row, revoked_at=now)
             return None
-        if now - row.last_seen_at > TOUCH_EVERY:
+        if touch and now - row.last_seen_at > TOUCH_EVERY:
             await self._record(row, last_seen_at=now)
         return user, row
 
@@ -324,6 +330,18 @@ class StaffDirectory:
         roles = [r.value for r in Role if role_may_see(r, sensitive=sensitive)]
         return [
             (u.id, u.display_name or u.username) for u in await self.repo.active_with_roles(roles)
+        ]
+
+    async def focal_points(
+        self, actor: Actor, *, besides: set[int | None]
+    ) -> list[tuple[int, str]]:
+        """Active focal points other than ``besides``, for a focal point to choose from."""
+        if actor.role is not Role.FOCAL_POINT:
+            return []
+        return [
+            (u.id, u.display_name or u.username)
+            for u in await self.repo.active_with_roles([Role.FOCAL_POINT.value])
+            if u.id not in besides
         ]
 
 

@@ -275,7 +275,10 @@ class ExportService:
         flt = replace(
             request.cases, created_from=request.period.start, created_to=request.period.end
         )
-        return flt, may_export_sensitive_rows(role_visibility(actor))
+        with_sensitive = may_export_sensitive_rows(role_visibility(actor))
+        if with_sensitive:
+            flt = replace(flt, viewer_id=actor.user_id)
+        return flt, with_sensitive
 
     def _rating_filter(self, request: ExportRequest) -> RatingFilter:
         return replace(

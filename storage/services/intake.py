@@ -32,6 +32,7 @@ from storage.crypto import (
 from storage.draft import Draft
 from storage.enums import (
     STAFF_CHANNELS,
+    ActivityKind,
     AlertEvent,
     AuditAction,
     Channel,
@@ -52,7 +53,7 @@ from storage.errors import (
     TextTooLong,
     TooManyAttachments,
 )
-from storage.models import Case, CaseAddition, ContactDetail, ReporterLink
+from storage.models import Case, CaseActivity, CaseAddition, ContactDetail, ReporterLink
 from storage.refs import new_case_ref
 from storage.repositories.cases import CaseRepository
 from storage.repositories.search import SearchRepository
@@ -561,7 +562,8 @@ class IntakeService:
             replies.append(ReporterReply(created_at=reply.created_at, text=text))
         return ReporterView(
             case_id=case.id,
-            category=case.category,
+            # What they chose, whatever category staff moved the case to since.
+            category=case.reporter_category or case.category,
             status=case.status,
             created_at=case.created_at,
             last_update_at=case.public_updated_at,
@@ -571,8 +573,14 @@ class IntakeService:
         )
 
     async def add_reporter_info(
-        self, case_id: int, *, text: str, attachments: Sequence[StagedAttachment] = ()
+        self,
+        case_id: int,
+        *,
+        text: str,
+        attachments: Sequence[StagedAttachment] = (),
+        kind: ActivityKind = ActivityKind.REPORTER_ADDED,
     ) -> CaseAddition:
+        """``kind``: how the worklist marks it (REPORTER_REPLIED for an answer to a reply)."""
         case = await self._get(case_id)
         # A duplicate's later additions go to the case kept, where staff work on them
         # (marking a duplicate leaves no chains: storage.services.outcomes).
@@ -606,6 +614,7 @@ class IntakeService:
             )
         case.reporter_updated_at = now
         case.updated_at = now
+        self.cases.add(CaseActivity(case_id=case.id, at=now, kind=kind.value))
         self.audit.record(
             Actor.reporter(),
             AuditAction.CASE_REPORTER_ADDED,

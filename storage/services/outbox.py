@@ -14,8 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import AlertEvent, AuditAction, OutboxKind, OutboxState, ReplyDelivery
-from storage.models import Case, OutboxMessage
+from storage.enums import (
+    ActivityKind,
+    AlertEvent,
+    AuditAction,
+    OutboxKind,
+    OutboxState,
+    ReplyDelivery,
+)
+from storage.models import Case, CaseActivity, OutboxMessage
 from storage.repositories.cases import CaseRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.sealed import Context, Sealer, reply_text
@@ -161,6 +168,14 @@ class OutboxService:
             return False
         before = reply.delivery
         reply.delivery = delivery
+        if delivery is ReplyDelivery.UNDELIVERABLE:
+            self.cases.add(
+                CaseActivity(
+                    case_id=case.id,
+                    at=self.core.clock.now(),
+                    kind=ActivityKind.DELIVERY_FAILED.value,
+                )
+            )
         self.audit.record(
             Actor.system(),
             action,

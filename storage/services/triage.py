@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from storage.access import Actor, role_may_see
 from storage.core import Core
 from storage.enums import (
+    ActivityKind,
     AuditAction,
     Consent,
     Language,
@@ -52,6 +53,7 @@ from storage.models import Attachment, AuditEvent, Case, CaseTag, Note, PublicSu
 from storage.repositories.audit import AuditRepository
 from storage.repositories.case_page import CaseHead, CasePageRepository
 from storage.repositories.cases import CaseRepository
+from storage.repositories.exclusions import ExclusionRepository
 from storage.repositories.referrals import (
     DuplicateRepository,
     PartnerRepository,
@@ -59,6 +61,7 @@ from storage.repositories.referrals import (
 )
 from storage.repositories.staff import StaffRepository
 from storage.sealed import Context, Sealer
+from storage.services import activity
 from storage.services.attachments import AttachmentService, served_name, served_type
 from storage.services.audit import AuditLog
 from storage.services.console import StaffDirectory
@@ -256,6 +259,11 @@ class CasePage:
     names: dict[int, str]  # every colleague the page names, by id
     assignees: list[tuple[int, str]]  # whom the case may be assigned to
     public_summary: PublicSummaryState
+    # Focal points kept away from the case (recused or excluded).
+    kept_away: set[int]
+    # For a focal point: the other focal points who still see the case (whom they may
+    # exclude from it).
+    colleagues: list[tuple[int, str]]
 
     @property
     def case(self) -> Case:
@@ -279,7 +287,9 @@ class TriageService:
         """The case, or :class:`CaseNotFound` when it does not exist *for this actor*."""
         _require_case_work(actor)
         # Hidden and missing are one query and one answer: nothing to time or compare.
-        case = await self.cases.get_visible(ref, may_see_sensitive=actor.can_see_sensitive)
+        case = await self.cases.get_visible(
+            ref, may_see_sensitive=actor.can_see_sensitive, viewer_id=actor.user_id
+        )
         return self._seen(case, ref, actor, audit_read=audit_read)
 
     def _seen(self, case: Case | None, ref: str, actor: Actor, *, audit_read: bool) -> Case:
@@ -290,29 +300,37 @@ class TriageService:
         return case
 
     async def _look(
-        self, ref: str, actor: Actor, *, public_summary: bool = False
+        self, ref: str, actor: Actor, *, public_summary: bool = False, mark_seen: bool = False
     ) -> tuple[CaseHead, AuditEvent | None]:
         """The case with its contact, chat link and which lists hold anything, in one
         statement, and the audit record of this look when the case is sensitive."""
         _require_case_work(actor)
         head = await CasePageRepository(self.session).head(
-            ref, may_see_sensitive=actor.can_see_sensitive, public_summary=public_summary
+            ref,
+            may_see_sensitive=actor.can_see_sensitive,
+            public_summary=public_summary,
+            viewer_id=actor.user_id,
         )
         if head is None:
             raise CaseNotFound(ref)
         look = None
         if head.case.sensitive:
             look = self.audit.record(actor, AuditAction.CASE_READ, case=head.case)
+        if mark_seen and head.latest_activity > head.seen_activity:
+            await activity.mark_seen(
+                self.session, actor, head.case.id, head.latest_activity, self.core.clock.now()
+            )
         return head, look
 
-    async def detail(self, ref: str, actor: Actor) -> CaseDetail:
-        head, _look = await self._look(ref, actor)
+    async def detail(self, ref: str, actor: Actor, *, mark_seen: bool = False) -> CaseDetail:
+        """``mark_seen``: this is the reader opening the case (the worklist's markers)."""
+        head, _look = await self._look(ref, actor, mark_seen=mark_seen)
         return await self._detail(head)
 
-    async def page(self, ref: str, actor: Actor) -> CasePage:
+    async def page(self, ref: str, actor: Actor, *, mark_seen: bool = False) -> CasePage:
         """The console's case page: the case with its lists, its timeline, the names of
         the colleagues it shows, whom it may be assigned to and its public summary."""
-        head, look = await self._look(ref, actor, public_summary=True)
+        head, look = await self._look(ref, actor, public_summary=True, mark_seen=mark_seen)
         detail = await self._detail(head)
         case = detail.case
         timeline = await AuditRepository(self.session).for_case(case.id)
@@ -322,6 +340,13 @@ class TriageService:
             timeline.append(look)
         summary = head.public_summary
         directory = StaffDirectory(self.session)
+        # Only focal points act on exclusions; for others the one query is saved (the
+        # assignment itself is checked against them all the same).
+        kept_away = (
+            await ExclusionRepository(self.session).excluded_staff(case.id)
+            if actor.can_see_sensitive
+            else set()
+        )
         names = await directory.names(
             [
                 case.assignee_id,
@@ -340,7 +365,13 @@ class TriageService:
             detail=detail,
             timeline=timeline,
             names=names,
-            assignees=await directory.assignees(actor, sensitive=case.sensitive),
+            assignees=[
+                (user_id, name)
+                for user_id, name in await directory.assignees(actor, sensitive=case.sensitive)
+                if user_id not in kept_away
+            ],
+            kept_away=kept_away,
+            colleagues=await directory.focal_points(actor, besides={actor.user_id, *kept_away}),
             public_summary=PublicSummaryState.of(case, summary, actor),
         )
 
@@ -531,6 +562,14 @@ class TriageService:
         if assign:
             before["assignee_id"], after["assignee_id"] = case.assignee_id, changes.assignee_id
             case.assignee_id = changes.assignee_id
+            if changes.assignee_id is not None and changes.assignee_id != actor.user_id:
+                activity.record_activity(
+                    self.session,
+                    case,
+                    ActivityKind.ASSIGNED,
+                    now,
+                    for_user=changes.assignee_id,
+                )
         if new_tags != current_tags:
             before["tags"], after["tags"] = current_tags, new_tags
             kept = [t for t in case.tags if t.tag in new_tags]
@@ -613,6 +652,7 @@ class TriageService:
             user is None
             or not user.is_active
             or not role_may_see(user.role, sensitive=case.sensitive)
+            or user_id in await ExclusionRepository(self.session).excluded_staff(case.id)
         ):
             raise AssigneeCannotSeeCase()
 

@@ -10,7 +10,7 @@ so paging through a million cases never re-reads them all.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -24,10 +24,12 @@ from storage.enums import AuditAction, Sort
 from storage.errors import InvalidCursor, InvalidSort, NoSearchWords, PermissionDenied
 from storage.models import Case
 from storage.refs import canonical_ref
+from storage.repositories.activity import ActivityRepository
 from storage.repositories.filters import CaseFilter
 from storage.repositories.search import SearchRepository
 from storage.repositories.worklist import WorklistRepository
 from storage.search import blind_query_tokens, terms
+from storage.services.activity import NEWS_WINDOW
 from storage.services.audit import AuditLog
 
 MAX_PAGE = 200
@@ -56,6 +58,7 @@ class CasePage(Generic[T]):
 class Worklist:
     def __init__(self, session: AsyncSession, core: Core) -> None:
         self.core = core
+        self.session = session
         self.cases = WorklistRepository(session)
         self.search = SearchRepository(session)
         self.cursors = CursorCodec(core.crypto, "worklist-cursor")
@@ -111,23 +114,7 @@ class Worklist:
         limit = max(1, min(limit, MAX_PAGE))
         now = self.core.clock.now()
         may_see_sensitive = actor.can_see_sensitive
-        match = None
-        if query is not None:
-            ref = canonical_ref(query)
-            if ref is not None:
-                # A reference typed into search means that case, whatever the other
-                # filters: found by the visibility rule alone, so a case the reader may
-                # not see is answered exactly like one that does not exist.
-                flt, match = CaseFilter(refs=(ref,)), MATCH_REFERENCE
-            else:
-                words = terms(query)
-                if not words:
-                    raise NoSearchWords()
-                flt, match = replace(flt, search_terms=tuple(words)), MATCH_TEXT
-                if may_see_sensitive and flt.sensitive is not False:
-                    flt = replace(
-                        flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words))
-                    )
+        flt, match = self._prepare(actor, flt, query)
         query_print = _fingerprint(flt, sort, may_see_sensitive)
         after: list[Any] | None = None
         total: int | None = None
@@ -162,6 +149,60 @@ class Worklist:
             total=min(total, COUNT_CAP),
             total_capped=total > COUNT_CAP,
             match=match,
+        )
+
+    def _prepare(
+        self, actor: Actor, flt: CaseFilter, query: str | None
+    ) -> tuple[CaseFilter, str | None]:
+        """The filter as this reader's query means it, and how the query matched: a
+        reference typed into search means that case, whatever the other filters (found
+        by the visibility rule alone, so a case the reader may not see is answered
+        exactly like one that does not exist); words are searched (with blind tokens for
+        a focal point); and a focal point never gets a case they are kept away from."""
+        match = None
+        if query is not None:
+            ref = canonical_ref(query)
+            if ref is not None:
+                flt, match = CaseFilter(refs=(ref,)), MATCH_REFERENCE
+            else:
+                words = terms(query)
+                if not words:
+                    raise NoSearchWords()
+                flt, match = replace(flt, search_terms=tuple(words)), MATCH_TEXT
+                if actor.can_see_sensitive and flt.sensitive is not False:
+                    flt = replace(
+                        flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words))
+                    )
+        if actor.can_see_sensitive:
+            flt = replace(flt, viewer_id=actor.user_id)
+        return flt, match
+
+    async def new_activity(self, actor: Actor, case_ids: Sequence[int]) -> dict[int, set[str]]:
+        """What is new to this reader on each of these cases since they last opened it
+        (:mod:`storage.services.activity`); cases with nothing new are left out."""
+        if actor.user_id is None or not actor.can_see_cases:
+            return {}
+        since = self.core.clock.now() - NEWS_WINDOW
+        return await ActivityRepository(self.session).new_for(actor.user_id, case_ids, since=since)
+
+    async def new_activity_by_status(
+        self, actor: Actor, flt: CaseFilter, *, query: str | None = None
+    ) -> dict[str, int]:
+        """How many cases of the filter (its statuses aside) have something new to this
+        reader, per status: the worklist's tabs count them."""
+        if actor.user_id is None or not actor.can_see_cases:
+            return {}
+        try:
+            prepared, _ = self._prepare(actor, replace(flt, statuses=()), query)
+        except NoSearchWords:
+            return {}
+        now = self.core.clock.now()
+        return await ActivityRepository(self.session).new_by_status(
+            actor.user_id,
+            prepared,
+            may_see_sensitive=actor.can_see_sensitive,
+            now=now,
+            since=now - NEWS_WINDOW,
         )
 
     async def _audit_sensitive_search(self, actor: Actor, flt: CaseFilter, now: datetime) -> None:

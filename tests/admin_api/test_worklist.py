@@ -133,6 +133,7 @@ async def test_worklist_rows_carry_what_triage_needs_and_no_narrative(staffed: A
         "assignee_id",
         "tags",
         "version",
+        "new_activity",
     }
     assert item["ref"] == made.ref and item["version"] == 1
     assert "продуктів" not in response.text

@@ -18,13 +18,17 @@ from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import AlertChannel, AlertEvent, OutboxState, Status
 from storage.services.alerts import SEALED_WORKLIST_PATH
+from storage.services.exclusions import Exclusions
+from storage.services.reclassify import Reclassification
 from storage.services.staff import StaffService
+from storage.services.triage import TriageService
 from storage.settings import Settings
 from tests.alerts.helpers import alert_rows, bounced_at, choose, mail_worker, staff_with_email
 from tests.config import make_settings
 from tests.smtp import SmtpServer
 from tests.storage.helpers import make_staff, submit, walk_case
 
+ESCALATION = ("investigations@example.org", "ethics@example.org")
 NARRATIVE = "Він вимагав секс за продуктовий набір, мені 17."
 
 
@@ -458,3 +462,35 @@ async def test_two_workers_scanning_at_once_raise_an_overdue_alert_once(
     await asyncio.gather(one.run_once(), two.run_once())
     overdue = sorted(m["To"] for m in smtp.mailbox.messages if standard.ref in m.get_content())
     assert overdue == ["op0@example.org", "op1@example.org", "op2@example.org"]
+
+
+async def test_a_case_moved_into_the_sealed_channel_alerts_focal_points_but_not_one_kept_away(
+    core: Core, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    """Moved there by an operator, a case reaches every focal point like one filed so; a
+    focal point excluded from it before the alert went out never gets it (nor any later)."""
+    fp1 = await staff_with_email(core, "fp1", "focal_point")
+    fp2 = await staff_with_email(core, "fp2", "focal_point")
+    oper = await staff_with_email(core, "oper", "operator")
+    made = await submit(core, category="staff_conduct", narrative=NARRATIVE)
+    assert await mail_worker(core, smtp).run_once() == 0  # a standard report: nobody
+
+    async with core.database.transaction() as session:
+        case = await TriageService(session, core).get_visible(made.ref, oper)
+        await Reclassification(session, core).move(
+            made.ref, oper, expected_version=case.version, category="sexual_exploitation"
+        )
+    assert sorted(r.user_id for r in await alert_rows(core)) == sorted([fp1.user_id, fp2.user_id])
+    async with core.database.transaction() as session:
+        await Exclusions(session, core).keep_away(made.ref, fp1, fp2.user_id or 0)
+
+    assert await mail_worker(core, smtp).run_once() == 1
+    assert [m["To"] for m in smtp.mailbox.messages] == ["fp1@example.org"]
+    assert made.ref not in smtp.mailbox.messages[0].get_content()
+    withheld = [r for r in await alert_rows(core) if r.user_id == fp2.user_id]
+    assert [r.state for r in withheld] == [OutboxState.UNDELIVERABLE]
+
+    # Nor anything raised afterwards: past its acknowledgement time, only fp1 hears of it.
+    clock.advance(timedelta(days=2))
+    await mail_worker(core, smtp).run_once()
+    assert {m["To"] for m in smtp.mailbox.messages} <= {"fp1@example.org", *ESCALATION}

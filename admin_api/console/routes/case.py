@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from admin_api.console import forms, labels
@@ -22,6 +22,7 @@ from admin_api.console.web import (
     ReadViewerDep,
     Viewer,
     WriteViewerDep,
+    go,
     render,
 )
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
@@ -33,7 +34,14 @@ from storage.enums import Consent, Language, Outcome, Priority, Role, Status
 from storage.errors import InvalidInput, StaleVersion
 from storage.media.types import IMAGE_TYPES
 from storage.refs import PUBLIC_ID_PATTERN, REF_PATTERN
+from storage.services.exclusions import RECUSED, Exclusions
 from storage.services.outcomes import MAX_REFERRAL_NOTE, OutcomeService, PartnerService
+from storage.services.reclassify import (
+    MAX_REASON_CHARS,
+    Reclassification,
+    Reclassified,
+    forget_plain_copies,
+)
 from storage.services.transparency import MAX_SUMMARY_CHARS
 from storage.services.triage import (
     CLOSING_OUTCOMES,
@@ -100,8 +108,23 @@ def draw(
         consents=[c.value for c in Consent],
         max_referral_note=MAX_REFERRAL_NOTE,
         may_waive=viewer.actor.role is Role.FOCAL_POINT,
+        move_to=_move_to(core, viewer, case.category),
+        colleagues=page.colleagues,
+        focal=viewer.actor.role is Role.FOCAL_POINT,
+        max_reason=MAX_REASON_CHARS,
         **extra,
     )
+
+
+def _move_to(core: Core, viewer: Viewer, current: str) -> list[tuple[str, bool]]:
+    """The categories this person may move the case to, each with whether it is sealed:
+    an operator only into the sealed channel, a focal point anywhere."""
+    focal = viewer.actor.role is Role.FOCAL_POINT
+    return [
+        (c.code, c.sensitive)
+        for c in core.catalog.categories
+        if c.code != current and (c.sensitive or focal)
+    ]
 
 
 async def case_page(
@@ -112,9 +135,10 @@ async def case_page(
     ref: str,
     *,
     status_code: int = 200,
+    mark_seen: bool = False,
     **extra: object,
 ) -> HTMLResponse:
-    page = await TriageService(session, core).page(ref, viewer.actor)
+    page = await TriageService(session, core).page(ref, viewer.actor, mark_seen=mark_seen)
     return draw(
         request,
         viewer,
@@ -139,7 +163,8 @@ def case_form(
 async def show(
     request: Request, ref: Ref, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
-    return await case_page(request, viewer, session, core, ref)
+    # Opening the case: what is new on it is new no longer (the worklist's markers).
+    return await case_page(request, viewer, session, core, ref, mark_seen=True)
 
 
 @router.post("/{ref}/triage")
@@ -176,6 +201,95 @@ async def triage(
         return await stale_page(request, viewer, session, core, ref, seen, wanted)
 
 
+@router.post("/{ref}/reclassify")
+async def reclassify(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    background: BackgroundTasks,
+    version: Annotated[int, Form(ge=1)],
+    seen: Annotated[int, Form(ge=0)] = 0,
+    category: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=MAX_NOTE_CHARS * 2)] = "",
+    reason: Annotated[str, Form(max_length=MAX_REASON_CHARS * 2)] = "",
+) -> Response:
+    """Move the case to another category. Moved where this person's role does not see
+    it (an operator sealing a case), they go back to the worklist, told it was done."""
+    moved: list[Reclassified] = []
+
+    async def move() -> None:
+        moved.append(
+            await Reclassification(session, core).move(
+                ref,
+                viewer.actor,
+                expected_version=version,
+                category=category,
+                note=note,
+                reason=reason,
+            )
+        )
+
+    async def done() -> Response:
+        result = moved[0]
+        if result.sealed:
+            # Once the change has committed (the route's scope ends before the answer).
+            background.add_task(forget_plain_copies, core)
+        if result.still_visible:
+            return go(request, f"{PREFIX}/cases/{ref}")
+        return go(request, f"{PREFIX}/cases?moved=sealed")
+
+    try:
+        return await case_form(request, viewer, session, core, ref).submit(
+            move(),
+            done=done,
+            error_key="move_error",
+            passes=(*forms.NOT_THE_FORMS, StaleVersion.code),
+            status=409,
+            move_note=note,
+            move_reason=reason,
+        )
+    except StaleVersion:
+        wanted = texts_line(viewer, category)
+        return await stale_page(
+            request, viewer, session, core, ref, seen, CaseChanges(), extra=[wanted]
+        )
+
+
+@router.post("/{ref}/exclusions")
+async def exclude(
+    request: Request,
+    ref: Ref,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    user: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Step back from the case (``user`` is the viewer) or exclude another focal point."""
+    kind: list[str] = []
+
+    async def keep_away() -> None:
+        if not user.isdigit():
+            raise InvalidInput("Choose a focal point.")
+        kind.append((await Exclusions(session, core).keep_away(ref, viewer.actor, int(user))).kind)
+
+    async def done() -> Response:
+        if kind[0] == RECUSED:
+            return go(request, f"{PREFIX}/cases?moved=recused")
+        return go(request, f"{PREFIX}/cases/{ref}#conflict")
+
+    return await case_form(request, viewer, session, core, ref).submit(
+        keep_away(), done=done, error_key="exclusion_error"
+    )
+
+
+def texts_line(viewer: Viewer, category: str) -> str:
+    texts = viewer.texts
+    name = labels.CATEGORY.get(category)
+    return texts.gettext(labels.FIELD["category"]) + ": " + (texts.gettext(name) if name else "—")
+
+
 def _wanted(
     status: str,
     priority: str,
@@ -209,6 +323,8 @@ async def stale_page(
     ref: str,
     seen: int,
     wanted: CaseChanges,
+    *,
+    extra: list[str] | None = None,
 ) -> HTMLResponse:
     """Nothing was saved; show what others changed since the page was loaded."""
     texts = viewer.texts
@@ -237,6 +353,7 @@ async def stale_page(
             + ": "
             + texts.gettext(labels.OUTCOME[wanted.outcome.value])
         )
+    yours.extend(extra or ())
     return draw(request, viewer, core, page, status_code=409, stale=newer, not_saved=yours)
 
 

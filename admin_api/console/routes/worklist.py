@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from admin_api.console import labels
 from admin_api.console.views import excerpt, sla
 from admin_api.console.web import (
+    BACKGROUND_FRAGMENT,
     PREFIX,
     ConsoleProblem,
     ConsoleRoute,
@@ -42,6 +43,10 @@ from storage.services.worklist import Worklist
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 PAGE = 25
+# The most rows a refresh shows again (a page that loaded more keeps them all).
+MAX_SHOWN = 200
+# How often the worklist refreshes its rows and counts by itself.
+REFRESH_SECONDS = 60
 TABS = ("open", *(s.value for s in Status))
 OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
 MAX_Q = 200
@@ -63,6 +68,9 @@ class Query:
     # "mine", "unassigned" or a colleague's id (one the worklist lists).
     assignee: str = ""
     overdue: bool = False
+    # Only the sealed channel's cases: where a focal point's alert leads (it never links
+    # the case itself). Means nothing to a role that sees no sealed case.
+    sealed: bool = False
     created_from: str = ""
     created_to: str = ""
     q: str = ""
@@ -101,6 +109,7 @@ class Query:
             tag=tag if _TAG.fullmatch(tag) else "",
             assignee=assignee,
             overdue=p.get("overdue") == "1",
+            sealed=p.get("sealed") == "1",
             created_from=_date(p.get("created_from")),
             created_to=_date(p.get("created_to")),
             q=(p.get("q") or "").strip()[:MAX_Q],
@@ -130,6 +139,7 @@ class Query:
         """This query as a query string, with some values changed."""
         values = {**self.__dict__, **changes}
         values["overdue"] = "1" if values["overdue"] else ""
+        values["sealed"] = "1" if values["sealed"] else ""
         return urlencode({k: v for k, v in values.items() if v})
 
     def case_filter(self, viewer: Viewer, timezone: str, statuses: tuple[str, ...]) -> CaseFilter:
@@ -150,6 +160,7 @@ class Query:
             ),
             unassigned=self.assignee == "unassigned",
             overdue=True if self.overdue else None,
+            sensitive=True if self.sealed else None,
             created_from=_day_start(self.created_from, timezone),
             # The "to" day is included: the filter ends where the next day starts.
             created_to=_day_start(self.created_to, timezone, days_after=1),
@@ -179,7 +190,7 @@ def statuses_of(tab: str) -> tuple[str, ...]:
 
 
 async def rows_page(
-    viewer: Viewer, query: Query, session: Session, core: Core
+    viewer: Viewer, query: Query, session: Session, core: Core, *, limit: int = PAGE
 ) -> tuple[list[dict[str, object]], str | None, int, str]:
     worklist = Worklist(session, core)
     flt = query.case_filter(viewer, core.settings.timezone, statuses_of(query.tab))
@@ -191,26 +202,34 @@ async def rows_page(
             query=query.q or None,
             sort=query.sort,
             cursor=query.cursor or None,
-            limit=PAGE,
+            limit=limit,
         )
     except DomainError:
         # A stale or forged cursor: start the list again rather than fail.
         page = await worklist.page(
-            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=PAGE
+            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=limit
         )
         notice = viewer.texts.gettext(labels.ERROR["invalid_cursor"])
     now = core.clock.now()
     names = await StaffDirectory(session).names(c.assignee_id for c in page.items)
+    news = await worklist.new_activity(viewer.actor, [c.id for c in page.items])
     rows: list[dict[str, object]] = [
         {
             "case": case,
             "excerpt": excerpt(case),
             "sla": sla(case, now, viewer.texts),
             "assignee": names.get(case.assignee_id) if case.assignee_id else None,
+            "news": sorted(news.get(case.id, ())),
         }
         for case in page.items
     ]
     return rows, page.next_cursor, page.total, notice
+
+
+def _shown(request: Request) -> int:
+    """How many rows the page shows already (a "more" link's, or the refresh's)."""
+    value = request.query_params.get("shown", "")
+    return min(int(value), MAX_SHOWN) if value.isdigit() else 0
 
 
 @router.get("/cases")
@@ -229,15 +248,22 @@ async def worklist(
         key=lambda c: by_name(c[1]),
     )
     query = Query.of(request, core, {str(i) for i, _ in colleagues})
+    fragment = request.query_params.get("fragment", "")
+    background = fragment == BACKGROUND_FRAGMENT
+    shown = _shown(request)
+    if background:
+        # The refresh: the rows the page shows, from the top, and the tabs' counts.
+        query = replace(query, cursor="")
     service = Worklist(session, core)
     counts = dict.fromkeys(TABS, 0)
+    news = dict.fromkeys(TABS, 0)
     rows: list[dict[str, object]]
     next_cursor: str | None
     if query.q and canonical_ref(query.q) is not None:
         # A reference opens its case. One the viewer may not see is answered like one
         # that does not exist: an empty list and the same notice.
         found = await service.page(viewer.actor, CaseFilter(), query=query.q, limit=1)
-        if found.items:
+        if found.items and not background:
             raise ConsoleProblem(303, redirect=f"{PREFIX}/cases/{found.items[0].ref}")
         rows, next_cursor, total = [], None, 0
         notice = viewer.texts.gettext(labels.ERROR["no_case_with_reference"])
@@ -245,18 +271,27 @@ async def worklist(
         rows, next_cursor, total = [], None, 0
         notice = viewer.texts.gettext(labels.ERROR["no_search_words"])
     else:
-        rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
-        for tab in TABS:
-            flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
-            counts[tab] = (
-                total
-                if tab == query.tab
-                else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+        rows, next_cursor, total, notice = await rows_page(
+            viewer, query, session, core, limit=max(PAGE, shown) if background else PAGE
+        )
+        if fragment == "1":
+            # A "show more" link: the next rows, and the refresh told how many are shown.
+            return render(
+                request,
+                "worklist_rows.html",
+                viewer.texts,
+                viewer,
+                query=query,
+                rows=rows,
+                next_cursor=next_cursor,
+                shown=shown + len(rows),
+                more=True,
             )
+        counts, news = await tab_counts(viewer, query, session, core, total)
     if not notice and request.query_params.get("notice") in _FORM_NOTICES:
         notice = viewer.texts.gettext(labels.ERROR[request.query_params["notice"]])
     catalog = core.catalog
-    template = "worklist_rows.html" if request.query_params.get("fragment") else "worklist.html"
+    template = "worklist_poll.html" if fragment == BACKGROUND_FRAGMENT else "worklist.html"
     return render(
         request,
         template,
@@ -292,7 +327,31 @@ async def worklist(
         languages=[x.value for x in Language],
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
+        news=news,
+        shown=len(rows),
+        refresh_seconds=REFRESH_SECONDS,
+        # After an operator moved a case into the sealed channel (the case route).
+        moved=request.query_params.get("moved", ""),
     )
+
+
+async def tab_counts(
+    viewer: Viewer, query: Query, session: Session, core: Core, total: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each tab's number of cases, and of cases with something new to this reader."""
+    service = Worklist(session, core)
+    counts = {}
+    for tab in TABS:
+        flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
+        counts[tab] = (
+            total
+            if tab == query.tab
+            else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+        )
+    flt = query.case_filter(viewer, core.settings.timezone, ())
+    by_status = await service.new_activity_by_status(viewer.actor, flt, query=query.q or None)
+    news = {tab: sum(by_status.get(s, 0) for s in statuses_of(tab)) for tab in TABS}
+    return counts, news
 
 
 # Filters every person has without saving them: (label key, query string).
