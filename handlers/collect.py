@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from handlers import flow, keyboards, media, texts
+from handlers import flow, gather, keyboards, media, texts
 from handlers.context import Outcomes
 from storage.core import Core
 from storage.services.throttle import ReporterQuota
@@ -32,18 +32,77 @@ async def take(
     outcomes: Outcomes,
 ) -> None:
     """Add one message to the draft, or say why it was not added; then show the tally."""
-    await add(message, state, core, quota=quota, outcomes=outcomes)
+    added = await add(message, state, core, quota=quota, outcomes=outcomes)
+    await answer(message, state, core, added=added)
+
+
+async def answer(
+    message: Message,
+    state: FSMContext,
+    core: Core,
+    *,
+    added: bool,
+    ack: bool = False,
+    refusal: str | None = None,
+) -> None:
+    """Answer a message the person sent with the current step shown again below it (the
+    tally, or the question the buttons answer): at once for the first of a burst, and for
+    the messages that follow within the gathering window, in one edit of that answer when
+    the window closes (handlers.gather). ``ack``: say first that it went into the
+    description (at a step answered with buttons); ``refusal``: what was not taken, and
+    why (never gathered: it is said at once)."""
     data = await state.get_data()
-    n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
-    await _tally(message, state, core, n_texts, n_files, flow_name)
+    burst = int(data.get("burst", 0)) + 1 if added else 0
+    screen = await flow.render(message, state, core)
+    if screen is None:
+        screen = flow.Screen([texts.menu_prompt()], keyboards.main_menu(core.catalog), False)
+    chunks = list(screen.chunks)
+    if ack and burst:
+        chunks[0] = texts.added_to_description(burst) + "\n\n" + chunks[0]
+    if refusal:
+        chunks[0] = refusal + "\n\n" + chunks[0]
+    gatherer = gather.current()
+    prompt_id = data.get("prompt_id")
+    if (
+        added
+        and not refusal
+        and gatherer is not None
+        and message.bot is not None
+        and len(chunks) == 1
+        and prompt_id == data.get("answer_id")
+        and isinstance(prompt_id, int)
+        and gatherer.defer(message.bot, message.chat.id, prompt_id, chunks[0], screen.markup)
+    ):
+        await state.update_data(burst=burst)
+        return
+    if (
+        isinstance(prompt_id, int)
+        and data.get("answer_id") == prompt_id
+        and message.bot is not None
+    ):
+        # The previous answer to what they sent says what this one says again below: it
+        # goes, rather than staying with its buttons taken off.
+        with suppress(TelegramBadRequest, TelegramForbiddenError):
+            await message.bot.delete_message(chat_id=message.chat.id, message_id=prompt_id)
+        await state.update_data(prompt_id=None)
+    sent = await flow.show(
+        message, state, chunks, screen.markup, edit=False, protect=screen.protect
+    )
+    if sent is None:
+        return
+    await state.update_data(answer_id=sent.message_id, burst=1 if added else 0)
+    if added and gatherer is not None and message.bot is not None:
+        gatherer.open(message.bot, message.chat.id, sent.message_id)
 
 
 async def add(
     message: Message, state: FSMContext, core: Core, *, quota: ReporterQuota, outcomes: Outcomes
 ) -> bool:
-    """Add one message's text and file to the draft; say why when it cannot be.
+    """Add one message's text and file to the draft; say why when one cannot be.
 
-    Returns whether something was added."""
+    The text (a caption too) and the file are judged apart: a refused file does not take
+    its caption with it, and the refusal speaks of the file only. Returns whether
+    something was added."""
     await flow.remember(state, message.message_id)
     data = await state.get_data()
     parts: list[str] = list(data.get("parts", []))
@@ -58,47 +117,43 @@ async def add(
             await flow.say(
                 message, state, texts.description_too_long(limit, limit - used - separator)
             )
-            return False
-
+            text = ""
     incoming = media.incoming_file(message)
     if incoming is not None:
         if len(files) >= core.settings.attachments_max_count:
             await flow.say(
                 message, state, texts.too_many_files(core.settings.attachments_max_count)
             )
-            return False
-        outcome = await media.stage(message, core, incoming, quota=quota)
-        if isinstance(outcome, media.QuotaRefusal):
-            outcomes.add("quota_reached", "attachment_bytes")
-        if isinstance(outcome, str):
-            await flow.say(message, state, outcome)
-            return False
-        files.append(outcome.to_dict())
+            incoming = None
+        else:
+            outcome = await media.stage(message, core, incoming, quota=quota)
+            if isinstance(outcome, media.QuotaRefusal):
+                outcomes.add("quota_reached", "attachment_bytes")
+            if isinstance(outcome, str):
+                await flow.say(message, state, outcome)
+                incoming = None
+            else:
+                files.append(outcome.to_dict())
     if text:
         parts.append(text)
+    if not (text or incoming):
+        return False
     await state.update_data(parts=parts, files=files)
-    return bool(text or incoming)
+    return True
 
 
-async def _tally(
-    message: Message, state: FSMContext, core: Core, n_texts: int, n_files: int, flow_name: str
-) -> None:
-    """Show the running tally with «Done»; the previous tally goes, so one stays."""
-    if not n_texts and not n_files:
-        await flow.reprompt(message, state, core)
-        return
-    data = await state.get_data()
-    previous = data.get("tally_id")
-    if previous and previous == data.get("prompt_id") and message.bot is not None:
-        with suppress(TelegramBadRequest, TelegramForbiddenError):
-            await message.bot.delete_message(chat_id=message.chat.id, message_id=previous)
-        await state.update_data(prompt_id=None)  # gone: nothing left to strip
-    sent = await flow.show(
-        message,
-        state,
-        texts.received_so_far(n_texts, n_files),
-        keyboards.done(flow_name),
-        edit=False,
-    )
-    if sent is not None:
-        await state.update_data(tally_id=sent.message_id)
+async def add_caption(message: Message, state: FSMContext, core: Core) -> bool:
+    """The words sent with a file we do not take (a video): they are kept."""
+    await flow.remember(state, message.message_id)
+    text = (message.caption or "").strip()
+    if not text:
+        return False
+    parts: list[str] = list((await state.get_data()).get("parts", []))
+    limit = core.settings.narrative_max_chars
+    used = sum(len(p) for p in parts) + 2 * max(0, len(parts) - 1)
+    separator = 2 if parts else 0
+    if used + separator + len(text) > limit:
+        await flow.say(message, state, texts.description_too_long(limit, limit - used - separator))
+        return False
+    await state.update_data(parts=[*parts, text])
+    return True

@@ -92,8 +92,13 @@ async def prompt_category(event: flow.Event, state: FSMContext, core: Core) -> N
     if data.get("parts") or data.get("files"):
         # The person started by telling: every category, the sensitive ones included.
         voice = any(f.get("kind") == "voice" for f in data.get("files", []))
+        # The voice notice is told once: that message is never edited into another step.
         await flow.show(
-            event, state, texts.story_kept(voice), keyboards.every_category(core.catalog)
+            event,
+            state,
+            texts.story_kept(voice),
+            keyboards.every_category(core.catalog),
+            protect=voice,
         )
         return
     await flow.show(event, state, texts.choose_category(), keyboards.categories(core.catalog))
@@ -108,6 +113,7 @@ async def prompt_intro(event: flow.Event, state: FSMContext, core: Core) -> None
         state,
         texts.sensitive_intro(data["category"], core.settings, locale),
         keyboards.sensitive_intro(),
+        protect=True,  # the referral lines stay readable
     )
 
 
@@ -133,14 +139,19 @@ async def prompt_description(event: flow.Event, state: FSMContext, core: Core) -
     data = await state.get_data()
     n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
     if data.get("from_text") and not data.get("described"):
-        # Their own words came first: say they are kept, then how to go on.
+        # Their own words came first: say they are kept, then how to go on. The voice
+        # notice is told here once: this message is never edited into another step.
         text = texts.story_continues(_sensitive(core, data), n_texts, n_files)
         await state.update_data(described=True)
+        await flow.show(event, state, text, keyboards.done("report"), protect=True)
     elif n_texts or n_files:
         text = texts.received_so_far(n_texts, n_files)
+        await flow.show(event, state, text, keyboards.done("report"))
     else:
+        # Nothing to be done with yet, so no «Done»: the first thing they send brings the
+        # tally with its buttons (and no old buttons are left to take off).
         text = texts.describe(_sensitive(core, data), core.settings.narrative_max_chars)
-    await flow.show(event, state, text, keyboards.done("report"), edit=False)
+        await flow.show(event, state, text, None, protect=True)
 
 
 @flow.prompt_for(Report.contact)
@@ -172,7 +183,7 @@ async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> No
         files=len(data.get("files", [])),
         narrative="\n\n".join(data.get("parts", [])),
     )
-    await flow.show(event, state, messages, keyboards.summary(), edit=False)
+    await flow.show(event, state, messages, keyboards.summary())
 
 
 @flow.prompt_for(Report.edit)
@@ -281,9 +292,7 @@ async def on_summary_edit(callback: CallbackQuery, state: FSMContext, core: Core
 
 @router.callback_query(Report.summary, SummaryCb.filter(F.action == "discard"))
 async def on_summary_discard(callback: CallbackQuery, state: FSMContext) -> None:
-    await flow.show(
-        callback, state, texts.confirm_discard(), keyboards.confirm_discard(), edit=False
-    )
+    await flow.show(callback, state, texts.confirm_discard(), keyboards.confirm_discard())
 
 
 @router.callback_query(Report.edit, EditCb.filter())
@@ -376,14 +385,24 @@ async def on_send(
     message = flow.message_of(callback)
     if message is None:
         return
-    await flow.strip_keyboard(message, data.get("prompt_id"))
     trace = data.get("trace") or [data.get("prompt_id") or message.message_id]
-    await message.answer(
-        texts.receipt(submitted.receipt_code_display, submitted.sensitive),
-        reply_markup=keyboards.after_receipt(min(trace)),
+    text = texts.receipt(
+        submitted.receipt_code_display,
+        submitted.sensitive,
+        core.catalog.category(submission.category).acknowledge_within,
     )
-    # The receipt is never a step to edit into the next one (its code must stay); its
-    # buttons go when one of them is pressed (start.on_home: no step is recorded as live).
+    markup = keyboards.after_receipt(min(trace))
+    # The summary was pressed: it becomes the receipt (one call). The receipt is never
+    # a step to edit into the next one (its code must stay); its buttons go when one of
+    # them is pressed (start.on_home: no step is recorded as live).
+    if message.message_id == data.get("prompt_id"):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest:
+            pass  # deleted meanwhile: the receipt comes as a new message
+    await flow.strip_keyboard(message, data.get("prompt_id"))
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ClearCb.filter())

@@ -115,7 +115,7 @@ async def on_language_chosen(
     data = await state.get_data()
     if message is not None and message.message_id == data.get("prompt_id") and not current:
         # The language row sits on the welcome message: redraw it in the new language.
-        await flow.show_welcome(callback, state, core, callback_data.code)
+        await flow.show_welcome(callback, state, core, callback_data.code, redraw=True)
         return
     await flow.show_menu(callback, state, core)
 
@@ -169,7 +169,11 @@ async def on_menu_choice(
         return
     if action == "about":
         await flow.show(
-            callback, state, texts.privacy_text(core.settings), keyboards.back_to_menu()
+            callback,
+            state,
+            texts.privacy_text(core.settings),
+            keyboards.back_to_menu(),
+            protect=True,
         )
         return
     if await _guard_draft(callback, state):

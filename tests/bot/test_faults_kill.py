@@ -109,9 +109,9 @@ async def test_sigkill_mid_flow_and_mid_submission(
     await press_when_shown(talk.user, talk.t("✅ Done"))
     await press_when_shown(talk.user, talk.t("🔒 Anonymous"))
 
-    # Killed while the report is being filed: the receipt is on its way to Telegram
-    # (held up there), the case committed just before it.
-    await tg.inject_delay("sendMessage", 30.0, times=1)
+    # Killed while the report is being filed: the receipt (the summary edited into it)
+    # is on its way to Telegram (held up there), the case committed just before it.
+    await tg.inject_delay("editMessageText", 30.0, times=1)
     await press_when_shown(talk.user, talk.t("✅ Send"))
 
     async def filed() -> bool:
