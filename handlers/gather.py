@@ -17,6 +17,7 @@ at once, as before; nothing is lost either way.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -96,7 +97,11 @@ class Gatherer:
         window = self._windows[(bot.id, chat_id)]
         window.text, window.markup = text, markup
         if window.task is None:
-            window.task = asyncio.create_task(self._flush(window), name="holos-gather")
+            # A context of its own: the edit belongs to no update (no unit of work, no
+            # update's language), and it is made after the update has ended.
+            window.task = asyncio.create_task(
+                self._flush(window), name="holos-gather", context=contextvars.Context()
+            )
             self._update_idle()
         return True
 
@@ -130,6 +135,8 @@ class Gatherer:
                 except TelegramAPIError as exc:
                     # Deleted by the person, or the same text: the draft holds it all anyway.
                     log.info("gathered_edit_failed error=%s", type(exc).__name__)
+                except Exception as exc:  # nobody awaits this task: say it, never lose it
+                    log.warning("gathered_edit_failed error=%s", type(exc).__name__)
         except asyncio.CancelledError:
             pass
         finally:
