@@ -1,4 +1,4 @@
-"""The triage API (SPEC §5–§6): FastAPI over the storage core, and nothing else.
+"""The triage API (staff's cases, figures and accounts): FastAPI over the storage core, and nothing else.
 
 ``app.create_app(core)`` builds the application; ``server`` serves it with uvicorn.
 Routes live in ``routes/``, request and response models in ``schemas/``; ``deps`` holds

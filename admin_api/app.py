@@ -1,4 +1,4 @@
-"""The triage API application (SPEC §6), built around an existing :class:`Core`: the
+"""The triage API application (under ``/api/v1``), built around an existing :class:`Core`: the
 JSON API (``routes``), the staff console (``console``) and the public pages (``public``),
 three faces over one web layer (``web``) and the storage services. The one module that
 puts them together.
@@ -55,7 +55,7 @@ def create_app(core: Core) -> FastAPI:
     install_error_handlers(app)
     for router in (auth.router, cases.router, users.router, audit.router, health.router):
         app.include_router(router)
-    # Monitoring and evaluation (SPEC §7).
+    # Monitoring and evaluation: figures, exports, and what the public reads.
     for router in (stats.router, exports.router, public_summaries.router, public.router):
         app.include_router(router)
     install_console(app)

@@ -1,4 +1,4 @@
-"""The receipt-code hash at its production cost (SPEC §4: Argon2id tuned to 10–20 ms)."""
+"""The receipt-code hash at its production cost (Argon2id tuned to 10–20 ms)."""
 
 from __future__ import annotations
 

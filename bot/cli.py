@@ -1,4 +1,4 @@
-"""The ``holos`` command: the composition root (SPEC §8).
+"""The ``holos`` command: the composition root (docs/architecture.md).
 
 This is the one module that imports both ``bot`` and ``admin_api``, so that one
 process can serve the API, the webhook route and the sandbox page beside the bot.

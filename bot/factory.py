@@ -35,6 +35,7 @@ from bot.fsm import (
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import (
+    CommitBeforeAnswer,
     FloodMiddleware,
     MemoryFloodGate,
     OutageCounter,
@@ -263,6 +264,7 @@ def create_dispatcher(
     # Every button press is answered after its handler has changed what the person
     # sees, so the spinner stops on the new screen (never before it).
     dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(CommitBeforeAnswer())
     outcomes = OutcomeMiddleware(core.catalog)
     dp.message.middleware(outcomes)
     dp.callback_query.middleware(outcomes)

@@ -1,4 +1,4 @@
-"""Conversation state for aiogram, kept the Holos way (SPEC §4 "Pseudonym").
+"""Conversation state for aiogram, kept the Holos way (docs/privacy-rules.md, "Pseudonyms").
 
 Keys are the person's per-purpose keys (storage.crypto.PersonKeys): a draft's is an HMAC
 of the person's Argon2id root over the conversation (bot, chat, thread, destiny) and the

@@ -26,7 +26,7 @@ def create_i18n(default: Language) -> I18n:
 
 
 def guess_language(language_code: str | None, default: Language) -> Language:
-    """SPEC §2.1: uk → Ukrainian, ru → Russian, another code → English, none → default."""
+    """Telegram's language_code: uk → Ukrainian, ru → Russian, another code → English, none → default."""
     if not language_code:
         return default
     primary = language_code.lower().split("-")[0].split("_")[0]

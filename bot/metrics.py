@@ -1,4 +1,4 @@
-"""Prometheus metrics of the bot, in the default registry (SPEC §4: no identities in them).
+"""Prometheus metrics of the bot, in the default registry; they name no person.
 
 Four counters: updates handled, reports submitted, deliveries of the outbox worker and
 receipt lookups. Every label value comes from a small fixed set (update types, the
@@ -7,7 +7,7 @@ category catalog, outbox kinds, outcomes): never an id, pseudonym, username or t
 The conversation's outcomes come from the handlers themselves: each update carries an
 :class:`handlers.context.Outcomes` record, handlers add fixed words to it ("a report in
 this category was submitted", "a receipt lookup missed"), and :class:`OutcomeMiddleware`
-turns them into counts. Handlers know nothing of Prometheus (SPEC §8).
+turns them into counts. Handlers know nothing of Prometheus (that is the runtime's, in ``bot``).
 
 Sensitive categories (SEA, GBV, …) share one label, ``sensitive``: a per-category count
 would tell a watcher that a report of that kind just arrived. No ``_created`` series.

@@ -152,6 +152,26 @@ class UpdateScopeMiddleware(BaseMiddleware):
         return record
 
 
+class CommitBeforeAnswer(BaseMiddleware):
+    """A pressed button is answered once its handler is done (aiogram's
+    CallbackAnswerMiddleware, just outside this one): that answer is a call to Telegram
+    too, so the handler's writes are committed first, by the named step
+    (storage.uow.UnitOfWork.commit_before_reply), once here for every button. A handler
+    that failed has its writes dropped instead, before the spinner is stopped."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        uow: UnitOfWork | None = data.get("uow")
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            if uow is not None:
+                await uow.abandon()
+            raise
+        if uow is not None:
+            await uow.commit_before_reply()
+        return result
+
+
 def is_database_outage(exc: BaseException) -> bool:
     """The database cannot be reached (refused, dropped, timed out), as opposed to a
     statement it refused: only the first is worth "try again in a minute"."""

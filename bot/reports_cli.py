@@ -1,5 +1,5 @@
 """``holos report monthly`` and ``holos export``: the M&E unit's files from the command
-line (SPEC §7). The CLI acts as an analyst: sensitive reports are one group and no
+line. The CLI acts as an analyst: sensitive reports are one group and no
 narrative or comment is written; each export is an audit event like the API's.
 
 ``holos export`` shows a progress bar on a terminal (tqdm) and stays quiet otherwise.

@@ -1,4 +1,4 @@
-"""The sandbox: the whole product offline (SPEC §8, ``holos sandbox``).
+"""The sandbox: the whole product offline (``holos sandbox``, no Telegram token).
 
 A Telegram stand-in (the emulator) and its chat page are mounted into the API's own
 app, and the real bot talks to them over loopback. The sandbox keeps its data apart

@@ -51,8 +51,8 @@ async def answer(
     the window closes (handlers.gather). ``ack``: say first that it went into the
     description (at a step answered with buttons); ``refusal``: what was not taken, and
     why (never gathered: it is said at once)."""
-    data = await state.get_data()
-    burst = int(data.get("burst", 0)) + 1 if added else 0
+    data = await flow.draft(state)
+    burst = data.burst + 1 if added else 0
     screen = await flow.render(message, state, core)
     if screen is None:
         screen = flow.Screen([texts.menu_prompt()], keyboards.main_menu(core.catalog), False)
@@ -62,35 +62,37 @@ async def answer(
     if refusal:
         chunks[0] = refusal + "\n\n" + chunks[0]
     gatherer = gather.current()
-    prompt_id = data.get("prompt_id")
+    data = await flow.draft(state)  # as the step's rendering left it
+    prompt_id = data.prompt_id
     if (
         added
         and not refusal
         and gatherer is not None
         and message.bot is not None
         and len(chunks) == 1
-        and prompt_id == data.get("answer_id")
-        and isinstance(prompt_id, int)
+        and prompt_id is not None
+        and prompt_id == data.answer_id
         and gatherer.defer(message.bot, message.chat.id, prompt_id, chunks[0], screen.markup)
     ):
-        await state.update_data(burst=burst)
+        data.burst = burst
+        await flow.save(state, data)
         return
-    if (
-        isinstance(prompt_id, int)
-        and data.get("answer_id") == prompt_id
-        and message.bot is not None
-    ):
+    if prompt_id is not None and data.answer_id == prompt_id and message.bot is not None:
         # The previous answer to what they sent says what this one says again below: it
         # goes, rather than staying with its buttons taken off.
+        await flow.commit_before_reply()
         with suppress(TelegramBadRequest, TelegramForbiddenError):
             await message.bot.delete_message(chat_id=message.chat.id, message_id=prompt_id)
-        await state.update_data(prompt_id=None)
+        data.prompt_id = None  # gone: nothing left to strip
+        await flow.save(state, data)
     sent = await flow.show(
         message, state, chunks, screen.markup, edit=False, protect=screen.protect
     )
     if sent is None:
         return
-    await state.update_data(answer_id=sent.message_id, burst=1 if added else 0)
+    data = await flow.draft(state)
+    data.answer_id, data.burst = sent.message_id, (1 if added else 0)
+    await flow.save(state, data)
     if added and gatherer is not None and message.bot is not None:
         gatherer.open(message.bot, message.chat.id, sent.message_id)
 
@@ -104,9 +106,9 @@ async def add(
     its caption with it, and the refusal speaks of the file only. Returns whether
     something was added."""
     await flow.remember(state, message.message_id)
-    data = await state.get_data()
-    parts: list[str] = list(data.get("parts", []))
-    files: list[dict[str, object]] = list(data.get("files", []))
+    data = await flow.draft(state)
+    parts = list(data.parts)
+    files = list(data.files)
     limit = core.settings.narrative_max_chars
     used = sum(len(p) for p in parts) + 2 * max(0, len(parts) - 1)
 
@@ -133,12 +135,14 @@ async def add(
                 await flow.say(message, state, outcome)
                 incoming = None
             else:
-                files.append(outcome.to_dict())
+                files.append(outcome)
     if text:
         parts.append(text)
     if not (text or incoming):
         return False
-    await state.update_data(parts=parts, files=files)
+    data = await flow.draft(state)  # a refusal said above may have changed it
+    data.parts, data.files = parts, files
+    await flow.save(state, data)
     return True
 
 
@@ -148,12 +152,13 @@ async def add_caption(message: Message, state: FSMContext, core: Core) -> bool:
     text = (message.caption or "").strip()
     if not text:
         return False
-    parts: list[str] = list((await state.get_data()).get("parts", []))
+    data = await flow.draft(state)
     limit = core.settings.narrative_max_chars
-    used = sum(len(p) for p in parts) + 2 * max(0, len(parts) - 1)
-    separator = 2 if parts else 0
+    used = sum(len(p) for p in data.parts) + 2 * max(0, len(data.parts) - 1)
+    separator = 2 if data.parts else 0
     if used + separator + len(text) > limit:
         await flow.say(message, state, texts.description_too_long(limit, limit - used - separator))
         return False
-    await state.update_data(parts=[*parts, text])
+    data.parts = [*data.parts, text]
+    await flow.save(state, data)
     return True

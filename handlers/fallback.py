@@ -1,4 +1,4 @@
-"""Bad input never loses a draft (SPEC §2.7). Whatever reaches here gets a short,
+"""Bad input never loses a draft. Whatever reaches here gets a short,
 polite answer in the person's language and the current step again."""
 
 from __future__ import annotations

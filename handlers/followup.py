@@ -1,4 +1,4 @@
-"""Follow-up by receipt code (SPEC §2.4): status, last update, public replies in the
+"""Follow-up by receipt code: status, last update, public replies in the
 reporter's language, and adding information to the same case."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from handlers.states import FollowUp
 from storage.core import Core
 from storage.enums import Language
 from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
-from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.services.attachments import AttachmentService
 from storage.services.intake import IntakeService
 from storage.services.throttle import ReceiptGuard, ReceiptMisses, ReporterQuota
 from storage.uow import UnitOfWork
@@ -42,9 +42,9 @@ async def prompt_code(event: flow.Event, state: FSMContext, core: Core) -> None:
 
 @flow.prompt_for(FollowUp.adding)
 async def prompt_adding(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    if data.get("parts") or data.get("files"):
-        text = texts.received_so_far(len(data.get("parts", [])), len(data.get("files", [])))
+    data = await flow.draft(state)
+    if data.content:
+        text = texts.received_so_far(len(data.parts), len(data.files))
     else:
         text = texts.add_information()
     await flow.show(event, state, text, keyboards.done("followup"), edit=False)
@@ -52,20 +52,20 @@ async def prompt_adding(event: flow.Event, state: FSMContext, core: Core) -> Non
 
 @flow.prompt_for(FollowUp.viewing)
 async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
+    data = await flow.draft(state)
     # The view is rebuilt from the case each time: nothing of it is kept in the draft.
     uow = UnitOfWork.current()
-    if uow is None or "case_id" not in data:
+    if uow is None or data.case_id is None:
         await flow.end_flow(state)
         await flow.show_menu(event, state, core)
         return
     service = IntakeService(uow.session, core)
-    case = await service.cases.get(data["case_id"])
+    case = await service.cases.get(data.case_id)
     if case is None:
         await flow.end_flow(state)
         await flow.show_menu(event, state, core)
         return
-    locale = Language(data.get("locale") or flow.current_locale())
+    locale = Language(data.locale or flow.current_locale())
     view = await service.reporter_view(case, language=locale)
     messages = texts.report_view(
         category=texts.category_name(view.category),
@@ -99,7 +99,7 @@ async def _pay_pressure_delay(
     outcomes.add("receipt_lookup_delayed", "global_pressure")
     log.info("receipt_lookup_delayed")
     # Nothing is held while waiting: no transaction, only this chat's own lock.
-    await uow.release()
+    await uow.commit_before_reply()
     await asyncio.sleep(delay)
 
 
@@ -131,7 +131,7 @@ async def on_code(
         outcomes.add("receipt_lookup", "throttled")
         log.info("receipt_lookup_throttled person=%s", log_tag)
         minutes = max(1, math.ceil(exc.retry_after / 60))
-        await flow.end_flow(state, trace=(await state.get_data()).get("trace", []))
+        await flow.end_flow(state, trace=(await flow.draft(state)).trace or [])
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
     if case is None:
@@ -140,14 +140,18 @@ async def on_code(
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
     outcomes.add("receipt_lookup", "found")
-    await state.update_data(case_id=case.id)
+    data = await flow.draft(state)
+    data.case_id = case.id
+    await flow.save(state, data)
     await state.set_state(FollowUp.viewing)
     await flow.reprompt(message, state, core)
 
 
 @router.callback_query(FollowUp.viewing, FollowCb.filter(F.action == "add"))
 async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
-    await state.update_data(parts=[], files=[])
+    data = await flow.draft(state)
+    data.parts, data.files = [], []
+    await flow.save(state, data)
     await state.set_state(FollowUp.adding)
     await flow.reprompt(callback, state, core)
 
@@ -167,27 +171,31 @@ async def on_addition_done(
     uow: UnitOfWork,
     callback_answer: CallbackAnswer,
 ) -> None:
-    data = await state.get_data()
-    if not data.get("parts") and not data.get("files"):
+    data = await flow.draft(state)
+    if not data.content:
         await flow.say(callback, state, texts.description_empty())
         return
-    staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
+    if data.case_id is None:
+        raise flow.IncompleteDraft("addition")
+    staged = data.files
     try:
         await IntakeService(uow.session, core).add_reporter_info(
-            data["case_id"], text="\n\n".join(data.get("parts", [])), attachments=staged
+            data.case_id, text=data.narrative, attachments=staged
         )
     except CaseClosedForAdditions:
         await AttachmentService(core).discard(staged)
-        await flow.end_flow(state, trace=data.get("trace", []))
+        await flow.end_flow(state, trace=data.trace or [])
         await flow.show(callback, state, texts.case_content_deleted(), keyboards.back_to_menu())
         return
     except DomainError as exc:
         log.warning("addition_refused code=%s", exc.code)
         await flow.say(callback, state, texts.addition_failed())
         return
-    await state.update_data(parts=[], files=[])
+    data.parts, data.files = [], []
+    await flow.save(state, data)
     await state.set_state(FollowUp.viewing)
-    await uow.commit()
+    # The named step: the addition is durable before "added" is shown.
+    await uow.commit_before_reply()
     # The addition's part of the flow is over: once this update has written, the draft's
     # versions that held its text leave the files (as after a report, storage.uow).
     uow.forget_history()

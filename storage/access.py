@@ -1,4 +1,4 @@
-"""Who may see what (SPEC §5). One place, so the API and the services agree."""
+"""Who may see what (docs/staff-and-cases.md). One place, so the API and the services agree."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Reference data the rules depend on: categories with their SLAs, oblasts, programmes.
 
-Defaults follow SPEC §3; SLAs and programmes can be overridden in settings.
+Defaults are the table in docs/staff-and-cases.md; SLAs and programmes can be overridden in settings.
 """
 
 from __future__ import annotations

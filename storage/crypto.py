@@ -1,4 +1,4 @@
-"""All cryptography of Holos in one place (SPEC §4).
+"""All cryptography of Holos in one place (what it protects: docs/privacy-rules.md).
 
 Every key is derived with HKDF from the server secret, which lives outside the
 database. Key rotation: the current secret encrypts and hashes; earlier secrets

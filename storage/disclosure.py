@@ -1,4 +1,4 @@
-"""What a role may learn about sensitive cases from figures (SPEC §5, §7; issue 18 §4).
+"""What a role may learn about sensitive cases from figures (docs/staff-and-cases.md; issue 18 §4).
 
 One rule, in one place, that every figure, breakdown, filter and export goes through:
 

@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain (SPEC §3–§5)."""
+"""The closed vocabularies of the domain."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Channel(StrEnum):
 
 
 class ContactMode(StrEnum):
-    """How a reporter may be reached (SPEC §4): anonymous is the default."""
+    """How a reporter may be reached (docs/privacy-rules.md): anonymous is the default."""
 
     ANONYMOUS = "anonymous"
     CHAT = "chat"
@@ -85,7 +85,7 @@ class ActorKind(StrEnum):
 
 
 class WhatWentWrong(StrEnum):
-    """Reasons offered for a score of 1–2 (SPEC §2.5)."""
+    """Reasons offered for a score of 1–2."""
 
     WAITING_TIME = "waiting_time"
     RESPECT = "respect"
@@ -96,7 +96,7 @@ class WhatWentWrong(StrEnum):
 
 
 class AuditAction(StrEnum):
-    """What an audit event records (SPEC §5); the value is what the trail stores."""
+    """What an audit event records; the value is what the trail stores."""
 
     ATTACHMENT_READ = "attachment.read"
     # A file stored before issue 18, made anew by `holos files rebuild`.
@@ -128,7 +128,7 @@ class AuditAction(StrEnum):
 
 
 class Sort(StrEnum):
-    """Worklist orders (SPEC §6 ``sort``); a leading ``-`` means newest first."""
+    """Worklist orders (``sort``); a leading ``-`` means newest first."""
 
     CREATED = "created"
     CREATED_DESC = "-created"

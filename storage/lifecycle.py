@@ -1,4 +1,4 @@
-"""The case status machine (SPEC §5). Pure functions, no I/O; the SLA is in :mod:`storage.sla`."""
+"""The case status machine (docs/staff-and-cases.md). Pure functions, no I/O; the SLA is in :mod:`storage.sla`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The database schema (SPEC §3–§5).
+"""The database schema (rules: docs/privacy-rules.md, docs/staff-and-cases.md).
 
 No table has a column for a Telegram user id, chat id, username or name. The one
 link back to a reporter's chat, for those who opted in, is encrypted in
@@ -343,7 +343,7 @@ class Reply(Base):
 
 
 class ReporterLink(Base):
-    """The reporter's chat, for "you may reply to me in this chat" (SPEC §4, option b).
+    """The reporter's chat, for "you may reply to me in this chat" (contact option b).
 
     Encrypted; read only by the delivery worker, never by the API; deleted some days
     after the case closes.
@@ -359,7 +359,7 @@ class ReporterLink(Base):
 
 
 class ContactDetail(Base):
-    """A phone or e-mail the reporter chose to type (SPEC §4, option c); encrypted."""
+    """A phone or e-mail the reporter chose to type (contact option c); encrypted."""
 
     __tablename__ = "contact_details"
 
@@ -477,7 +477,7 @@ class ThrottleCounter(Base):
 
 
 class PublicSummary(Base):
-    """ "You said, we did" (SPEC §7): what a closed case changed, written for the public.
+    """ "You said, we did": what a closed case changed, written for the public.
 
     Staff write it in uk and/or en; it appears on the transparency page only once a focal
     point other than its author has approved it. Editing it withdraws the approval. It is

@@ -1,4 +1,4 @@
-"""Reporting periods in local (Kyiv) time (SPEC §7).
+"""Reporting periods in local (Kyiv) time.
 
 A day or a month of the M&E unit is a calendar day or month on the clock in Kyiv, not
 in UTC: a case sent at 23:30 on 31 October Kyiv time belongs to October even though it

@@ -5,7 +5,7 @@ ciphertext moved to another column does not open. The strings are stored in noth
 but are part of every ciphertext: changing one makes existing data unreadable, which
 is why they are listed here once (and pinned by ``tests/storage/test_sealed.py``).
 
-Case content follows one rule (SPEC §4): plain when the case is standard (so it can be
+Case content follows one rule: plain when the case is standard (so it can be
 searched), encrypted when it is sensitive. :meth:`Sealer.split` writes by that rule and
 :meth:`Sealer.read` reads either form back.
 """

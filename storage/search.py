@@ -1,4 +1,4 @@
-"""Full-text search over what reporters wrote (SPEC §6 ``q``), index-backed on both engines.
+"""Full-text search over what reporters wrote (the worklist's ``q``), index-backed on both engines.
 
 Standard narratives, additions and the text of their files (a PDF's pages, an office
 document's words; migration 0013) are plain text with a real full-text index, created

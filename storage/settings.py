@@ -1,4 +1,4 @@
-"""Configuration (SPEC §9): environment variables prefixed ``HOLOS_``, also read from ``.env``.
+"""Configuration: environment variables prefixed ``HOLOS_``, also read from ``.env``.
 
 A malformed value raises :class:`SettingsError`, naming the variable and never echoing
 the value (it may be a secret); the CLI prints that one line and exits with code 2.
@@ -210,10 +210,10 @@ class Settings(BaseSettings):
     media_worker_cpu_seconds: int = Field(default=120, ge=5)
     receipt_hash_time_cost: int = Field(default=2, ge=1)
     receipt_hash_memory_kib: int = Field(default=12288, ge=8)
-    # The longest period one stats query or export may cover (SPEC §7), in days.
+    # The longest period one stats query or export may cover, in days.
     stats_max_days: int = Field(default=366, ge=1, le=3660)
 
-    # Retention (SPEC §4)
+    # Retention (docs/privacy-rules.md)
     draft_ttl_hours: float = Field(default=24, gt=0)
     chat_link_days: float = Field(default=30, gt=0)
     content_retention_days: float = Field(default=365, gt=0)

@@ -1,4 +1,4 @@
-"""A case's SLA (SPEC §5): both clocks, the next deadline, overdue or not.
+"""A case's SLA: both clocks, the next deadline, overdue or not.
 
 The one place the SLA is computed: the worklist row, the case detail
 (:meth:`storage.services.triage.TriageService.detail`) and a change's answer all show

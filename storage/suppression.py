@@ -1,4 +1,4 @@
-"""Small-cell suppression for published figures (SPEC §7), with complementary suppression.
+"""Small-cell suppression for published figures (no count below 5), with complementary suppression.
 
 Every count below :data:`THRESHOLD` is *primary* suppressed (published as ``<5``). A
 total is *complementary* suppressed (published as a mark) whenever any cell under it is

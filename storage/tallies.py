@@ -1,4 +1,4 @@
-"""The arithmetic of the M&E indicators (SPEC §7): pure tallies, no I/O.
+"""The arithmetic of the M&E indicators: pure tallies, no I/O.
 
 Definitions (the monthly workbook's notes sheet repeats them):
 

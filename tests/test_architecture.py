@@ -1,4 +1,4 @@
-"""Imports flow one way (SPEC §8) with no circle, handlers and routes hold no SQL, the
+"""Imports flow one way (docs/architecture.md) with no circle, handlers and routes hold no SQL, the
 app's faces (JSON API, console, public pages) meet only in its web layer, and a route
 that reads never takes a write transaction (storage/transactions.py)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -295,6 +296,47 @@ async def test_a_route_that_reads_never_takes_a_write_transaction(tmp_path: Path
     assert sessions.write_session in set(dependency_calls(note.dependant))
 
 
+# Handlers commit only through the named step ---------------------------------------------
+
+# The one way a handler commits (storage.uow.UnitOfWork.commit_before_reply, and
+# handlers.flow.commit_before_reply over it): before it calls Telegram or waits.
+COMMIT_STEP = "commit_before_reply"
+# What else would end or commit a transaction, or empty the log, behind the step's back.
+TRANSACTION_ENDS = ("commit", "rollback", "release", "truncate_log", "forget_history_now")
+
+
+def commits_outside_the_step(source: str) -> list[str]:
+    """Each name in ``source`` that commits, rolls back or ends a transaction other than
+    the named step (an attribute or a plain name, called or passed on)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        if not isinstance(name, str) or name == COMMIT_STEP:
+            continue
+        if any(end in name.lower() for end in TRANSACTION_ENDS):
+            found.append(f"line {getattr(node, 'lineno', '?')}: {name}")
+    return found
+
+
+def test_handlers_commit_only_through_the_named_step() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)} {found}"
+        for path in sources("handlers")
+        for found in commits_outside_the_step(path.read_text(encoding="utf-8"))
+    ]
+    assert wrong == []
+    # The check sees what it looks for, and lets the step through.
+    assert commits_outside_the_step("async def f(uow):\n    await uow.commit()\n") == [
+        "line 2: commit"
+    ]
+    assert commits_outside_the_step("s.rollback\nawait uow.forget_history_now()") != []
+    assert commits_outside_the_step("await uow.commit_before_reply()") == []
+    uses = sum(
+        path.read_text(encoding="utf-8").count(f"{COMMIT_STEP}(") for path in sources("handlers")
+    )
+    assert uses >= 5
+
+
 def test_tests_import_helpers_from_plain_modules_not_conftests() -> None:
     """A conftest holds fixtures, which pytest loads itself; what tests import lives in
     tests/config.py, tests/services.py, tests/harness.py and tests/<package>/helpers.py."""
@@ -310,3 +352,33 @@ def test_tests_import_helpers_from_plain_modules_not_conftests() -> None:
             if any(name.rsplit(".", 1)[-1] == "conftest" for name in names):
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert wrong == []
+
+
+# The specification the project started from is not in the repository, so a comment that
+# points at one of its sections tells a reader nothing: comments say what the rule is, or
+# point at the page in docs/ that does. Spelt in two parts so this file does not match.
+OUTSIDE_SPEC = re.compile("SPEC" + r"\s*§")
+TEXT_SUFFIXES = {".py", ".html", ".js", ".css", ".md", ".txt", ".toml"}
+
+
+def references_to_the_outside_spec(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if OUTSIDE_SPEC.search(line)]
+
+
+def test_no_comment_points_at_a_specification_outside_the_repository() -> None:
+    places = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    for package in sorted(OURS):
+        places += [p for p in (ROOT / package).rglob("*") if p.suffix in TEXT_SUFFIXES]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in places
+        for line in references_to_the_outside_spec(path.read_text(encoding="utf-8"))
+    ]
+    assert len(places) > 300
+    assert found == []
+
+
+def test_the_spec_reference_finder_finds_one() -> None:
+    text = "ok\n" + '"""Who may see what (SP' + 'EC §5)."""\n' + "# see SP" + "EC§4.2\n"
+    assert references_to_the_outside_spec(text) == [2, 3]
+    assert references_to_the_outside_spec("RFC 9110 §13.1.1; issue 18 §3") == []

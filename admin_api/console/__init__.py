@@ -1,4 +1,4 @@
-"""The staff console (SPEC §6): server-rendered pages under ``/console`` in the API's own
+"""The staff console: server-rendered pages under ``/console`` in the API's own
 app, calling the storage services directly with the same roles, visibility rule and
 audit events as the JSON API. Jinja2 templates, a vendored htmx, no build step.
 

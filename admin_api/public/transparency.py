@@ -1,4 +1,4 @@
-"""The transparency page (SPEC §7): the public figures and "you said, we did", in
+"""The transparency page: the public figures and "you said, we did", in
 Ukrainian and English, the same figures as ``GET /api/v1/public/summary``.
 
 Counts below 5, and totals that would reveal them, are withheld in storage

@@ -1,4 +1,4 @@
-"""The audit log (SPEC §6): everything for administrators, sensitive cases' events for
+"""The audit log: everything for administrators, sensitive cases' events for
 focal points, nothing for anyone else."""
 
 from __future__ import annotations

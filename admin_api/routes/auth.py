@@ -1,4 +1,4 @@
-"""Sign in, sign out, and who am I (SPEC §6)."""
+"""Sign in, sign out, and who am I (bearer tokens; TOTP for focal points and admins)."""
 
 from __future__ import annotations
 

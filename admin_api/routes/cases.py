@@ -1,4 +1,4 @@
-"""The worklist and one case: read, change, note, reply, trail, files (SPEC §5–§6).
+"""The worklist and one case: read, change, note, reply, trail, files (roles: docs/staff-and-cases.md).
 
 Access is decided in storage: a sensitive case does not exist for a role that may not
 see it (404), and a role without case work gets 403 before anything is looked up.

@@ -1,4 +1,4 @@
-"""Streamed exports of cases and ratings as CSV or XLSX (SPEC §7 ``GET /export``).
+"""Streamed exports of cases and ratings as CSV or XLSX (``GET /export``).
 
 The audit event is written in the request's transaction before the first byte; the rows
 are then read in batches of their own and streamed, so memory stays flat however long

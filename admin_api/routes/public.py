@@ -1,4 +1,4 @@
-"""What the public reads without signing in (SPEC §7): ``GET /api/v1/public/summary``.
+"""What the public reads without signing in: ``GET /api/v1/public/summary``.
 The same figures as a page are :mod:`admin_api.public` (``/transparency``).
 
 Counts below 5, and totals that would reveal them, are withheld in storage

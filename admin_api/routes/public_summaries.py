@@ -1,4 +1,4 @@
-""" "You said, we did" on a case (SPEC §7): staff write what changed, for the public; a
+""" "You said, we did" on a case: staff write what changed, for the public; a
 focal point other than the writer approves it; only then does it appear on the
 transparency page. Closed, standard cases only; each step is an audit event."""
 

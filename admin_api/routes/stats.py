@@ -1,4 +1,4 @@
-"""M&E indicators and satisfaction records (SPEC §7): ``/stats`` and ``/ratings``.
+"""M&E indicators and satisfaction records: ``/stats`` and ``/ratings``.
 
 Every staff role may ask; what a role counts is decided in storage
 (:mod:`storage.services.stats`): sensitive cases are counted by category for focal

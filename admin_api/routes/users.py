@@ -1,4 +1,4 @@
-"""Staff accounts (SPEC §5): administrators only, and never any case content."""
+"""Staff accounts: administrators only, and never any case content."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit events: who did what to which case, when, from what to what (SPEC §5)."""
+"""Audit events: who did what to which case, when, from what to what."""
 
 from __future__ import annotations
 

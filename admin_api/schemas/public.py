@@ -1,4 +1,4 @@
-"""The public transparency summary (SPEC §7): no sign-in, small cells withheld."""
+"""The public transparency summary: no sign-in, counts below 5 withheld."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query strings and answers of the M&E endpoints (SPEC §7): stats, ratings, export.
+"""Query strings and answers of the M&E endpoints: stats, ratings, export.
 
 Periods are calendar days in Kyiv time: ``from`` and ``to`` are dates, both included.
 Unknown parameters, groups, formats and filter values are refused with 422, naming the
@@ -38,7 +38,7 @@ class PeriodParams(RequestModel):
 
 
 class CaseFilterParams(PeriodParams, CaseFilterFields):
-    """The worklist's filters (SPEC §6), less paging, sorting, assignee and text search."""
+    """The worklist's filters (``GET /cases``), less paging, sorting, assignee and text search."""
 
 
 class StatsParams(CaseFilterParams):

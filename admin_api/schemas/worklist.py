@@ -1,4 +1,4 @@
-"""The worklist's query string (SPEC §6 ``GET /cases``).
+"""The worklist's query string (``GET /api/v1/cases``).
 
 Repeated parameters mean "any of" (``?status=new&status=acknowledged``); repeated tags
 mean "all of". Unknown parameters are refused, so a misspelt filter is an error rather
@@ -35,7 +35,7 @@ Cursor = Annotated[str, StringConstraints(max_length=MAX_CURSOR), Storable]
 
 
 class CaseFilterFields(RequestModel):
-    """The filters the worklist, the indicators and the exports share (SPEC §6–§7)."""
+    """The filters the worklist, the indicators and the exports share."""
 
     status: list[Status] = Field(default_factory=list, max_length=MAX_VALUES)
     category: list[CategoryCode] = Field(default_factory=list, max_length=MAX_VALUES)

@@ -4,7 +4,7 @@
 and web pages whatever their label, refuses a file whose label contradicts its bytes,
 and returns a new file made from what the original shows: images re-encoded from their
 pixels, voices disguised, PDFs flattened to pictures of their pages, office documents
-rebuilt from their text, tables and pictures (SPEC §4, issue 18 §2). What cannot be made
+rebuilt from their text, tables and pictures (no author, device, place or time reaches staff; issue 18 §2). What cannot be made
 so raises :class:`MediaRefused` with a :class:`Refusal` code for the bot to explain.
 
 :func:`clean` decodes hostile input. The bot never calls it in its own process: it runs

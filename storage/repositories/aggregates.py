@@ -1,4 +1,4 @@
-"""The figures' queries (SPEC §7): cases and ratings counted in SQL, per breakdown key.
+"""The figures' queries: cases and ratings counted in SQL, per breakdown key.
 
 Counting is GROUP BY over flags both engines compute alike, keyed by the dimensions of
 :mod:`storage.breakdowns`; only the times to acknowledge and resolve come back row by

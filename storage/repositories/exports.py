@@ -1,4 +1,4 @@
-"""The case export's reads (SPEC §7): cases oldest first in keyset batches, as plain rows.
+"""The case export's reads: cases oldest first in keyset batches, as plain rows.
 
 Each batch is read in its own short transaction by the caller
 (:mod:`storage.services.exports`), so a year of data never sits in memory and, on

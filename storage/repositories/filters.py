@@ -21,7 +21,7 @@ from storage.search import matching_case_ids
 
 @dataclass
 class CaseFilter:
-    """Worklist filters (SPEC §6). Lists mean "any of"; ``tags`` means "all of"."""
+    """Worklist filters. Lists mean "any of"; ``tags`` means "all of"."""
 
     statuses: Sequence[Status] = ()
     categories: Sequence[str] = ()

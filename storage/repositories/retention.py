@@ -1,4 +1,4 @@
-"""Retention's queries (SPEC §9): which closed cases have outlived their reporter link or
+"""Retention's queries (docs/privacy-rules.md, "Retention"): which closed cases have outlived their reporter link or
 their content, and the purges that delete it. Statistics are kept: a purged case keeps
 its category, dates and outcome, and loses what anyone wrote.
 """

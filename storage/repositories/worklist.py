@@ -1,4 +1,4 @@
-"""The worklist's pages (SPEC §6 ``GET /cases``): keyset pages of a filter in a sort order.
+"""The worklist's pages (``GET /cases``): keyset pages of a filter in a sort order.
 
 How many cases a filter matches is :mod:`storage.repositories.search`'s (a text term is
 what makes counting hard); which cases a filter means is :mod:`storage.repositories.filters`'s.

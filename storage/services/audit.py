@@ -1,4 +1,4 @@
-"""The audit trail: who did what to which case, when, from what to what (SPEC §5).
+"""The audit trail: who did what to which case, when, from what to what.
 
 Written by the service making the change, in the same transaction, so a change and
 its record land together or not at all. Events never carry narratives or contacts.

@@ -1,4 +1,4 @@
-"""Reading the audit log (SPEC §6 ``GET /audit``), with who may read what.
+"""Reading the audit log (``GET /audit``), with who may read what.
 
 An administrator reads every event. A focal point reads only the events of sensitive
 cases: the trail of their own sealed work, nothing about standard cases or staff

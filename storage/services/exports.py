@@ -1,4 +1,4 @@
-"""Exports of cases and ratings, one row each, as CSV or XLSX (SPEC §7).
+"""Exports of cases and ratings, one row each, as CSV or XLSX, no narratives for analysts.
 
 One pipeline for every way out (the API's ``GET /export``, the console's download,
 ``holos export``): :meth:`ExportService.start` checks what the role may ask for, records

@@ -1,4 +1,4 @@
-"""Intake: what the bot does with a case (SPEC §2–§4).
+"""Intake: what the bot does with a case (privacy: docs/privacy-rules.md).
 
 A reporter submits a report and gets a receipt code; with the code they look the case
 up (rate-limited), see its status and the public replies, and add information. Staff
@@ -28,6 +28,7 @@ from storage.crypto import (
     generate_receipt_code,
     normalize_receipt_code,
 )
+from storage.draft import Draft
 from storage.enums import AuditAction, Channel, ContactMode, Language, Status
 from storage.errors import (
     CaseClosedForAdditions,
@@ -83,6 +84,29 @@ class ReportSubmission:
     attachments: Sequence[StagedAttachment] = ()
     contact: ContactChoice = field(default_factory=ContactChoice)
     channel: Channel = Channel.TELEGRAM
+
+    @classmethod
+    def from_draft(
+        cls, draft: Draft, *, language: Language, reply_chat: int | None
+    ) -> ReportSubmission:
+        """The report a finished draft describes. ``reply_chat``: where replies go if
+        the draft chose replies in the chat (used for that alone)."""
+        if draft.category is None or draft.oblast is None:
+            raise InvalidInput("The draft has no category or no oblast yet.")
+        mode = draft.contact_mode
+        return cls(
+            category=draft.category,
+            language=language,
+            oblast=draft.oblast,
+            programme=draft.programme,
+            narrative=draft.narrative,
+            attachments=tuple(draft.files),
+            contact=ContactChoice(
+                mode,
+                chat_id=reply_chat if mode is ContactMode.CHAT else None,
+                typed=draft.contact if mode is ContactMode.TYPED else None,
+            ),
+        )
 
 
 @dataclass(frozen=True)

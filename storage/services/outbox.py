@@ -1,4 +1,4 @@
-"""Messages to reporters who opted in: staff replies and the handling survey (SPEC §2.5, §4).
+"""Messages to reporters who opted in: staff replies and the handling survey.
 
 The delivery worker (in ``bot/``) claims due rows, sends them, and marks the outcome.
 A claim is committed before sending, so a restart never sends a row that was already

@@ -1,4 +1,4 @@
-"""Satisfaction records for staff (SPEC §6 ``GET /ratings``): filters and cursor pages.
+"""Satisfaction records for staff (``GET /ratings``): filters and cursor pages.
 
 Ratings are never tied to who gave them. Their comment is the reporter's own words, so
 it is shown to case workers only (operators, focal points), never to analysts or

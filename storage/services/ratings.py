@@ -1,4 +1,4 @@
-"""Satisfaction records (SPEC §2.5, §7): not cases, and never tied to who gave them.
+"""Satisfaction records: not cases, and never tied to who gave them.
 
 A rating keeps the hour it was given, not the second (issue 10): the stats need no more,
 and a finer time could be set beside a person's activity."""

@@ -1,4 +1,4 @@
-"""Deletion on schedule (SPEC §4 "Retention"): ``holos purge`` and the periodic sweep.
+"""Deletion on schedule (docs/privacy-rules.md, "Retention"): ``holos purge`` and the periodic sweep.
 
 - drafts: after ``draft_ttl_hours`` idle;
 - reporters' chat links: ``chat_link_days`` after their case closed;

@@ -1,4 +1,4 @@
-"""Staff accounts, passwords and API tokens (SPEC §5–§6)."""
+"""Staff accounts, passwords and API tokens (roles: docs/staff-and-cases.md)."""
 
 from __future__ import annotations
 
@@ -433,7 +433,7 @@ class StaffService:
 
 def _only_command_line_grants(actor: Actor, role: Role) -> None:
     """Focal points read sensitive cases and administrators manage every account:
-    granting either takes a shell on the server, not a stolen admin session (SPEC §5).
+    granting either takes a shell on the server, not a stolen admin session.
     The CLI acts as the system actor."""
     if actor.kind is ActorKind.SYSTEM:
         return

@@ -1,4 +1,4 @@
-"""M&E indicators for a period and a filter set (SPEC §7), with the role rules.
+"""M&E indicators for a period and a filter set, with the role rules.
 
 Who sees sensitive cases in numbers is :mod:`storage.disclosure`'s to say: a focal point
 like any case; an analyst only as one ``sensitive`` group over whole months, never

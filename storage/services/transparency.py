@@ -1,4 +1,4 @@
-"""The public transparency summary and its "you said, we did" list (SPEC §7).
+"""The public transparency summary and its "you said, we did" list.
 
 Figures per Kyiv month for the public: cases received in two groups (complaints and
 feedback; sensitive reports), satisfaction responses, the share of complaints and

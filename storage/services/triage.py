@@ -1,4 +1,4 @@
-"""Triage: what staff do with a case (SPEC §5–§6).
+"""Triage: what staff do with a case (roles and lifecycle: docs/staff-and-cases.md).
 
 Read it (a sensitive case does not exist for a role that may not see it; reading one is
 audited), change status, priority, assignee and tags under optimistic concurrency, add

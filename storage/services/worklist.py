@@ -1,4 +1,4 @@
-"""The staff worklist (SPEC §6 ``GET /cases``): filters, text search, sort, cursor pages.
+"""The staff worklist (``GET /cases``): filters, text search, sort, cursor pages.
 
 Cursors are opaque and signed: a tampered cursor is refused, never trusted.
 

@@ -1,4 +1,4 @@
-"""Every role against every endpoint, for a standard and a sensitive case (SPEC §5).
+"""Every role against every endpoint, for a standard and a sensitive case (docs/staff-and-cases.md).
 
 One table, one sign-in per role: each row names a request and the exact status each of
 operator, focal point, analyst, admin and a caller without a token must get.

@@ -1,4 +1,4 @@
-"""The delivery worker (SPEC §2.4–§2.5, §4): staff replies and the handling survey reach
+"""The delivery worker: staff replies and the handling survey reach
 a reporter who opted in, in their language, exactly once, whatever Telegram answers.
 
 Deliveries are counted from the emulator's record of real Bot API calls. The test clock

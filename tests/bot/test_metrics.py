@@ -1,4 +1,4 @@
-"""Bot metrics (SPEC §4, §8): the counters move with what the bot does, and nothing in
+"""Bot metrics: the counters move with what the bot does, and nothing in
 them (or in the API's /metrics, which shows them) names a person."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Webhook mode (SPEC §8): the API app receives Telegram's updates on a secret path.
+"""Webhook mode: the API app receives Telegram's updates on a secret path.
 
 The emulator delivers updates to the route over real HTTP, as Telegram does; the route
 checks ``X-Telegram-Bot-Api-Secret-Token`` and must handle an update once, even when

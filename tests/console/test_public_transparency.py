@@ -1,5 +1,5 @@
 """The public /transparency page in a real browser (Debian's Chromium): it renders in
-Ukrainian and English and holds no count below 5 (SPEC §7)."""
+Ukrainian and English and holds no count below 5."""
 
 from __future__ import annotations
 

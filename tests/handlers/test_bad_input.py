@@ -1,4 +1,4 @@
-"""Bad input never loses a draft (SPEC §2.7): each gets a short, polite answer in the
+"""Bad input never loses a draft: each gets a short, polite answer in the
 person's language that says what to do next, and the report is still filed in full."""
 
 from __future__ import annotations

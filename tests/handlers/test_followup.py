@@ -1,4 +1,4 @@
-"""Follow-up by receipt code (SPEC §2.4): status, replies in the reporter's language, additions."""
+"""Follow-up by receipt code: status, replies in the reporter's language, additions."""
 
 from __future__ import annotations
 

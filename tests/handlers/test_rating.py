@@ -1,4 +1,4 @@
-"""Satisfaction (SPEC §2.5) and the handling question after a case is closed."""
+"""Satisfaction and the handling question after a case is closed."""
 
 from __future__ import annotations
 

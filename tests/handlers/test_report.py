@@ -1,4 +1,4 @@
-"""Report intake end to end (SPEC §2.3, §2.6, §3, §4), checked against what was stored."""
+"""Report intake end to end (leave no trace, categories, privacy), checked against what was stored."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""First contact, the menu, the language, and commands at any moment (SPEC §2.1–§2.2)."""
+"""First contact, the menu, the language, and commands at any moment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No Telegram identity anywhere in the data (SPEC §4): every row of every table, dumped."""
+"""No Telegram identity anywhere in the data (docs/privacy-rules.md): every row of every table, dumped."""
 
 from __future__ import annotations
 

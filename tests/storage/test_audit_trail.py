@@ -1,4 +1,4 @@
-"""Reading the audit log: who may read which events, filters, and pages (SPEC §6)."""
+"""Reading the audit log: who may read which events, filters, and pages."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ async def test_sensitive_narrative_and_contact_not_in_the_raw_file(
     assert NARRATIVE.split()[0].encode() not in raw
     assert CONTACT.encode() not in raw
     assert b"olena.reporter" not in raw
-    # While a standard narrative is plain on purpose: searchable (SPEC §4).
+    # While a standard narrative is plain on purpose: staff search it.
     core2 = build_core(core.settings, clock=core.clock)
     await submit(core2, narrative="Звичайна скарга про чергу")
     await core2.close()

@@ -1,4 +1,4 @@
-"""The M&E dashboard (SPEC §7): indicators for a period with charts and their tables,
+"""The M&E dashboard: indicators for a period with charts and their tables,
 exports with the same filters, and the monthly accountability workbook.
 
 For analysts and focal points only. What a role counts is decided in storage

@@ -1,4 +1,4 @@
-"""A closed case's public summary on the case page ("you said, we did", SPEC §7): staff
+"""A closed case's public summary on the case page ("you said, we did"): staff
 write it for the public, a focal point other than its writer publishes it to the
 transparency page. The rules and the audit events are the API's, in
 :class:`storage.services.transparency.TransparencyService`; the block's state comes with

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-29 09:10:00
 
-One row per case whose outcome staff wrote up for the transparency page (SPEC §7).
+One row per case whose outcome staff wrote up for the transparency page.
 """
 
 from collections.abc import Sequence
