@@ -27,8 +27,10 @@ from handlers.context import Outcomes, ReporterChat
 from handlers.filters import Known
 from handlers.routes import Routes
 from handlers.states import Report
+from storage.catalog import Category
 from storage.contacts import normalize_contact
 from storage.core import Core
+from storage.crypto import format_receipt_code
 from storage.draft import Draft
 from storage.enums import ContactMode, Language
 from storage.errors import DomainError, InvalidContact, QuotaReached
@@ -178,6 +180,17 @@ async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> No
     contact = str(texts.CONTACT_NAMES[mode])
     if mode is ContactMode.TYPED and data.contact:
         contact = f"{contact}: {data.contact}"
+    if data.receipt_code is None:
+        # Drawn now, while the draft is open, and shown here: the case stored by «Send»
+        # takes exactly this code, so nothing after that commit can lose it.
+        uow = UnitOfWork.current()
+        receipt = (
+            await IntakeService(uow.session, core).draw_unused_receipt()
+            if uow is not None
+            else await IntakeService.draw_receipt(core.crypto)
+        )
+        data.receipt_code = receipt.code
+        await flow.save(state, data)
     messages = texts.summary(
         category=texts.category_name(data.category),
         programme=texts.programme_name(core.catalog, data.programme, locale),
@@ -185,6 +198,7 @@ async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> No
         contact=contact,
         files=len(data.files),
         narrative=data.narrative,
+        code=format_receipt_code(data.receipt_code),
     )
     await flow.show(event, state, messages, keyboards.summary())
 
@@ -344,10 +358,21 @@ async def on_send(
     quota: ReporterQuota,
 ) -> None:
     data = await flow.draft(state)
-    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before the case's write
-    # transaction opens, so the only SQLite write lock is never held while it runs
-    # (wasted only when the quota is reached).
-    receipt = await IntakeService.draw_receipt(core.crypto)
+    intake = IntakeService(uow.session, core)
+    # The receipt's Argon2 hash (≈10 ms, in a thread) is computed before the case's
+    # write transaction opens, so the only SQLite write lock is never held while it runs
+    # (wasted only when the quota is reached). The code is the one the confirmation
+    # screen showed; a draft from before there was one gets a new one.
+    code = data.receipt_code
+    if code is not None:
+        receipt = await IntakeService.receipt_for(core.crypto, code)
+        if await intake.receipt_taken(receipt):
+            # Stored by an earlier «Send» whose end was lost (the process stopped between
+            # the case's commit and the draft's): the case is there, with this code.
+            await _already_stored(callback, state, core, uow, data, code)
+            return
+    else:
+        receipt = await IntakeService.draw_receipt(core.crypto)
     try:
         await quota.check_report()
     except QuotaReached as reached:
@@ -366,7 +391,7 @@ async def on_send(
         submission = ReportSubmission.from_draft(
             data, language=Language(locale), reply_chat=reporter_chat.chat_id
         )
-        submitted = await IntakeService(uow.session, core).submit(submission, receipt=receipt)
+        submitted = await intake.submit(submission, receipt=receipt, exact=code is not None)
     except DomainError as exc:
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
@@ -385,15 +410,43 @@ async def on_send(
     outcomes.add("report_submitted", submission.category)
     # No category here: a log line must never say that a sensitive report came in when.
     log.info("report_submitted")
+    await _show_receipt(
+        callback,
+        uow,
+        data,
+        submitted.receipt_code_display,
+        core.catalog.category(submission.category),
+    )
+
+
+async def _already_stored(
+    callback: CallbackQuery,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    data: Draft,
+    code: str,
+) -> None:
+    """«Send» for a draft whose case is stored already: the draft ends now, and the
+    receipt shows the code the person has seen on the confirmation screen."""
+    if data.category is None:
+        raise flow.IncompleteDraft("category")
+    await flow.finish(state)
+    await uow.commit_before_reply(forget_history=True)
+    log.info("report_already_stored")
+    await _show_receipt(
+        callback, uow, data, format_receipt_code(code), core.catalog.category(data.category)
+    )
+
+
+async def _show_receipt(
+    callback: CallbackQuery, uow: UnitOfWork, data: Draft, code_display: str, category: Category
+) -> None:
     message = flow.message_of(callback)
     if message is None:
         return
     trace = data.trace or [data.prompt_id or message.message_id]
-    text = texts.receipt(
-        submitted.receipt_code_display,
-        submitted.sensitive,
-        core.catalog.category(submission.category).acknowledge_within,
-    )
+    text = texts.receipt(code_display, category.sensitive, category.acknowledge_within)
     markup = keyboards.after_receipt(min(trace))
     # The summary was pressed: it becomes the receipt (one call). The receipt is never
     # a step to edit into the next one (its code must stay); its buttons go when one of

@@ -576,8 +576,18 @@ def summary(
     contact: str,
     files: int,
     narrative: str,
+    code: str | None = None,
 ) -> list[str]:
-    """The summary before sending; a long description continues in further messages."""
+    """The summary before sending; a long description continues in further messages.
+    Under it, the receipt code the report will have (``code``, shown as four groups)."""
+    tail = (
+        "\n\n"
+        + _("Your receipt code will be <code>{code}</code>: keep it, then press «Send».").format(
+            code=code
+        )
+        if code
+        else ""
+    )
     head = "\n".join(
         [
             _("<b>Please check your report</b>"),
@@ -592,8 +602,8 @@ def summary(
         ]
     )
     if not narrative:
-        return [head + "\n" + _("(no text, files only)")]
-    return with_user_text(head, narrative)
+        return [head + "\n" + _("(no text, files only)") + tail]
+    return with_user_text(head, narrative, tail)
 
 
 def with_user_text(head: str, user_text: str, tail: str = "") -> list[str]:

@@ -66,6 +66,11 @@ class Draft(BaseModel):
     editing: bool = False  # changing a field from the summary: return there after
     contact_mode: ContactMode = ContactMode.ANONYMOUS
     contact: str | None = None  # ContactMode.TYPED: the phone or e-mail, normalised
+    # The receipt code the case will take: drawn while the draft is open and shown on
+    # the confirmation screen, so that a stop between the case's commit and the receipt
+    # loses nothing the person has not seen. Kept as the rest of the draft is (sealed);
+    # it goes with the draft.
+    receipt_code: str | None = None
 
     # A follow-up: the case found by its receipt code.
     case_id: int | None = None

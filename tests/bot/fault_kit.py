@@ -137,7 +137,12 @@ async def file_report_patiently(talk: Talk, parts: Sequence[str]) -> None:
         await talk.user.wait_for(partial(acknowledged, n, done), timeout=PATIENCE)
     for msgid in ("✅ Done", "🔒 Anonymous", "✅ Send"):
         await press_when_shown(talk.user, talk.t(msgid))
-    await talk.user.wait_for(lambda m: RECEIPT.search(m.body) is not None, timeout=PATIENCE)
+    # The confirmation screen shows the code too: the receipt is the thanks with it.
+    thanks = talk.t("✅ Thank you. Your report has been received.")
+    await talk.user.wait_for(
+        lambda m: m.body.startswith(thanks) and RECEIPT.search(m.body) is not None,
+        timeout=PATIENCE,
+    )
 
 
 async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:

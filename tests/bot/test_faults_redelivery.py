@@ -28,7 +28,7 @@ from tests.harness import BotFactory
 from tests.services import REDIS_URL
 from tgemu import BotHandle, Emulator, EmulatorThread
 
-RECEIPT_TEXT = "Your receipt code"
+RECEIPT_TEXT = "Your receipt code:"
 
 
 @pytest.fixture(scope="module")

@@ -92,7 +92,7 @@ async def test_a_redelivered_update_has_no_second_effect_even_after_a_restart(
     await talk.file_report()
     send = seen[-1]  # the press on "Send": it stored the case
     assert send.callback_query is not None
-    receipts = len(await shown_with(tg, "Your receipt code"))
+    receipts = len(await shown_with(tg, "Your receipt code:"))
     assert receipts == 1
 
     # Telegram sends it again to this process (a webhook retry) ...
@@ -104,5 +104,5 @@ async def test_a_redelivered_update_has_no_second_effect_even_after_a_restart(
     await second.dp.feed_update(second.bot, send)
 
     assert len(await stored_cases(bot_core)) == 1
-    assert len(await shown_with(tg, "Your receipt code")) == receipts
+    assert len(await shown_with(tg, "Your receipt code:")) == receipts
     assert await processed(bot_core) == len(seen)
