@@ -8,7 +8,7 @@ marked sent; a row whose worker died mid-send is claimed again after its lease.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +42,10 @@ class Delivery:
     language: str
     text: str | None  # the reply in the reporter's language; None for the survey
     attempts: int
+    # Which report it is about, named to the reporter: its date, and its category unless
+    # it is sensitive (then the date only).
+    case_created_at: datetime
+    case_category: str | None
 
 
 class OutboxService:
@@ -114,6 +118,8 @@ class OutboxService:
             language=case.language,
             text=text,
             attempts=message.attempts + 1,
+            case_created_at=case.created_at,
+            case_category=None if case.sensitive else case.category,
         )
 
     async def mark_sent(self, outbox_id: int) -> None:
