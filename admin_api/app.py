@@ -26,6 +26,7 @@ from admin_api.routes import (
     public,
     public_summaries,
     stats,
+    templates,
     users,
 )
 from admin_api.web.headers import SecurityHeadersMiddleware
@@ -53,7 +54,14 @@ def create_app(core: Core) -> FastAPI:
     app.state.core = core
     app.state.metrics = metrics
     install_error_handlers(app)
-    for router in (auth.router, cases.router, users.router, audit.router, health.router):
+    for router in (
+        auth.router,
+        cases.router,
+        templates.router,
+        users.router,
+        audit.router,
+        health.router,
+    ):
         app.include_router(router)
     # Monitoring and evaluation: figures, exports, and what the public reads.
     for router in (stats.router, exports.router, public_summaries.router, public.router):

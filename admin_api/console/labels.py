@@ -101,6 +101,9 @@ ACTION = {
     "user.totp_enrolled": _("Two-factor sign-in set up"),
     "user.totp_reset": _("Two-factor sign-in reset"),
     "user.recovery_code_used": _("Recovery code used"),
+    "reply_template.created": _("Reply template added"),
+    "reply_template.updated": _("Reply template changed"),
+    "reply_template.deleted": _("Reply template deleted"),
 }
 
 FIELD = {
@@ -113,6 +116,9 @@ FIELD = {
     "is_active": _("Active"),
     "password_changed": _("Password changed"),
     "display_name": _("Name"),
+    "name": pgettext("reply template", "Name"),
+    "language": _("Language"),
+    "length": _("Length of the text"),
 }
 
 SORT = {
@@ -160,4 +166,6 @@ ERROR = {
         "on the server."
     ),
     "wrong_code": _("This code is wrong or was used already. Type the code the app shows now."),
+    "duplicate_template": _("A template with this name exists in this language: change that one."),
+    "template_not_found": _("There is no such template (deleted meanwhile?)."),
 }

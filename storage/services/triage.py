@@ -418,7 +418,7 @@ class TriageService:
         if assign and changes.assignee_id is not None:
             await self._check_assignee(changes.assignee_id, case)
         current_tags = sorted(t.tag for t in case.tags)
-        new_tags = _normalize_tags(changes.tags) if changes.tags is not None else current_tags
+        new_tags = normalize_tags(changes.tags) if changes.tags is not None else current_tags
 
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -537,7 +537,7 @@ class TriageService:
         return reply
 
 
-def _normalize_tags(tags: Sequence[str]) -> list[str]:
+def normalize_tags(tags: Sequence[str]) -> list[str]:
     clean = sorted({t.strip().lower() for t in tags if t.strip()})
     for tag in clean:
         if not _TAG.match(tag):
