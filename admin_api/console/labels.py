@@ -4,7 +4,7 @@ the viewer's language (``Texts.gettext`` takes either)."""
 
 from __future__ import annotations
 
-from storage.i18n import _, pgettext
+from storage.i18n import InContext, _, pgettext
 
 # A case's status (справа is feminine in Ukrainian: «Нова»); the reporter's side names the
 # status of a report (звернення) in the bot's own context.
@@ -106,7 +106,7 @@ ACTION = {
     "reply_template.deleted": _("Reply template deleted"),
 }
 
-FIELD = {
+FIELD: dict[str, str | InContext] = {
     "status": _("Status"),
     "priority": _("Priority"),
     "assignee_id": _("Assignee"),
