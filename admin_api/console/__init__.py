@@ -17,13 +17,14 @@ from admin_api.console.routes import (
     indicators,
     public_summary,
     sign_in,
+    templates,
     worklist,
 )
 from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
 
 
 def install(app: FastAPI) -> None:
-    routers = (sign_in, account, worklist, case, admin, indicators, public_summary)
+    routers = (sign_in, account, worklist, case, admin, indicators, public_summary, templates)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

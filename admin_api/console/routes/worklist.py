@@ -1,12 +1,16 @@
-"""The worklist: status tabs with counts, filters, search, sort and cursor pages."""
+"""The worklist: status tabs with counts, filters, search, sort and cursor pages; a
+selection of rows changed at once (:mod:`storage.services.bulk`); each row's link
+carries the list it came from, so the case page can offer the next case of that list."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from admin_api.console import labels
@@ -17,16 +21,20 @@ from admin_api.console.web import (
     ConsoleRoute,
     ReadViewerDep,
     Viewer,
+    WriteViewerDep,
+    error_text,
     render,
     require,
 )
-from admin_api.web.sessions import CoreDep, ReadSessionDep
+from admin_api.web.i18n import Texts
+from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
-from storage.errors import DomainError
+from storage.errors import DomainError, InvalidInput
 from storage.periods import in_range
 from storage.repositories.filters import CaseFilter
+from storage.services.bulk import MAX_BULK, BulkAction, BulkChange, BulkResult, BulkTriage, Selected
 from storage.services.console import StaffDirectory
 from storage.services.worklist import Worklist
 
@@ -36,6 +44,8 @@ PAGE = 25
 TABS = ("open", *(s.value for s in Status))
 OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
 MAX_Q = 200
+# The cookie that remembers the compact view (set by static/console.js).
+COMPACT_COOKIE = "holos_compact"
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,15 @@ class Query:
 
     @classmethod
     def of(cls, request: Request, core: Core) -> Query:
-        p = request.query_params
+        return cls.parse(request.query_params, core)
+
+    @classmethod
+    def from_link(cls, value: str, core: Core) -> Query:
+        """The list a case page was opened from (its ``from``, a query string)."""
+        return cls.parse(dict(parse_qsl(value[:3000])), core)
+
+    @classmethod
+    def parse(cls, p: Mapping[str, str], core: Core) -> Query:
         catalog = core.catalog
 
         def one(name: str, allowed: set[str]) -> str:
@@ -104,6 +122,11 @@ class Query:
         values = {**self.__dict__, **changes}
         values["overdue"] = "1" if values["overdue"] else ""
         return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def link(self) -> str:
+        """The list itself, without its page: what a case page's ``from`` holds."""
+        return self.params(cursor="")
 
     def case_filter(self, viewer: Viewer, timezone: str, statuses: tuple[str, ...]) -> CaseFilter:
         return CaseFilter(
@@ -158,23 +181,31 @@ async def rows_page(
             sort=query.sort,
             cursor=query.cursor or None,
             limit=PAGE,
+            positions=True,
         )
     except DomainError:
         # A stale or forged cursor: start the list again rather than fail.
         page = await worklist.page(
-            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=PAGE
+            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=PAGE, positions=True
         )
         notice = viewer.texts.gettext(labels.ERROR["invalid_cursor"])
     now = core.clock.now()
     names = await StaffDirectory(session).names(c.assignee_id for c in page.items)
+    files = await worklist.attachment_counts([c.id for c in page.items])
+    catalog = core.catalog
     rows: list[dict[str, object]] = [
         {
             "case": case,
             "excerpt": excerpt(case),
             "sla": sla(case, now, viewer.texts),
             "assignee": names.get(case.assignee_id) if case.assignee_id else None,
+            "oblast": catalog.oblast(case.oblast).name(viewer.language),
+            "files": files.get(case.id, 0),
+            # A reporter's addition counts as activity as much as a colleague's change.
+            "active_at": max(case.updated_at, case.reporter_updated_at or case.updated_at),
+            "link": urlencode({"from": query.link, "after": position}),
         }
-        for case in page.items
+        for case, position in zip(page.items, page.positions, strict=True)
     ]
     return rows, page.next_cursor, page.total, notice
 
@@ -182,6 +213,18 @@ async def rows_page(
 @router.get("/cases")
 async def worklist(
     request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
+) -> HTMLResponse:
+    return await worklist_page(request, viewer, session, core)
+
+
+async def worklist_page(
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    core: Core,
+    *,
+    status_code: int = 200,
+    **extra: object,
 ) -> HTMLResponse:
     if viewer.actor.role is Role.ANALYST:
         # Analysts read figures, not cases: their console starts at the dashboard.
@@ -205,6 +248,11 @@ async def worklist(
         template,
         viewer.texts,
         viewer,
+        status_code=status_code,
+        compact=request.cookies.get(COMPACT_COOKIE) == "1",
+        bulk_actions=[a.value for a in BulkAction],
+        assignees=await StaffDirectory(session).assignees(viewer.actor, sensitive=False),
+        max_bulk=MAX_BULK,
         query=query,
         rows=rows,
         next_cursor=next_cursor,
@@ -220,6 +268,82 @@ async def worklist(
         languages=[x.value for x in Language],
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
+        **extra,
+    )
+
+
+@router.post("/cases/bulk")
+async def bulk(
+    request: Request,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    action: Annotated[str, Form(max_length=20)] = "",
+    assignee: Annotated[str, Form(max_length=20)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+    tag: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse:
+    """The selected rows (``case``: reference and version as the list showed them), one
+    change; then the list again, with what became of each case."""
+    form = await request.form()
+    picked = [v for v in form.getlist("case") if isinstance(v, str)][: MAX_BULK + 1]
+    texts = viewer.texts
+    try:
+        change = _bulk_change(action, assignee, priority, tag)
+        result = await BulkTriage(session, core).apply(
+            viewer.actor, [_selected(v) for v in picked], change
+        )
+    except DomainError as error:
+        if isinstance(error, InvalidInput) and not picked:
+            message = texts._("Select at least one case first.")
+        else:
+            message = error_text(error, texts)
+        return await worklist_page(
+            request, viewer, session, core, status_code=422, bulk_error=message
+        )
+    return await worklist_page(request, viewer, session, core, bulk=_bulk_summary(result, texts))
+
+
+def _bulk_change(action: str, assignee: str, priority: str, tag: str) -> BulkChange:
+    if action not in BulkAction._value2member_map_:
+        raise InvalidInput("Choose what to do with the selected cases.")
+    return BulkChange(
+        BulkAction(action),
+        assignee_id=int(assignee) if assignee.isdigit() else None,
+        priority=Priority(priority) if priority in Priority._value2member_map_ else None,
+        tag=tag,
+    )
+
+
+def _selected(value: str) -> Selected:
+    ref, _, version = value.rpartition(":")
+    if not ref or not version.isdigit():
+        raise InvalidInput("A selected row is not one the list drew.")
+    return Selected(ref, int(version))
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    changed: int
+    unchanged: int
+    stale: list[str]
+    refused: list[tuple[str, str]]  # reference, reason
+
+
+def _bulk_summary(result: BulkResult, texts: Texts) -> BulkSummary:
+    refused = []
+    for item in result.refused:
+        msgid = labels.ERROR.get(item.code or "")
+        if item.code == "case_not_found":
+            reason = texts._("There is no such case.")
+        else:
+            reason = texts.gettext(msgid) if msgid else texts.gettext(labels.ERROR["invalid_input"])
+        refused.append((item.ref, reason))
+    return BulkSummary(
+        changed=len(result.changed),
+        unchanged=len(result.items) - len(result.changed) - len(result.stale) - len(refused),
+        stale=result.stale,
+        refused=refused,
     )
 
 
