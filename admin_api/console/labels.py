@@ -117,7 +117,7 @@ FIELD: dict[str, str | InContext] = {
     "password_changed": _("Password changed"),
     "display_name": _("Name"),
     "name": pgettext("reply template", "Name"),
-    "language": _("Language"),
+    "template_language": _("Language"),
     "length": _("Length of the text"),
 }
 

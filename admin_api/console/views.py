@@ -87,7 +87,7 @@ def value_text(key: str, value: Any, texts: Texts, names: dict[int, str]) -> str
         "priority": labels.PRIORITY,
         "role": labels.ROLE,
         "delivery": labels.DELIVERY,
-        "language": labels.LANGUAGE,
+        "template_language": labels.LANGUAGE,
     }
     table = tables.get(key)
     if table and value in table:

@@ -144,7 +144,7 @@ class ReplyTemplateService:
             actor,
             AuditAction.REPLY_TEMPLATE_CREATED,
             target=f"template:{template.public_id}",
-            after={"name": name, "language": language.value},
+            after={"name": name, "template_language": language.value},
         )
         return template
 
@@ -185,8 +185,8 @@ class ReplyTemplateService:
             actor,
             AuditAction.REPLY_TEMPLATE_UPDATED,
             target=f"template:{template.public_id}",
-            before={"language": template.language.value, **before},
-            after={"language": template.language.value, **after},
+            before={"template_language": template.language.value, **before},
+            after={"template_language": template.language.value, **after},
         )
         return template
 
@@ -199,7 +199,7 @@ class ReplyTemplateService:
             actor,
             AuditAction.REPLY_TEMPLATE_DELETED,
             target=f"template:{template.public_id}",
-            before={"name": template.name, "language": template.language.value},
+            before={"name": template.name, "template_language": template.language.value},
         )
         await self.templates.delete(template)
         await self.templates.flush()

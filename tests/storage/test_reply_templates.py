@@ -139,8 +139,8 @@ async def test_changes_are_audited_by_name_and_language_never_text(
         ("reply_template.updated", focal.user_id, f"template:{template}"),
         ("reply_template.deleted", admin.user_id, f"template:{template}"),
     ]
-    assert events[1].before == {"language": "ru", "name": "Thanks", "length": 22}
-    assert events[1].after == {"language": "ru", "name": "Gratitude", "length": 11}
+    assert events[1].before == {"template_language": "ru", "name": "Thanks", "length": 22}
+    assert events[1].after == {"template_language": "ru", "name": "Gratitude", "length": 11}
     for event in events:
         assert "Секретная" not in repr((event.before, event.after))
         assert "Новый" not in repr((event.before, event.after))

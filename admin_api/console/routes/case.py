@@ -109,7 +109,9 @@ def placeholder_values(case: Case, timezone: str) -> dict[str, str]:
     language = case.language.value
     day = case.created_at.astimezone(ZoneInfo(timezone)).date()
     return {
-        "date": format_date(day, format="long", locale=language),
+        # Plain spaces: the narrow no-break space CLDR puts before "г." or "р." shows as a
+        # box on some phones.
+        "date": format_date(day, format="long", locale=language).replace("\u202f", " "),
         "topic": translations(language).gettext(labels.CATEGORY.get(case.category, case.category))
         if case.category in labels.CATEGORY
         else case.category,

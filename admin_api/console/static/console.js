@@ -103,6 +103,7 @@
     var box = row ? $("input.pick", row) : null;
     if (box) {
       box.checked = !box.checked;
+      showBulkForm();
     }
   }
 
@@ -142,6 +143,18 @@
     showBulkFields();
   }
 
+  // The bulk form shows once a row is selected (without this script it always shows).
+  var bulkForm = $("#bulk");
+  function showBulkForm() {
+    if (bulkForm) {
+      bulkForm.hidden = !$all("input.pick:checked").length && !$("#bulk-result");
+    }
+  }
+  if (list) {
+    list.addEventListener("change", showBulkForm);
+    showBulkForm();
+  }
+
   var pickAll = $("#pick-all");
   if (pickAll) {
     pickAll.closest("label").hidden = false;
@@ -149,6 +162,7 @@
       $all("input.pick").forEach(function (box) {
         box.checked = pickAll.checked;
       });
+      showBulkForm();
     });
   }
 
