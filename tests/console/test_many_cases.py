@@ -13,6 +13,7 @@ from storage.access import Actor
 from storage.core import Core
 from storage.enums import Language, Priority, Status
 from storage.models import Case, Reply
+from storage.services.reply_templates import ReplyTemplateService
 from storage.services.triage import CaseChanges, TriageService
 from tests.console.helpers import PHONE, Console
 from tests.storage.helpers import make_staff, submit
@@ -195,6 +196,14 @@ def test_keyboard_shortcuts_help_and_next_case(console: Console) -> None:
 def test_on_a_phone_the_account_and_reply_come_before_triage(console: Console) -> None:
     async def scenario() -> None:
         case = await submit(console.core, narrative="Видали менше продуктів, ніж у списку.")
+        boss = await make_staff(console.core, "boss", "admin")
+        async with console.core.database.transaction() as session:
+            await ReplyTemplateService(session, console.core).create(
+                boss,
+                name="Передано партнерській організації, яка цим займається",
+                language="en",
+                body="We have passed your report to our partner who handles this.",
+            )
         await console.staff("olena", "operator")
         page = await console.page(PHONE)
         await console.sign_in(page, "olena")
@@ -226,7 +235,9 @@ def test_on_a_phone_the_account_and_reply_come_before_triage(console: Console) -
             }"""
         )
         assert order is True
-        # Nothing runs off the side.
+        # Nothing runs off the side, not even a long template name.
+        await page.click("button:has-text('Вставити у відповідь')")
+        assert await page.locator("#template-warning").is_visible()
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     console.run(scenario())
