@@ -15,6 +15,7 @@ from storage.enums import Language, Priority, Status
 from storage.models import Case, Reply
 from storage.services.reply_templates import ReplyTemplateService
 from storage.services.triage import CaseChanges, TriageService
+from tests.admin_api.helpers import submit_with_file
 from tests.console.http_client import Browser, ServedConsole, csrf_of
 from tests.storage.helpers import make_staff, otp, submit
 
@@ -149,3 +150,24 @@ async def test_bulk_names_the_case_changed_meanwhile(served: ServedConsole) -> N
         {"csrf": csrf_of(page), "action": "acknowledge", "case": "not-a-row"},
     )
     assert forged.status_code == 422
+
+
+async def test_rows_show_oblast_language_files_and_last_activity(served: ServedConsole) -> None:
+    core = served.core
+    operator, _ = await signed_in(served, "oper", "operator")
+    with_file = await submit_with_file(core, language=Language.RU, oblast="UA-32")
+    plain = await submit(core, oblast="UA-63")
+    page = html.unescape((await operator.get("/console/cases")).text)
+    rows = {
+        ref: row
+        for ref, row in re.findall(
+            r'<li class="case-row[^"]*" data-ref="([^"]+)">(.*?)</li>', page, re.S
+        )
+    }
+    first, second = rows[with_file.ref], rows[plain.ref]
+    assert "Kyiv Oblast" in first and "Russian" in first and "1 file<" in first
+    assert "Kharkiv Oblast" in second and "Ukrainian" in second and "0 files" in second
+    assert "Last activity" in first
+    # Each row links to its case with the list it came from, for "next case".
+    link = re.search(rf'href="/console/cases/{with_file.ref}\?([^"]+)"', first)
+    assert link and "from=tab%3Dopen" in link.group(1) and "after=" in link.group(1)
