@@ -171,3 +171,39 @@ async def test_rows_show_oblast_language_files_and_last_activity(served: ServedC
     # Each row links to its case with the list it came from, for "next case".
     link = re.search(rf'href="/console/cases/{with_file.ref}\?([^"]+)"', first)
     assert link and "from=tab%3Dopen" in link.group(1) and "after=" in link.group(1)
+
+
+async def test_every_save_says_saved_and_keeps_the_list(served: ServedConsole) -> None:
+    core = served.core
+    operator, _ = await signed_in(served, "oper", "operator")
+    first, second = await submit(core), await submit(core)
+    listing = (await operator.get("/console/cases?tab=new")).text
+    link = re.search(rf'href="/console/cases/{first.ref}\?([^"]+)"', listing)
+    assert link
+    page = (await operator.get(f"/console/cases/{first.ref}?{html.unescape(link.group(1))}")).text
+    assert f'href="/console/cases/{second.ref}?' in page  # the next case of that list
+    trail = dict(re.findall(r'<input type="hidden" name="(from|after)" value="([^"]*)">', page))
+    trail = {k: html.unescape(v) for k, v in trail.items()}
+    assert set(trail) == {"from", "after"}
+    csrf = csrf_of(page)
+    saves = [
+        ("triage", {"version": "1", "details": "1", "priority": "high", "assignee": ""}),
+        ("notes", {"text": "Зателефонувала на склад."}),
+        ("replies", {"text": "Дякуємо, перевіряємо.", "language": "uk"}),
+        ("triage", {"version": "2", "status": "acknowledged"}),
+    ]
+    for (path, form), said in zip(saves, ("triage", "note", "reply", "status"), strict=True):
+        answer = await operator.post(
+            f"/console/cases/{first.ref}/{path}", {"csrf": csrf, **trail, **form}
+        )
+        assert answer.status_code == 303, (path, answer.text[:300])
+        location = answer.headers["location"]
+        assert f"saved={said}" in location and "from=" in location and "after=" in location
+        shown = (await operator.get(location.split("#")[0])).text
+        assert '<p class="ok saved" role="status" id="saved">Saved.</p>' in shown
+    # A stale save is still answered as before: nothing saved, 409, what changed.
+    stale = await operator.post(
+        f"/console/cases/{first.ref}/triage",
+        {"csrf": csrf, **trail, "version": "1", "details": "1", "priority": "low"},
+    )
+    assert stale.status_code == 409 and 'id="saved"' not in stale.text

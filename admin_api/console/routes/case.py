@@ -56,7 +56,7 @@ Ref = Annotated[str, Path(pattern=REF_PATTERN)]
 # The header the bot puts above a staff reply in the reporter's chat (handlers' catalog).
 REPLY_HEADER = "💬 <b>An answer to your report:</b>"
 # What a save says on the page it returns to (``?saved=``).
-SAVED = ("status", "triage", "reply", "note")
+SAVED = ("status", "triage", "reply", "note", "summary")
 
 
 @dataclass(frozen=True)
