@@ -216,19 +216,38 @@
 
   // Keys -------------------------------------------------------------------------------
 
+  // The keys by their place on the keyboard too: with a Ukrainian or Russian layout the
+  // key marked J types "о", and the shortcut still works.
+  var BY_PLACE = { KeyJ: "j", KeyK: "k", KeyA: "a", KeyR: "r", KeyX: "x" };
+
+  function shortcut(event) {
+    var key = event.key;
+    if (/^[a-z?]$/.test(key) || key === "Escape") {
+      return key;
+    }
+    if (key && key.length === 1 && !event.shiftKey && BY_PLACE[event.code]) {
+      return BY_PLACE[event.code];
+    }
+    if (event.code === "Slash" && event.shiftKey) {
+      return "?";
+    }
+    return key;
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") {
+    var key = shortcut(event);
+    if (key === "Escape") {
       hideHelp();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
       return;
     }
-    if (overlay && !overlay.hidden && event.key !== "?") {
+    if (overlay && !overlay.hidden && key !== "?") {
       return;
     }
     var next = $("#next-case");
-    switch (event.key) {
+    switch (key) {
       case "?":
         if (overlay && overlay.hidden) {
           showHelp();
