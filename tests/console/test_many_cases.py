@@ -188,6 +188,15 @@ def test_keyboard_shortcuts_help_and_next_case(console: Console) -> None:
         await page.goto(console.url(next_url))
         assert await page.locator("#next-case").count() == 0
 
+        # On the list, a acknowledges the chosen row when none is ticked.
+        await page.goto(console.url("/console/cases?tab=new"))
+        await page.keyboard.press("j")
+        assert await current() == cases[0].ref
+        await page.keyboard.press("a")
+        await page.wait_for_selector("#bulk-result")
+        assert "Змінено 1 справу." in await page.inner_text("#bulk-result")
+        assert (await statuses(core))[cases[0].ref] is Status.ACKNOWLEDGED
+
         # The compact view is remembered.
         await page.goto(console.url("/console/cases"))
         assert await page.locator("#rows.compact").count() == 0
