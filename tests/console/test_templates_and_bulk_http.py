@@ -150,6 +150,25 @@ async def test_bulk_names_the_case_changed_meanwhile(served: ServedConsole) -> N
         {"csrf": csrf_of(page), "action": "acknowledge", "case": "not-a-row"},
     )
     assert forged.status_code == 422
+    for assignee in ("99999999999999999999", "-1", "x"):
+        refused = await operator.post(
+            "/console/cases/bulk",
+            {
+                "csrf": csrf_of(page),
+                "action": "assign",
+                "assignee": assignee,
+                "case": f"{cases[0].ref}:2",
+            },
+        )
+        assert refused.status_code == 422, assignee
+    unknown = await operator.post(
+        "/console/cases/bulk",
+        {"csrf": csrf_of(page), "action": "close", "case": f"{cases[0].ref}:2"},
+    )
+    assert unknown.status_code == 422
+    async with core.database.transaction() as session:
+        case = await session.scalar(select(Case).where(Case.ref == cases[0].ref))
+        assert case is not None and case.version == 2 and case.assignee_id is None
 
 
 async def test_rows_show_oblast_language_files_and_last_activity(served: ServedConsole) -> None:

@@ -307,9 +307,12 @@ async def bulk(
 def _bulk_change(action: str, assignee: str, priority: str, tag: str) -> BulkChange:
     if action not in BulkAction._value2member_map_:
         raise InvalidInput("Choose what to do with the selected cases.")
+    # Empty means nobody (unassign); anything else must be an id an account can have.
+    if assignee and not (assignee.isdigit() and 0 < int(assignee) < 2**31):
+        raise InvalidInput("No such colleague.")
     return BulkChange(
         BulkAction(action),
-        assignee_id=int(assignee) if assignee.isdigit() else None,
+        assignee_id=int(assignee) if assignee else None,
         priority=Priority(priority) if priority in Priority._value2member_map_ else None,
         tag=tag,
     )
