@@ -94,11 +94,19 @@ class Worklist:
         sort: Sort | str = Sort.CREATED_DESC,
         cursor: str | None = None,
         limit: int = 50,
+        positions: bool = False,
     ) -> CasePage[dict[str, Any]]:
         """The same page as plain rows of what a worklist row shows, its ``overdue`` flag
         and tags (:meth:`WorklistRepository.list_rows`): no narratives, no ORM objects."""
         return await self._page(
-            self.cases.list_rows, actor, flt, query=query, sort=sort, cursor=cursor, limit=limit
+            self.cases.list_rows,
+            actor,
+            flt,
+            query=query,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            positions=positions,
         )
 
     async def _page(

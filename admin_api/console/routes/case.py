@@ -88,7 +88,8 @@ async def next_case(viewer: Viewer, session: Session, core: Core, trail: Trail) 
     query = Query.from_link(trail.origin, core)
     flt = query.case_filter(viewer, core.settings.timezone, statuses_of(query.tab))
     try:
-        page = await Worklist(session, core).page(
+        # Plain rows: the next case's reference is all this needs.
+        page = await Worklist(session, core).rows(
             viewer.actor,
             flt,
             query=query.q or None,
@@ -101,7 +102,7 @@ async def next_case(viewer: Viewer, session: Session, core: Core, trail: Trail) 
         return None  # a stale or forged position: no "next", the page itself still opens
     if not page.items:
         return None
-    return Trail(trail.origin, page.positions[0]).url(page.items[0].ref)
+    return Trail(trail.origin, page.positions[0]).url(str(page.items[0]["ref"]))
 
 
 def placeholder_values(case: Case, timezone: str) -> dict[str, str]:
