@@ -132,8 +132,8 @@ class BulkTriage:
             ref, version = case.ref, case.version
             if version != one.version:
                 raise StaleVersion(one.version, version)
-            updated = await self.triage.update(
-                one.ref,
+            updated = await self.triage.change(
+                case,
                 actor,
                 expected_version=one.version,
                 changes=self._changes(change, [t.tag for t in case.tags]),

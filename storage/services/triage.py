@@ -404,6 +404,12 @@ class TriageService:
 
         ``expected_version=None`` (HTTP ``If-Match: *``) accepts whatever version is read."""
         case = await self.get_visible(ref, actor, audit_read=False)
+        return await self.change(case, actor, expected_version=expected_version, changes=changes)
+
+    async def change(
+        self, case: Case, actor: Actor, *, expected_version: int | None, changes: CaseChanges
+    ) -> Case:
+        """:meth:`update` of a case already read through :meth:`get_visible` by ``actor``."""
         read_version = case.version
         if expected_version is not None and case.version != expected_version:
             raise StaleVersion(expected_version, case.version)
