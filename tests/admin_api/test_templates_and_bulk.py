@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.admin_api.helpers import Api, audit_events, last_event_id, version_of
 from tests.storage.helpers import submit
 
@@ -115,3 +117,34 @@ async def test_bulk_bad_input(staffed: Api) -> None:
     )
     assert response.status_code == 422 and response.json()["code"] == "invalid_tag"
     assert await version_of(api.core, case.ref) == 1
+
+
+async def test_two_bulk_changes_from_the_same_list(staffed: Api) -> None:
+    """Two people acknowledge and re-prioritise the same five cases from the same list at
+    the same moment: each case takes exactly one of the two changes, and the other person
+    is told which of theirs did not go through."""
+    api = staffed
+    cases = [await submit(api.core) for _ in range(5)]
+    shown = [{"ref": c.ref, "version": 1} for c in cases]
+    first, second = await asyncio.gather(
+        api.call(
+            "POST",
+            f"{V1}/cases/bulk",
+            "operator",
+            json={"cases": shown, "action": "acknowledge"},
+        ),
+        api.call(
+            "POST",
+            f"{V1}/cases/bulk",
+            "focal_point",
+            json={"cases": shown, "action": "priority", "priority": "urgent"},
+        ),
+    )
+    assert first.status_code == 200 and second.status_code == 200, (first.text, second.text)
+    outcomes = {
+        c.ref: (a["outcome"], b["outcome"])
+        for c, a, b in zip(cases, first.json()["items"], second.json()["items"], strict=True)
+    }
+    for ref, pair in outcomes.items():
+        assert sorted(pair) == ["changed", "stale"], (ref, pair)
+        assert await version_of(api.core, ref) == 2
