@@ -145,6 +145,35 @@ def api_table(engines: list[dict[str, Any]]) -> list[str]:
             f"ratings in {engine['seed_seconds']} s; N = {engine['clients']} clients; "
             f"API peak memory {engine['api_peak_rss_mib']} MiB"
         )
+        if reindexed := engine.get("reindex"):
+            lines.append(
+                f"{engine['engine']}: `holos search reindex` {reindexed['cases']:,} cases in "
+                f"{reindexed['seconds']} s: {reindexed['cases_per_s']:,} cases/s"
+            )
+        lines += _search_targets(engine)
+    return lines
+
+
+# Issue 22: with lemmas, search at a million cases on PostgreSQL stays within these (p95).
+SEARCH_TARGETS_MS = {
+    "lemma search, rare word": 50.0,
+    "search, rare word": 50.0,
+    "lemma search, common word": 300.0,
+    "search, common word": 300.0,
+}
+
+
+def _search_targets(engine: dict[str, Any]) -> list[str]:
+    """Each search probe's p95 against its target (a report, never a failure)."""
+    lines = []
+    for probe in engine["probes"]:
+        target = SEARCH_TARGETS_MS.get(probe["name"])
+        if target is not None and probe["requests"]:
+            verdict = "within" if probe["p95_ms"] < target else "OVER"
+            lines.append(
+                f"{engine['engine']}, {engine['cases']:,}: {probe['name']} p95 "
+                f"{probe['p95_ms']} ms, target < {target:.0f} ms: {verdict}"
+            )
     return lines
 
 

@@ -4,7 +4,10 @@ executemany, bypassing the services (minutes for a million cases, not hours).
 The data looks like the product's: standard cases keep their narrative plain (searchable),
 sensitive ones (10%) encrypted under the narrative context, so the focal point's search has
 real work to do. Two marker words give searches of known selectivity: ``RARE_WORD`` in about
-one narrative in 10,000, ``COMMON_WORD`` in about one in three.
+one narrative in 10,000, ``COMMON_WORD`` in about one in three (and, by lemma, about half:
+the vocabulary has ``набору``). Standard cases carry their lemmas as the application
+writes them (storage.lemmas), so searches by another form of a word (``RARE_FORM``,
+``COMMON_FORM``) find them through the lemma index.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.catalog import DEFAULT_PROGRAMMES, load_oblasts
 from storage.crypto import Crypto
 from storage.enums import Channel, ContactMode, Language, Priority, RatingKind, Status
+from storage.lemmas import index_text
 from storage.models import Base, Case, Rating
 from storage.sealed import Context
 
 RARE_WORD = "чорнобривці"
 COMMON_WORD = "набір"
+# Other forms of the same words: found only by lemma.
+RARE_FORM = "чорнобривцями"
+COMMON_FORM = "набором"
 STANDARD = (
     "assistance_quality",
     "selection_process",
@@ -94,6 +101,7 @@ def case_rows(count: int, crypto: Crypto, seed: int = 7) -> Iterator[list[dict[s
                 "channel": Channel.TELEGRAM.value,
                 "contact_mode": rng.choice(list(ContactMode)).value,
                 "narrative": None if sensitive else narrative,
+                "lemmas": None if sensitive else index_text(narrative),
                 "narrative_enc": crypto.encrypt_text(narrative, Context.NARRATIVE)
                 if sensitive
                 else None,

@@ -29,13 +29,13 @@ from bot.fsm import (
     PersonEventIsolation,
     PersonKeyBuilder,
     RedisStorage,
-    check_update_with_state,
-    stop_checking_update,
+    UpdateStateMiddleware,
 )
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import (
     TYPED_CAPACITY,
+    CommitBeforeAnswer,
     FloodMiddleware,
     MemoryFloodGate,
     OutageCounter,
@@ -43,6 +43,7 @@ from bot.middlewares import (
     UpdateScopeMiddleware,
 )
 from bot.pacing import MemoryBuckets, Pacer, RedisBuckets
+from bot.redelivery import Redelivery
 from bot.requests import ResilientRequests
 from handlers import build_router
 from storage.core import Core
@@ -52,12 +53,27 @@ from storage.settings import Settings, SettingsError
 
 class HolosDispatcher(Dispatcher):
     """aiogram's Dispatcher, counting the updates being handled, so a stop can wait for
-    them (polling hands each to its own task; the webhook handles it in its request)."""
+    them (polling hands each to its own task; the webhook handles it in its request).
 
-    def __init__(self, *, check_updates_with_state: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # The redelivery check rides on the conversation state's read (bot.fsm).
-        self.check_updates_with_state = check_updates_with_state
+    Its FSM middleware is bot.fsm.UpdateStateMiddleware, in the place of aiogram's own
+    (right after the user context): the same lock and state read, with the redelivery
+    check (``redelivery``) carried by the read."""
+
+    def __init__(
+        self,
+        *,
+        storage: BaseStorage,
+        events_isolation: BaseEventIsolation,
+        redelivery: Redelivery,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            storage=storage, events_isolation=events_isolation, disable_fsm=True, **kwargs
+        )
+        # aiogram keeps (and closes at shutdown) its own FSM middleware's storage and
+        # lock; this one shares them.
+        self.update.outer_middleware(UpdateStateMiddleware(storage, events_isolation, redelivery))
+        self.redelivery = redelivery
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -65,12 +81,9 @@ class HolosDispatcher(Dispatcher):
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         self.in_flight += 1
         self._idle.clear()
-        token = check_update_with_state(update.update_id) if self.check_updates_with_state else None
         try:
             return await super().feed_update(bot, update, **kwargs)
         finally:
-            if token is not None:
-                stop_checking_update(token)
             self.in_flight -= 1
             if not self.in_flight:
                 self._idle.set()
@@ -226,16 +239,13 @@ def create_dispatcher(
         counters = MemoryCounters(core.clock)
     # Updates of one chat are handled one at a time: a burst of photos cannot race
     # on the same draft.
-    dp = HolosDispatcher(
-        storage=storage,
-        events_isolation=isolation,
-        check_updates_with_state=dedupe and isinstance(storage, DatabaseStorage),
-    )
+    redelivery = Redelivery(core, enabled=dedupe)
+    dp = HolosDispatcher(storage=storage, events_isolation=isolation, redelivery=redelivery)
     # Counted outside the unit of work, so a failed commit counts as an error too.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     i18n = i18n or create_i18n(core.settings.default_language)
     dp["counters"] = counters
-    dp.update.outer_middleware(UpdateScopeMiddleware(core, counters, dedupe=dedupe, i18n=i18n))
+    dp.update.outer_middleware(UpdateScopeMiddleware(core, counters, redelivery, i18n=i18n))
     dp.errors.outer_middleware(OutageCounter())
     dp["i18n_instance"] = i18n
     LocaleMiddleware(i18n, core.settings.default_language).setup(dp)
@@ -246,6 +256,7 @@ def create_dispatcher(
     # Every button press is answered after its handler has changed what the person
     # sees, so the spinner stops on the new screen (never before it).
     dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(CommitBeforeAnswer())
     outcomes = OutcomeMiddleware(core.catalog)
     dp.message.middleware(outcomes)
     dp.callback_query.middleware(outcomes)

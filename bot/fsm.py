@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
+from aiogram import Bot
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.types import TelegramObject
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.redelivery import Redelivery
 from storage.clock import DAY, HOUR, ceil_to
 from storage.core import Core
 from storage.crypto import PersonKeys
@@ -51,34 +60,20 @@ class _Entry:
     found_under: str | None = None
 
 
-# The state read last in this task outside a unit of work (see DatabaseStorage._entry).
-_preloaded: ContextVar[tuple[str, _Entry] | None] = ContextVar("holos_fsm_preloaded", default=None)
+@dataclass(frozen=True)
+class FirstRead:
+    """An update's first read of its conversation state, under the chat's lock
+    (:class:`UpdateStateMiddleware`), handed on in the update's data: to the unit of work,
+    so the state is not read a second time (:meth:`prime`), and to the redelivery check
+    (``seen``: whether the update was handled before, when the read carried the check;
+    None when it did not, see bot.redelivery)."""
 
+    cache_key: Hashable
+    entry: _Entry
+    seen: bool | None
 
-# The update whose redelivery check rides on the state read (set by the dispatcher), and
-# that check's answer: one short read scope per update instead of two. The state is read
-# under the chat's isolation lock, as the check must be (bot.middlewares.UpdateScopeMiddleware).
-_check_update: ContextVar[int | None] = ContextVar("holos_fsm_check_update", default=None)
-_update_seen: ContextVar[tuple[int, bool] | None] = ContextVar(
-    "holos_fsm_update_seen", default=None
-)
-
-
-def check_update_with_state(update_id: int) -> Token[int | None]:
-    """Have this task's state read also tell whether ``update_id`` was handled before."""
-    _update_seen.set(None)
-    return _check_update.set(update_id)
-
-
-def stop_checking_update(token: Token[int | None]) -> None:
-    _check_update.reset(token)
-    _update_seen.set(None)
-
-
-def seen_with_state(update_id: int) -> bool | None:
-    """Whether ``update_id`` was handled before, if the state read checked it; else None."""
-    checked = _update_seen.get()
-    return checked[1] if checked is not None and checked[0] == update_id else None
+    def prime(self, uow: UnitOfWork) -> None:
+        uow.cache.setdefault(self.cache_key, self.entry)
 
 
 def _state_name(state: StateType) -> str | None:
@@ -151,6 +146,8 @@ class _UpdateScopedStorage(BaseStorage):
     finds nothing half-done). Outside an update each call reads and writes at once."""
 
     _cache = "fsm"
+    # Whether the first read can answer the redelivery check in the same statement.
+    carries_redelivery_check = False
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -159,6 +156,20 @@ class _UpdateScopedStorage(BaseStorage):
     async def _load(self, keys: ConversationKeys, yesterday: str, uow: UnitOfWork | None) -> _Entry:
         """Read the entry (in a unit of work: within it)."""
         raise NotImplementedError
+
+    async def _load_checking(
+        self, keys: ConversationKeys, yesterday: str, update_tag: int | None
+    ) -> tuple[_Entry, bool | None]:
+        """Read the entry before the update's unit of work, and answer the redelivery
+        check with it if this storage can (None: it cannot, or nothing was asked)."""
+        return await self._load(keys, yesterday, None), None
+
+    async def read_first(self, key: StorageKey, update_tag: int | None) -> FirstRead:
+        """The update's first read of its state (see :class:`FirstRead`)."""
+        person = await self.keys.person_async(key)
+        keys, yesterday = self.keys.keys(person, key)
+        entry, seen = await self._load_checking(keys, yesterday, update_tag)
+        return FirstRead((self._cache, keys.draft), entry, seen)
 
     def _writer(
         self, keys: ConversationKeys, yesterday: str, entry: _Entry, replaces: str | None
@@ -177,18 +188,11 @@ class _UpdateScopedStorage(BaseStorage):
         keys, yesterday = self.keys.keys(person, key)
         uow = UnitOfWork.current()
         if uow is None:
-            entry = await self._load(keys, yesterday, None)
-            # aiogram reads the state under the chat's lock just before the update's
-            # unit of work begins, in the same task: hand it over instead of reading twice.
-            _preloaded.set((keys.draft, entry))
-            return entry
+            return await self._load(keys, yesterday, None)
+        # The update's first read is already there (FirstRead.prime).
         cached = uow.cache.get((self._cache, keys.draft))
         if cached is None:
-            preloaded = _preloaded.get()
-            if preloaded is not None and preloaded[0] == keys.draft:
-                cached = preloaded[1]
-            else:
-                cached = await self._load(keys, yesterday, uow)
+            cached = await self._load(keys, yesterday, uow)
             uow.cache[(self._cache, keys.draft)] = cached
         return cast(_Entry, cached)
 
@@ -202,7 +206,6 @@ class _UpdateScopedStorage(BaseStorage):
         ended = before.state is not None and state is None
         uow = UnitOfWork.current()
         if uow is None:
-            _preloaded.set(None)
             await self._write_now(write)
             if ended:
                 await self.core.database.truncate_log()
@@ -238,6 +241,8 @@ class DatabaseStorage(_UpdateScopedStorage):
     and never one held across a Telegram call. When a flow ends, the update empties the
     database's log afterwards, so the draft's earlier versions leave the files."""
 
+    carries_redelivery_check = True
+
     def _interpret(self, snapshot: Snapshot) -> _Entry:
         # A pure read: an expired row reads as empty (the purge deletes it).
         now = self.core.clock.now()
@@ -259,18 +264,17 @@ class DatabaseStorage(_UpdateScopedStorage):
         if uow is not None:
             async with uow.reading() as session:
                 return self._interpret(await read_snapshot(session, drafts, keys.language, None))
-        update_id = _check_update.get()
-        if update_id is not None:
-            _check_update.set(None)
-        tag = self.core.crypto.update_tag(update_id) if update_id is not None else None
+        return (await self._load_checking(keys, yesterday, None))[0]
+
+    async def _load_checking(
+        self, keys: ConversationKeys, yesterday: str, update_tag: int | None
+    ) -> tuple[_Entry, bool | None]:
         # One statement, no transaction around it: the state, the language and the
         # redelivery check in one consistent read.
+        drafts = (keys.draft, yesterday)
         async with self.core.database.single_statement() as connection:
-            snapshot = await read_snapshot(connection, drafts, keys.language, tag)
-        if update_id is not None:
-            assert snapshot.update_seen is not None
-            _update_seen.set((update_id, snapshot.update_seen))
-        return self._interpret(snapshot)
+            snapshot = await read_snapshot(connection, drafts, keys.language, update_tag)
+        return self._interpret(snapshot), snapshot.update_seen
 
     def _writer(
         self, keys: ConversationKeys, yesterday: str, entry: _Entry, replaces: str | None
@@ -397,3 +401,46 @@ class RedisStorage(_UpdateScopedStorage):
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+class UpdateStateMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware (the chat's lock, then the state, then the handler), with
+    the update's first state read made explicit: :meth:`_UpdateScopedStorage.read_first`
+    carries the redelivery check (bot.redelivery) and its result goes on in the update's
+    data as ``first_read``, for bot.middlewares.UpdateScopeMiddleware. Installed by
+    bot.factory.HolosDispatcher in the place of aiogram's own."""
+
+    def __init__(
+        self,
+        storage: BaseStorage,
+        events_isolation: BaseEventIsolation,
+        redelivery: Redelivery,
+    ) -> None:
+        super().__init__(storage=storage, events_isolation=events_isolation)
+        self.redelivery = redelivery
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        bot: Bot = data["bot"]
+        context = self.resolve_event_context(bot, data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        # The state is read after the lock is taken (aiogram issue 1317), and so is the
+        # redelivery check: two deliveries of one update cannot both pass it.
+        async with self.events_isolation.lock(key=context.key):
+            storage = self.storage
+            if isinstance(storage, _UpdateScopedStorage):
+                check = storage.carries_redelivery_check
+                tag = self.redelivery.tag_to_check(event) if check else None
+                first = await storage.read_first(context.key, tag)
+                data["first_read"] = first
+                raw_state = first.entry.state
+            else:
+                raw_state = await context.get_state()
+            data.update({"state": context, "raw_state": raw_state})
+            return await handler(event, data)

@@ -66,6 +66,9 @@ class LookupOutcome(StrEnum):
     MISSED = "missed"
     THROTTLED = "throttled"
     MALFORMED = "malformed"
+    # A one-time claim code exchanged for the person's own receipt code, or tried again.
+    CLAIMED = "claimed"
+    CLAIM_USED = "claim_used"
 
 
 UPDATES = Counter(

@@ -21,19 +21,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.fsm import seen_with_state
+from bot.fsm import FirstRead
 from bot.i18n import guess_language
+from bot.redelivery import Redelivery
 from handlers import texts
 from handlers.context import ReporterChat
 from storage.core import Core
 from storage.counters import PersonCounters
 from storage.crypto import PersonKeys
-from storage.repositories.updates import ProcessedUpdates
 from storage.services.throttle import ReceiptMisses, ReporterQuota
-from storage.uow import UnitOfWork, Writer
+from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot")
 
@@ -54,23 +53,23 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class UpdateScopeMiddleware(BaseMiddleware):
     """One unit of work per update, plus the core and the person's keys for handlers.
 
-    An update whose effects are already stored (Telegram redelivered it: a webhook
-    retry, polling after a restart, another instance) is recognised by its id and not
-    handled again. The check runs inside the chat's isolation lock, so two deliveries
-    of one update cannot both pass it; the id is recorded with the first commit.
+    An update whose effects are already stored (Telegram redelivered it) is not handled
+    again: ``redelivery`` (bot.redelivery) answers, inside the chat's isolation lock,
+    with the state's first read when it carried the check; the id is recorded with the
+    update's first commit.
     """
 
     def __init__(
         self,
         core: Core,
         counters: PersonCounters,
+        redelivery: Redelivery,
         *,
-        dedupe: bool = True,
         i18n: I18n | None = None,
     ) -> None:
         self.core = core
         self.counters = counters
-        self.dedupe = dedupe
+        self.redelivery = redelivery
         self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -98,15 +97,20 @@ class UpdateScopeMiddleware(BaseMiddleware):
             data["receipt_misses"] = ReceiptMisses(self.counters, self.core.clock, person)
         if chat is not None:
             data["reporter_chat"] = ReporterChat(chat.id)
-        update_id = event.update_id if self.dedupe and isinstance(event, Update) else None
-        if update_id is not None and await self._seen(update_id):
+        first: FirstRead | None = data.get("first_read")
+        update_id = self.redelivery.update_id(event)
+        if update_id is not None and await self.redelivery.seen(
+            update_id, answered=first.seen if first is not None else None
+        ):
             metrics.REPEATED_UPDATES.inc()
             log.info("update_repeated")
             return UNHANDLED
         uow = UnitOfWork(
             self.core.database,
-            on_first_commit=self._recorder(update_id) if update_id is not None else None,
+            on_first_commit=self.redelivery.recorder(update_id) if update_id is not None else None,
         )
+        if first is not None:
+            first.prime(uow)  # the state read under the lock is not read again
         data["uow"] = uow
         token = uow.activate()
         ok = False
@@ -137,22 +141,25 @@ class UpdateScopeMiddleware(BaseMiddleware):
         except Exception as exc:
             log.warning("database_unavailable_notice_failed error=%s", type(exc).__name__)
 
-    async def _seen(self, update_id: int) -> bool:
-        # Usually answered by the state read just before, in the same read scope and
-        # under the same chat lock (bot.fsm); asked on its own for updates without a chat.
-        seen = seen_with_state(update_id)
-        if seen is not None:
-            return seen
-        async with self.core.database.read_only() as session:
-            return await ProcessedUpdates(session).seen(self.core.crypto.update_tag(update_id))
 
-    def _recorder(self, update_id: int) -> Writer:
-        tag = self.core.crypto.update_tag(update_id)
+class CommitBeforeAnswer(BaseMiddleware):
+    """A pressed button is answered once its handler is done (aiogram's
+    CallbackAnswerMiddleware, just outside this one): that answer is a call to Telegram
+    too, so the handler's writes are committed first, by the named step
+    (storage.uow.UnitOfWork.commit_before_reply), once here for every button. A handler
+    that failed has its writes dropped instead, before the spinner is stopped."""
 
-        async def record(session: AsyncSession) -> None:
-            await ProcessedUpdates(session).record(tag, self.core.clock.now())
-
-        return record
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        uow: UnitOfWork | None = data.get("uow")
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            if uow is not None:
+                await uow.abandon()
+            raise
+        if uow is not None:
+            await uow.commit_before_reply()
+        return result
 
 
 def is_database_outage(exc: BaseException) -> bool:

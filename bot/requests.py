@@ -2,9 +2,12 @@
 
 One aiogram request middleware on the bot's session does, in this order:
 
-1. commits the update's open transaction, so no database lock is ever held while
-   Telegram is awaited; before a call that shows the person something, its deferred
-   writes (the draft) too, so what they read is already durable;
+1. checks that the update's writes were committed before the call: the handler takes
+   that as a named step (storage.uow.UnitOfWork.commit_before_reply), so no database
+   lock is held while Telegram is awaited, and before a call that shows the person
+   something the draft is durable too. Nothing commits here: a call with writes pending
+   raises storage.uow.CommitStepMissing (a programming error, which the end-to-end
+   tests find);
 2. paces messages to a chat and overall (:mod:`bot.pacing`), before sending;
 3. survives Telegram's limits: on 429 waits ``retry_after`` and tries again; on 5xx and
    network errors backs off and tries again; bounded in attempts and in total waiting,
@@ -60,8 +63,9 @@ def patience(seconds: float) -> Iterator[None]:
         _patience.reset(token)
 
 
-# Calls that tell the person nothing about their data: no need to make it durable first.
-_SAYS_NOTHING = frozenset({"getUpdates", "sendChatAction", "answerCallbackQuery"})
+# Calls that tell the person nothing about their data: no need to make it durable first
+# (only the lock must be free).
+_SAYS_NOTHING = frozenset({"getUpdates", "sendChatAction", "answerCallbackQuery", "getFile"})
 
 
 class ResilientRequests(BaseRequestMiddleware):
@@ -91,13 +95,7 @@ class ResilientRequests(BaseRequestMiddleware):
         name = method.__api_method__
         uow = UnitOfWork.current()
         if uow is not None:
-            if name in _SAYS_NOTHING:
-                await uow.release()
-            else:
-                # What the person is about to read ("Received: 2 messages") must be
-                # true even if the process dies the next instant (SIGKILL, fault test 2):
-                # the deferred draft goes in too, not only the open transaction.
-                await uow.commit()
+            uow.check_before_telegram(name, says_something=name not in _SAYS_NOTHING)
         if isinstance(method, GetUpdates):
             # The polling loop has its own backoff, and a long poll is not paced.
             return await self._attempt(make_request, bot, method, name)

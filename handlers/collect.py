@@ -33,8 +33,8 @@ async def take(
 ) -> None:
     """Add one message to the draft, or say why it was not added; then show the tally."""
     await add(message, state, core, quota=quota, outcomes=outcomes)
-    data = await state.get_data()
-    n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
+    data = await flow.draft(state)
+    n_texts, n_files = len(data.parts), len(data.files)
     await _tally(message, state, core, n_texts, n_files, flow_name)
 
 
@@ -45,9 +45,9 @@ async def add(
 
     Returns whether something was added."""
     await flow.remember(state, message.message_id)
-    data = await state.get_data()
-    parts: list[str] = list(data.get("parts", []))
-    files: list[dict[str, object]] = list(data.get("files", []))
+    data = await flow.draft(state)
+    parts = list(data.parts)
+    files = list(data.files)
     limit = core.settings.narrative_max_chars
     used = sum(len(p) for p in parts) + 2 * max(0, len(parts) - 1)
 
@@ -73,10 +73,11 @@ async def add(
         if isinstance(outcome, str):
             await flow.say(message, state, outcome)
             return False
-        files.append(outcome.to_dict())
+        files.append(outcome)
     if text:
         parts.append(text)
-    await state.update_data(parts=parts, files=files)
+    data.parts, data.files = parts, files
+    await flow.save(state, data)
     return bool(text or incoming)
 
 
@@ -87,12 +88,14 @@ async def _tally(
     if not n_texts and not n_files:
         await flow.reprompt(message, state, core)
         return
-    data = await state.get_data()
-    previous = data.get("tally_id")
-    if previous and previous == data.get("prompt_id") and message.bot is not None:
+    data = await flow.draft(state)
+    previous = data.tally_id
+    if previous and previous == data.prompt_id and message.bot is not None:
+        await flow.commit_before_reply()
         with suppress(TelegramBadRequest, TelegramForbiddenError):
             await message.bot.delete_message(chat_id=message.chat.id, message_id=previous)
-        await state.update_data(prompt_id=None)  # gone: nothing left to strip
+        data.prompt_id = None  # gone: nothing left to strip
+        await flow.save(state, data)
     sent = await flow.show(
         message,
         state,
@@ -101,4 +104,6 @@ async def _tally(
         edit=False,
     )
     if sent is not None:
-        await state.update_data(tally_id=sent.message_id)
+        data = await flow.draft(state)
+        data.tally_id = sent.message_id
+        await flow.save(state, data)

@@ -1,5 +1,8 @@
 """What every flow shares: showing a step, re-showing it after an interruption, the
 draft's bookkeeping, and the trace of messages that "clear this conversation" deletes.
+
+Every call to Telegram here, and in the handlers, comes right after the named step
+:func:`commit_before_reply`: what the update wrote is committed first (storage.uow).
 """
 
 from __future__ import annotations
@@ -7,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
@@ -18,18 +20,22 @@ from aiogram.utils.i18n import get_i18n
 
 from handlers import keyboards, texts
 from storage.core import Core
+from storage.draft import Draft, Flow
+from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.flow")
 
 Event = Message | CallbackQuery
 Prompt = Callable[[Event, FSMContext, Core], Awaitable[None]]
 
-# Keys of the conversation data that outlive a flow: the language, and the message
-# whose buttons are live (so the next step can take them off).
-KEEP = ("locale", "prompt_id", "live")
 MAX_TRACE = 400
 
 _prompts: dict[str, Prompt] = {}
+
+
+class IncompleteDraft(Exception):
+    """A step that needs a field the draft lacks (a button pressed out of order): the
+    error handler tells the person their draft is safe."""
 
 
 def prompt_for(*states: State) -> Callable[[Prompt], Prompt]:
@@ -51,6 +57,25 @@ async def reprompt(event: Event, state: FSMContext, core: Core) -> bool:
         return False
     await fn(event, state, core)
     return True
+
+
+async def commit_before_reply() -> None:
+    """The named step before any call to Telegram: commit what this update has written,
+    so what the person reads next is durable and no lock is held while Telegram answers
+    (storage.uow.UnitOfWork.commit_before_reply says why)."""
+    uow = UnitOfWork.current()
+    if uow is not None:
+        await uow.commit_before_reply()
+
+
+async def draft(state: FSMContext) -> Draft:
+    """This conversation's draft (storage.draft), typed; change it, then :func:`save`."""
+    return Draft.load(await state.get_data())
+
+
+async def save(state: FSMContext, draft: Draft) -> None:
+    """Keep the draft (written with the update's next commit, see bot.fsm)."""
+    await state.set_data(draft.dump())
 
 
 def current_locale() -> str:
@@ -79,8 +104,8 @@ async def show(
     ``track=False`` for the last word of a finished flow (the thanks): its state is gone
     and stays gone; its buttons go when one of them is pressed (start.on_home)."""
     chunks = text if isinstance(text, list) else [text]
-    data = await state.get_data()
-    prompt_id = data.get("prompt_id")
+    data = await draft(state)
+    prompt_id = data.prompt_id
     target = message_of(event)
     if target is None:
         return None
@@ -91,6 +116,7 @@ async def show(
         and prompt_id == target.message_id
     ):
         try:
+            await commit_before_reply()
             await target.edit_text(chunks[0], reply_markup=markup)
             await _strip_others(target, data, keep=target.message_id)
             return target
@@ -101,16 +127,19 @@ async def show(
     await _strip_others(target, data, keep=None)
     sent: Message | None = None
     for i, chunk in enumerate(chunks):
+        await commit_before_reply()
         sent = await target.answer(chunk, reply_markup=markup if i == len(chunks) - 1 else None)
         await remember(state, sent.message_id)
     if sent is not None and track:
-        await state.update_data(prompt_id=sent.message_id, live=[])
+        data = await draft(state)
+        data.prompt_id, data.live = sent.message_id, []
+        await save(state, data)
     return sent
 
 
-async def _strip_others(target: Message, data: dict[str, Any], keep: int | None) -> None:
+async def _strip_others(target: Message, data: Draft, keep: int | None) -> None:
     """Take the buttons off the previous step and off notices that carried some."""
-    for message_id in {data.get("prompt_id"), *data.get("live", [])}:
+    for message_id in {data.prompt_id, *data.live}:
         if message_id and message_id != keep:
             await strip_keyboard(target, message_id)
 
@@ -123,11 +152,13 @@ async def say(
     target = message_of(event)
     if target is None:
         return None
+    await commit_before_reply()
     sent = await target.answer(text, reply_markup=markup)
     await remember(state, sent.message_id)
     if markup is not None:
-        live = [*(await state.get_data()).get("live", []), sent.message_id]
-        await state.update_data(live=live[-20:])
+        data = await draft(state)
+        data.live = [*data.live, sent.message_id][-20:]
+        await save(state, data)
     return sent
 
 
@@ -135,6 +166,7 @@ async def strip_keyboard(target: Message, message_id: int | None) -> None:
     if not message_id or target.bot is None:
         return
     # Already gone or already bare: nothing to strip.
+    await commit_before_reply()
     with suppress(TelegramBadRequest, TelegramForbiddenError):
         await target.bot.edit_message_reply_markup(
             chat_id=target.chat.id, message_id=message_id, reply_markup=None
@@ -143,34 +175,42 @@ async def strip_keyboard(target: Message, message_id: int | None) -> None:
 
 async def remember(state: FSMContext, *message_ids: int) -> None:
     """Add messages to the trace that "clear this conversation" will delete."""
-    data = await state.get_data()
-    if data.get("trace") is None:
+    data = await draft(state)
+    if data.trace is None:
         return
-    trace = [*data["trace"], *message_ids][-MAX_TRACE:]
-    await state.update_data(trace=trace)
+    data.trace = [*data.trace, *message_ids][-MAX_TRACE:]
+    await save(state, data)
 
 
 async def start_flow(
-    event: Event, state: FSMContext, flow: str, first: State, **values: Any
+    event: Event,
+    state: FSMContext,
+    flow: Flow,
+    first: State,
+    *,
+    category: str | None = None,
+    from_text: bool = False,
 ) -> None:
     """Begin a flow with a fresh draft; the language (and nothing else) carries over.
 
     A flow started from a button adopts that message: it becomes the first step, so
     "clear this conversation" must delete it too."""
-    data = await state.get_data()
-    kept = {k: data[k] for k in KEEP if k in data}
+    fresh = (await draft(state)).kept()
     pressed = message_of(event) if isinstance(event, CallbackQuery) else None
-    trace = [pressed.message_id] if pressed is not None else []
-    await state.set_data({**kept, "flow": flow, "trace": trace, **values})
+    fresh.flow = flow
+    fresh.trace = [pressed.message_id] if pressed is not None else []
+    fresh.category = category
+    fresh.from_text = from_text
+    await save(state, fresh)
     await state.set_state(first)
 
 
-async def end_flow(state: FSMContext, **keep: Any) -> None:
-    """Drop the draft; keep the language and whatever the caller passes (the trace)."""
-    data = await state.get_data()
-    kept = {k: data[k] for k in KEEP if k in data}
+async def end_flow(state: FSMContext, *, trace: list[int] | None = None) -> None:
+    """Drop the draft; keep the language and, when the caller passes it, the trace."""
+    kept = (await draft(state)).kept()
+    kept.trace = trace
     await state.set_state(None)
-    await state.set_data({**kept, **keep})
+    await save(state, kept)
 
 
 async def finish(state: FSMContext) -> None:
@@ -181,17 +221,15 @@ async def finish(state: FSMContext) -> None:
     await state.clear()
 
 
-def is_live(callback: CallbackQuery, data: dict[str, Any]) -> bool:
+def is_live(callback: CallbackQuery, data: Draft) -> bool:
     """Whether the pressed button sits on the step now shown (not on an old menu)."""
     pressed = message_of(callback)
-    return pressed is not None and pressed.message_id == data.get("prompt_id")
+    return pressed is not None and pressed.message_id == data.prompt_id
 
 
-def has_draft(data: dict[str, Any], current: str | None) -> bool:
+def has_draft(data: Draft, current: str | None) -> bool:
     """A flow with something the person would mind losing."""
-    if not current:
-        return False
-    return bool(data.get("parts") or data.get("files") or data.get("category") or data.get("score"))
+    return bool(current) and data.worth_keeping
 
 
 async def show_menu(event: Event, state: FSMContext, core: Core, *, edit: bool = True) -> None:
@@ -210,7 +248,7 @@ async def stale_button(
     """A button from an old or foreign message, or one carrying a code we do not know."""
     callback_answer.text = texts.button_expired()
     pressed = message_of(callback)
-    if pressed is not None and pressed.message_id == (await state.get_data()).get("prompt_id"):
+    if pressed is not None and pressed.message_id == (await draft(state)).prompt_id:
         return  # the current step is what the person is looking at already
     if not await reprompt(callback, state, core):
         await show_menu(callback, state, core)

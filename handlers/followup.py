@@ -19,8 +19,14 @@ from handlers.routes import Routes
 from handlers.states import FollowUp
 from storage.core import Core
 from storage.enums import Language
-from storage.errors import CaseClosedForAdditions, DomainError, InvalidReceiptCode, RateLimited
-from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.errors import (
+    CaseClosedForAdditions,
+    ClaimAlreadyUsed,
+    DomainError,
+    InvalidReceiptCode,
+    RateLimited,
+)
+from storage.services.attachments import AttachmentService
 from storage.services.intake import IntakeService
 from storage.services.throttle import ReceiptGuard, ReceiptMisses, ReporterQuota
 from storage.uow import UnitOfWork
@@ -42,9 +48,9 @@ async def prompt_code(event: flow.Event, state: FSMContext, core: Core) -> None:
 
 @flow.prompt_for(FollowUp.adding)
 async def prompt_adding(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    if data.get("parts") or data.get("files"):
-        text = texts.received_so_far(len(data.get("parts", [])), len(data.get("files", [])))
+    data = await flow.draft(state)
+    if data.content:
+        text = texts.received_so_far(len(data.parts), len(data.files))
     else:
         text = texts.add_information()
     await flow.show(event, state, text, keyboards.done("followup"), edit=False)
@@ -52,20 +58,20 @@ async def prompt_adding(event: flow.Event, state: FSMContext, core: Core) -> Non
 
 @flow.prompt_for(FollowUp.viewing)
 async def prompt_view(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
+    data = await flow.draft(state)
     # The view is rebuilt from the case each time: nothing of it is kept in the draft.
     uow = UnitOfWork.current()
-    if uow is None or "case_id" not in data:
+    if uow is None or data.case_id is None:
         await flow.end_flow(state)
         await flow.show_menu(event, state, core)
         return
     service = IntakeService(uow.session, core)
-    case = await service.cases.get(data["case_id"])
+    case = await service.cases.get(data.case_id)
     if case is None:
         await flow.end_flow(state)
         await flow.show_menu(event, state, core)
         return
-    locale = Language(data.get("locale") or flow.current_locale())
+    locale = Language(data.locale or flow.current_locale())
     view = await service.reporter_view(case, language=locale)
     messages = texts.report_view(
         category=texts.category_name(view.category),
@@ -99,7 +105,7 @@ async def _pay_pressure_delay(
     outcomes.add("receipt_lookup_delayed", "global_pressure")
     log.info("receipt_lookup_delayed")
     # Nothing is held while waiting: no transaction, only this chat's own lock.
-    await uow.release()
+    await uow.commit_before_reply()
     await asyncio.sleep(delay)
 
 
@@ -116,9 +122,18 @@ async def on_code(
     await flow.remember(state, message.message_id)
     await _pay_pressure_delay(core, uow, receipt_misses, outcomes)
     try:
-        case = await IntakeService(uow.session, core).lookup_receipt(
+        match = await IntakeService(uow.session, core).lookup_code(
             message.text or "", misses=receipt_misses
         )
+    except ClaimAlreadyUsed:
+        # The code opened this case once already, for whoever used it: never again.
+        outcomes.add("receipt_lookup", "claim_used")
+        log.info("claim_code_used_again")
+        await flow.end_flow(state, trace=(await flow.draft(state)).trace or [])
+        await flow.show(
+            message, state, texts.claim_already_used(core.settings), keyboards.back_to_menu()
+        )
+        return
     except InvalidReceiptCode as exc:
         outcomes.add("receipt_lookup", "malformed")
         digits = sum(ch.isdigit() for ch in message.text or "")
@@ -131,23 +146,34 @@ async def on_code(
         outcomes.add("receipt_lookup", "throttled")
         log.info("receipt_lookup_throttled person=%s", log_tag)
         minutes = max(1, math.ceil(exc.retry_after / 60))
-        await flow.end_flow(state, trace=(await state.get_data()).get("trace", []))
+        await flow.end_flow(state, trace=(await flow.draft(state)).trace or [])
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
-    if case is None:
+    if match is None:
         outcomes.add("receipt_lookup", "missed")
         log.info("receipt_lookup_missed person=%s", log_tag)
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
-    outcomes.add("receipt_lookup", "found")
-    await state.update_data(case_id=case.id)
+    if match.receipt_code_display is not None:
+        # A one-time code staff gave them: from now on only the code shown here opens
+        # the case (flow.say commits the exchange before the code is shown).
+        outcomes.add("receipt_lookup", "claimed")
+        log.info("claim_code_exchanged")
+        await flow.say(message, state, texts.claim_exchanged(match.receipt_code_display))
+    else:
+        outcomes.add("receipt_lookup", "found")
+    data = await flow.draft(state)
+    data.case_id = match.case.id
+    await flow.save(state, data)
     await state.set_state(FollowUp.viewing)
     await flow.reprompt(message, state, core)
 
 
 @router.callback_query(FollowUp.viewing, FollowCb.filter(F.action == "add"))
 async def on_add(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
-    await state.update_data(parts=[], files=[])
+    data = await flow.draft(state)
+    data.parts, data.files = [], []
+    await flow.save(state, data)
     await state.set_state(FollowUp.adding)
     await flow.reprompt(callback, state, core)
 
@@ -167,27 +193,31 @@ async def on_addition_done(
     uow: UnitOfWork,
     callback_answer: CallbackAnswer,
 ) -> None:
-    data = await state.get_data()
-    if not data.get("parts") and not data.get("files"):
+    data = await flow.draft(state)
+    if not data.content:
         await flow.say(callback, state, texts.description_empty())
         return
-    staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
+    if data.case_id is None:
+        raise flow.IncompleteDraft("addition")
+    staged = data.files
     try:
         await IntakeService(uow.session, core).add_reporter_info(
-            data["case_id"], text="\n\n".join(data.get("parts", [])), attachments=staged
+            data.case_id, text=data.narrative, attachments=staged
         )
     except CaseClosedForAdditions:
         await AttachmentService(core).discard(staged)
-        await flow.end_flow(state, trace=data.get("trace", []))
+        await flow.end_flow(state, trace=data.trace or [])
         await flow.show(callback, state, texts.case_content_deleted(), keyboards.back_to_menu())
         return
     except DomainError as exc:
         log.warning("addition_refused code=%s", exc.code)
         await flow.say(callback, state, texts.addition_failed())
         return
-    await state.update_data(parts=[], files=[])
+    data.parts, data.files = [], []
+    await flow.save(state, data)
     await state.set_state(FollowUp.viewing)
-    await uow.commit()
+    # The named step: the addition is durable before "added" is shown.
+    await uow.commit_before_reply()
     # The addition's part of the flow is over: once this update has written, the draft's
     # versions that held its text leave the files (as after a report, storage.uow).
     uow.forget_history()

@@ -51,8 +51,8 @@ async def prompt_score(event: flow.Event, state: FSMContext, core: Core) -> None
 
 @flow.prompt_for(Rate.reasons)
 async def prompt_reasons(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    await flow.show(event, state, texts.rate_reasons(), keyboards.reasons(data.get("reasons", [])))
+    data = await flow.draft(state)
+    await flow.show(event, state, texts.rate_reasons(), keyboards.reasons(data.reasons))
 
 
 @flow.prompt_for(Rate.comment)
@@ -64,8 +64,11 @@ async def prompt_comment(event: flow.Event, state: FSMContext, core: Core) -> No
 async def on_programme(
     callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
 ) -> None:
-    code = None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
-    await state.update_data(programme=code)
+    data = await flow.draft(state)
+    data.programme = (
+        None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
+    )
+    await flow.save(state, data)
     await state.set_state(Rate.score)
     await flow.reprompt(callback, state, core)
 
@@ -74,7 +77,9 @@ async def on_programme(
 async def on_score(
     callback: CallbackQuery, callback_data: ScoreCb, state: FSMContext, core: Core
 ) -> None:
-    await state.update_data(score=callback_data.score, reasons=[])
+    data = await flow.draft(state)
+    data.score, data.reasons = callback_data.score, []
+    await flow.save(state, data)
     await state.set_state(Rate.reasons if callback_data.score in LOW_SCORES else Rate.comment)
     await flow.reprompt(callback, state, core)
 
@@ -89,9 +94,9 @@ async def on_reasons_done(callback: CallbackQuery, state: FSMContext, core: Core
 async def on_reason(
     callback: CallbackQuery, callback_data: ReasonCb, state: FSMContext, core: Core
 ) -> None:
-    chosen = set((await state.get_data()).get("reasons", []))
-    chosen ^= {callback_data.code}
-    await state.update_data(reasons=sorted(chosen))
+    data = await flow.draft(state)
+    data.reasons = sorted(set(data.reasons) ^ {callback_data.code})
+    await flow.save(state, data)
     await flow.reprompt(callback, state, core)
 
 
@@ -123,12 +128,14 @@ async def _save(
     locale: str,
     comment: str | None,
 ) -> None:
-    data = await state.get_data()
+    data = await flow.draft(state)
+    if data.score is None:
+        raise flow.IncompleteDraft("rating")
     try:
         await RatingService(uow.session, core).rate_assistance(
-            programme=data.get("programme"),
-            score=data["score"],
-            reasons=data.get("reasons", []),
+            programme=data.programme,
+            score=data.score,
+            reasons=data.reasons,
             comment=comment,
             language=Language(locale),
         )
@@ -137,7 +144,7 @@ async def _save(
         await flow.say(event, state, texts.rating_failed())
         await flow.reprompt(event, state, core)
         return
-    log.info("rating_saved score=%s", data["score"])
+    log.info("rating_saved score=%s", data.score)
     await flow.show(
         event, state, texts.rate_thanks(), keyboards.back_to_menu(), edit=False, track=False
     )
@@ -173,7 +180,8 @@ async def on_handling(
     except NotFound:
         callback_answer.text = texts.button_expired()
         return
-    await uow.commit()
+    # The named step: the rating is durable before the thanks is shown.
+    await uow.commit_before_reply()
     log.info("handling_rated score=%s", callback_data.score)
     callback_answer.text = texts.handling_thanks()
     message = flow.message_of(callback)

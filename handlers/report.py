@@ -4,7 +4,6 @@ summary → stored → receipt code. The draft is saved after every step."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
@@ -30,10 +29,11 @@ from handlers.routes import Routes
 from handlers.states import Report
 from storage.contacts import normalize_contact
 from storage.core import Core
+from storage.draft import Draft
 from storage.enums import ContactMode, Language
 from storage.errors import DomainError, InvalidContact, QuotaReached
-from storage.services.attachments import AttachmentService, StagedAttachment
-from storage.services.intake import ContactChoice, IntakeService, ReportSubmission
+from storage.services.attachments import AttachmentService
+from storage.services.intake import IntakeService, ReportSubmission
 from storage.services.throttle import ReporterQuota
 from storage.uow import UnitOfWork
 
@@ -42,9 +42,8 @@ log = logging.getLogger("holos.bot.report")
 router = Routes("report")
 
 
-def _sensitive(core: Core, data: dict[str, Any]) -> bool:
-    category: str | None = data.get("category")
-    return category is not None and core.catalog.category(category).sensitive
+def _sensitive(core: Core, data: Draft) -> bool:
+    return data.category is not None and core.catalog.category(data.category).sensitive
 
 
 async def begin_report(
@@ -59,16 +58,15 @@ async def begin_report(
 
 async def discard_draft(state: FSMContext, core: Core) -> None:
     """Delete the draft and the files staged for it; keep the language."""
-    data = await state.get_data()
-    staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
-    await AttachmentService(core).discard(staged)
+    data = await flow.draft(state)
+    await AttachmentService(core).discard(data.files)
     # The menu shown next keeps only its own message id (no content, coarse times).
     await flow.end_flow(state)
 
 
 async def _next_after(step: str, event: flow.Event, state: FSMContext, core: Core) -> None:
     """Move on from a step; after an edit, go back to the summary instead."""
-    data = await state.get_data()
+    data = await flow.draft(state)
     order = {
         "category": Report.programme,
         "programme": Report.oblast,
@@ -76,7 +74,7 @@ async def _next_after(step: str, event: flow.Event, state: FSMContext, core: Cor
         "description": Report.contact,
         "contact": Report.summary,
     }
-    target = Report.summary if data.get("editing") and step != "category" else order[step]
+    target = Report.summary if data.editing and step != "category" else order[step]
     if target is Report.programme and not core.catalog.programmes:
         target = Report.oblast
     await state.set_state(target)
@@ -88,10 +86,10 @@ async def _next_after(step: str, event: flow.Event, state: FSMContext, core: Cor
 
 @flow.prompt_for(Report.category)
 async def prompt_category(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    if data.get("parts") or data.get("files"):
+    data = await flow.draft(state)
+    if data.content:
         # The person started by telling: every category, the sensitive ones included.
-        voice = any(f.get("kind") == "voice" for f in data.get("files", []))
+        voice = any(f.kind == "voice" for f in data.files)
         await flow.show(
             event, state, texts.story_kept(voice), keyboards.every_category(core.catalog)
         )
@@ -101,12 +99,14 @@ async def prompt_category(event: flow.Event, state: FSMContext, core: Core) -> N
 
 @flow.prompt_for(Report.intro)
 async def prompt_intro(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    locale = data.get("locale") or flow.current_locale()
+    data = await flow.draft(state)
+    if data.category is None:
+        raise flow.IncompleteDraft("category")
+    locale = data.locale or flow.current_locale()
     await flow.show(
         event,
         state,
-        texts.sensitive_intro(data["category"], core.settings, locale),
+        texts.sensitive_intro(data.category, core.settings, locale),
         keyboards.sensitive_intro(),
     )
 
@@ -130,12 +130,13 @@ async def prompt_oblast(event: flow.Event, state: FSMContext, core: Core) -> Non
 
 @flow.prompt_for(Report.description)
 async def prompt_description(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    n_texts, n_files = len(data.get("parts", [])), len(data.get("files", []))
-    if data.get("from_text") and not data.get("described"):
+    data = await flow.draft(state)
+    n_texts, n_files = len(data.parts), len(data.files)
+    if data.from_text and not data.described:
         # Their own words came first: say they are kept, then how to go on.
         text = texts.story_continues(_sensitive(core, data), n_texts, n_files)
-        await state.update_data(described=True)
+        data.described = True
+        await flow.save(state, data)
     elif n_texts or n_files:
         text = texts.received_so_far(n_texts, n_files)
     else:
@@ -145,7 +146,7 @@ async def prompt_description(event: flow.Event, state: FSMContext, core: Core) -
 
 @flow.prompt_for(Report.contact)
 async def prompt_contact(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
+    data = await flow.draft(state)
     await flow.show(
         event, state, texts.choose_contact(_sensitive(core, data)), keyboards.contact_modes()
     )
@@ -158,19 +159,21 @@ async def prompt_contact_typed(event: flow.Event, state: FSMContext, core: Core)
 
 @flow.prompt_for(Report.summary)
 async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
+    data = await flow.draft(state)
+    if data.category is None or data.oblast is None:
+        raise flow.IncompleteDraft("summary")
     locale = flow.current_locale()
-    mode = ContactMode(data.get("contact_mode", ContactMode.ANONYMOUS.value))
+    mode = data.contact_mode
     contact = str(texts.CONTACT_NAMES[mode])
-    if mode is ContactMode.TYPED and data.get("contact"):
-        contact = f"{contact}: {data['contact']}"
+    if mode is ContactMode.TYPED and data.contact:
+        contact = f"{contact}: {data.contact}"
     messages = texts.summary(
-        category=texts.category_name(data["category"]),
-        programme=texts.programme_name(core.catalog, data.get("programme"), locale),
-        oblast=texts.oblast_name(core.catalog, data["oblast"], locale),
+        category=texts.category_name(data.category),
+        programme=texts.programme_name(core.catalog, data.programme, locale),
+        oblast=texts.oblast_name(core.catalog, data.oblast, locale),
         contact=contact,
-        files=len(data.get("files", [])),
-        narrative="\n\n".join(data.get("parts", [])),
+        files=len(data.files),
+        narrative=data.narrative,
     )
     await flow.show(event, state, messages, keyboards.summary(), edit=False)
 
@@ -188,7 +191,9 @@ async def on_category(
     callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, core: Core
 ) -> None:
     category = core.catalog.category(callback_data.code)
-    await state.update_data(category=category.code)
+    data = await flow.draft(state)
+    data.category = category.code
+    await flow.save(state, data)
     if category.sensitive:
         await state.set_state(Report.intro)
         await flow.reprompt(callback, state, core)
@@ -201,10 +206,11 @@ async def on_intro(
     callback: CallbackQuery, callback_data: IntroCb, state: FSMContext, core: Core
 ) -> None:
     if not callback_data.go:
-        data = await state.get_data()
-        if data.get("parts") or data.get("files"):
+        data = await flow.draft(state)
+        if data.content:
             # What they wrote is kept: back means "another category", not "discard".
-            await state.update_data(category=None)
+            data.category = None
+            await flow.save(state, data)
             await state.set_state(Report.category)
             await flow.reprompt(callback, state, core)
             return
@@ -218,8 +224,11 @@ async def on_intro(
 async def on_programme(
     callback: CallbackQuery, callback_data: ProgrammeCb, state: FSMContext, core: Core
 ) -> None:
-    code = None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
-    await state.update_data(programme=code)
+    data = await flow.draft(state)
+    data.programme = (
+        None if callback_data.code == "-" else core.catalog.programme(callback_data.code).code
+    )
+    await flow.save(state, data)
     await _next_after("programme", callback, state, core)
 
 
@@ -227,7 +236,9 @@ async def on_programme(
 async def on_oblast(
     callback: CallbackQuery, callback_data: OblastCb, state: FSMContext, core: Core
 ) -> None:
-    await state.update_data(oblast=core.catalog.oblast(callback_data.code).code)
+    data = await flow.draft(state)
+    data.oblast = core.catalog.oblast(callback_data.code).code
+    await flow.save(state, data)
     await _next_after("oblast", callback, state, core)
 
 
@@ -240,8 +251,7 @@ async def on_description_part(
 
 @router.callback_query(Report.description, DoneCb.filter(F.flow == "report"))
 async def on_description_done(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
-    data = await state.get_data()
-    if not data.get("parts") and not data.get("files"):
+    if not (await flow.draft(state)).content:
         await flow.say(callback, state, texts.description_empty())
         return
     await _next_after("description", callback, state, core)
@@ -257,7 +267,9 @@ async def on_contact(
         await state.set_state(Report.contact_typed)
         await flow.reprompt(callback, state, core)
         return
-    await state.update_data(contact_mode=mode.value, contact=None)
+    data = await flow.draft(state)
+    data.contact_mode, data.contact = mode, None
+    await flow.save(state, data)
     await _next_after("contact", callback, state, core)
 
 
@@ -269,7 +281,9 @@ async def on_contact_typed(message: Message, state: FSMContext, core: Core) -> N
     except InvalidContact:
         await flow.show(message, state, texts.contact_invalid(), keyboards.typed_contact())
         return
-    await state.update_data(contact_mode=ContactMode.TYPED.value, contact=contact)
+    data = await flow.draft(state)
+    data.contact_mode, data.contact = ContactMode.TYPED, contact
+    await flow.save(state, data)
     await _next_after("contact", message, state, core)
 
 
@@ -291,12 +305,12 @@ async def on_edit(
     callback: CallbackQuery, callback_data: EditCb, state: FSMContext, core: Core
 ) -> None:
     field = callback_data.field
-    await state.update_data(editing=True)
+    data = await flow.draft(state)
+    data.editing = True
     if field == "rewrite":
-        data = await state.get_data()
-        staged = [StagedAttachment.from_dict(f) for f in data.get("files", [])]
-        await AttachmentService(core).discard(staged)
-        await state.update_data(parts=[], files=[])
+        await AttachmentService(core).discard(data.files)
+        data.parts, data.files = [], []
+    await flow.save(state, data)
     targets = {
         "add": Report.description,
         "rewrite": Report.description,
@@ -320,7 +334,7 @@ async def on_send(
     outcomes: Outcomes,
     quota: ReporterQuota,
 ) -> None:
-    data = await state.get_data()
+    data = await flow.draft(state)
     # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before the case's write
     # transaction opens, so the only SQLite write lock is never held while it runs
     # (wasted only when the quota is reached).
@@ -339,36 +353,25 @@ async def on_send(
             ),
         )
         return
-    mode = ContactMode(data.get("contact_mode", ContactMode.ANONYMOUS.value))
-    submission = ReportSubmission(
-        category=data["category"],
-        language=Language(locale),
-        oblast=data["oblast"],
-        programme=data.get("programme"),
-        narrative="\n\n".join(data.get("parts", [])),
-        attachments=[StagedAttachment.from_dict(f) for f in data.get("files", [])],
-        contact=ContactChoice(
-            mode,
-            chat_id=reporter_chat.chat_id if mode is ContactMode.CHAT else None,
-            typed=data.get("contact") if mode is ContactMode.TYPED else None,
-        ),
-    )
     try:
+        submission = ReportSubmission.from_draft(
+            data, language=Language(locale), reply_chat=reporter_chat.chat_id
+        )
         submitted = await IntakeService(uow.session, core).submit(submission, receipt=receipt)
     except DomainError as exc:
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
         return
-    # The case commits alone: no row of this person (the draft, a count) is written or
-    # deleted in its transaction, where the log would pair it with the case (issue 18).
-    await uow.commit()
-    # Then, before anything is shown, the draft ends in a commit of its own, the
-    # database's log is emptied (the draft's earlier versions, and the commits that sat
-    # beside the case's, leave the files), and the count moves (outside the database).
     # The draft's state is deleted outright (no row left to line up with the case by
     # time); "clear this conversation" on the receipt carries where the flow began.
     await flow.finish(state)
-    await uow.forget_history_now()
+    # The named step, before the receipt is shown: the case commits alone (no row of
+    # this person, the draft or a count, is written or deleted in its transaction,
+    # where the log would pair it with the case: issue 18), the draft ends in a commit
+    # of its own, and the database's log is emptied (the draft's earlier versions, and
+    # the commits that sat beside the case's, leave the files).
+    await uow.commit_before_reply(forget_history=True)
+    # Then the count moves (outside the database).
     await quota.count_report()
     outcomes.add("report_submitted", submission.category)
     # No category here: a log line must never say that a sensitive report came in when.
@@ -376,8 +379,9 @@ async def on_send(
     message = flow.message_of(callback)
     if message is None:
         return
-    await flow.strip_keyboard(message, data.get("prompt_id"))
-    trace = data.get("trace") or [data.get("prompt_id") or message.message_id]
+    await flow.strip_keyboard(message, data.prompt_id)
+    trace = data.trace or [data.prompt_id or message.message_id]
+    await uow.commit_before_reply()
     await message.answer(
         texts.receipt(submitted.receipt_code_display, submitted.sensitive),
         reply_markup=keyboards.after_receipt(min(trace)),
@@ -403,12 +407,13 @@ async def on_clear(
     if callback_data.since and message is not None:
         await _clear_since(callback_data.since, message, bot, callback_answer)
         return
-    data = await state.get_data()
-    trace = [m for m in data.get("trace", []) if message is None or m != message.message_id]
+    data = await flow.draft(state)
+    trace = [m for m in data.trace or [] if message is None or m != message.message_id]
     if message is None or not trace:
         callback_answer.text = texts.button_expired()
         return
     complete = True
+    await flow.commit_before_reply()
     for start in range(0, len(trace), 100):
         try:
             await bot.delete_messages(
@@ -416,7 +421,9 @@ async def on_clear(
             )
         except TelegramBadRequest:
             complete = False
-    await state.update_data(trace=[])
+    data.trace = []
+    await flow.save(state, data)
+    await flow.commit_before_reply()
     if callback_data.keep:
         await message.edit_reply_markup(reply_markup=keyboards.back_to_menu())
     else:
@@ -439,6 +446,7 @@ async def _clear_since(
 ) -> None:
     ids = list(range(max(since, receipt.message_id - MAX_CLEARED), receipt.message_id))
     complete = True
+    await flow.commit_before_reply()
     for start in range(0, len(ids), 100):
         try:
             await bot.delete_messages(chat_id=receipt.chat.id, message_ids=ids[start : start + 100])

@@ -24,7 +24,7 @@ router = Routes("start")
 
 async def _guard_draft(event: Message | CallbackQuery, state: FSMContext) -> bool:
     """If a draft is in progress, ask before leaving it; True when we asked."""
-    if flow.has_draft(await state.get_data(), await state.get_state()):
+    if flow.has_draft(await flow.draft(state), await state.get_state()):
         await flow.show(
             event, state, texts.resume_or_discard(), keyboards.resume_or_discard(), edit=False
         )
@@ -83,7 +83,7 @@ async def on_privacy(message: Message, state: FSMContext, core: Core) -> None:
 @router.message(Command("cancel"))
 async def on_cancel(message: Message, state: FSMContext, core: Core) -> None:
     await flow.remember(state, message.message_id)
-    if flow.has_draft(await state.get_data(), await state.get_state()):
+    if flow.has_draft(await flow.draft(state), await state.get_state()):
         await flow.show(
             message, state, texts.confirm_discard(), keyboards.confirm_discard(), edit=False
         )
@@ -104,7 +104,9 @@ async def on_language_chosen(
     i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
-    await state.update_data(locale=callback_data.code)
+    data = await flow.draft(state)
+    data.locale = callback_data.code
+    await flow.save(state, data)
     # Speak the new language from this very answer on.
     i18n.current_locale = callback_data.code
     callback_answer.text = texts.language_set()
@@ -112,8 +114,8 @@ async def on_language_chosen(
     if current and await flow.reprompt(callback, state, core):
         return
     message = flow.message_of(callback)
-    data = await state.get_data()
-    if message is not None and message.message_id == data.get("prompt_id") and not current:
+    data = await flow.draft(state)
+    if message is not None and message.message_id == data.prompt_id and not current:
         # The language row sits on the welcome message: redraw it in the new language.
         await flow.show_welcome(callback, state, core, callback_data.code)
         return
@@ -125,7 +127,7 @@ async def _pressed_on_old_menu(
 ) -> bool:
     """A menu left over from before the current step never takes the person out of a
     flow: it answers as a stale button and shows the current step again."""
-    if await state.get_state() and not flow.is_live(callback, await state.get_data()):
+    if await state.get_state() and not flow.is_live(callback, await flow.draft(state)):
         await flow.stale_button(callback, state, core, callback_answer)
         return True
     return False
@@ -139,16 +141,16 @@ async def on_home(
         return
     if await _guard_draft(callback, state):
         return
-    data = await state.get_data()
+    data = await flow.draft(state)
     pressed = flow.message_of(callback)
-    if pressed is not None and data.get("prompt_id") is None:
+    if pressed is not None and data.prompt_id is None:
         # The last message of a finished flow (a receipt, a thank-you): its state is
         # gone, so nothing recorded its buttons as live. They go now, as with a step.
         await flow.strip_keyboard(pressed, pressed.message_id)
     # Keep the trace: the "clear this conversation" button may still be pressed. The
     # menu comes as a new message: what the button was under (a report's answers, a
     # thank-you) stays readable.
-    await flow.end_flow(state, **({"trace": data["trace"]} if data.get("trace") else {}))
+    await flow.end_flow(state, trace=data.trace or None)
     await flow.show_menu(callback, state, core, edit=False)
 
 
@@ -205,7 +207,7 @@ async def on_discard(
     callback_answer: CallbackAnswer,
 ) -> None:
     if not callback_data.confirm and flow.has_draft(
-        await state.get_data(), await state.get_state()
+        await flow.draft(state), await state.get_state()
     ):
         await flow.show(callback, state, texts.confirm_discard(), keyboards.confirm_discard())
         return

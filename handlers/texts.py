@@ -718,6 +718,37 @@ def receipt_code_malformed(reason: str, digits: int) -> str:
     ).format(count=digits)
 
 
+def claim_exchanged(code_display: str) -> str:
+    """A one-time code from our staff, just exchanged: the person's own code, shown once."""
+    return "\n".join(
+        [
+            _("The code you were given has done its job and no longer works."),
+            "",
+            _("Your own receipt code:"),
+            f"<code>{code_display}</code>",
+            "",
+            _(
+                "Keep the code where others will not see it; then you can clear this "
+                "conversation. With this code you can check your report, read our answers "
+                "and add information (menu: «Check my report»)."
+            ),
+            _(
+                "We will not show it again and cannot recover it. Do not share it: whoever "
+                "has the code can read the answers to your report."
+            ),
+        ]
+    )
+
+
+def claim_already_used(settings: Settings) -> str:
+    """A one-time code tried a second time. Nothing is said about the report."""
+    first = _(
+        "This one-time code has already been used, so it cannot open a report again. "
+        "If it was not you who used it, please call our hotline: they will help you."
+    )
+    return f"{first}\n\n{urgent_help(settings)}"
+
+
 def receipt_code_unknown() -> str:
     return _("No report has this code. Please check the digits and enter it again.")
 

@@ -133,7 +133,9 @@ CHANNEL = Dimension(
     _("Channel"),
     _("Channel"),
     10,
+    group_by=True,
     received_by=True,
+    workbook=True,
 )
 
 # In the order every consumer lists them (the API's enum, the dashboard's choices, the

@@ -53,6 +53,7 @@ FILTER_DIMENSIONS: dict[str, str | None] = {
     "overdue": "overdue",
     "created_from": None,
     "created_to": None,
+    "refs": "reference",
     "search_terms": "text",
     "blind_tokens": "text",
 }

@@ -35,7 +35,38 @@ class Role(StrEnum):
 
 
 class Channel(StrEnum):
+    """Where a report came in. Telegram and the web form are the reporter's own; the
+    others are logged by staff on the console's "New case" page (STAFF_CHANNELS)."""
+
     TELEGRAM = "telegram"
+    HOTLINE = "hotline"
+    IN_PERSON = "in_person"
+    LETTER = "letter"  # a letter or a note from a feedback box
+    EMAIL = "email"
+    PARTNER = "partner"  # referred by a partner organisation
+    OTHER = "other"
+    WEB = "web"
+
+
+# What staff may pick on "New case": the channels people reach staff through.
+STAFF_CHANNELS: tuple[Channel, ...] = (
+    Channel.HOTLINE,
+    Channel.IN_PERSON,
+    Channel.LETTER,
+    Channel.EMAIL,
+    Channel.PARTNER,
+    Channel.OTHER,
+)
+
+
+class FollowUpMode(StrEnum):
+    """How a person whose report staff logged wants to hear back."""
+
+    # A code read out or written down for them: a receipt code, or in a sealed
+    # category a one-time claim code they exchange for a receipt code of their own.
+    CODE = "code"
+    CONTACT = "contact"  # a phone or e-mail, stored sealed
+    NONE = "none"
 
 
 class ContactMode(StrEnum):
@@ -104,6 +135,8 @@ class AuditAction(StrEnum):
     AUTH_SIGNED_IN = "auth.signed_in"
     AUTH_SIGNED_OUT = "auth.signed_out"
     CASE_CREATED = "case.created"
+    # A one-time claim code exchanged for the person's own receipt code.
+    CASE_CLAIMED = "case.claimed"
     CASE_HANDLING_RATED = "case.handling_rated"
     CASE_READ = "case.read"
     CASES_SEARCHED_SENSITIVE = "cases.searched_sensitive"

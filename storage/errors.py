@@ -67,6 +67,30 @@ class InvalidCursor(InvalidInput):
         super().__init__("The pagination cursor is not valid for this query; start again.")
 
 
+class NoSearchWords(InvalidInput):
+    """A search query with nothing to search by: no word (punctuation, operators only)
+    and no case reference."""
+
+    code = "no_search_words"
+
+    def __init__(self) -> None:
+        super().__init__("Type at least one word, or a case reference, to search.")
+
+
+class InvalidFilterName(InvalidInput):
+    code = "invalid_filter_name"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A saved filter needs a name of up to {limit} characters.")
+
+
+class TooManySavedFilters(InvalidInput):
+    code = "too_many_saved_filters"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"At most {limit} saved filters; delete one first.")
+
+
 class InvalidSort(InvalidInput):
     code = "invalid_sort"
 
@@ -287,6 +311,15 @@ class AlreadyRated(Conflict):
 
     def __init__(self) -> None:
         super().__init__("The handling of this case has already been rated.")
+
+
+class ClaimAlreadyUsed(Conflict):
+    """A one-time claim code that was exchanged already: never a second receipt code."""
+
+    code = "claim_already_used"
+
+    def __init__(self) -> None:
+        super().__init__("This claim code was used already.")
 
 
 class RateLimited(DomainError):

@@ -28,9 +28,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, attributes, mapped_column, relationship
 
 from storage.enums import (
     ActorKind,
@@ -46,6 +47,7 @@ from storage.enums import (
     Role,
     Status,
 )
+from storage.lemmas import index_text
 from storage.refs import new_public_id
 
 
@@ -196,6 +198,15 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A case staff logged into the sealed channel: the keyed hash of the one-time claim
+    # code read out to the person (the same hash as a receipt code's), exchanged once for
+    # a receipt code of their own, so whoever logged it never holds a code that reads
+    # the replies. Kept after the claim, so a second one is recognised and refused.
+    claim_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    claimed_at: Mapped[datetime | None]
+    # The "New case" form's idempotency key, hashed: the same form posted twice finds
+    # the case the first post made instead of making another.
+    intake_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     category: Mapped[str] = mapped_column(String(40))
     sensitive: Mapped[bool] = mapped_column(Boolean)
     priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))
@@ -209,6 +220,10 @@ class Case(Base):
     # cases, encrypted for sensitive ones. Both are emptied by retention.
     narrative: Mapped[str | None] = mapped_column(Text)
     narrative_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The plain narrative's lemmas, indexed with it (storage.lemmas; kept by the events
+    # at the end of this module). Never set for a sensitive case. Deferred: only the
+    # indexes read it.
+    lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     acknowledge_due_at: Mapped[datetime]
@@ -259,6 +274,8 @@ class CaseAddition(Base):
     created_at: Mapped[datetime]
     body: Mapped[str | None] = mapped_column(Text)
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The plain body's lemmas, like ``Case.lemmas``.
+    lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class CaseSearchToken(Base):
@@ -300,6 +317,8 @@ class Attachment(Base):
     # Deferred: listing a case's files never loads their words.
     text: Mapped[str | None] = mapped_column(Text, deferred=True)
     text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The plain text's lemmas, like ``Case.lemmas``.
+    lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
     blob_key: Mapped[str] = mapped_column(String(64), unique=True)
     metadata_stripped: Mapped[bool] = mapped_column(Boolean, default=False)
     # Made anew from what the original shows (issue 18): every file stored since. A
@@ -568,6 +587,22 @@ class ReplyTemplate(Base):
     )
 
 
+class SavedFilter(Base):
+    """A worklist filter a staff member saved for themselves under a name ("my overdue"):
+    the console's query string, read as leniently as a bookmark."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+
+
 class ProcessedUpdate(Base):
     """A Telegram update whose effects are stored: a redelivery of it is not handled again.
 
@@ -580,3 +615,26 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# Search lemmas -------------------------------------------------------------------------
+# Every write of plain text, wherever it comes from (intake, a file rebuilt, a test),
+# keeps its lemmas beside it, so the indexes (triggers over both columns) stay whole.
+# Retention's bulk UPDATE, which bypasses these events, clears both itself.
+
+
+def _keep_lemmas(model: type[Base], column: str) -> None:
+    def fill(_mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+        state = attributes.instance_state(target)
+        if column in state.dict and (
+            state.key is None or attributes.get_history(target, column).has_changes()
+        ):
+            target.lemmas = index_text(getattr(target, column))
+
+    event.listen(model, "before_insert", fill)
+    event.listen(model, "before_update", fill)
+
+
+_keep_lemmas(Case, "narrative")
+_keep_lemmas(CaseAddition, "body")
+_keep_lemmas(Attachment, "text")

@@ -2,8 +2,12 @@
 
 Standard narratives, additions and the text of their files (a PDF's pages, an office
 document's words; migration 0013) are plain text with a real full-text index, created
-by the migrations. Every word is a prefix match, so ``скарг`` finds ``скарга`` and
-``скарги`` without a language-specific stemmer.
+by the migrations. Each text is indexed with its words and their lemmas
+(:mod:`storage.lemmas`: Ukrainian and Russian by dictionary, English by stemmer; kept in
+the ``lemmas`` column beside the text, migration 0015). A query word matches a word it
+prefixes (``скарг`` finds ``скарга``, as before) or any word with one of its lemmas
+(``Харків`` finds ``Харкові``, ``видача`` finds ``видачу``); a case matches when its
+text holds every query word.
 
 - PostgreSQL keeps **one search document per case** (``cases.search_document``, a
   ``tsvector`` of the narrative, every addition and every file's text, kept by
@@ -21,12 +25,14 @@ PostgreSQL give up its index and scan every row.
 Sensitive text is encrypted, so it is found through a **blind index**
 (:class:`storage.models.CaseSearchToken`): for every distinct word of the narrative and
 the additions, a keyed hash (HMAC, key derived from the server secret) of each of its
-prefixes up to :data:`MAX_PREFIX` characters. A query word is hashed the same way and
-looked up; the words themselves never reach the database. What the table does reveal
-is how many distinct prefixes a case has and which cases share one. A query word
-longer than :data:`MAX_PREFIX` matches on its first :data:`MAX_PREFIX` characters.
-A sensitive case matches when all query words occur anywhere in its text; only a role
-allowed to see sensitive cases searches the blind index.
+prefixes up to :data:`MAX_PREFIX` characters, and of each of its lemmas (marked apart,
+so a lemma never collides with a prefix). A query word is hashed the same way, its
+prefix and its lemmas, and a case matches the word when it holds any of those tokens;
+the words themselves never reach the database. What the table does reveal is how many
+distinct prefixes and lemmas a case has and which cases share one. A query word longer
+than :data:`MAX_PREFIX` matches on its first :data:`MAX_PREFIX` characters. A sensitive
+case matches when all query words occur anywhere in its text; only a role allowed to see
+sensitive cases searches the blind index.
 
 After the server secret is rotated, new tokens are made under the new key:
 :func:`storage.services.search_index.reindex` rebuilds the blind index of old cases.
@@ -34,8 +40,7 @@ After the server secret is rotated, new tokens are made under the new key:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -57,23 +62,33 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import TextClause
 
 from storage.crypto import Crypto
+from storage.lemmas import SURFACE, index_terms, joined, lemmas, query_alternatives, words
 from storage.models import Case, CaseSearchToken
 
 MAX_TERMS = 8
 MAX_PREFIX = 16
-_WORD = re.compile(r"[^\W_]+")
 _BLIND_PURPOSE = "blind-index/v1"
+# Marks a lemma's blind token apart from a prefix's: never in a word.
+_LEMMA_MARK = "="
 
 
 def terms(query: str) -> list[str]:
-    """The words of a search query, case-folded; punctuation and operators are dropped."""
-    return _WORD.findall(query.casefold())[:MAX_TERMS]
+    """The words of a search query, case-folded; punctuation and operators are dropped.
+    A word keeps its apostrophe (``обов'язок``): the dictionaries need it."""
+    return [w for w in words(query) if joined(w)][:MAX_TERMS]
 
 
 def matches(terms_: list[str], *texts: str | None) -> bool:
-    """In-memory equivalent of the index match: every term prefixes some word."""
-    words = {w for t in texts if t for w in _WORD.findall(t.casefold())}
-    return all(any(w.startswith(term) for w in words) for term in terms_)
+    """In-memory equivalent of the index match: every term prefixes some word, or shares a
+    lemma with one."""
+    found: set[str] = set()
+    for t in texts:
+        if t:
+            found |= set(SURFACE.findall(t.casefold())) | index_terms(t)
+    return all(
+        any(w.startswith(joined(term)) for w in found) or bool(lemmas(term) & found)
+        for term in terms_
+    )
 
 
 # Blind index ----------------------------------------------------------------------------
@@ -84,21 +99,44 @@ def blind_token(crypto: Crypto, prefix: str) -> str:
 
 
 def blind_tokens(crypto: Crypto, *texts: str | None) -> set[str]:
-    """The blind-index tokens of some text: every prefix of every distinct word."""
-    words = {w[:MAX_PREFIX] for t in texts if t for w in _WORD.findall(t.casefold())}
-    prefixes = {w[:n] for w in words for n in range(1, len(w) + 1)}
-    return {blind_token(crypto, p) for p in prefixes}
+    """The blind-index tokens of some text: every prefix of every distinct word, and every
+    lemma of every word."""
+    surface: set[str] = set()
+    lemma_set: set[str] = set()
+    for text_ in texts:
+        if not text_:
+            continue
+        surface |= set(SURFACE.findall(text_.casefold()))
+        for word in set(words(text_)):
+            if "'" in word:
+                surface.add(joined(word))
+            lemma_set |= lemmas(word)
+    cut = {w[:MAX_PREFIX] for w in surface}
+    prefixes = {w[:n] for w in cut for n in range(1, len(w) + 1)}
+    return {blind_token(crypto, p) for p in prefixes} | {
+        blind_token(crypto, _LEMMA_MARK + lemma) for lemma in lemma_set
+    }
 
 
-def blind_query_tokens(crypto: Crypto, terms_: Iterable[str]) -> list[str]:
-    return [blind_token(crypto, t[:MAX_PREFIX]) for t in terms_]
+def blind_query_tokens(crypto: Crypto, terms_: Iterable[str]) -> list[tuple[str, ...]]:
+    """Per query word, the tokens any one of which matches it: its prefix, its lemmas."""
+    return [
+        (
+            blind_token(crypto, joined(t)[:MAX_PREFIX]),
+            *(blind_token(crypto, _LEMMA_MARK + lemma) for lemma in sorted(lemmas(t))),
+        )
+        for t in terms_
+    ]
 
 
-def _blind_ids(tokens: list[str]) -> Select[Any]:
-    per_token = [select(CaseSearchToken.case_id).where(CaseSearchToken.token == t) for t in tokens]
-    if len(per_token) == 1:
-        return per_token[0]
-    return select(literal_column("case_id")).select_from(intersect(*per_token).subquery())
+def _blind_ids(groups: Sequence[Sequence[str]]) -> Select[Any]:
+    per_word = [
+        select(CaseSearchToken.case_id).where(CaseSearchToken.token.in_(list(tokens)))
+        for tokens in groups
+    ]
+    if len(per_word) == 1:
+        return per_word[0]
+    return select(literal_column("case_id")).select_from(intersect(*per_word).subquery())
 
 
 # Standard text ------------------------------------------------------------------------
@@ -108,15 +146,29 @@ def _blind_ids(tokens: list[str]) -> Select[Any]:
 _DOCUMENT: ColumnElement[Any] = literal_column("cases.search_document")
 
 
+def _pg_query(terms_: list[str]) -> str:
+    """``(word:* | lemma | …) & …``: the words are letters and digits only, so safe."""
+    return " & ".join(
+        "(" + " | ".join([f"{joined(t)}:*", *query_alternatives(t)]) + ")" for t in terms_
+    )
+
+
+def _fts5_query(terms_: list[str]) -> str:
+    return " AND ".join(
+        "(" + " OR ".join([f'"{joined(t)}"*', *(f'"{a}"' for a in query_alternatives(t))]) + ")"
+        for t in terms_
+    )
+
+
 def _pg_match(terms_: list[str]) -> ColumnElement[bool]:
-    tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
+    tsquery = func.to_tsquery(literal_column("'simple'"), _pg_query(terms_))
     return _DOCUMENT.bool_op("@@")(tsquery)
 
 
 def _plain_ids(dialect: str, terms_: list[str]) -> list[Select[Any]]:
     if dialect == "postgresql":
         return [select(Case.id).where(_pg_match(terms_))]
-    expression = " ".join(f'"{t}"*' for t in terms_)
+    expression = _fts5_query(terms_)
     narrative_ids: TextClause = text_clause(
         "SELECT rowid AS id FROM cases_fts WHERE cases_fts MATCH :fts_q", fts_q=expression
     )
@@ -141,11 +193,15 @@ def text_clause(sql: str, **params: str) -> TextClause:
 
 
 def matching_case_ids(
-    dialect: str, terms_: list[str], *, blind: list[str] | None = None, many: bool = False
+    dialect: str,
+    terms_: list[str],
+    *,
+    blind: Sequence[Sequence[str]] | None = None,
+    many: bool = False,
 ) -> ColumnElement[bool]:
     """A predicate on ``Case.id``: true when the case's text holds every term.
 
-    ``blind`` (the query's blind-index tokens) also searches sensitive cases; leave it
+    ``blind`` (the query's blind-index tokens, per word) also searches sensitive cases; leave it
     out for a reader who may not see them.
 
     ``many`` says (from the capped count) that more cases match than a count reaches.
@@ -201,10 +257,10 @@ def row_match(dialect: str, terms_: list[str]) -> ColumnElement[bool]:
     through the GIN index first. Only PostgreSQL's capped count uses it."""
     if dialect != "postgresql":
         return plain_match(dialect, terms_)
-    tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms_))
+    tsquery = func.to_tsquery(literal_column("'simple'"), _pg_query(terms_))
     return func.ts_match_vq(_DOCUMENT, tsquery, type_=Boolean)
 
 
-def blind_match(tokens: list[str]) -> ColumnElement[bool]:
+def blind_match(groups: Sequence[Sequence[str]]) -> ColumnElement[bool]:
     """Sensitive text only, through the blind index."""
-    return Case.id.in_(_blind_ids(tokens))
+    return Case.id.in_(_blind_ids(groups))

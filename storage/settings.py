@@ -210,6 +210,12 @@ class Settings(BaseSettings):
     media_worker_cpu_seconds: int = Field(default=120, ge=5)
     receipt_hash_time_cost: int = Field(default=2, ge=1)
     receipt_hash_memory_kib: int = Field(default=12288, ge=8)
+    # The anonymous web form (/report, /status): off until the mission links it.
+    # Limits without identifying anyone: per address (a hash under a key held only in
+    # memory and changed daily), and for the whole form.
+    web_form: bool = False
+    web_reports_per_address_per_hour: int = Field(default=5, ge=1)
+    web_reports_per_hour: int = Field(default=300, ge=1)
     # The longest period one stats query or export may cover, in days.
     stats_max_days: int = Field(default=366, ge=1, le=3660)
 

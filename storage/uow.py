@@ -11,10 +11,12 @@ the only write lock across a network round trip and serialise every chat. So:
   an addition, a rating) commits first, then the draft, so no per-person row shares a
   transaction with a case (issue 18: the commit that deleted a draft and inserted a case
   linked the two in the log);
-- :meth:`release` commits whatever transaction is open. The Bot API request middleware
-  calls it before every call to Telegram, so nothing is held across one; a handler that
-  must be sure data is durable before it tells the person (a receipt code) commits
-  explicitly, as before;
+- :meth:`commit_before_reply` is the one named step that commits inside an update: the
+  handler takes it before every call to Telegram (and before it waits), so what the
+  person is about to read is durable and no lock is held across a network round trip
+  (storage.transactions, "Telegram updates"). The Bot API request middleware does not
+  commit: it checks, and a call with writes still pending is a programming error
+  (:class:`CommitStepMissing`);
 - :meth:`finish` writes what is left in one short transaction, or drops it when the
   handling failed.
 
@@ -43,6 +45,11 @@ from storage.db import Database
 Writer = Callable[[AsyncSession], Awaitable[None]]
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("holos_uow", default=None)
+
+
+class CommitStepMissing(RuntimeError):
+    """Telegram was about to be called with this update's writes uncommitted: the code
+    that made the call did not take :meth:`UnitOfWork.commit_before_reply` first."""
 
 
 class UnitOfWork:
@@ -89,7 +96,45 @@ class UnitOfWork:
         did. A later action for the same key replaces this one."""
         self._after[key] = action
 
-    async def commit(self) -> None:
+    @property
+    def holds_lock(self) -> bool:
+        """A transaction is open (on SQLite: the write lock is held)."""
+        return self.in_transaction
+
+    @property
+    def pending(self) -> bool:
+        """Anything written and not yet committed: the open transaction, a deferred
+        write, or a write outside the database waiting for the commit."""
+        return self.in_transaction or bool(self._deferred) or bool(self._after)
+
+    async def commit_before_reply(self, *, forget_history: bool = False) -> None:
+        """The named step: commit what this update has written before Telegram is called
+        (or before the update waits). Two rules meet here. What the person is about to
+        read ("Received: 2 messages", a receipt code) must be true even if the process
+        dies the next instant (SIGKILL, tests/bot/test_faults_kill.py), so the draft goes
+        in too, not only the open transaction. And no transaction is held across a
+        network round trip: on SQLite that holds the one write lock and serialises every
+        chat (the crowd measurements in docs/performance.md).
+
+        ``forget_history``: a flow ended with a case stored; empty the database's log now,
+        before the receipt is shown, not at the end of the update (see
+        :meth:`forget_history`)."""
+        await self._commit()
+        if forget_history:
+            self._forget = False
+            await self._database.truncate_log()
+
+    def check_before_telegram(self, method: str, *, says_something: bool) -> None:
+        """Raise :class:`CommitStepMissing` when a call to Telegram would go out with
+        writes pending: any, before a call that shows the person something; an open
+        transaction, before any call (it would hold the lock across the round trip)."""
+        if self.pending if says_something else self.holds_lock:
+            raise CommitStepMissing(
+                f"{method} called with this update's writes uncommitted: "
+                "take commit_before_reply() before calling Telegram"
+            )
+
+    async def _commit(self) -> None:
         """Write everything pending: the open transaction (with the update's id, on the
         first commit), then the deferred writes in a transaction of their own, then
         what waits for the commit outside the database."""
@@ -120,23 +165,18 @@ class UnitOfWork:
         draft's earlier versions must leave the files)."""
         self._forget = True
 
-    async def forget_history_now(self) -> None:
-        """Commit what is pending and empty the database's log now, not at the end of
-        the update: after a report is stored, before its receipt is sent."""
-        await self.commit()
-        self._forget = False
-        await self._database.truncate_log()
-
-    async def release(self) -> None:
-        """Before waiting on something slow: commit the open transaction, if any.
-        Deferred writes alone wait for the next commit (they hold no lock)."""
-        if self.in_transaction:
-            await self.commit()
+    async def abandon(self) -> None:
+        """The handling failed: drop what it wrote now (as :meth:`finish` would), so
+        nothing is held while the failure is answered."""
+        self._deferred.clear()
+        self._after.clear()
+        if self._session is not None:
+            await self._session.rollback()
 
     async def finish(self, *, ok: bool) -> None:
         try:
             if ok:
-                await self.commit()
+                await self._commit()
             elif self._session is not None:
                 await self._session.rollback()
         finally:

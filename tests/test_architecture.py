@@ -31,7 +31,8 @@ ALLOWED = {
     "admin_api": {"storage"},
     "bot": {"handlers", "storage", "locales"},
 }
-COMPOSITION_ROOT = ROOT / "bot" / "cli.py"
+# The one module that wires bot and admin_api (bot/cli.py parses the command and calls it).
+COMPOSITION_ROOT = ROOT / "bot" / "compose.py"
 # Who may start the Telegram emulator: the composition root, the offline sandbox, tests, bench.
 EMULATOR_USERS = {COMPOSITION_ROOT, ROOT / "bot" / "sandbox.py"}
 
@@ -74,7 +75,7 @@ def test_only_the_runtime_entry_points_tests_and_bench_import_the_emulator() -> 
         for path in sources(package)
         if any(module.split(".")[0] == "tgemu" for module in imports_of(path))
     }
-    assert importers == {"bot/cli.py", "bot/sandbox.py"}
+    assert importers == {"bot/compose.py", "bot/sandbox.py"}
 
 
 @pytest.mark.parametrize("package", ["handlers", "admin_api"])
@@ -294,6 +295,47 @@ async def test_a_route_that_reads_never_takes_a_write_transaction(tmp_path: Path
     writes = [r for r in routes if "POST" in (r.methods or set())]
     note = next(r for r in writes if r.path == "/console/cases/{ref}/notes")
     assert sessions.write_session in set(dependency_calls(note.dependant))
+
+
+# Handlers commit only through the named step ---------------------------------------------
+
+# The one way a handler commits (storage.uow.UnitOfWork.commit_before_reply, and
+# handlers.flow.commit_before_reply over it): before it calls Telegram or waits.
+COMMIT_STEP = "commit_before_reply"
+# What else would end or commit a transaction, or empty the log, behind the step's back.
+TRANSACTION_ENDS = ("commit", "rollback", "release", "truncate_log", "forget_history_now")
+
+
+def commits_outside_the_step(source: str) -> list[str]:
+    """Each name in ``source`` that commits, rolls back or ends a transaction other than
+    the named step (an attribute or a plain name, called or passed on)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        if not isinstance(name, str) or name == COMMIT_STEP:
+            continue
+        if any(end in name.lower() for end in TRANSACTION_ENDS):
+            found.append(f"line {getattr(node, 'lineno', '?')}: {name}")
+    return found
+
+
+def test_handlers_commit_only_through_the_named_step() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)} {found}"
+        for path in sources("handlers")
+        for found in commits_outside_the_step(path.read_text(encoding="utf-8"))
+    ]
+    assert wrong == []
+    # The check sees what it looks for, and lets the step through.
+    assert commits_outside_the_step("async def f(uow):\n    await uow.commit()\n") == [
+        "line 2: commit"
+    ]
+    assert commits_outside_the_step("s.rollback\nawait uow.forget_history_now()") != []
+    assert commits_outside_the_step("await uow.commit_before_reply()") == []
+    uses = sum(
+        path.read_text(encoding="utf-8").count(f"{COMMIT_STEP}(") for path in sources("handlers")
+    )
+    assert uses >= 5
 
 
 def test_tests_import_helpers_from_plain_modules_not_conftests() -> None:

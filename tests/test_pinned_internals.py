@@ -15,7 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 import pytest
@@ -26,6 +26,7 @@ from aiogram.dispatcher.event.handler import CallableObject, FilterObject, Handl
 from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, KeyBuilder, StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import Chat, Message, User
@@ -38,7 +39,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 
 import storage.db as db_module
-from bot.factory import run_filters_inline
+from bot.factory import HolosDispatcher, run_filters_inline
+from bot.redelivery import Redelivery
+from storage.core import Core
 from storage.db import create_engine
 
 ONE_HOP = "storage/db.py's one-hop aiosqlite cursor (_OneHopCursor, _OneHopConnection)"
@@ -317,9 +320,10 @@ def test_aiogram_storage_contracts_are_the_ones_bot_fsm_implements() -> None:
 
 
 async def test_aiogram_reads_the_state_under_the_chats_lock_just_before_the_handler() -> None:
-    """bot/fsm.py hands the state aiogram reads to the update's unit of work instead of
-    reading it twice, and the redelivery check rides on that read: both rely on the read
-    happening once, inside the chat's lock, right before the handler, in the same task."""
+    """bot/fsm.py UpdateStateMiddleware stands in for aiogram's FSM middleware: it does
+    what aiogram's does (the lock, one state read, the handler; the same keys in the
+    update's data) and carries the redelivery check on the read. This pins what it
+    copies."""
     steps: list[str] = []
     task = asyncio.current_task()
 
@@ -361,11 +365,43 @@ async def test_aiogram_reads_the_state_under_the_chats_lock_just_before_the_hand
         )
         middleware = FSMContextMiddleware(Recording(), Isolation())
         call: Callable[..., Awaitable[Any]] = middleware.__call__
-        await call(handler, object(), {"bot": bot, EVENT_CONTEXT_KEY: context})
+        data: dict[str, Any] = {"bot": bot, EVENT_CONTEXT_KEY: context}
+        await call(handler, object(), data)
     finally:
         await bot.session.close()
     relied_on(
         steps == ["lock", "get_state", "handler", "unlock"],
         f"aiogram FSMContextMiddleware's order (lock, get_state, handler), now {steps}",
-        "bot/fsm.py DatabaseStorage._entry (the preloaded state and the redelivery check)",
+        "bot/fsm.py UpdateStateMiddleware (the first read and the redelivery check)",
+    )
+    relied_on(
+        set(data) - {"bot", EVENT_CONTEXT_KEY} == {"fsm_storage", "state", "raw_state"},
+        f"the data aiogram's FSM middleware adds, now {sorted(data)}",
+        "bot/fsm.py UpdateStateMiddleware",
+    )
+    relied_on(
+        parameters(FSMContextMiddleware.resolve_event_context)
+        == ["self", "bot", "data", "destiny"],
+        "aiogram FSMContextMiddleware.resolve_event_context(bot, data)",
+        "bot/fsm.py UpdateStateMiddleware",
+    )
+
+
+def test_the_dispatcher_runs_our_fsm_middleware_in_the_place_of_aiogram_s() -> None:
+    storage, isolation = MemoryStorage(), SimpleEventIsolation()
+    dp = HolosDispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        redelivery=Redelivery(cast(Core, None), enabled=False),
+    )
+    order = [type(m).__name__ for m in dp.update.outer_middleware]
+    relied_on(
+        order == ["ErrorsMiddleware", "UserContextMiddleware", "UpdateStateMiddleware"],
+        f"aiogram Dispatcher(disable_fsm=True) registering errors and user context only, now {order}",
+        "bot/factory.py HolosDispatcher",
+    )
+    relied_on(
+        dp.storage is storage and dp.fsm.events_isolation is isolation,
+        "aiogram Dispatcher keeping (and closing at shutdown) its FSM middleware when disabled",
+        "bot/factory.py HolosDispatcher",
     )

@@ -15,6 +15,7 @@ from admin_api.console.routes import (
     admin,
     case,
     indicators,
+    intake,
     public_summary,
     sign_in,
     templates,
@@ -24,7 +25,18 @@ from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
 
 
 def install(app: FastAPI) -> None:
-    routers = (sign_in, account, worklist, case, admin, indicators, public_summary, templates)
+    # "New case" before a case: /cases/new is no case reference.
+    routers = (
+        sign_in,
+        account,
+        worklist,
+        intake,
+        case,
+        admin,
+        indicators,
+        public_summary,
+        templates,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

@@ -61,6 +61,25 @@ LANGUAGE = {
     "en": _("English"),
 }
 
+# Where a report came in (storage.enums.Channel).
+CHANNEL = {
+    "telegram": _("Telegram bot"),
+    "hotline": _("Hotline call"),
+    "in_person": _("In person"),
+    "letter": _("Letter or feedback box"),
+    "email": _("E-mail"),
+    "partner": _("Partner referral"),
+    "other": _("Other channel"),
+    "web": _("Web form"),
+}
+
+# How the person whose report staff log wants to hear back (storage.enums.FollowUpMode).
+FOLLOW_UP = {
+    "code": _("A code to read out or write down for them"),
+    "contact": _("A phone number or e-mail they give"),
+    "none": _("No follow-up"),
+}
+
 ROLE = {
     "operator": _("Operator"),
     "focal_point": _("Focal point"),
@@ -84,6 +103,7 @@ SLA = {
 
 ACTION = {
     "case.created": _("Report received"),
+    "case.claimed": _("Claim code exchanged for the person's own receipt code"),
     "case.updated": _("Case changed"),
     "case.read": _("Sensitive case opened"),
     "case.reporter_added": _("The reporter added information"),
@@ -130,6 +150,12 @@ SORT = {
 }
 
 # Domain error codes, as a sentence for staff.
+# Filters every person has without saving them (admin_api.console.routes.worklist).
+BUILT_IN_FILTER = {
+    "my_overdue": _("My overdue"),
+    "unassigned_new": _("Unassigned new"),
+}
+
 ERROR = {
     "authentication_failed": _("Wrong username or password, or the account is disabled."),
     "rate_limited": _("Too many attempts. Wait a little and try again."),
@@ -146,12 +172,20 @@ ERROR = {
     "assignee_cannot_see_case": _("That person cannot see this case."),
     "invalid_tag": _("A tag has up to 40 letters, digits, dashes or colons."),
     "empty_text": _("Write something first."),
+    "empty_narrative": _("Write down what the person told you: the account cannot be empty."),
+    "narrative_too_long": _("The account is too long."),
+    "too_many_attachments": _("Too many files for one report."),
+    "invalid_contact": _("This does not look like a phone number or an e-mail address."),
     "text_too_long": _("The text is too long."),
     "case_closed_for_additions": _(
         "This case's content has been deleted; it takes no more replies."
     ),
     "permission_denied": _("Your role does not allow this."),
     "invalid_cursor": _("That page link is out of date; the list starts again from the top."),
+    "no_search_words": _("Type at least one word, or a case reference, to search."),
+    "invalid_filter_name": _("Give the filter a name of up to 60 characters."),
+    "too_many_saved_filters": _("You have 20 saved filters; delete one first."),
+    "no_case_with_reference": _("No case you can open has this reference."),
     "invalid_input": _("Something in the form is not valid."),
     "same_password": _("The new password is the same as the current one."),
     "passwords_differ": _("The two new passwords are not the same."),

@@ -1,5 +1,6 @@
 """Pages anyone may open without signing in, beside the staff console: today the
-transparency page (``/transparency``, :mod:`.transparency`).
+transparency page (``/transparency``, :mod:`.transparency`) and the anonymous web form
+(``/report``, ``/status``, :mod:`.web_form`; off unless ``HOLOS_WEB_FORM``).
 
 They share the web layer with the console (:mod:`admin_api.web`: languages, templates,
 headers, database scopes) and take nothing from the console or the JSON API. A page
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from admin_api.public import transparency
+from admin_api.public import transparency, web_form
 
 
 def install(app: FastAPI) -> None:
-    for module in (transparency,):
+    for module in (transparency, web_form):
         app.include_router(module.router)

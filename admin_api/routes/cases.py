@@ -69,6 +69,7 @@ async def worklist(
         next_cursor=page.next_cursor,
         total=page.total,
         total_capped=page.total_capped,
+        match=page.match,
     )
 
 

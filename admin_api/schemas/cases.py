@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -80,6 +80,12 @@ class CasePage(BaseModel):
         "later pages repeat that count."
     )
     total_capped: bool = Field(default=False, description="More cases match than `total` says.")
+    match: Literal["reference", "text"] | None = Field(
+        default=None,
+        description="How `q` was read: `reference` (a case reference in any accepted "
+        "spelling: the page holds that case, whatever the other filters, or nothing when "
+        "there is no such case you may see) or `text` (words); null without `q`.",
+    )
 
 
 class CaseSummary(CaseItem):

@@ -78,7 +78,10 @@ class WorklistParams(CaseFilterFields):
     created_to: UtcDatetime | None = Field(default=None, description="Exclusive.")
     q: Annotated[str, StringConstraints(max_length=200), Storable] | None = Field(
         default=None,
-        description="Words to find in what reporters wrote; each word matches as a prefix.",
+        description="Words to find in what reporters wrote: each word matches as a prefix "
+        "or by its lemma (Ukrainian, Russian) or stem (English), so `Харків` finds "
+        "`Харкові`. A case reference in any accepted spelling finds that case (see "
+        "`match`). A query with no word in it is refused (422 `no_search_words`).",
     )
     sort: Sort = Sort.CREATED_DESC
     cursor: Cursor | None = None

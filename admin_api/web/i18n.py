@@ -10,6 +10,8 @@ Times are shown in Kyiv time (``HOLOS_TIMEZONE``) with the offset written out.
 from __future__ import annotations
 
 import io
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -103,3 +105,35 @@ def utc_offset(local: datetime) -> str:
     sign = "+" if minutes >= 0 else "−"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+# Alphabetical order as each language's readers expect it. Code point order puts the
+# Ukrainian і, ї, є and ґ after я, so "Івано-Франківська" would come last; no collation
+# library is needed for the few lists the pages sort (oblasts, programmes).
+_ALPHABETS = {
+    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+}
+
+
+def collation_key(language: str) -> Callable[[str], tuple[tuple[int, int], ...]]:
+    """A sort key for names in ``language``: its own alphabet first, in its order, then
+    Latin letters, then digits and anything else; case, accents and apostrophes ignored."""
+    order = {ch: i for i, ch in enumerate(_ALPHABETS.get(language, ""))}
+
+    def key(text: str) -> tuple[tuple[int, int], ...]:
+        folded = unicodedata.normalize("NFC", text.casefold())
+        ranks: list[tuple[int, int]] = []
+        for ch in folded:
+            if ch in order:
+                ranks.append((0, order[ch]))
+            elif ch.isalpha():
+                base = unicodedata.normalize("NFD", ch)[0]
+                ranks.append((1, ord(base)))
+            elif ch.isdigit():
+                ranks.append((2, ord(ch)))
+            elif ch.isspace() or ch in "-":
+                ranks.append((-1, 0))  # a word ends before any letter
+        return tuple(ranks)
+
+    return key

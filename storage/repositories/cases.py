@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from storage.enums import AttachmentKind
@@ -71,9 +72,34 @@ class CaseRepository(Repository):
     async def get_by_receipt_hashes(self, hashes: Sequence[str]) -> Case | None:
         return await self.session.scalar(select(Case).where(Case.receipt_hash.in_(hashes)))
 
+    async def get_by_code_hashes(self, hashes: Sequence[str]) -> Case | None:
+        """The case whose receipt code, or one-time claim code, hashes to one of these."""
+        stmt = select(Case).where(or_(Case.receipt_hash.in_(hashes), Case.claim_hash.in_(hashes)))
+        return await self.session.scalar(stmt)
+
     async def receipt_hash_exists(self, receipt_hash: str) -> bool:
-        found = await self.session.scalar(select(Case.id).where(Case.receipt_hash == receipt_hash))
+        """Whether a receipt or claim code already hashes so: the two share one space."""
+        found = await self.session.scalar(
+            select(Case.id).where(
+                or_(Case.receipt_hash == receipt_hash, Case.claim_hash == receipt_hash)
+            )
+        )
         return found is not None
+
+    async def add_unless_taken(self, case: Case) -> bool:
+        """Add ``case`` in a savepoint; False when a unique value of it is taken (by a
+        transaction that committed meanwhile), and the case is not added."""
+        try:
+            # Added inside the savepoint: beginning one flushes what is pending first.
+            async with self.session.begin_nested():
+                self.session.add(case)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def get_by_intake_key(self, key_hash: str) -> Case | None:
+        return await self.session.scalar(select(Case).where(Case.intake_key == key_hash))
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import ConsoleSession, StaffPreference, StaffUser
+from storage.models import ConsoleSession, SavedFilter, StaffPreference, StaffUser
 from storage.repositories.base import Repository
 
 
@@ -67,6 +67,24 @@ class PreferenceRepository(Repository):
 
     def add(self, row: StaffPreference) -> None:
         self.session.add(row)
+
+
+class SavedFilterRepository(Repository):
+    async def of_user(self, user_id: int) -> list[SavedFilter]:
+        stmt = select(SavedFilter).where(SavedFilter.user_id == user_id).order_by(SavedFilter.name)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get(self, user_id: int, filter_id: int) -> SavedFilter | None:
+        stmt = select(SavedFilter).where(
+            SavedFilter.user_id == user_id, SavedFilter.id == filter_id
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    def add(self, row: SavedFilter) -> None:
+        self.session.add(row)
+
+    async def delete(self, row: SavedFilter) -> None:
+        await self.session.delete(row)
 
 
 class StaffDirectoryRepository(Repository):

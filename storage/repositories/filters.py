@@ -36,9 +36,12 @@ class CaseFilter:
     overdue: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    # Canonical case references (storage.refs): a reference typed into search.
+    refs: Sequence[str] = ()
     search_terms: Sequence[str] = ()
-    # The terms' blind-index tokens, set only for a reader who may see sensitive cases.
-    blind_tokens: Sequence[str] = ()
+    # The terms' blind-index tokens (per term, any of them matches it), set only for a
+    # reader who may see sensitive cases.
+    blind_tokens: Sequence[Sequence[str]] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ def case_conditions(
     ):
         if values:
             conditions.append(column.in_(list(values)))
+    if flt.refs:
+        conditions.append(Case.ref.in_(list(flt.refs)))
     for tag in flt.tags:
         conditions.append(Case.id.in_(select(CaseTag.case_id).where(CaseTag.tag == tag)))
     if flt.unassigned:

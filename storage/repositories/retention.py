@@ -77,6 +77,6 @@ class RetentionRepository(Repository):
         await self.session.execute(
             update(Case)
             .where(Case.id.in_(list(case_ids)))
-            .values(narrative=None, narrative_enc=None, content_purged_at=at)
+            .values(narrative=None, narrative_enc=None, lemmas=None, content_purged_at=at)
             .execution_options(synchronize_session=False)
         )

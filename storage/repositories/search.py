@@ -7,15 +7,42 @@ cases a filter means is :mod:`storage.repositories.filters`'s.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
-from storage.models import Case, CaseSearchToken
+from storage.models import Attachment, Base, Case, CaseAddition, CaseSearchToken
 from storage.repositories.base import Repository
 from storage.repositories.filters import CaseFilter, case_conditions
 from storage.search import blind_match, plain_match, row_match
+
+
+@dataclass(frozen=True)
+class IndexedText:
+    """One stored text as the indexes see it: ``table`` is ``cases`` (the narrative),
+    ``case_additions`` or ``attachments``."""
+
+    table: str
+    row_id: int
+    case_id: int
+    sensitive: bool
+    plain: str | None
+    sealed: bytes | None
+    lemmas: str | None
 
 
 class SearchRepository(Repository):
@@ -140,15 +167,89 @@ class SearchRepository(Repository):
             CaseSearchToken(token=t, case_id=case_id) for t in sorted(tokens - existing)
         )
 
-    async def sensitive_with_content(self, *, after_id: int, limit: int) -> list[Case]:
-        """Sensitive cases whose content is kept, in id order, after ``after_id``."""
-        stmt = (
-            select(Case)
-            .where(Case.sensitive.is_(True), Case.content_purged_at.is_(None), Case.id > after_id)
+    # Re-indexing ----------------------------------------------------------------------
+
+    async def count_with_content(self, *, sensitive_only: bool = False) -> int:
+        stmt = select(func.count()).select_from(Case).where(Case.content_purged_at.is_(None))
+        if sensitive_only:
+            stmt = stmt.where(Case.sensitive.is_(True))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def add_search_tokens_for(self, tokens: dict[int, set[str]]) -> None:
+        """:meth:`add_search_tokens` for a batch of cases: one read of what they have,
+        one multi-row insert of the rest (re-indexing; ORM rows per token cost 10x)."""
+        if not tokens:
+            return
+        stmt = select(CaseSearchToken.case_id, CaseSearchToken.token).where(
+            CaseSearchToken.case_id.in_(sorted(tokens))
+        )
+        existing = {(r[0], r[1]) for r in (await self.session.execute(stmt)).all()}
+        rows = [
+            {"case_id": case_id, "token": token}
+            for case_id, wanted in sorted(tokens.items())
+            for token in sorted(wanted)
+            if (case_id, token) not in existing
+        ]
+        if rows:
+            await self.session.execute(insert(Base.metadata.tables["case_search_tokens"]), rows)
+
+    async def texts_after(
+        self, *, after_id: int, limit: int, sensitive_only: bool = False
+    ) -> list[IndexedText]:
+        """The texts of the next ``limit`` cases with content, in id order after
+        ``after_id``: each case's narrative first, then its additions and files."""
+        cases = (
+            select(Case.id, Case.sensitive, Case.narrative, Case.narrative_enc, Case.lemmas)
+            .where(Case.content_purged_at.is_(None), Case.id > after_id)
             .order_by(Case.id)
             .limit(limit)
         )
-        return list((await self.session.scalars(stmt)).all())
+        if sensitive_only:
+            cases = cases.where(Case.sensitive.is_(True))
+        found = [
+            IndexedText("cases", r[0], r[0], r[1], r[2], r[3], r[4])
+            for r in (await self.session.execute(cases)).all()
+        ]
+        if not found:
+            return found
+        sensitive = {t.case_id: t.sensitive for t in found}
+        ids = list(sensitive)
+        additions = select(
+            CaseAddition.id,
+            CaseAddition.case_id,
+            CaseAddition.body,
+            CaseAddition.body_enc,
+            CaseAddition.lemmas,
+        ).where(CaseAddition.case_id.in_(ids))
+        files = select(
+            Attachment.id,
+            Attachment.case_id,
+            Attachment.text,
+            Attachment.text_enc,
+            Attachment.lemmas,
+        ).where(
+            Attachment.case_id.in_(ids),
+            or_(Attachment.text.is_not(None), Attachment.text_enc.is_not(None)),
+        )
+        for table, stmt in (("case_additions", additions), ("attachments", files)):
+            for r in (await self.session.execute(stmt.order_by(literal_column("id")))).all():
+                found.append(IndexedText(table, r[0], r[1], sensitive[r[1]], r[2], r[3], r[4]))
+        return found
+
+    async def set_lemmas(self, table: str, lemmas: dict[int, str | None]) -> None:
+        """Store re-computed lemmas by row id. A plain UPDATE: re-indexing is not a staff
+        edit and must not make anyone's open form stale (no version bump)."""
+        if not lemmas:
+            return
+        target = Base.metadata.tables[table]
+        stmt = (
+            update(target)
+            .where(target.c.id == bindparam("row_id"))
+            .values(lemmas=bindparam("new_lemmas"))
+        )
+        await self.session.execute(
+            stmt, [{"row_id": k, "new_lemmas": v} for k, v in sorted(lemmas.items())]
+        )
 
     async def drop_search_tokens(self) -> None:
         await self.session.execute(delete(CaseSearchToken))

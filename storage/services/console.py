@@ -27,11 +27,18 @@ from storage.access import Actor, role_may_see
 from storage.core import Core
 from storage.db import write_later
 from storage.enums import AuditAction, Role
-from storage.errors import AuthenticationFailed, InvalidInput
-from storage.models import ConsoleSession, StaffPreference, StaffUser
+from storage.errors import (
+    AuthenticationFailed,
+    InvalidFilterName,
+    InvalidInput,
+    NotFound,
+    TooManySavedFilters,
+)
+from storage.models import ConsoleSession, SavedFilter, StaffPreference, StaffUser
 from storage.repositories.console import (
     ConsoleSessionRepository,
     PreferenceRepository,
+    SavedFilterRepository,
     StaffDirectoryRepository,
 )
 from storage.repositories.staff import StaffRepository, TokenRepository
@@ -39,6 +46,7 @@ from storage.services.audit import AuditLog
 from storage.services.staff import StaffService, check_password, hash_password_async
 from storage.services.throttle import address_group
 from storage.services.two_factor import PENDING_TTL
+from storage.text import clean
 
 log = logging.getLogger("holos.auth")
 
@@ -257,6 +265,48 @@ class ConsoleSessionService:
         await self.session.flush()
 
 
+class SavedFilters:
+    """Worklist filters a person saved for themselves. Like the console's language, a
+    person's own view of the worklist: it changes no case and nothing of anyone else's,
+    so it is not audited."""
+
+    MAX_PER_PERSON = 20
+    MAX_NAME = 60
+    MAX_QUERY = 1000
+
+    def __init__(self, session: AsyncSession, core: Core) -> None:
+        self.repo = SavedFilterRepository(session)
+        self.clock = core.clock
+
+    async def of(self, user_id: int) -> list[SavedFilter]:
+        return await self.repo.of_user(user_id)
+
+    async def save(self, user_id: int, name: str, query: str) -> SavedFilter:
+        """Under a name of the person's own; saving under a name they used replaces it."""
+        name = " ".join(clean(name).split())
+        if not name or len(name) > self.MAX_NAME:
+            raise InvalidFilterName(self.MAX_NAME)
+        if len(query) > self.MAX_QUERY:
+            raise InvalidInput("That filter is too long to save.")
+        mine = await self.repo.of_user(user_id)
+        same = next((f for f in mine if f.name.casefold() == name.casefold()), None)
+        if same is not None:
+            same.name, same.query = name, query
+            return same
+        if len(mine) >= self.MAX_PER_PERSON:
+            raise TooManySavedFilters(self.MAX_PER_PERSON)
+        row = SavedFilter(user_id=user_id, name=name, query=query, created_at=self.clock.now())
+        self.repo.add(row)
+        return row
+
+    async def delete(self, user_id: int, filter_id: int) -> None:
+        """Only the person's own; another's, or none, is not found."""
+        row = await self.repo.get(user_id, filter_id)
+        if row is None:
+            raise NotFound("No such saved filter.")
+        await self.repo.delete(row)
+
+
 class StaffDirectory:
     """Names of colleagues, for case workers: who a case is assigned to, who it may be
     assigned to. Never passwords, never anything else about an account."""
@@ -283,6 +333,7 @@ __all__ = [
     "IDLE",
     "STEP_TTL",
     "ConsoleSessionService",
+    "SavedFilters",
     "StaffDirectory",
     "Stage",
 ]

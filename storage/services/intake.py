@@ -12,8 +12,9 @@ transaction, so the database lock is not held while it is computed.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,14 +29,25 @@ from storage.crypto import (
     generate_receipt_code,
     normalize_receipt_code,
 )
-from storage.enums import AuditAction, Channel, ContactMode, Language, Status
+from storage.draft import Draft
+from storage.enums import (
+    STAFF_CHANNELS,
+    AuditAction,
+    Channel,
+    ContactMode,
+    FollowUpMode,
+    Language,
+    Status,
+)
 from storage.errors import (
     CaseClosedForAdditions,
     CaseNotFound,
+    ClaimAlreadyUsed,
     EmptyNarrative,
     EmptyText,
     InvalidInput,
     NarrativeTooLong,
+    PermissionDenied,
     TextTooLong,
     TooManyAttachments,
 )
@@ -84,6 +96,29 @@ class ReportSubmission:
     contact: ContactChoice = field(default_factory=ContactChoice)
     channel: Channel = Channel.TELEGRAM
 
+    @classmethod
+    def from_draft(
+        cls, draft: Draft, *, language: Language, reply_chat: int | None
+    ) -> ReportSubmission:
+        """The report a finished draft describes. ``reply_chat``: where replies go if
+        the draft chose replies in the chat (used for that alone)."""
+        if draft.category is None or draft.oblast is None:
+            raise InvalidInput("The draft has no category or no oblast yet.")
+        mode = draft.contact_mode
+        return cls(
+            category=draft.category,
+            language=language,
+            oblast=draft.oblast,
+            programme=draft.programme,
+            narrative=draft.narrative,
+            attachments=tuple(draft.files),
+            contact=ContactChoice(
+                mode,
+                chat_id=reply_chat if mode is ContactMode.CHAT else None,
+                typed=draft.contact if mode is ContactMode.TYPED else None,
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class SubmittedCase:
@@ -94,6 +129,65 @@ class SubmittedCase:
     @property
     def receipt_code_display(self) -> str:
         return format_receipt_code(self.receipt_code)
+
+
+class _FormSentTwice(Exception):
+    """The case's form key was taken while this one was being stored."""
+
+
+# A form's idempotency key: random, from the page that drew the form.
+INTAKE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+@dataclass(frozen=True)
+class StaffLoggedReport:
+    """A report staff heard and log on the person's behalf ("New case")."""
+
+    report: ReportSubmission  # its channel: one of STAFF_CHANNELS
+    follow_up: FollowUpMode
+    intake_key: str  # the form's idempotency key
+    contact: str | None = None  # FollowUpMode.CONTACT: a phone or e-mail
+
+
+@dataclass(frozen=True)
+class LoggedCase:
+    ref: str
+    sensitive: bool
+    follow_up: FollowUpMode
+    # FollowUpMode.CODE: the receipt code, or for a sealed case the one-time claim code,
+    # to read out once; never stored. None when the form was posted before (repeated).
+    code: str | None
+    claim: bool
+    repeated: bool = False
+
+    @property
+    def code_display(self) -> str | None:
+        return format_receipt_code(self.code) if self.code else None
+
+
+def _repeated(earlier: Case, mode: FollowUpMode) -> LoggedCase:
+    """The answer to a form sent again: its case, never its code (shown once)."""
+    return LoggedCase(
+        ref=earlier.ref,
+        sensitive=earlier.sensitive,
+        follow_up=mode,
+        code=None,
+        claim=earlier.claim_hash is not None,
+        repeated=True,
+    )
+
+
+@dataclass(frozen=True)
+class CodeMatch:
+    """A case found by a code; ``receipt_code`` set when a claim code was just exchanged
+    for it (shown to the person once, never stored)."""
+
+    case: Case
+    receipt_code: str | None = None
+
+    @property
+    def receipt_code_display(self) -> str | None:
+        return format_receipt_code(self.receipt_code) if self.receipt_code else None
 
 
 @dataclass(frozen=True)
@@ -151,6 +245,134 @@ class IntakeService:
         ``receipt``, drawn with :meth:`draw_receipt` before the transaction, saves
         hashing while the write lock is held; without it one is drawn here.
         """
+        receipt = await self._unused_receipt(receipt)
+        case = await self._store(report, receipt_hash=receipt.hash, actor=Actor.reporter())
+        return SubmittedCase(ref=case.ref, receipt_code=receipt.code, sensitive=case.sensitive)
+
+    async def log_case(
+        self,
+        actor: Actor,
+        logged: StaffLoggedReport,
+        *,
+        receipt: Receipt | None = None,
+        claim: Receipt | None = None,
+    ) -> LoggedCase:
+        """Store a report staff heard (a call, a visit, a letter…) as a case.
+
+        The person who reported is not the staff member: they stay anonymous unless they
+        chose a contact, and who logged the case is in the audit trail only. A form
+        posted twice (same ``intake_key``) returns the first post's case, without its
+        code: a code is shown once. In a sealed category the code is a one-time claim
+        code (see :meth:`lookup_code`), so the logging staff member never holds a code
+        that reads the focal point's replies.
+        """
+        if not actor.can_see_cases or actor.user_id is None:
+            raise PermissionDenied("Only operators and focal points log cases.")
+        report = logged.report
+        if not clean(report.narrative).strip():
+            # Files alone will do from a reporter typing in the bot; staff write down
+            # what they heard.
+            raise EmptyNarrative()
+        if report.channel not in STAFF_CHANNELS:
+            raise InvalidInput(f"channel: one of {', '.join(STAFF_CHANNELS)}.")
+        key_hash = self._intake_key_hash(logged.intake_key)
+        earlier = await self.cases.get_by_intake_key(key_hash)
+        if earlier is not None:
+            return _repeated(earlier, logged.follow_up)
+        category = self.core.catalog.category(report.category)
+        mode = logged.follow_up
+        if mode is FollowUpMode.CONTACT:
+            contact = ContactChoice(ContactMode.TYPED, typed=logged.contact or "")
+        else:
+            contact = ContactChoice()
+        report = replace(report, contact=contact)
+        # Every case has a receipt hash; when no code is handed over, it is the hash of
+        # a code nobody was shown (drawn the same way, so such a case looks like any).
+        receipt = await self._unused_receipt(receipt)
+        # A claim code is drawn like a receipt code (``claim``: drawn before the
+        # transaction, as ``receipt``), and shares its space.
+        if mode is FollowUpMode.CODE and category.sensitive:
+            claim = await self._unused_receipt(claim)
+        else:
+            claim = None
+        try:
+            case = await self._store(
+                report,
+                receipt_hash=receipt.hash,
+                actor=actor,
+                claim_hash=claim.hash if claim else None,
+                intake_key=key_hash,
+                follow_up=mode,
+            )
+        except _FormSentTwice:
+            earlier = await self.cases.get_by_intake_key(key_hash)
+            if earlier is None:  # another unique value clashed: not a form sent twice
+                raise RuntimeError("could not store the case") from None
+            return _repeated(earlier, mode)
+        if case.sensitive:
+            # alerts: sealed case arrived
+            pass
+        shown = None
+        if mode is FollowUpMode.CODE:
+            shown = claim.code if claim else receipt.code
+        return LoggedCase(
+            ref=case.ref,
+            sensitive=case.sensitive,
+            follow_up=mode,
+            code=shown,
+            claim=claim is not None,
+        )
+
+    async def submit_web(
+        self, report: ReportSubmission, *, form_key: str, receipt: Receipt | None = None
+    ) -> LoggedCase:
+        """A report from the anonymous web form: like the bot's, with channel ``web`` and
+        the form's key, so a form sent twice makes one case (the second answer has no
+        code: a code is shown once). Nothing about the browser is stored."""
+        if report.contact.mode is ContactMode.CHAT:
+            raise InvalidInput("contact: the web form has no chat to reply in.")
+        report = replace(report, channel=Channel.WEB)
+        key_hash = self._intake_key_hash(form_key)
+        earlier = await self.cases.get_by_intake_key(key_hash)
+        if earlier is not None:
+            return _repeated(earlier, FollowUpMode.CODE)
+        receipt = await self._unused_receipt(receipt)
+        try:
+            case = await self._store(
+                report, receipt_hash=receipt.hash, actor=Actor.reporter(), intake_key=key_hash
+            )
+        except _FormSentTwice:
+            earlier = await self.cases.get_by_intake_key(key_hash)
+            if earlier is None:
+                raise RuntimeError("could not store the case") from None
+            return _repeated(earlier, FollowUpMode.CODE)
+        if case.sensitive:
+            # alerts: sealed case arrived
+            pass
+        return LoggedCase(
+            ref=case.ref,
+            sensitive=case.sensitive,
+            follow_up=FollowUpMode.CODE,
+            code=receipt.code,
+            claim=False,
+        )
+
+    def _intake_key_hash(self, key: str) -> str:
+        key = key.strip()
+        if not INTAKE_KEY.fullmatch(key):
+            raise InvalidInput("intake_key: the form's key is missing; open the form again.")
+        return self.core.crypto.token_hash(f"intake:{key}")
+
+    async def _store(
+        self,
+        report: ReportSubmission,
+        *,
+        receipt_hash: str,
+        actor: Actor,
+        claim_hash: str | None = None,
+        intake_key: str | None = None,
+        follow_up: FollowUpMode | None = None,
+    ) -> Case:
         settings = self.core.settings
         category = self.core.catalog.category(report.category)
         oblast = self.core.catalog.oblast(report.oblast).code
@@ -173,14 +395,15 @@ class IntakeService:
         # To the minute (issue 10): SLAs need no more, and a stored second could be set
         # beside the moment a person was seen writing to the bot.
         now = floor_to(self.core.clock.now(), MINUTE)
-        receipt = await self._unused_receipt(receipt)
         ref = await self._unused_ref()
         narrative_plain, narrative_sealed = self.sealer.split(
             narrative, Context.NARRATIVE, sensitive=category.sensitive
         )
         case = Case(
             ref=ref,
-            receipt_hash=receipt.hash,
+            receipt_hash=receipt_hash,
+            claim_hash=claim_hash,
+            intake_key=intake_key,
             category=category.code,
             sensitive=category.sensitive,
             priority=category.priority,
@@ -198,8 +421,12 @@ class IntakeService:
             acknowledge_due_at=now + category.acknowledge_within,
             resolve_due_at=now + category.resolve_within,
         )
-        self.cases.add(case)
-        await self.cases.flush()
+        if intake_key is None:
+            self.cases.add(case)
+            await self.cases.flush()
+        elif not await self.cases.add_unless_taken(case):
+            # The same form, posted twice at once: the other post made the case.
+            raise _FormSentTwice()
         texts = [staged.text for staged in report.attachments]
         if case.sensitive and (narrative_sealed is not None or any(texts)):
             tokens = blind_tokens(self.core.crypto, narrative if narrative_sealed else None, *texts)
@@ -226,24 +453,23 @@ class IntakeService:
                     created_at=now,
                 )
             )
-        self.audit.record(
-            Actor.reporter(),
-            AuditAction.CASE_CREATED,
-            case=case,
-            after={
-                "category": case.category,
-                "sensitive": case.sensitive,
-                "priority": case.priority,
-                "status": case.status,
-                "oblast": case.oblast,
-                "programme": case.programme,
-                "language": case.language,
-                "contact_mode": case.contact_mode,
-                "attachments": len(report.attachments),
-            },
-        )
+        after: dict[str, object] = {
+            "category": case.category,
+            "sensitive": case.sensitive,
+            "priority": case.priority,
+            "status": case.status,
+            "oblast": case.oblast,
+            "programme": case.programme,
+            "language": case.language,
+            "contact_mode": case.contact_mode,
+            "attachments": len(report.attachments),
+        }
+        if follow_up is not None:
+            # Logged by staff: the actor is who logged it; how the person came to us.
+            after |= {"channel": case.channel, "follow_up": follow_up}
+        self.audit.record(actor, AuditAction.CASE_CREATED, case=case, after=after)
         await self.cases.flush()
-        return SubmittedCase(ref=case.ref, receipt_code=receipt.code, sensitive=case.sensitive)
+        return case
 
     async def _unused_receipt(self, drawn: Receipt | None) -> Receipt:
         # 53 bits make a collision very unlikely, but two reporters sharing a code would
@@ -273,6 +499,13 @@ class IntakeService:
         counted: the person's count at once (outside the database), the global count
         in the caller's transaction, which must commit for it to hold.
         """
+        case, _ = await self._find(raw_code, misses=misses, claims=False)
+        return case
+
+    async def _find(
+        self, raw_code: str, *, misses: ReceiptMisses, claims: bool
+    ) -> tuple[Case | None, list[str]]:
+        """The case the code opens, and the code's hashes under every key (current first)."""
         code = normalize_receipt_code(raw_code)
         settings = self.core.settings
         window = RECEIPT_WINDOW
@@ -280,15 +513,45 @@ class IntakeService:
         # The global count never refuses a lookup (a code that matches must open its
         # case); under pressure the caller makes new people wait instead (ReceiptGuard).
         candidates = await asyncio.to_thread(self.core.crypto.receipt_hash_candidates, code)
-        case = await self.cases.get_by_receipt_hashes(candidates)
+        if claims:
+            case = await self.cases.get_by_code_hashes(candidates)
+        else:
+            case = await self.cases.get_by_receipt_hashes(candidates)
         if case is None:
             await misses.hit()
             await self.throttle.hit("receipt:global", window=window)
-            return None
-        if case.receipt_hash != candidates[0]:
+            return None, candidates
+        if case.receipt_hash in candidates and case.receipt_hash != candidates[0]:
             # Found under an earlier key: re-hash under the current one while we hold the code.
             case.receipt_hash = candidates[0]
-        return case
+        return case, candidates
+
+    async def lookup_code(self, raw_code: str, *, misses: ReceiptMisses) -> CodeMatch | None:
+        """Find a case by receipt code or one-time claim code, limited as
+        :meth:`lookup_receipt` (a wrong claim code is a wrong code like any).
+
+        A claim code not used yet is exchanged here: the case gets a new receipt code,
+        returned once in :attr:`CodeMatch.receipt_code`, and the old receipt hash (of a
+        code nobody was shown) is gone. A claim code used before raises
+        :class:`ClaimAlreadyUsed`: it never opens the case again.
+        """
+        case, candidates = await self._find(raw_code, misses=misses, claims=True)
+        if case is None:
+            return None
+        if case.claim_hash is None or case.claim_hash not in candidates:
+            return CodeMatch(case)
+        if case.claimed_at is not None:
+            raise ClaimAlreadyUsed()
+        receipt = await self._unused_receipt(None)
+        case.receipt_hash = receipt.hash
+        if case.claim_hash != candidates[0]:
+            case.claim_hash = candidates[0]
+        now = floor_to(self.core.clock.now(), MINUTE)
+        case.claimed_at = now
+        case.updated_at = now
+        self.audit.record(Actor.reporter(), AuditAction.CASE_CLAIMED, case=case)
+        await self.cases.flush()
+        return CodeMatch(case, receipt_code=receipt.code)
 
     async def reporter_view(self, case: Case, *, language: Language) -> ReporterView:
         replies = []

@@ -21,8 +21,9 @@ from storage.access import Actor
 from storage.core import Core
 from storage.cursor import CursorCodec, fingerprint
 from storage.enums import AuditAction, Sort
-from storage.errors import InvalidCursor, InvalidSort, PermissionDenied
+from storage.errors import InvalidCursor, InvalidSort, NoSearchWords, PermissionDenied
 from storage.models import Case
+from storage.refs import canonical_ref
 from storage.repositories.filters import CaseFilter
 from storage.repositories.search import SearchRepository
 from storage.repositories.worklist import WorklistRepository
@@ -31,6 +32,8 @@ from storage.services.audit import AuditLog
 
 MAX_PAGE = 200
 COUNT_CAP = 10_000
+MATCH_REFERENCE = "reference"
+MATCH_TEXT = "text"
 
 
 T = TypeVar("T")
@@ -48,6 +51,9 @@ class CasePage(Generic[T]):
     # With ``positions=True``: for each item, the cursor of the list right after it (the
     # case page's "next case" reads one case from there).
     positions: list[str] = field(default_factory=list)
+    # How a search query was read: MATCH_REFERENCE (one case's reference) or MATCH_TEXT
+    # (words); None without a query.
+    match: str | None = None
 
 
 class Worklist:
@@ -129,13 +135,23 @@ class Worklist:
         limit = max(1, min(limit, MAX_PAGE))
         now = self.core.clock.now()
         may_see_sensitive = actor.can_see_sensitive
+        match = None
         if query is not None:
-            words = terms(query)
-            if not words:
-                return CasePage(items=[], next_cursor=None, total=0)
-            flt = replace(flt, search_terms=tuple(words))
-            if may_see_sensitive and flt.sensitive is not False:
-                flt = replace(flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words)))
+            ref = canonical_ref(query)
+            if ref is not None:
+                # A reference typed into search means that case, whatever the other
+                # filters: found by the visibility rule alone, so a case the reader may
+                # not see is answered exactly like one that does not exist.
+                flt, match = CaseFilter(refs=(ref,)), MATCH_REFERENCE
+            else:
+                words = terms(query)
+                if not words:
+                    raise NoSearchWords()
+                flt, match = replace(flt, search_terms=tuple(words)), MATCH_TEXT
+                if may_see_sensitive and flt.sensitive is not False:
+                    flt = replace(
+                        flt, blind_tokens=tuple(blind_query_tokens(self.core.crypto, words))
+                    )
         query_print = _fingerprint(flt, sort, may_see_sensitive)
         after: list[Any] | None = None
         total: int | None = None
@@ -172,6 +188,7 @@ class Worklist:
             positions=[self.cursors.encode([*key, total], query_print) for key in keys]
             if positions
             else [],
+            match=match,
         )
 
     async def _audit_sensitive_search(self, actor: Actor, flt: CaseFilter, now: datetime) -> None:

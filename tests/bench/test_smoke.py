@@ -94,6 +94,9 @@ async def test_every_api_probe_answers_and_replays_raw(tmp_path: Path, engine: s
             "search, rare word",
             "search, common word",
             "focal point's search",
+            "lemma search, rare word",
+            "lemma search, common word",
+            "focal point's lemma search",
             "case detail",
             "PATCH",
         ]
@@ -103,4 +106,8 @@ async def test_every_api_probe_answers_and_replays_raw(tmp_path: Path, engine: s
         assert probe["statements"] > 0 and probe["raw_p50_ms"] is not None, probe
         assert probe["cpu_ms"] is not None, probe
     assert result["api_peak_rss_mib"]
-    assert len(api_table([result])) == 2 + len(probes) + 1
+    # Every case seeded was re-indexed (300 < the sample), at some rate.
+    assert result["reindex"]["cases"] == 300 and result["reindex"]["cases_per_s"] > 0
+    table = api_table([result])
+    assert len(table) == 2 + len(probes) + 1 + 1 + 4  # + re-index line + search targets
+    assert any("lemma search, rare word p95" in line for line in table)

@@ -34,6 +34,7 @@ def test_phone_width_and_accessibility(console: Console) -> None:
         await page.wait_for_url("**/console/cases")
         for path in (
             "/console/cases",
+            "/console/cases/new",
             "/console/audit",
             "/console/password",
             "/console/templates",

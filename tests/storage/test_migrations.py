@@ -155,3 +155,57 @@ async def test_the_rows_under_the_old_pseudonyms_are_forgotten(database_url: str
         assert keys == ["receipt:global"]
     finally:
         await engine.dispose()
+
+
+async def test_stored_text_is_lemmatised_and_indexed_by_the_upgrade(database_url: str) -> None:
+    """0015 on a small database lemmatises what is stored, and the indexes take it in:
+    the narrative's and an addition's inflected words match their lemma."""
+    engine = create_engine(database_url)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    try:
+        await downgrade(engine, "0012")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO cases (id, ref, receipt_hash, category, sensitive, priority, "
+                    "status, oblast, programme, language, channel, contact_mode, narrative, "
+                    "created_at, updated_at, public_updated_at, acknowledge_due_at, "
+                    "resolve_due_at, version) VALUES (7, 'HL-OLD', 'h', 'assistance_quality', "
+                    ":no, 'normal', 'new', 'UA-63', 'food', 'uk', 'telegram', 'anonymous', "
+                    "'Черга у Харкові', :at, :at, :at, :at, :at, 1)"
+                ),
+                {"no": False, "at": at},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO case_additions (id, public_id, case_id, created_at, body) "
+                    "VALUES (3, 'p3', 7, :at, 'Видачі немає')"
+                ),
+                {"at": at},
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            lemmas = (
+                await conn.execute(
+                    text(
+                        "SELECT c.lemmas, a.lemmas FROM cases c "
+                        "JOIN case_additions a ON a.case_id = c.id"
+                    )
+                )
+            ).one()
+            if engine.dialect.name == "postgresql":
+                match = (
+                    "SELECT id FROM cases WHERE search_document @@ "
+                    "to_tsquery('simple', 'харків & видача')"
+                )
+            else:
+                match = (
+                    "SELECT rowid FROM cases_fts WHERE cases_fts MATCH 'харків' "
+                    "INTERSECT SELECT a.case_id FROM case_additions_fts f "
+                    "JOIN case_additions a ON a.id = f.rowid WHERE case_additions_fts MATCH 'видача'"
+                )
+            matched = (await conn.execute(text(match))).scalars().all()
+        assert "харків" in lemmas[0].split() and "видача" in lemmas[1].split()
+        assert matched == [7]
+    finally:
+        await engine.dispose()

@@ -26,6 +26,7 @@ SHEETS = [
     "By oblast",
     "By programme",
     "By language",
+    "By channel",
     "Satisfaction",
     "Trend",
     "Notes",
@@ -63,9 +64,12 @@ async def test_the_workbook_unsuppressed_against_the_seed(
         ("staff_conduct", 1),
         ("Total", 2),
     ]
-    for name in SHEETS[1:5]:
+    for name in SHEETS[1:6]:
         for row in book[name].iter_rows(values_only=True):
             assert "sensitive" not in row and "fraud_corruption" not in row
+    # Every seeded report came through the bot; the sensitive one is in no channel's row.
+    channel = [(r[0], r[1]) for r in book["By channel"].iter_rows(2, values_only=True)]
+    assert channel == [("telegram", 2), ("Total", 2)]
     assert book["Satisfaction"]["A2"].value == 1
     assert book["Satisfaction"]["B6"].value == 1  # one 5 in November
     trend = list(book["Trend"].iter_rows(1, 13, values_only=True))
@@ -100,7 +104,7 @@ async def test_the_workbook_withholds_small_counts(
     assert rows["Share acknowledged within SLA"] == (None, None)  # over a withheld count
     assert rows["Satisfaction ratings"] == ("<5", "<5")
     assert rows["Mean satisfaction (1–5)"] == (None, None)
-    for name in SHEETS[1:5]:
+    for name in SHEETS[1:6]:
         for row in book[name].iter_rows(2, values_only=True):
             if isinstance(row[1], int):
                 assert row[1] >= 5, (name, row)

@@ -182,6 +182,8 @@ def key_name(group: str, key: str, viewer: Viewer, core: Core) -> str:
         return t(labels.CATEGORY[key]) if key in labels.CATEGORY else key
     if group == "language":
         return t(labels.LANGUAGE[key]) if key in labels.LANGUAGE else key
+    if group == "channel":
+        return t(labels.CHANNEL[key]) if key in labels.CHANNEL else key
     if group == "oblast":
         return core.catalog.oblast(key).name(viewer.language)
     if group == "programme":

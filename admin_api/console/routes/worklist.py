@@ -4,14 +4,17 @@ carries the list it came from, so the case page can offer the next case of that 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import re
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admin_api.console import labels
 from admin_api.console.views import excerpt, sla
@@ -26,16 +29,18 @@ from admin_api.console.web import (
     render,
     require,
 )
-from admin_api.web.i18n import Texts
+from admin_api.web.i18n import Texts, collation_key
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
 from storage.errors import DomainError, InvalidInput
 from storage.periods import in_range
+from storage.refs import canonical_ref
 from storage.repositories.filters import CaseFilter
+from storage.search import terms
 from storage.services.bulk import MAX_BULK, BulkAction, BulkChange, BulkResult, BulkTriage, Selected
-from storage.services.console import StaffDirectory
+from storage.services.console import SavedFilters, StaffDirectory
 from storage.services.worklist import Worklist
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -44,6 +49,7 @@ PAGE = 25
 TABS = ("open", *(s.value for s in Status))
 OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
 MAX_Q = 200
+_TAG = re.compile(r"[\w:-]{1,40}")
 # The cookie that remembers the compact view (set by static/console.js).
 COMPACT_COOKIE = "holos_compact"
 
@@ -59,6 +65,8 @@ class Query:
     oblast: str = ""
     programme: str = ""
     language: str = ""
+    tag: str = ""
+    # "mine", "unassigned" or a colleague's id (one the worklist lists).
     assignee: str = ""
     overdue: bool = False
     created_from: str = ""
@@ -68,17 +76,28 @@ class Query:
     cursor: str = ""
 
     @classmethod
-    def of(cls, request: Request, core: Core) -> Query:
-        return cls.parse(request.query_params, core)
+    def of(cls, request: Request, core: Core, colleagues: Set[str]) -> Query:
+        return cls.parse(request.query_params, core, colleagues)
 
     @classmethod
     def from_link(cls, value: str, core: Core) -> Query:
-        """The list a case page was opened from (its ``from``, a query string)."""
-        return cls.parse(dict(parse_qsl(value[:3000])), core)
+        """The list a case page was opened from (its ``from``, a query string). A named
+        assignee in it only narrows that list, so any id is read as it is."""
+        return cls.parse(dict(parse_qsl(value[:3000])), core, None)
 
     @classmethod
-    def parse(cls, p: Mapping[str, str], core: Core) -> Query:
+    def parse(cls, p: Mapping[str, str], core: Core, colleagues: Set[str] | None) -> Query:
+        """``colleagues``: the ids a named-assignee filter may name; None for any (a
+        filter being saved: who it names is checked each time the list is shown)."""
         catalog = core.catalog
+        tag = (p.get("tag") or "").strip().lower()
+        assignee = p.get("assignee", "")
+        if not (
+            assignee in ("mine", "unassigned")
+            or (assignee.isdigit() and len(assignee) < 10 and colleagues is None)
+            or (colleagues is not None and assignee in colleagues)
+        ):
+            assignee = ""
 
         def one(name: str, allowed: set[str]) -> str:
             value = p.get(name, "")
@@ -91,7 +110,8 @@ class Query:
             oblast=one("oblast", {o.code for o in catalog.oblasts}),
             programme=one("programme", {x.code for x in catalog.programmes}),
             language=one("language", {x.value for x in Language}),
-            assignee=one("assignee", {"mine", "unassigned"}),
+            tag=tag if _TAG.fullmatch(tag) else "",
+            assignee=assignee,
             overdue=p.get("overdue") == "1",
             created_from=_date(p.get("created_from")),
             created_to=_date(p.get("created_to")),
@@ -110,6 +130,7 @@ class Query:
                 self.oblast,
                 self.programme,
                 self.language,
+                self.tag,
                 self.assignee,
                 self.created_from,
                 self.created_to,
@@ -136,7 +157,14 @@ class Query:
             oblasts=[self.oblast] if self.oblast else [],
             programmes=[self.programme] if self.programme else [],
             languages=[Language(self.language)] if self.language else [],
-            assignee_id=viewer.user.id if self.assignee == "mine" else None,
+            tags=[self.tag] if self.tag else [],
+            assignee_id=(
+                viewer.user.id
+                if self.assignee == "mine"
+                else int(self.assignee)
+                if self.assignee.isdigit()
+                else None
+            ),
             unassigned=self.assignee == "unassigned",
             overdue=True if self.overdue else None,
             created_from=_day_start(self.created_from, timezone),
@@ -230,17 +258,40 @@ async def worklist_page(
         # Analysts read figures, not cases: their console starts at the dashboard.
         raise ConsoleProblem(303, redirect=f"{PREFIX}/indicators")
     require(viewer.actor.can_see_cases, viewer.texts)
-    query = Query.of(request, core)
-    rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
-    counts = {}
+    language = viewer.language
+    by_name = collation_key(language)
+    # Anyone a standard case can be assigned to: the named-assignee filter's choices.
+    colleagues = sorted(
+        await StaffDirectory(session).assignees(viewer.actor, sensitive=False),
+        key=lambda c: by_name(c[1]),
+    )
+    query = Query.of(request, core, {str(i) for i, _ in colleagues})
     service = Worklist(session, core)
-    for tab in TABS:
-        flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
-        counts[tab] = (
-            total
-            if tab == query.tab
-            else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
-        )
+    counts = dict.fromkeys(TABS, 0)
+    rows: list[dict[str, object]]
+    next_cursor: str | None
+    if query.q and canonical_ref(query.q) is not None:
+        # A reference opens its case. One the viewer may not see is answered like one
+        # that does not exist: an empty list and the same notice.
+        found = await service.page(viewer.actor, CaseFilter(), query=query.q, limit=1)
+        if found.items:
+            raise ConsoleProblem(303, redirect=f"{PREFIX}/cases/{found.items[0].ref}")
+        rows, next_cursor, total = [], None, 0
+        notice = viewer.texts.gettext(labels.ERROR["no_case_with_reference"])
+    elif query.q and not terms(query.q):
+        rows, next_cursor, total = [], None, 0
+        notice = viewer.texts.gettext(labels.ERROR["no_search_words"])
+    else:
+        rows, next_cursor, total, notice = await rows_page(viewer, query, session, core)
+        for tab in TABS:
+            flt = query.case_filter(viewer, core.settings.timezone, statuses_of(tab))
+            counts[tab] = (
+                total
+                if tab == query.tab
+                else (await service.page(viewer.actor, flt, query=query.q or None, limit=1)).total
+            )
+    if not notice and request.query_params.get("notice") in _FORM_NOTICES:
+        notice = viewer.texts.gettext(labels.ERROR[request.query_params["notice"]])
     catalog = core.catalog
     template = "worklist_rows.html" if request.query_params.get("fragment") else "worklist.html"
     return render(
@@ -251,7 +302,7 @@ async def worklist_page(
         status_code=status_code,
         compact=request.cookies.get(COMPACT_COOKIE) == "1",
         bulk_actions=[a.value for a in BulkAction],
-        assignees=await StaffDirectory(session).assignees(viewer.actor, sensitive=False),
+        assignees=colleagues,
         max_bulk=MAX_BULK,
         query=query,
         rows=rows,
@@ -263,8 +314,23 @@ async def worklist_page(
         categories=[
             c.code for c in catalog.categories if viewer.actor.may_see(sensitive=c.sensitive)
         ],
-        oblasts=[(o.code, o.name(viewer.language)) for o in catalog.oblasts],
-        programmes=[(p.code, p.name(viewer.language)) for p in catalog.programmes],
+        # By name in the page's language (not by ISO code); "abroad" and "prefer not to
+        # say" after the regions.
+        oblasts=[
+            (o.code, o.name(language))
+            for o in sorted(
+                catalog.oblasts,
+                key=lambda o: (o.kind in _NOT_A_REGION, by_name(o.name(language))),
+            )
+        ],
+        programmes=sorted(
+            ((p.code, p.name(language)) for p in catalog.programmes),
+            key=lambda p: by_name(p[1]),
+        ),
+        colleagues=[(str(i), name) for i, name in colleagues if i != viewer.user.id],
+        saved_filters=await SavedFilters(session, core).of(viewer.user.id),
+        built_in_filters=BUILT_IN_FILTERS,
+        current_filter=query.params(cursor=""),
         languages=[x.value for x in Language],
         priorities=[x.value for x in Priority],
         sorts=list(labels.SORT),
@@ -348,6 +414,47 @@ def _bulk_summary(result: BulkResult, texts: Texts) -> BulkSummary:
         stale=result.stale,
         refused=refused,
     )
+
+
+# Filters every person has without saving them: (label key, query string).
+BUILT_IN_FILTERS = (
+    ("my_overdue", Query(assignee="mine", overdue=True).params()),
+    ("unassigned_new", Query(tab="new", assignee="unassigned").params()),
+)
+_NOT_A_REGION = ("abroad", "undisclosed")
+# Outcomes of the saved-filter forms, shown on the list they return to.
+_FORM_NOTICES = ("invalid_filter_name", "too_many_saved_filters", "invalid_input")
+
+
+@router.post("/saved-filters")
+async def save_filter(
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    query: Annotated[str, Form(max_length=SavedFilters.MAX_QUERY * 2)] = "",
+) -> Response:
+    """The list as it is now, saved under a name; back to the same list."""
+    wanted = Query.parse(dict(parse_qsl(query)), core, None).params(cursor="")
+    back = f"{PREFIX}/cases?{wanted}"
+    try:
+        await SavedFilters(session, core).save(viewer.user.id, name, wanted)
+    except DomainError as error:
+        code = error.code if error.code in _FORM_NOTICES else "invalid_input"
+        return RedirectResponse(f"{back}&notice={code}", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/saved-filters/{filter_id}/delete")
+async def delete_filter(
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    filter_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+) -> Response:
+    with contextlib.suppress(DomainError):  # already gone: the list shows what is left
+        await SavedFilters(session, core).delete(viewer.user.id, filter_id)
+    return RedirectResponse(f"{PREFIX}/cases", status_code=303)
 
 
 __all__ = ["replace", "router"]

@@ -1,7 +1,7 @@
 """reply templates
 
 Revision ID: 0020
-Revises: 0012
+Revises: 0019
 
 Ready answers staff insert into a reply: one text per name and language, kept by
 administrators and focal points.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0012"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,443 @@
+"""The anonymous web form, for people without Telegram: ``/report`` files a report and
+``/status`` follows it with the receipt code, in Ukrainian, Russian or English, through
+the same intake as the bot (:class:`~storage.services.intake.IntakeService`).
+
+Plain HTML forms: they work with JavaScript off and in Tor Browser's safest mode. No
+cookie is ever set: the report form carries a signed token instead (when it was drawn,
+and a random key that makes a form sent twice one case). Receipt and claim codes travel
+only in POST bodies, never in a URL or a log line. Files are read into memory only and
+cleaned as the bot cleans them before anything is written.
+
+Limits without identifying anyone: per address, counted under a hash whose key lives
+only in this process's memory and is drawn anew each UTC day (so no stored value, and
+no value of another day, links to an address), in memory with windows of an hour; and
+a global rate for the whole form, in the database. Nothing about the browser, the
+address or the headers is stored with a case.
+
+Off unless ``HOLOS_WEB_FORM`` is set: then every path here is a 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData
+
+from admin_api.web.clients import client_address, trusted_networks
+from admin_api.web.files import stage_files
+from admin_api.web.headers import PAGE_HEADERS
+from admin_api.web.i18n import Texts
+from admin_api.web.pages import environment, render_page
+from admin_api.web.sessions import CoreDep, unit_of_work
+from admin_api.web.uploads import BadForm, files_of, memory_form, text_of
+from storage.clock import HOUR, floor_to
+from storage.core import Core
+from storage.counters import MemoryCounters
+from storage.crypto import PersonKeys, format_receipt_code
+from storage.enums import ContactMode, Language
+from storage.errors import (
+    ClaimAlreadyUsed,
+    DomainError,
+    EmptyNarrative,
+    InvalidReceiptCode,
+    RateLimited,
+)
+from storage.i18n import _, pgettext
+from storage.services.attachments import AttachmentService, StagedAttachment
+from storage.services.intake import ContactChoice, IntakeService, ReportSubmission
+from storage.services.throttle import ReceiptMisses, Throttle, address_group
+
+log = logging.getLogger("holos.public.web_form")
+
+router = APIRouter(include_in_schema=False)
+
+templates = environment(Path(__file__).resolve().parent / "templates")
+STYLESHEET = "/console/static/console.css"
+LANGUAGES = ("uk", "ru", "en")
+# How long a drawn form may be sent: long enough to write an account slowly.
+TOKEN_HOURS = 12
+WEB_REPORTS = "web:reports"
+
+# What people read: the bot's own words (the same catalog entries).
+CATEGORY = {
+    "assistance_quality": _("Quality or quantity of assistance"),
+    "selection_process": _("Selection or registration"),
+    "staff_conduct": _("Behaviour of staff or partners"),
+    "information_request": _("I need information"),
+    "assistance_request": _("I need assistance"),
+    "suggestion": _("A suggestion or thanks"),
+    "fraud_corruption": _("💰 Fraud or corruption"),
+    "sexual_exploitation": _("🛡 Sexual exploitation and abuse"),
+    "trafficking": _("🧳 Trafficking or labour exploitation"),
+}
+STATUS = {
+    "new": pgettext("report status", "new"),
+    "acknowledged": pgettext("report status", "acknowledged"),
+    "in_progress": pgettext("report status", "in progress"),
+    "referred": pgettext("report status", "referred"),
+    "resolved": pgettext("report status", "resolved"),
+    "closed": pgettext("report status", "closed"),
+}
+
+
+class Guard:
+    """Per-address counts without keeping an address (see the module's doc)."""
+
+    def __init__(self, core: Core) -> None:
+        self.clock = core.clock
+        self.counters = MemoryCounters(core.clock)
+        self._day: date | None = None
+        self._key = b""
+
+    def person(self, address: str) -> PersonKeys:
+        today = self.clock.now().date()
+        if today != self._day:
+            # Yesterday's key is gone: no count of today's can be set beside yesterday's.
+            # (Counts under it expire within the hour they were made.)
+            self._day, self._key = today, secrets.token_bytes(32)
+        root = hmac.new(self._key, address_group(address).encode(), hashlib.sha256).digest()
+        return PersonKeys(root)
+
+    async def count_report(self, person: PersonKeys, limit: int) -> None:
+        """Raise RateLimited once this address sent ``limit`` reports this hour."""
+        start = floor_to(self.clock.now(), HOUR)
+        key = person.quota("web-report", start.date()) + start.strftime("%H")
+        if await self.counters.get(key) >= limit:
+            retry = (start + HOUR - self.clock.now()).total_seconds()
+            raise RateLimited(max(1, math.ceil(retry)))
+        await self.counters.add(key, 1, until=start + HOUR)
+
+
+def guard_of(request: Request, core: Core) -> Guard:
+    guard: Guard | None = getattr(request.app.state, "web_form_guard", None)
+    if guard is None:
+        guard = request.app.state.web_form_guard = Guard(core)
+    return guard
+
+
+def served(core: Core) -> None:
+    if not core.settings.web_form:
+        raise HTTPException(status_code=404)
+
+
+def language_of(value: str | None) -> str:
+    return value if value in LANGUAGES else "uk"
+
+
+def new_token(core: Core) -> str:
+    issued = int(core.clock.now().timestamp())
+    body = f"{issued}.{secrets.token_urlsafe(18)}"
+    return f"{body}.{core.crypto.sign(body.encode(), 'web-form').hex()}"
+
+
+def form_key(core: Core, token: str) -> str | None:
+    """The form's key if ``token`` is one we drew and not stale, else None."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit():
+        return None
+    body = f"{parts[0]}.{parts[1]}"
+    expected = core.crypto.sign(body.encode(), "web-form").hex()
+    if not secrets.compare_digest(expected.encode(), parts[2].encode()):
+        return None
+    age = core.clock.now().timestamp() - int(parts[0])
+    if age < -60 or age > TOKEN_HOURS * 3600:
+        return None
+    return parts[1]
+
+
+def page(
+    request: Request, core: Core, template: str, lang: str, *, status_code: int = 200, **values: Any
+) -> HTMLResponse:
+    texts = Texts(lang, core.settings.timezone)
+    response = render_page(
+        templates,
+        request,
+        template,
+        texts,
+        status_code=status_code,
+        stylesheet=STYLESHEET,
+        categories=CATEGORY,
+        statuses=STATUS,
+        languages=LANGUAGES,
+        hotline=core.settings.hotline_phone,
+        **values,
+    )
+    for name, value in PAGE_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
+
+
+@dataclass
+class Typed:
+    """What the report form holds, drawn again as typed when something is refused."""
+
+    category: str = ""
+    oblast: str = ""
+    narrative: str = ""
+    contact: str = ""
+
+    @classmethod
+    def of(cls, form: FormData) -> Typed:
+        return cls(
+            category=text_of(form, "category"),
+            oblast=text_of(form, "oblast"),
+            narrative=text_of(form, "narrative"),
+            contact=text_of(form, "contact"),
+        )
+
+
+def report_form(
+    request: Request,
+    core: Core,
+    lang: str,
+    typed: Typed,
+    *,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        core,
+        "report.html",
+        lang,
+        status_code=status_code,
+        typed=typed,
+        errors=errors or [],
+        token=new_token(core),
+        sensitive=[c.code for c in core.catalog.sensitive],
+        oblasts=[(o.code, o.name(lang)) for o in core.catalog.oblasts],
+        referrals=[
+            (c.names.get(Language(lang)) or c.names.get(Language.UK, ""), c.phone)
+            for c in core.settings.referral_contacts
+            if c.confidential
+        ],
+        max_narrative=core.settings.narrative_max_chars,
+        max_files=core.settings.attachments_max_count,
+        max_mb=core.settings.attachment_max_bytes // (1024 * 1024),
+    )
+
+
+async def posted(request: Request, core: Core) -> FormData | None:
+    settings = core.settings
+    try:
+        return await memory_form(
+            request,
+            file_cap=settings.attachment_max_bytes,
+            max_files=settings.attachments_max_count + 1,
+        )
+    except BadForm:
+        return None
+
+
+def address_of(request: Request, core: Core) -> str:
+    return client_address(request, trusted_networks(core.settings.trusted_proxies))
+
+
+@router.get("/report", response_class=HTMLResponse)
+async def report_page(request: Request, core: CoreDep, lang: str = "uk") -> HTMLResponse:
+    served(core)
+    return report_form(request, core, language_of(lang), Typed())
+
+
+@router.post("/report", response_class=HTMLResponse)
+async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
+    served(core)
+    form = await posted(request, core)
+    if form is None:
+        return report_form(request, core, "uk", Typed(), status_code=400)
+    lang = language_of(text_of(form, "lang"))
+    t = Texts(lang, core.settings.timezone)
+    typed = Typed.of(form)
+
+    def refuse(message: str, status: int = 422) -> HTMLResponse:
+        return report_form(request, core, lang, typed, errors=[message], status_code=status)
+
+    key = form_key(core, text_of(form, "token"))
+    if key is None:
+        return refuse(
+            t._(
+                "This form was open too long or did not come from this site, so nothing was "
+                "sent. What you wrote is below: check it and send it again."
+            ),
+            400,
+        )
+    if not typed.narrative.strip():
+        return refuse(t._("Please describe what happened: the report cannot be empty."))
+    if typed.category not in CATEGORY or not typed.oblast:
+        return refuse(t._("Please choose what the report is about and where it happened."))
+    guard = guard_of(request, core)
+    try:
+        await guard.count_report(
+            guard.person(address_of(request, core)),
+            core.settings.web_reports_per_address_per_hour,
+        )
+    except RateLimited as exc:
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        return refuse(
+            t.ngettext(
+                "Too many reports from here. Please try again in {count} minute.",
+                "Too many reports from here. Please try again in {count} minutes.",
+                minutes,
+            ).format(count=minutes),
+            429,
+        )
+    uploads = await files_of(form, "files")
+    if len(uploads) > core.settings.attachments_max_count:
+        return refuse(t._("Too many files for one report."))
+    staged, refused = await stage_files(t, core, uploads)
+    if refused:
+        await AttachmentService(core).discard(staged)
+        return report_form(request, core, lang, typed, errors=refused, status_code=422)
+    contact = (
+        ContactChoice(ContactMode.TYPED, typed=typed.contact)
+        if typed.contact.strip()
+        else ContactChoice()
+    )
+    report = ReportSubmission(
+        category=typed.category,
+        language=Language(lang),
+        oblast=typed.oblast,
+        narrative=typed.narrative,
+        attachments=staged,
+        contact=contact,
+    )
+    receipt = await IntakeService.draw_receipt(core.crypto)
+    try:
+        async with unit_of_work(request, core) as session:
+            throttle = Throttle(session, core.clock)
+            await throttle.check(WEB_REPORTS, limit=core.settings.web_reports_per_hour, window=HOUR)
+            done = await IntakeService(session, core).submit_web(
+                report, form_key=key, receipt=receipt
+            )
+            if not done.repeated:
+                await throttle.hit(WEB_REPORTS, window=HOUR)
+    except RateLimited:
+        await AttachmentService(core).discard(staged)
+        return refuse(t._("Many people are writing right now. Please try again in an hour."), 429)
+    except EmptyNarrative:
+        await AttachmentService(core).discard(staged)
+        return refuse(t._("Please describe what happened: the report cannot be empty."))
+    except DomainError as error:
+        await AttachmentService(core).discard(staged)
+        log.info("web_report_refused code=%s", error.code)
+        return refuse(t._("Something in the form is not valid. Please check it and send again."))
+    if done.repeated:
+        await AttachmentService(core).discard(staged)
+    log.info("web_report_submitted")
+    return page(request, core, "report_done.html", lang, done=done)
+
+
+# Follow-up -------------------------------------------------------------------------
+
+
+@router.get("/status", response_class=HTMLResponse)
+async def status_page(request: Request, core: CoreDep, lang: str = "uk") -> HTMLResponse:
+    served(core)
+    return page(request, core, "status.html", language_of(lang), error=None)
+
+
+@router.post("/status", response_class=HTMLResponse)
+async def open_status(request: Request, core: CoreDep) -> HTMLResponse:
+    served(core)
+    form = await posted(request, core)
+    lang = language_of(text_of(form, "lang") if form is not None else None)
+    if form is None:
+        return page(request, core, "status.html", lang, error=None, status_code=400)
+    return await follow_up(request, core, form, lang, adding=request.url.path.endswith("/add"))
+
+
+@router.post("/status/add", response_class=HTMLResponse)
+async def add_information(request: Request, core: CoreDep) -> HTMLResponse:
+    return await open_status(request, core)
+
+
+async def follow_up(
+    request: Request, core: Core, form: FormData, lang: str, *, adding: bool
+) -> HTMLResponse:
+    t = Texts(lang, core.settings.timezone)
+    code = text_of(form, "code")
+    guard = guard_of(request, core)
+    misses = ReceiptMisses(guard.counters, core.clock, guard.person(address_of(request, core)))
+
+    def refused(message: str, status: int) -> HTMLResponse:
+        return page(request, core, "status.html", lang, error=message, status_code=status)
+
+    staged: list[StagedAttachment] = []
+    notice: list[str] | None = None
+    try:
+        async with unit_of_work(request, core) as session:
+            service = IntakeService(session, core)
+            match = await service.lookup_code(code, misses=misses)
+            if match is None:
+                return refused(
+                    t._("No report has this code. Please check the digits and enter it again."),
+                    404,
+                )
+            case = match.case
+            if adding:
+                text = text_of(form, "text")
+                uploads = await files_of(form, "files")
+                staged, problems = await stage_files(t, core, uploads)
+                if problems:
+                    notice = problems
+                    await AttachmentService(core).discard(staged)
+                    staged = []
+                elif text.strip() or staged:
+                    await service.add_reporter_info(case.id, text=text, attachments=staged)
+                    notice = [t._("✅ Added to your report. Thank you.")]
+            view = await service.reporter_view(case, language=Language(lang))
+    except ClaimAlreadyUsed:
+        return refused(
+            t._(
+                "This one-time code has already been used, so it cannot open a report again. "
+                "If it was not you who used it, please call our hotline: they will help you."
+            ),
+            409,
+        )
+    except InvalidReceiptCode:
+        return refused(
+            t._("Please enter your receipt code: 16 digits, for example 1234 5678 9012 3456."),
+            422,
+        )
+    except RateLimited as exc:
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        return refused(
+            t.ngettext(
+                "Too many wrong codes. To keep reports safe, please wait {count} minute and "
+                "try again.",
+                "Too many wrong codes. To keep reports safe, please wait {count} minutes and "
+                "try again.",
+                minutes,
+            ).format(count=minutes),
+            429,
+        )
+    except DomainError as error:
+        await AttachmentService(core).discard(staged)
+        log.info("web_addition_refused code=%s", error.code)
+        return refused(
+            t._("Something in the form is not valid. Please check it and send again."), 422
+        )
+    own = match.receipt_code
+    return page(
+        request,
+        core,
+        "status_view.html",
+        lang,
+        view=view,
+        # The code the page's own forms send back (never in a URL): a claim code is spent,
+        # so from here on the person's own.
+        code=own or code,
+        new_code=format_receipt_code(own) if own else None,
+        notice=notice,
+        max_files=core.settings.attachments_max_count,
+    )

@@ -1,0 +1,104 @@
+"""The anonymous web form in Chromium (issue 23 §2): with JavaScript off at 390 px, in
+Russian, a person files a fraud report, gets a code and adds a photo on /status; a
+caller whose report the hotline logged reads the operator's answer on /status; no
+cookie, no sideways scrolling, no serious axe-core violation."""
+
+from __future__ import annotations
+
+from playwright.async_api import FilePayload, Page
+from sqlalchemy import func, select
+
+from storage.enums import Channel
+from storage.models import Attachment, Case
+from tests.console.helpers import PHONE, Console
+from tests.console.test_new_case import log_case
+from tests.handlers.conversation import receipt_in
+from tests.storage.media.samples import jpeg_with_gps
+
+NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
+STORY = "Кладовщик требовал деньги за то, чтобы внести нас в список."
+ANSWER = "Ми перевірили список: ваш набір привезуть у четвер."
+
+
+async def no_script_page(console: Console, locale: str = "ru-RU") -> Page:
+    """A phone with JavaScript off, as Tor Browser's safest mode."""
+    context = await console.host.browser.new_context(
+        viewport=PHONE, locale=locale, java_script_enabled=False
+    )
+    context.set_default_timeout(10_000)
+    console.contexts.append(context)
+    return await context.new_page()
+
+
+def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: Console) -> None:
+    async def scenario() -> None:
+        console.core.settings.web_form = True
+        page = await no_script_page(console)
+        await page.goto(console.url("/report?lang=ru"))
+        assert await page.title() == "Форма"
+        await page.check("#c-fraud_corruption")
+        await page.select_option("#f-oblast", "UA-63")
+        await page.fill("#f-narrative", STORY)
+        async with page.expect_navigation():
+            await page.click("button:has-text('Отправить обращение')")
+        code = receipt_in(await page.inner_text("#code"))
+        assert await page.context.cookies() == []
+
+        await page.goto(console.url("/status?lang=ru"))
+        await page.fill("#f-code", code)
+        async with page.expect_navigation():
+            await page.click("button:has-text('Открыть моё обращение')")
+        assert code.replace(" ", "") not in page.url
+        assert "новое" in await page.inner_text("#status")
+        await page.fill("#f-text", "Вот фото списка.")
+        await page.set_input_files(
+            "#f-files",
+            files=[FilePayload(name="spisok.jpg", mimeType="image/jpeg", buffer=jpeg_with_gps())],
+        )
+        async with page.expect_navigation():
+            await page.click("button:has-text('Добавить к моему обращению')")
+        assert "Добавлено" in await page.inner_text("#notice")
+        async with console.core.database.transaction() as session:
+            (case,) = list(await session.scalars(select(Case)))
+            files = await session.scalar(select(func.count()).select_from(Attachment))
+        assert case.channel is Channel.WEB and case.sensitive and files == 1
+        assert await page.context.cookies() == []
+
+        # The same pages at 390 px with a script only to measure them and run axe-core.
+        checker = await console.page(PHONE, axe=True)
+        for path in ("/report?lang=ru", "/status?lang=ru"):
+            response = await checker.goto(console.url(path))
+            assert response is not None and response.status == 200
+            assert await checker.evaluate(NO_SIDEWAYS), f"{path} scrolls sideways at 390 px"
+            assert await console.axe(checker) == [], path
+
+    console.run(scenario(), timeout=120)
+
+
+def test_a_caller_reads_the_operators_answer_on_status(console: Console) -> None:
+    async def scenario() -> None:
+        console.core.settings.web_form = True
+        await console.staff("olena", "operator")
+        staff = await console.page()
+        await console.sign_in(staff, "olena")
+        code = await log_case(
+            console,
+            staff,
+            channel="hotline",
+            category="assistance_quality",
+            narrative="Дзвонила пані Ганна: набір не видали.",
+        )
+        async with staff.expect_navigation():
+            await staff.click("a:has-text('Відкрити справу')")
+        await staff.fill("#reply-text", ANSWER)
+        await staff.click("button:has-text('Надіслати відповідь')")
+        await staff.wait_for_url("**#replies")
+
+        caller = await no_script_page(console, "uk-UA")
+        await caller.goto(console.url("/status?lang=uk"))
+        await caller.fill("#f-code", code)
+        async with caller.expect_navigation():
+            await caller.click("button:has-text('Відкрити моє звернення')")
+        assert ANSWER in await caller.inner_text("#replies")
+
+    console.run(scenario(), timeout=120)
