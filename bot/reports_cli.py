@@ -63,7 +63,12 @@ def add_commands(sub: Any) -> None:
     export.add_argument(
         "--to", dest="last", type=date.fromisoformat, default=None, help="last day, included"
     )
-    export.add_argument("--lang", choices=["en", "uk"], default="en", help="header language")
+    export.add_argument(
+        "--lang",
+        choices=["en", "uk"],
+        default="en",
+        help="language of the headers and of the names",
+    )
     for name in ("status", "category", "oblast", "programme", "language"):
         export.add_argument(f"--{name}", action="append", default=[], help="repeat for any of")
     export.add_argument("--out", required=True, type=Path)
@@ -114,7 +119,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
             catalog.oblast(code)
         for code in args.programme:
             catalog.programme(code)
-        gettext = header_language(args.lang).gettext
+        language = header_language(args.lang)
         async with core.database.transaction() as session:
             period = StatsService(session, core).period(args.first, args.last)
             request = ExportRequest(
@@ -130,7 +135,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                 ratings=RatingFilter(programmes=args.programme, languages=args.language),
                 lang=args.lang,
             )
-            export = ExportService(core).start(session, ANALYST, request, fmt, gettext)
+            export = ExportService(core).start(session, ANALYST, request, fmt, language)
         total = await export.count()
         # disable=None: a bar on a terminal, nothing when output is redirected.
         with tqdm(total=total, unit="row", disable=None, file=sys.stderr) as bar:

@@ -4,18 +4,12 @@ the viewer's language (``Texts.gettext`` takes either)."""
 
 from __future__ import annotations
 
+from storage import names
 from storage.i18n import _, pgettext
 
 # A case's status (справа is feminine in Ukrainian: «Нова»); the reporter's side names the
 # status of a report (звернення) in the bot's own context.
-STATUS = {
-    "new": pgettext("case status", "New"),
-    "acknowledged": pgettext("case status", "Acknowledged"),
-    "in_progress": pgettext("case status", "In progress"),
-    "referred": pgettext("case status", "Referred"),
-    "resolved": pgettext("case status", "Resolved"),
-    "closed": pgettext("case status", "Closed"),
-}
+STATUS = names.STATUS
 # The worklist's tabs name groups of cases (plural: «Нові», «Закриті»).
 TAB = {
     "open": pgettext("worklist tab", "Open"),
@@ -36,30 +30,11 @@ STATUS_ACTION = {
 }
 REOPEN = _("Reopen")
 
-PRIORITY = {
-    "urgent": _("Urgent"),
-    "high": _("High"),
-    "normal": _("Normal"),
-    "low": _("Low"),
-}
+PRIORITY = names.PRIORITY
 
-CATEGORY = {
-    "assistance_quality": _("Quality or quantity of assistance"),
-    "selection_process": _("Selection and registration"),
-    "staff_conduct": _("Behaviour of staff or partners"),
-    "information_request": _("Information request"),
-    "assistance_request": _("Assistance request"),
-    "suggestion": _("Suggestion or thanks"),
-    "fraud_corruption": _("Fraud or corruption"),
-    "sexual_exploitation": _("Sexual exploitation and abuse, or harassment"),
-    "trafficking": _("Trafficking or labour exploitation"),
-}
+CATEGORY = names.CATEGORY
 
-LANGUAGE = {
-    "uk": _("Ukrainian"),
-    "ru": _("Russian"),
-    "en": _("English"),
-}
+LANGUAGE = names.LANGUAGE
 
 ROLE = {
     "operator": _("Operator"),
@@ -75,12 +50,7 @@ DELIVERY = {
     "undeliverable": _("Undeliverable to the chat"),
 }
 
-SLA = {
-    "met": _("met"),
-    "met_late": _("met late"),
-    "pending": _("pending"),
-    "overdue": _("overdue"),
-}
+SLA = names.SLA
 
 ACTION = {
     "case.created": _("Report received"),

@@ -25,6 +25,7 @@ from admin_api.console.web import PREFIX, ConsoleRoute, ReadViewerDep, Viewer, r
 from admin_api.web.downloads import DOWNLOAD_HEADERS, export_response
 from admin_api.web.i18n import Texts
 from admin_api.web.sessions import CoreDep, ReadSessionDep
+from storage import names
 from storage.breakdowns import BY_NAME
 from storage.core import Core
 from storage.enums import Language, RatingKind, Role
@@ -57,14 +58,7 @@ ROLES = frozenset({Role.ANALYST, Role.FOCAL_POINT})
 # What each breakdown is called (storage.breakdowns, which marks the msgids).
 GROUP_NAMES = {name: BY_NAME[name].label for name in GROUP_BY}
 # The same words as the bot's buttons (the handlers' catalog holds them too).
-REASONS = {
-    "waiting_time": _("Waiting time"),
-    "respect": _("How I was treated"),
-    "information": _("Not enough information"),
-    "quality": _("Quality of assistance"),
-    "quantity": _("Quantity of assistance"),
-    "other": _("Something else"),
-}
+REASONS = names.REASON
 SENSITIVE_NAME = _("Sensitive reports (one group)")
 NONE_NAME = _("Not given")
 
@@ -302,9 +296,8 @@ async def export(
         ratings=filters.rating_filter(),
         lang=viewer.language,
     )
-    gettext = texts.gettext
     return export_response(
-        ExportService(core).start(session, viewer.actor, export_request, fmt, gettext)
+        ExportService(core).start(session, viewer.actor, export_request, fmt, texts)
     )
 
 
