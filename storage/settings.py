@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     # Where people reach the API and console (behind the TLS proxy): https:// marks the
     # console's cookies Secure although the proxy speaks plain HTTP to us.
     public_url: str | None = None
+    # The bot's Telegram username (what getMe says), for public links to it
+    # (https://t.me/<name>): the API process does not talk to Telegram to learn it.
+    bot_username: str | None = Field(default=None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$")
 
     # Conversation
     default_language: Language = Language.UK
@@ -261,6 +264,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("is not a known time zone (e.g. Europe/Kyiv)") from None
         return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _without_at(cls, value: str | None) -> str | None:
+        return value.removeprefix("@") if value else value
 
     @field_validator("telegram_api_url", "webhook_url", "public_url")
     @classmethod
