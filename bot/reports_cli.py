@@ -43,6 +43,9 @@ def add_commands(sub: Any) -> None:
         action="store_true",
         help="keep counts below 5 (internal use only; never publish such a workbook)",
     )
+    monthly.add_argument(
+        "--lang", choices=["en", "uk"], default="en", help="the workbook's language"
+    )
     monthly.set_defaults(handler=monthly_command)
 
     export = sub.add_parser("export", help="export cases or ratings as CSV or XLSX")
@@ -96,7 +99,11 @@ def monthly_command(settings: Settings, args: argparse.Namespace) -> int:
     first_day = parse_month(args.month)
 
     async def work(core: Core) -> int:
-        report = MonthlyReport(core, suppressed=not args.no_suppression)
+        report = MonthlyReport(
+            core,
+            suppressed=not args.no_suppression,
+            gettext=header_language(args.lang).gettext,
+        )
         built = await report.build(first_day, args.out)
         print(f"holos: wrote {built.path} ({built.month}: {', '.join(built.sheets)})")
         return 0

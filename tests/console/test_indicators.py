@@ -262,6 +262,14 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
         assert book.sheetnames[0] == "Summary" and "Notes" in book.sheetnames
         assert len(book["Trend"]._charts) == 2
+        # The same workbook in Ukrainian, chosen on the English page (issue 24).
+        await page.select_option("#workbook-lang", "uk")
+        async with page.expect_download() as info:
+            await page.click("text=Download the workbook")
+        download = await info.value
+        book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+        assert book.sheetnames[0] == "Підсумок" and "Примітки" in book.sheetnames
+        assert book["Підсумок"]["A3"].value == "Показник"
 
         # Each download is an audit event, as through the API.
         async with console.core.database.read_only() as session:
@@ -273,6 +281,7 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         assert sorted(t or "" for t in targets) == [
             "export:cases",
             "export:cases",
+            "export:monthly",
             "export:monthly",
             "export:ratings",
         ]

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from admin_api.console import labels
 from admin_api.console.web import PREFIX, ConsoleRoute, ReadViewerDep, Viewer, render, require
 from admin_api.web.downloads import DOWNLOAD_HEADERS, export_response
-from admin_api.web.i18n import Texts
+from admin_api.web.i18n import STAFF_LANGUAGES, Texts, translations
 from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage import names
 from storage.breakdowns import BY_NAME
@@ -309,11 +309,14 @@ async def monthly_workbook(
     texts = viewer.texts
     require(may_open(viewer), texts)
     first_day = parse_month(request.query_params.get("month", ""))
+    # The workbook's language: the one chosen in the form, else the page's.
+    chosen = request.query_params.get("lang", "")
+    language = chosen if chosen in STAFF_LANGUAGES else viewer.language
     ExportService(core).record_monthly(session, viewer.actor, first_day)
     with tempfile.TemporaryDirectory(prefix="holos-monthly-") as folder:
         path = Path(folder) / "monthly.xlsx"
         # A workbook is a few sheets of figures: small enough to hold in memory.
-        await MonthlyReport(core).build(first_day, path)
+        await MonthlyReport(core, gettext=translations(language).gettext).build(first_day, path)
         content = path.read_bytes()
     name = f"holos-monthly-{first_day.strftime('%Y-%m')}.xlsx"
     return Response(
