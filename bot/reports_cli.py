@@ -103,6 +103,7 @@ def monthly_command(settings: Settings, args: argparse.Namespace) -> int:
             core,
             suppressed=not args.no_suppression,
             gettext=header_language(args.lang).gettext,
+            language=args.lang,
         )
         built = await report.build(first_day, args.out)
         print(f"holos: wrote {built.path} ({built.month}: {', '.join(built.sheets)})")

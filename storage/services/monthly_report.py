@@ -39,11 +39,13 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from storage import breakdowns
+from storage import breakdowns, names
 from storage.access import Actor
+from storage.breakdowns import NONE_KEY
 from storage.core import Core
 from storage.display import reveal
 from storage.enums import ActorKind, Role
+from storage.errors import UnknownOblast, UnknownProgramme
 from storage.i18n import _
 from storage.periods import Period, month_period, previous_month
 from storage.repositories.filters import CaseFilter
@@ -141,6 +143,8 @@ NOTES = [
         ),
     ),
 ]
+# A breakdown's row for cases without the value (no programme given).
+NOT_GIVEN = _("Not given")
 # What a withheld total says (storage.suppression's mark), in the workbook's language.
 SUPPRESSED = _("suppressed")
 # A sheet per breakdown, by name.
@@ -227,12 +231,32 @@ class MonthlyReport:
         *,
         suppressed: bool = True,
         gettext: Callable[[str], str] | None = None,
+        language: str = "en",
     ) -> None:
-        """``gettext``: the workbook's language (sheet names, labels, notes); English
-        without it."""
+        """``gettext``: the workbook's language (sheet names, labels, notes, and the
+        names of categories, oblasts, programmes, languages and reasons, ``language``
+        being its code); without it, English labels and the codes themselves."""
         self.core = core
         self.suppressed = suppressed
         self.gettext = gettext
+        self.language = language
+
+    def _name(self, dimension: str, key: str) -> str:
+        if self.gettext is None:
+            return key
+        if key == NONE_KEY:
+            return self.gettext(NOT_GIVEN)
+        catalog = self.core.catalog
+        try:
+            if dimension == "programme":
+                return catalog.programme(key).name(self.language)
+            if dimension == "oblast":
+                return catalog.oblast(key).name(self.language)
+        except (UnknownProgramme, UnknownOblast):
+            return key
+        known = {"category": names.CATEGORY, "language": names.LANGUAGE, "reason": names.REASON}
+        message = known.get(dimension, {}).get(key)
+        return self.gettext(message) if isinstance(message, str) else key
 
     async def build(self, first_day: date, target: Path) -> MonthlyWorkbook:
         sheets = await self.content(first_day)
@@ -242,7 +266,7 @@ class MonthlyReport:
     async def content(self, first_day: date) -> list[Sheet]:
         """Every sheet's cells as they will be written."""
         data = await self.gather(first_day)
-        return Publisher(self.suppressed, self._tiebreak, self.gettext).sheets(data)
+        return Publisher(self.suppressed, self._tiebreak, self.gettext, self._name).sheets(data)
 
     def _tiebreak(self, month: str, dimension: str) -> Callable[[str], bytes]:
         """Orders equally small rows by a keyed hash a reader cannot compute."""
@@ -320,9 +344,13 @@ class Publisher:
         suppressed: bool,
         tiebreak: Callable[[str, str], Callable[[str], bytes]],
         gettext: Callable[[str], str] | None = None,
+        name: Callable[[str, str], str] | None = None,
     ) -> None:
         self.suppressed = suppressed
         self.tiebreak = tiebreak
+        # What a breakdown's key is called (a category's or a programme's name); the
+        # code itself without a language.
+        self.name: Callable[[str, str], str] = name or (lambda _dimension, key: key)
         # The workbook's language: every title, label and note goes through it once the
         # figures are decided (English when none is given).
         self.t: Callable[[str], str] = gettext or (lambda text: text)
@@ -513,7 +541,7 @@ class Publisher:
             c = by_key[key]
             sheet.rows.append(
                 [
-                    key,
+                    self.name(dimension, key),
                     count,
                     self.share(c.acknowledged_within_sla, count, c.acknowledge_decided, count),
                     self.share(c.resolved_within_sla, count, c.resolve_decided, count),
@@ -521,7 +549,9 @@ class Publisher:
                 ]
             )
         if pooled.pooled:
-            sheet.rows.append([self.other(pooled.pooled), pooled.other])
+            sheet.rows.append(
+                [self.other([self.name(dimension, k) for k in pooled.pooled]), pooled.other]
+            )
         sheet.rows.append([_("Total"), view.complaints])
         sheet.autofilter = f"A1:E{len(sheet.rows) - 1}"
         return sheet
@@ -553,7 +583,9 @@ class Publisher:
         sheet.rows.append([])
         sheet.head([_("What went wrong (scores 1–2)"), _("Mentions")])
         for reason in s.top_reasons:
-            sheet.rows.append([reason["reason"], self.count(int(reason["count"]))])
+            sheet.rows.append(
+                [self.name("reason", str(reason["reason"])), self.count(int(reason["count"]))]
+            )
         sheet.rows.append([])
         sheet.head([_("Programme"), _("Ratings"), _("Mean (1–5)"), _("Share satisfied (4–5)")])
         if programmes is None:
@@ -562,10 +594,20 @@ class Publisher:
         for programme, ratings in programmes.kept.items():
             sat = report.satisfaction_by_programme[programme]
             sheet.rows.append(
-                [programme, ratings, self.mean(sat, ratings), self.satisfied(sat, ratings)]
+                [
+                    self.name("programme", programme),
+                    ratings,
+                    self.mean(sat, ratings),
+                    self.satisfied(sat, ratings),
+                ]
             )
         if programmes.pooled:
-            sheet.rows.append([self.other(programmes.pooled), programmes.other])
+            sheet.rows.append(
+                [
+                    self.other([self.name("programme", k) for k in programmes.pooled]),
+                    programmes.other,
+                ]
+            )
         sheet.rows.append([_("Total"), count])
         return sheet
 
@@ -577,7 +619,7 @@ class Publisher:
         sheet.head(
             [
                 _("Month"),
-                *categories,
+                *(self.name("category", c) for c in categories),
                 _("Other (pooled)"),
                 _("Complaints and feedback"),
                 _("Sensitive reports"),

@@ -186,7 +186,7 @@ async def test_the_workbook_in_ukrainian_has_the_same_figures(
     english, ukrainian = tmp_path / "en.xlsx", tmp_path / "uk.xlsx"
     await MonthlyReport(core, suppressed=False).build(date(2026, 11, 1), english)
     uk = gettext.translation("messages", LOCALES_DIR, languages=["uk"])
-    built = await MonthlyReport(core, suppressed=False, gettext=uk.gettext).build(
+    built = await MonthlyReport(core, suppressed=False, gettext=uk.gettext, language="uk").build(
         date(2026, 11, 1), ukrainian
     )
     assert built.sheets == UK_SHEETS
@@ -207,6 +207,11 @@ async def test_the_workbook_in_ukrainian_has_the_same_figures(
         for en_row, uk_row in zip(en_cells, uk_cells, strict=True):
             numbers = [v for v in en_row if not isinstance(v, str)]
             assert numbers == [v for v in uk_row if not isinstance(v, str)], en_name
+    # Categories and oblasts by name, as the exports name them.
+    categories = {r[0] for r in book["За категоріями"].iter_rows(2, values_only=True)}
+    assert {"Якість або кількість допомоги", "Поведінка працівників або партнерів"} <= categories
+    oblasts = {r[0] for r in book["За областями"].iter_rows(2, values_only=True)}
+    assert "Львівська область" in oblasts
     notes = [r[0] for r in book["Примітки"].iter_rows(2, values_only=True)]
     assert "Приховування малих чисел" in notes
     # No English label is left in the Ukrainian workbook.

@@ -316,7 +316,8 @@ async def monthly_workbook(
     with tempfile.TemporaryDirectory(prefix="holos-monthly-") as folder:
         path = Path(folder) / "monthly.xlsx"
         # A workbook is a few sheets of figures: small enough to hold in memory.
-        await MonthlyReport(core, gettext=translations(language).gettext).build(first_day, path)
+        report = MonthlyReport(core, gettext=translations(language).gettext, language=language)
+        await report.build(first_day, path)
         content = path.read_bytes()
     name = f"holos-monthly-{first_day.strftime('%Y-%m')}.xlsx"
     return Response(
