@@ -43,6 +43,9 @@ def add_commands(sub: Any) -> None:
         action="store_true",
         help="keep counts below 5 (internal use only; never publish such a workbook)",
     )
+    monthly.add_argument(
+        "--lang", choices=["en", "uk"], default="en", help="the workbook's language"
+    )
     monthly.set_defaults(handler=monthly_command)
 
     export = sub.add_parser("export", help="export cases or ratings as CSV or XLSX")
@@ -63,7 +66,12 @@ def add_commands(sub: Any) -> None:
     export.add_argument(
         "--to", dest="last", type=date.fromisoformat, default=None, help="last day, included"
     )
-    export.add_argument("--lang", choices=["en", "uk"], default="en", help="header language")
+    export.add_argument(
+        "--lang",
+        choices=["en", "uk"],
+        default="en",
+        help="language of the headers and of the names",
+    )
     for name in ("status", "category", "oblast", "programme", "language"):
         export.add_argument(f"--{name}", action="append", default=[], help="repeat for any of")
     export.add_argument("--out", required=True, type=Path)
@@ -91,7 +99,12 @@ def monthly_command(settings: Settings, args: argparse.Namespace) -> int:
     first_day = parse_month(args.month)
 
     async def work(core: Core) -> int:
-        report = MonthlyReport(core, suppressed=not args.no_suppression)
+        report = MonthlyReport(
+            core,
+            suppressed=not args.no_suppression,
+            gettext=header_language(args.lang).gettext,
+            language=args.lang,
+        )
         built = await report.build(first_day, args.out)
         print(f"holos: wrote {built.path} ({built.month}: {', '.join(built.sheets)})")
         return 0
@@ -114,7 +127,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
             catalog.oblast(code)
         for code in args.programme:
             catalog.programme(code)
-        gettext = header_language(args.lang).gettext
+        language = header_language(args.lang)
         async with core.database.transaction() as session:
             period = StatsService(session, core).period(args.first, args.last)
             request = ExportRequest(
@@ -130,7 +143,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                 ratings=RatingFilter(programmes=args.programme, languages=args.language),
                 lang=args.lang,
             )
-            export = ExportService(core).start(session, ANALYST, request, fmt, gettext)
+            export = ExportService(core).start(session, ANALYST, request, fmt, language)
         total = await export.count()
         # disable=None: a bar on a terminal, nothing when output is redirected.
         with tqdm(total=total, unit="row", disable=None, file=sys.stderr) as bar:

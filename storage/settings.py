@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     # Where people reach the API and console (behind the TLS proxy): https:// marks the
     # console's cookies Secure although the proxy speaks plain HTTP to us.
     public_url: str | None = None
+    # The bot's Telegram username (what getMe says), for public links to it
+    # (https://t.me/<name>) and the link staff open to link their own Telegram: the API
+    # process does not talk to Telegram to learn it (the bot asks at start when unset).
+    bot_username: str | None = Field(default=None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$")
 
     # Conversation
     default_language: Language = Language.UK
@@ -245,9 +249,6 @@ class Settings(BaseSettings):
     alert_interval_seconds: float = Field(default=10, gt=0, le=15)
     # The local hour (HOLOS_TIMEZONE) from which the daily digest of what is due goes out.
     digest_hour: int = Field(default=8, ge=0, le=23)
-    # The bot's @username, for the link a staff member opens to link their Telegram
-    # (asked of Telegram at start when unset, where the bot runs in the same process).
-    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,64}$")
 
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
@@ -312,6 +313,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("is not a known time zone (e.g. Europe/Kyiv)") from None
         return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _without_at(cls, value: str | None) -> str | None:
+        return value.removeprefix("@") if value else value
 
     @field_validator("telegram_api_url", "webhook_url", "public_url")
     @classmethod

@@ -4,19 +4,12 @@ the viewer's language (``Texts.gettext`` takes either)."""
 
 from __future__ import annotations
 
+from storage import names
 from storage.i18n import InContext, _, pgettext
 
 # A case's status (справа is feminine in Ukrainian: «Нова»); the reporter's side names the
 # status of a report (звернення) in the bot's own context.
-STATUS = {
-    "new": pgettext("case status", "New"),
-    "acknowledged": pgettext("case status", "Acknowledged"),
-    "in_progress": pgettext("case status", "In progress"),
-    "referred": pgettext("case status", "Referred"),
-    "waiting": pgettext("case status", "Waiting for the reporter"),
-    "resolved": pgettext("case status", "Resolved"),
-    "closed": pgettext("case status", "Closed"),
-}
+STATUS = names.STATUS
 # The worklist's tabs name groups of cases (plural: «Нові», «Закриті»).
 TAB = {
     "open": pgettext("worklist tab", "Open"),
@@ -40,15 +33,7 @@ STATUS_ACTION = {
 REOPEN = _("Reopen")
 
 # What became of a case, recorded when it is closed.
-OUTCOME = {
-    "resolved": pgettext("outcome", "Resolved"),
-    "partly_resolved": pgettext("outcome", "Partly resolved"),
-    "not_substantiated": pgettext("outcome", "Not substantiated"),
-    "referred": pgettext("outcome", "Referred"),
-    "no_response": pgettext("outcome", "No response from the reporter"),
-    "duplicate": pgettext("outcome", "Duplicate"),
-    "out_of_scope": pgettext("outcome", "Out of scope"),
-}
+OUTCOME = names.OUTCOME
 # Whether the person agreed to be referred.
 CONSENT = {
     "given": _("Consent given"),
@@ -56,42 +41,14 @@ CONSENT = {
     "not_asked": _("Could not be asked"),
 }
 
-PRIORITY = {
-    "urgent": _("Urgent"),
-    "high": _("High"),
-    "normal": _("Normal"),
-    "low": _("Low"),
-}
+PRIORITY = names.PRIORITY
 
-CATEGORY = {
-    "assistance_quality": _("Quality or quantity of assistance"),
-    "selection_process": _("Selection and registration"),
-    "staff_conduct": _("Behaviour of staff or partners"),
-    "information_request": _("Information request"),
-    "assistance_request": _("Assistance request"),
-    "suggestion": _("Suggestion or thanks"),
-    "fraud_corruption": _("Fraud or corruption"),
-    "sexual_exploitation": _("Sexual exploitation and abuse, or harassment"),
-    "trafficking": _("Trafficking or labour exploitation"),
-}
+CATEGORY = names.CATEGORY
 
-LANGUAGE = {
-    "uk": _("Ukrainian"),
-    "ru": _("Russian"),
-    "en": _("English"),
-}
+LANGUAGE = names.LANGUAGE
 
 # Where a report came in (storage.enums.Channel).
-CHANNEL = {
-    "telegram": _("Telegram bot"),
-    "hotline": _("Hotline call"),
-    "in_person": _("In person"),
-    "letter": _("Letter or feedback box"),
-    "email": _("E-mail"),
-    "partner": _("Partner referral"),
-    "other": _("Other channel"),
-    "web": _("Web form"),
-}
+CHANNEL = names.CHANNEL
 
 # How the person whose report staff log wants to hear back (storage.enums.FollowUpMode).
 FOLLOW_UP = {
@@ -114,12 +71,7 @@ DELIVERY = {
     "undeliverable": _("Undeliverable to the chat"),
 }
 
-SLA = {
-    "met": _("met"),
-    "met_late": _("met late"),
-    "pending": _("pending"),
-    "overdue": _("overdue"),
-}
+SLA = names.SLA
 
 ACTION = {
     "case.created": _("Report received"),

@@ -18,6 +18,7 @@ from admin_api.web.headers import PAGE_HEADERS
 from admin_api.web.i18n import Texts
 from admin_api.web.pages import environment, render_page
 from admin_api.web.sessions import CoreDep, ReadSessionDep
+from storage.core import Core
 from storage.enums import Language
 from storage.services.transparency import MAX_MONTHS, TransparencyService
 
@@ -26,6 +27,15 @@ router = APIRouter(include_in_schema=False)
 templates = environment(Path(__file__).resolve().parent / "templates")
 # The console's stylesheet dresses this page too (admin_api.console serves it).
 STYLESHEET = "/console/static/console.css"
+
+
+# The anonymous web form's address (served when ``HOLOS_WEB_FORM`` turns it on).
+WEB_FORM_PATH = "/report"
+
+
+def web_form_enabled(core: Core) -> bool:
+    """Whether the page links to the web form (``HOLOS_WEB_FORM``)."""
+    return core.settings.web_form
 
 
 class PageParams(BaseModel):
@@ -44,9 +54,10 @@ async def transparency_page(
     core: CoreDep,
 ) -> HTMLResponse:
     figures = await TransparencyService(session, core).figures(
-        months=params.months, language=Language(params.lang)
+        months=params.months, language=Language(params.lang), from_first=True
     )
     texts = Texts(params.lang, core.settings.timezone)
+    settings = core.settings
     response = render_page(
         templates,
         request,
@@ -55,6 +66,8 @@ async def transparency_page(
         figures=figures,
         months=params.months,
         stylesheet=STYLESHEET,
+        bot_link=f"https://t.me/{settings.bot_username}" if settings.bot_username else None,
+        web_form_link=WEB_FORM_PATH if web_form_enabled(core) else None,
     )
     # A public page may be cached: every page header but no-store.
     for name, value in PAGE_HEADERS:

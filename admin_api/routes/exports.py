@@ -50,8 +50,9 @@ async def export(
     session: ReadSessionDep,
     core: CoreDep,
 ) -> StreamingResponse:
-    """Same filters as the worklist, for a period of Kyiv calendar days. Headers in
-    English, or Ukrainian with `lang=uk`. No narrative, contact, assignee or tags for
+    """Same filters as the worklist, for a period of Kyiv calendar days. Headers and
+    names (category, status, oblast, programme, language, channel…) in English, or
+    Ukrainian with `lang=uk`; each named code also in a column of its own. No narrative, contact, assignee or tags for
     analysts and administrators; sensitive narratives are never exported in bulk."""
     for code in params.programme:
         core.catalog.programme(code)
@@ -67,8 +68,7 @@ async def export(
         ),
         lang=params.lang,
     )
-    gettext = translations(request.lang).gettext
     started = ExportService(core).start(
-        session, principal.actor, request, ExportFormat(params.format), gettext
+        session, principal.actor, request, ExportFormat(params.format), translations(request.lang)
     )
     return export_response(started)

@@ -59,7 +59,15 @@ def language_context(request: Request, texts: Texts) -> dict[str, Any]:
         "lang": texts.language,
         "when": texts.when,
         "path": request.url.path,
+        # Where a language switch returns to: the same page with its query (a
+        # dashboard's filters), so that changing language does not lose them.
+        "here": _here(request),
     }
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 def render_page(

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from storage import breakdowns
 from storage.breakdowns import NONE_KEY, SENSITIVE_KEY, STANDARD_KEY, Dimension, Keyed
-from storage.enums import CLOCK_RUNNING, OPEN_STATUSES, Status
+from storage.enums import CLOCK_RUNNING, OPEN_STATUSES, RatingKind, Status
 from storage.models import Case, Rating
 from storage.repositories.base import Repository
 from storage.repositories.filters import (
@@ -128,6 +128,16 @@ def _flag(condition: ColumnElement[bool]) -> Any:
 
 class AggregateRepository(Repository):
     """Read-only: the worklist's filters, counted."""
+
+    async def first_activity(self) -> datetime | None:
+        """When the first case or rating of assistance arrived (the public page shows
+        no month before it), or None before any. Both columns are indexed."""
+        first_case = await self.session.scalar(select(func.min(Case.created_at)))
+        first_rating = await self.session.scalar(
+            select(func.min(Rating.created_at)).where(Rating.kind == RatingKind.ASSISTANCE)
+        )
+        found = [t for t in (first_case, first_rating) if t is not None]
+        return min(found) if found else None
 
     def _visible_conditions(self, scope: Scope) -> list[ColumnElement[bool]]:
         return case_conditions(

@@ -29,20 +29,21 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import breakdowns
+from storage import breakdowns, names
 from storage.access import Actor
 from storage.breakdowns import Dimension, Keyed
+from storage.catalog import Catalog
 from storage.core import Core
 from storage.disclosure import Visibility, may_export_sensitive_rows, role_visibility
 from storage.display import csv_text, plain, reveal, starts_formula
 from storage.enums import AuditAction
-from storage.errors import PermissionDenied
-from storage.i18n import _
+from storage.errors import PermissionDenied, UnknownOblast, UnknownProgramme
+from storage.i18n import InContext, _
 from storage.models import Rating
 from storage.periods import Period, month_key
 from storage.repositories.exports import ExportRepository
@@ -89,20 +90,29 @@ class Column:
 
 
 # Every breakdown dimension is a column (tests/storage/test_breakdowns.py holds the
-# export to it): its title, width and value come from storage.breakdowns.
+# export to it): its title, width and value come from storage.breakdowns. A coded column
+# holds the code's name in the reader's language, and its code follows in a column of
+# its own, for whoever joins the file to other data.
 CASE_COLUMNS = (
     Column("ref", _("Reference"), 16),
     Column("received_at", _("Received (Kyiv time)"), 19),
     Column.of(breakdowns.MONTH),
     Column.of(breakdowns.CATEGORY),
+    Column("category_code", _("Category code"), 20),
     Column.of(breakdowns.SENSITIVITY),
     Column("priority", _("Priority"), 9),
     Column("status", _("Status"), 13),
+    Column("status_code", _("Status code"), 12),
     Column.of(breakdowns.OBLAST),
+    Column("oblast_code", _("Oblast code"), 9),
     Column.of(breakdowns.PROGRAMME),
+    Column("programme_code", _("Programme code"), 12),
     Column.of(breakdowns.LANGUAGE),
+    Column("language_code", _("Language code"), 6),
     Column.of(breakdowns.CHANNEL),
+    Column("channel_code", _("Channel code"), 9),
     Column.of(breakdowns.OUTCOME),
+    Column("outcome_code", _("Outcome code"), 12),
     Column.of(breakdowns.REFERRAL_TARGET),
     Column("duplicate_of", _("Duplicate of"), 16),
     Column("acknowledge_due_at", _("Acknowledge by"), 19),
@@ -122,15 +132,66 @@ CASE_COLUMNS = (
 RATING_COLUMNS = (
     Column("id", _("Id"), 8),
     Column("kind", _("Kind"), 11),
+    Column("kind_code", _("Kind code"), 10),
     Column("created_at", _("Given (Kyiv time)"), 19),
     Column("month", _("Month"), 9),
     Column("programme", _("Programme"), 14),
+    Column("programme_code", _("Programme code"), 12),
     Column("score", _("Score"), 6),
     Column("reasons", _("What went wrong"), 24),
+    Column("reason_codes", _("What went wrong: codes"), 20),
     Column("language", _("Language"), 9),
+    Column("language_code", _("Language code"), 6),
     Column("channel", _("Channel"), 10),
+    Column("channel_code", _("Channel code"), 9),
     Column("comment", _("Comment"), 60, staff_only=True),
 )
+
+
+class Translator(Protocol):
+    """What the edge hands over to speak the reader's language: gettext's translations
+    (the API, the command line) or a console page's texts."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def pgettext(self, context: str, message: str, /) -> object: ...
+
+
+@dataclass(frozen=True)
+class Namer:
+    """Codes as the reader calls them: catalog names (oblast, programme) in the
+    reader's language, the other codes through :mod:`storage.names` and gettext."""
+
+    catalog: Catalog
+    language: str
+    translator: Translator
+
+    def text(self, message: str | InContext) -> str:
+        if isinstance(message, InContext):
+            return str(self.translator.pgettext(message.context, message.message))
+        return str(self.translator.gettext(message))
+
+    def coded(self, names_of: dict[str, str | InContext], code: str | None) -> str | None:
+        if code is None:
+            return None
+        message = names_of.get(str(code))
+        return self.text(message) if message is not None else str(code)
+
+    def oblast(self, code: str | None) -> str | None:
+        if code is None:
+            return None
+        try:
+            return self.catalog.oblast(code).name(self.language)
+        except UnknownOblast:
+            return code
+
+    def programme(self, code: str | None) -> str | None:
+        if code is None:
+            return None
+        try:
+            return self.catalog.programme(code).name(self.language)
+        except UnknownProgramme:
+            return code
 
 
 @dataclass(frozen=True)
@@ -168,6 +229,7 @@ class Export:
     format: ExportFormat
     columns: list[Column]
     header: list[str]
+    namer: Namer
 
     @property
     def title(self) -> str:
@@ -189,7 +251,7 @@ class Export:
         return await self.service.count(self.actor, self.request)
 
     def rows(self) -> AsyncIterator[list[Any]]:
-        return self.service.rows(self.actor, self.request)
+        return self.service.rows(self.actor, self.request, self.namer)
 
     def chunks(self, rows: AsyncIterator[list[Any]] | None = None) -> AsyncIterator[bytes]:
         """The file in pieces, to stream (``rows``: :meth:`rows`, or a wrapper of it)."""
@@ -219,15 +281,17 @@ class ExportService:
         actor: Actor,
         request: ExportRequest,
         fmt: ExportFormat,
-        gettext: Callable[[str], str],
+        translator: Translator,
     ) -> Export:
         """Check what ``actor`` asks for (nothing is read before), record the export in
-        ``session``'s transaction, and fix its columns with titles in ``gettext``'s
-        language. The rows are read when the returned export is written."""
+        ``session``'s transaction, and fix its columns with titles in ``translator``'s
+        language (``request.lang``), which also names the codes in the rows. The rows
+        are read when the returned export is written."""
         self.check(actor, request)
         self.record(session, actor, request, fmt.value)
         columns = columns_for(request.kind, actor)
-        return Export(self, actor, request, fmt, columns, headers(columns, gettext))
+        namer = Namer(self.core.catalog, request.lang, translator)
+        return Export(self, actor, request, fmt, columns, headers(columns, namer.text), namer)
 
     def record(self, session: AsyncSession, actor: Actor, request: ExportRequest, fmt: str) -> None:
         """One audit event per export: who took which rows out, never the rows."""
@@ -294,8 +358,11 @@ class ExportService:
                 flt, may_see_sensitive=with_sensitive, now=self.core.clock.now()
             )
 
-    async def rows(self, actor: Actor, request: ExportRequest) -> AsyncIterator[list[Any]]:
-        """Each row's values in :func:`columns_for` order, oldest first."""
+    async def rows(
+        self, actor: Actor, request: ExportRequest, namer: Namer
+    ) -> AsyncIterator[list[Any]]:
+        """Each row's values in :func:`columns_for` order, oldest first, codes named by
+        ``namer``."""
         keys = [c.key for c in columns_for(request.kind, actor)]
         zone = request.period.zone
         after: tuple[datetime, int] | None = None
@@ -305,7 +372,7 @@ class ExportService:
                     ratings = await RatingRepository(session).page(
                         self._rating_filter(request), after=after, limit=BATCH
                     )
-                    values = [self._rating_values(r, zone) for r in ratings]
+                    values = [self._rating_values(r, zone, namer) for r in ratings]
                     # Read now: leaving the scope expires the rows.
                     last = (ratings[-1].created_at, ratings[-1].id) if ratings else None
                 else:
@@ -319,7 +386,7 @@ class ExportService:
                         limit=BATCH,
                     )
                     tags = await repo.tags_of([c.id for c in cases]) if actor.can_see_cases else {}
-                    values = [self._case_values(c, tags, actor, zone) for c in cases]
+                    values = [self._case_values(c, tags, zone, namer) for c in cases]
                     last = (cases[-1].created_at, cases[-1].id) if cases else None
             for item_values in values:
                 yield [item_values[k] for k in keys]
@@ -327,47 +394,74 @@ class ExportService:
                 return
             after = last
 
-    def _rating_values(self, rating: Rating, zone: ZoneInfo) -> dict[str, Any]:
+    def _rating_values(self, rating: Rating, zone: ZoneInfo, namer: Namer) -> dict[str, Any]:
+        reasons = [str(r) for r in rating.reasons or []]
         return {
             "id": rating.id,
-            "kind": rating.kind,
+            "kind": namer.coded(names.RATING_KIND, rating.kind),
+            "kind_code": _code(rating.kind),
             "created_at": _local(rating.created_at, zone),
             "month": month_key(rating.created_at, zone),
-            "programme": rating.programme,
+            "programme": namer.programme(rating.programme),
+            "programme_code": rating.programme,
             "score": rating.score,
-            "reasons": ";".join(rating.reasons or []),
-            "language": rating.language,
-            "channel": rating.channel,
+            "reasons": "; ".join(namer.coded(names.REASON, r) or r for r in reasons),
+            "reason_codes": ";".join(reasons),
+            "language": namer.coded(names.LANGUAGE, rating.language),
+            "language_code": _code(rating.language),
+            "channel": namer.coded(names.CHANNEL, rating.channel),
+            "channel_code": _code(rating.channel),
             "comment": rating.comment,
         }
 
     def _case_values(
-        self, case: Any, tags: dict[int, list[str]], actor: Actor, zone: ZoneInfo
+        self, case: Any, tags: dict[int, list[str]], zone: ZoneInfo, namer: Namer
     ) -> dict[str, Any]:
         now = self.core.clock.now()
+        codes = {d.name: _dimension_value(d, case, zone) for d in breakdowns.DIMENSIONS}
         return {
-            **{d.name: _dimension_value(d, case, zone) for d in breakdowns.DIMENSIONS},
+            **codes,
+            "category": namer.coded(names.CATEGORY, codes["category"]),
+            "category_code": codes["category"],
+            "oblast": namer.oblast(codes["oblast"]),
+            "oblast_code": codes["oblast"],
+            "programme": namer.programme(codes["programme"]),
+            "programme_code": codes["programme"],
+            "language": namer.coded(names.LANGUAGE, codes["language"]),
+            "language_code": codes["language"],
+            "channel": namer.coded(names.CHANNEL, codes["channel"]),
+            "channel_code": codes["channel"],
+            "outcome": namer.coded(names.OUTCOME, codes["outcome"]),
+            "outcome_code": codes["outcome"],
             "ref": case.ref,
             "received_at": _local(case.created_at, zone),
-            "priority": str(case.priority),
-            "status": str(case.status),
+            "priority": namer.coded(names.PRIORITY, _code(case.priority)),
+            "status": namer.coded(names.STATUS, _code(case.status)),
+            "status_code": _code(case.status),
             "acknowledge_due_at": _local(case.acknowledge_due_at, zone),
             "acknowledged_at": _local(case.acknowledged_at, zone),
-            "acknowledge_sla": SlaClock.of(
-                case.acknowledge_due_at, case.acknowledged_at, now
-            ).state,
+            "acknowledge_sla": namer.coded(
+                names.SLA, SlaClock.of(case.acknowledge_due_at, case.acknowledged_at, now).state
+            ),
             "resolve_due_at": _local(case.resolve_due_at, zone),
             "resolved_at": _local(case.resolved_at, zone),
-            "resolve_sla": SlaClock.of(case.resolve_due_at, case.resolved_at, now).state,
+            "resolve_sla": namer.coded(
+                names.SLA, SlaClock.of(case.resolve_due_at, case.resolved_at, now).state
+            ),
             "closed_at": _local(case.closed_at, zone),
             "duplicate_of": case.duplicate_of,
             "handling_score": case.handling_score,
             "assignee_id": case.assignee_id,
             "tags": ";".join(tags.get(case.id, [])),
-            "contact_mode": str(case.contact_mode),
+            "contact_mode": namer.coded(names.CONTACT_MODE, _code(case.contact_mode)),
             # Sensitive narratives are encrypted and never leave in bulk.
             "narrative": None if case.sensitive else case.narrative,
         }
+
+
+def _code(value: Any) -> str | None:
+    """An enum's or a column's code as plain text (empty stays empty)."""
+    return None if value is None else str(value)
 
 
 def _dimension_value(dimension: Dimension, case: Any, zone: ZoneInfo) -> Any:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,11 +39,14 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from storage import breakdowns
+from storage import breakdowns, names
 from storage.access import Actor
+from storage.breakdowns import NONE_KEY
 from storage.core import Core
 from storage.display import reveal
 from storage.enums import ActorKind, Role
+from storage.errors import UnknownOblast, UnknownProgramme
+from storage.i18n import _
 from storage.periods import Period, month_period, previous_month
 from storage.repositories.filters import CaseFilter
 from storage.services.exports import as_text
@@ -60,76 +63,110 @@ SENSITIVE = CaseFilter(sensitive=True)
 SPREAD_BASE = 10  # values behind a median or percentile
 BOLD = Font(bold=True)
 PERCENT = "0%"
-WITHHELD = (
+WITHHELD = _(
     "Withheld this month: too few complaints and feedback to break down "
     "without singling someone out."
 )
 
 NOTES = [
     (
-        "Period",
-        "Calendar months in Kyiv time (Europe/Kyiv): a case belongs to the month in "
-        "which it was received, across daylight-saving changes.",
+        _("Period"),
+        _(
+            "Calendar months in Kyiv time (Europe/Kyiv): a case belongs to the month in "
+            "which it was received, across daylight-saving changes."
+        ),
     ),
     (
-        "Complaints and feedback",
-        "Every case received in the month that is not a sensitive report. The "
-        f"indicators and every breakdown ({', '.join(DIMENSIONS)}) are of these.",
+        _("Complaints and feedback"),
+        _(
+            "Every case received in the month that is not a sensitive report. The "
+            "indicators and every breakdown ({dimensions}) are of these."
+        ),
     ),
     (
-        "Sensitive reports",
-        "Fraud and corruption, sexual exploitation and abuse, trafficking: one count "
-        "per month, never broken down or mixed into another figure, so that no one can "
-        "be singled out.",
+        _("Sensitive reports"),
+        _(
+            "Fraud and corruption, sexual exploitation and abuse, trafficking: one count "
+            "per month, never broken down or mixed into another figure, so that no one can "
+            "be singled out."
+        ),
     ),
     (
-        "Acknowledged within SLA",
-        "Share of the month's complaints and feedback acknowledged at or before their "
-        "deadline (exactly on time counts), a never-acknowledged case past its "
-        "deadline being a miss. Shown once every case of the month has reached its "
-        "deadline (or been acknowledged), over at least 10 cases, to whole percent.",
+        _("Acknowledged within SLA"),
+        _(
+            "Share of the month's complaints and feedback acknowledged at or before their "
+            "deadline (exactly on time counts), a never-acknowledged case past its "
+            "deadline being a miss. Shown once every case of the month has reached its "
+            "deadline (or been acknowledged), over at least 10 cases, to whole percent."
+        ),
     ),
-    ("Resolved within SLA", "The same for resolution."),
+    (_("Resolved within SLA"), _("The same for resolution.")),
     (
-        "Outcome, referral target",
-        "What became of the month's complaints and feedback once closed (none: not "
-        "closed yet), and the partner each was last referred to (none: never referred). "
-        "A case closed as a duplicate of another is in no figure: the case kept counts "
-        "once. A case waiting for the reporter is on no clock: never overdue, and not a "
-        "resolution miss while it waits.",
-    ),
-    (
-        "Hours to acknowledge / resolve",
-        "From receipt; the median (mean of the two middle values for an even count) "
-        "and the 90th percentile by nearest rank; shown over at least 10 cases.",
-    ),
-    (
-        "Open, overdue",
-        "The month's complaints and feedback still open when the workbook was made, "
-        "and of those past a deadline.",
+        _("Outcome, referral target"),
+        _(
+            "What became of the month's complaints and feedback once closed (none: not "
+            "closed yet), and the partner each was last referred to (none: never referred). "
+            "A case closed as a duplicate of another is in no figure: the case kept counts "
+            "once. A case waiting for the reporter is on no clock: never overdue, and not a "
+            "resolution miss while it waits."
+        ),
     ),
     (
-        "Satisfaction",
-        "Ratings of assistance given in the month, 1 (very dissatisfied) to 5 "
-        "(very satisfied); satisfied means 4 or 5. Reasons are asked for scores 1 and 2. "
-        "Ratings by score are shown when every score has at least 5.",
+        _("Hours to acknowledge / resolve"),
+        _(
+            "From receipt; the median (mean of the two middle values for an even count) "
+            "and the 90th percentile by nearest rank; shown over at least 10 cases."
+        ),
     ),
     (
-        "Handling satisfaction",
-        "The score reporters gave to how their closed complaint was handled, for the "
-        "month's complaints and feedback.",
+        _("Open, overdue"),
+        _(
+            "The month's complaints and feedback still open when the workbook was made, "
+            "and of those past a deadline."
+        ),
     ),
     (
-        "Suppression",
-        "Counts below 5 are shown as '<5', and a total that would reveal one as "
-        "'suppressed'. In a breakdown, groups below 5 are pooled with the smallest "
-        "other group into 'Other', so that no pooled group can be worked out; when a "
-        "breakdown has no group of 5 or more, the month's count of complaints and "
-        "feedback is withheld and nothing is broken down. A share is shown only over a "
-        "published count of at least 10, to whole percent; a mean only over a published "
-        "count. No withheld count can be worked out from anything in this workbook.",
+        _("Satisfaction"),
+        _(
+            "Ratings of assistance given in the month, 1 (very dissatisfied) to 5 "
+            "(very satisfied); satisfied means 4 or 5. Reasons are asked for scores 1 and 2. "
+            "Ratings by score are shown when every score has at least 5."
+        ),
+    ),
+    (
+        _("Handling satisfaction"),
+        _(
+            "The score reporters gave to how their closed complaint was handled, for the "
+            "month's complaints and feedback."
+        ),
+    ),
+    (
+        _("Suppression"),
+        _(
+            "Counts below 5 are shown as '<5', and a total that would reveal one as "
+            "'suppressed'. In a breakdown, groups below 5 are pooled with the smallest "
+            "other group into 'Other', so that no pooled group can be worked out; when a "
+            "breakdown has no group of 5 or more, the month's count of complaints and "
+            "feedback is withheld and nothing is broken down. A share is shown only over a "
+            "published count of at least 10, to whole percent; a mean only over a published "
+            "count. No withheld count can be worked out from anything in this workbook."
+        ),
     ),
 ]
+# A breakdown's row for cases without the value (no programme given).
+NOT_GIVEN = _("Not given")
+# What a withheld total says (storage.suppression's mark), in the workbook's language.
+SUPPRESSED = _("suppressed")
+# A sheet per breakdown, by name.
+BY_TITLE = {
+    "category": _("By category"),
+    "oblast": _("By oblast"),
+    "programme": _("By programme"),
+    "language": _("By language"),
+    "channel": _("By channel"),
+    "outcome": _("By outcome"),
+    "referral_target": _("By referral target"),
+}
 
 
 # What a workbook holds ------------------------------------------------------------------
@@ -201,9 +238,43 @@ class ReportData:
 
 
 class MonthlyReport:
-    def __init__(self, core: Core, *, suppressed: bool = True) -> None:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        suppressed: bool = True,
+        gettext: Callable[[str], str] | None = None,
+        language: str = "en",
+    ) -> None:
+        """``gettext``: the workbook's language (sheet names, labels, notes, and the
+        names of categories, oblasts, programmes, languages and reasons, ``language``
+        being its code); without it, English labels and the codes themselves."""
         self.core = core
         self.suppressed = suppressed
+        self.gettext = gettext
+        self.language = language
+
+    def _name(self, dimension: str, key: str) -> str:
+        if self.gettext is None:
+            return key
+        if key == NONE_KEY:
+            return self.gettext(NOT_GIVEN)
+        catalog = self.core.catalog
+        try:
+            if dimension == "programme":
+                return catalog.programme(key).name(self.language)
+            if dimension == "oblast":
+                return catalog.oblast(key).name(self.language)
+        except (UnknownProgramme, UnknownOblast):
+            return key
+        known = {
+            "category": names.CATEGORY,
+            "language": names.LANGUAGE,
+            "channel": names.CHANNEL,
+            "reason": names.REASON,
+        }
+        message = known.get(dimension, {}).get(key)
+        return self.gettext(message) if isinstance(message, str) else key
 
     async def build(self, first_day: date, target: Path) -> MonthlyWorkbook:
         sheets = await self.content(first_day)
@@ -213,7 +284,7 @@ class MonthlyReport:
     async def content(self, first_day: date) -> list[Sheet]:
         """Every sheet's cells as they will be written."""
         data = await self.gather(first_day)
-        return Publisher(self.suppressed, self._tiebreak).sheets(data)
+        return Publisher(self.suppressed, self._tiebreak, self.gettext, self._name).sheets(data)
 
     def _tiebreak(self, month: str, dimension: str) -> Callable[[str], bytes]:
         """Orders equally small rows by a keyed hash a reader cannot compute."""
@@ -228,7 +299,7 @@ class MonthlyReport:
         this = month_period(first_day, zone)
         before = month_period(previous_month(first_day), zone)
         trend_first = first_day
-        for _ in range(TREND_MONTHS - 1):
+        for _month in range(TREND_MONTHS - 1):
             trend_first = previous_month(trend_first)
         trend = Period(trend_first, this.last, zone)
         async with self.core.database.read_only() as session:
@@ -287,10 +358,23 @@ class MonthView:
 
 class Publisher:
     def __init__(
-        self, suppressed: bool, tiebreak: Callable[[str, str], Callable[[str], bytes]]
+        self,
+        suppressed: bool,
+        tiebreak: Callable[[str, str], Callable[[str], bytes]],
+        gettext: Callable[[str], str] | None = None,
+        name: Callable[[str, str], str] | None = None,
     ) -> None:
         self.suppressed = suppressed
         self.tiebreak = tiebreak
+        # What a breakdown's key is called (a category's or a programme's name); the
+        # code itself without a language.
+        self.name: Callable[[str, str], str] = name or (lambda _dimension, key: key)
+        # The workbook's language: every title, label and note goes through it once the
+        # figures are decided (English when none is given).
+        self.t: Callable[[str], str] = gettext or (lambda text: text)
+
+    def other(self, members: list[str]) -> str:
+        return self.t(_("Other ({members})")).format(members=", ".join(members))
 
     # Rules --------------------------------------------------------------------------------
 
@@ -378,70 +462,92 @@ class Publisher:
         result.append(self.satisfaction(data.satisfaction["this"], data.this.key))
         result.append(self.trend([views[m.key] for m in data.trend]))
         result.append(self.notes())
-        return result
+        return [self.translated(sheet) for sheet in result]
+
+    def translated(self, sheet: Sheet) -> Sheet:
+        """The sheet in the workbook's language: its title, its charts' titles and every
+        text cell that is a label (figures, months and codes are no msgid and stay)."""
+        t = self.t
+        sheet.title = t(sheet.title)
+        sheet.rows = [[t(v) if isinstance(v, str) else v for v in row] for row in sheet.rows]
+        sheet.charts = [
+            replace(
+                c, title=t(c.title), y_title=t(c.y_title), x_title=t(c.x_title) if c.x_title else ""
+            )
+            for c in sheet.charts
+        ]
+        return sheet
 
     def indicators(self, view: MonthView, report: StatsReport) -> list[tuple[str, Cell]]:
         c = view.data.complaints
         base = view.complaints
-        ratings, _ = self.ratings(report, view.data.key)
+        ratings, _pool = self.ratings(report, view.data.key)
         handling = c.handling_satisfaction
         handled = self.count(handling.count)
         return [
-            ("Complaints and feedback received", base),
-            ("Sensitive reports received", view.sensitive),
-            ("All cases received", view.total),
+            (_("Complaints and feedback received"), base),
+            (_("Sensitive reports received"), view.sensitive),
+            (_("All cases received"), view.total),
             (
-                "Share acknowledged within SLA",
+                _("Share acknowledged within SLA"),
                 self.share(c.acknowledged_within_sla, base, c.acknowledge_decided, c.received),
             ),
             (
-                "Share resolved within SLA",
+                _("Share resolved within SLA"),
                 self.share(c.resolved_within_sla, base, c.resolve_decided, c.received),
             ),
             (
-                "Median hours to acknowledge",
+                _("Median hours to acknowledge"),
                 self.spread(c.median_hours_to_acknowledge, base, c.acknowledged),
             ),
             (
-                "90th percentile hours to acknowledge",
+                _("90th percentile hours to acknowledge"),
                 self.spread(c.p90_hours_to_acknowledge, base, c.acknowledged),
             ),
-            ("Median hours to resolve", self.spread(c.median_hours_to_resolve, base, c.resolved)),
             (
-                "90th percentile hours to resolve",
+                _("Median hours to resolve"),
+                self.spread(c.median_hours_to_resolve, base, c.resolved),
+            ),
+            (
+                _("90th percentile hours to resolve"),
                 self.spread(c.p90_hours_to_resolve, base, c.resolved),
             ),
-            ("Open complaints and feedback", self.count(c.open)),
-            ("Overdue complaints and feedback", self.count(c.overdue)),
-            ("Satisfaction ratings", ratings),
-            ("Mean satisfaction (1–5)", self.mean(report.satisfaction, ratings)),
-            ("Share satisfied (4–5)", self.satisfied(report.satisfaction, ratings)),
-            ("Handling ratings of closed complaints", handled),
-            ("Mean handling satisfaction (1–5)", self.mean(handling, handled)),
-            ("Share satisfied with handling", self.satisfied(handling, handled)),
+            (_("Open complaints and feedback"), self.count(c.open)),
+            (_("Overdue complaints and feedback"), self.count(c.overdue)),
+            (_("Satisfaction ratings"), ratings),
+            (_("Mean satisfaction (1–5)"), self.mean(report.satisfaction, ratings)),
+            (_("Share satisfied (4–5)"), self.satisfied(report.satisfaction, ratings)),
+            (_("Handling ratings of closed complaints"), handled),
+            (_("Mean handling satisfaction (1–5)"), self.mean(handling, handled)),
+            (_("Share satisfied with handling"), self.satisfied(handling, handled)),
         ]
 
     def summary(self, this: MonthView, prior: MonthView, data: ReportData) -> Sheet:
-        sheet = Sheet("Summary", widths=[42, 14, 14, 12], freeze="A4")
-        sheet.head([f"Holos monthly accountability report: {this.data.key}"])
+        sheet = Sheet(_("Summary"), widths=[42, 14, 14, 12], freeze="A4")
+        sheet.head(
+            [
+                self.t(_("Holos monthly accountability workbook: {month}")).format(
+                    month=this.data.key
+                )
+            ]
+        )
         sheet.rows.append([])
-        sheet.head(["Indicator", this.data.key, prior.data.key, "Change"])
+        sheet.head([_("Indicator"), this.data.key, prior.data.key, _("Change")])
         now = self.indicators(this, data.satisfaction["this"])
         before = self.indicators(prior, data.satisfaction["prior"])
-        for (label, current), (_, previous) in zip(now, before, strict=True):
+        for (label, current), (_same, previous) in zip(now, before, strict=True):
             sheet.rows.append([label, current, previous, _change(current, previous)])
         return sheet
 
     def breakdown(self, dimension: str, view: MonthView, groups: list[GroupIndicators]) -> Sheet:
-        named = dimension.replace("_", " ")
-        sheet = Sheet(f"By {named}", widths=[30, 15, 18, 18, 16], freeze="A2")
+        sheet = Sheet(BY_TITLE[dimension], widths=[30, 15, 18, 18, 16], freeze="A2")
         sheet.head(
             [
-                named.capitalize(),
-                "Complaints and feedback",
-                "Acknowledged within SLA",
-                "Resolved within SLA",
-                "Median hours to resolve",
+                breakdowns.BY_NAME[dimension].label,
+                _("Complaints and feedback"),
+                _("Acknowledged within SLA"),
+                _("Resolved within SLA"),
+                _("Median hours to resolve"),
             ]
         )
         pooled = view.pools[dimension]
@@ -453,7 +559,7 @@ class Publisher:
             c = by_key[key]
             sheet.rows.append(
                 [
-                    key,
+                    self.name(dimension, key),
                     count,
                     self.share(c.acknowledged_within_sla, count, c.acknowledge_decided, count),
                     self.share(c.resolved_within_sla, count, c.resolve_decided, count),
@@ -461,67 +567,81 @@ class Publisher:
                 ]
             )
         if pooled.pooled:
-            sheet.rows.append([f"Other ({', '.join(pooled.pooled)})", pooled.other])
-        sheet.rows.append(["Total", view.complaints])
+            sheet.rows.append(
+                [self.other([self.name(dimension, k) for k in pooled.pooled]), pooled.other]
+            )
+        sheet.rows.append([_("Total"), view.complaints])
         sheet.autofilter = f"A1:E{len(sheet.rows) - 1}"
         return sheet
 
     def satisfaction(self, report: StatsReport, month: str) -> Sheet:
-        sheet = Sheet("Satisfaction", widths=[34, 10, 12, 20])
+        sheet = Sheet(_("Satisfaction"), widths=[34, 10, 12, 20])
         s = report.satisfaction
         count, programmes = self.ratings(report, month)
         complete = not isinstance(count, str) and all(
             s.distribution.get(str(score), 0) >= THRESHOLD for score in SCORES
         )
-        sheet.head(["Score", "Ratings"])
+        sheet.head([_("Score"), _("Ratings")])
         if complete or not self.suppressed:
             for score in SCORES:
                 sheet.rows.append([score, s.distribution.get(str(score), 0)])
             sheet.charts.append(
                 Chart(
                     "bars",
-                    "Satisfaction distribution",
-                    "Ratings",
+                    _("Satisfaction distribution"),
+                    _("Ratings"),
                     (2, 2, 1, 6),
                     (1, 2, 6),
                     "E2",
-                    x_title="Score (1 very dissatisfied … 5 very satisfied)",
+                    x_title=_("Score (1 very dissatisfied … 5 very satisfied)"),
                 )
             )
         else:
-            sheet.rows.append(["Shown when every score has at least 5 ratings."])
+            sheet.rows.append([_("Shown when every score has at least 5 ratings.")])
         sheet.rows.append([])
-        sheet.head(["What went wrong (scores 1–2)", "Mentions"])
+        sheet.head([_("What went wrong (scores 1–2)"), _("Mentions")])
         for reason in s.top_reasons:
-            sheet.rows.append([reason["reason"], self.count(int(reason["count"]))])
+            sheet.rows.append(
+                [self.name("reason", str(reason["reason"])), self.count(int(reason["count"]))]
+            )
         sheet.rows.append([])
-        sheet.head(["Programme", "Ratings", "Mean (1–5)", "Share satisfied (4–5)"])
+        sheet.head([_("Programme"), _("Ratings"), _("Mean (1–5)"), _("Share satisfied (4–5)")])
         if programmes is None:
-            sheet.rows.append(["Withheld this month: too few ratings to break down."])
+            sheet.rows.append([_("Withheld this month: too few ratings to break down.")])
             return sheet
         for programme, ratings in programmes.kept.items():
             sat = report.satisfaction_by_programme[programme]
             sheet.rows.append(
-                [programme, ratings, self.mean(sat, ratings), self.satisfied(sat, ratings)]
+                [
+                    self.name("programme", programme),
+                    ratings,
+                    self.mean(sat, ratings),
+                    self.satisfied(sat, ratings),
+                ]
             )
         if programmes.pooled:
-            sheet.rows.append([f"Other ({', '.join(programmes.pooled)})", programmes.other])
-        sheet.rows.append(["Total", count])
+            sheet.rows.append(
+                [
+                    self.other([self.name("programme", k) for k in programmes.pooled]),
+                    programmes.other,
+                ]
+            )
+        sheet.rows.append([_("Total"), count])
         return sheet
 
     def trend(self, months: list[MonthView]) -> Sheet:
         categories = sorted(
             {k for m in months for k, v in m.data.partitions["category"].items() if v}
         )
-        sheet = Sheet("Trend", widths=[10] + [20] * len(categories) + [14] * 4, freeze="B2")
+        sheet = Sheet(_("Trend"), widths=[10] + [20] * len(categories) + [14] * 4, freeze="B2")
         sheet.head(
             [
-                "Month",
-                *categories,
-                "Other (pooled)",
-                "Complaints and feedback",
-                "Sensitive reports",
-                "All cases",
+                _("Month"),
+                *(self.name("category", c) for c in categories),
+                _("Other (pooled)"),
+                _("Complaints and feedback"),
+                _("Sensitive reports"),
+                _("All cases"),
             ]
         )
         for view in months:
@@ -534,7 +654,7 @@ class Publisher:
                 elif category in pooled.kept:
                     row.append(pooled.kept[category])
                 else:
-                    row.append("pooled" if category in pooled.pooled else None)
+                    row.append(_("pooled") if category in pooled.pooled else None)
             row.append(pooled.other if shown and pooled is not None and pooled.pooled else None)
             row += [view.complaints, view.sensitive, view.total]
             sheet.rows.append(row)
@@ -543,8 +663,8 @@ class Publisher:
             sheet.charts.append(
                 Chart(
                     "stacked",
-                    "Complaints and feedback by category per month",
-                    "Cases",
+                    _("Complaints and feedback by category per month"),
+                    _("Cases"),
                     (2, len(categories) + 1, 1, count + 1),
                     (1, 2, count + 1),
                     f"A{count + 4}",
@@ -553,7 +673,7 @@ class Publisher:
         start = count + 26
         while len(sheet.rows) < start - 1:
             sheet.rows.append([])
-        sheet.head(["Month", "Acknowledged within SLA", "Resolved within SLA"])
+        sheet.head([_("Month"), _("Acknowledged within SLA"), _("Resolved within SLA")])
         for view in months:
             c, base = view.data.complaints, view.complaints
             sheet.rows.append(
@@ -567,8 +687,8 @@ class Publisher:
         sheet.charts.append(
             Chart(
                 "line",
-                "SLA compliance per month",
-                "Share within SLA",
+                _("SLA compliance per month"),
+                _("Share within SLA"),
                 (2, 3, start, end),
                 (1, start + 1, end),
                 f"E{start}",
@@ -577,16 +697,19 @@ class Publisher:
         return sheet
 
     def notes(self) -> Sheet:
-        sheet = Sheet("Notes", widths=[28, 110])
-        sheet.head(["Term", "Definition"])
+        sheet = Sheet(_("Notes"), widths=[28, 110])
+        sheet.head([_("Term"), _("Definition")])
+        dimensions = ", ".join(self.t(breakdowns.BY_NAME[d].label).lower() for d in DIMENSIONS)
         for term, definition in NOTES:
-            sheet.rows.append([term, definition])
+            sheet.rows.append([term, self.t(definition).format(dimensions=dimensions)])
         if not self.suppressed:
             sheet.rows.append(
                 [
-                    "Not for publication",
-                    "This workbook was made without suppression "
-                    "(--no-suppression): do not share it outside the mission.",
+                    _("Not for publication"),
+                    _(
+                        "This workbook was made without suppression "
+                        "(--no-suppression): do not share it outside the mission."
+                    ),
                 ]
             )
         return sheet
@@ -616,7 +739,7 @@ def write(sheets: list[Sheet], target: Path) -> None:
             if r in content.bold:
                 for c in range(1, len(values) + 1):
                     sheet.cell(r, c).font = BOLD
-        if content.rows and content.rows[0] and content.title == "Summary":
+        if content.rows and content.rows[0] and content is sheets[0]:
             sheet["A1"].font = Font(bold=True, size=14)
         for index, width in enumerate(content.widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width

@@ -163,9 +163,19 @@ class TransparencyService:
         return tallies
 
     async def figures(
-        self, *, months: int = 12, language: Language = Language.UK
+        self, *, months: int = 12, language: Language = Language.UK, from_first: bool = False
     ) -> PublicSummaryFigures:
+        """The last ``months`` months; ``from_first``: none before the month of the first
+        case or rating (a new deployment's page shows no empty year), but always the
+        last month. The months left out hold nothing, so the totals are the same."""
         window = self.window(months)
+        if from_first:
+            first = await self.counts.first_activity()
+            if first is not None:
+                start = local_date(first, self.zone).replace(day=1)
+                window = [m for m in window if m >= start] or window[-1:]
+            else:
+                window = window[-1:]
         tallies = await self.tallies(window)
         rows, totals = publish(tallies)
         published = await self.summaries.published(limit=PUBLISHED_LIMIT)

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from storage import names
 from storage.clock import FrozenClock
+from storage.i18n import InContext
 from storage.services.exports import Column, csv_chunks, write_xlsx
 from tests.admin_api.helpers import ROLES, Api, audit_events
 from tests.storage.helpers import content_snapshot, submit
@@ -31,6 +33,10 @@ async def seeded(api: Api, clock: FrozenClock) -> Api:
     for role in ROLES:
         await api.add_staff(role, role)
     return api
+
+
+def english(message: str | InContext) -> str:
+    return message.message if isinstance(message, InContext) else message
 
 
 def parse_csv(content: bytes) -> list[dict[str, str]]:
@@ -66,11 +72,19 @@ async def test_csv_parsed_back_equals_the_worklist(seeded: Api, who: str) -> Non
         rows = parse_csv(response.content)
         assert [r["Reference"] for r in rows] == [i["ref"] for i in expected], filters
         for row, item in zip(rows, expected, strict=True):
-            assert row["Category"] == item["category"]
-            assert row["Status"] == item["status"]
-            assert row["Priority"] == item["priority"]
-            assert row["Oblast"] == item["oblast"]
-            assert row["Programme"] == (item["programme"] or "")
+            # Names in the file's language, codes in columns of their own.
+            assert row["Category code"] == item["category"]
+            assert row["Category"] == names.CATEGORY[str(item["category"])]
+            assert row["Status code"] == item["status"]
+            assert row["Status"] == english(names.STATUS[str(item["status"])])
+            assert row["Priority"] == names.PRIORITY[str(item["priority"])]
+            assert row["Oblast code"] == item["oblast"]
+            assert row["Oblast"] == seeded.core.catalog.oblast(str(item["oblast"])).name("en")
+            assert row["Programme code"] == (item["programme"] or "")
+            if item["programme"]:
+                programme = seeded.core.catalog.programme(str(item["programme"]))
+                assert row["Programme"] == programme.name("en")
+            assert (row["Channel"], row["Channel code"]) == ("Telegram bot", "telegram")
             assert row["Sensitive"] == str(item["sensitive"]).lower()
             received = datetime.fromisoformat(row["Received (Kyiv time)"])
             assert received.tzinfo is None  # Kyiv wall clock, as the header says
@@ -115,10 +129,11 @@ async def test_xlsx_rows_types_and_headers_per_role(seeded: Api) -> None:
     assert isinstance(first["Resolved"], datetime)
     assert first["Sensitive"] is False
     assert first["Handling score"] == 4
-    assert first["Acknowledgement SLA"] == "met_late"
+    assert first["Acknowledgement SLA"] == "met late"
     assert first["Narrative"] == "Видали менше продуктів, ніж у списку."
     sensitive = [r for r in rows if r["Sensitive"]]
-    assert [r["Category"] for r in sensitive] == ["fraud_corruption"]
+    assert [r["Category code"] for r in sensitive] == ["fraud_corruption"]
+    assert [r["Category"] for r in sensitive] == ["Fraud or corruption"]
     assert sensitive[0]["Narrative"] is None  # never in bulk
 
     # Issue 18: a sensitive report is no row of an analyst's export (the row carried its
@@ -127,7 +142,7 @@ async def test_xlsx_rows_types_and_headers_per_role(seeded: Api) -> None:
     index = header(sheets["analyst"]).index
     assert len(analyst_rows) == 5
     assert not [r for r in analyst_rows if r[index("Sensitive")]]
-    assert {r[index("Category")] for r in analyst_rows} <= {
+    assert {r[index("Category code")] for r in analyst_rows} <= {
         "assistance_quality",
         "information_request",
         "staff_conduct",
@@ -155,7 +170,8 @@ async def test_ukrainian_headers_and_ratings(seeded: Api) -> None:
         rows = parse_csv(response.content)
         assert [int(r["Score"]) for r in rows] == [5, 1, 2, 5]
         assert [r["Month"] for r in rows] == ["2026-10", "2026-10", "2026-11", "2026-11"]
-        assert rows[1]["What went wrong"] == "respect;waiting_time"
+        assert rows[1]["What went wrong"] == "How I was treated; Waiting time"
+        assert rows[1]["What went wrong: codes"] == "respect;waiting_time"
         assert ("Comment" in rows[0]) is has_comment
     low = parse_csv(
         (
@@ -168,6 +184,55 @@ async def test_ukrainian_headers_and_ratings(seeded: Api) -> None:
         ).content
     )
     assert [r["Score"] for r in low] == ["1", "2"]
+
+
+async def test_ukrainian_files_name_codes_in_ukrainian_with_the_codes_beside(
+    seeded: Api,
+) -> None:
+    """Issue 24: a Ukrainian file said `UA-46` and `information_request` under
+    Ukrainian headers; it now names them, and keeps each code in a column of its own."""
+    csv_rows = parse_csv(
+        (
+            await seeded.call(
+                "GET",
+                "/api/v1/export",
+                "focal_point",
+                params={**PERIOD, "lang": "uk", "programme": "cash", "status": "resolved"},
+            )
+        ).content
+    )
+    assert len(csv_rows) == 1  # G: information request, Lviv Oblast, cash, in English
+    row = csv_rows[0]
+    assert (row["Категорія"], row["Код категорії"]) == ("Запит інформації", "information_request")
+    assert (row["Статус"], row["Код статусу"]) == ("Вирішено", "resolved")
+    assert (row["Область"], row["Код області"]) == ("Львівська область", "UA-46")
+    assert (row["Програма"], row["Код програми"]) == ("Грошова допомога", "cash")
+    assert (row["Мова"], row["Код мови"]) == ("Англійська", "en")
+    assert row["Код каналу"] == "telegram"
+
+    book = open_xlsx(
+        (
+            await seeded.call(
+                "GET",
+                "/api/v1/export",
+                "analyst",
+                params={**PERIOD, "lang": "uk", "kind": "ratings", "format": "xlsx"},
+            )
+        ).content
+    )
+    sheet = book.active
+    titles = [c.value for c in sheet[1]]
+    rows = [dict(zip(titles, (c.value for c in r), strict=True)) for r in sheet.iter_rows(2)]
+    assert [r["Програма"] for r in rows[:2]] == ["Продуктова допомога", "Грошова допомога"]
+    assert [r["Код програми"] for r in rows[:2]] == ["food", "cash"]
+    assert rows[1]["Що пішло не так"] == "Ставлення до мене; Довге очікування"
+    # No code is left under a Ukrainian header where a name belongs.
+    named = ("Вид", "Програма", "Що пішло не так", "Мова", "Канал")
+    for row in rows:
+        for title in named:
+            assert row[title] is None or not row[title].isascii(), (title, row[title])
+        assert (row["Канал"], row["Код каналу"]) == ("Telegram-бот", "telegram")
+    assert {r["Вид"] for r in rows} == {"Допомога"}
 
 
 async def test_every_export_is_audited(seeded: Api) -> None:

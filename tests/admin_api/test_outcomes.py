@@ -282,11 +282,16 @@ async def test_outcomes_and_referral_targets_in_stats_and_export(staffed: Api) -
         return {row["Reference"]: row for row in rows}
 
     focal = await exported("focal_point")
-    assert (focal[referred]["Outcome"], focal[referred]["Referred to"]) == (
-        "referred",
-        "Правова допомога",
+    # The outcome's name in the file's language, its code beside it.
+    assert (
+        focal[referred]["Outcome"],
+        focal[referred]["Outcome code"],
+        focal[referred]["Referred to"],
+    ) == ("Referred", "referred", "Правова допомога")
+    assert focal[sealed]["Outcome code"] == "referred"
+    assert (focal[duplicate]["Outcome"], focal[duplicate]["Outcome code"]) == (
+        "Duplicate",
+        "duplicate",
     )
-    assert focal[sealed]["Outcome"] == "referred"
-    assert focal[duplicate]["Outcome"] == "duplicate"
     assert focal[duplicate]["Duplicate of"] == kept
     assert sealed not in await exported("analyst")

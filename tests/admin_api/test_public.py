@@ -78,7 +78,7 @@ async def test_the_summary_withholds_small_counts_and_revealing_totals(public: A
 def count_cells(html: str) -> list[str]:
     return [
         re.sub(r"<[^>]+>", "", cell).strip()
-        for cell in re.findall(r'<td data-kind="count">(.*?)</td>', html, flags=re.S)
+        for cell in re.findall(r'<td data-kind="count"[^>]*>(.*?)</td>', html, flags=re.S)
     ]
 
 
@@ -185,3 +185,16 @@ async def test_sensitive_cases_are_never_published_and_bad_input_is_refused(api:
     for params in ({"lang": "ru"}, {"months": "0"}, {"months": "25"}, {"colour": "red"}):
         assert (await api.http.get("/api/v1/public/summary", params=params)).status_code == 422
     assert await content_snapshot(api.core) == before
+
+
+async def test_the_page_shows_no_month_before_the_first_report(public: Api) -> None:
+    """Issue 24, on both engines: twelve months asked for, the two since the first
+    report shown; the totals are the same, since the months left out hold nothing."""
+    html = (await public.http.get("/transparency", params={"months": "12"})).text
+    months = re.findall(r'<th scope="row" role="rowheader">(\d{4}-\d{2})</th>', html)
+    assert months == ["2026-10", "2026-11"]
+    two = count_cells((await public.http.get("/transparency", params={"months": "2"})).text)
+    assert count_cells(html) == two
+    # The JSON summary keeps the window it was asked for.
+    body = (await public.http.get("/api/v1/public/summary", params={"months": "12"})).json()
+    assert len(body["months"]) == 12

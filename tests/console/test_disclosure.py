@@ -109,7 +109,8 @@ def test_an_analysts_narrowed_dashboard_and_files_leave_sensitive_reports_out(
             await page.click("text=Справи, CSV")
         text = Path(await (await info.value).path()).read_text(encoding="utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
-        assert len(rows) == 2 and {r["Категорія"] for r in rows} == {"assistance_quality"}
+        assert len(rows) == 2 and {r["Код категорії"] for r in rows} == {"assistance_quality"}
+        assert {r["Категорія"] for r in rows} == {"Якість або кількість допомоги"}
 
     console.run(scenario())
 

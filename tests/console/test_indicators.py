@@ -219,6 +219,12 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         assert list(rows[0])[:3] == ["Номер", "Отримано (за київським часом)", "Місяць"]
         assert "Опис" not in rows[0] and "Зв’язок" not in rows[0]  # no narrative, no contact
         assert {r["Чутлива"] for r in rows} == {"false"}
+        # Names in the page's language, codes beside them (issue 24).
+        assert {r["Програма"] for r in rows} <= {"", "Продуктова допомога"}
+        assert {(r["Категорія"], r["Код категорії"]) for r in rows} == {
+            ("Якість або кількість допомоги", "assistance_quality"),
+            ("Відбір і реєстрація", "selection_process"),
+        }
 
         async with page.expect_download() as info:
             await page.click("text=Оцінки, Excel")
@@ -227,7 +233,12 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         sheet = load_workbook(io.BytesIO(Path(await download.path()).read_bytes())).active
         assert sheet is not None
         header = [c.value for c in sheet[1]]
-        assert header[:3] == ["Ідентифікатор", "Вид", "Дата оцінки (за київським часом)"]
+        assert header[:4] == [
+            "Ідентифікатор",
+            "Вид",
+            "Код виду",
+            "Дата оцінки (за київським часом)",
+        ]
         assert "Коментар" not in header
         assert sheet.max_row == 5
 
@@ -251,6 +262,14 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
         assert book.sheetnames[0] == "Summary" and "Notes" in book.sheetnames
         assert len(book["Trend"]._charts) == 2
+        # The same workbook in Ukrainian, chosen on the English page (issue 24).
+        await page.select_option("#workbook-lang", "uk")
+        async with page.expect_download() as info:
+            await page.click("text=Download the workbook")
+        download = await info.value
+        book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+        assert book.sheetnames[0] == "Підсумок" and "Примітки" in book.sheetnames
+        assert book["Підсумок"]["A3"].value == "Показник"
 
         # Each download is an audit event, as through the API.
         async with console.core.database.read_only() as session:
@@ -262,6 +281,7 @@ def test_downloads_carry_the_filters_and_the_roles_columns(console: Console) -> 
         assert sorted(t or "" for t in targets) == [
             "export:cases",
             "export:cases",
+            "export:monthly",
             "export:monthly",
             "export:ratings",
         ]

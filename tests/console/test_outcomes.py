@@ -96,14 +96,15 @@ def test_a_referred_complaint_appears_under_its_outcome_and_a_sealed_one_for_foc
         assert await breakdown(analyst, console) == {"referred": "1", "sensitive": "1"}
         rows = await exported(analyst)
         assert set(rows) == {complaint}
-        assert (rows[complaint]["Результат"], rows[complaint]["Кому передано"]) == (
-            "referred",
-            PARTNER,
-        )
+        assert (
+            rows[complaint]["Результат"],
+            rows[complaint]["Код результату"],
+            rows[complaint]["Кому передано"],
+        ) == ("Передано партнерам", "referred", PARTNER)
         # The focal point: both under "referred", both rows exported.
         assert await breakdown(focal, console) == {"referred": "2"}
         rows = await exported(focal)
-        assert {rows[ref]["Результат"] for ref in (complaint, sealed)} == {"referred"}
+        assert {rows[ref]["Код результату"] for ref in (complaint, sealed)} == {"referred"}
         assert rows[sealed]["Кому передано"] == PARTNER
 
     console.run(scenario(), timeout=180)

@@ -44,7 +44,12 @@ CONSOLE_SOURCES = [
 ]
 # Storage marks the export's column titles and the breakdowns' names; the edge
 # translates them.
-STORAGE_SOURCES = [("storage/breakdowns.py", "python"), ("storage/services/exports.py", "python")]
+STORAGE_SOURCES = [
+    ("storage/breakdowns.py", "python"),
+    ("storage/services/exports.py", "python"),
+    ("storage/names.py", "python"),
+    ("storage/services/monthly_report.py", "python"),
+]
 
 
 # A msgid with its context: (None, "Closed") and ("case status", "Closed") are two texts.

@@ -46,6 +46,9 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_pat
         ("HOLOS_LOG_LEVEL", "LOUD", "HOLOS_LOG_LEVEL is malformed"),
         ("HOLOS_PUBLIC_URL", "holos.example.org", "HOLOS_PUBLIC_URL is malformed"),
         ("HOLOS_TRUSTED_PROXIES", "127.0.0.1,caddy", "HOLOS_TRUSTED_PROXIES is malformed"),
+        # A link to t.me is built from it: nothing but a Telegram username.
+        ("HOLOS_BOT_USERNAME", "evil.example/x?", "HOLOS_BOT_USERNAME is malformed"),
+        ("HOLOS_BOT_USERNAME", "t.me/holos_bot", "HOLOS_BOT_USERNAME is malformed"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gettext
+import re
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
+from locales.build import LOCALES_DIR
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.migrate import migrate_url
@@ -146,7 +149,8 @@ def test_the_commands_write_the_files_quietly_off_a_terminal(
     assert len(rows) == 3
     assert "Опис" not in rows[0]  # no narrative for the analyst's view
     # The analyst's view: the trafficking report is no row at all (issue 18).
-    assert [r["Категорія"] for r in rows] == ["assistance_quality"] * 3
+    assert [r["Код категорії"] for r in rows] == ["assistance_quality"] * 3
+    assert {r["Категорія"] for r in rows} == {"Якість або кількість допомоги"}
 
     assert main(["export", "--out", str(tmp_path / "x.pdf")]) != 0  # unknown format
     assert main(["export", "--category", "weather", "--out", str(out)]) == 1
@@ -156,9 +160,73 @@ def test_the_commands_write_the_files_quietly_off_a_terminal(
     month = date.today().strftime("%Y-%m")
     assert main(["report", "monthly", "--month", month, "--out", str(workbook)]) == 0
     assert load_workbook(workbook).sheetnames == SHEETS
+    args = ["report", "monthly", "--month", month, "--lang", "uk", "--out", str(workbook)]
+    assert main(args) == 0
+    assert load_workbook(workbook).sheetnames == UK_SHEETS
     assert main(["report", "monthly", "--month", "2026-13", "--out", str(workbook)]) == 1
     # Days and months at the ends of the calendar: refused with the parameter, not a crash.
     assert main(["report", "monthly", "--month", "9999-12", "--out", str(workbook)]) == 1
     assert main(["export", "--from", "0001-01-01", "--out", str(out)]) == 1
     assert main(["export", "--to", "9999-12-31", "--out", str(out)]) == 1
     assert "outside 2000-01-01" in capsys.readouterr().err
+
+
+UK_SHEETS = [
+    "Підсумок",
+    "За категоріями",
+    "За областями",
+    "За програмами",
+    "За мовами",
+    "За каналами",
+    "За результатами",
+    "За партнерами, яким передано",
+    "Задоволеність",
+    "Динаміка",
+    "Примітки",
+]
+
+
+async def test_the_workbook_in_ukrainian_has_the_same_figures(
+    core: Core, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Issue 24: the workbook is made in Ukrainian or English; sheet names, headers,
+    labels and notes are translated, and every figure is the same."""
+    await seed(core, clock)
+    english, ukrainian = tmp_path / "en.xlsx", tmp_path / "uk.xlsx"
+    await MonthlyReport(core, suppressed=False).build(date(2026, 11, 1), english)
+    uk = gettext.translation("messages", LOCALES_DIR, languages=["uk"])
+    built = await MonthlyReport(core, suppressed=False, gettext=uk.gettext, language="uk").build(
+        date(2026, 11, 1), ukrainian
+    )
+    assert built.sheets == UK_SHEETS
+    book = load_workbook(ukrainian)
+    assert book.sheetnames == UK_SHEETS
+    summary = book["Підсумок"]
+    assert summary["A1"].value == "Holos, щомісячна книга підзвітності: 2026-11"
+    assert [c.value for c in summary[3]] == ["Показник", "2026-11", "2026-10", "Зміна"]
+    rows = {row[0]: (row[1], row[2]) for row in summary.iter_rows(4, values_only=True)}
+    assert rows["Отримано скарг і відгуків"] == (2, 3)
+    assert rows["Середня задоволеність (1–5)"] == (3.5, 3.0)
+    # Every figure and every cell that is no label are the same as in English.
+    en_book = load_workbook(english)
+    for en_name, uk_name in zip(SHEETS, UK_SHEETS, strict=True):
+        en_cells = [list(r) for r in en_book[en_name].iter_rows(values_only=True)]
+        uk_cells = [list(r) for r in book[uk_name].iter_rows(values_only=True)]
+        assert len(en_cells) == len(uk_cells), en_name
+        for en_row, uk_row in zip(en_cells, uk_cells, strict=True):
+            numbers = [v for v in en_row if not isinstance(v, str)]
+            assert numbers == [v for v in uk_row if not isinstance(v, str)], en_name
+    # Categories and oblasts by name, as the exports name them.
+    categories = {r[0] for r in book["За категоріями"].iter_rows(2, values_only=True)}
+    assert {"Якість або кількість допомоги", "Поведінка працівників або партнерів"} <= categories
+    oblasts = {r[0] for r in book["За областями"].iter_rows(2, values_only=True)}
+    assert "Львівська область" in oblasts
+    notes = [r[0] for r in book["Примітки"].iter_rows(2, values_only=True)]
+    assert "Приховування малих чисел" in notes
+    # No English label is left in the Ukrainian workbook.
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str) and len(value) > 3:
+                    assert not re.fullmatch(r"[A-Z][A-Za-z ,.()–'-]+", value), (sheet.title, value)
+    assert len(book["Динаміка"]._charts) == 2

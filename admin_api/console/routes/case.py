@@ -32,7 +32,7 @@ from admin_api.console.web import (
     render,
 )
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
-from admin_api.web.i18n import translations
+from admin_api.web.i18n import Texts, translations
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
@@ -154,7 +154,7 @@ def placeholder_values(case: Case, timezone: str) -> dict[str, str]:
         # Plain spaces: the narrow no-break space CLDR puts before "г." or "р." shows as a
         # box on some phones.
         "date": format_date(day, format="long", locale=language).replace("\u202f", " "),
-        "topic": translations(language).gettext(labels.CATEGORY.get(case.category, case.category))
+        "topic": Texts(language, timezone).gettext(labels.CATEGORY[case.category])
         if case.category in labels.CATEGORY
         else case.category,
     }

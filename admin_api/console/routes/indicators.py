@@ -23,8 +23,9 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from admin_api.console import labels
 from admin_api.console.web import PREFIX, ConsoleRoute, ReadViewerDep, Viewer, render, require
 from admin_api.web.downloads import DOWNLOAD_HEADERS, export_response
-from admin_api.web.i18n import Texts
+from admin_api.web.i18n import STAFF_LANGUAGES, Texts, translations
 from admin_api.web.sessions import CoreDep, ReadSessionDep
+from storage import names
 from storage.breakdowns import BY_NAME
 from storage.core import Core
 from storage.enums import Language, RatingKind, Role
@@ -57,14 +58,7 @@ ROLES = frozenset({Role.ANALYST, Role.FOCAL_POINT})
 # What each breakdown is called (storage.breakdowns, which marks the msgids).
 GROUP_NAMES = {name: BY_NAME[name].label for name in GROUP_BY}
 # The same words as the bot's buttons (the handlers' catalog holds them too).
-REASONS = {
-    "waiting_time": _("Waiting time"),
-    "respect": _("How I was treated"),
-    "information": _("Not enough information"),
-    "quality": _("Quality of assistance"),
-    "quantity": _("Quantity of assistance"),
-    "other": _("Something else"),
-}
+REASONS = names.REASON
 SENSITIVE_NAME = _("Sensitive reports (one group)")
 NONE_NAME = _("Not given")
 # What "none" means where it is not "not given".
@@ -308,9 +302,8 @@ async def export(
         ratings=filters.rating_filter(),
         lang=viewer.language,
     )
-    gettext = texts.gettext
     return export_response(
-        ExportService(core).start(session, viewer.actor, export_request, fmt, gettext)
+        ExportService(core).start(session, viewer.actor, export_request, fmt, texts)
     )
 
 
@@ -322,11 +315,15 @@ async def monthly_workbook(
     texts = viewer.texts
     require(may_open(viewer), texts)
     first_day = parse_month(request.query_params.get("month", ""))
+    # The workbook's language: the one chosen in the form, else the page's.
+    chosen = request.query_params.get("lang", "")
+    language = chosen if chosen in STAFF_LANGUAGES else viewer.language
     ExportService(core).record_monthly(session, viewer.actor, first_day)
     with tempfile.TemporaryDirectory(prefix="holos-monthly-") as folder:
         path = Path(folder) / "monthly.xlsx"
         # A workbook is a few sheets of figures: small enough to hold in memory.
-        await MonthlyReport(core).build(first_day, path)
+        report = MonthlyReport(core, gettext=translations(language).gettext, language=language)
+        await report.build(first_day, path)
         content = path.read_bytes()
     name = f"holos-monthly-{first_day.strftime('%Y-%m')}.xlsx"
     return Response(
