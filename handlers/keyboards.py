@@ -36,6 +36,7 @@ from handlers.callbacks import (
     ScoreCb,
     SkipCb,
     SummaryCb,
+    signed_answer,
     signed_handling,
 )
 from storage.catalog import Catalog
@@ -340,6 +341,12 @@ def _reasons(chosen: frozenset[str]) -> InlineKeyboardMarkup:
 def skip() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_skip(), callback_data=SkipCb())
+    return kb.as_markup()
+
+
+def reply_to_this(outbox_id: int, chat_id: int, crypto: Crypto) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("↩️ Reply to this"), callback_data=signed_answer(crypto, chat_id, outbox_id))
     return kb.as_markup()
 
 

@@ -547,6 +547,13 @@ def choose_contact(sensitive: bool) -> str:
         lines += [
             "",
             _(
+                "In this chat a report like this one gets only a short notice with no "
+                "details, so nothing of it shows on your phone's lock screen; you read the "
+                "answer with your receipt code. «Clear this conversation» deletes our "
+                "messages, answers included."
+            ),
+            "",
+            _(
                 "This is your choice. Without a way to contact you, investigators may "
                 "be unable to ask you questions; your report will be looked into either way."
             ),
@@ -800,6 +807,13 @@ def add_information() -> str:
     return _(
         "Send what you want to add: text, photos, documents or voice messages. "
         "When you have finished, press «Done»."
+    )
+
+
+def write_answer() -> str:
+    return _(
+        "Write your answer: text, photos, documents or voice messages. It joins the same "
+        "report. When you have finished, press «Done»."
     )
 
 

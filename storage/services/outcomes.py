@@ -202,6 +202,9 @@ class OutcomeService:
         ):
             before["status"], after["status"] = case.status, Status.REFERRED
             self.triage.apply_status(case, Status.REFERRED, now)
+            await OutboxService(self.session, self.core).enqueue_status_notice(
+                case, Status.REFERRED
+            )
         case.updated_at = now
         flag_modified(case, "updated_at")
         await self.session.flush()

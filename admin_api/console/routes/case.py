@@ -183,10 +183,11 @@ async def triage(
     details: Annotated[str, Form(max_length=1)] = "",
     outcome: Annotated[str, Form(max_length=24)] = "",
     child: Annotated[str, Form(max_length=1)] = "",
+    full_text: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     """Either a status button (``status``; closing with its ``outcome``) or the details
     form (``details=1``: priority, assignee, tags, a child involved)."""
-    wanted = _wanted(status, priority, assignee, tags, bool(details), outcome, child)
+    wanted = _wanted(status, priority, assignee, tags, bool(details), outcome, child, full_text)
     try:
         return await case_form(request, viewer, session, core, ref).submit(
             TriageService(session, core).update(
@@ -298,6 +299,7 @@ def _wanted(
     details: bool,
     outcome: str = "",
     child: str = "",
+    full_text: str = "",
 ) -> CaseChanges:
     new_status = Status(status) if status in Status._value2member_map_ else None
     new_outcome = Outcome(outcome) if outcome in Outcome._value2member_map_ else None
@@ -312,6 +314,8 @@ def _wanted(
         assignee_id=assignee_id,
         tags=[t for t in tags.replace(",", " ").split() if t],
         child_involved=child == "1",
+        # Offered on a sealed case's page only: absent means unchanged.
+        reply_full_text={"1": True, "0": False}.get(full_text),
     )
 
 
