@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import (
     BaseModel,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,
@@ -219,7 +220,8 @@ class CasePatch(RequestModel):
         "child-protection partner, or a focal point's reason "
         "(`POST …/child-protection-waiver`).",
     )
-    reply_full_text: bool | None = Field(
+    # Strict: "yes" or 1 is a mistake to refuse, not a consent to guess.
+    reply_full_text: StrictBool | None = Field(
         default=None,
         description="For a sealed case: send replies to the reporter's chat word for word "
         "(only when the reporter asked for it); false keeps the neutral notice.",
