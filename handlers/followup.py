@@ -16,7 +16,7 @@ from handlers import collect, flow, keyboards, texts
 from handlers.callbacks import AnswerCb, DoneCb, FollowCb
 from handlers.context import Outcomes
 from handlers.routes import Routes
-from handlers.states import FollowUp
+from handlers.states import FollowUp, Report
 from storage.core import Core
 from storage.enums import ActivityKind, Language
 from storage.errors import (
@@ -44,7 +44,9 @@ async def begin_followup(event: flow.Event, state: FSMContext, core: Core) -> No
 
 @flow.prompt_for(FollowUp.code)
 async def prompt_code(event: flow.Event, state: FSMContext, core: Core) -> None:
-    await flow.show(event, state, texts.ask_receipt_code(), keyboards.cancel_only())
+    carried = (await flow.draft(state)).content
+    text = texts.ask_code_for_earlier() if carried else texts.ask_receipt_code()
+    await flow.show(event, state, text, keyboards.cancel_only())
 
 
 @flow.prompt_for(FollowUp.adding)
@@ -168,8 +170,20 @@ async def on_code(
     data = await flow.draft(state)
     data.case_id = match.case.id
     await flow.save(state, data)
-    await state.set_state(FollowUp.viewing)
+    # What they wrote before choosing "add to an earlier report" waits for «Done».
+    await state.set_state(FollowUp.adding if data.content else FollowUp.viewing)
     await flow.reprompt(message, state, core)
+
+
+@router.callback_query(Report.category, FollowCb.filter(F.action == "earlier"))
+async def on_earlier(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+    """From the draft that free text started: the same words, added to an earlier
+    report found by its code (the only way from a chat to a case)."""
+    data = await flow.draft(state)
+    data.flow, data.category = "followup", None
+    await flow.save(state, data)
+    await state.set_state(FollowUp.code)
+    await flow.reprompt(callback, state, core)
 
 
 @router.callback_query(FollowUp.viewing, FollowCb.filter(F.action == "add"))

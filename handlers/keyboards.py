@@ -157,6 +157,8 @@ def every_category(catalog: Catalog) -> InlineKeyboardMarkup:
         kb.button(
             text=texts.category_button(category.code), callback_data=CategoryCb(code=category.code)
         )
+    # Someone answering us, or adding to what they reported, often just writes.
+    kb.button(text=_("📎 Add to an earlier report"), callback_data=FollowCb(action="earlier"))
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
     kb.adjust(1)
     return kb.as_markup()

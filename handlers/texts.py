@@ -714,6 +714,13 @@ def addition_failed() -> str:
 # Follow-up -------------------------------------------------------------------------------
 
 
+def ask_code_for_earlier() -> str:
+    return _(
+        "Please enter the receipt code of your earlier report: 16 digits, for example "
+        "1234 5678 9012 3456. What you sent will be added to that report."
+    )
+
+
 def ask_receipt_code() -> str:
     return _("Please enter your receipt code: 16 digits, for example 1234 5678 9012 3456.")
 

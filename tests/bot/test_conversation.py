@@ -17,7 +17,7 @@ from handlers.callbacks import signed_answer
 from storage.access import Actor
 from storage.core import Core
 from storage.enums import ActivityKind, ContactMode, Language, Status
-from storage.models import CaseActivity, CaseAddition, ReporterLink
+from storage.models import Case, CaseActivity, CaseAddition, ReporterLink
 from storage.sealed import Context, Sealer
 from storage.services.intake import ContactChoice, SubmittedCase
 from storage.services.triage import CaseChanges, TriageService
@@ -227,3 +227,40 @@ async def test_a_reply_button_copied_to_another_chat_or_forged_is_refused(
     assert stranger.callback_answers[-1]["text"] == "This button is no longer active."
     async with bot_core.database.transaction() as session:
         assert (await session.scalars(select(CaseAddition))).all() == []
+
+
+ADD_EARLIER = "📎 Add to an earlier report"
+CODE_FOR_EARLIER = (
+    "Please enter the receipt code of your earlier report: 16 digits, for example "
+    "1234 5678 9012 3456. What you sent will be added to that report."
+)
+
+
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+async def test_free_text_can_go_to_an_earlier_report_by_code(
+    running_bot: BotRuntime, make_user, bot_core: Core, focal: Actor, language: str
+) -> None:
+    user = await reporter(make_user, language)
+    case = await submit(bot_core, language=Language(language))
+    talk = Talk(user, language)
+    draft = (await talk.say("Забув сказати: це було 3 березня.")).last
+    assert tr(language, ADD_EARLIER) in draft.button_labels
+    assert len(draft.button_labels) > 3  # beside the categories, not instead of them
+
+    prompt = (await talk.tap(ADD_EARLIER)).last
+    assert prompt.body == tr(language, CODE_FOR_EARLIER)
+    # A wrong code keeps what they wrote; the right one then takes it.
+    wrong = (await talk.say("1111 2222 3333 4444")).last
+    assert tr(language, "✅ Done") not in wrong.button_labels
+    taken = (await talk.say(case.receipt_code_display)).last
+    assert tr(language, "✅ Done") in taken.button_labels
+    replies = await talk.tap("✅ Done")
+    assert any(m.body == tr(language, "✅ Added to your report. Thank you.") for m in replies)
+
+    async with bot_core.database.transaction() as session:
+        cases = (await session.scalars(select(Case))).all()
+        additions = (await session.scalars(select(CaseAddition))).all()
+        kinds = [a.kind for a in (await session.scalars(select(CaseActivity))).all()]
+    assert [c.ref for c in cases] == [case.ref]  # no new report
+    assert [a.body for a in additions] == ["Забув сказати: це було 3 березня."]
+    assert kinds == [ActivityKind.REPORTER_ADDED.value]
