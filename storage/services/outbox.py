@@ -78,7 +78,13 @@ class OutboxService:
     async def enqueue_status_notice(self, case: Case, status: Status) -> bool:
         """Tell a reporter who chose chat replies that their report moved, without a word
         of what: acknowledged, referred or resolved, on every case."""
-        if status not in NOTICE_STATUSES or await self.cases.reporter_link(case.id) is None:
+        if status not in NOTICE_STATUSES:
+            return False
+        return await self.enqueue_notice(case)
+
+    async def enqueue_notice(self, case: Case) -> bool:
+        """The neutral "there is an update" notice, for a reporter who chose chat replies."""
+        if await self.cases.reporter_link(case.id) is None:
             return False
         waiting = await self.repo.for_case(case.id)
         if any(m.kind == OutboxKind.NOTICE and m.state == OutboxState.PENDING for m in waiting):
