@@ -276,6 +276,13 @@ async def on_answer(
     if case_id is None:
         await flow.stale_button(callback, state, core, callback_answer)
         return
+    if flow.has_draft(await flow.draft(state), await state.get_state()):
+        # A draft in progress is never dropped unasked: continue it, or delete it and
+        # press "Reply to this" again.
+        await flow.show(
+            callback, state, texts.resume_or_discard(), keyboards.resume_or_discard(), edit=False
+        )
+        return
     await flow.start_flow(callback, state, "followup", FollowUp.adding)
     data = await flow.draft(state)
     data.case_id, data.answering = case_id, True

@@ -264,3 +264,24 @@ async def test_free_text_can_go_to_an_earlier_report_by_code(
     assert [c.ref for c in cases] == [case.ref]  # no new report
     assert [a.body for a in additions] == ["Забув сказати: це було 3 березня."]
     assert kinds == [ActivityKind.REPORTER_ADDED.value]
+
+
+async def test_reply_to_this_never_drops_a_draft_in_progress(
+    running_bot: BotRuntime, make_user, bot_core: Core, focal: Actor
+) -> None:
+    user = await reporter(make_user, "ru")
+    case = await chat_case(bot_core, user, "ru")
+    await reply(bot_core, focal, case.ref, "first")
+    await running_bot.worker.flush()
+    notice = await user.wait_for(lambda m: bool(m.button_labels))
+    talk = Talk(user, "ru")
+    await talk.say("Новая история, ещё не отправлена.")  # starts a draft
+    asked = (await talk.user.press(tr("ru", REPLY_TO_THIS), message_id=notice.message_id)).last
+    assert asked.body == tr("ru", "You have an unfinished draft. Do you want to continue it?")
+    resumed = (await talk.tap("↩️ Continue the draft")).last
+    assert tr("ru", ADD_EARLIER) in resumed.button_labels  # the same draft, still there
+    # Deleted on purpose, the button then works.
+    await talk.tap("✖️ Cancel")
+    await talk.tap("🗑 Yes, delete it")
+    prompt = (await talk.user.press(tr("ru", REPLY_TO_THIS), message_id=notice.message_id)).last
+    assert prompt.body == tr("ru", WRITE_ANSWER)
