@@ -21,7 +21,9 @@ async def check(console: Console, page: Page, path: str) -> None:
 def test_phone_width_and_accessibility(console: Console) -> None:
     async def scenario() -> None:
         ref = (await submit(console.core, narrative="Довгий опис " * 40)).ref
-        await submit(console.core, category="trafficking", narrative="Запропонували роботу.")
+        sealed = (
+            await submit(console.core, category="trafficking", narrative="Запропонували роботу.")
+        ).ref
         await console.staff("fpoint", "focal_point")
         page = await console.page(PHONE, axe=True)
         await check(console, page, "/console/sign-in")
@@ -30,6 +32,7 @@ def test_phone_width_and_accessibility(console: Console) -> None:
         for path in (
             "/console/cases",
             f"/console/cases/{ref}",
+            f"/console/cases/{sealed}",  # with the choice of full-text replies
             "/console/cases/new",
             "/console/audit",
             "/console/password",
