@@ -232,13 +232,14 @@ async def on_addition_done(
         await flow.say(callback, state, texts.addition_failed())
         return
     if data.answering:
-        # No code was typed: the case is not shown, the answer is simply taken.
-        await flow.finish(state)
+        # No code was typed: the case is not shown, the answer is simply taken. The
+        # trace stays, so the answer can be cleared from the chat.
+        await flow.end_flow(state, trace=data.trace or [])
         await uow.commit_before_reply()
         uow.forget_history()
         log.info("reporter_reply_saved")
         callback_answer.text = texts.information_added()
-        await flow.show(callback, state, texts.information_added(), keyboards.back_to_menu())
+        await flow.show(callback, state, texts.information_added(), keyboards.clear_or_menu())
         return
     data.parts, data.files = [], []
     await flow.save(state, data)

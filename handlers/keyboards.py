@@ -296,6 +296,15 @@ def report_view(accepts_additions: bool) -> InlineKeyboardMarkup:
 
 
 @per_language
+def clear_or_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=False))
+    kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+@per_language
 def cancel_only() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))

@@ -194,6 +194,12 @@ async def test_reply_to_this_joins_the_same_case_as_the_reporters_reply(
     assert replies.last.body == tr(language, "✅ Added to your report. Thank you.")
     # No code was typed, so nothing of the case is shown.
     assert not any("first" in m.body or "second" in m.body for m in replies)
+    # The answer can be cleared from the chat; the replies stay (no code was typed).
+    await talk.tap("🧹 Clear this conversation")
+    left = await bot_messages(user)
+    assert tr(language, WRITE_ANSWER) not in left
+    assert [m.body for m in await user.chat() if not m.from_bot] == ["/start"]
+    assert left.count(tr(language, NOTICE)) == 2
 
     async with bot_core.database.transaction() as session:
         additions = (await session.scalars(select(CaseAddition))).all()
