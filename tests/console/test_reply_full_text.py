@@ -49,10 +49,13 @@ async def test_a_focal_point_chooses_full_text_on_the_case_page(served: ServedCo
     page = (await focal.get(f"/console/cases/{ref}")).text
     assert 'id="f-full-text"' in page
     assert 'name="full_text" value="0" checked' in page
+    assert "Their chat gets only a neutral notice" in page
 
     await save_triage(focal, ref, full_text="1")
     assert (await case_row(served, ref)).reply_full_text is True
-    assert 'name="full_text" value="1" checked' in (await focal.get(f"/console/cases/{ref}")).text
+    page = (await focal.get(f"/console/cases/{ref}")).text
+    assert 'name="full_text" value="1" checked' in page
+    assert "Their chat gets only a neutral notice" not in page
     # A save without the field (another form, an old page) leaves the choice as it is.
     await save_triage(focal, ref)
     assert (await case_row(served, ref)).reply_full_text is True
