@@ -32,6 +32,24 @@ Step = Callable[[SimulatedUser, float], Awaitable[Replies]]
 NARRATIVE = "We received only half of the food kit, and nobody could tell us why."
 QUIET = 0.05  # silence that ends a reply; steps are timed by the emulator, not by this
 STEP_TIMEOUT = 10.0  # a step unanswered this long counts as timed out, and its person gives up
+# Telegram's overall limit for one bot token, in messages a second: the physical ceiling.
+TELEGRAM_LIMIT = 30.0
+# The calls that put a message in a chat or change one: what that limit counts (as the
+# pacer does, bot.pacing.BOT_METHODS; deleting a message is not among them).
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendMediaGroup",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
 
 
 def _oblast_label(code: str, language: str) -> str:
@@ -111,6 +129,8 @@ class BotRun:
     emulator_cpu_ms_per_update: float | None = None
     driver_cpu_ms_per_update: float | None = None
     first_failures: list[str] = field(default_factory=list)
+    messages: int = 0
+    messages_per_step: float | None = None
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     starts: dict[int, list[float]] = field(default_factory=dict, repr=False)
 
@@ -122,7 +142,15 @@ class BotRun:
         data = asdict(self)
         data.pop("latencies_ms")
         data.pop("starts")
+        data["ceiling_steps_per_s"] = self.ceiling_steps_per_s
         return data
+
+    @property
+    def ceiling_steps_per_s(self) -> float | None:
+        """Steps a second Telegram's limit allows at this many messages a step."""
+        if not self.messages_per_step:
+            return None
+        return round(TELEGRAM_LIMIT / self.messages_per_step, 1)
 
 
 async def _person(
@@ -205,6 +233,15 @@ def step_latencies(starts: dict[int, list[float]], calls: list[dict[str, Any]]) 
     return latencies
 
 
+def messages_sent(calls: list[dict[str, Any]]) -> int:
+    """Messages sent or edited in people's chats, as Telegram's overall limit counts them."""
+    return sum(
+        1
+        for call in calls
+        if call["method"] in MESSAGE_METHODS and call.get("chat_id") is not None and call.get("ok")
+    )
+
+
 def _errors_in(log: Path) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
 
@@ -245,7 +282,9 @@ async def measure(
         driver = time.process_time() - driver_before
         emulator_cpu = cpu_seconds(emulator_pid) - emulator_before if emulator_pid else None
         async with EmulatorClient(base_url) as control:
-            run.latencies_ms = step_latencies(run.starts, await control.bot(token).calls())
+            calls = await control.bot(token).calls()
+        run.latencies_ms = step_latencies(run.starts, calls)
+        run.messages = messages_sent(calls)
         run.peak_rss_mib = peak_rss_mib(proc.pid)
     errors = _errors_in(log)
     run.errors_logged, run.first_errors = len(errors), errors[:3]
@@ -253,6 +292,7 @@ async def measure(
     run.p50_ms = _percentile(run.latencies_ms, 50)
     run.p99_ms = _percentile(run.latencies_ms, 99)
     if run.steps_done:
+        run.messages_per_step = round(run.messages / run.steps_done, 2)
         run.cpu_ms_per_update = round(cpu * 1000 / run.steps_done, 2)
         run.driver_cpu_ms_per_update = round(driver * 1000 / run.steps_done, 2)
         if emulator_cpu is not None:
@@ -276,14 +316,13 @@ async def run_all(
     people_only: Sequence[int] = (),
     latency_only: Sequence[float] = (),
 ) -> list[BotRun]:
-    """Every row of :func:`plan`, or those with the given people and latency only."""
+    """Every row of :func:`plan`; or, given ``people_only``, a row with each of those
+    numbers of people (think 1 s) at each latency (``latency_only``, or 0 and 50 ms)."""
     runs: list[BotRun] = []
-    rows = [
-        row
-        for row in plan(scale)
-        if (not people_only or row[1] in people_only)
-        and (not latency_only or row[0] in latency_only)
-    ]
+    if people_only:
+        rows = [(latency, n, 1.0) for latency in (latency_only or (0.0, 50.0)) for n in people_only]
+    else:
+        rows = [row for row in plan(scale) if not latency_only or row[0] in latency_only]
     with emulator(workdir / "emulator.log") as (base_url, emulator_proc):
         for latency_ms, people, think_s in rows:
             for kind in ("echo", "holos"):
@@ -309,8 +348,9 @@ def table(runs: list[BotRun]) -> list[str]:
     lines = [
         "| Bot API latency | people | think | Holos updates/s | echo updates/s | ratio "
         "| Holos p50 / p99 ms | echo p50 / p99 ms | CPU ms/update Holos / echo "
-        "| Holos steps timed out / failed | peak RSS MiB Holos / echo |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Holos steps timed out / failed | peak RSS MiB Holos / echo "
+        "| messages per step Holos / echo | Holos steps/s against 30/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (bot, latency, people, think), holos in by_key.items():
         if bot != "holos":
@@ -325,6 +365,17 @@ def table(runs: list[BotRun]) -> list[str]:
             f"| {holos.p50_ms} / {holos.p99_ms} | {echo.p50_ms} / {echo.p99_ms} "
             f"| {holos.cpu_ms_per_update} / {echo.cpu_ms_per_update} "
             f"| {holos.steps_timed_out} / {holos.steps_failed} "
-            f"| {holos.peak_rss_mib} / {echo.peak_rss_mib} |"
+            f"| {holos.peak_rss_mib} / {echo.peak_rss_mib} "
+            f"| {holos.messages_per_step} / {echo.messages_per_step} "
+            f"| {against_limit(holos)} |"
         )
     return lines
+
+
+def against_limit(run: BotRun) -> str:
+    """Steps a second served, of those Telegram's limit allows at the run's messages per
+    step, and the ratio (1.0: the bot is at the ceiling, nothing is left on the table)."""
+    ceiling = run.ceiling_steps_per_s
+    if not ceiling:
+        return "—"
+    return f"{run.updates_per_s} of {ceiling} ({run.updates_per_s / ceiling:.2f})"

@@ -178,10 +178,13 @@ class DeliveryWorker:
     async def _send(self, delivery: Delivery) -> None:
         with self.i18n.context(), self.i18n.use_locale(delivery.language):
             sent = self._ids_sent.setdefault(delivery.outbox_id, [])
+            # Which report this is about: a person may have filed several.
+            date = texts.day(delivery.case_created_at, self.core.settings, delivery.language)
+            topic = texts.category_name(delivery.case_category) if delivery.case_category else None
             if delivery.kind is OutboxKind.HANDLING_SURVEY:
                 message = await self.bot.send_message(
                     delivery.chat_id,
-                    texts.handling_question(),
+                    texts.handling_question(date, topic),
                     reply_markup=keyboards.handling_scores(
                         delivery.outbox_id, delivery.chat_id, self.core.crypto
                     ),
@@ -203,7 +206,7 @@ class DeliveryWorker:
                 return
             # A long reply goes out as several messages. When one part-way fails, the
             # retry resumes after the last one that arrived, so none arrives twice.
-            parts = texts.reply_delivered(delivery.text)
+            parts = texts.reply_delivered(delivery.text, date, topic)
             for index in range(self._parts_sent.get(delivery.outbox_id, 0), len(parts)):
                 last = index == len(parts) - 1
                 message = await self.bot.send_message(

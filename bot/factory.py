@@ -34,7 +34,6 @@ from bot.fsm import (
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.metrics import OutcomeMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import (
-    TYPED_CAPACITY,
     CommitBeforeAnswer,
     FloodMiddleware,
     MemoryFloodGate,
@@ -45,7 +44,7 @@ from bot.middlewares import (
 from bot.pacing import MemoryBuckets, Pacer, RedisBuckets
 from bot.redelivery import Redelivery
 from bot.requests import ResilientRequests
-from handlers import build_router
+from handlers import build_router, gather
 from storage.core import Core
 from storage.counters import MemoryCounters, PersonCounters, RedisCounters
 from storage.settings import Settings, SettingsError
@@ -53,7 +52,8 @@ from storage.settings import Settings, SettingsError
 
 class HolosDispatcher(Dispatcher):
     """aiogram's Dispatcher, counting the updates being handled, so a stop can wait for
-    them (polling hands each to its own task; the webhook handles it in its request).
+    them (polling hands each to its own task; the webhook handles it in its request), and
+    holding the answers gathered from typed bursts (handlers.gather).
 
     Its FSM middleware is bot.fsm.UpdateStateMiddleware, in the place of aiogram's own
     (right after the user context): the same lock and state read, with the redelivery
@@ -65,6 +65,7 @@ class HolosDispatcher(Dispatcher):
         storage: BaseStorage,
         events_isolation: BaseEventIsolation,
         redelivery: Redelivery,
+        gather_window: float = gather.WINDOW,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -74,23 +75,33 @@ class HolosDispatcher(Dispatcher):
         # lock; this one shares them.
         self.update.outer_middleware(UpdateStateMiddleware(storage, events_isolation, redelivery))
         self.redelivery = redelivery
-        self.in_flight = 0
+        self.gatherer = gather.Gatherer(gather_window)
+        self._updates = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def in_flight(self) -> int:
+        """Updates being handled, and gathered answers not yet made: the bot is idle (for
+        a stop, for a test waiting on it) only when both are none."""
+        return self._updates + self.gatherer.pending
+
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
-        self.in_flight += 1
+        self._updates += 1
         self._idle.clear()
+        gather.use(self.gatherer)
         try:
             return await super().feed_update(bot, update, **kwargs)
         finally:
-            self.in_flight -= 1
-            if not self.in_flight:
+            self._updates -= 1
+            if not self._updates:
                 self._idle.set()
 
     async def wait_idle(self) -> None:
-        """Until no update is being handled."""
-        await self._idle.wait()
+        """Until no update is being handled and no gathered answer waits."""
+        while self.in_flight:
+            await self._idle.wait()
+            await self.gatherer.wait_idle()
 
 
 def run_filters_inline(router: Router) -> None:
@@ -167,12 +178,7 @@ def create_bot(
 
 
 def create_flood_middleware(redis: Redis | None = None) -> FloodMiddleware:
-    if redis is not None:
-        typed_gate = RedisFloodGate(redis, capacity=TYPED_CAPACITY, prefix="holos:flood-typed:")
-        return FloodMiddleware(RedisFloodGate(redis), typed_gate)
-    gate = MemoryFloodGate()
-    # One clock for both buckets (a test moves it on once).
-    return FloodMiddleware(gate, MemoryFloodGate(TYPED_CAPACITY, clock=lambda: gate.clock()))
+    return FloodMiddleware(RedisFloodGate(redis) if redis is not None else MemoryFloodGate())
 
 
 REDIS_REQUIRED = (
@@ -208,7 +214,12 @@ def require_conversation_storage(dp: Dispatcher) -> None:
 
 
 def create_dispatcher(
-    core: Core, *, redis: Redis | None = None, i18n: I18n | None = None, dedupe: bool = True
+    core: Core,
+    *,
+    redis: Redis | None = None,
+    i18n: I18n | None = None,
+    dedupe: bool = True,
+    gather_window: float = gather.WINDOW,
 ) -> HolosDispatcher:
     """``dedupe``: skip updates whose effects are stored (off for the sandbox, whose
     emulator counts update ids from 1 again at every start).
@@ -240,7 +251,12 @@ def create_dispatcher(
     # Updates of one chat are handled one at a time: a burst of photos cannot race
     # on the same draft.
     redelivery = Redelivery(core, enabled=dedupe)
-    dp = HolosDispatcher(storage=storage, events_isolation=isolation, redelivery=redelivery)
+    dp = HolosDispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        redelivery=redelivery,
+        gather_window=gather_window,
+    )
     # Counted outside the unit of work, so a failed commit counts as an error too.
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     i18n = i18n or create_i18n(core.settings.default_language)

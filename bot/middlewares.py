@@ -41,11 +41,8 @@ log = logging.getLogger("holos.bot")
 FLOOD_CAPACITY = 25
 FLOOD_REFILL = 1.0
 FLOOD_WINDOW = 10.0
-# Typed messages (not commands, not album items) have a tighter burst of their own:
-# nobody types six messages in a second, and each one handled costs a reply. Without
-# it, a flood of 40 was answered 25 times before the notice. Button presses and commands
-# keep the wide bucket, so a quick run through a report's buttons is never cut.
-TYPED_CAPACITY = 6
+# Typed messages have no tighter bucket of their own: a burst of them is added to the
+# draft and answered once (handlers.gather), so it costs a reply or two, not one each.
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -284,14 +281,6 @@ class RedisFloodGate:
         return bool(allowed), bool(notify)
 
 
-def is_typed(event: TelegramObject) -> bool:
-    """A message the person wrote or forwarded one by one: not a command, not part of
-    an album (Telegram sends an album's items together, as one gesture)."""
-    if not isinstance(event, Message) or event.media_group_id is not None:
-        return False
-    return not (event.text or "").startswith("/")
-
-
 class FloodMiddleware(BaseMiddleware):
     """Bursts are fine (an album of photos), floods are not.
 
@@ -299,19 +288,14 @@ class FloodMiddleware(BaseMiddleware):
     window has passed. Nothing already in the draft is touched.
     """
 
-    def __init__(self, gate: FloodGate | None = None, typed: FloodGate | None = None) -> None:
+    def __init__(self, gate: FloodGate | None = None) -> None:
         self.gate = gate or MemoryFloodGate()
-        self.typed = typed
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         person: PersonKeys | None = data.get("person")
         if person is None:
             return await handler(event, data)
-        allowed, notify = True, False
-        if self.typed is not None and is_typed(event):
-            allowed, notify = await self.typed.check(person.flood("typed"))
-        if allowed:
-            allowed, notify = await self.gate.check(person.flood("any"))
+        allowed, notify = await self.gate.check(person.flood("any"))
         if allowed:
             return await handler(event, data)
         log.info("flood_dropped person=%s", data.get("log_tag", "-"))

@@ -30,6 +30,7 @@ from bot.factory import (
 from bot.mail import Mailer, SmtpMailer
 from bot.requests import ResilientRequests
 from bot.scheduler import FIRST_RUN_AFTER, LogTruncation, RetentionSchedule
+from handlers import gather
 from storage.core import Core
 from storage.settings import SettingsError
 
@@ -112,10 +113,16 @@ class BotRuntime:
         retention_first_after: float = FIRST_RUN_AFTER,
         mailer: Mailer | None = None,
         alert_interval: float | None = None,
+        gather_window: float | None = None,
     ) -> BotRuntime:
         requests = requests or ResilientRequests(create_pacer(core, redis))
         bot = create_bot(core.settings, token=token, api_url=api_url, requests=requests)
-        dp = create_dispatcher(core, redis=redis, dedupe=dedupe)
+        dp = create_dispatcher(
+            core,
+            redis=redis,
+            dedupe=dedupe,
+            gather_window=gather.WINDOW if gather_window is None else gather_window,
+        )
         i18n: I18n = dp["i18n_instance"]
         worker = DeliveryWorker(
             core, bot, i18n, interval=delivery_interval, backoff_base=delivery_backoff

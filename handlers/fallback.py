@@ -12,10 +12,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers import flow, texts
+from handlers import collect, flow, texts
 from handlers.freetext import KEEPING_STEPS
 from handlers.routes import Routes
-from handlers.states import FollowUp, Rate
+from handlers.states import FollowUp, Rate, Report
 from storage.core import Core
 
 log = logging.getLogger("holos.bot")
@@ -32,11 +32,43 @@ BUTTON_STEPS = (
 )
 
 
-async def _answer_and_reprompt(message: Message, state: FSMContext, core: Core, text: str) -> None:
+# Where the words sent with a refused file (a video's caption) join the description.
+CAPTION_KEPT = (*KEEPING_STEPS, Report.description, FollowUp.adding)
+BEFORE_CONTACT = (Report.category, Report.intro, Report.programme, Report.oblast)
+
+
+def _step(current: str | None) -> str | None:
+    """The step a refusal speaks to, in the words texts.no_* take."""
+    if current in (Report.oblast.state,):
+        return "oblast"
+    if current in (Report.description.state, FollowUp.adding.state):
+        return "description"
+    if current == Report.contact.state:
+        return "contact"
+    if current == Report.contact_typed.state:
+        return "contact_typed"
+    if current is None or current in {s.state for s in BEFORE_CONTACT}:
+        return "before_contact"
+    return None
+
+
+async def _refuse(message: Message, state: FSMContext, core: Core, refusal: str) -> None:
+    """Say what was not taken and why, with the current step (and its buttons) again in
+    the same message. Words sent with it (a video's caption) are kept all the same:
+    they join the description, or start a report at the menu."""
     await flow.remember(state, message.message_id)
-    await flow.say(message, state, text)
-    if not await flow.reprompt(message, state, core):
-        await flow.show_menu(message, state, core)
+    current = await state.get_state()
+    added = False
+    if (message.caption or "").strip() and (
+        current is None or current in {s.state for s in CAPTION_KEPT}
+    ):
+        if current is None:
+            await flow.start_flow(message, state, "report", Report.category, from_text=True)
+        added = await collect.add_caption(message, state, core)
+        if not added and current is None:
+            await flow.end_flow(state)
+    keeping = current in {s.state for s in KEEPING_STEPS}
+    await collect.answer(message, state, core, added=added, ack=keeping, refusal=refusal)
 
 
 @router.edited_message()
@@ -46,33 +78,33 @@ async def on_edited(message: Message, state: FSMContext) -> None:
 
 @router.message(F.location | F.venue)
 async def on_location(message: Message, state: FSMContext, core: Core) -> None:
-    await _answer_and_reprompt(message, state, core, texts.no_locations())
+    await _refuse(message, state, core, texts.no_locations(_step(await state.get_state())))
 
 
 @router.message(F.contact)
 async def on_contact(message: Message, state: FSMContext, core: Core) -> None:
-    await _answer_and_reprompt(message, state, core, texts.no_contacts())
+    await _refuse(message, state, core, texts.no_contacts(_step(await state.get_state())))
 
 
 @router.message(F.video | F.video_note)
 async def on_video(message: Message, state: FSMContext, core: Core) -> None:
-    await _answer_and_reprompt(message, state, core, texts.no_videos())
+    await _refuse(message, state, core, texts.no_videos())
 
 
 @router.message(StateFilter(*BUTTON_STEPS), F.text & ~F.text.startswith("/"))
 async def on_text_instead_of_button(message: Message, state: FSMContext, core: Core) -> None:
-    await _answer_and_reprompt(message, state, core, texts.use_buttons())
+    await _refuse(message, state, core, texts.use_buttons())
 
 
 @router.message(F.text)
 async def on_unknown_command(message: Message, state: FSMContext, core: Core) -> None:
-    await _answer_and_reprompt(message, state, core, texts.not_understood())
+    await _refuse(message, state, core, texts.not_understood())
 
 
 @router.message()
 async def on_unsupported(message: Message, state: FSMContext, core: Core) -> None:
     # Stickers, GIFs, polls, dice, and anything Telegram invents next.
-    await _answer_and_reprompt(message, state, core, texts.unsupported_message())
+    await _refuse(message, state, core, texts.unsupported_message())
 
 
 @router.callback_query()

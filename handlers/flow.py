@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
@@ -18,7 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import get_i18n
 
-from handlers import keyboards, texts
+from handlers import gather, keyboards, texts
 from storage.core import Core
 from storage.draft import Draft, Flow
 from storage.uow import UnitOfWork
@@ -97,33 +99,55 @@ async def show(
     *,
     edit: bool = True,
     track: bool = True,
+    protect: bool = False,
+    redraw: bool = False,
 ) -> Message | None:
-    """Show a step: edit the pressed message in place, or send anew. Either way every
-    older message loses its buttons: one menu is live at a time.
+    """Show a step: a step answered by a button edits that message into the next one
+    (one call); after something the person sent, the step comes as a new message below
+    it, and the previous step loses its buttons if it still has live ones.
 
-    ``track=False`` for the last word of a finished flow (the thanks): its state is gone
-    and stays gone; its buttons go when one of them is pressed (start.on_home)."""
+    ``protect``: this message carries what must stay readable (the privacy notice,
+    referral lines, the voice notice): it is never edited into another step, only
+    ``redraw``n as itself (the welcome in another language). ``track=False`` for the
+    last word of a finished flow (the thanks): its state is gone and stays gone; its
+    buttons go when one of them is pressed (start.on_home)."""
     chunks = text if isinstance(text, list) else [text]
+    captured = _capture.get()
+    if captured is not None:
+        captured.append(Screen(chunks, markup, protect))
+        return None
     data = await draft(state)
     prompt_id = data.prompt_id
     target = message_of(event)
     if target is None:
         return None
+    gatherer = gather.current()
+    if gatherer is not None:
+        await gatherer.interrupt(target.bot, target.chat.id)
+    protected = target.message_id in data.protected
     if (
         isinstance(event, CallbackQuery)
         and edit
         and len(chunks) == 1
         and prompt_id == target.message_id
+        and (redraw or not protected)
     ):
+        before = data.model_copy(deep=True)
+        data.bare = markup is None
+        data.protected = _protect(data, target.message_id, protect)
+        data.answer_id = None
+        await save(state, data)
+        edited = True
         try:
             await commit_before_reply()
             await target.edit_text(chunks[0], reply_markup=markup)
-            await _strip_others(target, data, keep=target.message_id)
-            return target
         except TelegramBadRequest as exc:
-            if "not modified" in str(exc):
-                await _strip_others(target, data, keep=target.message_id)
-                return target
+            # Deleted by the person, say: then the step comes as a new message.
+            edited = "not modified" in str(exc)
+        if edited:
+            await _strip_others(target, before, keep=target.message_id)
+            return target
+        data = before
     await _strip_others(target, data, keep=None)
     sent: Message | None = None
     for i, chunk in enumerate(chunks):
@@ -133,15 +157,49 @@ async def show(
     if sent is not None and track:
         data = await draft(state)
         data.prompt_id, data.live = sent.message_id, []
+        data.bare = markup is None
+        data.protected = _protect(data, sent.message_id, protect)
+        data.answer_id = None
         await save(state, data)
     return sent
 
 
+def _protect(data: Draft, message_id: int, protect: bool) -> list[int]:
+    kept = [m for m in data.protected if m != message_id]
+    return [*kept, message_id][-20:] if protect else kept
+
+
 async def _strip_others(target: Message, data: Draft, keep: int | None) -> None:
-    """Take the buttons off the previous step and off notices that carried some."""
-    for message_id in {data.prompt_id, *data.live}:
+    """Take the buttons off the previous step and off notices that carried some; a step
+    shown without buttons (``bare``) has none to take off."""
+    prompt_id = None if data.bare else data.prompt_id
+    for message_id in {prompt_id, *data.live}:
         if message_id and message_id != keep:
             await strip_keyboard(target, message_id)
+
+
+@dataclass
+class Screen:
+    """A step as it would be shown (see :func:`render`)."""
+
+    chunks: list[str]
+    markup: InlineKeyboardMarkup | None
+    protect: bool
+
+
+_capture: ContextVar[list[Screen] | None] = ContextVar("holos_flow_capture", default=None)
+
+
+async def render(event: Event, state: FSMContext, core: Core) -> Screen | None:
+    """The current step as :func:`reprompt` would show it, without showing it."""
+    screens: list[Screen] = []
+    token = _capture.set(screens)
+    try:
+        if not await reprompt(event, state, core):
+            return None
+    finally:
+        _capture.reset(token)
+    return screens[-1] if screens else None
 
 
 async def say(
@@ -152,6 +210,9 @@ async def say(
     target = message_of(event)
     if target is None:
         return None
+    gatherer = gather.current()
+    if gatherer is not None:
+        await gatherer.interrupt(target.bot, target.chat.id)
     await commit_before_reply()
     sent = await target.answer(text, reply_markup=markup)
     await remember(state, sent.message_id)
@@ -236,9 +297,18 @@ async def show_menu(event: Event, state: FSMContext, core: Core, *, edit: bool =
     await show(event, state, texts.menu_prompt(), keyboards.main_menu(core.catalog), edit=edit)
 
 
-async def show_welcome(event: Event, state: FSMContext, core: Core, locale: str) -> None:
+async def show_welcome(
+    event: Event, state: FSMContext, core: Core, locale: str, *, redraw: bool = False
+) -> None:
+    # The privacy notice stays readable: the welcome is redrawn (another language), never
+    # edited into a step.
     await show(
-        event, state, texts.welcome(core.settings), keyboards.welcome_menu(core.catalog, locale)
+        event,
+        state,
+        texts.welcome(core.settings),
+        keyboards.welcome_menu(core.catalog, locale),
+        protect=True,
+        redraw=redraw,
     )
 
 

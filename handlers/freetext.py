@@ -12,7 +12,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from handlers import collect, flow, texts
+from handlers import collect, flow
 from handlers.context import Outcomes
 from handlers.routes import Routes
 from handlers.states import Report
@@ -39,21 +39,20 @@ async def on_story_first(
 ) -> None:
     await flow.start_flow(message, state, "report", Report.category, from_text=True)
     if not await collect.add(message, state, core, quota=quota, outcomes=outcomes):
-        # Refused (a file too big, say), and said why: nothing to keep, no draft.
+        # Refused (a file too big, say, with no caption), and said why: nothing to keep.
         await flow.end_flow(state)
         await flow.show_menu(message, state, core)
         return
-    await flow.reprompt(message, state, core)
+    await collect.answer(message, state, core, added=True)
 
 
 @router.message(StateFilter(*KEEPING_STEPS), collect.ACCEPTED)
 async def on_story_at_a_button_step(
     message: Message, state: FSMContext, core: Core, quota: ReporterQuota, outcomes: Outcomes
 ) -> None:
-    if await collect.add(message, state, core, quota=quota, outcomes=outcomes):
-        await flow.say(message, state, texts.kept_for_description())
+    added = await collect.add(message, state, core, quota=quota, outcomes=outcomes)
     current = await state.get_state()
     if current in (Report.summary.state, Report.edit.state):
         # The summary shows the description: show it again with what was added.
         await state.set_state(Report.summary)
-    await flow.reprompt(message, state, core)
+    await collect.answer(message, state, core, added=added, ack=True)

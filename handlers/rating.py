@@ -187,8 +187,9 @@ async def on_handling(
     message = flow.message_of(callback)
     if message is not None:
         with contextlib.suppress(TelegramBadRequest):
+            # The question as sent (it names the report), then the answer given.
             await message.edit_text(
-                f"{texts.handling_question()}\n\n{texts.SCORE_FACES[callback_data.score]} "
+                f"{message.html_text}\n\n{texts.SCORE_FACES[callback_data.score]} "
                 f"{texts.SCORE_LABELS[callback_data.score]}\n{texts.handling_thanks()}",
                 reply_markup=None,
             )

@@ -27,8 +27,10 @@ from handlers.context import Outcomes, ReporterChat
 from handlers.filters import Known
 from handlers.routes import Routes
 from handlers.states import Report
+from storage.catalog import Category
 from storage.contacts import normalize_contact
 from storage.core import Core
+from storage.crypto import format_receipt_code
 from storage.draft import Draft
 from storage.enums import ContactMode, Language
 from storage.errors import DomainError, InvalidContact, QuotaReached
@@ -91,8 +93,13 @@ async def prompt_category(event: flow.Event, state: FSMContext, core: Core) -> N
     if data.content:
         # The person started by telling: every category, the sensitive ones included.
         voice = any(f.kind == "voice" for f in data.files)
+        # The voice notice is told once: that message is never edited into another step.
         await flow.show(
-            event, state, texts.story_kept(voice), keyboards.every_category(core.catalog)
+            event,
+            state,
+            texts.story_kept(voice),
+            keyboards.every_category(core.catalog),
+            protect=voice,
         )
         return
     await flow.show(event, state, texts.choose_category(), keyboards.categories(core.catalog))
@@ -109,6 +116,7 @@ async def prompt_intro(event: flow.Event, state: FSMContext, core: Core) -> None
         state,
         texts.sensitive_intro(data.category, core.settings, locale),
         keyboards.sensitive_intro(),
+        protect=True,  # the referral lines stay readable
     )
 
 
@@ -134,15 +142,20 @@ async def prompt_description(event: flow.Event, state: FSMContext, core: Core) -
     data = await flow.draft(state)
     n_texts, n_files = len(data.parts), len(data.files)
     if data.from_text and not data.described:
-        # Their own words came first: say they are kept, then how to go on.
+        # Their own words came first: say they are kept, then how to go on. The voice
+        # notice is told here once: this message is never edited into another step.
         text = texts.story_continues(_sensitive(core, data), n_texts, n_files)
         data.described = True
         await flow.save(state, data)
+        await flow.show(event, state, text, keyboards.done("report"), protect=True)
     elif n_texts or n_files:
         text = texts.received_so_far(n_texts, n_files)
+        await flow.show(event, state, text, keyboards.done("report"))
     else:
+        # Nothing to be done with yet, so no «Done»: the first thing they send brings the
+        # tally with its buttons (and no old buttons are left to take off).
         text = texts.describe(_sensitive(core, data), core.settings.narrative_max_chars)
-    await flow.show(event, state, text, keyboards.done("report"), edit=False)
+        await flow.show(event, state, text, None, protect=True)
 
 
 @flow.prompt_for(Report.contact)
@@ -168,6 +181,17 @@ async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> No
     contact = str(texts.CONTACT_NAMES[mode])
     if mode is ContactMode.TYPED and data.contact:
         contact = f"{contact}: {data.contact}"
+    if data.receipt_code is None:
+        # Drawn now, while the draft is open, and shown here: the case stored by «Send»
+        # takes exactly this code, so nothing after that commit can lose it.
+        uow = UnitOfWork.current()
+        receipt = (
+            await IntakeService(uow.session, core).draw_unused_receipt()
+            if uow is not None
+            else await IntakeService.draw_receipt(core.crypto)
+        )
+        data.receipt_code = receipt.code
+        await flow.save(state, data)
     messages = texts.summary(
         category=texts.category_name(data.category),
         programme=texts.programme_name(core.catalog, data.programme, locale),
@@ -175,8 +199,9 @@ async def prompt_summary(event: flow.Event, state: FSMContext, core: Core) -> No
         contact=contact,
         files=len(data.files),
         narrative=data.narrative,
+        code=format_receipt_code(data.receipt_code),
     )
-    await flow.show(event, state, messages, keyboards.summary(), edit=False)
+    await flow.show(event, state, messages, keyboards.summary())
 
 
 @flow.prompt_for(Report.edit)
@@ -296,9 +321,7 @@ async def on_summary_edit(callback: CallbackQuery, state: FSMContext, core: Core
 
 @router.callback_query(Report.summary, SummaryCb.filter(F.action == "discard"))
 async def on_summary_discard(callback: CallbackQuery, state: FSMContext) -> None:
-    await flow.show(
-        callback, state, texts.confirm_discard(), keyboards.confirm_discard(), edit=False
-    )
+    await flow.show(callback, state, texts.confirm_discard(), keyboards.confirm_discard())
 
 
 @router.callback_query(Report.edit, EditCb.filter())
@@ -336,10 +359,21 @@ async def on_send(
     quota: ReporterQuota,
 ) -> None:
     data = await flow.draft(state)
-    # The receipt's Argon2 hash (≈10 ms, in a thread) is drawn before the case's write
-    # transaction opens, so the only SQLite write lock is never held while it runs
-    # (wasted only when the quota is reached).
-    receipt = await IntakeService.draw_receipt(core.crypto)
+    intake = IntakeService(uow.session, core)
+    # The receipt's Argon2 hash (≈10 ms, in a thread) is computed before the case's
+    # write transaction opens, so the only SQLite write lock is never held while it runs
+    # (wasted only when the quota is reached). The code is the one the confirmation
+    # screen showed; a draft from before there was one gets a new one.
+    code = data.receipt_code
+    if code is not None:
+        receipt = await IntakeService.receipt_for(core.crypto, code)
+        if await intake.receipt_taken(receipt):
+            # Stored by an earlier «Send» whose end was lost (the process stopped between
+            # the case's commit and the draft's): the case is there, with this code.
+            await _already_stored(callback, state, core, uow, data, code)
+            return
+    else:
+        receipt = await IntakeService.draw_receipt(core.crypto)
     try:
         await quota.check_report()
     except QuotaReached as reached:
@@ -358,7 +392,7 @@ async def on_send(
         submission = ReportSubmission.from_draft(
             data, language=Language(locale), reply_chat=reporter_chat.chat_id
         )
-        submitted = await IntakeService(uow.session, core).submit(submission, receipt=receipt)
+        submitted = await intake.submit(submission, receipt=receipt, exact=code is not None)
     except DomainError as exc:
         log.warning("report_refused code=%s", exc.code)
         await flow.say(callback, state, texts.submit_failed())
@@ -377,18 +411,57 @@ async def on_send(
     outcomes.add("report_submitted", submission.category)
     # No category here: a log line must never say that a sensitive report came in when.
     log.info("report_submitted")
+    await _show_receipt(
+        callback,
+        uow,
+        data,
+        submitted.receipt_code_display,
+        core.catalog.category(submission.category),
+    )
+
+
+async def _already_stored(
+    callback: CallbackQuery,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    data: Draft,
+    code: str,
+) -> None:
+    """«Send» for a draft whose case is stored already: the draft ends now, and the
+    receipt shows the code the person has seen on the confirmation screen."""
+    if data.category is None:
+        raise flow.IncompleteDraft("category")
+    await flow.finish(state)
+    await uow.commit_before_reply(forget_history=True)
+    log.info("report_already_stored")
+    await _show_receipt(
+        callback, uow, data, format_receipt_code(code), core.catalog.category(data.category)
+    )
+
+
+async def _show_receipt(
+    callback: CallbackQuery, uow: UnitOfWork, data: Draft, code_display: str, category: Category
+) -> None:
     message = flow.message_of(callback)
     if message is None:
         return
-    await flow.strip_keyboard(message, data.prompt_id)
     trace = data.trace or [data.prompt_id or message.message_id]
+    text = texts.receipt(code_display, category.sensitive, category.acknowledge_within)
+    markup = keyboards.after_receipt(min(trace))
+    # The summary was pressed: it becomes the receipt (one call). The receipt is never
+    # a step to edit into the next one (its code must stay); its buttons go when one of
+    # them is pressed (start.on_home: no step is recorded as live).
+    if message.message_id == data.prompt_id:
+        try:
+            await uow.commit_before_reply()
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest:
+            pass  # deleted meanwhile: the receipt comes as a new message
+    await flow.strip_keyboard(message, data.prompt_id)
     await uow.commit_before_reply()
-    await message.answer(
-        texts.receipt(submitted.receipt_code_display, submitted.sensitive),
-        reply_markup=keyboards.after_receipt(min(trace)),
-    )
-    # The receipt is never a step to edit into the next one (its code must stay); its
-    # buttons go when one of them is pressed (start.on_home: no step is recorded as live).
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ClearCb.filter())

@@ -135,7 +135,7 @@ async def on_language_chosen(
     data = await flow.draft(state)
     if message is not None and message.message_id == data.prompt_id and not current:
         # The language row sits on the welcome message: redraw it in the new language.
-        await flow.show_welcome(callback, state, core, callback_data.code)
+        await flow.show_welcome(callback, state, core, callback_data.code, redraw=True)
         return
     await flow.show_menu(callback, state, core)
 
@@ -189,7 +189,11 @@ async def on_menu_choice(
         return
     if action == "about":
         await flow.show(
-            callback, state, texts.privacy_text(core.settings), keyboards.back_to_menu()
+            callback,
+            state,
+            texts.privacy_text(core.settings),
+            keyboards.back_to_menu(),
+            protect=True,
         )
         return
     if await _guard_draft(callback, state):

@@ -10,8 +10,9 @@ them, so an editor reviews the wording of all flows together.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n, ngettext
@@ -295,8 +296,12 @@ def story_kept(voice: bool) -> str:
     return "\n\n".join(lines)
 
 
-def kept_for_description() -> str:
-    return _("✍️ I have added this to your description. Now please choose with the buttons.")
+def added_to_description(count: int) -> str:
+    return ngettext(
+        "✍️ Added to your description: {count} message. Now choose with the buttons.",
+        "✍️ Added to your description: {count} messages. Now choose with the buttons.",
+        count,
+    ).format(count=count)
 
 
 def sensitive_intro(category: str, settings: Settings, locale: str) -> str:
@@ -583,8 +588,18 @@ def summary(
     contact: str,
     files: int,
     narrative: str,
+    code: str | None = None,
 ) -> list[str]:
-    """The summary before sending; a long description continues in further messages."""
+    """The summary before sending; a long description continues in further messages.
+    Under it, the receipt code the report will have (``code``, shown as four groups)."""
+    tail = (
+        "\n\n"
+        + _("Your receipt code will be <code>{code}</code>: keep it, then press «Send».").format(
+            code=code
+        )
+        if code
+        else ""
+    )
     head = "\n".join(
         [
             _("<b>Please check your report</b>"),
@@ -599,8 +614,8 @@ def summary(
         ]
     )
     if not narrative:
-        return [head + "\n" + _("(no text, files only)")]
-    return with_user_text(head, narrative)
+        return [head + "\n" + _("(no text, files only)") + tail]
+    return with_user_text(head, narrative, tail)
 
 
 def with_user_text(head: str, user_text: str, tail: str = "") -> list[str]:
@@ -642,7 +657,19 @@ def what_to_change() -> str:
     return _("What would you like to change?")
 
 
-def receipt(code_display: str, sensitive: bool) -> str:
+def acknowledge_within(within: timedelta) -> str:
+    """When the team aims to take the report up: whole days, rounded up."""
+    days = max(1, math.ceil(within / timedelta(days=1)))
+    return ngettext(
+        "The team aims to accept your report within {count} day. You can check its "
+        "status with the code.",
+        "The team aims to accept your report within {count} days. You can check its "
+        "status with the code.",
+        days,
+    ).format(count=days)
+
+
+def receipt(code_display: str, sensitive: bool, acknowledge: timedelta) -> str:
     if sensitive:
         # Someone may look through the phone: no screenshot in the gallery.
         keep = _(
@@ -660,6 +687,8 @@ def receipt(code_display: str, sensitive: bool) -> str:
         "",
         _("Your receipt code:"),
         f"<code>{code_display}</code>",
+        "",
+        acknowledge_within(acknowledge),
         "",
         keep,
         _(
@@ -875,8 +904,10 @@ def rate_thanks() -> str:
     return _("Thank you! Your answer helps us improve our assistance.")
 
 
-def handling_question() -> str:
-    return _("Your report has been closed. How satisfied are you with how it was handled?")
+def handling_question(date: str, topic: str | None) -> str:
+    return _(
+        "Your report of {date} has been closed. How satisfied are you with how it was handled?"
+    ).format(date=date) + _topic_line(topic)
 
 
 def handling_thanks() -> str:
@@ -889,9 +920,17 @@ def update_notice() -> str:
     return _("There is an update on your report. Open it with your code.")
 
 
-def reply_delivered(text: str) -> list[str]:
+def _topic_line(topic: str | None) -> str:
+    """The report's topic under its date; none for a sensitive report (its date only: a
+    glance at the phone must not tell what it was about)."""
+    return "\n" + _("Topic: {value}").format(value=esc(topic)) if topic else ""
+
+
+def reply_delivered(text: str, date: str, topic: str | None) -> list[str]:
     return with_user_text(
-        _("💬 <b>An answer to your report:</b>") + "\n",
+        _("💬 <b>An answer to your report of {date}:</b>").format(date=date)
+        + _topic_line(topic)
+        + "\n",
         text,
         "\n" + _("You can see all answers with «Check my report» and your receipt code."),
     )
@@ -919,18 +958,38 @@ def unsupported_message() -> str:
     )
 
 
-def no_locations() -> str:
-    return _(
-        "To keep you safe, I do not accept locations. Please choose the oblast with the "
-        "buttons, or describe the place in words."
-    )
+def no_locations(step: str | None) -> str:
+    """A location refused in words that fit the step it was sent at."""
+    if step == "oblast":
+        return _(
+            "To keep you safe, I do not accept locations. Please choose the oblast with the "
+            "buttons, or describe the place in words."
+        )
+    if step == "description":
+        return _(
+            "To keep you safe, I do not accept locations. You can describe the place in words."
+        )
+    return _("To keep you safe, I do not accept locations.")
 
 
-def no_contacts() -> str:
-    return _(
-        "To protect your privacy, I do not accept contact cards. If you want us to reach "
-        "you, you can choose this at the end of the report."
-    )
+def no_contacts(step: str | None) -> str:
+    """A contact card refused in words that fit the step it was sent at."""
+    if step == "contact":
+        return _(
+            "To protect your privacy, I do not accept contact cards. If you want us to reach "
+            "you by phone or e-mail, choose «📞 Phone or e-mail» and type it."
+        )
+    if step == "contact_typed":
+        return _(
+            "To protect your privacy, I do not accept contact cards. Please type the phone "
+            "number or e-mail address as a message."
+        )
+    if step == "before_contact":
+        return _(
+            "To protect your privacy, I do not accept contact cards. If you want us to reach "
+            "you, you can choose this at the end of the report."
+        )
+    return _("To protect your privacy, I do not accept contact cards.")
 
 
 def no_videos() -> str:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from storage.enums import ContactMode
 from storage.services.attachments import StagedAttachment
 
-VERSION = 2
+VERSION = 3
 VERSION_KEY = "v"
 
 Flow = Literal["report", "followup", "rating"]
@@ -42,11 +42,18 @@ class Draft(BaseModel):
     locale: str | None = None
     prompt_id: int | None = None
     live: list[int] = Field(default_factory=list)
+    bare: bool = False  # the current step was shown without buttons: none to strip
+    # Messages never edited into another step (the privacy notice, referral lines, the
+    # voice notice): the next step comes below them.
+    protected: list[int] = Field(default_factory=list)
 
     # Which flow, and the messages "clear this conversation" deletes (None: not traced).
     flow: Flow | None = None
     trace: list[int] | None = None
-    tally_id: int | None = None  # the running "received so far" message
+    # The answer to what the person last sent (a tally, or a step shown again below
+    # their message), and how many messages it answers (a burst: handlers.gather).
+    answer_id: int | None = None
+    burst: int = 0
 
     # A report, and an addition to one (parts and files).
     category: str | None = None
@@ -59,6 +66,11 @@ class Draft(BaseModel):
     editing: bool = False  # changing a field from the summary: return there after
     contact_mode: ContactMode = ContactMode.ANONYMOUS
     contact: str | None = None  # ContactMode.TYPED: the phone or e-mail, normalised
+    # The receipt code the case will take: drawn while the draft is open and shown on
+    # the confirmation screen, so that a stop between the case's commit and the receipt
+    # loses nothing the person has not seen. Kept as the rest of the draft is (sealed);
+    # it goes with the draft.
+    receipt_code: str | None = None
 
     # A follow-up: the case found by its receipt code.
     case_id: int | None = None
@@ -103,9 +115,16 @@ class Draft(BaseModel):
         return "\n\n".join(self.parts)
 
     def kept(self) -> Draft:
-        """A fresh draft carrying only what outlives a flow: the language, and the
-        message whose buttons are live (so the next step can take them off)."""
-        return Draft(locale=self.locale, prompt_id=self.prompt_id, live=list(self.live))
+        """A fresh draft carrying only what outlives a flow: the language, the message
+        whose buttons are live (so the next step can take them off), and the messages
+        never to be edited into another step."""
+        return Draft(
+            locale=self.locale,
+            prompt_id=self.prompt_id,
+            live=list(self.live),
+            bare=self.bare,
+            protected=list(self.protected),
+        )
 
 
 def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -125,4 +144,12 @@ def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1}
+def _from_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 named the answer to what the person sent ``tally_id`` (it was always
+    a tally then); version 3 answers at steps with buttons too (issue 20)."""
+    if "tally_id" in data:
+        data["answer_id"] = data.pop("tally_id")
+    return data
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1, 2: _from_v2}

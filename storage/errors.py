@@ -255,6 +255,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ReceiptTaken(Conflict):
+    """The receipt code drawn for a draft already belongs to a case: the draft's own,
+    stored by a Send whose end was lost (the process stopped between the case's commit
+    and the draft's)."""
+
+    code = "receipt_taken"
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 

@@ -114,6 +114,10 @@ async def start_bot(
         # Simulated people type far faster than people do: pacing has its own tests
         # (tests/bot/test_pacing.py) and would only slow these down.
         kwargs.setdefault("requests", ResilientRequests(pacer=None, backoff=0.05))
+        # Answers to typed bursts are gathered only where a test asks for it
+        # (tests/handlers/test_one_message_per_step.py): elsewhere each message a test
+        # sends is answered at once, as a person's messages seconds apart are.
+        kwargs.setdefault("gather_window", 0.0)
         runtime = BotRuntime.create(
             core or bot_core,
             token=tg.token,

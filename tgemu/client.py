@@ -495,9 +495,15 @@ class SimulatedUser:
         return await self._send_media("animation", {"data": data}, **kwargs)
 
     async def send_video(
-        self, data: bytes | None = None, *, duration: int = 2, **kwargs: Any
+        self,
+        data: bytes | None = None,
+        *,
+        duration: int = 2,
+        caption: str | None = None,
+        **kwargs: Any,
     ) -> Replies:
-        return await self._send_media("video", {"data": data, "duration": duration}, **kwargs)
+        payload = {"data": data, "duration": duration, "caption": caption}
+        return await self._send_media("video", payload, **kwargs)
 
     async def send_video_note(self, data: bytes | None = None, **kwargs: Any) -> Replies:
         return await self._send_media("video_note", {"data": data}, **kwargs)

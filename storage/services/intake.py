@@ -50,6 +50,7 @@ from storage.errors import (
     InvalidInput,
     NarrativeTooLong,
     PermissionDenied,
+    ReceiptTaken,
     TextTooLong,
     TooManyAttachments,
 )
@@ -241,15 +242,35 @@ class IntakeService:
         code = generate_receipt_code()
         return Receipt(code, await asyncio.to_thread(crypto.receipt_hash, code))
 
+    @staticmethod
+    async def receipt_for(crypto: Crypto, code: str) -> Receipt:
+        """The receipt of a code drawn earlier (shown to the reporter before sending)."""
+        return Receipt(code, await asyncio.to_thread(crypto.receipt_hash, code))
+
+    async def receipt_taken(self, receipt: Receipt) -> bool:
+        """Whether a case has this receipt already."""
+        return await self.cases.receipt_hash_exists(receipt.hash)
+
+    async def draw_unused_receipt(self) -> Receipt:
+        """A new receipt code no case has: drawn while the draft is open, shown on the
+        confirmation screen, and used by :meth:`submit` with ``exact=True``."""
+        return await self._unused_receipt(None)
+
     async def submit(
-        self, report: ReportSubmission, *, receipt: Receipt | None = None
+        self, report: ReportSubmission, *, receipt: Receipt | None = None, exact: bool = False
     ) -> SubmittedCase:
         """Store a finished draft as a case; return its staff reference and receipt code.
 
         ``receipt``, drawn with :meth:`draw_receipt` before the transaction, saves
-        hashing while the write lock is held; without it one is drawn here.
+        hashing while the write lock is held; without it one is drawn here. ``exact``:
+        the case takes exactly this code (the reporter has seen it), or raises
+        :class:`ReceiptTaken` if a case has it already.
         """
-        receipt = await self._unused_receipt(receipt)
+        if exact and receipt is not None:
+            if await self.cases.receipt_hash_exists(receipt.hash):
+                raise ReceiptTaken("A case has this receipt code already.")
+        else:
+            receipt = await self._unused_receipt(receipt)
         case = await self._store(report, receipt_hash=receipt.hash, actor=Actor.reporter())
         return SubmittedCase(ref=case.ref, receipt_code=receipt.code, sensitive=case.sensitive)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +50,10 @@ class Delivery:
     language: str
     text: str | None  # the reply in the reporter's language; None for the survey or a notice
     attempts: int
+    # Which report it is about, named to the reporter: its date, and its category unless
+    # it is sensitive (then the date only).
+    case_created_at: datetime
+    case_category: str | None
 
 
 class OutboxService:
@@ -142,6 +146,8 @@ class OutboxService:
             language=case.language,
             text=text,
             attempts=message.attempts + 1,
+            case_created_at=case.created_at,
+            case_category=None if case.sensitive else case.category,
         )
 
     def _sent(self, link: ReporterLink) -> dict[str, Any]:

@@ -54,6 +54,9 @@ async def test_both_bots_walk_whole_reports_with_a_photo(tmp_path: Path) -> None
         assert (run.steps_timed_out, run.steps_failed, run.errors_logged) == (0, 0, 0)
         assert run.p50_ms is not None and run.p50_ms >= 20  # the latency was applied
         assert run.cpu_ms_per_update is not None and run.peak_rss_mib
+        assert run.messages_per_step is not None and run.messages > 0
+    # One message a step, but for the welcome's: its privacy notice stays (issue 20).
+    assert runs[1].bot == "holos" and runs[1].messages_per_step <= 1.1
     [row] = bot.table(runs)[2:]
     assert row.startswith("| 20 ms | 2 | none (ceiling) |")
 

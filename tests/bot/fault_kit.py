@@ -73,8 +73,10 @@ async def webhook_bot(
         token=token,
         api_url=emulator.base_url,
         redis=redis,
-        # Unpaced, as in the harness: simulated people type faster than anyone.
+        # Unpaced, as in the harness: simulated people type faster than anyone. Nor are
+        # their typed bursts gathered (tests/handlers/test_one_message_per_step.py).
         requests=requests or ResilientRequests(pacer=None, backoff=0.05),
+        gather_window=0.0,
     )
     app = create_app(core)
     app.include_router(runtime.webhook_router(WEBHOOK_SECRET))
@@ -125,14 +127,22 @@ async def file_report_patiently(talk: Talk, parts: Sequence[str]) -> None:
     done = talk.t("✅ Done")
     # A person writes once asked to: the description's prompt first (otherwise the order
     # of the prompt and the first part in the chat is a race between them and the bot).
-    await talk.user.wait_for(lambda m: done in m.button_labels, timeout=PATIENCE)
+    asked = talk.t(
+        "Describe what happened, in your own words: what, when, where, who was involved."
+    )
+    await talk.user.wait_for(lambda m: m.body.startswith(asked), timeout=PATIENCE)
     for n, part in enumerate(parts, start=1):
         await talk.user.send_text(part, wait=False)
         # "Received: n messages": Done is pressed on the newest acknowledgement.
         await talk.user.wait_for(partial(acknowledged, n, done), timeout=PATIENCE)
     for msgid in ("✅ Done", "🔒 Anonymous", "✅ Send"):
         await press_when_shown(talk.user, talk.t(msgid))
-    await talk.user.wait_for(lambda m: RECEIPT.search(m.body) is not None, timeout=PATIENCE)
+    # The confirmation screen shows the code too: the receipt is the thanks with it.
+    thanks = talk.t("✅ Thank you. Your report has been received.")
+    await talk.user.wait_for(
+        lambda m: m.body.startswith(thanks) and RECEIPT.search(m.body) is not None,
+        timeout=PATIENCE,
+    )
 
 
 async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:
@@ -217,6 +227,7 @@ async def instances_behind_a_front(
             api_url=emulator.base_url,
             redis=redis[i] if redis else None,
             requests=ResilientRequests(pacer=None, backoff=0.05),
+            gather_window=0.0,
         )
         for i, core in enumerate(cores)
     ]

@@ -62,6 +62,18 @@ async def tried_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
     ]
 
 
+async def shown_with(tg: BotHandle, needle: str) -> list[dict[str, Any]]:
+    """Messages sent, or edited into, a text with ``needle`` that Telegram accepted: a step
+    or the receipt usually replaces the message whose button was pressed."""
+    return [
+        call
+        for call in await tg.calls()
+        if call["method"] in ("sendMessage", "editMessageText")
+        and call["ok"]
+        and needle in (call["params"].get("text") or "")
+    ]
+
+
 # The command line, run in a clean working directory with only a secret key set (the
 # ``workdir`` fixture).
 CLI_SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"

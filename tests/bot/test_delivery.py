@@ -12,17 +12,19 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot
 from aiogram.methods import SendMessage, TelegramMethod
+from babel.dates import format_date
 from prometheus_client import REGISTRY
 
 from bot.runtime import BotRuntime
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
-from storage.enums import ContactMode, Language, OutboxKind, OutboxState, Status
+from storage.enums import ContactMode, Language, OutboxKind, OutboxState, Outcome, Status
 from storage.services.intake import ContactChoice
 from storage.services.triage import CaseChanges, TriageService
 from tests.bot.helpers import outbox_rows, sent_with, tried_with
@@ -36,7 +38,20 @@ REPLY = {
     Language.RU: "Мы проверили список получателей.",
     Language.EN: "We have checked the list of recipients.",
 }
-SURVEY = "Your report has been closed. How satisfied are you with how it was handled?"
+SURVEY = "Your report of {date} has been closed. How satisfied are you with how it was handled?"
+TOPIC = "Topic: {value}"
+
+
+async def named(core: Core, ref: str, language: str) -> tuple[str, str | None]:
+    """How the bot names a report to its reporter: the date (as the bot writes it in
+    ``language``), and the topic line, none for a sensitive report."""
+    (case,) = [c for c in await stored_cases(core) if c.ref == ref]
+    moment = case.created_at.astimezone(ZoneInfo(core.settings.timezone))
+    date = format_date(moment, "long", locale=language)
+    if case.sensitive:
+        return date, None
+    topic = tr(language, "Quality or quantity of assistance")
+    return date, tr(language, TOPIC, value=topic)
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +100,13 @@ async def move(core: Core, actor: Actor, ref: str, *statuses: Status) -> None:
         async with core.database.transaction() as session:
             service = TriageService(session, core)
             case = await service.get_visible(ref, actor)
+            # Closing records an outcome (a sealed case needs one).
+            outcome = Outcome.RESOLVED if status is Status.CLOSED else None
             await service.update(
-                ref, actor, expected_version=case.version, changes=CaseChanges(status=status)
+                ref,
+                actor,
+                expected_version=case.version,
+                changes=CaseChanges(status=status, outcome=outcome),
             )
 
 
@@ -106,7 +126,8 @@ async def test_a_reply_reaches_the_opted_in_reporter_once_in_their_language(
 
     await running_bot.worker.flush()
     message = await talk.user.wait_for(lambda m: REPLY[Language.EN] in m.body)
-    assert message.body.startswith("💬 An answer to your report:")
+    date, topic = await named(bot_core, case.ref, "en")
+    assert message.body.startswith(f"💬 An answer to your report of {date}:\n{topic}\n")
     assert "Check my report" in message.body
     assert len(await sent_with(tg, REPLY[Language.EN])) == 1
     # Only the reporter's language went out.
@@ -270,7 +291,8 @@ async def test_the_handling_survey_is_asked_once(
 ) -> None:
     user = await reporter(make_user, "uk")
     ref = await opted_in_case(bot_core, user)
-    question = tr("uk", SURVEY)
+    date, topic = await named(bot_core, ref, "uk")
+    question = tr("uk", SURVEY, date=date) + f"\n{topic}"
     await move(bot_core, operator, ref, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED)
     await move(bot_core, operator, ref, Status.CLOSED)
 
@@ -399,3 +421,58 @@ async def test_a_case_left_waiting_closes_and_the_reporter_gets_only_a_neutral_n
     async with bot_core.database.transaction() as session:
         case = await TriageService(session, bot_core).get_visible(ref, operator)
         assert (case.status, case.outcome) == (Status.CLOSED, "no_response")
+
+
+@pytest.mark.parametrize("sensitive", [False, True], ids=["standard", "sensitive"])
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+async def test_replies_and_the_survey_name_the_report(
+    running_bot: BotRuntime,
+    make_user,
+    bot_core: Core,
+    language: str,
+    sensitive: bool,
+) -> None:
+    """A person may have filed several reports: what comes after sending names the one it
+    is about, by its date and topic; a sensitive one by its date only (a glance at the
+    phone must not tell what it was about)."""
+    focal = await make_staff(bot_core, "iryna", "focal_point")
+    user = await reporter(make_user, language)
+    submitted = await submit(
+        bot_core,
+        language=Language(language),
+        category="sexual_exploitation" if sensitive else "assistance_quality",
+        contact=ContactChoice(ContactMode.CHAT, chat_id=user.id),
+    )
+    date, topic = await named(bot_core, submitted.ref, language)
+    topic_line = f"\n{topic}" if topic else ""
+    if sensitive:
+        # A sealed case's reply comes word for word only when chosen (issue 21; the
+        # neutral default is tests/bot/test_conversation.py).
+        async with bot_core.database.transaction() as session:
+            service = TriageService(session, bot_core)
+            case = await service.get_visible(submitted.ref, focal)
+            await service.update(
+                submitted.ref,
+                focal,
+                expected_version=case.version,
+                changes=CaseChanges(reply_full_text=True),
+            )
+    await reply(bot_core, focal, submitted.ref, "#1")
+    await running_bot.worker.flush()
+    answer = await user.wait_for(lambda m: REPLY[Language(language)] in m.body)
+    header = tr(language, "💬 <b>An answer to your report of {date}:</b>", date=date)
+    assert answer.body.startswith(header.replace("<b>", "").replace("</b>", "") + topic_line)
+    assert ("Topic" in answer.body or "Тема" in answer.body) is not sensitive
+
+    await move(
+        bot_core, focal, submitted.ref, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED
+    )
+    await move(bot_core, focal, submitted.ref, Status.CLOSED)
+    await running_bot.worker.flush()
+    question = tr(language, SURVEY, date=date) + topic_line
+    asked = await user.wait_for(lambda m: m.body == question)
+    # The answered survey still names the report, with the answer under it.
+    await user.press(asked.button_labels[3], message_id=asked.message_id)
+    rated = next(m for m in await user.chat() if m.message_id == asked.message_id)
+    assert rated.body.startswith(question + "\n\n")
+    assert rated.body.endswith(tr(language, "Thank you for your answer!"))

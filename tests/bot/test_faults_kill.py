@@ -18,7 +18,7 @@ from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from tests.bot.fault_kit import eventually, open_report_patiently, press_when_shown
 from tests.config import CHEAP_RECEIPT_HASHING, TEST_SECRET
-from tests.handlers.conversation import Talk, stored_cases
+from tests.handlers.conversation import Talk, receipt_in, stored_cases
 from tests.harness import bot_settings
 from tgemu import BotHandle, EmulatorThread
 
@@ -108,10 +108,15 @@ async def test_sigkill_mid_flow_and_mid_submission(
     await shown(talk, lambda body: body.startswith("Received: 2 messages"))
     await press_when_shown(talk.user, talk.t("✅ Done"))
     await press_when_shown(talk.user, talk.t("🔒 Anonymous"))
+    # The confirmation screen shows the code the case will take, before «Send».
+    confirmation = await talk.user.wait_for(
+        lambda m: talk.t("✅ Send") in m.button_labels, timeout=60
+    )
+    seen = receipt_in(confirmation.body)
 
-    # Killed while the report is being filed: the receipt is on its way to Telegram
-    # (held up there), the case committed just before it.
-    await tg.inject_delay("sendMessage", 30.0, times=1)
+    # Killed while the report is being filed: the receipt (the summary edited into it)
+    # is on its way to Telegram (held up there), the case committed just before it.
+    await tg.inject_delay("editMessageText", 30.0, times=1)
     await press_when_shown(talk.user, talk.t("✅ Send"))
 
     async def filed() -> bool:
@@ -132,3 +137,10 @@ async def test_sigkill_mid_flow_and_mid_submission(
     )
     (case,) = await stored_cases(file_core)
     assert case.narrative == "Part one.\n\nPart two."
+    # Whether or not the receipt arrived, the person saw the code before pressing «Send»:
+    # it is the stored case's, and opens it.
+    await talk.user.send_text("/status", wait=False)
+    asked = talk.t("Please enter your receipt code: 16 digits, for example 1234 5678 9012 3456.")
+    await talk.user.wait_for(lambda m: m.body == asked, timeout=60)
+    await talk.user.send_text(seen, wait=False)
+    await talk.user.wait_for(lambda m: m.body.startswith("Your report of "), timeout=60)

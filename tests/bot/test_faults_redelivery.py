@@ -22,13 +22,13 @@ from tests.bot.fault_kit import (
     settle,
     unique_user_id,
 )
-from tests.bot.helpers import sent_with
+from tests.bot.helpers import shown_with
 from tests.handlers.conversation import Talk, stored_cases, tr
 from tests.harness import BotFactory
 from tests.services import REDIS_URL
 from tgemu import BotHandle, Emulator, EmulatorThread
 
-RECEIPT_TEXT = "Your receipt code"
+RECEIPT_TEXT = "Your receipt code:"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ async def test_a_webhook_retry_on_the_other_instance_has_no_second_effect(
             await talk.tap("🔒 Anonymous")
             # The receipt is slow to go out: the instance handling "Send" answers the
             # webhook too late, and Telegram sends the press again, to the other one.
-            await tg.inject_delay("sendMessage", 1.0, times=1)
+            await tg.inject_delay("editMessageText", 1.0, times=1)
             await talk.tap("✅ Send")
             await talk.user.wait_for(lambda m: RECEIPT_TEXT in m.body)
             deliveries = (await tg.state())["webhook_deliveries"]
@@ -75,7 +75,7 @@ async def test_a_webhook_retry_on_the_other_instance_has_no_second_effect(
     tries = [d for d in deliveries if d["update_id"] == send_id]
     assert len(tries) >= 2 and tries[0].get("error") == "Read timeout expired"
     assert len(await stored_cases(bot_core)) == 1
-    assert len(await sent_with(tg, RECEIPT_TEXT)) == 1
+    assert len(await shown_with(tg, RECEIPT_TEXT)) == 1
     assert sample("holos_bot_repeated_updates_total") - repeated >= 1
 
 
@@ -123,4 +123,4 @@ async def test_polling_after_a_crash_gets_the_update_again_and_ignores_it(
     await settle(tg, second)
     assert sample("holos_bot_repeated_updates_total") - repeated == 1
     assert len(await stored_cases(bot_core)) == 1
-    assert len(await sent_with(tg, receipt)) == 1
+    assert len(await shown_with(tg, receipt)) == 1

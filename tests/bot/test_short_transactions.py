@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from storage.core import Core
 from storage.models import ProcessedUpdate
 from storage.uow import UnitOfWork
-from tests.bot.helpers import sent_with
+from tests.bot.helpers import shown_with
 from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import BotFactory
 from tgemu import BotHandle
@@ -92,7 +92,7 @@ async def test_a_redelivered_update_has_no_second_effect_even_after_a_restart(
     await talk.file_report()
     send = seen[-1]  # the press on "Send": it stored the case
     assert send.callback_query is not None
-    receipts = len(await sent_with(tg, "Your receipt code"))
+    receipts = len(await shown_with(tg, "Your receipt code:"))
     assert receipts == 1
 
     # Telegram sends it again to this process (a webhook retry) ...
@@ -104,5 +104,5 @@ async def test_a_redelivered_update_has_no_second_effect_even_after_a_restart(
     await second.dp.feed_update(second.bot, send)
 
     assert len(await stored_cases(bot_core)) == 1
-    assert len(await sent_with(tg, "Your receipt code")) == receipts
+    assert len(await shown_with(tg, "Your receipt code:")) == receipts
     assert await processed(bot_core) == len(seen)

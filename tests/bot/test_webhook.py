@@ -62,6 +62,7 @@ async def hooked(bot_core: Core, tg: BotHandle, emulator: EmulatorThread) -> Asy
         token=tg.token,
         api_url=emulator.base_url,
         requests=ResilientRequests(pacer=None, backoff=0.05),
+        gather_window=0.0,
     )
     app = create_app(bot_core)
     app.include_router(runtime.webhook_router(SECRET))

@@ -92,9 +92,13 @@ async def test_text_sent_where_a_button_is_expected_is_kept(
     await talk.tap("📝 Complaint or feedback")
     await talk.tap(CATEGORY_LABELS["staff_conduct"])
     replies = await talk.say("Працівник кричав на людей.")
-    kept = tr("uk", "✍️ I have added this to your description. Now please choose with the buttons.")
-    assert any(m.body == kept for m in replies)
-    assert replies.last.body == tr("uk", "Which assistance is this about?")
+    # One new message: it was kept, and the question again with its buttons below what
+    # they wrote; the question above lost its buttons.
+    question = tr("uk", "Which assistance is this about?")
+    assert [(m.body, bool(m.buttons)) for m in replies] == [
+        (question, False),
+        ("✍️ Додано до вашого опису: 1 повідомлення. Тепер оберіть кнопками.\n\n" + question, True),
+    ]
     await talk.tap("Not sure / other")
     await talk.user.press(oblast_label("UA-46", "uk"))
     await talk.say("Це було вчора.")

@@ -78,9 +78,7 @@ async def test_a_closed_case_asks_once_how_it_was_handled(
     operator = await make_staff(bot_core, "olena", "operator")
     await walk_case(bot_core, case.ref, operator, *TO_CLOSED)
     running_bot.worker.wake()
-    question = await talk.user.wait_for(
-        lambda m: m.body.startswith("Your report has been closed. How satisfied")
-    )
+    question = await talk.user.wait_for(lambda m: "has been closed. How satisfied" in m.body)
     assert len(question.buttons) == 5
     answered = await talk.user.press("🙂 Satisfied", message_id=question.message_id)
     assert answered.callback_answers[-1]["text"] == "Thank you for your answer!"

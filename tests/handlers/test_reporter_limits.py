@@ -73,9 +73,7 @@ async def test_a_survey_button_works_only_in_its_own_chat_and_as_sent(
     operator = await make_staff(bot_core, "olena", "operator")
     await walk_case(bot_core, case.ref, operator, *TO_CLOSED)
     running_bot.worker.wake()
-    question = await talk.user.wait_for(
-        lambda m: m.body.startswith("Your report has been closed. How satisfied")
-    )
+    question = await talk.user.wait_for(lambda m: "has been closed. How satisfied" in m.body)
     genuine = question.button("😞 Very dissatisfied").callback_data
     assert genuine is not None and len(genuine.encode()) <= 64
     prefix, ref, score, sig = genuine.split(":")

@@ -25,6 +25,7 @@ from storage.errors import (
     NarrativeTooLong,
     PermissionDenied,
     RateLimited,
+    ReceiptTaken,
     StaleVersion,
     UnknownCategory,
     UnknownOblast,
@@ -37,7 +38,7 @@ from storage.repositories.cases import CaseRepository
 from storage.services.intake import ContactChoice, IntakeService
 from storage.services.throttle import ReceiptGuard
 from storage.services.triage import CaseChanges, TriageService
-from tests.storage.helpers import Reporters, content_snapshot, make_staff, submit
+from tests.storage.helpers import Reporters, content_snapshot, make_staff, report, submit
 from tgemu import samples
 
 
@@ -195,6 +196,33 @@ async def test_lookup_by_receipt_code_as_people_type_it(core: Core) -> None:
     async with core.database.transaction() as session:
         found = await IntakeService(session, core).lookup_receipt(typed, misses=people.misses("p1"))
     assert found is not None and found.ref == submitted.ref
+
+
+async def test_a_code_drawn_before_sending_is_the_case_s_and_taken_once(core: Core) -> None:
+    """The bot draws the code while the draft is open and shows it; the case takes
+    exactly that code, and a second submission with it (a «Send» whose draft outlived
+    the case's commit) is refused instead of making a second case."""
+    people = Reporters(core)
+    async with core.database.transaction() as session:
+        drawn = await IntakeService(session, core).draw_unused_receipt()
+    again = await IntakeService.receipt_for(core.crypto, drawn.code)
+    assert again == drawn
+    async with core.database.transaction() as session:
+        intake = IntakeService(session, core)
+        assert not await intake.receipt_taken(again)
+        submitted = await intake.submit(report(), receipt=again, exact=True)
+    assert submitted.receipt_code == drawn.code
+    async with core.database.transaction() as session:
+        intake = IntakeService(session, core)
+        assert await intake.receipt_taken(again)
+        with pytest.raises(ReceiptTaken):
+            await intake.submit(report(), receipt=again, exact=True)
+    async with core.database.transaction() as session:
+        found = await IntakeService(session, core).lookup_receipt(
+            submitted.receipt_code_display, misses=people.misses("p1")
+        )
+        count = await session.scalar(select(func.count()).select_from(Case))
+    assert found is not None and found.ref == submitted.ref and count == 1
 
 
 async def test_a_wrong_code_finds_nothing_and_is_counted(core: Core) -> None:

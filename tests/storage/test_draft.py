@@ -46,7 +46,7 @@ V1: dict[str, Any] = {
 def test_a_version_1_draft_loads_with_every_field() -> None:
     draft = Draft.load(V1)
     assert draft.locale == "ru" and draft.prompt_id == 41 and draft.live == [39, 40]
-    assert draft.flow == "report" and draft.trace == [30, 31, 41] and draft.tally_id == 41
+    assert draft.flow == "report" and draft.trace == [30, 31, 41] and draft.answer_id == 41
     assert draft.category == "assistance_quality" and draft.programme is None
     assert draft.oblast == "UA-63" and draft.parts == ["Раз.", "Два."]
     assert draft.files == [StagedAttachment(**FILE)]

@@ -8,9 +8,12 @@ nothing and shows what changed meanwhile.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -55,8 +58,36 @@ from storage.services.triage import (
 router = APIRouter(prefix=f"{PREFIX}/cases", route_class=ConsoleRoute, include_in_schema=False)
 
 Ref = Annotated[str, Path(pattern=REF_PATTERN)]
-# The header the bot puts above a staff reply in the reporter's chat (handlers' catalog).
-REPLY_HEADER = "💬 <b>An answer to your report:</b>"
+# The header the bot puts above a staff reply in the reporter's chat (handlers' catalog):
+# the report's date, and its topic under it unless the report is sensitive.
+REPLY_HEADER = "💬 <b>An answer to your report of {date}:</b>"
+TOPIC_LINE = "Topic: {value}"
+# The bot's names of the categories (handlers.texts.CATEGORY_NAMES: the same msgids).
+REPORTER_CATEGORY = {
+    "assistance_quality": "Quality or quantity of assistance",
+    "selection_process": "Selection, registration or how assistance is delivered",
+    "staff_conduct": "Behaviour of staff or partners",
+    "information_request": "I need information",
+    "assistance_request": "I need assistance",
+    "suggestion": "A suggestion or thanks",
+}
+
+
+def reply_header(
+    core: Core, language: str, created_at: datetime, category: str | None
+) -> tuple[str, str | None]:
+    """The header above a reply as the reporter will read it (without the bold), and
+    the topic line under it (none for a sensitive report)."""
+    catalog = translations(language)
+    day = format_date(
+        created_at.astimezone(ZoneInfo(core.settings.timezone)), "long", locale=language
+    )
+    header = catalog.gettext(REPLY_HEADER).format(date=day).replace("<b>", "").replace("</b>", "")
+    topic = None
+    if category in REPORTER_CATEGORY:
+        name = catalog.gettext(REPORTER_CATEGORY[category])
+        topic = catalog.gettext(TOPIC_LINE).format(value=name)
+    return header, topic
 
 
 def draw(
@@ -489,13 +520,15 @@ async def preview_reply(
 ) -> HTMLResponse:
     """The reply as the reporter will read it in the chat, in their language."""
     case = await TriageService(session, core).get_visible(ref, viewer.actor, audit_read=False)
-    header = translations(case.language).gettext(REPLY_HEADER)
+    category = None if case.sensitive else case.category
+    header, topic = reply_header(core, case.language, case.created_at, category)
     return render(
         request,
         "reply_preview.html",
         viewer.texts,
         viewer,
-        header=header.replace("<b>", "").replace("</b>", ""),
+        header=header,
+        topic=topic,
         text=text.strip(),
         too_long=len(text.strip()) > MAX_REPLY_CHARS,
         max_reply=MAX_REPLY_CHARS,
