@@ -29,6 +29,7 @@ from admin_api.routes import (
     public,
     public_summaries,
     stats,
+    templates,
     users,
 )
 from admin_api.web.headers import SecurityHeadersMiddleware
@@ -62,6 +63,7 @@ def create_app(core: Core) -> FastAPI:
         auth.router,
         cases.router,
         partners.router,
+        templates.router,
         users.router,
         audit.router,
         health.router,

@@ -117,6 +117,14 @@ _audit_read, _ = role_guards(
 _, _partners_write = role_guards(
     lambda actor: actor.role is Role.ADMIN, "Only administrators keep the list of partners."
 )
+_templates_read, _templates_write = role_guards(
+    lambda actor: actor.can_see_cases or actor.can_manage_templates,
+    "Your role does not use reply templates.",
+)
+_templates_keep_read, _templates_keep = role_guards(
+    lambda actor: actor.can_manage_templates,
+    "Only administrators and focal points keep reply templates.",
+)
 
 ReadCaseWorkerDep = Annotated[Principal, Depends(_cases_read)]
 WriteCaseWorkerDep = Annotated[Principal, Depends(_cases_write)]
@@ -124,3 +132,5 @@ ReadUserAdminDep = Annotated[Principal, Depends(_users_read)]
 WriteUserAdminDep = Annotated[Principal, Depends(_users_write)]
 AuditReaderDep = Annotated[Principal, Depends(_audit_read)]
 WritePartnerAdminDep = Annotated[Principal, Depends(_partners_write)]
+TemplateReaderDep = Annotated[Principal, Depends(_templates_read)]
+TemplateKeeperDep = Annotated[Principal, Depends(_templates_keep)]

@@ -11,6 +11,8 @@ SENSITIVE_ROLES = frozenset({Role.FOCAL_POINT})
 STATS_ROLES = frozenset(Role)
 USER_ADMIN_ROLES = frozenset({Role.ADMIN})
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT})
+# Who keeps the reply templates; whoever works with cases uses them.
+TEMPLATE_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT})
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class Actor:
     @property
     def can_read_audit(self) -> bool:
         return self.role in AUDIT_ROLES
+
+    @property
+    def can_manage_templates(self) -> bool:
+        return self.role in TEMPLATE_ROLES
 
     def may_see(self, *, sensitive: bool) -> bool:
         return self.can_see_cases and (not sensitive or self.can_see_sensitive)

@@ -49,6 +49,13 @@ class UserNotFound(NotFound):
         super().__init__("No such staff account.")
 
 
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such reply template.")
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
 
@@ -353,6 +360,15 @@ class DuplicateUsername(Conflict):
 
     def __init__(self, username: str) -> None:
         super().__init__(f"A staff account named {username!r} already exists.")
+
+
+class DuplicateTemplate(Conflict):
+    """A template of that name in that language exists already: edit it instead."""
+
+    code = "duplicate_template"
+
+    def __init__(self) -> None:
+        super().__init__("A reply template with this name exists in this language.")
 
 
 class AssigneeCannotSeeCase(Conflict):

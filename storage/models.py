@@ -687,6 +687,30 @@ class StaffPreference(Base):
     language: Mapped[str] = mapped_column(String(2))
 
 
+class ReplyTemplate(Base):
+    """A ready answer staff insert into a reply and edit before sending: one text per
+    name and language (uk, ru, en). ``{date}`` and ``{topic}`` in it become the report's
+    date and its category in the reporter's language when it is inserted. Written by
+    staff, so it holds nothing of a reporter's; the reply made from it is sealed like
+    any other."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (UniqueConstraint("name", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    language: Mapped[Language] = mapped_column(StrEnumType(Language, 2))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+
+
 class SavedFilter(Base):
     """A worklist filter a staff member saved for themselves under a name ("my overdue"):
     the console's query string, read as leniently as a bookmark."""

@@ -19,6 +19,7 @@ from admin_api.console.routes import (
     partners,
     public_summary,
     sign_in,
+    templates,
     worklist,
 )
 from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
         indicators,
         partners,
         public_summary,
+        templates,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

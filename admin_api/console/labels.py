@@ -4,7 +4,7 @@ the viewer's language (``Texts.gettext`` takes either)."""
 
 from __future__ import annotations
 
-from storage.i18n import _, pgettext
+from storage.i18n import InContext, _, pgettext
 
 # A case's status (справа is feminine in Ukrainian: «Нова»); the reporter's side names the
 # status of a report (звернення) in the bot's own context.
@@ -152,6 +152,9 @@ ACTION = {
     "user.totp_enrolled": _("Two-factor sign-in set up"),
     "user.totp_reset": _("Two-factor sign-in reset"),
     "user.recovery_code_used": _("Recovery code used"),
+    "reply_template.created": _("Reply template added"),
+    "reply_template.updated": _("Reply template changed"),
+    "reply_template.deleted": _("Reply template deleted"),
 }
 
 # What makes a worklist row "new" for its reader (storage.enums.ActivityKind).
@@ -162,7 +165,7 @@ ACTIVITY = {
     "assigned": _("assigned to you"),
 }
 
-FIELD = {
+FIELD: dict[str, str | InContext] = {
     "category": _("Category"),
     "sensitive": _("Sealed"),
     "reason": _("Reason"),
@@ -188,6 +191,8 @@ FIELD = {
     "name": _("Name"),
     "child_protection": _("Child protection"),
     "active": _("Active"),
+    "template_language": _("Language"),
+    "length": _("Length of the text"),
 }
 
 SORT = {
@@ -276,4 +281,6 @@ ERROR = {
         "that is a duplicate, not when closed, and only within the same channel "
         "(sealed or standard)."
     ),
+    "duplicate_template": _("A template with this name exists in this language: change that one."),
+    "template_not_found": _("There is no such template (deleted meanwhile?)."),
 }

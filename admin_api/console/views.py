@@ -91,6 +91,7 @@ def value_text(key: str, value: Any, texts: Texts, names: dict[int, str]) -> str
         "delivery": labels.DELIVERY,
         "outcome": labels.OUTCOME,
         "consent": labels.CONSENT,
+        "template_language": labels.LANGUAGE,
     }
     table = tables.get(key)
     if table and value in table:

@@ -35,11 +35,13 @@ from admin_api.schemas.cases import (
     WaiverIn,
     WorklistItem,
 )
+from admin_api.schemas.templates import BulkIn, BulkItemOut, BulkOut
 from admin_api.schemas.worklist import WorklistParams
 from admin_api.web.downloads import DOWNLOAD_HEADERS, content_disposition
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.refs import PUBLIC_ID_PATTERN
 from storage.services.attachments import SERVED_TYPES
+from storage.services.bulk import BulkChange, BulkTriage, Selected
 from storage.services.exclusions import Exclusions
 from storage.services.outcomes import OutcomeService
 from storage.services.reclassify import Reclassification, forget_plain_copies
@@ -85,6 +87,26 @@ async def worklist(
         total_capped=page.total_capped,
         match=page.match,
     )
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkOut,
+    summary="Change many cases at once",
+    responses=error_responses(401, 403, 413, 422),
+)
+async def bulk_change(
+    body: BulkIn, principal: WriteCaseWorkerDep, session: WriteSessionDep, core: CoreDep
+) -> BulkOut:
+    """Assign, acknowledge, set the priority or add a tag, each case at the version you
+    read. Each case is changed and audited on its own: one changed by someone else
+    meanwhile comes back `stale` and is left alone, while the others go through."""
+    result = await BulkTriage(session, core).apply(
+        principal.actor,
+        [Selected(c.ref, c.version) for c in body.cases],
+        BulkChange(body.action, assignee_id=body.assignee_id, priority=body.priority, tag=body.tag),
+    )
+    return BulkOut(items=[BulkItemOut.model_validate(item) for item in result.items])
 
 
 @router.get(

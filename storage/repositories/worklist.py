@@ -9,10 +9,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from storage.enums import Priority, Sort
-from storage.models import Case, CaseTag
+from storage.models import Attachment, Case, CaseTag
 from storage.repositories.base import Repository
 from storage.repositories.filters import (
     CaseFilter,
@@ -81,7 +91,21 @@ _TAGS_OF = (
 )
 
 
+# How many files each case of a page holds.
+_FILES_OF = (
+    select(Attachment.case_id, func.count())
+    .where(Attachment.case_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Attachment.case_id)
+)
+
+
 class WorklistRepository(Repository):
+    async def attachment_counts(self, case_ids: list[int]) -> dict[int, int]:
+        if not case_ids:
+            return {}
+        rows = await self.session.execute(_FILES_OF, {"ids": case_ids})
+        return {case_id: int(count) for case_id, count in rows}
+
     def _page_ids(
         self,
         flt: CaseFilter,

@@ -520,6 +520,12 @@ class TriageService:
 
         ``expected_version=None`` (HTTP ``If-Match: *``) accepts whatever version is read."""
         case = await self.get_visible(ref, actor, audit_read=False)
+        return await self.change(case, actor, expected_version=expected_version, changes=changes)
+
+    async def change(
+        self, case: Case, actor: Actor, *, expected_version: int | None, changes: CaseChanges
+    ) -> Case:
+        """:meth:`update` of a case already read through :meth:`get_visible` by ``actor``."""
         read_version = case.version
         if expected_version is not None and case.version != expected_version:
             raise StaleVersion(expected_version, case.version)
@@ -534,7 +540,7 @@ class TriageService:
         if assign and changes.assignee_id is not None:
             await self._check_assignee(changes.assignee_id, case)
         current_tags = sorted(t.tag for t in case.tags)
-        new_tags = _normalize_tags(changes.tags) if changes.tags is not None else current_tags
+        new_tags = normalize_tags(changes.tags) if changes.tags is not None else current_tags
         child = (
             changes.child_involved
             if changes.child_involved is not None and changes.child_involved != case.child_involved
@@ -716,7 +722,7 @@ class TriageService:
         return reply
 
 
-def _normalize_tags(tags: Sequence[str]) -> list[str]:
+def normalize_tags(tags: Sequence[str]) -> list[str]:
     clean = sorted({t.strip().lower() for t in tags if t.strip()})
     for tag in clean:
         if not _TAG.match(tag):

@@ -11,7 +11,7 @@ so paging through a million cases never re-reads them all.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -50,6 +50,9 @@ class CasePage(Generic[T]):
     total: int
     # True when more than ``total`` (== COUNT_CAP) cases match.
     total_capped: bool = False
+    # With ``positions=True``: for each item, the cursor of the list right after it (the
+    # case page's "next case" reads one case from there).
+    positions: list[str] = field(default_factory=list)
     # How a search query was read: MATCH_REFERENCE (one case's reference) or MATCH_TEXT
     # (words); None without a query.
     match: str | None = None
@@ -73,11 +76,23 @@ class Worklist:
         sort: Sort | str = Sort.CREATED_DESC,
         cursor: str | None = None,
         limit: int = 50,
+        positions: bool = False,
     ) -> CasePage[Case]:
         """A page of whole cases (the console shows their excerpts)."""
         return await self._page(
-            self.cases.list_page, actor, flt, query=query, sort=sort, cursor=cursor, limit=limit
+            self.cases.list_page,
+            actor,
+            flt,
+            query=query,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            positions=positions,
         )
+
+    async def attachment_counts(self, case_ids: list[int]) -> dict[int, int]:
+        """How many files each of these cases holds (a worklist row shows it)."""
+        return await self.cases.attachment_counts(case_ids)
 
     async def rows(
         self,
@@ -88,11 +103,19 @@ class Worklist:
         sort: Sort | str = Sort.CREATED_DESC,
         cursor: str | None = None,
         limit: int = 50,
+        positions: bool = False,
     ) -> CasePage[dict[str, Any]]:
         """The same page as plain rows of what a worklist row shows, its ``overdue`` flag
         and tags (:meth:`WorklistRepository.list_rows`): no narratives, no ORM objects."""
         return await self._page(
-            self.cases.list_rows, actor, flt, query=query, sort=sort, cursor=cursor, limit=limit
+            self.cases.list_rows,
+            actor,
+            flt,
+            query=query,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            positions=positions,
         )
 
     async def _page(
@@ -105,6 +128,7 @@ class Worklist:
         sort: Sort | str,
         cursor: str | None,
         limit: int,
+        positions: bool = False,
     ) -> CasePage[T]:
         if not actor.can_see_cases:
             raise PermissionDenied("Your role does not work with cases.")
@@ -148,6 +172,9 @@ class Worklist:
             next_cursor=next_cursor,
             total=min(total, COUNT_CAP),
             total_capped=total > COUNT_CAP,
+            positions=[self.cursors.encode([*key, total], query_print) for key in keys]
+            if positions
+            else [],
             match=match,
         )
 

@@ -66,6 +66,13 @@ async def test_role_matrix(staffed: Api) -> None:
         Row("GET", f"{v1}/users/{op_id}", (403, 403, 403, 200, 401)),
         Row("PATCH", f"{v1}/users/{op_id}", (403, 403, 403, 200, 401), {"display_name": "Olena"}),
         Row("GET", f"{v1}/audit", (403, 200, 403, 200, 401)),
+        Row("GET", f"{v1}/reply-templates", (200, 200, 403, 200, 401)),
+        Row(
+            "POST",
+            f"{v1}/cases/bulk",
+            (200, 200, 403, 403, 401),
+            {"cases": [{"ref": std.ref, "version": 1}], "action": "tag", "tag": "seen"},
+        ),
         Row("GET", "/healthz", (200, 200, 200, 200, 200)),
         Row("GET", "/readyz", (200, 200, 200, 200, 200)),
         # Metrics have their own listener; the docs are off outside the sandbox.

@@ -3,6 +3,8 @@ the console reaches the reporter's chat, in the reporter's language."""
 
 from __future__ import annotations
 
+import re
+
 from bot.runtime import BotRuntime
 from tests.console.helpers import Console
 from tests.handlers.conversation import Talk, stored_cases, tr
@@ -41,7 +43,8 @@ def test_a_stale_save_changes_nothing_and_shows_the_changes(console: Console) ->
         # Saved again on the fresh page, it goes through.
         await mine.select_option("#f-priority", "urgent")
         await mine.click("#h-details + form button[type=submit]")
-        await mine.wait_for_url(f"**/console/cases/{ref}")
+        await mine.wait_for_url(re.compile(rf"/console/cases/{ref}\?saved=triage$"))
+        assert await mine.inner_text("#saved") == "Збережено."
         assert await mine.input_value("#f-priority") == "urgent"
         assert await mine.locator(".stale").count() == 0
 
@@ -87,7 +90,7 @@ def test_a_reply_reaches_the_reporter_in_their_language(
             assert "Тема: " + tr("ru", "Quality or quantity of assistance") in preview
             assert ANSWER_RU in preview
             await page.click("button:has-text('Надіслати відповідь')")
-            await page.wait_for_url(f"**/console/cases/{case.ref}#replies")
+            await page.wait_for_url(re.compile(rf"/console/cases/{case.ref}\?saved=reply#replies$"))
             assert "У черзі на надсилання в чат" in await page.inner_text("#replies")
 
             await runtime.worker.flush()

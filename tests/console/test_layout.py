@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
+from storage.services.reply_templates import ReplyTemplateService
 from tests.console.helpers import PHONE, Console
-from tests.storage.helpers import submit
+from tests.storage.helpers import make_staff, submit
 
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -24,18 +25,23 @@ def test_phone_width_and_accessibility(console: Console) -> None:
         sealed = (
             await submit(console.core, category="trafficking", narrative="Запропонували роботу.")
         ).ref
-        await console.staff("fpoint", "focal_point")
+        focal = await make_staff(console.core, "fpoint", "focal_point")
+        async with console.core.database.transaction() as session:
+            await ReplyTemplateService(session, console.core).create(
+                focal, name="Дякуємо за звернення", language="en", body="Thank you for writing."
+            )
         page = await console.page(PHONE, axe=True)
         await check(console, page, "/console/sign-in")
         await console.sign_in(page, "fpoint")
         await page.wait_for_url("**/console/cases")
         for path in (
             "/console/cases",
-            f"/console/cases/{ref}",
             f"/console/cases/{sealed}",  # with the choice of full-text replies
             "/console/cases/new",
             "/console/audit",
             "/console/password",
+            "/console/templates",
+            f"/console/cases/{ref}",  # last: the checks below are of the case page
         ):
             await check(console, page, path)
         # Every control of the case page is reachable by keyboard, with a name.

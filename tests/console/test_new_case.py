@@ -75,7 +75,7 @@ def test_an_operator_logs_a_hotline_call_and_the_caller_follows_it_in_the_bot(
             assert "Продиктуйте людині цей код звернення" in await page.inner_text("main")
             async with page.expect_navigation():
                 await page.click("a:has-text('Відкрити справу')")
-            assert "Дзвінок на гарячу лінію" in await page.inner_text("#channel")
+            assert "Дзвінок на гарячу лінію" in await page.inner_text("#intake-channel")
             assert CALL in await page.inner_text("#h-description + p")
             await page.fill("#reply-text", ANSWER)
             await page.click("button:has-text('Надіслати відповідь')")
@@ -115,7 +115,7 @@ def test_a_sealed_walk_in_report_leaves_the_logging_operators_view(console: Cons
         async with focal.expect_navigation():
             await focal.click("a:has-text('Відкрити справу')")
         assert "Ще не використано" in await focal.inner_text("#claim")
-        assert "Особисто" in await focal.inner_text("#channel")
+        assert "Особисто" in await focal.inner_text("#intake-channel")
 
         # An operator logs one too: the confirmation once, then the case is gone for them.
         operator = await console.page()

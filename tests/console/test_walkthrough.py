@@ -4,6 +4,7 @@ case that the operator cannot see exists."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from playwright.async_api import Page
@@ -26,7 +27,9 @@ async def answer_and_close(page: Page, ref: str) -> None:
         await row.locator("a.ref").click()
     await page.fill("#reply-text", ANSWER)
     await page.click("button:has-text('Надіслати відповідь')")
-    await page.wait_for_url(f"**/console/cases/{ref}#replies")
+    # Back on the case, still following the list it came from, and saying "Saved".
+    await page.wait_for_url(re.compile(rf"/console/cases/{ref}\?.*saved=reply#replies$"))
+    assert await page.inner_text("#saved") == "Збережено."
     assert ANSWER in await page.inner_text("#replies")
     for step in CLOSING:
         async with page.expect_navigation():

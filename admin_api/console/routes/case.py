@@ -8,9 +8,11 @@ nothing and shows what changed meanwhile.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -18,6 +20,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from admin_api.console import forms, labels
+from admin_api.console.routes.worklist import Query, statuses_of
 from admin_api.console.views import changes, clock_text
 from admin_api.console.web import (
     PREFIX,
@@ -34,8 +37,9 @@ from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
 from storage.enums import Consent, Language, Outcome, Priority, Role, Status
-from storage.errors import InvalidInput, StaleVersion
+from storage.errors import DomainError, InvalidInput, StaleVersion
 from storage.media.types import IMAGE_TYPES
+from storage.models import Case
 from storage.refs import PUBLIC_ID_PATTERN, REF_PATTERN
 from storage.services.exclusions import RECUSED, Exclusions
 from storage.services.outcomes import MAX_REFERRAL_NOTE, OutcomeService, PartnerService
@@ -45,6 +49,7 @@ from storage.services.reclassify import (
     Reclassified,
     forget_plain_copies,
 )
+from storage.services.reply_templates import ReplyTemplateService, TemplateOffer, fill
 from storage.services.transparency import MAX_SUMMARY_CHARS
 from storage.services.triage import (
     CLOSING_OUTCOMES,
@@ -54,6 +59,7 @@ from storage.services.triage import (
     CasePage,
     TriageService,
 )
+from storage.services.worklist import Worklist
 
 router = APIRouter(prefix=f"{PREFIX}/cases", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -88,6 +94,81 @@ def reply_header(
         name = catalog.gettext(REPORTER_CATEGORY[category])
         topic = catalog.gettext(TOPIC_LINE).format(value=name)
     return header, topic
+
+
+# What a save says on the page it returns to (``?saved=``).
+SAVED = ("status", "triage", "reply", "note", "summary")
+
+
+@dataclass(frozen=True)
+class Trail:
+    """The list a case page was opened from: ``from`` (the worklist's query string) and
+    ``after`` (the signed position of this case in it). Forms carry both along, so the
+    page after a save still offers the next case."""
+
+    origin: str = ""
+    after: str = ""
+
+    @classmethod
+    def of(cls, origin: str | None, after: str | None) -> Trail:
+        return cls((origin or "")[:3000], (after or "")[:2000])
+
+    def query(self, **extra: str) -> str:
+        values = {"from": self.origin, "after": self.after, **extra}
+        return urlencode({k: v for k, v in values.items() if v})
+
+    def url(self, ref: str, anchor: str = "", **extra: str) -> str:
+        query = self.query(**extra)
+        return f"{PREFIX}/cases/{ref}" + (f"?{query}" if query else "") + anchor
+
+
+async def next_case(viewer: Viewer, session: Session, core: Core, trail: Trail) -> str | None:
+    """The case after this one in the list it was opened from, as a link, or None."""
+    if not (trail.origin and trail.after):
+        return None
+    query = Query.from_link(trail.origin, core)
+    flt = query.case_filter(viewer, core.settings.timezone, statuses_of(query.tab))
+    try:
+        # Plain rows: the next case's reference is all this needs.
+        page = await Worklist(session, core).rows(
+            viewer.actor,
+            flt,
+            query=query.q or None,
+            sort=query.sort,
+            cursor=trail.after,
+            limit=1,
+            positions=True,
+        )
+    except DomainError:
+        return None  # a stale or forged position: no "next", the page itself still opens
+    if not page.items:
+        return None
+    return Trail(trail.origin, page.positions[0]).url(str(page.items[0]["ref"]))
+
+
+def placeholder_values(case: Case, timezone: str) -> dict[str, str]:
+    """What a template's placeholders become on this case, in the reporter's language."""
+    language = case.language.value
+    day = case.created_at.astimezone(ZoneInfo(timezone)).date()
+    return {
+        # Plain spaces: the narrow no-break space CLDR puts before "г." or "р." shows as a
+        # box on some phones.
+        "date": format_date(day, format="long", locale=language).replace("\u202f", " "),
+        "topic": translations(language).gettext(labels.CATEGORY.get(case.category, case.category))
+        if case.category in labels.CATEGORY
+        else case.category,
+    }
+
+
+async def template_offers(
+    viewer: Viewer, session: Session, core: Core, case: Case
+) -> list[TemplateOffer]:
+    """The templates for this case's reply box, filled in."""
+    offers = await ReplyTemplateService(session, core).offers(viewer.actor, case.language)
+    values = placeholder_values(case, core.settings.timezone)
+    return [
+        TemplateOffer(o.id, o.name, o.language, fill(o.body, values), o.fallback) for o in offers
+    ]
 
 
 def draw(
@@ -167,26 +248,39 @@ async def case_page(
     *,
     status_code: int = 200,
     mark_seen: bool = False,
+    trail: Trail | None = None,
     **extra: object,
 ) -> HTMLResponse:
     page = await TriageService(session, core).page(ref, viewer.actor, mark_seen=mark_seen)
-    return draw(
-        request,
-        viewer,
-        core,
-        page,
-        status_code=status_code,
-        partners=await PartnerService(session, core).list(active_only=True),
-        **extra,
-    )
+    extra = {**await page_extras(viewer, session, core, page, trail or Trail()), **extra}
+    return draw(request, viewer, core, page, status_code=status_code, **extra)
+
+
+async def page_extras(
+    viewer: Viewer, session: Session, core: Core, page: CasePage, trail: Trail
+) -> dict[str, Any]:
+    """What the page shows beside the case: its templates, the list's next case."""
+    return {
+        "templates": await template_offers(viewer, session, core, page.case),
+        "trail": trail,
+        "next_url": await next_case(viewer, session, core, trail),
+        "partners": await PartnerService(session, core).list(active_only=True),
+    }
 
 
 def case_form(
-    request: Request, viewer: Viewer, session: Session, core: Core, ref: str
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    core: Core,
+    ref: str,
+    trail: Trail | None = None,
 ) -> forms.Form:
     """The case page's forms: a refused one draws the page again."""
     return forms.Form(
-        request, viewer.texts, partial(case_page, request, viewer, session, core, ref)
+        request,
+        viewer.texts,
+        partial(case_page, request, viewer, session, core, ref, trail=trail),
     )
 
 
@@ -194,8 +288,24 @@ def case_form(
 async def show(
     request: Request, ref: Ref, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
 ) -> HTMLResponse:
-    # Opening the case: what is new on it is new no longer (the worklist's markers).
-    return await case_page(request, viewer, session, core, ref, mark_seen=True)
+    """The case; ``template`` puts that template's text in the reply box (the page's
+    script does it in place without a reload), ``saved`` says what was just saved.
+    Opening the case: what is new on it is new no longer (the worklist's markers)."""
+    p = request.query_params
+    trail = Trail.of(p.get("from"), p.get("after"))
+    saved = p.get("saved", "")
+    page = await TriageService(session, core).page(ref, viewer.actor, mark_seen=True)
+    extra = await page_extras(viewer, session, core, page, trail)
+    if saved in SAVED:
+        extra["saved"] = saved
+    chosen = p.get("template")
+    templates = extra["templates"]
+    assert isinstance(templates, list)
+    offer = next((o for o in templates if o.id == chosen), None)
+    if offer is not None:
+        extra["reply_text"] = offer.body
+        extra["template_fallback"] = offer.fallback
+    return draw(request, viewer, core, page, **extra)
 
 
 @router.post("/{ref}/triage")
@@ -215,22 +325,25 @@ async def triage(
     outcome: Annotated[str, Form(max_length=24)] = "",
     child: Annotated[str, Form(max_length=1)] = "",
     full_text: Annotated[str, Form(max_length=1)] = "",
+    origin: Annotated[str, Form(alias="from", max_length=3000)] = "",
+    after: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Either a status button (``status``; closing with its ``outcome``) or the details
-    form (``details=1``: priority, assignee, tags, a child involved)."""
+    form (``details=1``: priority, assignee, tags, a child involved, full-text replies)."""
     wanted = _wanted(status, priority, assignee, tags, bool(details), outcome, child, full_text)
+    trail = Trail.of(origin, after)
     try:
-        return await case_form(request, viewer, session, core, ref).submit(
+        return await case_form(request, viewer, session, core, ref, trail).submit(
             TriageService(session, core).update(
                 ref, viewer.actor, expected_version=version, changes=wanted
             ),
-            done=f"{PREFIX}/cases/{ref}",
+            done=trail.url(ref, saved="triage" if details else "status"),
             error_key="error",
             passes=(*forms.NOT_THE_FORMS, StaleVersion.code),
             status=409,
         )
     except StaleVersion:
-        return await stale_page(request, viewer, session, core, ref, seen, wanted)
+        return await stale_page(request, viewer, session, core, ref, seen, wanted, trail)
 
 
 @router.post("/{ref}/reclassify")
@@ -285,7 +398,7 @@ async def reclassify(
     except StaleVersion:
         wanted = texts_line(viewer, category)
         return await stale_page(
-            request, viewer, session, core, ref, seen, CaseChanges(), extra=[wanted]
+            request, viewer, session, core, ref, seen, CaseChanges(), Trail(), also=[wanted]
         )
 
 
@@ -358,12 +471,14 @@ async def stale_page(
     ref: str,
     seen: int,
     wanted: CaseChanges,
+    trail: Trail,
     *,
-    extra: list[str] | None = None,
+    also: list[str] | None = None,
 ) -> HTMLResponse:
     """Nothing was saved; show what others changed since the page was loaded."""
     texts = viewer.texts
     page = await TriageService(session, core).page(ref, viewer.actor)
+    extra = await page_extras(viewer, session, core, page, trail)
     newer = [
         (e, changes(e, texts, page.names)) for e in page.timeline[seen:] if e.action != "case.read"
     ]
@@ -388,8 +503,8 @@ async def stale_page(
             + ": "
             + texts.gettext(labels.OUTCOME[wanted.outcome.value])
         )
-    yours.extend(extra or ())
-    return draw(request, viewer, core, page, status_code=409, stale=newer, not_saved=yours)
+    yours.extend(also or ())
+    return draw(request, viewer, core, page, status_code=409, stale=newer, not_saved=yours, **extra)
 
 
 @router.post("/{ref}/referrals")
@@ -467,7 +582,7 @@ async def mark_duplicate(
             duplicate_of_text=of,
         )
     except StaleVersion:
-        return await stale_page(request, viewer, session, core, ref, seen, CaseChanges())
+        return await stale_page(request, viewer, session, core, ref, seen, CaseChanges(), Trail())
 
 
 @router.post("/{ref}/notes")
@@ -478,10 +593,13 @@ async def add_note(
     session: WriteSessionDep,
     core: CoreDep,
     text: Annotated[str, Form(max_length=MAX_NOTE_CHARS * 2)] = "",
+    origin: Annotated[str, Form(alias="from", max_length=3000)] = "",
+    after: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return await case_form(request, viewer, session, core, ref).submit(
+    trail = Trail.of(origin, after)
+    return await case_form(request, viewer, session, core, ref, trail).submit(
         TriageService(session, core).add_note(ref, viewer.actor, text),
-        done=f"{PREFIX}/cases/{ref}#notes",
+        done=trail.url(ref, "#notes", saved="note"),
         error_key="note_error",
         note_text=text,
     )
@@ -496,16 +614,23 @@ async def add_reply(
     core: CoreDep,
     text: Annotated[str, Form(max_length=MAX_REPLY_CHARS * 2)] = "",
     language: Annotated[str, Form(max_length=2)] = "",
+    origin: Annotated[str, Form(alias="from", max_length=3000)] = "",
+    after: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """The reply is written in the reporter's language (the form's only text)."""
+    """The reply is written in the reporter's language (the form's only text). Made
+    from a template or not, it is stored, sealed and sent as any reply."""
+    trail = Trail.of(origin, after)
 
     async def reply() -> None:
         if language not in Language._value2member_map_:
             raise InvalidInput("The reply needs the reporter's language.")
         await TriageService(session, core).add_reply(ref, viewer.actor, {Language(language): text})
 
-    return await case_form(request, viewer, session, core, ref).submit(
-        reply(), done=f"{PREFIX}/cases/{ref}#replies", error_key="reply_error", reply_text=text
+    return await case_form(request, viewer, session, core, ref, trail).submit(
+        reply(),
+        done=trail.url(ref, "#replies", saved="reply"),
+        error_key="reply_error",
+        reply_text=text,
     )
 
 

@@ -53,7 +53,7 @@ async def write(
     texts = {lang: text for lang, text in ((Language.UK, uk), (Language.EN, en)) if text.strip()}
     return await case_form(request, viewer, session, core, ref).submit(
         TransparencyService(session, core).write(ref, viewer.actor, texts),
-        done=f"{PREFIX}/cases/{ref}{ANCHOR}",
+        done=f"{PREFIX}/cases/{ref}?saved=summary{ANCHOR}",
         error_key="publish_error",
         status=422,
         explain=explain(viewer),
@@ -67,7 +67,7 @@ async def publish(
 ) -> Response:
     return await case_form(request, viewer, session, core, ref).submit(
         TransparencyService(session, core).approve(ref, viewer.actor),
-        done=f"{PREFIX}/cases/{ref}{ANCHOR}",
+        done=f"{PREFIX}/cases/{ref}?saved=summary{ANCHOR}",
         error_key="publish_error",
         # A role that may not publish is told so on the page, like any refusal here.
         passes=("case_not_found",),
@@ -81,4 +81,4 @@ async def withdraw(
     request: Request, ref: Ref, viewer: WriteViewerDep, session: WriteSessionDep, core: CoreDep
 ) -> Response:
     await TransparencyService(session, core).withdraw(ref, viewer.actor)
-    return go(request, f"{PREFIX}/cases/{ref}{ANCHOR}")
+    return go(request, f"{PREFIX}/cases/{ref}?saved=summary{ANCHOR}")

@@ -1,4 +1,6 @@
-"""The worklist: status tabs with counts, filters, search, sort and cursor pages."""
+"""The worklist: status tabs with counts, filters, search, sort and cursor pages; a
+selection of rows changed at once (:mod:`storage.services.bulk`); each row's link
+carries the list it came from, so the case page can offer the next case of that list."""
 
 from __future__ import annotations
 
@@ -24,19 +26,21 @@ from admin_api.console.web import (
     ReadViewerDep,
     Viewer,
     WriteViewerDep,
+    error_text,
     render,
     require,
 )
-from admin_api.web.i18n import collation_key
+from admin_api.web.i18n import Texts, collation_key
 from admin_api.web.sessions import CoreDep, ReadSessionDep, WriteSessionDep
 from storage.core import Core
 from storage.db import Session
 from storage.enums import OPEN_STATUSES, Language, Priority, Role, Sort, Status
-from storage.errors import DomainError
+from storage.errors import DomainError, InvalidInput
 from storage.periods import in_range
 from storage.refs import canonical_ref
 from storage.repositories.filters import CaseFilter
 from storage.search import terms
+from storage.services.bulk import MAX_BULK, BulkAction, BulkChange, BulkResult, BulkTriage, Selected
 from storage.services.console import SavedFilters, StaffDirectory
 from storage.services.worklist import Worklist
 
@@ -51,6 +55,8 @@ TABS = ("open", *(s.value for s in Status))
 OPEN = tuple(s.value for s in Status if s in OPEN_STATUSES)
 MAX_Q = 200
 _TAG = re.compile(r"[\w:-]{1,40}")
+# The cookie that remembers the compact view (set by static/console.js).
+COMPACT_COOKIE = "holos_compact"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,12 @@ class Query:
     @classmethod
     def of(cls, request: Request, core: Core, colleagues: Set[str]) -> Query:
         return cls.parse(request.query_params, core, colleagues)
+
+    @classmethod
+    def from_link(cls, value: str, core: Core) -> Query:
+        """The list a case page was opened from (its ``from``, a query string). A named
+        assignee in it only narrows that list, so any id is read as it is."""
+        return cls.parse(dict(parse_qsl(value[:3000])), core, None)
 
     @classmethod
     def parse(cls, p: Mapping[str, str], core: Core, colleagues: Set[str] | None) -> Query:
@@ -142,6 +154,11 @@ class Query:
         values["sealed"] = "1" if values["sealed"] else ""
         return urlencode({k: v for k, v in values.items() if v})
 
+    @property
+    def link(self) -> str:
+        """The list itself, without its page: what a case page's ``from`` holds."""
+        return self.params(cursor="")
+
     def case_filter(self, viewer: Viewer, timezone: str, statuses: tuple[str, ...]) -> CaseFilter:
         return CaseFilter(
             statuses=[Status(s) for s in statuses],
@@ -203,16 +220,19 @@ async def rows_page(
             sort=query.sort,
             cursor=query.cursor or None,
             limit=limit,
+            positions=True,
         )
     except DomainError:
         # A stale or forged cursor: start the list again rather than fail.
         page = await worklist.page(
-            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=limit
+            viewer.actor, flt, query=query.q or None, sort=query.sort, limit=limit, positions=True
         )
         notice = viewer.texts.gettext(labels.ERROR["invalid_cursor"])
     now = core.clock.now()
     names = await StaffDirectory(session).names(c.assignee_id for c in page.items)
     news = await worklist.new_activity(viewer.actor, [c.id for c in page.items])
+    files = await worklist.attachment_counts([c.id for c in page.items])
+    catalog = core.catalog
     rows: list[dict[str, object]] = [
         {
             "case": case,
@@ -220,8 +240,13 @@ async def rows_page(
             "sla": sla(case, now, viewer.texts),
             "assignee": names.get(case.assignee_id) if case.assignee_id else None,
             "news": sorted(news.get(case.id, ())),
+            "oblast": catalog.oblast(case.oblast).name(viewer.language),
+            "files": files.get(case.id, 0),
+            # A reporter's addition counts as activity as much as a colleague's change.
+            "active_at": max(case.updated_at, case.reporter_updated_at or case.updated_at),
+            "link": urlencode({"from": query.link, "after": position}),
         }
-        for case in page.items
+        for case, position in zip(page.items, page.positions, strict=True)
     ]
     return rows, page.next_cursor, page.total, notice
 
@@ -235,6 +260,18 @@ def _shown(request: Request) -> int:
 @router.get("/cases")
 async def worklist(
     request: Request, viewer: ReadViewerDep, session: ReadSessionDep, core: CoreDep
+) -> HTMLResponse:
+    return await worklist_page(request, viewer, session, core)
+
+
+async def worklist_page(
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    core: Core,
+    *,
+    status_code: int = 200,
+    **extra: object,
 ) -> HTMLResponse:
     if viewer.actor.role is Role.ANALYST:
         # Analysts read figures, not cases: their console starts at the dashboard.
@@ -297,6 +334,11 @@ async def worklist(
         template,
         viewer.texts,
         viewer,
+        status_code=status_code,
+        compact=request.cookies.get(COMPACT_COOKIE) == "1",
+        bulk_actions=[a.value for a in BulkAction],
+        assignees=colleagues,
+        max_bulk=MAX_BULK,
         query=query,
         rows=rows,
         next_cursor=next_cursor,
@@ -332,6 +374,85 @@ async def worklist(
         refresh_seconds=REFRESH_SECONDS,
         # After an operator moved a case into the sealed channel (the case route).
         moved=request.query_params.get("moved", ""),
+        **extra,
+    )
+
+
+@router.post("/cases/bulk")
+async def bulk(
+    request: Request,
+    viewer: WriteViewerDep,
+    session: WriteSessionDep,
+    core: CoreDep,
+    action: Annotated[str, Form(max_length=20)] = "",
+    assignee: Annotated[str, Form(max_length=20)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+    tag: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse:
+    """The selected rows (``case``: reference and version as the list showed them), one
+    change; then the list again, with what became of each case."""
+    form = await request.form()
+    picked = [v for v in form.getlist("case") if isinstance(v, str)][: MAX_BULK + 1]
+    texts = viewer.texts
+    try:
+        change = _bulk_change(action, assignee, priority, tag)
+        result = await BulkTriage(session, core).apply(
+            viewer.actor, [_selected(v) for v in picked], change
+        )
+    except DomainError as error:
+        if isinstance(error, InvalidInput) and not picked:
+            message = texts._("Select at least one case first.")
+        else:
+            message = error_text(error, texts)
+        return await worklist_page(
+            request, viewer, session, core, status_code=422, bulk_error=message
+        )
+    return await worklist_page(request, viewer, session, core, bulk=_bulk_summary(result, texts))
+
+
+def _bulk_change(action: str, assignee: str, priority: str, tag: str) -> BulkChange:
+    if action not in BulkAction._value2member_map_:
+        raise InvalidInput("Choose what to do with the selected cases.")
+    # Empty means nobody (unassign); anything else must be an id an account can have.
+    if assignee and not (assignee.isdigit() and 0 < int(assignee) < 2**31):
+        raise InvalidInput("No such colleague.")
+    return BulkChange(
+        BulkAction(action),
+        assignee_id=int(assignee) if assignee else None,
+        priority=Priority(priority) if priority in Priority._value2member_map_ else None,
+        tag=tag,
+    )
+
+
+def _selected(value: str) -> Selected:
+    ref, _, version = value.rpartition(":")
+    if not ref or not version.isdigit():
+        raise InvalidInput("A selected row is not one the list drew.")
+    return Selected(ref, int(version))
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    changed: int
+    unchanged: int
+    stale: list[str]
+    refused: list[tuple[str, str]]  # reference, reason
+
+
+def _bulk_summary(result: BulkResult, texts: Texts) -> BulkSummary:
+    refused = []
+    for item in result.refused:
+        msgid = labels.ERROR.get(item.code or "")
+        if item.code == "case_not_found":
+            reason = texts._("There is no such case.")
+        else:
+            reason = texts.gettext(msgid) if msgid else texts.gettext(labels.ERROR["invalid_input"])
+        refused.append((item.ref, reason))
+    return BulkSummary(
+        changed=len(result.changed),
+        unchanged=len(result.items) - len(result.changed) - len(result.stale) - len(refused),
+        stale=result.stale,
+        refused=refused,
     )
 
 

@@ -1,7 +1,7 @@
 """lock-screen-safe replies: a per-case full-text choice, and the bot's chat messages
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 
 Issue 21 (a conversation, answers safe on a lock screen). ``cases.reply_full_text``:
 a focal point chose to send a sealed case's replies word for word to the reporter's
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0016"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
