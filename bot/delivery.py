@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -68,6 +69,9 @@ class DeliveryWorker:
         # Parts of a long reply already sent, by outbox id, while it waits for a retry.
         # In memory only: after a restart a partly sent reply is sent whole again.
         self._parts_sent: dict[int, int] = {}
+        # The message ids each delivery put in the chat, kept (encrypted, on the chat
+        # link) when it is marked sent, for "clear this conversation".
+        self._ids_sent: dict[int, list[int]] = {}
 
     def stop(self) -> None:
         self._stop.set()
@@ -146,6 +150,7 @@ class DeliveryWorker:
             )
         except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest) as exc:
             self._parts_sent.pop(delivery.outbox_id, None)
+            self._ids_sent.pop(delivery.outbox_id, None)
             await self._undeliverable(delivery, type(exc).__name__)
             metrics.delivery(delivery.kind, DeliveryOutcome.UNDELIVERABLE)
         except TelegramUnauthorizedError:
@@ -153,34 +158,61 @@ class DeliveryWorker:
             await self._failed(delivery, MAX_BACKOFF, "unauthorized")
         else:
             self._parts_sent.pop(delivery.outbox_id, None)
+            sent = self._ids_sent.pop(delivery.outbox_id, [])
+            replying = delivery.kind is OutboxKind.REPLY and bool(sent)
             async with self.core.database.transaction() as session:
-                await OutboxService(session, self.core).mark_sent(delivery.outbox_id)
+                outbox = OutboxService(session, self.core)
+                await outbox.mark_sent(delivery.outbox_id)
+                previous = await outbox.remember_sent(
+                    delivery.outbox_id, sent, reply_message=sent[-1] if replying else None
+                )
+            if previous is not None:
+                # "Reply to this" stays on the latest reply only.
+                with contextlib.suppress(TelegramAPIError):
+                    await self.bot.edit_message_reply_markup(
+                        chat_id=delivery.chat_id, message_id=previous, reply_markup=None
+                    )
             metrics.delivery(delivery.kind, DeliveryOutcome.SENT)
             log.info("delivered kind=%s outbox_id=%s", delivery.kind.value, delivery.outbox_id)
 
     async def _send(self, delivery: Delivery) -> None:
         with self.i18n.context(), self.i18n.use_locale(delivery.language):
+            sent = self._ids_sent.setdefault(delivery.outbox_id, [])
             # Which report this is about: a person may have filed several.
             date = texts.day(delivery.case_created_at, self.core.settings, delivery.language)
             topic = texts.category_name(delivery.case_category) if delivery.case_category else None
             if delivery.kind is OutboxKind.HANDLING_SURVEY:
-                await self.bot.send_message(
+                message = await self.bot.send_message(
                     delivery.chat_id,
                     texts.handling_question(date, topic),
                     reply_markup=keyboards.handling_scores(
                         delivery.outbox_id, delivery.chat_id, self.core.crypto
                     ),
                 )
+                sent.append(message.message_id)
                 return
             if delivery.kind is OutboxKind.NOTICE:
                 # No content at all: the reporter reads what changed with their code.
-                await self.bot.send_message(delivery.chat_id, texts.update_notice())
+                message = await self.bot.send_message(delivery.chat_id, texts.update_notice())
+                sent.append(message.message_id)
+                return
+            answer = keyboards.reply_to_this(delivery.outbox_id, delivery.chat_id, self.core.crypto)
+            if delivery.text is None:
+                # A sealed case's reply: the lock screen shows only the neutral notice.
+                message = await self.bot.send_message(
+                    delivery.chat_id, texts.update_notice(), reply_markup=answer
+                )
+                sent.append(message.message_id)
                 return
             # A long reply goes out as several messages. When one part-way fails, the
             # retry resumes after the last one that arrived, so none arrives twice.
-            parts = texts.reply_delivered(delivery.text or "", date, topic)
+            parts = texts.reply_delivered(delivery.text, date, topic)
             for index in range(self._parts_sent.get(delivery.outbox_id, 0), len(parts)):
-                await self.bot.send_message(delivery.chat_id, parts[index])
+                last = index == len(parts) - 1
+                message = await self.bot.send_message(
+                    delivery.chat_id, parts[index], reply_markup=answer if last else None
+                )
+                sent.append(message.message_id)
                 self._parts_sent[delivery.outbox_id] = index + 1
 
     async def _failed(self, delivery: Delivery, delay: timedelta, reason: str) -> None:

@@ -107,3 +107,24 @@ def _handling_signature(crypto: Crypto, chat_id: int, ref: int, score: int) -> s
 def signed_handling(crypto: Crypto, chat_id: int, ref: int, score: int) -> HandlingCb:
     """A survey button valid only in ``chat_id`` (the survey's own chat)."""
     return HandlingCb(ref=ref, score=score, sig=_handling_signature(crypto, chat_id, ref, score))
+
+
+class AnswerCb(CallbackData, prefix="a"):
+    """The "Reply to this" button under a reply delivered in the chat."""
+
+    ref: int  # the outbox id of the delivered reply: no case reference leaves the server
+    sig: str  # binds ref to the chat the reply was sent to
+
+    def signed_for(self, crypto: Crypto, chat_id: int) -> bool:
+        expected = _answer_signature(crypto, chat_id, self.ref)
+        return hmac.compare_digest(expected, self.sig)
+
+
+def _answer_signature(crypto: Crypto, chat_id: int, ref: int) -> str:
+    mac = crypto.sign(f"{chat_id}:{ref}".encode(), "callback/answer")
+    return base64.urlsafe_b64encode(mac[:_SIGNATURE_BYTES]).decode()
+
+
+def signed_answer(crypto: Crypto, chat_id: int, ref: int) -> AnswerCb:
+    """A "Reply to this" button valid only in ``chat_id`` (the reply's own chat)."""
+    return AnswerCb(ref=ref, sig=_answer_signature(crypto, chat_id, ref))

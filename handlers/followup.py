@@ -13,12 +13,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers import collect, flow, keyboards, texts
-from handlers.callbacks import DoneCb, FollowCb
+from handlers.callbacks import AnswerCb, DoneCb, FollowCb
 from handlers.context import Outcomes
 from handlers.routes import Routes
-from handlers.states import FollowUp
+from handlers.states import FollowUp, Report
 from storage.core import Core
-from storage.enums import Language
+from storage.enums import ActivityKind, Language
 from storage.errors import (
     CaseClosedForAdditions,
     ClaimAlreadyUsed,
@@ -28,6 +28,7 @@ from storage.errors import (
 )
 from storage.services.attachments import AttachmentService
 from storage.services.intake import IntakeService
+from storage.services.outbox import OutboxService
 from storage.services.throttle import ReceiptGuard, ReceiptMisses, ReporterQuota
 from storage.uow import UnitOfWork
 
@@ -43,7 +44,9 @@ async def begin_followup(event: flow.Event, state: FSMContext, core: Core) -> No
 
 @flow.prompt_for(FollowUp.code)
 async def prompt_code(event: flow.Event, state: FSMContext, core: Core) -> None:
-    await flow.show(event, state, texts.ask_receipt_code(), keyboards.cancel_only())
+    carried = (await flow.draft(state)).content
+    text = texts.ask_code_for_earlier() if carried else texts.ask_receipt_code()
+    await flow.show(event, state, text, keyboards.cancel_only())
 
 
 @flow.prompt_for(FollowUp.adding)
@@ -51,6 +54,8 @@ async def prompt_adding(event: flow.Event, state: FSMContext, core: Core) -> Non
     data = await flow.draft(state)
     if data.content:
         text = texts.received_so_far(len(data.parts), len(data.files))
+    elif data.answering:
+        text = texts.write_answer()
     else:
         text = texts.add_information()
     await flow.show(event, state, text, keyboards.done("followup"), edit=False)
@@ -165,8 +170,20 @@ async def on_code(
     data = await flow.draft(state)
     data.case_id = match.case.id
     await flow.save(state, data)
-    await state.set_state(FollowUp.viewing)
+    # What they wrote before choosing "add to an earlier report" waits for «Done».
+    await state.set_state(FollowUp.adding if data.content else FollowUp.viewing)
     await flow.reprompt(message, state, core)
+
+
+@router.callback_query(Report.category, FollowCb.filter(F.action == "earlier"))
+async def on_earlier(callback: CallbackQuery, state: FSMContext, core: Core) -> None:
+    """From the draft that free text started: the same words, added to an earlier
+    report found by its code (the only way from a chat to a case)."""
+    data = await flow.draft(state)
+    data.flow, data.category = "followup", None
+    await flow.save(state, data)
+    await state.set_state(FollowUp.code)
+    await flow.reprompt(callback, state, core)
 
 
 @router.callback_query(FollowUp.viewing, FollowCb.filter(F.action == "add"))
@@ -200,9 +217,10 @@ async def on_addition_done(
     if data.case_id is None:
         raise flow.IncompleteDraft("addition")
     staged = data.files
+    kind = ActivityKind.REPORTER_REPLIED if data.answering else ActivityKind.REPORTER_ADDED
     try:
         await IntakeService(uow.session, core).add_reporter_info(
-            data.case_id, text=data.narrative, attachments=staged
+            data.case_id, text=data.narrative, attachments=staged, kind=kind
         )
     except CaseClosedForAdditions:
         await AttachmentService(core).discard(staged)
@@ -212,6 +230,16 @@ async def on_addition_done(
     except DomainError as exc:
         log.warning("addition_refused code=%s", exc.code)
         await flow.say(callback, state, texts.addition_failed())
+        return
+    if data.answering:
+        # No code was typed: the case is not shown, the answer is simply taken. The
+        # trace stays, so the answer can be cleared from the chat.
+        await flow.end_flow(state, trace=data.trace or [])
+        await uow.commit_before_reply()
+        uow.forget_history()
+        log.info("reporter_reply_saved")
+        callback_answer.text = texts.information_added()
+        await flow.show(callback, state, texts.information_added(), keyboards.clear_or_menu())
         return
     data.parts, data.files = [], []
     await flow.save(state, data)
@@ -224,4 +252,42 @@ async def on_addition_done(
     log.info("reporter_addition_saved")
     callback_answer.text = texts.information_added()
     await flow.say(callback, state, texts.information_added())
+    await flow.reprompt(callback, state, core)
+
+
+@router.callback_query(AnswerCb.filter())
+async def on_answer(
+    callback: CallbackQuery,
+    callback_data: AnswerCb,
+    state: FSMContext,
+    core: Core,
+    uow: UnitOfWork,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """The "Reply to this" button under a reply: what they send next joins that case.
+
+    Only in the chat the reply was sent to: a payload copied elsewhere or made up is a
+    stale button. The case is found from the delivered message, never from the chat."""
+    pressed = flow.message_of(callback)
+    if pressed is None or not callback_data.signed_for(core.crypto, pressed.chat.id):
+        log.info("answer_button_refused")
+        await flow.stale_button(callback, state, core, callback_answer)
+        return
+    case_id = await OutboxService(uow.session, core).reply_case_id(callback_data.ref)
+    if case_id is None:
+        await flow.stale_button(callback, state, core, callback_answer)
+        return
+    if flow.has_draft(await flow.draft(state), await state.get_state()):
+        # A draft in progress is never dropped unasked: continue it, or delete it and
+        # press "Reply to this" again.
+        await flow.show(
+            callback, state, texts.resume_or_discard(), keyboards.resume_or_discard(), edit=False
+        )
+        return
+    await flow.start_flow(callback, state, "followup", FollowUp.adding)
+    data = await flow.draft(state)
+    data.case_id, data.answering = case_id, True
+    # The reply itself stays in the chat until "clear this conversation".
+    data.trace = []
+    await flow.save(state, data)
     await flow.reprompt(callback, state, core)

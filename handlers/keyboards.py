@@ -36,6 +36,7 @@ from handlers.callbacks import (
     ScoreCb,
     SkipCb,
     SummaryCb,
+    signed_answer,
     signed_handling,
 )
 from storage.catalog import Catalog
@@ -156,6 +157,8 @@ def every_category(catalog: Catalog) -> InlineKeyboardMarkup:
         kb.button(
             text=texts.category_button(category.code), callback_data=CategoryCb(code=category.code)
         )
+    # Someone answering us, or adding to what they reported, often just writes.
+    kb.button(text=_("📎 Add to an earlier report"), callback_data=FollowCb(action="earlier"))
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
     kb.adjust(1)
     return kb.as_markup()
@@ -293,6 +296,15 @@ def report_view(accepts_additions: bool) -> InlineKeyboardMarkup:
 
 
 @per_language
+def clear_or_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🧹 Clear this conversation"), callback_data=ClearCb(keep=False))
+    kb.button(text=texts.b_menu(), callback_data=MenuCb(action="home"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+@per_language
 def cancel_only() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_cancel(), callback_data=DiscardCb(confirm=False))
@@ -340,6 +352,12 @@ def _reasons(chosen: frozenset[str]) -> InlineKeyboardMarkup:
 def skip() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.b_skip(), callback_data=SkipCb())
+    return kb.as_markup()
+
+
+def reply_to_this(outbox_id: int, chat_id: int, crypto: Crypto) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("↩️ Reply to this"), callback_data=signed_answer(crypto, chat_id, outbox_id))
     return kb.as_markup()
 
 

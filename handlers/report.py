@@ -36,6 +36,7 @@ from storage.enums import ContactMode, Language
 from storage.errors import DomainError, InvalidContact, QuotaReached
 from storage.services.attachments import AttachmentService
 from storage.services.intake import IntakeService, ReportSubmission
+from storage.services.outbox import OutboxService
 from storage.services.throttle import ReporterQuota
 from storage.uow import UnitOfWork
 
@@ -469,6 +470,8 @@ async def on_clear(
     callback_data: ClearCb,
     state: FSMContext,
     bot: Bot,
+    core: Core,
+    uow: UnitOfWork,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Leave no trace (Telegram allows it in private chats within 48 hours): delete this flow's messages, both sides.
@@ -482,6 +485,12 @@ async def on_clear(
         return
     data = await flow.draft(state)
     trace = [m for m in data.trace or [] if message is None or m != message.message_id]
+    # A report opened by code: the replies and notices the bot sent about it go too.
+    outbox = OutboxService(uow.session, core)
+    sent: list[int] = []
+    if message is not None and data.case_id is not None:
+        sent = await outbox.sent_to_chat(data.case_id, message.chat.id)
+        trace = sorted({*trace, *sent} - {message.message_id})
     if message is None or not trace:
         callback_answer.text = texts.button_expired()
         return
@@ -496,6 +505,8 @@ async def on_clear(
             complete = False
     data.trace = []
     await flow.save(state, data)
+    if sent and data.case_id is not None:
+        await outbox.forget_sent(data.case_id)
     await flow.commit_before_reply()
     if callback_data.keep:
         await message.edit_reply_markup(reply_markup=keyboards.back_to_menu())

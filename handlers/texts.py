@@ -552,6 +552,13 @@ def choose_contact(sensitive: bool) -> str:
         lines += [
             "",
             _(
+                "In this chat a report like this one gets only a short notice with no "
+                "details, so nothing of it shows on your phone's lock screen; you read the "
+                "answer with your receipt code. «Clear this conversation» deletes our "
+                "messages, answers included."
+            ),
+            "",
+            _(
                 "This is your choice. Without a way to contact you, investigators may "
                 "be unable to ask you questions; your report will be looked into either way."
             ),
@@ -736,6 +743,13 @@ def addition_failed() -> str:
 # Follow-up -------------------------------------------------------------------------------
 
 
+def ask_code_for_earlier() -> str:
+    return _(
+        "Please enter the receipt code of your earlier report: 16 digits, for example "
+        "1234 5678 9012 3456. What you sent will be added to that report."
+    )
+
+
 def ask_receipt_code() -> str:
     return _("Please enter your receipt code: 16 digits, for example 1234 5678 9012 3456.")
 
@@ -829,6 +843,13 @@ def add_information() -> str:
     return _(
         "Send what you want to add: text, photos, documents or voice messages. "
         "When you have finished, press «Done»."
+    )
+
+
+def write_answer() -> str:
+    return _(
+        "Write your answer: text, photos, documents or voice messages. It joins the same "
+        "report. When you have finished, press «Done»."
     )
 
 

@@ -74,6 +74,9 @@ class Draft(BaseModel):
 
     # A follow-up: the case found by its receipt code.
     case_id: int | None = None
+    # Answering a reply with its "Reply to this" button: no code was typed, so the case
+    # is never shown, and the addition is marked as the reporter's reply.
+    answering: bool = False
 
     # A rating.
     score: int | None = None

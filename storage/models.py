@@ -259,6 +259,9 @@ class Case(Base):
     # is recorded or a focal point has written why not (the note named here).
     child_involved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     child_waiver_note: Mapped[str | None] = mapped_column(String(16))
+    # A sealed case's replies go to the reporter's chat word for word only when a focal
+    # point chose so (the reporter asked); otherwise the chat gets a neutral notice.
+    reply_full_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Since when it waits for the reporter: its SLA clock stands still meanwhile.
     waiting_since: Mapped[datetime | None]
     # Closed as a duplicate of this case (cases.id), the one kept (counted once in the
@@ -494,6 +497,9 @@ class ReporterLink(Base):
     )
     chat_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+    # The messages the delivery worker sent to that chat (encrypted JSON), which "clear
+    # this conversation" deletes; gone with the link itself.
+    sent_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ContactDetail(Base):

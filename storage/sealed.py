@@ -29,6 +29,7 @@ class Context(StrEnum):
     REPLY = "replies.bodies"
     CONTACT = "contact_details.contact"
     CHAT = "reporter_links.chat"
+    CHAT_SENT = "reporter_links.sent"
     CONVERSATION = "conversation_states.data"
     BLOB = "attachments.blob"
     ATTACHMENT_TEXT = "attachments.text"

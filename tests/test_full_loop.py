@@ -102,6 +102,10 @@ async def test_report_triage_reply_status_and_delivery(
             headers={**staff, "If-Match": case.headers["ETag"]},
         )
         assert ok(acknowledged)["status"] == "acknowledged"
+        # "Acknowledged" tells the reporter (a neutral notice) before the answer is written.
+        await bot.worker.flush()
+        notice = tr("ru", "There is an update on your report. Open it with your code.")
+        await talk.user.wait_for(lambda m: m.body == notice)
         await tg.inject_retry_after("sendMessage", times=1, retry_after=RETRY_AFTER)
         answered = await http.post(
             f"{V1}/cases/{ref}/replies", json={"texts": ANSWER}, headers=staff

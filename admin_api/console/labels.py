@@ -132,6 +132,7 @@ FIELD: dict[str, str | InContext] = {
     "display_name": _("Name"),
     "outcome": _("Outcome"),
     "child_involved": _("A child is involved"),
+    "reply_full_text": _("Replies in the reporter's chat word for word"),
     "child_waiver_note": _("Reason for no child-protection referral"),
     "partner": _("Partner"),
     "consent": _("Consent"),

@@ -162,6 +162,7 @@ async def update_case(
         tags=patch.tags,
         outcome=patch.outcome,
         child_involved=patch.child_involved,
+        reply_full_text=patch.reply_full_text,
     )
     case = await TriageService(session, core).update(
         ref, principal.actor, expected_version=version, changes=changes

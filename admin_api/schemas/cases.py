@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import (
     BaseModel,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,
@@ -118,6 +119,11 @@ class CaseSummary(CaseItem):
         description="The partner (`GET /api/v1/partners`) it was last referred to."
     )
     child_involved: bool
+    reply_full_text: bool = Field(
+        description="A sealed case's replies go to the reporter's chat word for word; "
+        "when false (the default) the chat gets a neutral notice and the reporter reads "
+        "the reply with their code. Standard cases always get the full text."
+    )
     child_waiver_note: str | None = Field(
         description="The note in which a focal point wrote why a case involving a child has "
         "no referral to child protection."
@@ -213,6 +219,12 @@ class CasePatch(RequestModel):
         description="A child is involved: the case then closes only after a referral to a "
         "child-protection partner, or a focal point's reason "
         "(`POST …/child-protection-waiver`).",
+    )
+    # Strict: "yes" or 1 is a mistake to refuse, not a consent to guess.
+    reply_full_text: StrictBool | None = Field(
+        default=None,
+        description="For a sealed case: send replies to the reporter's chat word for word "
+        "(only when the reporter asked for it); false keeps the neutral notice.",
     )
 
 

@@ -7,8 +7,10 @@ marked sent; a row whose worker died mid-send is claimed again after its lease.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +23,9 @@ from storage.enums import (
     OutboxKind,
     OutboxState,
     ReplyDelivery,
+    Status,
 )
-from storage.models import Case, CaseActivity, OutboxMessage
+from storage.models import Case, CaseActivity, OutboxMessage, ReporterLink
 from storage.repositories.cases import CaseRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.sealed import Context, Sealer, reply_text
@@ -30,6 +33,11 @@ from storage.services.alerts import AlertService
 from storage.services.audit import AuditLog
 
 MAX_ERROR = 200
+# The bot's messages in one chat that "clear this conversation" can reach: far more than
+# a case's replies and notices ever come to.
+MAX_REMEMBERED = 200
+# Status changes the reporter hears of (with no content) when they chose chat replies.
+NOTICE_STATUSES = frozenset({Status.ACKNOWLEDGED, Status.REFERRED, Status.RESOLVED})
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class Delivery:
     kind: OutboxKind
     chat_id: int
     language: str
-    text: str | None  # the reply in the reporter's language; None for the survey
+    text: str | None  # the reply in the reporter's language; None for the survey or a notice
     attempts: int
     # Which report it is about, named to the reporter: its date, and its category unless
     # it is sensitive (then the date only).
@@ -70,6 +78,23 @@ class OutboxService:
                 created_at=now,
             )
         )
+
+    async def enqueue_status_notice(self, case: Case, status: Status) -> bool:
+        """Tell a reporter who chose chat replies that their report moved, without a word
+        of what: acknowledged, referred or resolved, on every case."""
+        if status not in NOTICE_STATUSES:
+            return False
+        return await self.enqueue_notice(case)
+
+    async def enqueue_notice(self, case: Case) -> bool:
+        """The neutral "there is an update" notice, for a reporter who chose chat replies."""
+        if await self.cases.reporter_link(case.id) is None:
+            return False
+        waiting = await self.repo.for_case(case.id)
+        if any(m.kind == OutboxKind.NOTICE and m.state == OutboxState.PENDING for m in waiting):
+            return False  # one notice says it all: the reporter reads the rest by code
+        await self.enqueue(case, OutboxKind.NOTICE)
+        return True
 
     async def enqueue_handling_survey(self, case: Case) -> bool:
         """Ask once, and only a reporter who opted in to messages, how handling went."""
@@ -109,7 +134,10 @@ class OutboxService:
             if reply is None:
                 await self._finish_undeliverable(message, "the reply is gone")
                 return None
-            text = reply_text(self.sealer.reply_bodies(reply), case.language)
+            # A sealed case's reply would show on the lock screen: the chat gets the
+            # neutral notice unless a focal point chose full text for this case.
+            if not case.sensitive or case.reply_full_text:
+                text = reply_text(self.sealer.reply_bodies(reply), case.language)
         chat_id = int(self.sealer.open(link.chat_enc, Context.CHAT))
         return Delivery(
             outbox_id=message.id,
@@ -121,6 +149,51 @@ class OutboxService:
             case_created_at=case.created_at,
             case_category=None if case.sensitive else case.category,
         )
+
+    def _sent(self, link: ReporterLink) -> dict[str, Any]:
+        if link.sent_enc is None:
+            return {}
+        value = self.sealer.open_json(link.sent_enc, Context.CHAT_SENT)
+        return value if isinstance(value, dict) else {}
+
+    async def remember_sent(
+        self, outbox_id: int, message_ids: Sequence[int], *, reply_message: int | None = None
+    ) -> int | None:
+        """Keep (encrypted, on the chat link) what the bot sent, for "clear this
+        conversation"; ``reply_message``: the message that now carries "Reply to this".
+
+        Returns the reply that carried it until now, whose button is to go."""
+        message = await self.repo.get(outbox_id)
+        link = await self.cases.reporter_link(message.case_id) if message else None
+        if link is None or not message_ids:
+            return None
+        sent = self._sent(link)
+        previous = sent.get("reply")
+        sent["ids"] = [*sent.get("ids", []), *message_ids][-MAX_REMEMBERED:]
+        if reply_message is not None:
+            sent["reply"] = reply_message
+        link.sent_enc = self.sealer.seal_json(sent, Context.CHAT_SENT)
+        return int(previous) if reply_message is not None and previous is not None else None
+
+    async def sent_to_chat(self, case_id: int, chat_id: int) -> list[int]:
+        """The bot's messages about this case in ``chat_id``; none when the case's replies
+        go to another chat (whoever holds the code must not delete there)."""
+        link = await self.cases.reporter_link(case_id)
+        if link is None or int(self.sealer.open(link.chat_enc, Context.CHAT)) != chat_id:
+            return []
+        return [int(i) for i in self._sent(link).get("ids", [])]
+
+    async def forget_sent(self, case_id: int) -> None:
+        link = await self.cases.reporter_link(case_id)
+        if link is not None:
+            link.sent_enc = None
+
+    async def reply_case_id(self, outbox_id: int) -> int | None:
+        """The case a delivered reply belongs to (for its "Reply to this" button)."""
+        message = await self.repo.get(outbox_id)
+        if message is None or message.kind != OutboxKind.REPLY:
+            return None
+        return message.case_id
 
     async def mark_sent(self, outbox_id: int) -> None:
         message = await self.repo.get(outbox_id)

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.access import Actor
 from storage.core import Core
-from storage.enums import AuditAction, Consent, OutboxKind, Outcome, Role, Status
+from storage.enums import AuditAction, Consent, Outcome, Role, Status
 from storage.errors import (
     DuplicatePartner,
     InvalidInput,
@@ -202,6 +202,9 @@ class OutcomeService:
         ):
             before["status"], after["status"] = case.status, Status.REFERRED
             self.triage.apply_status(case, Status.REFERRED, now)
+            await OutboxService(self.session, self.core).enqueue_status_notice(
+                case, Status.REFERRED
+            )
         case.updated_at = now
         flag_modified(case, "updated_at")
         await self.session.flush()
@@ -352,8 +355,7 @@ class OutcomeService:
                     "waited_days": (now - waited_since).days if waited_since else None,
                 },
             )
-            if await self.cases.reporter_link(case.id) is not None:
-                await outbox.enqueue(case, OutboxKind.NOTICE)
+            await outbox.enqueue_notice(case)
             closed += 1
         await self.session.flush()
         return closed

@@ -106,6 +106,8 @@ class CaseChanges:
     # closed case; never "duplicate" here (that is marking a duplicate).
     outcome: Outcome | None = None
     child_involved: bool | None = None
+    # A sealed case's replies in the reporter's chat word for word (the reporter asked).
+    reply_full_text: bool | None = None
 
 
 # Outcomes staff choose when closing; "duplicate" comes only with marking a duplicate.
@@ -576,6 +578,10 @@ class TriageService:
                     now,
                     for_user=changes.assignee_id,
                 )
+        if changes.reply_full_text is not None and changes.reply_full_text != case.reply_full_text:
+            before["reply_full_text"] = case.reply_full_text
+            after["reply_full_text"] = changes.reply_full_text
+            case.reply_full_text = changes.reply_full_text
         if new_tags != current_tags:
             before["tags"], after["tags"] = current_tags, new_tags
             kept = [t for t in case.tags if t.tag in new_tags]
@@ -598,6 +604,8 @@ class TriageService:
             ) from None
         if new_status is Status.CLOSED:
             await OutboxService(self.session, self.core).enqueue_handling_survey(case)
+        elif new_status is not None:
+            await OutboxService(self.session, self.core).enqueue_status_notice(case, new_status)
         return case
 
     async def _check_outcome(

@@ -22,7 +22,9 @@ async def check(console: Console, page: Page, path: str) -> None:
 def test_phone_width_and_accessibility(console: Console) -> None:
     async def scenario() -> None:
         ref = (await submit(console.core, narrative="Довгий опис " * 40)).ref
-        await submit(console.core, category="trafficking", narrative="Запропонували роботу.")
+        sealed = (
+            await submit(console.core, category="trafficking", narrative="Запропонували роботу.")
+        ).ref
         focal = await make_staff(console.core, "fpoint", "focal_point")
         async with console.core.database.transaction() as session:
             await ReplyTemplateService(session, console.core).create(
@@ -34,6 +36,7 @@ def test_phone_width_and_accessibility(console: Console) -> None:
         await page.wait_for_url("**/console/cases")
         for path in (
             "/console/cases",
+            f"/console/cases/{sealed}",  # with the choice of full-text replies
             "/console/cases/new",
             "/console/audit",
             "/console/password",

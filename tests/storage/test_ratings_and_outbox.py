@@ -6,7 +6,7 @@ import pytest
 
 from storage.clock import FrozenClock
 from storage.core import Core
-from storage.enums import ContactMode, Language, OutboxKind
+from storage.enums import ContactMode, Language, OutboxKind, Status
 from storage.errors import AlreadyRated, InvalidInput, InvalidScore
 from storage.services.intake import ContactChoice
 from storage.services.outbox import OutboxService
@@ -57,10 +57,12 @@ async def closed_opted_in_case(core: Core) -> tuple[str, int]:
     await walk_case(core, submitted.ref, operator, *TO_CLOSED)
     async with core.database.transaction() as session:
         deliveries = await OutboxService(session, core).claim()
+    # The status notices on the way (one while unsent: issue 21), then the survey.
     assert [(d.kind, d.chat_id, d.text) for d in deliveries] == [
-        (OutboxKind.HANDLING_SURVEY, 777, None)
+        (OutboxKind.NOTICE, 777, None),
+        (OutboxKind.HANDLING_SURVEY, 777, None),
     ]
-    return submitted.ref, deliveries[0].outbox_id
+    return submitted.ref, deliveries[-1].outbox_id
 
 
 async def test_handling_rating_is_taken_once(core: Core) -> None:
@@ -142,3 +144,44 @@ async def test_undeliverable_is_final(core: Core) -> None:
         assert await OutboxService(session, core).claim() == []
         detail = await TriageService(session, core).detail(submitted.ref, operator)
     assert detail.replies[0].delivery == "undeliverable"
+
+
+async def claimed_kinds(core: Core) -> list[OutboxKind]:
+    """Claim what is due and mark it sent, as the delivery worker would."""
+    async with core.database.transaction() as session:
+        outbox = OutboxService(session, core)
+        deliveries = await outbox.claim()
+        for delivery in deliveries:
+            await outbox.mark_sent(delivery.outbox_id)
+    return [d.kind for d in deliveries]
+
+
+async def test_status_changes_send_a_neutral_notice_only_where_the_reporter_chose_chat(
+    core: Core,
+) -> None:
+    operator = await make_staff(core, "oper", "operator")
+    focal = await make_staff(core, "focal", "focal_point")
+    chat = ContactChoice(ContactMode.CHAT, chat_id=888)
+    standard = (await submit(core, contact=chat)).ref
+    sealed = (await submit(core, category="sexual_exploitation", contact=chat)).ref
+    anonymous = (await submit(core)).ref
+
+    await walk_case(
+        core, anonymous, operator, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED
+    )
+    assert await claimed_kinds(core) == []
+
+    for ref, actor in ((standard, operator), (sealed, focal)):
+        await walk_case(core, ref, actor, Status.ACKNOWLEDGED)
+        assert await claimed_kinds(core) == [OutboxKind.NOTICE]
+        # Not every move is news: in progress and waiting say nothing.
+        await walk_case(core, ref, actor, Status.IN_PROGRESS, Status.WAITING, Status.IN_PROGRESS)
+        assert await claimed_kinds(core) == []
+        for status in (Status.REFERRED, Status.RESOLVED):
+            await walk_case(core, ref, actor, status)
+            assert await claimed_kinds(core) == [OutboxKind.NOTICE], status
+    # A notice carries nothing of the case: no text at all.
+    await walk_case(core, standard, operator, Status.IN_PROGRESS, Status.RESOLVED)
+    async with core.database.transaction() as session:
+        (notice,) = await OutboxService(session, core).claim()
+    assert (notice.kind, notice.text) == (OutboxKind.NOTICE, None)

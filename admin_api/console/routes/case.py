@@ -324,12 +324,13 @@ async def triage(
     details: Annotated[str, Form(max_length=1)] = "",
     outcome: Annotated[str, Form(max_length=24)] = "",
     child: Annotated[str, Form(max_length=1)] = "",
+    full_text: Annotated[str, Form(max_length=1)] = "",
     origin: Annotated[str, Form(alias="from", max_length=3000)] = "",
     after: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Either a status button (``status``; closing with its ``outcome``) or the details
-    form (``details=1``: priority, assignee, tags, a child involved)."""
-    wanted = _wanted(status, priority, assignee, tags, bool(details), outcome, child)
+    form (``details=1``: priority, assignee, tags, a child involved, full-text replies)."""
+    wanted = _wanted(status, priority, assignee, tags, bool(details), outcome, child, full_text)
     trail = Trail.of(origin, after)
     try:
         return await case_form(request, viewer, session, core, ref, trail).submit(
@@ -442,6 +443,7 @@ def _wanted(
     details: bool,
     outcome: str = "",
     child: str = "",
+    full_text: str = "",
 ) -> CaseChanges:
     new_status = Status(status) if status in Status._value2member_map_ else None
     new_outcome = Outcome(outcome) if outcome in Outcome._value2member_map_ else None
@@ -456,6 +458,8 @@ def _wanted(
         assignee_id=assignee_id,
         tags=[t for t in tags.replace(",", " ").split() if t],
         child_involved=child == "1",
+        # Offered on a sealed case's page only: absent means unchanged.
+        reply_full_text={"1": True, "0": False}.get(full_text),
     )
 
 
