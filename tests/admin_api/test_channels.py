@@ -82,10 +82,16 @@ async def test_the_export_has_each_cases_channel_and_no_sensitive_row_for_an_ana
     response = await channels.call("GET", "/api/v1/export", "analyst", params={"format": "csv"})
     assert response.status_code == 200, response.text
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8")[1:])))
-    assert sorted(row["Channel"] for row in rows) == [
+    assert sorted(row["Channel code"] for row in rows) == [
         "hotline",
         "hotline",
         "in_person",
         "telegram",
         "telegram",
     ]
+    # The channel's name in the file's language beside its code.
+    assert {(row["Channel"], row["Channel code"]) for row in rows} == {
+        ("Hotline call", "hotline"),
+        ("In person", "in_person"),
+        ("Telegram bot", "telegram"),
+    }
