@@ -24,6 +24,7 @@ STORED_CONTEXTS = {
     "TOTP": "staff_users.totp_secret",
     "TOTP_PENDING": "console_sessions.pending_totp",
     "STAFF_CHAT": "staff_alert_settings.telegram_chat",
+    "CHAT_SENT": "reporter_links.sent",
 }
 
 
