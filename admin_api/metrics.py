@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin_api.web.middleware import HttpMiddleware, WatchedSend
 
+# prometheus_client ships this function without annotations.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

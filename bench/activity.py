@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select
 from bench.api import POSTGRES_ADMIN_DSN
 from bench.seed import seed
 from storage.access import Actor
-from storage.core import build_core
+from storage.core import Core, build_core
 from storage.enums import ActivityKind, Role
 from storage.migrate import migrate_url
 from storage.models import Case, CaseActivity, CaseSeen, StaffUser
@@ -142,10 +142,10 @@ async def run(cases: int, activity: int, runs: int, postgresql: bool) -> None:
             await _drop(dropped)
 
 
-async def refresh(core: object) -> None:
+async def refresh(core: Core) -> None:
     from storage.repositories.maintenance import refresh_statistics
 
-    await refresh_statistics(core.database.engine)  # type: ignore[attr-defined]
+    await refresh_statistics(core.database.engine)
 
 
 def main() -> None:
