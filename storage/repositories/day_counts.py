@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -123,6 +124,12 @@ def _key(table: Any, name: str, keys: Keys) -> Any:
     return value
 
 
+def _first(count: int) -> list[Any]:
+    """GROUP BY the first ``count`` columns, by position: a key computed with bound
+    parameters (a month's bounds) is one expression to the database only so."""
+    return [literal_column(str(i + 1)) for i in range(count)]
+
+
 def _sum(condition: ColumnElement[bool], n: Any) -> Any:
     return func.sum(case((condition, n), else_=0))
 
@@ -186,7 +193,7 @@ class DayCountRepository(Repository):
                 *self._days(t, first, last),
                 t.duplicate.is_(False),
             )
-            .group_by(*keys, t.handling_score)
+            .group_by(*_first(len(keys) + 1))
             .having(func.sum(n) != 0)
         )
         rows = {
@@ -216,7 +223,7 @@ class DayCountRepository(Repository):
                 ),
             )
             .where(*self._case_conditions(scope), or_(ack_now, res_now))
-            .group_by(*(case_key(name, scope.keys) for name in by), Case.handling_score)
+            .group_by(*_first(len(by) + 1))
         )
         for r in (await self.session.execute(live)).all():
             key = tuple(r[: len(by) + 1])
@@ -254,7 +261,7 @@ class DayCountRepository(Repository):
                 *self._days(t, first, last),
                 t.duplicate.is_(False),
             )
-            .group_by(*keys)
+            .group_by(*_first(len(keys)))
             .having(func.sum(t.n) != 0)
         )
         return list((await self.session.execute(stmt)).all())
@@ -277,7 +284,7 @@ class DayCountRepository(Repository):
         stmt = (
             select(*keys, t.kind, t.cell, func.sum(t.n))
             .where(*self._conditions(t, scope, grain), *self._days(t, first, last))
-            .group_by(*keys, t.kind, t.cell)
+            .group_by(*_first(len(keys) + 2))
             .having(func.sum(t.n) != 0)
         )
         return list((await self.session.execute(stmt)).all())
@@ -332,7 +339,7 @@ class DayCountRepository(Repository):
         stmt = (
             select(*key_columns, t.score, t.reason, func.sum(t.n))
             .where(*conditions)
-            .group_by(*key_columns, t.score, t.reason)
+            .group_by(*_first(len(key_columns) + 2))
             .having(func.sum(t.n) != 0)
         )
         return list((await self.session.execute(stmt)).all())
