@@ -76,8 +76,8 @@ CASE_COLUMNS = (
     "handling_score",
     *CASE_DIMENSIONS,
 )
-_OPEN = frozenset(s.value for s in OPEN_STATUSES)
-_RUNNING = frozenset(s.value for s in CLOCK_RUNNING)
+OPEN_VALUES = frozenset(s.value for s in OPEN_STATUSES)
+RUNNING_VALUES = frozenset(s.value for s in CLOCK_RUNNING)
 
 # Column order of a counts key (after the grain), and of a times key.
 COUNT_KEY = (
@@ -131,7 +131,7 @@ def case_rows(values: Mapping[str, Any], zone: ZoneInfo) -> tuple[list[Key], lis
     resolved_at: datetime | None = values["resolved_at"]
     acked = acked_at is not None
     resolved = resolved_at is not None
-    is_open = status in _OPEN
+    is_open = status in OPEN_VALUES
 
     def local(instant: datetime) -> date:
         return instant.astimezone(zone).date()
@@ -139,7 +139,7 @@ def case_rows(values: Mapping[str, Any], zone: ZoneInfo) -> tuple[list[Key], lis
     ack_flip = None if acked else local(ack_due)
     res_flip = None if resolved or status == Status.WAITING.value else local(res_due)
     over_flip = None
-    if is_open and status in _RUNNING:
+    if is_open and status in RUNNING_VALUES:
         over_flip = local(min(ack_due, res_due) if status == Status.NEW.value else res_due)
     dims = {
         name: (values[name] if name == "referral_target_id" else _text(values[name]))

@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Float,
+    Numeric,
     Text,
     and_,
     case,
@@ -353,6 +356,8 @@ class DayCountRepository(Repository):
             await self.session.execute(text("LOCK TABLE cases, ratings IN SHARE MODE"))
         for model in (CaseDayCount, CaseDayTime, RatingDayCount, DayCountState):
             await self.session.execute(delete(model))
+        if self.dialect == "postgresql":
+            return await self._rebuild_in_sql(zone, now)
         counts: Counter[tuple[Any, ...]] = Counter()
         times: Counter[tuple[Any, ...]] = Counter()
         cases = 0
@@ -388,6 +393,145 @@ class DayCountRepository(Repository):
         await self.session.flush()
         return cases, ratings
 
+    async def _rebuild_in_sql(self, zone: ZoneInfo, now: datetime) -> tuple[int, int]:
+        """PostgreSQL: the same rows counted by the database (a million cases in about a
+        minute): the "all" grain from the cases, each other grain from it. A time's cell
+        is Python's ``round(hours, 2)`` in integers (the nearest hundredth of an hour);
+        a time exactly half way between two (a whole multiple of 18 s off) is rounded
+        by Python, as the writer does, since there the float decides."""
+        name = zone.key
+
+        def local(column: Any) -> Any:
+            return cast(func.timezone(name, column), Date)
+
+        open_ = Case.status.in_(sorted(day_counts.OPEN_VALUES))
+        running = Case.status.in_(sorted(day_counts.RUNNING_VALUES))
+        acked = Case.acknowledged_at.is_not(None)
+        resolved = Case.resolved_at.is_not(None)
+        flip = case(
+            (
+                Case.status == Status.NEW.value,
+                func.least(Case.acknowledge_due_at, Case.resolve_due_at),
+            ),
+            else_=Case.resolve_due_at,
+        )
+        key = {
+            "day": local(Case.created_at),
+            "sensitive": Case.sensitive,
+            "duplicate": Case.duplicate_of_id.is_not(None),
+            **{n: getattr(Case, n) for n in day_counts.CASE_DIMENSIONS},
+            "handling_score": Case.handling_score,
+            "open": open_,
+            "acked": acked,
+            "ack_met": and_(acked, Case.acknowledged_at <= Case.acknowledge_due_at),
+            "resolved": resolved,
+            "res_met": and_(resolved, Case.resolved_at <= Case.resolve_due_at),
+            "ack_flip": case((~acked, local(Case.acknowledge_due_at)), else_=None),
+            "res_flip": case(
+                (and_(~resolved, Case.status != Status.WAITING.value), local(Case.resolve_due_at)),
+                else_=None,
+            ),
+            "over_flip": case((and_(open_, running), local(flip)), else_=None),
+        }
+        names = list(day_counts.COUNT_KEY)
+        await self.session.execute(
+            insert(CaseDayCount).from_select(
+                ["grain", *names, "n"],
+                select(literal(day_counts.ALL), *(key[n] for n in names), func.count()).group_by(
+                    *_first(len(names) + 1)[1:]
+                ),
+            )
+        )
+        spent: Counter[tuple[Any, ...]] = Counter()
+        from storage.repositories.aggregates import AggregateRepository
+
+        for kind, done in (("ack", Case.acknowledged_at), ("res", Case.resolved_at)):
+            micros = AggregateRepository(self.session)._micros(done, Case.created_at)
+            tie = (micros - 18_000_000) % 36_000_000 == 0
+            hundredths = func.floor(cast(micros + 18_000_000, Numeric) / 36_000_000)
+            time_key = [
+                local(Case.created_at),
+                Case.sensitive,
+                *(getattr(Case, n) for n in day_counts.CASE_DIMENSIONS),
+            ]
+            base = [done.is_not(None), Case.duplicate_of_id.is_(None)]
+            await self.session.execute(
+                insert(CaseDayTime).from_select(
+                    ["grain", *day_counts.TIME_KEY, "n"],
+                    select(
+                        literal(day_counts.ALL),
+                        *time_key,
+                        literal(kind),
+                        cast(hundredths, Float) / 100,
+                        func.count(),
+                    )
+                    .where(*base, ~tie)
+                    .group_by(*_first(len(time_key) + 3)[1:]),
+                )
+            )
+            for row in (
+                await self.session.execute(select(*time_key, micros).where(*base, tie))
+            ).all():
+                spent[(day_counts.ALL, *row[:-1], kind, day_counts.cell(int(row[-1])))] += 1
+        await self._insert_all(CaseDayTime, day_counts.TIME_KEY, spent)
+        for model, names_of in (
+            (CaseDayCount, day_counts.COUNT_KEY),
+            (CaseDayTime, day_counts.TIME_KEY),
+        ):
+            for grain in day_counts.CASE_GRAINS[1:]:
+                columns = [
+                    getattr(model, n)
+                    if n not in day_counts.CASE_DIMENSIONS or n == grain
+                    else literal(None, type_=getattr(model, n).type)
+                    for n in names_of
+                ]
+                await self.session.execute(
+                    insert(model).from_select(
+                        ["grain", *names_of, "n"],
+                        select(literal(grain), *columns, func.sum(model.n))
+                        .where(model.grain == day_counts.ALL)
+                        .group_by(*_first(len(columns) + 1)[1:])
+                        .order_by(literal_column("2")),
+                    )
+                )
+        await self.session.execute(
+            text(
+                "INSERT INTO rating_day_counts (grain, day, kind, programme, language, score, reason, n) "
+                "SELECT 'all', (created_at AT TIME ZONE :zone)::date, kind, programme, language, "
+                "score, NULL, count(*) FROM ratings GROUP BY 2, 3, 4, 5, 6 "
+                "UNION ALL "
+                "SELECT 'all', (created_at AT TIME ZONE :zone)::date, kind, programme, language, "
+                "score, r.reason, count(*) FROM ratings, "
+                "json_array_elements_text(ratings.reasons::json) AS r(reason) "
+                "GROUP BY 2, 3, 4, 5, 6, 7"
+            ),
+            {"zone": name},
+        )
+        t = RatingDayCount
+        await self.session.execute(
+            insert(t).from_select(
+                ["grain", *day_counts.RATING_KEY, "n"],
+                select(
+                    literal("programme"),
+                    t.day,
+                    t.kind,
+                    t.programme,
+                    literal(None, type_=t.language.type),
+                    t.score,
+                    t.reason,
+                    func.sum(t.n),
+                )
+                .where(t.grain == day_counts.ALL)
+                .group_by(*_first(7)[1:]),
+            )
+        )
+        self.session.add(DayCountState(id=1, zone=name, built_at=now))
+        await self.session.flush()
+        await self.analyze()
+        cases = int(await self.session.scalar(select(func.count()).select_from(Case)) or 0)
+        ratings = int(await self.session.scalar(select(func.count()).select_from(Rating)) or 0)
+        return cases, ratings
+
     async def _insert_all(
         self, model: Any, names: Sequence[str], found: Counter[tuple[Any, ...]]
     ) -> None:
@@ -401,6 +545,13 @@ class DayCountRepository(Repository):
                 batch = []
         if batch:
             await self.session.execute(insert(model), batch)
+
+    async def analyze(self) -> None:
+        """Fresh planner statistics for the days' tables (PostgreSQL; autovacuum would
+        take its time after a rebuild or a fold, and plans a year's read as one row)."""
+        if self.dialect == "postgresql":
+            for table in ("case_day_counts", "case_day_times", "rating_day_counts"):
+                await self.session.execute(text("ANALYZE " + table))
 
     async def fold(self) -> int:
         """Sum each key's delta rows into one (dropping keys that sum to nothing); returns
@@ -424,7 +575,9 @@ class DayCountRepository(Repository):
                         [*names, "n"],
                         select(*kept, func.sum(gone.c.n))
                         .group_by(*kept)
-                        .having(func.sum(gone.c.n) != 0),
+                        .having(func.sum(gone.c.n) != 0)
+                        # A grain's days together: a year is read from few pages.
+                        .order_by(gone.c.grain, gone.c.day),
                     )
                 )
             else:
@@ -433,6 +586,7 @@ class DayCountRepository(Repository):
                         select(*columns, func.sum(model.n))
                         .group_by(*columns)
                         .having(func.sum(model.n) != 0)
+                        .order_by(model.grain, model.day)
                     )
                 ).all()
                 await self.session.execute(delete(model))
@@ -440,6 +594,7 @@ class DayCountRepository(Repository):
                 for at in range(0, len(rows), BATCH):
                     await self.session.execute(insert(model), rows[at : at + BATCH])
             folded += before - int(await self.session.scalar(count) or 0)
+        await self.analyze()
         return folded
 
 
