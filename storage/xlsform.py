@@ -131,13 +131,23 @@ def parse_xlsform(data: bytes) -> Survey:
     parser = _Parser(sheets)
     survey = parser.parse()
     if parser.problems:
-        raise XLSFormRefused(parser.problems)
+        raise XLSFormRefused(_in_order(parser.problems))
     survey = with_demographics(survey)
     try:
         check_survey(survey)
     except SurveyRefused as refused:
-        raise XLSFormRefused([parser.locate(p) for p in refused.problems]) from None
+        raise XLSFormRefused(_in_order([parser.locate(p) for p in refused.problems])) from None
     return survey
+
+
+def _in_order(problems: list[XLSFormProblem]) -> list[XLSFormProblem]:
+    """The file's problems first, then the survey sheet's, then the choices', by row; a
+    choice list's problem once, though every question using the list has it."""
+    sheets = {None: 0, SURVEY: 1, CHOICES: 2}
+    unique: dict[tuple[object, ...], XLSFormProblem] = {}
+    for p in problems:
+        unique.setdefault((p.sheet, p.row, p.code, tuple(sorted(p.params.items()))), p)
+    return sorted(unique.values(), key=lambda p: (sheets.get(p.sheet, 3), p.row or 0))
 
 
 # Reading, defensively --------------------------------------------------------------------
