@@ -173,6 +173,7 @@ async def walk(console: Console, runtime: BotRuntime, tg: Any, smtp: SmtpServer)
     await console.sign_in(operator, "olena")
     await operator.wait_for_url("**/console/cases")
     assert await operator.inner_text(".total") == "2 справи"
+    assert await operator.locator("#sealed").count() == 0  # no sealed channel for her
     await open_case(operator, ref)
     assert "Роздавач продуктів" in await operator.inner_text("main")
     await operator.select_option("#f-category", "sexual_exploitation")
@@ -214,6 +215,7 @@ async def walk(console: Console, runtime: BotRuntime, tg: Any, smtp: SmtpServer)
     # She opens the link in the mail: the sealed worklist, the case in it, and answers.
     [url] = re.findall(r"https?://\S+" + re.escape(SEALED_WORKLIST_PATH), mail.get_content())
     await focal.goto(url)
+    assert await focal.is_checked("#sealed")  # the filter the link set, shown as such
     row = focal.locator(f"li.case-row:has(#case-{ref})")
     assert await row.locator(".badge.sensitive").count() == 1
     assert await focal.locator(f"#case-{other.ref}").count() == 0  # the sealed ones only
