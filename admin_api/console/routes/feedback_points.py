@@ -107,10 +107,12 @@ def state_of(point: FeedbackPoint, today: date, texts: Texts) -> tuple[str, str]
     """``(css class, words)`` for whether the point's link opens today."""
     reason = availability(point, today)
     if reason is None:
-        return "ok", texts._("Open")
+        return "ok", texts.pgettext("feedback point", "Open")
     if reason.value == "not_yet":
-        return "muted", texts._("Opens {day}").format(day=point.active_from.isoformat())
-    return "muted", texts._("Closed")
+        return "muted", texts.pgettext("feedback point", "Opens {day}").format(
+            day=point.active_from.isoformat()
+        )
+    return "muted", texts.pgettext("feedback point", "Closed")
 
 
 def choices(core: Core, language: str) -> dict[str, list[tuple[str, str]]]:
