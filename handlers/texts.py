@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_date, format_time
 
-from handlers.i18n import lazy_pgettext
+from handlers.i18n import lazy_pgettext, pgettext
 from storage.catalog import Catalog
 from storage.enums import ContactMode, Language, Status, WhatWentWrong
 from storage.errors import UnknownCategory
@@ -939,12 +939,20 @@ def reply_delivered(text: str, date: str, topic: str | None) -> list[str]:
 # Feedback points: a poster's QR code or link (/start fp_<code>) -------------------------
 
 
-def point_intro(name: str) -> str:
-    """The first words after a poster's link, above the first question."""
-    return _(
-        "Thank you for scanning the code! A few short questions about «{place}». Your "
-        "answers are anonymous: they are kept without your name or Telegram account."
-    ).format(place=esc(name))
+def point_intro(name: str, *, survey: bool) -> str:
+    """The first words after a poster's link, above the first question: where, and
+    that it is anonymous."""
+    if survey:
+        text = _(
+            "👋 Hello! A few short questions about «{place}». Your answers are anonymous: "
+            "they are kept without your name or Telegram account."
+        )
+    else:
+        text = _(
+            "👋 Hello! Tell us how it went at «{place}». Your answer is anonymous: it is "
+            "kept without your name or Telegram account."
+        )
+    return text.format(place=esc(name))
 
 
 def point_unavailable(reason: str) -> str:
@@ -1008,11 +1016,11 @@ def point_rating_thanks() -> str:
 
 
 def b_yes() -> str:
-    return _("Yes")
+    return pgettext("survey answer", "Yes")
 
 
 def b_no() -> str:
-    return _("No")
+    return pgettext("survey answer", "No")
 
 
 # Bad input -------------------------------------------------------------------------------
