@@ -351,29 +351,36 @@ async def _answered(
     answer: str | int | None,
 ) -> None:
     data = await flow.draft(state)
-    data.answers = {**data.answers, survey.questions[index].name: answer}
-    data.survey_next = index + 1
-    await flow.save(state, data)
-    step = ahead(survey, data.survey_next, data.answers)
+    answers = {**data.answers, survey.questions[index].name: answer}
+    step = ahead(survey, index + 1, answers)
     if step.index is not None:
+        data.answers, data.survey_next = answers, index + 1
+        await flow.save(state, data)
         await _show_question(event, state, survey)
         return
     language = Language(locale)
     uow = _session()
+    # Only what this survey asks (it may have changed since the first question).
+    asked = {q.name for q in survey.asked}
     try:
         await FeedbackPointService(uow.session, core).record_response(
-            point, data.answers, language=language, channel=Channel.TELEGRAM
+            point,
+            {name: value for name, value in answers.items() if name in asked},
+            language=language,
+            channel=Channel.TELEGRAM,
         )
     except DomainError as exc:
+        # The draft is as it was: the last question again, its answer not taken.
         log.warning("survey_refused code=%s", exc.code)
         await flow.say(event, state, texts.rating_failed())
         await flow.reprompt(event, state, core)
         return
-    # The answers leave the draft in the same commit as the response is stored: the
-    # point's code alone stays, for a complaint made next.
+    # The answers leave the draft (its own commit, after the response's: storage.uow);
+    # the point's code alone stays, for a complaint made next.
     await flow.end_flow(state)
-    # The named step: the response is durable before the thanks is shown.
-    await uow.commit_before_reply()
+    # The named step: the response is durable before the thanks is shown, and the
+    # draft's earlier versions, which held the answers, leave the database's log.
+    await uow.commit_before_reply(forget_history=True)
     log.info("survey_saved")
     await flow.show(
         event,
