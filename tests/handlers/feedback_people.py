@@ -3,11 +3,12 @@
 For the bot's own tests (tests/handlers/test_feedback_points.py) and for the end-to-end
 test of issue 24, which makes a point in the console and then needs people to answer:
 
-    from tests.handlers.feedback_people import people_answer
+    from tests.handlers.feedback_people import SURVEY, make_point, people_answer
 
-    await people_answer(make_user, point.code, survey, "uk", [
+    point = await make_point(core)  # or one made in the console, with its survey
+    await people_answer(make_user, point.code, SURVEY, "uk", [
         {"satisfied": 5, "waited": "no", "comment": "Дякую!"},
-        {"satisfied": 2, "waited": "yes", "wait_long": "over_3h"},  # comment: «Skip»
+        {"satisfied": 2, "waited": "yes", "wait_long": "over_1h"},  # comment: «Skip»
     ])
 
 Each mapping is one new person (``make_user`` is the harness fixture: a fresh Telegram
@@ -22,13 +23,108 @@ that language. A point without a survey asks for a rating: pass ``{"score": 1..5
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from handlers.feedback import POINT_PREFIX, ahead
+from storage.core import Core
 from storage.enums import Language
-from storage.surveys import QuestionKind, Survey
+from storage.models import FeedbackPoint
+from storage.periods import local_date
+from storage.services.feedback_points import FeedbackPointService
+from storage.surveys import Choice, Question, QuestionKind, Relevance, Survey
 from tests.handlers.conversation import tr
+from tests.storage.helpers import make_staff
 from tgemu import Replies, SimulatedUser
+
+UK, RU, EN = Language.UK, Language.RU, Language.EN
+_ANALYSTS = itertools.count(1)
+
+# A survey with every kind the bot runs: a required scale, a note, a required yes/no,
+# a choice asked only after «yes», an optional text.
+SURVEY = Survey(
+    questions=(
+        Question(
+            "satisfied",
+            QuestionKind.SCALE,
+            {
+                UK: "Наскільки ви задоволені сьогоднішньою видачею?",
+                RU: "Насколько вы довольны сегодняшней выдачей?",
+                EN: "How satisfied are you with today's distribution?",
+            },
+            required=True,
+            minimum=1,
+            maximum=5,
+        ),
+        Question(
+            "thanks_note",
+            QuestionKind.NOTE,
+            {UK: "Ще два питання.", RU: "Ещё два вопроса.", EN: "Two more questions."},
+        ),
+        Question(
+            "waited",
+            QuestionKind.YES_NO,
+            {UK: "Ви довго чекали?", RU: "Вы долго ждали?", EN: "Did you wait long?"},
+            required=True,
+            choices=(
+                Choice("yes", {UK: "Так", RU: "Да", EN: "Yes"}),
+                Choice("no", {UK: "Ні", RU: "Нет", EN: "No"}),
+            ),
+        ),
+        Question(
+            "wait_long",
+            QuestionKind.CHOICE,
+            {UK: "Скільки часу?", RU: "Сколько времени?", EN: "How long?"},
+            choices=(
+                Choice("under_1h", {UK: "До години", RU: "До часа", EN: "Under an hour"}),
+                Choice("over_1h", {UK: "Понад годину", RU: "Больше часа", EN: "Over an hour"}),
+            ),
+            relevant=Relevance("waited", "yes"),
+        ),
+        Question(
+            "comment",
+            QuestionKind.TEXT,
+            {
+                UK: "Що нам варто покращити?",
+                RU: "Что нам стоит улучшить?",
+                EN: "What should we improve?",
+            },
+        ),
+    )
+)
+
+
+async def make_point(
+    core: Core,
+    *,
+    survey: Survey | None = SURVEY,
+    opens_in_days: int = -1,
+    closes_in_days: int | None = 7,
+) -> FeedbackPoint:
+    """A point as an analyst makes it in the console (food assistance in Kharkiv
+    oblast), active from ``opens_in_days`` to ``closes_in_days`` around today (None:
+    no closing day), with ``survey`` (None: the point asks for a rating)."""
+    analyst = await make_staff(core, f"analyst{next(_ANALYSTS)}", "analyst")
+    today = local_date(core.clock.now(), ZoneInfo(core.settings.timezone))
+    async with core.database.transaction() as session:
+        service = FeedbackPointService(session, core)
+        point = await service.create(
+            analyst,
+            name="Харків, вул. Сумська 12",
+            programme="food",
+            oblast="UA-63",
+            active_from=today + timedelta(days=opens_in_days),
+            active_until=(
+                today + timedelta(days=closes_in_days) if closes_in_days is not None else None
+            ),
+            served=200,
+        )
+        if survey is not None:
+            point = await service.set_survey(analyst, point.code, survey)
+        return point
+
 
 Answer = str | int | None
 NewPerson = Callable[[str], Awaitable[SimulatedUser]]

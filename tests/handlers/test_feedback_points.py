@@ -6,10 +6,8 @@ above the usual first screen."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -19,97 +17,17 @@ from bot.fsm import DatabaseStorage
 from bot.runtime import BotRuntime
 from storage.clock import HOUR, FrozenClock, floor_to
 from storage.core import Core
-from storage.enums import Language
-from storage.models import FeedbackPoint, Rating, SurveyResponse
-from storage.periods import local_date
-from storage.services.feedback_points import FeedbackPointService
-from storage.surveys import Choice, Question, QuestionKind, Relevance, Survey
+from storage.models import Rating, SurveyResponse
+from storage.services.feedback_points import MAX_TEXT_ANSWER_CHARS
 from tests.handlers.conversation import CATEGORY_LABELS, Talk, stored_cases, tr
-from tests.handlers.feedback_people import THANKS, answer_survey, people_answer
-from tests.storage.helpers import make_staff
-from tgemu import BotHandle
-
-UK, RU, EN = Language.UK, Language.RU, Language.EN
-_ANALYSTS = itertools.count(1)
-
-SURVEY = Survey(
-    questions=(
-        Question(
-            "satisfied",
-            QuestionKind.SCALE,
-            {
-                UK: "Наскільки ви задоволені сьогоднішньою видачею?",
-                RU: "Насколько вы довольны сегодняшней выдачей?",
-                EN: "How satisfied are you with today's distribution?",
-            },
-            required=True,
-            minimum=1,
-            maximum=5,
-        ),
-        Question(
-            "thanks_note",
-            QuestionKind.NOTE,
-            {UK: "Ще два питання.", RU: "Ещё два вопроса.", EN: "Two more questions."},
-        ),
-        Question(
-            "waited",
-            QuestionKind.YES_NO,
-            {UK: "Ви довго чекали?", RU: "Вы долго ждали?", EN: "Did you wait long?"},
-            required=True,
-            choices=(
-                Choice("yes", {UK: "Так", RU: "Да", EN: "Yes"}),
-                Choice("no", {UK: "Ні", RU: "Нет", EN: "No"}),
-            ),
-        ),
-        Question(
-            "wait_long",
-            QuestionKind.CHOICE,
-            {UK: "Скільки часу?", RU: "Сколько времени?", EN: "How long?"},
-            choices=(
-                Choice("under_1h", {UK: "До години", RU: "До часа", EN: "Under an hour"}),
-                Choice("over_1h", {UK: "Понад годину", RU: "Больше часа", EN: "Over an hour"}),
-            ),
-            relevant=Relevance("waited", "yes"),
-        ),
-        Question(
-            "comment",
-            QuestionKind.TEXT,
-            {
-                UK: "Що нам варто покращити?",
-                RU: "Что нам стоит улучшить?",
-                EN: "What should we improve?",
-            },
-        ),
-    )
+from tests.handlers.feedback_people import (
+    SURVEY,
+    THANKS,
+    answer_survey,
+    make_point,
+    people_answer,
 )
-
-
-async def make_point(
-    core: Core,
-    *,
-    survey: Survey | None = SURVEY,
-    opens_in_days: int = -1,
-    closes_in_days: int | None = 7,
-) -> FeedbackPoint:
-    """A point as an analyst makes it in the console, active around today."""
-    analyst = await make_staff(core, f"analyst{next(_ANALYSTS)}", "analyst")
-    today = local_date(core.clock.now(), ZoneInfo(core.settings.timezone))
-    async with core.database.transaction() as session:
-        service = FeedbackPointService(session, core)
-        point = await service.create(
-            analyst,
-            name="Харків, вул. Сумська 12",
-            programme="food",
-            oblast="UA-63",
-            active_from=today + timedelta(days=opens_in_days),
-            active_until=(
-                today + timedelta(days=closes_in_days) if closes_in_days is not None else None
-            ),
-            served=200,
-        )
-        if survey is not None:
-            point = await service.set_survey(analyst, point.code, survey)
-        return point
+from tgemu import BotHandle
 
 
 @dataclass(frozen=True)
@@ -306,3 +224,44 @@ async def test_a_complaint_made_after_opening_a_point_carries_it(
     first, second = await stored_cases(bot_core)
     assert first.feedback_point_id == point.id
     assert second.feedback_point_id is None
+
+
+async def test_a_required_question_cannot_be_skipped_and_a_long_answer_is_refused(
+    running_bot: BotRuntime, make_user, bot_core: Core
+) -> None:
+    point = await make_point(bot_core)
+    user = await make_user("uk")
+    first = (await user.send_command("start", f"fp_{point.code}")).last
+    # A «Skip» made up for the required scale: no longer active, nothing moves on.
+    skipped = await user.send_callback("v:0:-1", message_id=first.message_id)
+    assert skipped.callback_answers[-1]["text"] == tr("uk", "This button is no longer active.")
+    assert "Наскільки ви задоволені" in (await user.chat())[-1].body
+    await user.press("5")
+    await user.press("Ні")
+    replies = await user.send_text("я" * (MAX_TEXT_ANSWER_CHARS + 1))
+    assert any(m.body.startswith("Відповідь задовга") for m in replies)
+    assert replies.last.button_labels == [tr("uk", "Skip »")]  # the question again
+    await user.send_text("Коротко.")
+    (response,) = await responses(bot_core)
+    assert response.answers == {"satisfied": 5, "waited": "no", "comment": "Коротко."}
+
+
+async def test_a_poster_link_opened_mid_report_asks_about_the_draft_first(
+    running_bot: BotRuntime, make_user, bot_core: Core
+) -> None:
+    point = await make_point(bot_core)
+    talk = Talk(await make_user("en"), "en")
+    await talk.open_report("assistance_quality")
+    await talk.say("Half the kit was missing.")
+    asked = (await talk.user.send_command("start", f"fp_{point.code}")).last
+    assert asked.button_labels == ["↩️ Continue the draft", "🗑 Delete it, open the menu"]
+    # Continued, the report is as it was and carries no point (begun before it).
+    await talk.tap("↩️ Continue the draft")
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+    (case,) = await stored_cases(bot_core)
+    assert case.narrative == "Half the kit was missing." and case.feedback_point_id is None
+    # The poster's link works again once the draft is done with.
+    again = (await talk.user.send_command("start", f"fp_{point.code}")).last
+    assert "How satisfied are you with today's distribution?" in again.body
