@@ -17,6 +17,7 @@ from admin_api.console.routes import (
     indicators,
     intake,
     partners,
+    posters,
     public_summary,
     sign_in,
     templates,
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
         admin,
         indicators,
         partners,
+        posters,
         public_summary,
         templates,
     )
