@@ -32,6 +32,12 @@ from tests.storage.helpers import make_staff
 BOT = "holos_help_bot"
 # A4 and A5 in PostScript points (1/72 inch).
 PAPER = {"A4": (595.3, 841.9), "A5": (419.5, 595.3)}
+# Millimetres between the sheet's last line and the paper's bottom edge.
+ROOM_BELOW = """(() => {
+  const sheet = document.querySelector('#poster');
+  const last = sheet.lastElementChild.getBoundingClientRect();
+  return (sheet.getBoundingClientRect().bottom - last.bottom) * 25.4 / 96;
+})()"""
 
 
 async def new_point(
@@ -98,6 +104,9 @@ def test_the_posters_code_reads_back_as_the_web_link_which_leads_to_the_bot(
             # Both links in words, for people who cannot scan.
             assert web_link.removeprefix("http://") in text
             assert deep_link.removeprefix("https://") in text
+            # Nothing pushed into the margin, where a printer may not reach.
+            room = await page.evaluate(ROOM_BELOW)
+            assert room >= 7, f"the poster's foot is {room:.1f} mm from the paper's edge"
             shot = Image.open(io.BytesIO(await sheet.screenshot()))
             assert decoded(shot) == [web_link]
             assert decoded(await printed(page, size)) == [web_link]
