@@ -19,17 +19,16 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from admin_api.public.web_form import TOKEN_HOURS, address_of, form_key, guard_of, new_token
-from admin_api.web.feedback_links import deep_link
+from admin_api.web.feedback_links import deep_link, local_today
 from admin_api.web.headers import PAGE_HEADERS
 from admin_api.web.i18n import Texts
 from admin_api.web.pages import environment, render_page
@@ -98,11 +97,6 @@ def language_of(chosen: str | None, accept_language: str | None) -> str:
         if primary in LANGUAGES:
             return primary
     return "uk"
-
-
-def local_today(core: Core) -> date:
-    """Today where the mission works (``HOLOS_TIMEZONE``): a point's dates are days there."""
-    return core.clock.now().astimezone(ZoneInfo(core.settings.timezone)).date()
 
 
 def page(

@@ -11,6 +11,8 @@ can warn before anything is printed with an address people outside cannot reach.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import Request
@@ -44,6 +46,11 @@ def deep_link(core: Core, code: str) -> str | None:
     not known to this process (``HOLOS_BOT_USERNAME``, or the bot's own ``getMe``)."""
     username = core.telegram_username
     return feedback_points.deep_link(username, code) if username else None
+
+
+def local_today(core: Core) -> date:
+    """Today where the mission works (``HOLOS_TIMEZONE``): a point's dates are days there."""
+    return core.clock.now().astimezone(ZoneInfo(core.settings.timezone)).date()
 
 
 def bare(url: str) -> str:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from admin_api.public.feedback import local_today
+from admin_api.web.feedback_links import local_today
 from storage.enums import Channel, Language
 from storage.models import FeedbackPoint, Rating, SurveyResponse
 from storage.services.feedback_points import MAX_TEXT_ANSWER_CHARS, FeedbackPointService

@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.async_api import Page
 from sqlalchemy import select
 
-from admin_api.public.feedback import local_today
+from admin_api.web.feedback_links import local_today
 from storage.core import Core
 from storage.enums import Channel, Language
 from storage.models import FeedbackPoint, SurveyResponse

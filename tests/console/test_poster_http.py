@@ -6,8 +6,11 @@ link (no username); an unknown code or language is refused with the console's pa
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 
+from admin_api.web.feedback_links import local_today
 from admin_api.web.headers import STRICT_CSP
+from storage.services.feedback_points import FeedbackPointService
 from tests.console.http_client import ServedConsole
 from tests.console.test_poster import new_point
 from tests.console.test_read_only_pages import signed_in
@@ -40,6 +43,17 @@ async def test_the_poster_speaks_its_own_language_and_warns_before_a_bad_print(
     assert 'id="guessed-link"' not in text and 'id="no-bot"' not in text
     assert f"holos.example.org/r/{point.code}" in text
     assert f"t.me/holos_help_bot?start=fp_{point.code}" in text
+
+    assert 'id="closed"' not in text
+
+    # A closed point's poster would send people to a page that says so: said first.
+    keeper = await make_staff(core, "mariia", "analyst")
+    async with core.database.transaction() as session:
+        await FeedbackPointService(session, core).update(
+            keeper, point.code, active_until=local_today(core) - timedelta(days=1)
+        )
+    text = html.unescape((await staff.get(address)).text)
+    assert 'id="closed"' in text
 
     assert (await staff.get("/console/feedback-points/ZZZZZZ/poster")).status_code == 404
     refused = await staff.get(f"/console/feedback-points/{point.code}/poster?lang=de")

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
 from admin_api.console.web import PREFIX, ConsoleRoute, ReadViewerDep, render
-from admin_api.web.feedback_links import bare, deep_link, qr_svg, web_link
+from admin_api.web.feedback_links import bare, deep_link, local_today, qr_svg, web_link
 from admin_api.web.i18n import Texts
 from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.services.feedback_points import FeedbackPointService
@@ -72,4 +72,10 @@ async def poster(
         survey=point.survey_definition is not None,
         hotline=settings.hotline_phone,
         hotline_hours=settings.hotline_hours,
+        # A poster of a closed point sends people to a page that says it is closed.
+        closed_on=(
+            point.active_until
+            if point.active_until is not None and point.active_until < local_today(core)
+            else None
+        ),
     )
