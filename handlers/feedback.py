@@ -19,8 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
@@ -35,15 +33,12 @@ from storage.core import Core
 from storage.enums import Channel, Language
 from storage.errors import DomainError, FeedbackPointNotFound, FeedbackPointUnavailable
 from storage.models import FeedbackPoint
-from storage.periods import local_date
 from storage.services.feedback_points import (
     DEEP_LINK_PREFIX,
     MAX_TEXT_ANSWER_CHARS,
-    NO,
-    YES,
     FeedbackPointService,
 )
-from storage.surveys import Choice, Question, QuestionKind, Survey
+from storage.surveys import Question, QuestionKind, Survey, answers_of
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.feedback")
@@ -53,11 +48,6 @@ router = Routes("feedback")
 POINT_PREFIX = DEEP_LINK_PREFIX
 
 Answers = Mapping[str, str | int | None]
-
-
-def today(core: Core) -> date:
-    """The mission's date now: a point is active from and until days there."""
-    return local_date(core.clock.now(), ZoneInfo(core.settings.timezone))
 
 
 def _session() -> UnitOfWork:
@@ -122,27 +112,14 @@ def ahead(survey: Survey, start: int, answers: Answers) -> Ahead:
     return Ahead(tuple(notes), None)
 
 
-def _choice_label(choice: Choice, language: Language) -> str:
-    """As Question.label: the language asked for, else English, else any."""
-    labels = choice.labels
-    return labels.get(language) or labels.get(Language.EN) or next(iter(labels.values()), "")
-
-
 def skippable(question: Question) -> bool:
     """A typed answer may always be left out; any other only when not required."""
     return question.kind is QuestionKind.TEXT or not question.required
 
 
-# A yes/no question whose survey names no list of its own answers with these codes.
-YES_NO = (YES, NO)
-
-
-def _yes_no_names(question: Question) -> tuple[str, ...]:
-    return tuple(c.name for c in question.choices) or YES_NO
-
-
 def _scale(question: Question) -> range:
-    return range(question.minimum or 1, (question.maximum or 5) + 1)
+    low, high = question.scale_range
+    return range(low, high + 1)
 
 
 def options(question: Question, language: Language) -> list[tuple[int, str]]:
@@ -150,10 +127,10 @@ def options(question: Question, language: Language) -> list[tuple[int, str]]:
     if question.kind is QuestionKind.SCALE:
         return [(value, str(value)) for value in _scale(question)]
     if question.kind is QuestionKind.CHOICE:
-        return [(i, _choice_label(c, language)) for i, c in enumerate(question.choices)]
+        return [(i, c.label(language)) for i, c in enumerate(question.choices)]
     if question.kind is QuestionKind.YES_NO:
         if question.choices:
-            return [(i, _choice_label(c, language)) for i, c in enumerate(question.choices)]
+            return [(i, c.label(language)) for i, c in enumerate(question.choices)]
         return [(0, texts.b_yes()), (1, texts.b_no())]
     return []
 
@@ -166,8 +143,8 @@ def answer_of(question: Question, value: int) -> str | int | None:
         return value
     if question.kind is QuestionKind.CHOICE and 0 <= value < len(question.choices):
         return question.choices[value].name
-    if question.kind is QuestionKind.YES_NO and 0 <= value < len(_yes_no_names(question)):
-        return _yes_no_names(question)[value]
+    if question.kind is QuestionKind.YES_NO and 0 <= value < len(answers_of(question)):
+        return answers_of(question)[value]
     raise ValueError(value)
 
 
@@ -182,7 +159,8 @@ async def open_point(
     await flow.remember(state, message.message_id)
     uow = _session()
     try:
-        point = await FeedbackPointService(uow.session, core).open_point(code, today(core))
+        service = FeedbackPointService(uow.session, core)
+        point = await service.open_point(code, service.today())
     except FeedbackPointUnavailable as exc:
         log.info("feedback_point_unavailable reason=%s", exc.reason.value)
         await _unavailable(message, state, core, locale, exc.reason.value)

@@ -82,7 +82,11 @@ async def test_a_survey_in_ukrainian_one_screen_a_question_stored_at_the_end(
     third = (await user.press("Так")).last
     assert "Скільки часу?" in third.body
     assert third.button_labels == ["До години", "Понад годину", tr("uk", "Skip »")]
-    fourth = (await user.press("Понад годину")).last
+    again_ = (await user.press("Понад годину")).last
+    # A yes/no the survey gives no labels for: the bot's own, in the person's language.
+    assert "Чи прийшли б ви сюди знову?" in again_.body
+    assert again_.button_labels == ["Так", "Ні", tr("uk", "Skip »")]
+    fourth = (await user.press("Так")).last
     assert "Що нам варто покращити?" in fourth.body
     assert fourth.button_labels == [tr("uk", "Skip »")]
     assert await responses(bot_core) == []  # nothing stored before the end
@@ -98,6 +102,7 @@ async def test_a_survey_in_ukrainian_one_screen_a_question_stored_at_the_end(
         "satisfied": 4,
         "waited": "yes",
         "wait_long": "over_1h",
+        "again": "yes",
         "comment": "Більше столів для видачі.",
     }
     # The draft kept after the end holds the point's code, never an answer.
@@ -119,12 +124,15 @@ async def test_a_survey_in_russian_skips_what_does_not_apply_and_a_text_left_out
     waited = (await user.press("2")).last
     # The first question's answer sent again (an old or made-up button): no longer
     # active, and the question shown stays as it is.
-    again = await user.send_callback("v:0:5", message_id=waited.message_id)
-    assert again.callback_answers[-1]["text"] == tr("ru", "This button is no longer active.")
+    stale = await user.send_callback("v:0:5", message_id=waited.message_id)
+    assert stale.callback_answers[-1]["text"] == tr("ru", "This button is no longer active.")
     assert "Вы долго ждали?" in (await user.chat())[-1].body
     # «No»: the question about how long is not asked.
-    comment = (await user.press("Нет")).last
-    assert "Что нам стоит улучшить?" in comment.body and "Сколько времени?" not in comment.body
+    again = (await user.press("Нет")).last
+    assert "Пришли бы вы сюда снова?" in again.body and "Сколько времени?" not in again.body
+    assert again.button_labels == ["Да", "Нет", tr("ru", "Skip »")]
+    comment = (await user.press(tr("ru", "Skip »"))).last
+    assert "Что нам стоит улучшить?" in comment.body
     thanks = (await user.press(tr("ru", "Skip »"))).last
     assert tr("ru", THANKS) in thanks.body
     (response,) = await responses(bot_core)
@@ -238,12 +246,18 @@ async def test_a_required_question_cannot_be_skipped_and_a_long_answer_is_refuse
     assert "Наскільки ви задоволені" in (await user.chat())[-1].body
     await user.press("5")
     await user.press("Ні")
+    await user.press("Ні")
     replies = await user.send_text("я" * (MAX_TEXT_ANSWER_CHARS + 1))
     assert any(m.body.startswith("Відповідь задовга") for m in replies)
     assert replies.last.button_labels == [tr("uk", "Skip »")]  # the question again
     await user.send_text("Коротко.")
     (response,) = await responses(bot_core)
-    assert response.answers == {"satisfied": 5, "waited": "no", "comment": "Коротко."}
+    assert response.answers == {
+        "satisfied": 5,
+        "waited": "no",
+        "again": "no",
+        "comment": "Коротко.",
+    }
 
 
 async def test_a_poster_link_opened_mid_report_asks_about_the_draft_first(
