@@ -7,8 +7,11 @@ the next question; a question whose condition (an earlier answer) is not met is 
 asked; a required one has no «Skip». The answers stay in the (encrypted) draft until the
 last question and are stored then, in one response, with the point and a coarse time
 only. A point without a survey asks the usual satisfaction rating with the point's
-programme set, tied to the point (handlers.rating). Then the thanks and the menu; the
-point's code stays in the draft, so that a complaint made next is tagged with it.
+programme set, tied to the point (handlers.rating). Then the thanks with the menu, and
+the draft is deleted outright, as after any rating: nothing of the point stays with the
+person. The menu's report buttons carry the point's code, so that a complaint begun
+there is tagged with the point (a rating begun there is not: it may be about other
+assistance).
 
 A code that is unknown, not yet active or expired opens the usual first screen, with
 one line that says so.
@@ -353,25 +356,31 @@ async def _answered(
         await flow.say(event, state, texts.rating_failed())
         await flow.reprompt(event, state, core)
         return
-    # The answers leave the draft (its own commit, after the response's: storage.uow);
-    # the point's code alone stays, for a complaint made next.
-    await flow.end_flow(state)
-    # The named step: the response is durable before the thanks is shown, and the
-    # draft's earlier versions, which held the answers, leave the database's log.
-    await uow.commit_before_reply(forget_history=True)
+    # The named step: the response is durable before the thanks is shown.
+    await uow.commit_before_reply()
     log.info("survey_saved")
+    # The thanks with the menu; its report buttons carry the point's code.
     await flow.show(
         event,
         state,
         texts.survey_thanks([note.label(language) for note in step.notes]),
-        keyboards.main_menu(core.catalog),
+        keyboards.point_menu(core.catalog, point.code),
+        track=False,
     )
+    # The flow ends: its draft, which held the answers, is deleted outright (its own
+    # commit, after the response's: storage.uow), and the database's log emptied.
+    await flow.finish(state)
 
 
-async def point_rated(event: flow.Event, state: FSMContext, core: Core) -> None:
-    """After a rating made at a point: the thanks and the menu in one message; the
-    point's code stays for a complaint made next, nothing of the rating does."""
-    await flow.end_flow(state)
+async def point_rated(event: flow.Event, state: FSMContext, core: Core, code: str) -> None:
+    """After the rating a point's link asked for: the thanks and the menu in one message,
+    its report buttons carrying the point's code; the draft is deleted outright."""
     await flow.show(
-        event, state, texts.point_rating_thanks(), keyboards.main_menu(core.catalog), edit=False
+        event,
+        state,
+        texts.point_rating_thanks(),
+        keyboards.point_menu(core.catalog, code),
+        edit=False,
+        track=False,
     )
+    await flow.finish(state)

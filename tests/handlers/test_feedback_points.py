@@ -19,7 +19,7 @@ from storage.clock import HOUR, FrozenClock, floor_to
 from storage.core import Core
 from storage.models import Rating, SurveyResponse
 from storage.services.feedback_points import MAX_TEXT_ANSWER_CHARS
-from tests.handlers.conversation import CATEGORY_LABELS, Talk, stored_cases, tr
+from tests.handlers.conversation import CATEGORY_LABELS, Talk, oblast_label, stored_cases, tr
 from tests.handlers.feedback_people import (
     SURVEY,
     THANKS,
@@ -105,11 +105,11 @@ async def test_a_survey_in_ukrainian_one_screen_a_question_stored_at_the_end(
         "again": "yes",
         "comment": "Більше столів для видачі.",
     }
-    # The draft kept after the end holds the point's code, never an answer.
+    # The draft, which held the answers, is gone: nothing of the point or the answers
+    # stays with the person (the menu's buttons carry the point's code).
     storage = DatabaseStorage(bot_core)
-    kept = await storage.get_data(StorageKey(int(tg.token.split(":")[0]), user.id, user.id))
-    assert kept.get("feedback_point") == point.code
-    assert "answers" not in kept and "survey_next" not in kept
+    key = StorageKey(int(tg.token.split(":")[0]), user.id, user.id)
+    assert await storage.get_data(key) == {} and await storage.get_state(key) is None
     await storage.close()
 
 
@@ -176,9 +176,32 @@ async def test_a_point_without_a_survey_asks_for_a_rating_tied_to_it(
     thanks = (await user.press("Skip »")).last
     assert "Thank you! Your answer helps us improve our assistance." in thanks.body
     assert "📝 Complaint or feedback" in thanks.button_labels
+    # A complaint begun from the menu under the thanks is the point's.
+    talk = Talk(user, "en")
+    await talk.tap("📝 Complaint or feedback")
+    await talk.tap(CATEGORY_LABELS["staff_conduct"])
+    await talk.tap("Not sure / other")
+    await user.press(oblast_label("UA-63", "en"))
+    await talk.say("The guard shouted at an old man.")
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+    # A rating begun from the menu may be about other assistance: not the point's.
+    await talk.tap("🏠 Main menu")
+    await talk.tap("⭐ Rate our assistance")
+    await user.press("Cash assistance")
+    await user.press("😐 Neither satisfied nor dissatisfied")
+    await talk.tap("Skip »")
     async with bot_core.database.read_only() as session:
-        (rating,) = (await session.scalars(select(Rating))).all()
-        assert (rating.feedback_point_id, rating.programme, rating.score) == (point.id, "food", 4)
+        at_point, from_menu = (await session.scalars(select(Rating).order_by(Rating.id))).all()
+        assert (at_point.feedback_point_id, at_point.programme, at_point.score) == (
+            point.id,
+            "food",
+            4,
+        )
+        assert (from_menu.feedback_point_id, from_menu.programme) == (None, "cash")
+    (case,) = await stored_cases(bot_core)
+    assert case.feedback_point_id == point.id
 
 
 @pytest.mark.parametrize(
@@ -221,7 +244,7 @@ async def test_a_complaint_made_after_opening_a_point_carries_it(
     await talk.tap("📝 Complaint or feedback")
     await talk.tap(CATEGORY_LABELS["assistance_quality"])
     await talk.tap("Not sure / other")
-    await user.press("Харківська")
+    await user.press(oblast_label("UA-63", "uk"))
     await talk.say("Нам видали лише половину набору.")
     await talk.tap("✅ Done")
     await talk.tap("🔒 Anonymous")
