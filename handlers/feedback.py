@@ -103,6 +103,9 @@ class Ahead:
 
 
 def ahead(survey: Survey, start: int, answers: Answers) -> Ahead:
+    """From ``start`` (the index of the first item not yet passed), given ``answers``:
+    the relevant notes, then the first relevant question. The bot's walk, and the one
+    tests/handlers/feedback_people.py follows to know what the bot will ask."""
     notes: list[Question] = []
     for index in range(start, len(survey.questions)):
         question = survey.questions[index]
