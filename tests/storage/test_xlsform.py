@@ -191,6 +191,13 @@ def test_a_bomb_lying_about_its_size_inflates_only_what_it_declares() -> None:
     assert peak < 32 * 1024 * 1024
 
 
+def test_a_sheet_past_the_part_cap_is_refused_before_it_is_read() -> None:
+    # 1.2 MB of one sheet's text, packed into a few KB.
+    data = build_xlsform(THREE_QUESTION_ROWS, extra_sheets={"notes": [["x" * 30_000]] * 40})
+    assert len(data) < MAX_FILE_BYTES
+    assert where(refusal(data)) == [(None, None, "file_too_large")]
+
+
 def test_too_many_rows_are_refused() -> None:
     rows = [
         {"type": "note", "name": f"n{i}", UK: "Дякуємо", RU: "Спасибо"} for i in range(MAX_ROWS + 1)
