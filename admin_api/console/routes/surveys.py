@@ -10,6 +10,7 @@ before the write transaction opens.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
@@ -501,7 +502,8 @@ async def change_survey(
                 problems_from="upload",
             )
         try:
-            survey = parse_xlsform(files[0].data)
+            # Up to a second or so for the worst file the limits let in: off the loop.
+            survey = await asyncio.to_thread(parse_xlsform, files[0].data)
         except XLSFormRefused as refused:
             log.info("survey_xlsform_refused")
             return survey_page(
