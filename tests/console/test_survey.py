@@ -54,7 +54,14 @@ def test_an_analyst_uploads_xlsforms_and_writes_a_question(console: Console) -> 
         path = f"/console/feedback-points/{point.code}/survey"
         page = await console.page()
         await console.sign_in(page, "anna")
-        await page.goto(console.url(path))
+        # From the point's own page, and back.
+        await page.goto(console.url(f"/console/feedback-points/{point.code}"))
+        async with page.expect_navigation():
+            await page.click("#to-survey")
+        assert page.url == console.url(path)
+        assert await page.get_attribute(".crumbs a", "href") == (
+            f"/console/feedback-points/{point.code}"
+        )
         assert "Опитування пункту «Школа № 4»" in await page.inner_text("h1")
         assert await page.is_visible("#no-survey")
 
