@@ -729,6 +729,9 @@ class DayCountState(Base):
     # None: built over an empty database (by the migration), so in no zone yet.
     zone: Mapped[str | None] = mapped_column(String(64))
     built_at: Mapped[datetime]
+    # Each table's last row folded (table name -> id): a fold reads the days written
+    # since, not the whole year.
+    folded: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 # Audit and delivery --------------------------------------------------------------------

@@ -393,7 +393,9 @@ class DayCountRepository(Repository):
             (RatingDayCount, day_counts.RATING_KEY, rated),
         ):
             await self._insert_all(model, names, found)
-        self.session.add(DayCountState(id=1, zone=zone.key, built_at=now))
+        self.session.add(
+            DayCountState(id=1, zone=zone.key, built_at=now, folded=await self._tops())
+        )
         await self.session.flush()
         return cases, ratings
 
@@ -529,7 +531,7 @@ class DayCountRepository(Repository):
                 .group_by(*_first(7)[1:]),
             )
         )
-        self.session.add(DayCountState(id=1, zone=name, built_at=now))
+        self.session.add(DayCountState(id=1, zone=name, built_at=now, folded=await self._tops()))
         await self.session.flush()
         await self.analyze()
         cases = int(await self.session.scalar(select(func.count()).select_from(Case)) or 0)
@@ -591,6 +593,14 @@ class DayCountRepository(Repository):
         if batch:
             await self.session.execute(insert(model), batch)
 
+    async def _tops(self) -> dict[str, int]:
+        """Each table's last row: everything up to it is folded (just built)."""
+        tops = {}
+        for model in (CaseDayCount, CaseDayTime, RatingDayCount, SurveyDayCount):
+            top = await self.session.scalar(select(func.max(model.id)))
+            tops[model.__tablename__] = int(top or 0)
+        return tops
+
     async def analyze(self) -> None:
         """Fresh planner statistics for the days' tables (PostgreSQL; autovacuum would
         take its time after a rebuild or a fold, and plans a year's read as one row)."""
@@ -604,10 +614,15 @@ class DayCountRepository(Repository):
                 await self.session.execute(text("ANALYZE " + table))
 
     async def fold(self) -> int:
-        """Sum each key's delta rows into one (dropping keys that sum to nothing); returns
-        how many rows were folded away. Safe beside writers: on PostgreSQL the rows are
-        deleted and their sums inserted in one statement, over one snapshot; on SQLite
-        the caller's transaction is the only writer."""
+        """Sum each key's delta rows into one (dropping keys that sum to nothing), on the
+        days written since the last fold only (the state keeps each table's last row
+        folded); returns how many rows were folded away. Safe beside writers: on
+        PostgreSQL the rows are deleted and their sums inserted in one statement, over
+        one snapshot; on SQLite the caller's transaction is the only writer."""
+        state = await self.session.get(DayCountState, 1)
+        if state is None:
+            return 0
+        marks = dict(state.folded or {})
         folded = 0
         for model, names in (
             (CaseDayCount, ("grain", *day_counts.COUNT_KEY)),
@@ -615,12 +630,19 @@ class DayCountRepository(Repository):
             (RatingDayCount, ("grain", *day_counts.RATING_KEY)),
             (SurveyDayCount, day_counts.SURVEY_KEY),
         ):
+            table = model.__tablename__
+            mark = int(marks.get(table, 0))
+            top = int(await self.session.scalar(select(func.max(model.id))) or 0)
+            if top <= mark:
+                continue
+            touched = select(model.day).where(model.id > mark, model.id <= top).distinct()
+            scope = [model.day.in_(touched.scalar_subquery()), model.id <= top]
             order = ("grain", "day") if "grain" in names else ("point_id", "day")
-            count = select(func.count()).select_from(model)
+            count = select(func.count()).select_from(model).where(model.id <= top)
             before = int(await self.session.scalar(count) or 0)
             columns = [getattr(model, name) for name in names]
             if self.dialect == "postgresql":
-                gone = delete(model).returning(*columns, model.n).cte("gone")
+                gone = delete(model).where(*scope).returning(*columns, model.n).cte("gone")
                 kept = [gone.c[name] for name in names]
                 await self.session.execute(
                     insert(model).from_select(
@@ -636,16 +658,22 @@ class DayCountRepository(Repository):
                 sums = (
                     await self.session.execute(
                         select(*columns, func.sum(model.n))
+                        .where(*scope)
                         .group_by(*columns)
                         .having(func.sum(model.n) != 0)
                         .order_by(*(getattr(model, n) for n in order))
                     )
                 ).all()
-                await self.session.execute(delete(model))
+                await self.session.execute(delete(model).where(*scope))
                 rows = [{**dict(zip(names, r[:-1], strict=True)), "n": int(r[-1])} for r in sums]
                 for at in range(0, len(rows), BATCH):
                     await self.session.execute(insert(model), rows[at : at + BATCH])
-            folded += before - int(await self.session.scalar(count) or 0)
+            after = int(await self.session.scalar(count) or 0)
+            folded += before - after
+            # The sums just written are folded too.
+            marks[table] = int(await self.session.scalar(select(func.max(model.id))) or 0)
+        state.folded = marks
+        await self.session.flush()
         await self.analyze()
         return folded
 

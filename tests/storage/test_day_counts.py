@@ -382,7 +382,9 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
             assert await _reports_agree(core, filters=step == 13) > 0
         if step == 7:
             async with core.database.transaction() as session:
-                await DayCountRepository(session).fold()
+                assert await DayCountRepository(session).fold() > 0
+            async with core.database.transaction() as session:
+                assert await DayCountRepository(session).fold() == 0  # nothing new
             await _recount(core)
     # The content purge (retention) empties cases with a bulk write: no figure moves.
     from storage.repositories.retention import RetentionRepository

@@ -112,6 +112,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("zone", sa.String(length=64), nullable=True),
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("folded", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_day_count_state")),
     )
     op.create_index("ix_cases_acknowledge_due_at", "cases", ["acknowledge_due_at"])
