@@ -409,3 +409,28 @@ async def test_a_bulk_write_is_not_counted_until_rebuilt(core: Core, clock: Froz
         assert await DayCountRepository(session).built(core.settings.timezone)
         assert not await DayCountRepository(session).built("Europe/Warsaw")
     await _recount(core)
+
+
+async def test_the_scheduler_builds_the_days_then_folds_them(
+    core: Core, clock: FrozenClock
+) -> None:
+    """The scheduler's round (storage.services.day_counts.keep): a database without the
+    days gets them built; afterwards each round folds what writers appended."""
+    from storage.services.day_counts import keep
+
+    clock.advance(NOW - clock.now())
+    await _seed(core)  # around the ORM: not counted yet
+    assert await keep(core) == 0
+    async with core.database.read_only() as session:
+        assert await DayCountRepository(session).built(core.settings.timezone)
+    await _recount(core)
+    rng = random.Random(3)
+    async with core.database.transaction() as session:
+        ids = list((await session.scalars(select(Case.id).limit(40))).all())
+        for case_id in ids:
+            case = await session.get(Case, case_id)
+            assert case is not None
+            _step(rng, case)
+    assert await keep(core) > 0
+    await _recount(core)
+    assert await _reports_agree(core, filters=False) > 100
