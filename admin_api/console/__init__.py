@@ -20,6 +20,7 @@ from admin_api.console.routes import (
     partners,
     public_summary,
     sign_in,
+    surveys,
     templates,
     worklist,
 )
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         partners,
         public_summary,
         templates,
+        surveys,
     )
     for router in (module.router for module in routers):
         app.include_router(router)
