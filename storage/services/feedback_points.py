@@ -41,7 +41,14 @@ from storage.errors import (
 from storage.models import FeedbackPoint, SurveyAnswer, SurveyResponse
 from storage.repositories.feedback_points import FeedbackPointRepository
 from storage.services.audit import AuditLog
-from storage.surveys import SCALE_MAX, SCALE_MIN, Question, QuestionKind, Survey
+from storage.surveys import (
+    SCALE_MAX,
+    SCALE_MIN,
+    Question,
+    QuestionKind,
+    Survey,
+    check_survey,
+)
 from storage.text import clean
 
 # Upper-case letters and digits a person cannot misread on a poster: no 0, O, 1 or I.
@@ -257,9 +264,6 @@ class FeedbackPointService:
         self._may_manage(actor)
         point = await self.get(code)
         if survey is not None:
-            # The check lands with the XLSForm parser (issue 24, another part of it).
-            from storage.surveys import check_survey  # type: ignore[attr-defined,unused-ignore]
-
             check_survey(survey)
         before = point.survey_definition
         point.survey = survey.to_json() if survey is not None else None
