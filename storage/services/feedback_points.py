@@ -335,8 +335,9 @@ class FeedbackPointService:
 
         Answers are keyed by question name; None or an empty text is no answer. A
         question that is not relevant (its ``relevant`` answer not given) is not asked:
-        its answer is dropped and it is not required. Text answers are cleaned and cut
-        to :data:`MAX_TEXT_ANSWER_CHARS`.
+        its answer is dropped and it is not required. A text question is always
+        skippable (the bot offers "skip"), even if marked required. Text answers are
+        cleaned and cut to :data:`MAX_TEXT_ANSWER_CHARS`.
         """
         survey = point.survey_definition
         if survey is None:

@@ -37,7 +37,15 @@ from storage.services.feedback_points import (
     web_link,
 )
 from storage.services.ratings import RatingService
-from storage.surveys import Choice, Demographic, Question, QuestionKind, Relevance, Survey
+from storage.surveys import (
+    Choice,
+    Demographic,
+    Question,
+    QuestionKind,
+    Relevance,
+    Survey,
+    SurveyRefused,
+)
 from tests.storage.helpers import make_staff, submit
 
 UK, EN = Language.UK, Language.EN
@@ -373,6 +381,18 @@ async def test_set_survey_stores_it_and_takes_it_away(core: Core, analyst: Actor
         {"questions": [q.name for q in SURVEY.questions]},
         {"questions": None},
     ]
+
+
+async def test_set_survey_refuses_a_survey_that_asks_for_a_phone_number(
+    core: Core, analyst: Actor
+) -> None:
+    point = await create(core, analyst)
+    phone = Survey(questions=(Question("phone", QuestionKind.TEXT, {EN: "Your phone number"}),))
+    with pytest.raises(SurveyRefused):
+        async with core.database.transaction() as session:
+            await FeedbackPointService(session, core).set_survey(analyst, point.code, phone)
+    async with core.database.transaction() as session:
+        assert (await FeedbackPointService(session, core).get(point.code)).survey is None
 
 
 async def test_a_rating_and_a_report_given_at_a_point_are_tied_to_it(
