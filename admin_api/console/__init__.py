@@ -14,11 +14,13 @@ from admin_api.console.routes import (
     account,
     admin,
     case,
+    feedback_points,
     indicators,
     intake,
     partners,
     public_summary,
     sign_in,
+    surveys,
     templates,
     worklist,
 )
@@ -35,9 +37,11 @@ def install(app: FastAPI) -> None:
         case,
         admin,
         indicators,
+        feedback_points,
         partners,
         public_summary,
         templates,
+        surveys,
     )
     for router in (module.router for module in routers):
         app.include_router(router)
