@@ -21,8 +21,10 @@ from storage.enums import Channel, Language
 from storage.models import FeedbackPoint, Rating, SurveyResponse
 from storage.services.feedback_points import MAX_TEXT_ANSWER_CHARS, FeedbackPointService
 from storage.surveys import Choice, Question, QuestionKind, Relevance, Survey
+from storage.xlsform import parse_xlsform
 from tests.admin_api.helpers import Api
 from tests.storage.helpers import make_staff
+from tests.xlsform_samples import three_question_form
 
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 UK, RU, EN = Language.UK, Language.RU, Language.EN
@@ -329,3 +331,30 @@ async def test_a_closed_point_explains_kindly(api: Api) -> None:
     assert "Приём ответов для этого места завершён" in page.text
     assert 'href="https://t.me/holos_help_bot"' in page.text
     assert 'name="token"' not in page.text
+
+
+async def test_an_uploaded_xlsforms_survey_is_answered_on_the_web(api: Api) -> None:
+    """The survey as the console stores it from an XLSForm (labels in uk and ru only)."""
+    point = await new_point(api, survey=None)
+    keeper = await make_staff(api.core, "focal", "focal_point")
+    async with api.core.database.transaction() as session:
+        await FeedbackPointService(session, api.core).set_survey(
+            keeper, point.code, parse_xlsform(three_question_form())
+        )
+    page = html.unescape(await form_page(api, point.code, "ru"))
+    assert "Насколько вы довольны помощью?" in page
+    assert (
+        "Отвечайте, только если на вопрос «Получили ли вы всё, что было обещано?» вы ответили «Нет»."
+        in page
+    )
+    for lang, answers in (
+        ("uk", {"q_satisfaction": 4, "q_received_all": "yes"}),
+        ("ru", {"q_satisfaction": 1, "q_received_all": "no", "q_missing_what": "other"}),
+    ):
+        token = token_of(await form_page(api, point.code, lang))
+        done = await send(api, point.code, token, lang, **answers)
+        assert done.status_code == 200, done.text
+    first, second = await responses(api)
+    assert answers_of(first) == {"satisfaction": 4, "received_all": "yes"}
+    assert answers_of(second) == {"satisfaction": 1, "received_all": "no", "missing_what": "other"}
+    assert [first.language, second.language] == [UK, RU]
