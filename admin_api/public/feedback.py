@@ -195,7 +195,7 @@ def check_survey(survey: Survey, typed: Typed, t: Texts) -> Checked:
             continue
         if question.kind is QuestionKind.SCALE:
             low, high = bounds(question)
-            number = int(raw) if raw.isdigit() and len(raw) < 4 else None
+            number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
             if number is None or not low <= number <= high:
                 checked.problems[name] = t._("Please choose a number from {low} to {high}.").format(
                     low=low, high=high
