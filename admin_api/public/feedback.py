@@ -179,7 +179,7 @@ def applies(question: Question, answers: dict[str, str | int | None]) -> bool:
     return earlier is not None and str(earlier) == question.relevant.value
 
 
-def check_survey(survey: Survey, typed: Typed, t: Texts) -> Checked:
+def check_answers(survey: Survey, typed: Typed, t: Texts) -> Checked:
     checked = Checked()
     for question in survey.asked:
         name = question.name
@@ -444,7 +444,7 @@ async def answer(request: Request, code: str, core: CoreDep) -> HTMLResponse:
             400,
         )
     survey = point.survey_definition
-    checked = check_survey(survey, typed, t) if survey else check_rating(typed, t)
+    checked = check_answers(survey, typed, t) if survey else check_rating(typed, t)
     if checked.problems:
         return refuse(None, 422, checked.problems)
     guard = guard_of(request, core)

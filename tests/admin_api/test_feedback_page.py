@@ -8,6 +8,7 @@ with the ways that still work."""
 from __future__ import annotations
 
 import html
+import random
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -359,3 +360,70 @@ async def test_an_uploaded_xlsforms_survey_is_answered_on_the_web(api: Api) -> N
     assert answers_of(first) == {"satisfaction": 4, "received_all": "yes"}
     assert answers_of(second) == {"satisfaction": 1, "received_all": "no", "missing_what": "other"}
     assert [first.language, second.language] == [UK, RU]
+
+
+async def test_random_forms_are_answered_or_explained_never_failed(api: Api) -> None:
+    """Forms as a fuzzer sends them (any field, any value, missing or repeated ones):
+    each is stored (200) or explained (422) with nothing stored, never a 500, and
+    whatever the page accepts the storage accepts too."""
+    api.core.settings.web_responses_per_address_per_hour = 1000
+    point = await new_point(api)
+    values = [
+        "",
+        " ",
+        "1",
+        "5",
+        "0",
+        "6",
+        "-1",
+        "3.0",
+        "٣",
+        "yes",
+        "no",
+        "NO",
+        "food",
+        "hygiene",
+        "fuel",
+        "ж" * 600,
+        "<b>x</b>",
+        "\x00",
+        "1e3",
+        "9" * 40,
+    ]
+    fields = [
+        "q_overall",
+        "q_received_all",
+        "q_missing",
+        "q_comment",
+        "q_intro",
+        "q_nope",
+        "score",
+        "token",
+    ]
+    rng = random.Random(24)
+    stored = 0
+    seen: set[int] = set()
+    for _ in range(60):
+        token = token_of(await form_page(api, point.code, "uk"))
+        parts: list[tuple[str, tuple[None, str]]] = [("token", (None, token))]
+        parts += [("lang", (None, rng.choice(["uk", "ru", "en", "de", ""])))]
+        # A good answer, then up to three things a fuzzer changes or adds.
+        form = {"q_overall": rng.choice("12345"), "q_received_all": rng.choice(["yes", "no"])}
+        if form["q_received_all"] == "no":
+            form["q_missing"] = rng.choice(["food", "hygiene"])
+        extra: list[tuple[str, str]] = []
+        for _ in range(rng.randint(0, 3)):
+            name, value = rng.choice(fields), rng.choice(values)
+            if rng.random() < 0.3:
+                form.pop(name, None)
+            elif rng.random() < 0.5:
+                form[name] = value
+            else:
+                extra.append((name, value))
+        parts += [(k, (None, v)) for k, v in [*form.items(), *extra]]
+        answered = await api.http.post(f"/r/{point.code}", files=parts)
+        assert answered.status_code in (200, 400, 422), (parts, answered.text[:300])
+        seen.add(answered.status_code)
+        stored += answered.status_code == 200
+        assert len(await responses(api)) == stored
+    assert seen >= {200, 422}
