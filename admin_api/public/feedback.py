@@ -402,8 +402,11 @@ async def answer(request: Request, code: str, core: CoreDep) -> HTMLResponse:
         form = await memory_form(request, file_cap=0, max_files=0)
     except BadForm:
         form = None
+    # The form's language; when the body could not be read, the one the form's address
+    # carries (nothing in it but the language).
+    chosen = text_of(form, "lang") if form is not None else None
     lang = language_of(
-        text_of(form, "lang") if form is not None else None,
+        chosen if chosen in LANGUAGES else request.query_params.get("lang"),
         request.headers.get("accept-language"),
     )
     t = Texts(lang, core.settings.timezone)

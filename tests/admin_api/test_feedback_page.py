@@ -129,7 +129,8 @@ async def send(api: Api, code: str, token: str, lang: str, **answers: Any) -> ht
         for one in value if isinstance(value, list) else [value]:
             data.append((name, str(one)))
     parts = [(k, (None, v)) for k, v in data]
-    return await api.http.post(f"/r/{code}", files=parts)
+    # As the page sends it: the language in the form and in its address.
+    return await api.http.post(f"/r/{code}?lang={lang}", files=parts)
 
 
 async def responses(api: Api) -> list[SurveyResponse]:
@@ -427,3 +428,12 @@ async def test_random_forms_are_answered_or_explained_never_failed(api: Api) -> 
         stored += answered.status_code == 200
         assert len(await responses(api)) == stored
     assert seen >= {200, 422}
+
+
+async def test_a_form_too_big_to_read_is_explained(api: Api) -> None:
+    point = await new_point(api)
+    token = token_of(await form_page(api, point.code, "en"))
+    huge = await send(api, point.code, token, "en", q_overall=3, q_comment="x" * 100_000)
+    assert huge.status_code == 400
+    assert "too long to read" in huge.text and 'name="token"' in huge.text
+    assert await responses(api) == []
