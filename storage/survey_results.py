@@ -25,8 +25,8 @@ Definitions (the console's results page and the monthly workbook's notes repeat 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from storage import suppression
 from storage.surveys import SCALE_MAX, SCALE_MIN, Question, QuestionKind, Survey
@@ -131,55 +131,106 @@ def measures_satisfaction(question: Question) -> bool:
     )
 
 
+YES_NO = ("yes", "no")
+
+
 def keys_of(question: Question) -> list[str]:
     """The distribution's keys in order: the scores, or the choices' codes."""
     if question.kind is QuestionKind.SCALE:
         return [str(s) for s in scores_of(question)]
+    if question.kind is QuestionKind.YES_NO:
+        return list(YES_NO)
     return [c.name for c in question.choices]
 
 
-def _scale(numbers: Sequence[int], question: Question) -> tuple[float | None, int | None]:
-    mean = round(sum(numbers) / len(numbers), 2) if numbers else None
-    if not measures_satisfaction(question):
-        return mean, None
-    return mean, sum(1 for n in numbers if n in SATISFIED)
+@dataclass
+class Tally:
+    """A point's answers as counted (in SQL by the repository, or from answer rows by
+    :meth:`of`): what every figure is computed from.
+
+    ``counts``: question -> answer key (score or choice code) -> answers;
+    ``texts``: question -> the words given (only when they may be read);
+    ``text_counts``: question -> text answers; ``crossed``: (scale question,
+    demographic question) -> group (choice code) -> score -> answers.
+    """
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    text_counts: dict[str, int] = field(default_factory=dict)
+    crossed: dict[tuple[str, str], dict[str, dict[int, int]]] = field(default_factory=dict)
+
+    def count(self, question: str, key: str, times: int = 1) -> None:
+        row = self.counts.setdefault(question, {})
+        row[key] = row.get(key, 0) + times
+
+    def cross(self, question: str, by: str, group: str, score: int, times: int = 1) -> None:
+        groups = self.crossed.setdefault((question, by), {})
+        scores = groups.setdefault(group, {})
+        scores[score] = scores.get(score, 0) + times
+
+    @classmethod
+    def of(cls, survey: Survey, answers: Iterable[Answer], *, show_texts: bool) -> Tally:
+        tally = cls()
+        rows = list(answers)
+        demographic = {q.name for q in survey.asked if q.demographic is not None}
+        group_of: dict[tuple[int, str], str] = {}
+        for a in rows:
+            if a.text:
+                tally.text_counts[a.question] = tally.text_counts.get(a.question, 0) + 1
+                if show_texts:
+                    tally.texts.setdefault(a.question, []).append(a.text)
+            elif a.key is not None:
+                tally.count(a.question, a.key)
+                if a.question in demographic and a.value is not None:
+                    group_of[(a.response_id, a.question)] = a.value
+        for a in rows:
+            if a.number is None:
+                continue
+            for by in demographic:
+                group = group_of.get((a.response_id, by))
+                if group is not None:
+                    tally.cross(a.question, by, group, a.number)
+        return tally
+
+
+def _mean(scores: dict[int, int]) -> tuple[int, int, int]:
+    """(answers, their sum, how many satisfied) of a score -> count map."""
+    count = sum(scores.values())
+    total = sum(s * n for s, n in scores.items())
+    happy = sum(n for s, n in scores.items() if s in SATISFIED)
+    return count, total, happy
 
 
 def question_figures(
     question: Question,
-    answers: Iterable[Answer],
+    tally: Tally,
     *,
     show_texts: bool,
     tiebreak: Callable[[str], bytes] | None = None,
 ) -> QuestionFigures:
-    """One question's figures from its answers (answers to other questions are ignored)."""
-    mine = [a for a in answers if a.question == question.name]
+    """One question's figures from the point's tally."""
     if question.kind is QuestionKind.TEXT:
-        words = [a.text for a in mine if a.text]
         return QuestionFigures(
             name=question.name,
             kind=question.kind,
             demographic=None,
-            answered=len(words),
+            answered=tally.text_counts.get(question.name, 0),
             distribution=[],
-            texts=words if show_texts else None,
+            texts=list(tally.texts.get(question.name, [])) if show_texts else None,
         )
-    counted = [a for a in mine if a.key is not None]
-    answered = len(counted)
     counts = dict.fromkeys(keys_of(question), 0)
-    for a in counted:
-        key = str(a.key)
-        counts[key] = counts.get(key, 0) + 1  # a code the survey no longer has still counts
+    for key, n in tally.counts.get(question.name, {}).items():
+        counts[key] = counts.get(key, 0) + n  # a code the survey no longer has still counts
+    answered = sum(counts.values())
     if question.demographic is not None:
         pooled = suppression.pool(counts, tiebreak)
         if pooled is None:
-            bars = [Bar(k, None) for k in counts]
             return QuestionFigures(
                 name=question.name,
                 kind=question.kind,
                 demographic=question.demographic.value,
                 answered=answered,
-                distribution=bars,
+                distribution=[Bar(k, None) for k in counts],
                 withheld=True,
             )
         bars = [
@@ -200,7 +251,10 @@ def question_figures(
     mean: float | None = None
     satisfied: int | None = None
     if question.kind is QuestionKind.SCALE:
-        mean, satisfied = _scale([int(a.number) for a in counted if a.number is not None], question)
+        scores = {int(k): n for k, n in counts.items()}
+        _count, total, happy = _mean(scores)
+        mean = round(total / answered, 2) if answered else None
+        satisfied = happy if measures_satisfaction(question) else None
     return QuestionFigures(
         name=question.name,
         kind=question.kind,
@@ -216,45 +270,38 @@ def question_figures(
 def crossing(
     question: Question,
     by: Question,
-    answers: Iterable[Answer],
+    tally: Tally,
     tiebreak: Callable[[str], bytes] | None = None,
 ) -> Crossing:
     """A scale question's count, mean and share satisfied per group of a demographic
     question, under the suppression rule (groups below 5 pooled; mean over 5 or more,
     share over 10 or more, to whole percent)."""
     assert by.demographic is not None
-    group_of: dict[int, str] = {}
-    scores: dict[int, int] = {}
-    for a in answers:
-        if a.question == by.name and a.value is not None:
-            group_of[a.response_id] = a.value
-        elif a.question == question.name and a.number is not None:
-            scores[a.response_id] = a.number
-    by_group: dict[str, list[int]] = {c.name: [] for c in by.choices}
-    for response, score in scores.items():
-        group = group_of.get(response)
-        if group is not None:
-            by_group.setdefault(group, []).append(score)
-    pooled = suppression.pool({k: len(v) for k, v in by_group.items()}, tiebreak)
+    by_group: dict[str, dict[int, int]] = {c.name: {} for c in by.choices}
+    for group, scores in tally.crossed.get((question.name, by.name), {}).items():
+        by_group.setdefault(group, {}).update(scores)
+    pooled = suppression.pool({k: sum(v.values()) for k, v in by_group.items()}, tiebreak)
     if pooled is None:
         return Crossing(by.name, by.demographic.value, [], withheld=True)
     rows = [_cross_row(key, by_group[key], question) for key in by_group if key in pooled.kept]
     if pooled.pooled:
-        together = [s for key in pooled.pooled for s in by_group[key]]
+        together: dict[int, int] = {}
+        for key in pooled.pooled:
+            for score, n in by_group[key].items():
+                together[score] = together.get(score, 0) + n
         rows.append(_cross_row("other", together, question, members=pooled.pooled))
     return Crossing(by.name, by.demographic.value, rows, withheld=False)
 
 
 def _cross_row(
-    key: str, scores: list[int], question: Question, members: list[str] | None = None
+    key: str, scores: dict[int, int], question: Question, members: list[str] | None = None
 ) -> CrossRow:
-    count = len(scores)
-    satisfied = sum(1 for s in scores if s in SATISFIED)
+    count, total, happy = _mean(scores)
     return CrossRow(
         key=key,
         count=count,
-        mean=suppression.mean(sum(scores), count, digits=2),
-        share_satisfied=suppression.share(satisfied, count)
+        mean=suppression.mean(total, count, digits=2),
+        share_satisfied=suppression.share(happy, count)
         if measures_satisfaction(question)
         else None,
         members=members or [],
@@ -264,7 +311,7 @@ def _cross_row(
 def point_figures(
     survey: Survey,
     responses: int,
-    answers: Sequence[Answer],
+    tally: Tally,
     *,
     served: int | None,
     show_texts: bool,
@@ -277,18 +324,18 @@ def point_figures(
     figures = []
     for question in survey.asked:
         order = tiebreak(question.name) if tiebreak else None
-        result = question_figures(question, answers, show_texts=show_texts, tiebreak=order)
+        result = question_figures(question, tally, show_texts=show_texts, tiebreak=order)
         if question.kind is QuestionKind.SCALE and question.demographic is None:
             crossings = [
                 crossing(
                     question,
                     by,
-                    answers,
+                    tally,
                     tiebreak(f"{question.name}|{by.name}") if tiebreak else None,
                 )
                 for by in demographics
             ]
-            result = QuestionFigures(**{**result.__dict__, "crossings": crossings})
+            result = replace(result, crossings=crossings)
         figures.append(result)
     return PointFigures(
         responses=responses,

@@ -5,7 +5,7 @@ role, and demographic crossings withheld below 5."""
 from __future__ import annotations
 
 from storage.enums import Language
-from storage.survey_results import Answer, Bar, Pool, point_figures, question_figures
+from storage.survey_results import Answer, Bar, Pool, Tally, point_figures, question_figures
 from storage.surveys import Choice, Demographic, Question, QuestionKind, Survey
 
 UK, EN = Language.UK, Language.EN
@@ -43,6 +43,10 @@ def answers(rows: list[tuple[int, str | None, str, str | None]]) -> list[Answer]
     return result
 
 
+def tally(rows: list[Answer], show_texts: bool = False) -> Tally:
+    return Tally.of(SURVEY, rows, show_texts=show_texts)
+
+
 # Twelve responses: scores 5,5,4,4,4,3,2,1,5,4 and two without a score.
 ROWS: list[tuple[int, str | None, str, str | None]] = [
     (5, "yes", "female", "Дякую"),
@@ -60,7 +64,7 @@ ROWS: list[tuple[int, str | None, str, str | None]] = [
 
 def test_figures_by_hand() -> None:
     rows = [*answers(ROWS), Answer(11, "sex", value="male"), Answer(12, "sex", value="female")]
-    figures = point_figures(SURVEY, 12, rows, served=40, show_texts=True)
+    figures = point_figures(SURVEY, 12, tally(rows, True), served=40, show_texts=True)
     assert figures.responses == 12
     assert figures.response_rate == 0.3  # 12 of 40
     assert [q.name for q in figures.questions] == ["satisfaction", "enough", "sex", "words"]
@@ -91,14 +95,14 @@ def test_figures_by_hand() -> None:
 
 
 def test_text_answers_are_counted_only_for_roles_that_do_not_read_them() -> None:
-    words = question_figures(WORDS, answers(ROWS), show_texts=False)
+    words = question_figures(WORDS, tally(answers(ROWS), False), show_texts=False)
     assert words.answered == 2
     assert words.texts is None
 
 
 def test_a_crossing_with_a_demographic_question_withholds_groups_below_five() -> None:
     # 7 female scores (5,5,4,4,4,3,5) and 3 male (2,1,4): the male group is below 5.
-    figures = point_figures(SURVEY, 10, answers(ROWS), served=None, show_texts=False)
+    figures = point_figures(SURVEY, 10, tally(answers(ROWS)), served=None, show_texts=False)
     scale = figures.questions[0]
     assert figures.response_rate is None
     (by_sex,) = scale.crossings
@@ -111,7 +115,7 @@ def test_a_crossing_with_a_demographic_question_withholds_groups_below_five() ->
     # With 5 men, each group is shown: women 5,5,4,4,4,3,5 (mean 4.29, 6 of 7 satisfied,
     # but 7 is below the share's base of 10), men 2,1,4,4,4 (mean 3.0).
     more = [*ROWS, (4, "yes", "male", None), (4, "yes", "male", None)]
-    figures = point_figures(SURVEY, 12, answers(more), served=None, show_texts=False)
+    figures = point_figures(SURVEY, 12, tally(answers(more)), served=None, show_texts=False)
     (by_sex,) = figures.questions[0].crossings
     rows = {r.key: r for r in by_sex.rows}
     assert (rows["female"].count, rows["female"].mean) == (7, 4.29)
@@ -125,7 +129,7 @@ def test_a_crossing_with_a_demographic_question_withholds_groups_below_five() ->
 
 def test_a_crossing_with_no_group_of_five_is_withheld_whole() -> None:
     few = ROWS[5:9]  # 3, 2, 1, 5: two women and two men
-    figures = point_figures(SURVEY, 4, answers(few), served=None, show_texts=True)
+    figures = point_figures(SURVEY, 4, tally(answers(few), True), served=None, show_texts=True)
     scale, _enough, sex, _words = figures.questions
     assert scale.crossings[0].withheld and scale.crossings[0].rows == []
     assert sex.withheld
@@ -137,7 +141,9 @@ def test_a_crossing_with_no_group_of_five_is_withheld_whole() -> None:
 def test_a_scale_that_is_not_one_to_five_has_a_mean_but_no_share_satisfied() -> None:
     short = Question("ease", QuestionKind.SCALE, {UK: "Легко?"}, minimum=1, maximum=3)
     rows = [Answer(i, "ease", number=n) for i, n in enumerate([1, 3, 3, 2], start=1)]
-    figures = question_figures(short, rows, show_texts=False)
+    figures = question_figures(
+        short, Tally.of(Survey((short,)), rows, show_texts=False), show_texts=False
+    )
     assert [b.key for b in figures.distribution] == ["1", "2", "3"]
     assert figures.mean == 2.25
     assert figures.share_satisfied is None and figures.satisfied is None
