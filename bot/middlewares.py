@@ -89,7 +89,6 @@ class UpdateScopeMiddleware(BaseMiddleware):
         if user is not None:
             person = await self.core.crypto.person_async(user.id)
             data["person"] = person
-            data["log_tag"] = self.core.crypto.log_tag(person)
             data["quota"] = ReporterQuota.of(self.counters, self.core, person)
             data["receipt_misses"] = ReceiptMisses(self.counters, self.core.clock, person)
         if chat is not None:
@@ -298,11 +297,11 @@ class FloodMiddleware(BaseMiddleware):
         allowed, notify = await self.gate.check(person.flood("any"))
         if allowed:
             return await handler(event, data)
-        log.info("flood_dropped person=%s", data.get("log_tag", "-"))
+        log.info("flood_dropped")
         metrics.FLOOD_DROPPED.inc()
         if notify:
             metrics.FLOOD_NOTICES.inc()
-            log.info("flood_notice person=%s", data.get("log_tag", "-"))
+            log.info("flood_notice")
         text = _(
             "You are sending messages very fast. Please wait a few seconds and send "
             "the last ones again: everything before them is saved."

@@ -121,7 +121,6 @@ async def on_code(
     core: Core,
     uow: UnitOfWork,
     receipt_misses: ReceiptMisses,
-    log_tag: str,
     outcomes: Outcomes,
 ) -> None:
     await flow.remember(state, message.message_id)
@@ -149,14 +148,14 @@ async def on_code(
         return
     except RateLimited as exc:
         outcomes.add("receipt_lookup", "throttled")
-        log.info("receipt_lookup_throttled person=%s", log_tag)
+        log.info("receipt_lookup_throttled")
         minutes = max(1, math.ceil(exc.retry_after / 60))
         await flow.end_flow(state, trace=(await flow.draft(state)).trace or [])
         await flow.show(message, state, texts.too_many_attempts(minutes), keyboards.back_to_menu())
         return
     if match is None:
         outcomes.add("receipt_lookup", "missed")
-        log.info("receipt_lookup_missed person=%s", log_tag)
+        log.info("receipt_lookup_missed")
         await flow.show(message, state, texts.receipt_code_unknown(), keyboards.cancel_only())
         return
     if match.receipt_code_display is not None:

@@ -13,6 +13,9 @@ USER_ADMIN_ROLES = frozenset({Role.ADMIN})
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT})
 # Who keeps the reply templates; whoever works with cases uses them.
 TEMPLATE_ROLES = frozenset({Role.ADMIN, Role.FOCAL_POINT})
+# Who keeps the feedback points and their surveys (issue 24): the M&E side. Every staff
+# role may read them (operators read the complaints and comments they bring).
+FEEDBACK_POINT_ROLES = frozenset({Role.ANALYST, Role.FOCAL_POINT, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Actor:
     @property
     def can_manage_templates(self) -> bool:
         return self.role in TEMPLATE_ROLES
+
+    @property
+    def can_manage_feedback_points(self) -> bool:
+        return self.role in FEEDBACK_POINT_ROLES
 
     def may_see(self, *, sensitive: bool) -> bool:
         return self.can_see_cases and (not sensitive or self.can_see_sensitive)

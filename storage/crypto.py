@@ -16,7 +16,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -182,8 +182,6 @@ class Crypto:
         # Keyed by an HMAC of the id, so raw ids are not kept in a long-lived structure.
         self._pseudonyms: OrderedDict[bytes, bytes] = OrderedDict()
         self._pseudonyms_lock = threading.Lock()
-        self._log_day: date | None = None
-        self._log_key = b""
 
     @property
     def _current(self) -> _KeySet:
@@ -237,20 +235,6 @@ class Crypto:
             if len(self._pseudonyms) > PSEUDONYM_CACHE_SIZE:
                 self._pseudonyms.popitem(last=False)
         return value
-
-    def log_tag(self, person: PersonKeys, today: date | None = None) -> str:
-        """A short tag that lets one day's log lines of one person be read together.
-
-        Keyed by a random key held only in this process's memory and replaced each day
-        (UTC): once the day is over no one, even with the server secret and the database,
-        can link a tag to a person or to another day's tag.
-        """
-        today = today or datetime.now(UTC).date()
-        with self._pseudonyms_lock:
-            if self._log_day != today:
-                self._log_day, self._log_key = today, secrets.token_bytes(32)
-            key = self._log_key
-        return person.tag(key)[:10]
 
     def update_tag(self, update_id: int) -> int:
         """What is stored of a handled Telegram update's id: a keyed hash (63 bits, so it

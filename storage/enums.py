@@ -210,10 +210,14 @@ class AuditAction(StrEnum):
     CASE_PUBLIC_SUMMARY_APPROVED = "case.public_summary_approved"
     CASE_PUBLIC_SUMMARY_WITHDRAWN = "case.public_summary_withdrawn"
     EXPORT_CREATED = "export.created"
+    FEEDBACK_POINT_CREATED = "feedback_point.created"
+    FEEDBACK_POINT_UPDATED = "feedback_point.updated"
+    FEEDBACK_POINT_SURVEY_SET = "feedback_point.survey_set"
     NOTE_ADDED = "note.added"
     PARTNER_CREATED = "partner.created"
     PARTNER_UPDATED = "partner.updated"
     RATING_CREATED = "rating.created"
+    SURVEY_RESPONSE_CREATED = "survey_response.created"
     REPLY_ADDED = "reply.added"
     REPLY_DELIVERED = "reply.delivered"
     REPLY_TEMPLATE_CREATED = "reply_template.created"
@@ -240,6 +244,26 @@ class ActivityKind(StrEnum):
     REPORTER_REPLIED = "reporter_replied"  # a reporter's answer to a reply, joined to the case
     DELIVERY_FAILED = "delivery_failed"  # a reply could not reach the reporter's chat
     ASSIGNED = "assigned"  # assigned to this staff member by someone else
+
+
+class PointUnavailableReason(StrEnum):
+    """Why a feedback point's link does not open its flow (the bot and the web page say
+    so, then offer the usual menu)."""
+
+    UNKNOWN = "unknown"  # no point has this code
+    NOT_YET = "not_yet"  # it opens later
+    EXPIRED = "expired"  # it has closed
+
+
+class SurveyAnswerProblem(StrEnum):
+    """What is wrong with an answer to a feedback point's survey."""
+
+    UNKNOWN_QUESTION = "unknown_question"  # no such question, or a note
+    REQUIRED = "required"  # a required question asked and not answered
+    NOT_A_CHOICE = "not_a_choice"  # not one of the question's choices
+    NOT_YES_NO = "not_yes_no"
+    OUT_OF_RANGE = "out_of_range"  # a scale answer outside its bounds, or not a number
+    NO_SURVEY = "no_survey"  # the point has no survey
 
 
 class Sort(StrEnum):

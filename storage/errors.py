@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
-from storage.enums import Sort
+from storage.enums import PointUnavailableReason, Sort, SurveyAnswerProblem
 
 
 class DomainError(Exception):
@@ -56,8 +56,50 @@ class TemplateNotFound(NotFound):
         super().__init__("No such reply template.")
 
 
+class FeedbackPointNotFound(NotFound):
+    code = "feedback_point_not_found"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No feedback point {code!r}.")
+        self.point_code = code
+
+
+class FeedbackPointUnavailable(DomainError):
+    """A feedback point's link that does not open its flow: no such point, not open
+    yet, or closed. ``reason`` says which, for the bot and the web page to explain."""
+
+    code = "feedback_point_unavailable"
+
+    def __init__(self, reason: PointUnavailableReason) -> None:
+        super().__init__(f"This feedback point is not open ({reason.value}).")
+        self.reason = reason
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
+
+
+class InvalidFeedbackPoint(InvalidInput):
+    """A feedback point's field that cannot be stored (``field`` names it)."""
+
+    code = "invalid_feedback_point"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidSurveyAnswer(InvalidInput):
+    """An answer the point's survey does not allow: ``question`` is its name (None when
+    the point has no survey), ``problem`` what is wrong."""
+
+    code = "invalid_survey_answer"
+
+    def __init__(self, question: str | None, problem: SurveyAnswerProblem) -> None:
+        where = f"Question {question!r}" if question else "The survey"
+        super().__init__(f"{where}: {problem.value.replace('_', ' ')}.")
+        self.question = question
+        self.problem = problem
 
 
 class InvalidCursor(InvalidInput):

@@ -54,6 +54,7 @@ from storage.enums import (
 )
 from storage.lemmas import index_text
 from storage.refs import new_public_id
+from storage.surveys import Survey
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -267,6 +268,10 @@ class Case(Base):
     # Closed as a duplicate of this case (cases.id), the one kept (counted once in the
     # figures). No foreign key, as above: cases are emptied, never deleted.
     duplicate_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The feedback point (feedback_points.id) the report was started at, from its
+    # poster. No foreign key, as above: SQLite cannot name one on an added column, and
+    # points are never deleted.
+    feedback_point_id: Mapped[int | None] = mapped_column(Integer, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     tags: Mapped[list[CaseTag]] = relationship(
@@ -532,6 +537,80 @@ class Rating(Base):
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), unique=True
     )
+    # Given at a feedback point (its poster's link): the point it is about.
+    feedback_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_points.id"), index=True
+    )
+
+
+class FeedbackPoint(Base):
+    """A place where assistance is given and people are asked about it (issue 24): a
+    distribution, a site, a programme's office. Its short ``code`` is in the poster's
+    links (the bot's ``start=fp_<code>``, the web form's ``/r/<code>``); typed codes
+    are read case-insensitively. It carries an optional survey (storage.surveys, as
+    ``Survey.to_json``). Kept by analysts and focal points; never deleted, so the
+    figures keep its name."""
+
+    __tablename__ = "feedback_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    programme: Mapped[str] = mapped_column(String(32), index=True)
+    oblast: Mapped[str] = mapped_column(String(16), index=True)
+    site: Mapped[str | None] = mapped_column(String(120))
+    active_from: Mapped[date] = mapped_column(Date)
+    active_until: Mapped[date | None] = mapped_column(Date)
+    # How many people it serves, for a response rate (None: not known).
+    served: Mapped[int | None] = mapped_column(Integer)
+    survey: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def survey_definition(self) -> Survey | None:
+        """The stored survey, read (None: the point asks only for a rating)."""
+        return Survey.from_json(self.survey) if self.survey else None
+
+
+class SurveyResponse(Base):
+    """One person's answers to a point's survey. Nothing links it to who gave it: the
+    point, the hour (as a rating's), the language and the channel."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_point_created", "point_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("feedback_points.id"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    language: Mapped[Language] = mapped_column(StrEnumType(Language, 2))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
+
+    answers: Mapped[list[SurveyAnswer]] = relationship(
+        back_populates="response",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="SurveyAnswer.id",
+    )
+
+
+class SurveyAnswer(Base):
+    """The answer to one question (by its name): ``value`` is a choice's code, "yes" or
+    "no", or a scale's number as text (``number`` holds it as a number too); ``text``
+    is a short free answer, kept as a rating's comment is."""
+
+    __tablename__ = "survey_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[SurveyResponse] = relationship(back_populates="answers")
 
 
 # Audit and delivery --------------------------------------------------------------------

@@ -99,6 +99,8 @@ class ReportSubmission:
     attachments: Sequence[StagedAttachment] = ()
     contact: ContactChoice = field(default_factory=ContactChoice)
     channel: Channel = Channel.TELEGRAM
+    # The feedback point (its id) whose link the report was started from.
+    feedback_point_id: int | None = None
 
     @classmethod
     def from_draft(
@@ -439,6 +441,7 @@ class IntakeService:
             public_updated_at=now,
             acknowledge_due_at=now + category.acknowledge_within,
             resolve_due_at=now + category.resolve_within,
+            feedback_point_id=report.feedback_point_id,
         )
         if intake_key is None:
             self.cases.add(case)

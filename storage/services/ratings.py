@@ -14,7 +14,7 @@ from storage.clock import HOUR, floor_to
 from storage.core import Core
 from storage.enums import AuditAction, Channel, Language, RatingKind, WhatWentWrong
 from storage.errors import AlreadyRated, CaseNotFound, InvalidInput, InvalidScore, TextTooLong
-from storage.models import Rating
+from storage.models import FeedbackPoint, Rating
 from storage.repositories.cases import CaseRepository
 from storage.repositories.ratings import RatingRepository
 from storage.services.audit import AuditLog
@@ -48,8 +48,13 @@ class RatingService:
         comment: str | None = None,
         language: Language,
         channel: Channel = Channel.TELEGRAM,
+        feedback_point: FeedbackPoint | None = None,
     ) -> Rating:
+        """A person's rating of the assistance; ``feedback_point``: given at that point
+        (its link), tied to it and, without a programme of its own, to its programme."""
         check_score(score)
+        if programme is None and feedback_point is not None:
+            programme = feedback_point.programme
         if programme is not None:
             programme = self.core.catalog.programme(programme).code
         clean_reasons = sorted({WhatWentWrong(r).value for r in reasons}) if reasons else []
@@ -67,6 +72,7 @@ class RatingService:
             comment=body,
             language=Language(language),
             channel=channel,
+            feedback_point_id=feedback_point.id if feedback_point is not None else None,
         )
         self.ratings.add(rating)
         await self.session.flush()

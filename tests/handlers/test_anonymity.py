@@ -85,6 +85,7 @@ async def run_every_flow(running_bot: BotRuntime, make_user, core, tg: BotHandle
     await en.tap("🧹 Clear this conversation")
     # Follow-up with an addition.
     await en.command("status")
+    await en.say("0000 0000 0000 0000")  # a wrong code first: its log line is checked
     await en.say(code_en)
     await en.tap("➕ Add information")
     await en.say("Two more people are there.")
@@ -144,6 +145,10 @@ async def test_no_identity_anywhere(
         if not record.name.startswith(TELEGRAM_SIDE)
     ]
     assert any("report_submitted" in line for line in product_lines)
+    # A missed code is logged as the event alone: no tag of the person, not even one
+    # that changes daily (a tag lets one person's lines be read together).
+    assert "receipt_lookup_missed" in product_lines
+    assert not [line for line in product_lines if "person=" in line]
     assert leaks("\n".join(product_lines)) == []
     # Every metric; the sensitive categories only as one "sensitive" label, no _created.
     exposed = generate_latest().decode()
