@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from storage import suppression
+from storage.enums import Language
 from storage.surveys import SCALE_MAX, SCALE_MIN, Question, QuestionKind, Survey
 from storage.tallies import SATISFIED
 
@@ -111,6 +112,11 @@ class PointFigures:
     served: int | None
     response_rate: float | None
     questions: list[QuestionFigures]
+
+
+def language_of(code: str) -> Language:
+    """A survey's language for a reader's language code (English when it has none)."""
+    return next((lang for lang in Language if lang.value == code), Language.EN)
 
 
 def ratio(part: int, whole: int | None) -> float | None:
