@@ -59,11 +59,24 @@ def browser_host() -> Iterator[BrowserHost]:
 
 
 @pytest.fixture
-def console(browser_host: BrowserHost, tmp_path: Path, sqlite_template: Path) -> Iterator[Console]:
+def console_settings() -> dict[str, Any]:
+    """Settings the console runs with beyond the tests' own: a module overrides this
+    fixture (a mail server, escalation addresses) to run its console with them."""
+    return {}
+
+
+@pytest.fixture
+def console(
+    browser_host: BrowserHost,
+    tmp_path: Path,
+    sqlite_template: Path,
+    console_settings: dict[str, Any],
+) -> Iterator[Console]:
     shutil.copyfile(sqlite_template, tmp_path / "holos.db")
     clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     core = build_core(
-        bot_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}"), clock=clock
+        bot_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'holos.db'}", **console_settings),
+        clock=clock,
     )
     console = Console(browser_host, core, clock)
     stop = asyncio.Event()

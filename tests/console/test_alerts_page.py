@@ -11,7 +11,7 @@ from tests.alerts.helpers import alert_rows
 from tests.console.helpers import PHONE, Console
 from tests.storage.helpers import submit
 
-SHOTS = os.environ.get("HOLOS_SCREENSHOTS")  # e.g. docs: the README's screenshot
+SHOTS = os.environ.get("HOLOS_SCREENSHOTS")  # a folder: the section, saved for a look
 
 
 def test_a_focal_point_sets_up_alerts(console: Console) -> None:

@@ -10,6 +10,7 @@ from storage.access import Actor
 from storage.core import Core
 from storage.services.triage import CaseChanges, TriageService
 from tests.console.http_client import Browser, ServedConsole, alert_of, csrf_of
+from tests.console.test_new_case_http import signed_in as signed_in_with_role
 from tests.storage.helpers import make_staff, submit
 
 _ROW = re.compile(r'class="case-row[^"]*"')
@@ -160,3 +161,29 @@ async def test_saved_filters_belong_to_their_person(served: ServedConsole) -> No
         f"/console/saved-filters/{filter_id.group(1)}/delete", {"csrf": csrf_of(page.text)}
     )
     assert "мої СПРАВИ" not in (await olena.get("/console/cases")).text
+
+
+async def test_the_sealed_filter_is_a_box_for_those_who_see_the_sealed_channel(
+    served: ServedConsole,
+) -> None:
+    """Where a focal point's alert leads (``?sealed=1``) is a filter the form shows, and
+    keeps when the form is sent again; an operator has no such box, and the parameter
+    shows her nothing of the sealed channel."""
+    core = served.core
+    standard = (await submit(core, narrative="Черга")).ref
+    sealed = (await submit(core, category="sexual_exploitation", narrative="Опис")).ref
+    focal = await signed_in_with_role(served, "anna", "focal_point")
+    page = (await focal.get("/console/cases")).text
+    assert total(page) == "2 cases"
+    assert re.search(r'id="sealed" name="sealed" type="checkbox" value="1">', page)
+    page = (await focal.get("/console/cases?sealed=1")).text
+    assert total(page) == "1 case" and sealed in page and standard not in page
+    assert re.search(r'id="sealed" name="sealed" type="checkbox" value="1" checked>', page)
+    # The form sent as the page shows it (search and box) keeps the filter.
+    page = (await focal.get("/console/cases?tab=open&q=&sealed=1&sort=due")).text
+    assert total(page) == "1 case"
+
+    operator, _ = await signed_in(served, "olena")
+    page = (await operator.get("/console/cases?sealed=1")).text
+    assert 'id="sealed"' not in page
+    assert total(page) == "0 cases" and sealed not in page
