@@ -24,6 +24,7 @@ from admin_api.routes import (
     auth,
     cases,
     exports,
+    feedback_results,
     health,
     partners,
     public,
@@ -70,7 +71,13 @@ def create_app(core: Core) -> FastAPI:
     ):
         app.include_router(router)
     # Monitoring and evaluation: figures, exports, and what the public reads.
-    for router in (stats.router, exports.router, public_summaries.router, public.router):
+    for router in (
+        stats.router,
+        exports.router,
+        feedback_results.router,
+        public_summaries.router,
+        public.router,
+    ):
         app.include_router(router)
     install_console(app)
     install_public_pages(app)

@@ -37,13 +37,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from storage.services.feedback_points import FeedbackPointService
-
 from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import Channel, Language
 from storage.models import FeedbackPoint
+from storage.services.feedback_points import FeedbackPointService
 from storage.services.ratings import RatingService
 from storage.surveys import Choice, Demographic, Question, QuestionKind, Survey
 
@@ -129,7 +128,8 @@ async def make_point(
     served: int | None = None,
 ) -> str:
     async with core.database.transaction() as session:
-        point = await FeedbackPointService(session, core).create(
+        service = FeedbackPointService(session, core)
+        point = await service.create(
             actor,
             name=name,
             programme=programme,
@@ -140,8 +140,7 @@ async def make_point(
             served=served,
         )
         if survey is not None:
-            # Stored as the console stores it (the checks are the parser's and the editor's).
-            point.survey = survey.to_json()
+            await service.set_survey(actor, point.code, survey)
         return point.code
 
 

@@ -47,6 +47,7 @@ from storage.services.exports import (
     ExportRequest,
     ExportService,
 )
+from storage.services.feedback_export import start_feedback
 from storage.services.feedback_results import FeedbackResultsService
 from storage.services.monthly_report import MonthlyReport
 from storage.services.stats import GROUP_BY, NONE_KEY, SENSITIVE_GROUP, StatsReport, StatsService
@@ -308,6 +309,15 @@ async def export(
     format_value = request.query_params.get("format", "")
     kind = ExportKind(kind_value) if kind_value in ("cases", "ratings") else ExportKind.CASES
     fmt = ExportFormat(format_value) if format_value in ("csv", "xlsx") else ExportFormat.CSV
+    point = request.query_params.get("point", "")
+    if kind_value == ExportKind.FEEDBACK.value and point:
+        # One feedback point's responses, a column per question.
+        feedback = ExportRequest(
+            kind=ExportKind.FEEDBACK, period=period, lang=viewer.language, point=point
+        )
+        return export_response(
+            await start_feedback(ExportService(core), session, viewer.actor, feedback, fmt, texts)
+        )
     export_request = ExportRequest(
         kind=kind,
         period=period,
