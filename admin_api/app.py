@@ -24,7 +24,7 @@ from admin_api.routes import (
     auth,
     cases,
     exports,
-    feedback_results,
+    feedback_points,
     health,
     partners,
     public,
@@ -74,7 +74,7 @@ def create_app(core: Core) -> FastAPI:
     for router in (
         stats.router,
         exports.router,
-        feedback_results.router,
+        feedback_points.router,
         public_summaries.router,
         public.router,
     ):

@@ -270,7 +270,9 @@ async def shoot(page: Page, out: Path, name: str, url: str, frames: dict[int, Fr
             clip={"x": 0, "y": top, "width": wide, "height": height},
         )
         shrink(path)
-        print(f"{path}  {path.stat().st_size // 1024} KB")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        wider = f"  (the page is {overflow} px wider than the window)" if overflow > 0 else ""
+        print(f"{path}  {path.stat().st_size // 1024} KB{wider}")
 
 
 async def main(out: Path, settings: Settings) -> None:
@@ -308,6 +310,13 @@ async def take(
             "worklist-sealed",
             base + SEALED_WORKLIST_PATH,
             {phone: Frame(".filters", 1300), wide: Frame(None, 900)},
+        )
+        await shoot(
+            focal,
+            out,
+            "case-sealed",
+            base + f"/console/cases/{seeded.misfiled}",
+            {phone: Frame(None, 1700), wide: Frame(None, 1300)},
         )
         await shoot(
             operator,

@@ -7,11 +7,11 @@ from aiogram import Router
 
 def build_router() -> Router:
     # Imported here so that importing ``handlers`` alone stays cheap.
-    from handlers import fallback, followup, freetext, rating, report, start
+    from handlers import fallback, feedback, followup, freetext, rating, report, start
 
     root = Router(name="holos")
     # Commands and anywhere-buttons first, then the flows, then a story told without a
     # button, then the catch-alls.
-    flows = (start, report, followup, rating, freetext, fallback)
+    flows = (start, report, followup, rating, feedback, freetext, fallback)
     root.include_routers(*(flow.router.build() for flow in flows))
     return root

@@ -82,6 +82,18 @@ class SkipCb(CallbackData, prefix="q"):
     pass
 
 
+class SurveyCb(CallbackData, prefix="v"):
+    """An answer to a feedback point's survey question, by position: the question's
+    index in the survey and the answer's (the scale's value, the choice's index; -1 to
+    skip), so that names of any length stay far below 64 bytes."""
+
+    q: int
+    a: int
+
+
+SKIP_ANSWER = -1
+
+
 class HandlingCb(CallbackData, prefix="h"):
     ref: int  # the outbox id of the survey message: no case reference leaves the server
     score: int

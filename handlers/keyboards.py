@@ -7,7 +7,7 @@ prompt a tenth of the bot's CPU. Keyboards are never modified after they are bui
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec
 
@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import texts
 from handlers.callbacks import (
+    SKIP_ANSWER,
     CategoryCb,
     ClearCb,
     ContactCb,
@@ -36,6 +37,7 @@ from handlers.callbacks import (
     ScoreCb,
     SkipCb,
     SummaryCb,
+    SurveyCb,
     signed_answer,
     signed_handling,
 )
@@ -364,4 +366,21 @@ def reply_to_this(outbox_id: int, chat_id: int, crypto: Crypto) -> InlineKeyboar
 def handling_scores(outbox_id: int, chat_id: int, crypto: Crypto) -> InlineKeyboardMarkup:
     kb = _score_buttons(lambda score: signed_handling(crypto, chat_id, outbox_id, score))
     kb.adjust(1)
+    return kb.as_markup()
+
+
+def survey_answers(
+    index: int, options: Sequence[tuple[int, str]], *, row: int, skippable: bool
+) -> InlineKeyboardMarkup:
+    """A survey question's buttons: its options (the answer's value and label), ``row``
+    to a row, and «Skip» when it may be left out. Not cached: the labels are the
+    survey's, written by the M&E unit, not the catalogs'."""
+    kb = InlineKeyboardBuilder()
+    for value, label in options:
+        kb.button(text=label, callback_data=SurveyCb(q=index, a=value))
+    sizes = [row] * (len(options) // row) + ([len(options) % row] if len(options) % row else [])
+    if skippable:
+        kb.button(text=texts.b_skip(), callback_data=SurveyCb(q=index, a=SKIP_ANSWER))
+        sizes.append(1)
+    kb.adjust(*sizes)
     return kb.as_markup()

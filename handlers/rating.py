@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers import flow, keyboards, texts
+from handlers import feedback, flow, keyboards, texts
 from handlers.callbacks import HandlingCb, ProgrammeCb, ReasonCb, ScoreCb, SkipCb
 from handlers.filters import Known
 from handlers.routes import Routes
@@ -131,6 +131,8 @@ async def _save(
     data = await flow.draft(state)
     if data.score is None:
         raise flow.IncompleteDraft("rating")
+    # Made after opening a feedback point: tied to it (if it is still open).
+    point = await feedback.point_of(core, data.feedback_point)
     try:
         await RatingService(uow.session, core).rate_assistance(
             programme=data.programme,
@@ -138,6 +140,7 @@ async def _save(
             reasons=data.reasons,
             comment=comment,
             language=Language(locale),
+            feedback_point=point,
         )
     except DomainError as exc:
         log.warning("rating_refused code=%s", exc.code)
@@ -145,6 +148,9 @@ async def _save(
         await flow.reprompt(event, state, core)
         return
     log.info("rating_saved score=%s", data.score)
+    if data.feedback_point is not None:
+        await feedback.point_rated(event, state, core)
+        return
     await flow.show(
         event, state, texts.rate_thanks(), keyboards.back_to_menu(), edit=False, track=False
     )

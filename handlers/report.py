@@ -4,6 +4,7 @@ summary → stored → receipt code. The draft is saved after every step."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
@@ -11,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers import collect, flow, keyboards, texts
+from handlers import collect, feedback, flow, keyboards, texts
 from handlers.callbacks import (
     CategoryCb,
     ClearCb,
@@ -388,9 +389,14 @@ async def on_send(
             ),
         )
         return
+    # Begun after opening a feedback point's link: the case is tagged with the point.
+    point = await feedback.point_of(core, data.feedback_point)
     try:
-        submission = ReportSubmission.from_draft(
-            data, language=Language(locale), reply_chat=reporter_chat.chat_id
+        submission = replace(
+            ReportSubmission.from_draft(
+                data, language=Language(locale), reply_chat=reporter_chat.chat_id
+            ),
+            feedback_point_id=point.id if point is not None else None,
         )
         submitted = await intake.submit(submission, receipt=receipt, exact=code is not None)
     except DomainError as exc:

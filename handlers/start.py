@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers import flow, keyboards, texts
 from handlers.callbacks import DiscardCb, LangCb, MenuCb, ResumeCb
+from handlers.feedback import POINT_PREFIX, open_point
 from handlers.followup import begin_followup
 from handlers.rating import begin_rating
 from handlers.report import begin_report, discard_draft
@@ -48,6 +49,16 @@ async def on_staff_link(
         )
         await uow.commit_before_reply()
     await message.answer(texts.staff_link_answer(outcome.value))
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith(POINT_PREFIX)))
+async def on_point_link(
+    message: Message, state: FSMContext, core: Core, locale: str, command: CommandObject
+) -> None:
+    """A feedback point's poster (its QR code or link): the point's questions, with its
+    programme and oblast set (handlers.feedback)."""
+    code = (command.args or "").removeprefix(POINT_PREFIX)
+    await open_point(message, state, core, locale, code)
 
 
 @router.message(CommandStart())

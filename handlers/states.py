@@ -28,3 +28,9 @@ class Rate(StatesGroup):
     score = State()
     reasons = State()
     comment = State()
+
+
+class PointSurvey(StatesGroup):
+    """A feedback point's survey: one state, the question is the draft's (survey_next)."""
+
+    question = State()

@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_date, format_time
 
-from handlers.i18n import lazy_pgettext
+from handlers.i18n import lazy_pgettext, pgettext
 from storage.catalog import Catalog
 from storage.enums import ContactMode, Language, Status, WhatWentWrong
 from storage.errors import UnknownCategory
@@ -934,6 +934,93 @@ def reply_delivered(text: str, date: str, topic: str | None) -> list[str]:
         text,
         "\n" + _("You can see all answers with «Check my report» and your receipt code."),
     )
+
+
+# Feedback points: a poster's QR code or link (/start fp_<code>) -------------------------
+
+
+def point_intro(name: str, *, survey: bool) -> str:
+    """The first words after a poster's link, above the first question: where, and
+    that it is anonymous."""
+    if survey:
+        text = _(
+            "👋 Hello! A few short questions about «{place}». Your answers are anonymous: "
+            "they are kept without your name or Telegram account."
+        )
+    else:
+        text = _(
+            "👋 Hello! Tell us how it went at «{place}». Your answer is anonymous: it is "
+            "kept without your name or Telegram account."
+        )
+    return text.format(place=esc(name))
+
+
+def point_unavailable(reason: str) -> str:
+    """Why a poster's link did not open its questions: no blame, and the rest works."""
+    if reason == "not_yet":
+        text = _("Feedback at this place has not opened yet.")
+    elif reason == "expired":
+        text = _("Feedback at this place has ended. Thank you for wanting to tell us!")
+    else:
+        text = _("This feedback link does not work: it may be incomplete.")
+    return "ℹ️ " + text + " " + _("Everything else here works as usual.")
+
+
+def survey_question(notes: Iterable[str], label: str, hint: str | None) -> str:
+    """One survey question as a screen: the notes that come before it, the question in
+    bold, and how to answer when the buttons do not say it."""
+    lines = [esc(note) for note in notes]
+    lines.append(f"<b>{esc(label)}</b>")
+    if hint:
+        lines[-1] += "\n" + hint
+    return "\n\n".join(lines)
+
+
+def survey_scale_hint(low: int, high: int) -> str:
+    return _("Choose a number from {low} (lowest) to {high} (highest).").format(low=low, high=high)
+
+
+def survey_text_hint() -> str:
+    return _(
+        "Write your answer in one message, or press «Skip». Please do not write your name "
+        "or phone number."
+    )
+
+
+def survey_answer_too_long(limit: int) -> str:
+    return ngettext(
+        "This answer is too long: it can have up to {limit} character. Please shorten it "
+        "and send it again, or press «Skip».",
+        "This answer is too long: it can have up to {limit} characters. Please shorten it "
+        "and send it again, or press «Skip».",
+        limit,
+    ).format(limit=limit)
+
+
+def survey_thanks(notes: Iterable[str]) -> str:
+    """The last screen of a survey: the notes after the last question, the thanks, and
+    the menu (its buttons come with it)."""
+    lines = [esc(note) for note in notes]
+    lines.append(
+        _(
+            "Thank you! Your answers help us improve our assistance. If you want to tell us "
+            "more, or something went wrong, choose below."
+        )
+    )
+    lines.append(menu_prompt())
+    return "\n\n".join(lines)
+
+
+def point_rating_thanks() -> str:
+    return rate_thanks() + "\n\n" + menu_prompt()
+
+
+def b_yes() -> str:
+    return pgettext("survey answer", "Yes")
+
+
+def b_no() -> str:
+    return pgettext("survey answer", "No")
 
 
 # Bad input -------------------------------------------------------------------------------

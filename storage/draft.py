@@ -26,10 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from storage.enums import ContactMode
 from storage.services.attachments import StagedAttachment
 
-VERSION = 3
+VERSION = 4
 VERSION_KEY = "v"
 
-Flow = Literal["report", "followup", "rating"]
+Flow = Literal["report", "followup", "rating", "survey"]
 
 
 class Draft(BaseModel):
@@ -82,6 +82,16 @@ class Draft(BaseModel):
     score: int | None = None
     reasons: list[str] = Field(default_factory=list)
 
+    # A feedback point opened with its link (``/start fp_<code>``): its code, kept across
+    # flows (see kept()) so that a rating or a complaint made next is tagged with it. It
+    # goes when a report is stored or the draft expires; never any answer beside it.
+    feedback_point: str | None = None
+    # The point's survey under way: where the walk goes on (the index of the first
+    # question not yet passed) and the answers so far, by question name (None: skipped).
+    # Stored only at the end, in one response (storage.services.feedback_points).
+    survey_next: int = 0
+    answers: dict[str, str | int | None] = Field(default_factory=dict)
+
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> Draft:
         """A draft from what the conversation state holds, of any version so far."""
@@ -108,7 +118,7 @@ class Draft(BaseModel):
     @property
     def worth_keeping(self) -> bool:
         """Something the person would mind losing."""
-        return bool(self.content or self.category or self.score)
+        return bool(self.content or self.category or self.score or self.answers)
 
     @property
     def narrative(self) -> str:
@@ -117,13 +127,14 @@ class Draft(BaseModel):
     def kept(self) -> Draft:
         """A fresh draft carrying only what outlives a flow: the language, the message
         whose buttons are live (so the next step can take them off), and the messages
-        never to be edited into another step."""
+        never to be edited into another step; and the feedback point opened, if any."""
         return Draft(
             locale=self.locale,
             prompt_id=self.prompt_id,
             live=list(self.live),
             bare=self.bare,
             protected=list(self.protected),
+            feedback_point=self.feedback_point,
         )
 
 
@@ -152,4 +163,14 @@ def _from_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1, 2: _from_v2}
+def _from_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 added the feedback point and its survey (issue 24): new fields with
+    their defaults, so a version 3 draft reads as it is (it opened no point)."""
+    return data
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _from_v1,
+    2: _from_v2,
+    3: _from_v3,
+}

@@ -64,9 +64,10 @@ class FeedbackPointNotFound(NotFound):
         self.point_code = code
 
 
-class FeedbackPointUnavailable(DomainError):
+class FeedbackPointUnavailable(NotFound):
     """A feedback point's link that does not open its flow: no such point, not open
-    yet, or closed. ``reason`` says which, for the bot and the web page to explain."""
+    yet, or closed (for the person who followed it, none is there). ``reason`` says
+    which, for the bot and the web page to explain."""
 
     code = "feedback_point_unavailable"
 
@@ -87,6 +88,7 @@ class InvalidFeedbackPoint(InvalidInput):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+        self.reason = field  # what the console's message is chosen by
 
 
 class InvalidSurveyAnswer(InvalidInput):

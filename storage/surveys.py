@@ -321,13 +321,23 @@ def _question_problems(
     return found
 
 
+def answers_of(question: Question) -> tuple[str, ...]:
+    """The answers a choice or yes/no question stores (a yes/no without choices: yes, no)."""
+    if question.kind is QuestionKind.YES_NO and not question.choices:
+        return YES_NO_NAMES
+    return tuple(c.name for c in question.choices)
+
+
 class _Report(Protocol):
     def __call__(self, code: str, at: int | None = None, **params: str | int) -> None: ...
 
 
 def _choice_problems(q: Question, problem: _Report) -> None:
     if not q.choices:
-        problem("no_choices")
+        # A yes/no question without choices: the bot and the web form say yes and no in
+        # the person's language (its stored answers are still ``yes`` and ``no``).
+        if q.kind is not QuestionKind.YES_NO:
+            problem("no_choices")
         return
     if len(q.choices) > MAX_CHOICES:
         problem("too_many_choices", count=len(q.choices), max=MAX_CHOICES)
@@ -359,5 +369,5 @@ def _relevance_problems(
     depends_on = survey.questions[earlier[target]]
     if depends_on.kind not in (QuestionKind.CHOICE, QuestionKind.YES_NO):
         problem("relevant_not_choice", question=target)
-    elif all(c.name != relevant.value for c in depends_on.choices):
+    elif relevant.value not in answers_of(depends_on):
         problem("relevant_unknown_choice", question=target, value=relevant.value)

@@ -60,6 +60,7 @@ MAX_ROWS = 500  # rows with something in them, per sheet
 MAX_ROWS_SCANNED = 5000  # rows read at all (formatting leaves empty rows behind)
 MAX_CELL = 2000  # characters kept of one cell
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SURVEY = "survey"
 CHOICES = "choices"
 
@@ -468,3 +469,69 @@ class _Parser:
             if match:
                 return True, Relevance(match.group(1), match.group(3))
         return False, None
+
+
+# A form to start from --------------------------------------------------------------------
+
+_TEMPLATE_HEADER = (
+    "type",
+    "name",
+    "label::Ukrainian (uk)",
+    "label::Russian (ru)",
+    "label::English (en)",
+    "required",
+    "relevant",
+    "constraint",
+)
+_TEMPLATE_SURVEY: tuple[tuple[str, ...], ...] = (
+    ("note", "intro", "Кілька запитань про допомогу. Анонімно.",
+     "Несколько вопросов о помощи. Анонимно.", "A few questions about the assistance. Anonymous.",
+     "", "", ""),
+    ("integer", "satisfaction", "Наскільки ви задоволені допомогою?",
+     "Насколько вы довольны помощью?", "How satisfied are you with the assistance?",
+     "yes", "", ". >= 1 and . <= 5"),
+    ("select_one yes_no", "received_all", "Чи отримали ви все, що було обіцяно?",
+     "Получили ли вы всё, что было обещано?", "Did you receive everything you were promised?",
+     "yes", "", ""),
+    ("select_one missing", "missing_what", "Чого бракувало?", "Чего не хватало?",
+     "What was missing?", "", "${received_all} = 'no'", ""),
+    ("select_one age_group", "age_group", "Ваша вікова група", "Ваша возрастная группа",
+     "Your age group", "", "", ""),
+    ("text", "improve", "Що можна покращити?", "Что можно улучшить?",
+     "What could be better?", "", "", ""),
+)  # fmt: skip
+_TEMPLATE_CHOICES: tuple[tuple[str, ...], ...] = (
+    ("yes_no", "yes", "Так", "Да", "Yes"),
+    ("yes_no", "no", "Ні", "Нет", "No"),
+    ("missing", "food", "Продукти", "Продукты", "Food"),
+    ("missing", "hygiene", "Засоби гігієни", "Средства гигиены", "Hygiene items"),
+    ("missing", "other", "Інше", "Другое", "Something else"),
+    ("age_group", "under_18", "До 18", "До 18", "Under 18"),
+    ("age_group", "18_59", "18–59", "18–59", "18–59"),
+    ("age_group", "60_plus", "60 і більше", "60 и старше", "60 or older"),
+)
+
+
+def template_xlsform() -> bytes:
+    """An XLSForm to start from: every kind Holos runs, in uk, ru and en (it parses)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    survey = book.active
+    survey.title = SURVEY
+    survey.append(list(_TEMPLATE_HEADER))
+    for row in _TEMPLATE_SURVEY:
+        survey.append(list(row))
+    choices = book.create_sheet(CHOICES)
+    choices.append(["list_name", "name", *_TEMPLATE_HEADER[2:5]])
+    for row in _TEMPLATE_CHOICES:
+        choices.append(list(row))
+    for sheet, widths in (
+        (survey, (20, 16, 40, 40, 40, 10, 26, 20)),
+        (choices, (14, 12, 24, 24, 24)),
+    ):
+        for at, width in enumerate(widths):
+            sheet.column_dimensions[chr(ord("A") + at)].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

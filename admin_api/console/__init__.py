@@ -14,12 +14,14 @@ from admin_api.console.routes import (
     account,
     admin,
     case,
+    feedback_points,
     feedback_results,
     indicators,
     intake,
     partners,
     public_summary,
     sign_in,
+    surveys,
     templates,
     worklist,
 )
@@ -36,10 +38,12 @@ def install(app: FastAPI) -> None:
         case,
         admin,
         indicators,
+        feedback_points,
         feedback_results,
         partners,
         public_summary,
         templates,
+        surveys,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

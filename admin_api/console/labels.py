@@ -235,4 +235,16 @@ ERROR = {
     ),
     "duplicate_template": _("A template with this name exists in this language: change that one."),
     "template_not_found": _("There is no such template (deleted meanwhile?)."),
+    "unknown_programme": _("Choose a programme from the list."),
+    "unknown_oblast": _("Choose an oblast from the list."),
+    "invalid_feedback_point:name": _("Give the feedback point a name of up to 120 characters."),
+    "invalid_feedback_point:site": _("The site has at most 120 characters."),
+    "invalid_feedback_point:dates": _(
+        "Give the first day, and the last day if there is one, as dates."
+    ),
+    "invalid_feedback_point:active_until": _("The last day is before the first."),
+    "invalid_feedback_point:served": _(
+        "The number of people served is a whole number above zero, or left empty."
+    ),
+    "feedback_point_not_found": _("There is no feedback point with this code."),
 }

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import date
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +85,15 @@ def deep_link(bot_username: str, code: str) -> str:
 
 def web_link(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/r/{code}"
+
+
+def availability(point: FeedbackPoint, today: date) -> PointUnavailableReason | None:
+    """Why the point's link does not open on ``today`` (None: it opens)."""
+    if today < point.active_from:
+        return PointUnavailableReason.NOT_YET
+    if point.active_until is not None and today > point.active_until:
+        return PointUnavailableReason.EXPIRED
+    return None
 
 
 def _name(value: str) -> str:
@@ -266,6 +276,11 @@ class FeedbackPointService:
 
     # Anyone --------------------------------------------------------------------------
 
+    def today(self) -> date:
+        """Today where the mission works (``HOLOS_TIMEZONE``): the day a point's dates
+        are read against."""
+        return self.core.clock.now().astimezone(ZoneInfo(self.core.settings.timezone)).date()
+
     async def get(self, code: str) -> FeedbackPoint:
         canonical = canonical_code(code)
         point = await self.points.by_code(canonical) if canonical else None
@@ -295,10 +310,9 @@ class FeedbackPointService:
         point = await self.points.by_code(canonical) if canonical else None
         if point is None:
             raise FeedbackPointUnavailable(PointUnavailableReason.UNKNOWN)
-        if today < point.active_from:
-            raise FeedbackPointUnavailable(PointUnavailableReason.NOT_YET)
-        if point.active_until is not None and today > point.active_until:
-            raise FeedbackPointUnavailable(PointUnavailableReason.EXPIRED)
+        reason = availability(point, today)
+        if reason is not None:
+            raise FeedbackPointUnavailable(reason)
         return point
 
     async def record_response(

@@ -67,6 +67,8 @@ async def test_role_matrix(staffed: Api) -> None:
         Row("PATCH", f"{v1}/users/{op_id}", (403, 403, 403, 200, 401), {"display_name": "Olena"}),
         Row("GET", f"{v1}/audit", (403, 200, 403, 200, 401)),
         Row("GET", f"{v1}/reply-templates", (200, 200, 403, 200, 401)),
+        Row("GET", f"{v1}/feedback-points", (200, 200, 200, 200, 401)),
+        Row("GET", f"{v1}/feedback-points/ZZZZZZ", (404, 404, 404, 404, 401)),
         Row(
             "POST",
             f"{v1}/cases/bulk",

@@ -12,6 +12,7 @@ from bot.runtime import BotRuntime
 from storage.enums import Language
 from storage.services.triage import TriageService
 from tests.handlers.conversation import PROGRAMME_LABELS, Talk, settled, stored_cases, tr
+from tests.handlers.feedback_people import SURVEY, answer_survey, make_point
 from tests.storage.helpers import TO_CLOSED, dump_rows, dump_text, make_staff, walk_case
 from tgemu import BotHandle, samples
 
@@ -98,6 +99,15 @@ async def run_every_flow(running_bot: BotRuntime, make_user, core, tg: BotHandle
     await ru.user.press(f"▫️ {tr('ru', 'Waiting time')}")
     await ru.tap("Continue »")
     await ru.say("Долго ждали.")
+    # A feedback point's poster: its survey answered, every answer stored per question.
+    point = await make_point(core)
+    await answer_survey(
+        dmitry,
+        point.code,
+        SURVEY,
+        "ru",
+        {"satisfied": 3, "waited": "yes", "wait_long": "over_1h", "comment": "Очередь."},
+    )
     # Staff reply and close the opted-in case: the reply and the survey are delivered.
     cases = await stored_cases(core)
     opted = next(c for c in cases if c.contact_mode == "chat")
@@ -129,6 +139,7 @@ async def test_no_identity_anywhere(
     # Every row of every table, FTS shadow tables included; and the raw file.
     dump = await dump_rows(bot_core)
     assert sum(len(rows) for rows in dump.values()) > 20
+    assert len(dump["survey_responses"]) == 1 and len(dump["survey_answers"]) == 4
     assert leaks(dump_text(dump)) == []
     await bot_core.database.engine.dispose()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("holos.db*") if p.is_file())

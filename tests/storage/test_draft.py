@@ -86,3 +86,19 @@ def test_keys_this_version_does_not_know_are_dropped() -> None:
 def test_a_new_flow_keeps_only_the_language_and_the_live_step() -> None:
     kept = Draft.load(V1).kept()
     assert kept == Draft(locale="ru", prompt_id=41, live=[39, 40])
+
+
+def test_a_version_3_draft_loads_and_the_feedback_point_outlives_a_flow() -> None:
+    # What the bot before feedback points (version 3) stored at a rating's comment step.
+    v3 = {VERSION_KEY: 3, "locale": "uk", "prompt_id": 12, "flow": "rating", "score": 4}
+    draft = Draft.load(v3)
+    assert (draft.locale, draft.flow, draft.score) == ("uk", "rating", 4)
+    assert draft.feedback_point is None and draft.answers == {} and draft.survey_next == 0
+    draft.feedback_point, draft.survey_next = "k7q2mz", 2
+    draft.answers = {"satisfied": 4, "waited": "long", "comment": None}
+    stored = draft.dump()
+    assert stored[VERSION_KEY] == VERSION == 4
+    assert Draft.load(stored) == draft
+    assert draft.worth_keeping
+    # A new flow keeps the point (a complaint made next is tagged), never the answers.
+    assert draft.kept() == Draft(locale="uk", prompt_id=12, feedback_point="k7q2mz")

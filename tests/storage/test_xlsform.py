@@ -571,3 +571,11 @@ def test_a_question_asking_for_a_phone_number_is_found_wherever_it_is(
     with pytest.raises(SurveyRefused) as refused:
         check_survey(Survey(questions[:MAX_QUESTIONS]))
     assert [(p.index, p.code) for p in refused.value.problems] == [(at, "asks_identity")]
+
+
+def test_a_yes_no_question_without_choices_answers_yes_or_no() -> None:
+    bare = replace(good_choice("again"), choices=())
+    follow = replace(text_question("Чому?", name="why"), relevant=Relevance("again", "no"))
+    assert problems_of(Survey((bare, follow))) == []
+    wrong = replace(follow, relevant=Relevance("again", "maybe"))
+    assert problems_of(Survey((bare, wrong))) == [(1, "relevant_unknown_choice")]
