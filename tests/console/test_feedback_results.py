@@ -48,7 +48,7 @@ def test_a_points_results_for_an_analyst(console: Console) -> None:
             console.url(f"/console/feedback-points/{points.food}/results?{PERIOD}")
         )
         assert response is not None and response.status == 200
-        block = f"[data-point={points.food}]"
+        block = f'[data-point="{points.food}"]'
         assert await page.inner_text(f"{block} [data-kpi=responses] dd") == "12"
         assert (await page.inner_text(f"{block} [data-kpi=response-rate] dd")).startswith("30.0 %")
         assert await page.inner_text(f"{block} [data-kpi=point-mean] dd") == "3.5"
@@ -115,10 +115,10 @@ def test_a_focal_point_reads_the_words_on_the_dashboard_at_phone_width(
         section = page.locator("#feedback-points")
         assert await section.locator("[data-point]").count() == 2
         await page.wait_for_selector(f"#chart-fp-{points.food}-satisfaction[data-drawn=true]")
-        words = await page.inner_text(f"[data-point={points.food}] [data-texts=words]")
+        words = await page.inner_text(f'[data-point="{points.food}"] [data-texts=words]')
         assert "Дякую" in words and "Черга" in words
         # The cash desk asks no survey: its three ratings only.
-        cash = f"[data-point={points.cash}]"
+        cash = f'[data-point="{points.cash}"]'
         assert await page.inner_text(f"{cash} [data-kpi=point-ratings] dd") == "3"
         assert await page.evaluate(NO_SIDEWAYS), "the dashboard scrolls sideways at 390 px"
         assert await console.axe(page) == []
