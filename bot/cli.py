@@ -146,6 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     reindex.set_defaults(handler=_search_reindex)
 
+    stats = sub.add_parser("stats", help="the M&E figures' daily counts").add_subparsers(
+        metavar="action"
+    )
+    stats_rebuild = stats.add_parser(
+        "rebuild",
+        help="count every case and rating anew into the daily counts the dashboard reads "
+        "(after an upgrade or a bulk import; case writes wait meanwhile)",
+    )
+    stats_rebuild.set_defaults(handler=_stats_rebuild)
+
     add_report_commands(sub)  # holos report monthly, holos export (M&E)
 
     for name, (help_text, handler) in _RUNNERS.items():
@@ -324,6 +334,17 @@ def _search_reindex(settings: Settings, args: argparse.Namespace) -> int:
             done = await reindex_all(core, fresh=args.fresh, progress=progress)
         seconds = max(time.monotonic() - started, 1e-6)
         print(f"holos: cases indexed: {done} ({done / seconds:.0f}/s)")
+        return 0
+
+    return _with_core(settings, work)
+
+
+def _stats_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.services.day_counts import rebuild
+
+    async def work(core: Core) -> int:
+        for line in (await rebuild(core)).lines():
+            print(f"holos: {line}")
         return 0
 
     return _with_core(settings, work)

@@ -29,7 +29,7 @@ from bot.factory import (
 )
 from bot.mail import Mailer, SmtpMailer
 from bot.requests import ResilientRequests
-from bot.scheduler import FIRST_RUN_AFTER, LogTruncation, RetentionSchedule
+from bot.scheduler import FIRST_RUN_AFTER, DayCountSchedule, LogTruncation, RetentionSchedule
 from handlers import gather
 from storage.core import Core
 from storage.settings import SettingsError
@@ -93,6 +93,7 @@ class BotRuntime:
     retention: RetentionSchedule
     log_truncation: LogTruncation
     alerts: AlertWorker
+    day_counts: DayCountSchedule
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _webhook_updates: RecentUpdates = field(default_factory=RecentUpdates)
     # Once a stop has begun, webhook updates are turned away (Telegram sends them again).
@@ -144,6 +145,7 @@ class BotRuntime:
             retention=retention,
             log_truncation=LogTruncation(core),
             alerts=alerts,
+            day_counts=DayCountSchedule(core),
         )
 
     @property
@@ -190,6 +192,7 @@ class BotRuntime:
         self._tasks.append(asyncio.create_task(self.worker.run(), name="holos-delivery"))
         self._tasks.append(asyncio.create_task(self.retention.run(), name="holos-retention"))
         self._tasks.append(asyncio.create_task(self.alerts.run(), name="holos-alerts"))
+        self._tasks.append(asyncio.create_task(self.day_counts.run(), name="holos-day-counts"))
 
     def start_log_truncation(self) -> None:
         """Every process that handles updates empties SQLite's log on a timer."""
@@ -250,6 +253,7 @@ class BotRuntime:
         self.alerts.stop()
         self.retention.stop()
         self.log_truncation.stop()
+        self.day_counts.stop()
         with contextlib.suppress(RuntimeError):  # "polling is not started": webhook mode
             await self.dp.stop_polling()
         await self._finish_updates()

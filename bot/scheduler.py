@@ -135,3 +135,43 @@ class LogTruncation(_Stoppable):
                 await self.run_once()
             except Exception as exc:  # never let housekeeping end the process
                 log.error("log_truncation_failed error=%s", type(exc).__name__)
+
+
+# How often the M&E figures' daily counts are folded (storage.day_counts), and how long
+# after start the first round (which builds them if they are not built) waits.
+DAY_COUNTS_EVERY = 15 * 60.0
+DAY_COUNTS_FIRST_AFTER = 60.0
+
+
+class DayCountSchedule(_Stoppable):
+    """Every ``every`` seconds: build the daily counts if they are not built, else fold
+    the writers' delta rows (storage.services.day_counts.keep). Two instances may both
+    run it: a fold is one statement over one snapshot, a second build fails cleanly."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        every: float = DAY_COUNTS_EVERY,
+        first_after: float = DAY_COUNTS_FIRST_AFTER,
+    ) -> None:
+        super().__init__()
+        self.core = core
+        self.every = every
+        self.first_after = first_after
+
+    async def run_once(self) -> int:
+        from storage.services.day_counts import keep
+
+        folded = await keep(self.core)
+        log.info("day_counts_kept folded=%d", folded)
+        return folded
+
+    async def run(self) -> None:
+        delay = self.first_after
+        while not await self._wait(delay):
+            try:
+                await self.run_once()
+            except Exception as exc:  # never let housekeeping end the process
+                log.error("day_counts_failed error=%s", type(exc).__name__)
+            delay = self.every

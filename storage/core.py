@@ -46,6 +46,6 @@ def build_core(settings: Settings, *, clock: Clock | None = None) -> Core:
             receipt_memory_kib=settings.receipt_hash_memory_kib,
         ),
         blobs=FileBlobStore(blob_dir, clock),
-        database=Database(settings.database_url),
+        database=Database(settings.database_url, zone=settings.timezone),
         clock=clock,
     )

@@ -35,6 +35,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.day_counts import DEFAULT_ZONE, ZONE_INFO
+
 # The unit-of-work type callers hold (the API's request scope) without touching SQL.
 Session = AsyncSession
 
@@ -253,8 +255,12 @@ def _configure_sqlite(engine: AsyncEngine, database: Path | None) -> None:
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, zone: str = DEFAULT_ZONE, **engine_kwargs: Any) -> None:
         self.url = url
+        # The days the daily figures are counted in (storage.day_counts reads it from
+        # the session that writes a case or a rating).
+        self.zone = zone
+        info = {ZONE_INFO: zone}
         self.engine = create_engine(url, **engine_kwargs)
         parsed = make_url(url)
         self._log: Path | None = (
@@ -266,14 +272,14 @@ class Database:
         )
         # A log emptying that a reader held up, to try again (see truncate_log).
         self.log_pending = False
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         # Same pool, connections marked read-only: a plain (deferred) BEGIN on SQLite,
         # a READ ONLY transaction on PostgreSQL.
         reader_options: dict[str, Any] = {_READ_ONLY: True}
         if self.dialect == "postgresql":
             reader_options["postgresql_readonly"] = True
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(**reader_options), expire_on_commit=False
+            self.engine.execution_options(**reader_options), expire_on_commit=False, info=info
         )
         # One statement, no BEGIN and no ROLLBACK around it: AUTOCOMMIT on PostgreSQL;
         # on SQLite the driver is in autocommit already and _on_begin emits nothing.

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -199,6 +200,10 @@ class Case(Base):
             "id",
         ),
         Index("ix_cases_category_status", "category", "status", "sensitive", "created_at", "id"),
+        # Today's deadlines: the daily figures count the flags they turn on from the cases
+        # (storage.day_counts, migration 0023).
+        Index("ix_cases_acknowledge_due_at", "acknowledge_due_at"),
+        Index("ix_cases_resolve_due_at", "resolve_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -611,6 +616,100 @@ class SurveyAnswer(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+# Daily figures (storage.day_counts) ----------------------------------------------------
+# What the M&E figures count, per Kyiv day, kept by the writer as it changes cases and
+# ratings (append-only delta rows: +1 for a case's new key, -1 for its old one, so two
+# writers never wait on one row), folded by the scheduler. A figure is the sum of ``n``
+# over its rows. Each row is of one *grain*: "all" carries every dimension; the others
+# only the one they are named after (the rest NULL), so an unfiltered year reads a few
+# thousand rows, not a million.
+
+
+class CaseDayCount(Base):
+    __tablename__ = "case_day_counts"
+    __table_args__ = (Index("ix_case_day_counts_grain_day", "grain", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(24))
+    day: Mapped[date] = mapped_column(Date)
+    sensitive: Mapped[bool] = mapped_column(Boolean)
+    duplicate: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(64))
+    oblast: Mapped[str | None] = mapped_column(String(16))
+    programme: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(2))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    referral_target_id: Mapped[int | None] = mapped_column(Integer)
+    handling_score: Mapped[int | None] = mapped_column(Integer)
+    open: Mapped[bool] = mapped_column(Boolean)
+    acked: Mapped[bool] = mapped_column(Boolean)
+    ack_met: Mapped[bool] = mapped_column(Boolean)
+    resolved: Mapped[bool] = mapped_column(Boolean)
+    res_met: Mapped[bool] = mapped_column(Boolean)
+    # The Kyiv day on which a flag that depends on the clock turns on by itself: the
+    # acknowledgement deadline of a case not acknowledged, the resolution deadline of one
+    # not resolved and on the clock, the instant an open case becomes overdue.
+    ack_flip: Mapped[date | None] = mapped_column(Date)
+    res_flip: Mapped[date | None] = mapped_column(Date)
+    over_flip: Mapped[date | None] = mapped_column(Date)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class CaseDayTime(Base):
+    """Times to acknowledge and resolve, per day, as the figures show them: hours
+    rounded to two places (``cell``), counted. Medians are exact: see storage.day_counts."""
+
+    __tablename__ = "case_day_times"
+    __table_args__ = (Index("ix_case_day_times_grain_day", "grain", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(24))
+    day: Mapped[date] = mapped_column(Date)
+    sensitive: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(64))
+    oblast: Mapped[str | None] = mapped_column(String(16))
+    programme: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(2))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    referral_target_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(3))  # "ack" or "res"
+    cell: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RatingDayCount(Base):
+    """Ratings per day, kind, programme, language and score (``reason`` NULL), and the
+    same with each reason given (one row per reason)."""
+
+    __tablename__ = "rating_day_counts"
+    __table_args__ = (Index("ix_rating_day_counts_grain_day", "grain", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(24))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    programme: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(2))
+    score: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class DayCountState(Base):
+    """That the daily figures were built (``holos stats rebuild``, or the migration over
+    an empty database), in which time zone: until then, and for another zone, the
+    figures are counted from the cases."""
+
+    __tablename__ = "day_count_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: built over an empty database (by the migration), so in no zone yet.
+    zone: Mapped[str | None] = mapped_column(String(64))
+    built_at: Mapped[datetime]
 
 
 # Audit and delivery --------------------------------------------------------------------

@@ -222,6 +222,11 @@ class Settings(BaseSettings):
     web_form: bool = False
     web_reports_per_address_per_hour: int = Field(default=5, ge=1)
     web_reports_per_hour: int = Field(default=300, ge=1)
+    # A feedback point's page (/r/<code>, always served: its poster prints the link).
+    # Higher than for reports: at a distribution many people answer, often from one
+    # mobile network's shared address.
+    web_responses_per_address_per_hour: int = Field(default=30, ge=1)
+    web_responses_per_hour: int = Field(default=3000, ge=1)
     # The longest period one stats query or export may cover, in days.
     stats_max_days: int = Field(default=366, ge=1, le=3660)
 

@@ -1,6 +1,7 @@
-"""Pages anyone may open without signing in, beside the staff console: today the
-transparency page (``/transparency``, :mod:`.transparency`) and the anonymous web form
-(``/report``, ``/status``, :mod:`.web_form`; off unless ``HOLOS_WEB_FORM``).
+"""Pages anyone may open without signing in, beside the staff console: the
+transparency page (``/transparency``, :mod:`.transparency`), the anonymous web form
+(``/report``, ``/status``, :mod:`.web_form`; off unless ``HOLOS_WEB_FORM``) and a
+feedback point's page (``/r/<code>``, :mod:`.feedback`), which its poster links to.
 
 They share the web layer with the console (:mod:`admin_api.web`: languages, templates,
 headers, database scopes) and take nothing from the console or the JSON API. A page
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from admin_api.public import transparency, web_form
+from admin_api.public import feedback, transparency, web_form
 
 
 def install(app: FastAPI) -> None:
-    for module in (transparency, web_form):
+    for module in (transparency, web_form, feedback):
         app.include_router(module.router)

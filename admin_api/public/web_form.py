@@ -110,8 +110,13 @@ class Guard:
 
     async def count_report(self, person: PersonKeys, limit: int) -> None:
         """Raise RateLimited once this address sent ``limit`` reports this hour."""
+        await self.count(person, "web-report", limit)
+
+    async def count(self, person: PersonKeys, what: str, limit: int) -> None:
+        """Raise RateLimited once this address sent ``limit`` forms of ``what`` (a
+        report, a feedback point's answers) this hour."""
         start = floor_to(self.clock.now(), HOUR)
-        key = person.quota("web-report", start.date()) + start.strftime("%H")
+        key = person.quota(what, start.date()) + start.strftime("%H")
         if await self.counters.get(key) >= limit:
             retry = (start + HOUR - self.clock.now()).total_seconds()
             raise RateLimited(max(1, math.ceil(retry)))

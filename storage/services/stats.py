@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import breakdowns, disclosure
+from storage import breakdowns, day_counts, disclosure
 from storage.access import Actor
 from storage.catalog import Catalog
 from storage.core import Core
@@ -32,8 +32,9 @@ from storage.periods import (
     resolve_period,
 )
 from storage.repositories.aggregates import AggregateRepository, Keys, Scope
+from storage.repositories.day_counts import DayCountRepository, covers
 from storage.repositories.filters import CaseFilter, RatingFilter
-from storage.tallies import CaseIndicators, CaseTally, Satisfaction, ScoreTally
+from storage.tallies import CaseIndicators, CaseTally, CellTally, Satisfaction, ScoreTally
 
 # The keys the queries give sensitive cases (as one group) and empty values.
 SENSITIVE_GROUP = breakdowns.SENSITIVE_KEY
@@ -98,9 +99,13 @@ def check_filter(
 
 
 class StatsService:
-    def __init__(self, session: AsyncSession, core: Core) -> None:
+    def __init__(self, session: AsyncSession, core: Core, *, use_days: bool = True) -> None:
+        """``use_days=False``: count from the cases even where the daily counts could
+        (what their test compares them with)."""
         self.core = core
         self.repo = AggregateRepository(session)
+        self.days = DayCountRepository(session)
+        self.use_days = use_days
 
     @property
     def zone(self) -> ZoneInfo:
@@ -161,7 +166,72 @@ class StatsService:
         if group_by is not None and group_by not in GROUP_BY:
             raise ValueError(f"unknown group {group_by!r}")
         seen, flt, scope = self._scope(actor, flt, period)
+        if self.use_days and covers(flt) and await self.days.built(self.core.settings.timezone):
+            found = await self._gather_days(scope, period, group_by, months)
+        else:
+            found = await self._gather(scope, period, group_by, months)
+        overall, by_group, by_month, month_category = (
+            found.overall,
+            found.by_group,
+            found.by_month,
+            found.month_category,
+        )
+        received_by, satisfaction, rated = found.received_by, found.satisfaction, found.rated
+        by_programme = rated["programme"]
+        rating_month = rated["month"]
+
+        month_keys = months_between(period)
+        groups: list[GroupIndicators] = []
+        if group_by is not None:
+            group_keys = month_keys if group_by == "month" else sorted(by_group)
+            for key in group_keys:
+                ratings = rated.get(group_by)
+                groups.append(
+                    GroupIndicators(
+                        key=key,
+                        cases=found.result(by_group[key], "group", key)
+                        if key in by_group
+                        else CaseTally().result(),
+                        satisfaction=(ratings.get(key) or ScoreTally()).result()
+                        if ratings is not None
+                        else None,
+                    )
+                )
+        return StatsReport(
+            period=period,
+            visibility=seen,
+            cases=found.result(overall),
+            received_by={
+                name: dict(sorted(counts.items())) for name, counts in received_by.items()
+            },
+            satisfaction=satisfaction.result(),
+            satisfaction_by_programme={k: v.result() for k, v in sorted(by_programme.items())},
+            satisfaction_by_month={
+                m: (rating_month.get(m) or ScoreTally()).result() for m in month_keys
+            },
+            group_by=group_by,
+            groups=groups,
+            months=[
+                MonthIndicators(
+                    key=m,
+                    cases=found.result(by_month[m], "month", m)
+                    if m in by_month
+                    else CaseTally().result(),
+                    received_by_category=dict(sorted(month_category.get(m, {}).items())),
+                )
+                for m in month_keys
+            ]
+            if months
+            else [],
+            duplicates=found.duplicates,
+        )
+
+    async def _gather(
+        self, scope: Scope, period: Period, group_by: str | None, months: bool
+    ) -> Gathered:
+        """The figures counted from the cases and ratings themselves (any filter)."""
         keys = scope.keys
+        flt = scope.flt
 
         # Cases keyed by (group, month, category) as asked; each total is a sum of these.
         by: list[str] = []  # what each leading column of a row is, by role
@@ -213,49 +283,137 @@ class StatsService:
             satisfaction.add(int(score), reasons, times=int(count))
             for name, key in zip(breakdowns.RATED, named_keys, strict=True):
                 rated[name][key].add(int(score), reasons, times=int(count))
-        by_programme = rated["programme"]
-        rating_month = rated["month"]
-
-        month_keys = months_between(period)
-        groups: list[GroupIndicators] = []
-        if group_by is not None:
-            group_keys = month_keys if group_by == "month" else sorted(by_group)
-            for key in group_keys:
-                ratings = rated.get(group_by)
-                groups.append(
-                    GroupIndicators(
-                        key=key,
-                        cases=by_group[key].result() if key in by_group else CaseTally().result(),
-                        satisfaction=(ratings.get(key) or ScoreTally()).result()
-                        if ratings is not None
-                        else None,
-                    )
-                )
-        return StatsReport(
-            period=period,
-            visibility=seen,
-            cases=overall.result(),
-            received_by={
-                name: dict(sorted(counts.items())) for name, counts in received_by.items()
-            },
-            satisfaction=satisfaction.result(),
-            satisfaction_by_programme={k: v.result() for k, v in sorted(by_programme.items())},
-            satisfaction_by_month={
-                m: (rating_month.get(m) or ScoreTally()).result() for m in month_keys
-            },
-            group_by=group_by,
-            groups=groups,
-            months=[
-                MonthIndicators(
-                    key=m,
-                    cases=(by_month.get(m) or CaseTally()).result(),
-                    received_by_category=dict(sorted(month_category.get(m, {}).items())),
-                )
-                for m in month_keys
-            ]
-            if months
-            else [],
+        return Gathered(
+            overall=overall,
+            by_group=by_group,
+            by_month=by_month,
+            month_category=month_category,
+            received_by=received_by,
+            satisfaction=satisfaction,
+            rated=rated,
             duplicates=await self.repo.duplicate_count(scope),
+        )
+
+    async def _gather_days(
+        self, scope: Scope, period: Period, group_by: str | None, months: bool
+    ) -> Gathered:
+        """The same figures from the daily counts (storage.day_counts), for a filter they
+        cover: sums over a few thousand rows instead of every case."""
+        days, first, last, zone = self.days, period.first, period.last, self.zone
+        keys, flt = scope.keys, scope.flt
+        overall = CaseTally()
+        by_group: dict[str, CaseTally] = defaultdict(CaseTally)
+        by_month: dict[str, CaseTally] = defaultdict(CaseTally)
+        month_category: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        found = Gathered(
+            overall=overall,
+            by_group=by_group,
+            by_month=by_month,
+            month_category=month_category,
+            received_by={},
+            satisfaction=ScoreTally(),
+            rated={name: defaultdict(ScoreTally) for name in breakdowns.RATED},
+            duplicates=await days.duplicate_count(scope, first, last),
+        )
+        # (role, dimensions): the whole, each group, each month.
+        roles: list[tuple[str, list[str]]] = [("all", [])]
+        if group_by is not None:
+            roles.append(("group", [group_by]))
+        if months:
+            roles.append(("month", ["month", "category"]))
+        for role, dims in roles:
+            for row in await days.case_counts(scope, dims, first, last, zone):
+                score, counts = row[len(dims)], row[len(dims) + 1 :]
+                if role == "all":
+                    overall.add_counts(score, counts)
+                elif role == "group":
+                    by_group[row[0]].add_counts(score, counts)
+                else:
+                    by_month[row[0]].add_counts(score, counts)
+                    month_category[row[0]][row[1]] += int(counts[0])
+            time_dims = dims[:1]
+            for row in await days.time_cells(scope, time_dims, first, last):
+                key = row[0] if time_dims else ""
+                kind, value, n = row[len(time_dims)], float(row[-2]), int(row[-1])
+                found.times[(role, key, kind)].cells[value] += n
+        # What an even count's median needs beyond its cells: the two middle values.
+        wanted: dict[tuple[str, str], dict[str, tuple[float, float]]] = defaultdict(dict)
+        for (role, key, kind), spread in found.times.items():
+            middle = spread.middle()
+            if middle is not None:
+                wanted[(role, kind)][key] = middle
+        by_dims = {"all": [], "group": [group_by] if group_by else [], "month": ["month"]}
+        for (role, kind), middles in wanted.items():
+            cells = {c for pair in middles.values() for c in pair}
+            values: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+            dims = by_dims[role]
+            for row in await days.exact_times(scope, dims, kind, cells):
+                key = row[0] if dims else ""
+                value = day_counts.hours(row[-1])
+                values[key][round(value, 2)].append(value)
+            for key, (low, high) in middles.items():
+                found.exact[(role, key, kind)] = (
+                    max(values[key][low]),
+                    min(values[key][high]),
+                )
+        for name in BREAKDOWNS:
+            received: dict[str, int] = defaultdict(int)
+            for value, n in await days.received_counts(scope, [name], first, last):
+                received[value] += int(n)
+            found.received_by[name] = received
+        rating_flt = rating_filter_for(flt, period)
+        asked = [["month", "programme"]]
+        if group_by in breakdowns.RATED and group_by not in ("month", "programme"):
+            asked.append([group_by])
+        for index, by in enumerate(asked):
+            for row in await days.rating_counts(rating_flt, keys, by, first, last):
+                *named, score, reason, n = row
+                tallies = [found.rated[name][key] for name, key in zip(by, named, strict=True)]
+                if index == 0:
+                    tallies.append(found.satisfaction)
+                for tally in tallies:
+                    if reason is None:
+                        tally.add(int(score), times=int(n))
+                    else:
+                        tally.reasons[reason] += int(n)
+        return found
+
+
+@dataclass
+class Gathered:
+    """What a report is assembled from, however it was counted."""
+
+    overall: CaseTally
+    by_group: dict[str, CaseTally]
+    by_month: dict[str, CaseTally]
+    month_category: dict[str, dict[str, int]]
+    received_by: dict[str, dict[str, int]]
+    satisfaction: ScoreTally
+    rated: dict[str, dict[str, ScoreTally]]
+    duplicates: int
+    # From the daily counts: times per (role, key, kind), and an even count's exact
+    # middle values where its cells could not say.
+    times: dict[tuple[str, str, str], CellTally] = field(
+        default_factory=lambda: defaultdict(CellTally)
+    )
+    exact: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
+
+    def result(self, tally: CaseTally, role: str = "all", key: str = "") -> CaseIndicators:
+        found = tally.result()
+        if not self.times:
+            return found
+        ack = self.times.get((role, key, "ack")) or CellTally()
+        res = self.times.get((role, key, "res")) or CellTally()
+        return replace(
+            found,
+            median_hours_to_acknowledge=ack.median(
+                *self.exact.get((role, key, "ack"), (None, None))
+            ),
+            p90_hours_to_acknowledge=ack.p90(),
+            median_hours_to_resolve=res.median(*self.exact.get((role, key, "res"), (None, None))),
+            p90_hours_to_resolve=res.p90(),
+            acknowledged=ack.count,
+            resolved=res.count,
         )
 
 

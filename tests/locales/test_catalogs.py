@@ -191,6 +191,9 @@ STEMS = {
     "assistance": {"uk": ["допомог"], "ru": ["помощ"]},
     "oblast": {"uk": ["област"], "ru": ["област"]},
     "hotline": {"uk": ["гаряч", "ліні"], "ru": ["горяч", "лини"]},
+    # Not "закритий": beside the "Closed" tab it would read as a status.
+    "sealed channel": {"uk": ["захищен", "канал"], "ru": ["защищ", "канал"]},
+    "feedback point": {"uk": ["пункт", "відгук"], "ru": ["пункт", "отзыв"]},
 }
 
 

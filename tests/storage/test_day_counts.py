@@ -1,0 +1,297 @@
+"""The daily counts (storage.day_counts) against a recount, on both engines.
+
+Two checks after every step: the tables' sums equal the keys computed afresh from the
+cases and ratings as they stand (``_recount``), and every report the dashboard, the
+API and the workbook ask for is the same from the days as counted from the cases
+(``use_days=False``), medians and percentiles included, for each role and grouping.
+
+The history is random but seeded, written through the ORM as the services write it:
+cases created (odd microseconds, on Kyiv months' edges), acknowledged, resolved,
+closed with an outcome, referred, reopened, put on hold, closed as duplicates, given a
+handling score, reclassified into the sealed channel; ratings with and without
+reasons; the content purge, which empties cases and must not change a figure.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from storage import day_counts
+from storage.access import Actor
+from storage.clock import FrozenClock
+from storage.core import Core
+from storage.enums import ActorKind, Outcome, RatingKind, Role, Status
+from storage.models import Case, CaseDayCount, CaseDayTime, Rating, RatingDayCount
+from storage.periods import Period, local_midnight
+from storage.repositories.day_counts import DayCountRepository
+from storage.repositories.filters import CaseFilter
+from storage.services.stats import GROUP_BY, StatsService
+from tests.storage.test_stats_sql import _seed
+
+KYIV = ZoneInfo("Europe/Kyiv")
+PERIOD = Period(date(2025, 10, 10), date(2026, 4, 12), KYIV)
+WHOLE = Period(date(2025, 11, 1), date(2026, 3, 31), KYIV)
+NOW = datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=UTC)
+ROLES = (Role.FOCAL_POINT, Role.ANALYST, Role.OPERATOR)
+STANDARD = ("assistance_quality", "selection_process", "staff_conduct", "suggestion")
+SENSITIVE = ("fraud_corruption", "sexual_exploitation")
+
+
+async def _recount(core: Core) -> None:
+    """The tables' sums are the keys of the cases and ratings as they stand."""
+    expected: dict[Any, Counter[tuple[Any, ...]]] = {
+        CaseDayCount: Counter(),
+        CaseDayTime: Counter(),
+        RatingDayCount: Counter(),
+    }
+    async with core.database.read_only() as session:
+        columns = [getattr(Case, n) for n in day_counts.CASE_COLUMNS]
+        for row in (await session.execute(select(*columns))).mappings():
+            counts, times = day_counts.case_rows(dict(row), KYIV)
+            expected[CaseDayCount].update(counts)
+            expected[CaseDayTime].update(times)
+        rated = select(
+            Rating.created_at,
+            Rating.kind,
+            Rating.score,
+            Rating.reasons,
+            Rating.programme,
+            Rating.language,
+        )
+        for row in (await session.execute(rated)).mappings():
+            expected[RatingDayCount].update(day_counts.rating_rows(dict(row), KYIV))
+        for model, names in (
+            (CaseDayCount, day_counts.COUNT_KEY),
+            (CaseDayTime, day_counts.TIME_KEY),
+            (RatingDayCount, day_counts.RATING_KEY),
+        ):
+            keys = [model.grain, *(getattr(model, n) for n in names)]
+            stored = (
+                await session.execute(
+                    select(*keys, func.sum(model.n)).group_by(*keys).having(func.sum(model.n) != 0)
+                )
+            ).all()
+            found = {tuple(_plain(v) for v in row[:-1]): int(row[-1]) for row in stored}
+            want = {tuple(_plain(v) for v in k): n for k, n in expected[model].items() if n}
+            assert found == want, model.__tablename__
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+async def _reports_agree(core: Core, *, filters: bool = True) -> int:
+    """Every report from the days equals the one counted from the cases; returns how
+    many cases the widest one received (so the caller knows the data reached it)."""
+    widest = 0
+    views: list[tuple[Role, CaseFilter, Period, str | None]] = []
+    for role in ROLES:
+        periods = (PERIOD, WHOLE) if role is Role.ANALYST else (PERIOD,)
+        for period in periods:
+            for group_by in (None, *GROUP_BY):
+                views.append((role, CaseFilter(), period, group_by))
+    if filters:
+        for flt in (
+            CaseFilter(categories=("assistance_quality",)),
+            CaseFilter(oblasts=("UA-32",)),
+            CaseFilter(programmes=("shelter",)),
+            CaseFilter(programmes=("shelter",), oblasts=("UA-32",)),
+            CaseFilter(sensitive=False),
+        ):
+            views.append((Role.FOCAL_POINT, flt, PERIOD, "oblast"))
+            views.append((Role.ANALYST, flt, WHOLE, "month"))
+    for role, flt, period, group_by in views:
+        actor = Actor(ActorKind.SYSTEM, role=role)
+        async with core.database.read_only() as session:
+            assert await DayCountRepository(session).built(core.settings.timezone)
+            days = await StatsService(session, core).report(
+                actor, flt, period, group_by=group_by, months=True
+            )
+            cases = await StatsService(session, core, use_days=False).report(
+                actor, flt, period, group_by=group_by, months=True
+            )
+        assert days == cases, (role, flt, period, group_by)
+        widest = max(widest, days.cases.received)
+    return widest
+
+
+async def _rebuild(core: Core) -> None:
+    async with core.database.transaction() as session:
+        await DayCountRepository(session).rebuild(KYIV, core.clock.now())
+
+
+async def test_rebuilt_days_give_the_same_reports(core: Core, clock: FrozenClock) -> None:
+    """Over test_stats_sql's data (odd microseconds, months' edges, deadlines still
+    running, empty programmes, handling scores), built in one go."""
+    clock.advance(NOW - clock.now())
+    await _seed(core)
+    await _rebuild(core)
+    await _recount(core)
+    assert await _reports_agree(core) > 100
+    # Later the same day, and on a later day: the flags deadlines turn on follow the clock.
+    for later in (timedelta(hours=7), timedelta(days=3, hours=2)):
+        clock.advance(later)
+        assert await _reports_agree(core, filters=False) > 100
+    # Folding keeps every sum.
+    async with core.database.transaction() as session:
+        await DayCountRepository(session).fold()
+    await _recount(core)
+    assert await _reports_agree(core, filters=False) > 100
+
+
+def _instant(rng: random.Random) -> datetime:
+    if rng.random() < 0.2:
+        edge = local_midnight(
+            rng.choice([date(2025, 11, 1), date(2026, 1, 1), date(2026, 3, 1)]), KYIV
+        )
+        return edge - timedelta(microseconds=rng.choice((1, 0)))
+    span = int((PERIOD.end - PERIOD.start).total_seconds())
+    return PERIOD.start + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10**6))
+
+
+def _new_case(rng: random.Random, n: int) -> Case:
+    created = _instant(rng)
+    sensitive = rng.random() < 0.15
+    return Case(
+        ref=f"HL-T-{n:06d}",
+        receipt_hash=f"{n:064d}",
+        category=rng.choice(SENSITIVE if sensitive else STANDARD),
+        sensitive=sensitive,
+        priority="urgent" if sensitive else "normal",
+        status=Status.NEW,
+        oblast=rng.choice(("UA-32", "UA-46", "UA-63")),
+        programme=rng.choice(("shelter", "cash", None)),
+        language=rng.choice(("uk", "ru", "en")),
+        channel=rng.choice(("telegram", "hotline")),
+        contact_mode="anonymous",
+        narrative=None if sensitive else "текст",
+        created_at=created,
+        updated_at=created,
+        public_updated_at=created,
+        # Some deadlines fall on NOW's day, before and after NOW.
+        acknowledge_due_at=NOW - timedelta(minutes=rng.randrange(-600, 600))
+        if rng.random() < 0.1
+        else created + timedelta(hours=rng.choice((24, 72))),
+        resolve_due_at=NOW - timedelta(minutes=rng.randrange(-600, 600))
+        if rng.random() < 0.1
+        else created + timedelta(days=rng.choice((7, 30))),
+    )
+
+
+def _after(rng: random.Random, start: datetime) -> datetime:
+    # Coarse times too, so that medians fall between two shown values and within one.
+    if rng.random() < 0.5:
+        return start + timedelta(minutes=rng.choice((30, 60, 90, 600)))
+    return start + timedelta(seconds=rng.uniform(0, 200 * 3600))
+
+
+def _step(rng: random.Random, case: Case) -> None:
+    """One change a service makes to a case."""
+    choice = rng.randrange(9)
+    if choice == 0 and case.acknowledged_at is None:
+        case.status = Status.ACKNOWLEDGED
+        case.acknowledged_at = _after(rng, case.created_at)
+    elif choice == 1:
+        case.status = Status.RESOLVED
+        case.acknowledged_at = case.acknowledged_at or _after(rng, case.created_at)
+        case.resolved_at = _after(rng, case.acknowledged_at)
+    elif choice == 2:
+        case.status = Status.CLOSED
+        case.outcome = rng.choice(list(Outcome))
+        case.resolved_at = case.resolved_at or _after(rng, case.created_at)
+        case.handling_score = rng.choice((None, 1, 4, 5))
+    elif choice == 3:  # reopened
+        case.status = Status.IN_PROGRESS
+        case.resolved_at = None
+        case.outcome = None
+    elif choice == 4:
+        case.status = Status.WAITING
+        case.resolve_due_at = case.resolve_due_at + timedelta(days=2)
+    elif choice == 5:  # reclassified into the sealed channel
+        case.sensitive = True
+        case.category = rng.choice(SENSITIVE)
+        case.narrative = None
+    elif choice == 6:
+        case.referral_target_id = rng.choice((1, 2, None))
+        case.status = Status.REFERRED
+    elif choice == 7:
+        case.duplicate_of_id = rng.choice((None, 1))
+    else:
+        case.oblast = rng.choice(("UA-32", "UA-46"))
+        case.programme = rng.choice(("shelter", None))
+
+
+async def test_the_writer_keeps_the_days_through_a_random_history(
+    core: Core, clock: FrozenClock
+) -> None:
+    clock.advance(NOW - clock.now())
+    await _rebuild(core)  # an empty database: built at once
+    rng = random.Random(20261206)
+    ids: list[int] = []
+    made = 0
+    for step in range(14):
+        async with core.database.transaction() as session:
+            for _ in range(rng.randrange(5, 25)):
+                made += 1
+                case = _new_case(rng, made)
+                session.add(case)
+                if rng.random() < 0.5:
+                    await session.flush()  # changed again in the same transaction
+                    _step(rng, case)
+            for case_id in rng.sample(ids, min(len(ids), rng.randrange(0, 30))):
+                case = await session.get(Case, case_id)
+                assert case is not None
+                for _ in range(rng.randrange(1, 3)):
+                    _step(rng, case)
+                    if rng.random() < 0.3:
+                        await session.flush()
+            for _ in range(rng.randrange(0, 12)):
+                session.add(
+                    Rating(
+                        kind=rng.choice(list(RatingKind)),
+                        created_at=_instant(rng),
+                        programme=rng.choice(("shelter", "cash", None)),
+                        score=rng.randint(1, 5),
+                        reasons=rng.choice(([], ["timely"], ["clear", "complete"])),
+                        language=rng.choice(("uk", "ru", "en")),
+                        channel="telegram",
+                    )
+                )
+        async with core.database.read_only() as session:
+            ids = list((await session.scalars(select(Case.id))).all())
+        await _recount(core)
+        if step % 4 == 3:
+            assert await _reports_agree(core, filters=step == 13) > 0
+        if step == 7:
+            async with core.database.transaction() as session:
+                await DayCountRepository(session).fold()
+            await _recount(core)
+    # The content purge (retention) empties cases with a bulk write: no figure moves.
+    from storage.repositories.retention import RetentionRepository
+
+    async with core.database.transaction() as session:
+        await RetentionRepository(session).clear_narratives(ids[:20], NOW)
+    await _recount(core)
+    assert await _reports_agree(core, filters=False) > 50
+
+
+async def test_a_bulk_write_is_not_counted_until_rebuilt(core: Core, clock: FrozenClock) -> None:
+    """Rows written around the ORM (the bench's seeder) leave the days unbuilt: figures
+    are counted from the cases until ``holos stats rebuild``."""
+    clock.advance(NOW - clock.now())
+    async with core.database.read_only() as session:
+        assert not await DayCountRepository(session).built(core.settings.timezone)
+    await _seed(core)
+    async with core.database.read_only() as session:
+        assert not await DayCountRepository(session).built(core.settings.timezone)
+    await _rebuild(core)
+    async with core.database.read_only() as session:
+        assert await DayCountRepository(session).built(core.settings.timezone)
+        assert not await DayCountRepository(session).built("Europe/Warsaw")
+    await _recount(core)
