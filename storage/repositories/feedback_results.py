@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from storage.models import Rating, SurveyAnswer, SurveyResponse
@@ -44,35 +44,24 @@ class FeedbackResultsRepository(Repository):
     async def answer_counts(
         self, point_ids: Sequence[int], start: datetime, end: datetime
     ) -> list[Any]:
-        """Rows ``(point_id, question, value, number, answers)`` of choices and scores."""
+        """Rows ``(point_id, question, value, number, is_text, answers)``: choices and
+        scores by their value, text answers (``is_text`` 1) counted per question, in one
+        pass over the period's answers."""
+        is_text = case((SurveyAnswer.text.is_(None), 0), else_=1)
+        value = case((SurveyAnswer.text.is_(None), SurveyAnswer.value), else_=None)
+        number = case((SurveyAnswer.text.is_(None), SurveyAnswer.number), else_=None)
         stmt = (
             select(
                 SurveyResponse.point_id,
                 SurveyAnswer.question,
-                SurveyAnswer.value,
-                SurveyAnswer.number,
+                value,
+                number,
+                is_text,
                 func.count(SurveyAnswer.id),
             )
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(*_in(point_ids, start, end), SurveyAnswer.text.is_(None))
-            .group_by(
-                SurveyResponse.point_id,
-                SurveyAnswer.question,
-                SurveyAnswer.value,
-                SurveyAnswer.number,
-            )
-        )
-        return list((await self.session.execute(stmt)).all())
-
-    async def text_counts(
-        self, point_ids: Sequence[int], start: datetime, end: datetime
-    ) -> list[Any]:
-        """Rows ``(point_id, question, text answers)``."""
-        stmt = (
-            select(SurveyResponse.point_id, SurveyAnswer.question, func.count(SurveyAnswer.id))
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(*_in(point_ids, start, end), SurveyAnswer.text.is_not(None))
-            .group_by(SurveyResponse.point_id, SurveyAnswer.question)
+            .where(*_in(point_ids, start, end))
+            .group_by(SurveyResponse.point_id, SurveyAnswer.question, value, number, is_text)
         )
         return list((await self.session.execute(stmt)).all())
 

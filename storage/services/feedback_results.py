@@ -177,14 +177,15 @@ class FeedbackResultsService:
             }
         )
         tallies: dict[int, Tally] = defaultdict(Tally)
-        for point_id, question, value, number, count in await self.repo.answer_counts(
+        for point_id, question, value, number, is_text, count in await self.repo.answer_counts(
             ids, start, end
         ):
+            if is_text:
+                tallies[point_id].text_counts[question] = int(count)
+                continue
             key = str(number) if number is not None else value
             if key is not None:
                 tallies[point_id].count(question, key, int(count))
-        for point_id, question, count in await self.repo.text_counts(ids, start, end):
-            tallies[point_id].text_counts[question] = int(count)
         if show_texts:
             for point_id, question, text in await self.repo.texts(
                 ids, start, end, limit=MAX_TEXTS * len(ids)
