@@ -17,6 +17,16 @@ class MenuCb(CallbackData, prefix="m"):
     action: str  # complaint, fraud_corruption, sexual_exploitation, trafficking, rate, check, language, about, home
 
 
+class PointMenuCb(CallbackData, prefix="n"):
+    """A report begun from the menu under a feedback point's thanks: the point's code
+    rides in the button, so the conversation keeps nothing of the point after its
+    survey or rating (a made-up code tags nothing: it is looked up when the report is
+    sent)."""
+
+    action: str  # complaint, or a sensitive category
+    code: str
+
+
 class LangCb(CallbackData, prefix="l"):
     code: str
 

@@ -7,8 +7,11 @@ the next question; a question whose condition (an earlier answer) is not met is 
 asked; a required one has no «Skip». The answers stay in the (encrypted) draft until the
 last question and are stored then, in one response, with the point and a coarse time
 only. A point without a survey asks the usual satisfaction rating with the point's
-programme set, tied to the point (handlers.rating). Then the thanks and the menu; the
-point's code stays in the draft, so that a complaint made next is tagged with it.
+programme set, tied to the point (handlers.rating). Then the thanks with the menu, and
+the draft is deleted outright, as after any rating: nothing of the point stays with the
+person. The menu's report buttons carry the point's code, so that a complaint begun
+there is tagged with the point (a rating begun there is not: it may be about other
+assistance).
 
 A code that is unknown, not yet active or expired opens the usual first screen, with
 one line that says so.
@@ -19,8 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
@@ -35,15 +36,12 @@ from storage.core import Core
 from storage.enums import Channel, Language
 from storage.errors import DomainError, FeedbackPointNotFound, FeedbackPointUnavailable
 from storage.models import FeedbackPoint
-from storage.periods import local_date
 from storage.services.feedback_points import (
     DEEP_LINK_PREFIX,
     MAX_TEXT_ANSWER_CHARS,
-    NO,
-    YES,
     FeedbackPointService,
 )
-from storage.surveys import Choice, Question, QuestionKind, Survey
+from storage.surveys import Question, QuestionKind, Survey, answers_of
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("holos.bot.feedback")
@@ -53,11 +51,6 @@ router = Routes("feedback")
 POINT_PREFIX = DEEP_LINK_PREFIX
 
 Answers = Mapping[str, str | int | None]
-
-
-def today(core: Core) -> date:
-    """The mission's date now: a point is active from and until days there."""
-    return local_date(core.clock.now(), ZoneInfo(core.settings.timezone))
 
 
 def _session() -> UnitOfWork:
@@ -110,6 +103,9 @@ class Ahead:
 
 
 def ahead(survey: Survey, start: int, answers: Answers) -> Ahead:
+    """From ``start`` (the index of the first item not yet passed), given ``answers``:
+    the relevant notes, then the first relevant question. The bot's walk, and the one
+    tests/handlers/feedback_people.py follows to know what the bot will ask."""
     notes: list[Question] = []
     for index in range(start, len(survey.questions)):
         question = survey.questions[index]
@@ -122,27 +118,14 @@ def ahead(survey: Survey, start: int, answers: Answers) -> Ahead:
     return Ahead(tuple(notes), None)
 
 
-def _choice_label(choice: Choice, language: Language) -> str:
-    """As Question.label: the language asked for, else English, else any."""
-    labels = choice.labels
-    return labels.get(language) or labels.get(Language.EN) or next(iter(labels.values()), "")
-
-
 def skippable(question: Question) -> bool:
     """A typed answer may always be left out; any other only when not required."""
     return question.kind is QuestionKind.TEXT or not question.required
 
 
-# A yes/no question whose survey names no list of its own answers with these codes.
-YES_NO = (YES, NO)
-
-
-def _yes_no_names(question: Question) -> tuple[str, ...]:
-    return tuple(c.name for c in question.choices) or YES_NO
-
-
 def _scale(question: Question) -> range:
-    return range(question.minimum or 1, (question.maximum or 5) + 1)
+    low, high = question.scale_range
+    return range(low, high + 1)
 
 
 def options(question: Question, language: Language) -> list[tuple[int, str]]:
@@ -150,10 +133,10 @@ def options(question: Question, language: Language) -> list[tuple[int, str]]:
     if question.kind is QuestionKind.SCALE:
         return [(value, str(value)) for value in _scale(question)]
     if question.kind is QuestionKind.CHOICE:
-        return [(i, _choice_label(c, language)) for i, c in enumerate(question.choices)]
+        return [(i, c.label(language)) for i, c in enumerate(question.choices)]
     if question.kind is QuestionKind.YES_NO:
         if question.choices:
-            return [(i, _choice_label(c, language)) for i, c in enumerate(question.choices)]
+            return [(i, c.label(language)) for i, c in enumerate(question.choices)]
         return [(0, texts.b_yes()), (1, texts.b_no())]
     return []
 
@@ -166,8 +149,8 @@ def answer_of(question: Question, value: int) -> str | int | None:
         return value
     if question.kind is QuestionKind.CHOICE and 0 <= value < len(question.choices):
         return question.choices[value].name
-    if question.kind is QuestionKind.YES_NO and 0 <= value < len(_yes_no_names(question)):
-        return _yes_no_names(question)[value]
+    if question.kind is QuestionKind.YES_NO and 0 <= value < len(answers_of(question)):
+        return answers_of(question)[value]
     raise ValueError(value)
 
 
@@ -182,7 +165,8 @@ async def open_point(
     await flow.remember(state, message.message_id)
     uow = _session()
     try:
-        point = await FeedbackPointService(uow.session, core).open_point(code, today(core))
+        service = FeedbackPointService(uow.session, core)
+        point = await service.open_point(code, service.today())
     except FeedbackPointUnavailable as exc:
         log.info("feedback_point_unavailable reason=%s", exc.reason.value)
         await _unavailable(message, state, core, locale, exc.reason.value)
@@ -375,25 +359,31 @@ async def _answered(
         await flow.say(event, state, texts.rating_failed())
         await flow.reprompt(event, state, core)
         return
-    # The answers leave the draft (its own commit, after the response's: storage.uow);
-    # the point's code alone stays, for a complaint made next.
-    await flow.end_flow(state)
-    # The named step: the response is durable before the thanks is shown, and the
-    # draft's earlier versions, which held the answers, leave the database's log.
-    await uow.commit_before_reply(forget_history=True)
+    # The named step: the response is durable before the thanks is shown.
+    await uow.commit_before_reply()
     log.info("survey_saved")
+    # The thanks with the menu; its report buttons carry the point's code.
     await flow.show(
         event,
         state,
         texts.survey_thanks([note.label(language) for note in step.notes]),
-        keyboards.main_menu(core.catalog),
+        keyboards.point_menu(core.catalog, point.code),
+        track=False,
     )
+    # The flow ends: its draft, which held the answers, is deleted outright (its own
+    # commit, after the response's: storage.uow), and the database's log emptied.
+    await flow.finish(state)
 
 
-async def point_rated(event: flow.Event, state: FSMContext, core: Core) -> None:
-    """After a rating made at a point: the thanks and the menu in one message; the
-    point's code stays for a complaint made next, nothing of the rating does."""
-    await flow.end_flow(state)
+async def point_rated(event: flow.Event, state: FSMContext, core: Core, code: str) -> None:
+    """After the rating a point's link asked for: the thanks and the menu in one message,
+    its report buttons carrying the point's code; the draft is deleted outright."""
     await flow.show(
-        event, state, texts.point_rating_thanks(), keyboards.main_menu(core.catalog), edit=False
+        event,
+        state,
+        texts.point_rating_thanks(),
+        keyboards.point_menu(core.catalog, code),
+        edit=False,
+        track=False,
     )
+    await flow.finish(state)

@@ -251,8 +251,10 @@ async def start_flow(
     *,
     category: str | None = None,
     from_text: bool = False,
+    feedback_point: str | None = None,
 ) -> None:
     """Begin a flow with a fresh draft; the language (and nothing else) carries over.
+    ``feedback_point``: the flow is that point's (handlers.feedback).
 
     A flow started from a button adopts that message: it becomes the first step, so
     "clear this conversation" must delete it too."""
@@ -262,6 +264,7 @@ async def start_flow(
     fresh.trace = [pressed.message_id] if pressed is not None else []
     fresh.category = category
     fresh.from_text = from_text
+    fresh.feedback_point = feedback_point
     await save(state, fresh)
     await state.set_state(first)
 

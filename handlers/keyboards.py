@@ -31,6 +31,7 @@ from handlers.callbacks import (
     LangCb,
     MenuCb,
     OblastCb,
+    PointMenuCb,
     ProgrammeCb,
     ReasonCb,
     ResumeCb,
@@ -80,14 +81,17 @@ def alphabetical_key(locale: str) -> Callable[[str], list[int]]:
     return lambda name: [order.get(ch, 100 + ord(ch)) for ch in name.lower()]
 
 
-def _main_menu_builder(catalog: Catalog) -> InlineKeyboardBuilder:
-    """Complaints first, then one entry per sensitive category of the catalogue."""
+def _main_menu_builder(catalog: Catalog, point: str | None = None) -> InlineKeyboardBuilder:
+    """Complaints first, then one entry per sensitive category of the catalogue.
+    ``point``: under a feedback point's thanks, the reports begun here carry its code."""
+
+    def report(action: str) -> CallbackData:
+        return MenuCb(action=action) if point is None else PointMenuCb(action=action, code=point)
+
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("📝 Complaint or feedback"), callback_data=MenuCb(action="complaint"))
+    kb.button(text=_("📝 Complaint or feedback"), callback_data=report("complaint"))
     for category in catalog.sensitive:
-        kb.button(
-            text=texts.category_button(category.code), callback_data=MenuCb(action=category.code)
-        )
+        kb.button(text=texts.category_button(category.code), callback_data=report(category.code))
     for action, label in (
         ("rate", _("⭐ Rate our assistance")),
         ("check", _("🔎 Check my report")),
@@ -102,6 +106,13 @@ def _main_menu_builder(catalog: Catalog) -> InlineKeyboardBuilder:
 @per_language
 def main_menu(catalog: Catalog) -> InlineKeyboardMarkup:
     return _main_menu_builder(catalog).as_markup()
+
+
+@per_language
+def point_menu(catalog: Catalog, point: str) -> InlineKeyboardMarkup:
+    """The main menu under a feedback point's thanks: a report begun here is the
+    point's."""
+    return _main_menu_builder(catalog, point).as_markup()
 
 
 @per_language

@@ -131,7 +131,7 @@ async def _save(
     data = await flow.draft(state)
     if data.score is None:
         raise flow.IncompleteDraft("rating")
-    # Made after opening a feedback point: tied to it (if it is still open).
+    # Asked by a feedback point's link: tied to the point.
     point = await feedback.point_of(core, data.feedback_point)
     try:
         await RatingService(uow.session, core).rate_assistance(
@@ -149,7 +149,7 @@ async def _save(
         return
     log.info("rating_saved score=%s", data.score)
     if data.feedback_point is not None:
-        await feedback.point_rated(event, state, core)
+        await feedback.point_rated(event, state, core, data.feedback_point)
         return
     await flow.show(
         event, state, texts.rate_thanks(), keyboards.back_to_menu(), edit=False, track=False

@@ -51,12 +51,18 @@ def _sensitive(core: Core, data: Draft) -> bool:
 
 
 async def begin_report(
-    event: flow.Event, state: FSMContext, core: Core, *, category: str | None
+    event: flow.Event,
+    state: FSMContext,
+    core: Core,
+    *,
+    category: str | None,
+    feedback_point: str | None = None,
 ) -> None:
-    if category is None:
-        await flow.start_flow(event, state, "report", Report.category)
-    else:
-        await flow.start_flow(event, state, "report", Report.intro, category=category)
+    """``feedback_point``: begun under a point's thanks, the case will carry the point."""
+    first = Report.category if category is None else Report.intro
+    await flow.start_flow(
+        event, state, "report", first, category=category, feedback_point=feedback_point
+    )
     await flow.reprompt(event, state, core)
 
 

@@ -11,7 +11,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 
 from handlers import flow, keyboards, texts
-from handlers.callbacks import DiscardCb, LangCb, MenuCb, ResumeCb
+from handlers.callbacks import DiscardCb, LangCb, MenuCb, PointMenuCb, ResumeCb
 from handlers.feedback import POINT_PREFIX, open_point
 from handlers.followup import begin_followup
 from handlers.rating import begin_rating
@@ -219,6 +219,30 @@ async def on_menu_choice(
         await begin_followup(callback, state, core)
     else:
         await flow.show_menu(callback, state, core)
+
+
+@router.callback_query(PointMenuCb.filter())
+async def on_point_menu_choice(
+    callback: CallbackQuery,
+    callback_data: PointMenuCb,
+    state: FSMContext,
+    core: Core,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """A report begun from the menu under a feedback point's thanks: the point's."""
+    if await _pressed_on_old_menu(callback, state, core, callback_answer):
+        return
+    if await _guard_draft(callback, state):
+        return
+    action = callback_data.action
+    if action == "complaint":
+        category = None
+    elif action in core.catalog.sensitive_codes:
+        category = action
+    else:
+        await flow.stale_button(callback, state, core, callback_answer)
+        return
+    await begin_report(callback, state, core, category=category, feedback_point=callback_data.code)
 
 
 @router.callback_query(ResumeCb.filter())

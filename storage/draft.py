@@ -82,9 +82,9 @@ class Draft(BaseModel):
     score: int | None = None
     reasons: list[str] = Field(default_factory=list)
 
-    # A feedback point opened with its link (``/start fp_<code>``): its code, kept across
-    # flows (see kept()) so that a rating or a complaint made next is tagged with it. It
-    # goes when a report is stored or the draft expires; never any answer beside it.
+    # The feedback point this flow belongs to: opened with its link (``/start
+    # fp_<code>``: its survey or rating), or a report begun from the menu under that
+    # flow's thanks, whose buttons carry the code (nothing of it outlives a flow here).
     feedback_point: str | None = None
     # The point's survey under way: where the walk goes on (the index of the first
     # question not yet passed) and the answers so far, by question name (None: skipped).
@@ -127,14 +127,13 @@ class Draft(BaseModel):
     def kept(self) -> Draft:
         """A fresh draft carrying only what outlives a flow: the language, the message
         whose buttons are live (so the next step can take them off), and the messages
-        never to be edited into another step; and the feedback point opened, if any."""
+        never to be edited into another step."""
         return Draft(
             locale=self.locale,
             prompt_id=self.prompt_id,
             live=list(self.live),
             bare=self.bare,
             protected=list(self.protected),
-            feedback_point=self.feedback_point,
         )
 
 

@@ -22,11 +22,12 @@ that is not plainly yes or no. Then :func:`~storage.surveys.check_survey` runs, 
 problems are named by row too.
 
 The file comes from a signed-in analyst, but is treated as hostile: at most
-:data:`MAX_FILE_BYTES`; a zip whose parts add up to at most :data:`MAX_UNPACKED_BYTES`
-(checked from the zip's directory before openpyxl opens anything, and zipfile never
-inflates a part past its declared size); at most :data:`MAX_COLUMNS` columns and
-:data:`MAX_ROWS` rows read per sheet; openpyxl reads XML through defusedxml (no entity
-expansion).
+:data:`MAX_FILE_BYTES`; a zip whose parts add up to at most :data:`MAX_UNPACKED_BYTES`,
+no XML part past :data:`MAX_PART_BYTES` (checked from the zip's directory before openpyxl
+opens anything, and zipfile never inflates a part past its declared size); at most
+:data:`MAX_COLUMNS` columns and :data:`MAX_ROWS` filled rows read per sheet; openpyxl
+reads XML through defusedxml (no entity expansion). ``bench/xlsform.py`` measures the
+worst files these limits let through.
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ from storage.surveys import (
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_UNPACKED_BYTES = 16 * 1024 * 1024
+MAX_UNPACKED_BYTES = 6 * 1024 * 1024
+# One XML part (a sheet, the shared strings, the styles) unpacked. openpyxl reads a whole
+# sheet before the first row when it has no <dimension> (and a row's every cell before
+# the row), so what a part may hold is what bounds its time and memory: 1 MB is some
+# 30,000 cells, far past any form Holos runs (a real one is tens of KB).
+MAX_PART_BYTES = 1024 * 1024
 MAX_PARTS = 200
 MAX_COLUMNS = 40
 MAX_ROWS = 500  # rows with something in them, per sheet
@@ -176,7 +182,11 @@ def _read_workbook(data: bytes) -> dict[str, _Sheet]:
             names = {p.filename for p in parts}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise _refuse("not_xlsx") from None
-    if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES:
+    if (
+        len(parts) > MAX_PARTS
+        or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES
+        or any(p.file_size > MAX_PART_BYTES for p in parts if _is_xml(p.filename))
+    ):
         raise _refuse("file_too_large", max_mb=MAX_FILE_BYTES // (1024 * 1024))
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
         raise _refuse("not_xlsx")
@@ -201,6 +211,10 @@ def _read_workbook(data: bytes) -> dict[str, _Sheet]:
     if SURVEY not in sheets:
         raise _refuse("no_survey_sheet")
     return sheets
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml"))
 
 
 def _text(value: Any) -> str:

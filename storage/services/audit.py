@@ -6,6 +6,7 @@ its record land together or not at all. Events never carry narratives or contact
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,11 +33,14 @@ class AuditLog:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
         sensitive: bool = False,
+        coarse_to: timedelta = MINUTE,
     ) -> AuditEvent:
         at = self.clock.now()
         if actor.kind is ActorKind.REPORTER:
-            # As the case's own times (issue 10): a reporter's moment to the minute only.
-            at = floor_to(at, MINUTE)
+            # As the case's own times (issue 10): a reporter's moment to the minute only,
+            # or coarser where the record it describes is (a rating's hour: a finer event
+            # beside it would give the rating the finer time back).
+            at = floor_to(at, max(coarse_to, MINUTE))
         event = AuditEvent(
             at=at,
             actor_kind=actor.kind,

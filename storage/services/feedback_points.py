@@ -367,6 +367,7 @@ class FeedbackPointService:
             AuditAction.SURVEY_RESPONSE_CREATED,
             target=f"feedback_point:{point.code}",
             after={"answered": sorted(given)},
+            coarse_to=HOUR,
         )
         return response
 

@@ -81,6 +81,7 @@ class RatingService:
             AuditAction.RATING_CREATED,
             target=f"rating:{rating.id}",
             after={"score": score},
+            coarse_to=HOUR,
         )
         return rating
 
@@ -113,5 +114,6 @@ class RatingService:
             case=case,
             target=f"rating:{rating.id}",
             after={"handling_score": score},
+            coarse_to=HOUR,
         )
         return rating

@@ -12,7 +12,8 @@ from playwright.async_api import FilePayload, Page
 
 from storage.services.feedback_points import FeedbackPointService
 from storage.xlsform import XLSX_MEDIA_TYPE
-from tests.console.helpers import Console
+from tests.console.helpers import PHONE, Console
+from tests.console.test_layout import NO_SIDEWAYS
 from tests.storage.helpers import make_staff
 from tests.xlsform_samples import (
     MALFORMED_ROWS,
@@ -53,7 +54,14 @@ def test_an_analyst_uploads_xlsforms_and_writes_a_question(console: Console) -> 
         path = f"/console/feedback-points/{point.code}/survey"
         page = await console.page()
         await console.sign_in(page, "anna")
-        await page.goto(console.url(path))
+        # From the point's own page, and back.
+        await page.goto(console.url(f"/console/feedback-points/{point.code}"))
+        async with page.expect_navigation():
+            await page.click("#to-survey")
+        assert page.url == console.url(path)
+        assert await page.get_attribute(".crumbs a", "href") == (
+            f"/console/feedback-points/{point.code}"
+        )
         assert "Опитування пункту «Школа № 4»" in await page.inner_text("h1")
         assert await page.is_visible("#no-survey")
 
@@ -145,3 +153,28 @@ def test_an_operator_cannot_open_a_points_survey(console: Console) -> None:
         assert await page.locator("#upload-form").count() == 0
 
     console.run(scenario())
+
+
+def test_the_survey_page_at_phone_width_and_accessible(console: Console) -> None:
+    async def scenario() -> None:
+        core = console.core
+        analyst = await make_staff(core, "anna", "analyst")
+        async with core.database.transaction() as session:
+            service = FeedbackPointService(session, core)
+            point = await service.create(
+                analyst,
+                name="Школа",
+                programme="cash",
+                oblast="UA-63",
+                active_from=date(2026, 3, 1),
+            )
+            await service.set_survey(analyst, point.code, THREE_QUESTIONS)
+        page = await console.page(PHONE, axe=True)
+        await console.sign_in(page, "anna")
+        await page.goto(console.url(f"/console/feedback-points/{point.code}/survey"))
+        await upload(page, "bad.xlsx", malformed_form())  # the page with its refusal
+        assert len(await problems(page)) == len(MALFORMED_ROWS)
+        assert await page.evaluate(NO_SIDEWAYS), "the survey page scrolls sideways at 390 px"
+        assert await console.axe(page) == []
+
+    console.run(scenario(), timeout=120)

@@ -4,12 +4,15 @@ saves nothing, the survey removed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
 
+from admin_api.console.routes.surveys import EDITOR_ROWS, build_survey, editor_rows
 from storage.models import AuditEvent
 from storage.services.feedback_points import FeedbackPointService
+from storage.surveys import Survey
 from storage.xlsform import XLSX_MEDIA_TYPE, parse_xlsform
 from tests.console.http_client import Browser, ServedConsole, csrf_of
 from tests.storage.helpers import make_staff
@@ -89,3 +92,15 @@ async def test_an_unknown_point_is_not_found(served: ServedConsole) -> None:
     analyst = await served.browser()
     assert (await analyst.password("anna")).status_code == 303
     assert (await analyst.get("/console/feedback-points/ZZZZZZ/survey")).status_code == 404
+
+
+def test_the_editor_writes_back_the_survey_it_shows() -> None:
+    """What the editor's rows hold for a survey (a scale of 1–3 among them) builds the
+    same survey again: saving the page untouched changes nothing."""
+    narrow = replace(THREE_QUESTIONS.questions[0], minimum=1, maximum=3)
+    survey = Survey((narrow, *THREE_QUESTIONS.questions[1:]))
+    rows = editor_rows(survey)
+    assert len(rows) == EDITOR_ROWS and all(row.empty for row in rows[3:])
+    built = build_survey(rows)
+    assert built.problems == [] and built.rows == [1, 2, 3]
+    assert built.survey == survey

@@ -26,16 +26,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from handlers.feedback import POINT_PREFIX, ahead
 from storage.core import Core
 from storage.enums import Language
 from storage.models import FeedbackPoint
-from storage.periods import local_date
 from storage.services.feedback_points import FeedbackPointService
 from storage.surveys import Choice, Question, QuestionKind, Relevance, Survey
-from tests.handlers.conversation import tr
+from tests.handlers.conversation import catalog, tr
 from tests.storage.helpers import make_staff
 from tgemu import Replies, SimulatedUser
 
@@ -43,7 +41,7 @@ UK, RU, EN = Language.UK, Language.RU, Language.EN
 _ANALYSTS = itertools.count(1)
 
 # A survey with every kind the bot runs: a required scale, a note, a required yes/no,
-# a choice asked only after «yes», an optional text.
+# a choice asked only after «yes», a yes/no with no choices of its own, an optional text.
 SURVEY = Survey(
     questions=(
         Question(
@@ -84,6 +82,15 @@ SURVEY = Survey(
             relevant=Relevance("waited", "yes"),
         ),
         Question(
+            "again",
+            QuestionKind.YES_NO,  # no choices of its own: the bot's yes and no
+            {
+                UK: "Чи прийшли б ви сюди знову?",
+                RU: "Пришли бы вы сюда снова?",
+                EN: "Would you come here again?",
+            },
+        ),
+        Question(
             "comment",
             QuestionKind.TEXT,
             {
@@ -107,9 +114,9 @@ async def make_point(
     oblast), active from ``opens_in_days`` to ``closes_in_days`` around today (None:
     no closing day), with ``survey`` (None: the point asks for a rating)."""
     analyst = await make_staff(core, f"analyst{next(_ANALYSTS)}", "analyst")
-    today = local_date(core.clock.now(), ZoneInfo(core.settings.timezone))
     async with core.database.transaction() as session:
         service = FeedbackPointService(session, core)
+        today = service.today()
         point = await service.create(
             analyst,
             name="Харків, вул. Сумська 12",
@@ -140,9 +147,9 @@ def _choice_label(survey: Survey, name: str, value: str, language: str) -> str:
     lang = Language(language)
     for choice in question.choices:
         if choice.name == value:
-            return choice.labels.get(lang) or choice.labels.get(Language.EN) or value
+            return choice.label(lang)
     if question.kind is QuestionKind.YES_NO:
-        return tr(language, "Yes" if value == "yes" else "No")
+        return catalog(language).pgettext("survey answer", "Yes" if value == "yes" else "No")
     raise KeyError(f"{name}: no choice {value!r}")
 
 

@@ -19,7 +19,7 @@ from storage.clock import HOUR, FrozenClock, floor_to
 from storage.core import Core
 from storage.models import Rating, SurveyResponse
 from storage.services.feedback_points import MAX_TEXT_ANSWER_CHARS
-from tests.handlers.conversation import CATEGORY_LABELS, Talk, stored_cases, tr
+from tests.handlers.conversation import CATEGORY_LABELS, Talk, oblast_label, stored_cases, tr
 from tests.handlers.feedback_people import (
     SURVEY,
     THANKS,
@@ -82,7 +82,11 @@ async def test_a_survey_in_ukrainian_one_screen_a_question_stored_at_the_end(
     third = (await user.press("Так")).last
     assert "Скільки часу?" in third.body
     assert third.button_labels == ["До години", "Понад годину", tr("uk", "Skip »")]
-    fourth = (await user.press("Понад годину")).last
+    again_ = (await user.press("Понад годину")).last
+    # A yes/no the survey gives no labels for: the bot's own, in the person's language.
+    assert "Чи прийшли б ви сюди знову?" in again_.body
+    assert again_.button_labels == ["Так", "Ні", tr("uk", "Skip »")]
+    fourth = (await user.press("Так")).last
     assert "Що нам варто покращити?" in fourth.body
     assert fourth.button_labels == [tr("uk", "Skip »")]
     assert await responses(bot_core) == []  # nothing stored before the end
@@ -98,13 +102,14 @@ async def test_a_survey_in_ukrainian_one_screen_a_question_stored_at_the_end(
         "satisfied": 4,
         "waited": "yes",
         "wait_long": "over_1h",
+        "again": "yes",
         "comment": "Більше столів для видачі.",
     }
-    # The draft kept after the end holds the point's code, never an answer.
+    # The draft, which held the answers, is gone: nothing of the point or the answers
+    # stays with the person (the menu's buttons carry the point's code).
     storage = DatabaseStorage(bot_core)
-    kept = await storage.get_data(StorageKey(int(tg.token.split(":")[0]), user.id, user.id))
-    assert kept.get("feedback_point") == point.code
-    assert "answers" not in kept and "survey_next" not in kept
+    key = StorageKey(int(tg.token.split(":")[0]), user.id, user.id)
+    assert await storage.get_data(key) == {} and await storage.get_state(key) is None
     await storage.close()
 
 
@@ -119,12 +124,15 @@ async def test_a_survey_in_russian_skips_what_does_not_apply_and_a_text_left_out
     waited = (await user.press("2")).last
     # The first question's answer sent again (an old or made-up button): no longer
     # active, and the question shown stays as it is.
-    again = await user.send_callback("v:0:5", message_id=waited.message_id)
-    assert again.callback_answers[-1]["text"] == tr("ru", "This button is no longer active.")
+    stale = await user.send_callback("v:0:5", message_id=waited.message_id)
+    assert stale.callback_answers[-1]["text"] == tr("ru", "This button is no longer active.")
     assert "Вы долго ждали?" in (await user.chat())[-1].body
     # «No»: the question about how long is not asked.
-    comment = (await user.press("Нет")).last
-    assert "Что нам стоит улучшить?" in comment.body and "Сколько времени?" not in comment.body
+    again = (await user.press("Нет")).last
+    assert "Пришли бы вы сюда снова?" in again.body and "Сколько времени?" not in again.body
+    assert again.button_labels == ["Да", "Нет", tr("ru", "Skip »")]
+    comment = (await user.press(tr("ru", "Skip »"))).last
+    assert "Что нам стоит улучшить?" in comment.body
     thanks = (await user.press(tr("ru", "Skip »"))).last
     assert tr("ru", THANKS) in thanks.body
     (response,) = await responses(bot_core)
@@ -168,9 +176,32 @@ async def test_a_point_without_a_survey_asks_for_a_rating_tied_to_it(
     thanks = (await user.press("Skip »")).last
     assert "Thank you! Your answer helps us improve our assistance." in thanks.body
     assert "📝 Complaint or feedback" in thanks.button_labels
+    # A complaint begun from the menu under the thanks is the point's.
+    talk = Talk(user, "en")
+    await talk.tap("📝 Complaint or feedback")
+    await talk.tap(CATEGORY_LABELS["staff_conduct"])
+    await talk.tap("Not sure / other")
+    await user.press(oblast_label("UA-63", "en"))
+    await talk.say("The guard shouted at an old man.")
+    await talk.tap("✅ Done")
+    await talk.tap("🔒 Anonymous")
+    await talk.tap("✅ Send")
+    # A rating begun from the menu may be about other assistance: not the point's.
+    await talk.tap("🏠 Main menu")
+    await talk.tap("⭐ Rate our assistance")
+    await user.press("Cash assistance")
+    await user.press("😐 Neither satisfied nor dissatisfied")
+    await talk.tap("Skip »")
     async with bot_core.database.read_only() as session:
-        (rating,) = (await session.scalars(select(Rating))).all()
-        assert (rating.feedback_point_id, rating.programme, rating.score) == (point.id, "food", 4)
+        at_point, from_menu = (await session.scalars(select(Rating).order_by(Rating.id))).all()
+        assert (at_point.feedback_point_id, at_point.programme, at_point.score) == (
+            point.id,
+            "food",
+            4,
+        )
+        assert (from_menu.feedback_point_id, from_menu.programme) == (None, "cash")
+    (case,) = await stored_cases(bot_core)
+    assert case.feedback_point_id == point.id
 
 
 @pytest.mark.parametrize(
@@ -213,7 +244,7 @@ async def test_a_complaint_made_after_opening_a_point_carries_it(
     await talk.tap("📝 Complaint or feedback")
     await talk.tap(CATEGORY_LABELS["assistance_quality"])
     await talk.tap("Not sure / other")
-    await user.press("Харківська")
+    await user.press(oblast_label("UA-63", "uk"))
     await talk.say("Нам видали лише половину набору.")
     await talk.tap("✅ Done")
     await talk.tap("🔒 Anonymous")
@@ -238,12 +269,18 @@ async def test_a_required_question_cannot_be_skipped_and_a_long_answer_is_refuse
     assert "Наскільки ви задоволені" in (await user.chat())[-1].body
     await user.press("5")
     await user.press("Ні")
+    await user.press("Ні")
     replies = await user.send_text("я" * (MAX_TEXT_ANSWER_CHARS + 1))
     assert any(m.body.startswith("Відповідь задовга") for m in replies)
     assert replies.last.button_labels == [tr("uk", "Skip »")]  # the question again
     await user.send_text("Коротко.")
     (response,) = await responses(bot_core)
-    assert response.answers == {"satisfied": 5, "waited": "no", "comment": "Коротко."}
+    assert response.answers == {
+        "satisfied": 5,
+        "waited": "no",
+        "again": "no",
+        "comment": "Коротко.",
+    }
 
 
 async def test_a_poster_link_opened_mid_report_asks_about_the_draft_first(

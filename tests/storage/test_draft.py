@@ -88,7 +88,7 @@ def test_a_new_flow_keeps_only_the_language_and_the_live_step() -> None:
     assert kept == Draft(locale="ru", prompt_id=41, live=[39, 40])
 
 
-def test_a_version_3_draft_loads_and_the_feedback_point_outlives_a_flow() -> None:
+def test_a_version_3_draft_loads_and_a_new_flow_keeps_nothing_of_a_feedback_point() -> None:
     # What the bot before feedback points (version 3) stored at a rating's comment step.
     v3 = {VERSION_KEY: 3, "locale": "uk", "prompt_id": 12, "flow": "rating", "score": 4}
     draft = Draft.load(v3)
@@ -100,5 +100,5 @@ def test_a_version_3_draft_loads_and_the_feedback_point_outlives_a_flow() -> Non
     assert stored[VERSION_KEY] == VERSION == 4
     assert Draft.load(stored) == draft
     assert draft.worth_keeping
-    # A new flow keeps the point (a complaint made next is tagged), never the answers.
-    assert draft.kept() == Draft(locale="uk", prompt_id=12, feedback_point="k7q2mz")
+    # A new flow keeps neither the point nor the answers (the menu's buttons carry it).
+    assert draft.kept() == Draft(locale="uk", prompt_id=12)

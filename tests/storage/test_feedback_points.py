@@ -260,6 +260,14 @@ async def test_answers_are_stored_per_question_with_the_hour_only(
     )
     assert response.created_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     assert (response.language, response.channel) == (Language.RU, Channel.WEB)
+    # Its audit event no finer: a minute beside it would give the response its minute back.
+    async with core.database.transaction() as session:
+        logged = list(
+            await session.scalars(
+                select(AuditEvent.at).where(AuditEvent.action == "survey_response.created")
+            )
+        )
+    assert logged == [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]
     stored = await stored_answers(core)
     assert stored[:4] == [
         ("satisfied", "4", 4, None),

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import ContactMode, Language, OutboxKind, Status
 from storage.errors import AlreadyRated, InvalidInput, InvalidScore
+from storage.models import AuditEvent
 from storage.services.intake import ContactChoice
 from storage.services.outbox import OutboxService
 from storage.services.ratings import RatingService
@@ -30,6 +32,21 @@ async def test_a_rating_with_reasons_for_a_low_score(core: Core) -> None:
         "Грубо",
     )
     assert rating.kind == "assistance" and rating.case_id is None
+
+
+async def test_a_ratings_audit_event_keeps_the_hour_as_the_rating_does(
+    core: Core, clock: FrozenClock
+) -> None:
+    clock.set(datetime(2026, 3, 2, 9, 47, 13, tzinfo=UTC))
+    rating = await rate(core, score=4)
+    async with core.database.transaction() as session:
+        logged = list(
+            await session.scalars(
+                select(AuditEvent.at).where(AuditEvent.target == f"rating:{rating.id}")
+            )
+        )
+    assert rating.created_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert logged == [rating.created_at]
 
 
 @pytest.mark.parametrize(

@@ -191,6 +191,13 @@ def test_a_bomb_lying_about_its_size_inflates_only_what_it_declares() -> None:
     assert peak < 32 * 1024 * 1024
 
 
+def test_a_sheet_past_the_part_cap_is_refused_before_it_is_read() -> None:
+    # 1.2 MB of one sheet's text, packed into a few KB.
+    data = build_xlsform(THREE_QUESTION_ROWS, extra_sheets={"notes": [["x" * 30_000]] * 40})
+    assert len(data) < MAX_FILE_BYTES
+    assert where(refusal(data)) == [(None, None, "file_too_large")]
+
+
 def test_too_many_rows_are_refused() -> None:
     rows = [
         {"type": "note", "name": f"n{i}", UK: "Дякуємо", RU: "Спасибо"} for i in range(MAX_ROWS + 1)
@@ -579,3 +586,55 @@ def test_a_yes_no_question_without_choices_answers_yes_or_no() -> None:
     assert problems_of(Survey((bare, follow))) == []
     wrong = replace(follow, relevant=Relevance("again", "maybe"))
     assert problems_of(Survey((bare, wrong))) == [(1, "relevant_unknown_choice")]
+
+
+# Whatever the file holds, the answer is a survey or a refusal -------------------------
+
+CELLS = st.one_of(
+    st.none(),
+    st.integers(-10, 10),
+    st.booleans(),
+    st.sampled_from(
+        ["select_one yn", "integer", "text", "note", "select_one", "begin group", "yes", "no",
+         ". >= 1 and . <= 5", ". > 0 and . < 9", "${a} = 'yes'", "selected(${a}, 'no')", "a",
+         "b", "Ваш телефон", "Вік", "Оцініть", "${", "'", "=", "range", "start=1 end=5"]
+    ),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12),
+)  # fmt: skip
+COLUMNS = ["type", "name", UK, RU, "label", "required", "relevant", "constraint", "parameters"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.fixed_dictionaries({c: CELLS for c in COLUMNS}), min_size=1, max_size=8),
+    st.lists(
+        st.fixed_dictionaries({"list_name": st.sampled_from(["yn", "x", ""]), "name": CELLS}),
+        max_size=5,
+    ),
+)
+def test_any_sheet_gives_a_survey_or_a_refusal(
+    survey: list[dict[str, object]], choices: list[dict[str, object]]
+) -> None:
+    try:
+        parsed = parse_xlsform(build_xlsform(survey, choices))
+    except XLSFormRefused as refused:
+        assert refused.problems
+        assert all(p.code for p in refused.problems)
+    else:
+        check_survey(parsed)
+
+
+GOOD = three_question_form()  # once: openpyxl stamps the time in it, so its size varies
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_damaged_file_gives_a_survey_or_a_refusal(data: st.DataObject) -> None:
+    damaged = bytearray(GOOD)
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(0, len(damaged) - 1))
+        damaged[at] = data.draw(st.integers(0, 255))
+    try:
+        parse_xlsform(bytes(damaged))
+    except XLSFormRefused as refused:
+        assert refused.problems

@@ -10,6 +10,7 @@ before the write transaction opens.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
@@ -258,6 +259,9 @@ class EditorRow:
     choices: str = ""
     required: bool = False
     relevant: str = ""
+    # A scale's range, kept as uploaded (the editor writes 1–5 scales).
+    minimum: str = ""
+    maximum: str = ""
 
     @property
     def empty(self) -> bool:
@@ -281,6 +285,8 @@ class EditorRow:
             choices="\n".join(lines),
             required=question.required,
             relevant=f"{relevant.question} = {relevant.value}" if relevant else "",
+            minimum=str(question.minimum) if question.minimum is not None else "",
+            maximum=str(question.maximum) if question.maximum is not None else "",
         )
 
 
@@ -300,6 +306,8 @@ def rows_of_form(form: FormData) -> list[EditorRow]:
             choices=text_of(form, f"q{i}_choices"),
             required=text_of(form, f"q{i}_required") == "1",
             relevant=text_of(form, f"q{i}_relevant").strip(),
+            minimum=text_of(form, f"q{i}_min").strip(),
+            maximum=text_of(form, f"q{i}_max").strip(),
         )
         for i in range(EDITOR_ROWS)
     ]
@@ -364,14 +372,18 @@ def build_survey(rows: list[EditorRow]) -> Built:
                 labels=labels,
                 required=row.required and kind is not QuestionKind.NOTE,
                 choices=tuple(choices),
-                minimum=SCALE_MIN if scale else None,
-                maximum=SCALE_MAX if scale else None,
+                minimum=_bound(row.minimum, SCALE_MIN) if scale else None,
+                maximum=_bound(row.maximum, SCALE_MAX) if scale else None,
                 relevant=relevant,
             )
         )
         built.rows.append(number)
     built.survey = with_demographics(Survey(tuple(questions)))
     return built
+
+
+def _bound(text: str, default: int) -> int:
+    return int(text) if text.isdigit() and len(text) < 3 else default
 
 
 # The page --------------------------------------------------------------------------------
@@ -501,7 +513,8 @@ async def change_survey(
                 problems_from="upload",
             )
         try:
-            survey = parse_xlsform(files[0].data)
+            # Up to a second or so for the worst file the limits let in: off the loop.
+            survey = await asyncio.to_thread(parse_xlsform, files[0].data)
         except XLSFormRefused as refused:
             log.info("survey_xlsform_refused")
             return survey_page(
