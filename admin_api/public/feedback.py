@@ -179,7 +179,7 @@ def applies(question: Question, answers: dict[str, str | int | None]) -> bool:
     return earlier is not None and str(earlier) == question.relevant.value
 
 
-def check_survey(survey: Survey, typed: Typed, t: Texts) -> Checked:
+def check_answers(survey: Survey, typed: Typed, t: Texts) -> Checked:
     checked = Checked()
     for question in survey.asked:
         name = question.name
@@ -195,7 +195,7 @@ def check_survey(survey: Survey, typed: Typed, t: Texts) -> Checked:
             continue
         if question.kind is QuestionKind.SCALE:
             low, high = bounds(question)
-            number = int(raw) if raw.isdigit() and len(raw) < 4 else None
+            number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
             if number is None or not low <= number <= high:
                 checked.problems[name] = t._("Please choose a number from {low} to {high}.").format(
                     low=low, high=high
@@ -402,8 +402,11 @@ async def answer(request: Request, code: str, core: CoreDep) -> HTMLResponse:
         form = await memory_form(request, file_cap=0, max_files=0)
     except BadForm:
         form = None
+    # The form's language; when the body could not be read, the one the form's address
+    # carries (nothing in it but the language).
+    chosen = text_of(form, "lang") if form is not None else None
     lang = language_of(
-        text_of(form, "lang") if form is not None else None,
+        chosen if chosen in LANGUAGES else request.query_params.get("lang"),
         request.headers.get("accept-language"),
     )
     t = Texts(lang, core.settings.timezone)
@@ -444,7 +447,7 @@ async def answer(request: Request, code: str, core: CoreDep) -> HTMLResponse:
             400,
         )
     survey = point.survey_definition
-    checked = check_survey(survey, typed, t) if survey else check_rating(typed, t)
+    checked = check_answers(survey, typed, t) if survey else check_rating(typed, t)
     if checked.problems:
         return refuse(None, 422, checked.problems)
     guard = guard_of(request, core)

@@ -8,6 +8,7 @@ with the ways that still work."""
 from __future__ import annotations
 
 import html
+import random
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -21,8 +22,10 @@ from storage.enums import Channel, Language
 from storage.models import FeedbackPoint, Rating, SurveyResponse
 from storage.services.feedback_points import MAX_TEXT_ANSWER_CHARS, FeedbackPointService
 from storage.surveys import Choice, Question, QuestionKind, Relevance, Survey
+from storage.xlsform import parse_xlsform
 from tests.admin_api.helpers import Api
 from tests.storage.helpers import make_staff
+from tests.xlsform_samples import three_question_form
 
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 UK, RU, EN = Language.UK, Language.RU, Language.EN
@@ -126,7 +129,8 @@ async def send(api: Api, code: str, token: str, lang: str, **answers: Any) -> ht
         for one in value if isinstance(value, list) else [value]:
             data.append((name, str(one)))
     parts = [(k, (None, v)) for k, v in data]
-    return await api.http.post(f"/r/{code}", files=parts)
+    # As the page sends it: the language in the form and in its address.
+    return await api.http.post(f"/r/{code}?lang={lang}", files=parts)
 
 
 async def responses(api: Api) -> list[SurveyResponse]:
@@ -203,6 +207,7 @@ async def test_a_question_not_asked_is_not_kept(api: Api) -> None:
         ({"q_received_all": "yes"}, "overall", "Пожалуйста, ответьте на этот вопрос."),
         ({"q_overall": 7, "q_received_all": "yes"}, "overall", "выберите число от 1 до 5"),
         ({"q_overall": "два", "q_received_all": "yes"}, "overall", "выберите число от 1 до 5"),
+        ({"q_overall": "²", "q_received_all": "yes"}, "overall", "выберите число от 1 до 5"),
         ({"q_overall": 3, "q_received_all": "maybe"}, "received_all", "выберите один из ответов"),
         (
             {"q_overall": 3, "q_received_all": "no", "q_missing": "fuel"},
@@ -235,7 +240,7 @@ async def test_bad_input_is_explained_and_nothing_is_lost(
     for name, value in answers.items():
         if name == "q_comment":
             assert f">{value}</textarea>" in page
-        elif (str(value).isdigit() and int(value) <= 5) or value in (
+        elif (str(value) in ("1", "2", "3", "4", "5")) or value in (
             "yes",
             "no",
             "food",
@@ -329,3 +334,106 @@ async def test_a_closed_point_explains_kindly(api: Api) -> None:
     assert "Приём ответов для этого места завершён" in page.text
     assert 'href="https://t.me/holos_help_bot"' in page.text
     assert 'name="token"' not in page.text
+
+
+async def test_an_uploaded_xlsforms_survey_is_answered_on_the_web(api: Api) -> None:
+    """The survey as the console stores it from an XLSForm (labels in uk and ru only)."""
+    point = await new_point(api, survey=None)
+    keeper = await make_staff(api.core, "focal", "focal_point")
+    async with api.core.database.transaction() as session:
+        await FeedbackPointService(session, api.core).set_survey(
+            keeper, point.code, parse_xlsform(three_question_form())
+        )
+    page = html.unescape(await form_page(api, point.code, "ru"))
+    assert "Насколько вы довольны помощью?" in page
+    assert (
+        "Отвечайте, только если на вопрос «Получили ли вы всё, что было обещано?» вы ответили «Нет»."
+        in page
+    )
+    for lang, answers in (
+        ("uk", {"q_satisfaction": 4, "q_received_all": "yes"}),
+        ("ru", {"q_satisfaction": 1, "q_received_all": "no", "q_missing_what": "other"}),
+    ):
+        token = token_of(await form_page(api, point.code, lang))
+        done = await send(api, point.code, token, lang, **answers)
+        assert done.status_code == 200, done.text
+    first, second = await responses(api)
+    assert answers_of(first) == {"satisfaction": 4, "received_all": "yes"}
+    assert answers_of(second) == {"satisfaction": 1, "received_all": "no", "missing_what": "other"}
+    assert [first.language, second.language] == [UK, RU]
+
+
+async def test_random_forms_are_answered_or_explained_never_failed(api: Api) -> None:
+    """Forms as a fuzzer sends them (any field, any value, missing or repeated ones):
+    each is stored (200) or explained (422) with nothing stored, never a 500, and
+    whatever the page accepts the storage accepts too."""
+    api.core.settings.web_responses_per_address_per_hour = 1000
+    point = await new_point(api)
+    values = [
+        "",
+        " ",
+        "1",
+        "5",
+        "0",
+        "6",
+        "-1",
+        "3.0",
+        "٣",
+        "yes",
+        "no",
+        "NO",
+        "food",
+        "hygiene",
+        "fuel",
+        "ж" * 600,
+        "<b>x</b>",
+        "\x00",
+        "1e3",
+        "9" * 40,
+    ]
+    fields = [
+        "q_overall",
+        "q_received_all",
+        "q_missing",
+        "q_comment",
+        "q_intro",
+        "q_nope",
+        "score",
+        "token",
+    ]
+    rng = random.Random(24)
+    stored = 0
+    seen: set[int] = set()
+    for _ in range(60):
+        token = token_of(await form_page(api, point.code, "uk"))
+        parts: list[tuple[str, tuple[None, str]]] = [("token", (None, token))]
+        parts += [("lang", (None, rng.choice(["uk", "ru", "en", "de", ""])))]
+        # A good answer, then up to three things a fuzzer changes or adds.
+        form = {"q_overall": rng.choice("12345"), "q_received_all": rng.choice(["yes", "no"])}
+        if form["q_received_all"] == "no":
+            form["q_missing"] = rng.choice(["food", "hygiene"])
+        extra: list[tuple[str, str]] = []
+        for _ in range(rng.randint(0, 3)):
+            name, value = rng.choice(fields), rng.choice(values)
+            if rng.random() < 0.3:
+                form.pop(name, None)
+            elif rng.random() < 0.5:
+                form[name] = value
+            else:
+                extra.append((name, value))
+        parts += [(k, (None, v)) for k, v in [*form.items(), *extra]]
+        answered = await api.http.post(f"/r/{point.code}", files=parts)
+        assert answered.status_code in (200, 400, 422), (parts, answered.text[:300])
+        seen.add(answered.status_code)
+        stored += answered.status_code == 200
+        assert len(await responses(api)) == stored
+    assert seen >= {200, 422}
+
+
+async def test_a_form_too_big_to_read_is_explained(api: Api) -> None:
+    point = await new_point(api)
+    token = token_of(await form_page(api, point.code, "en"))
+    huge = await send(api, point.code, token, "en", q_overall=3, q_comment="x" * 100_000)
+    assert huge.status_code == 400
+    assert "too long to read" in huge.text and 'name="token"' in huge.text
+    assert await responses(api) == []
