@@ -437,3 +437,15 @@ async def test_a_form_too_big_to_read_is_explained(api: Api) -> None:
     assert huge.status_code == 400
     assert "too long to read" in huge.text and 'name="token"' in huge.text
     assert await responses(api) == []
+
+
+async def test_a_point_not_open_yet_says_so_and_takes_no_answers(api: Api) -> None:
+    point = await new_point(api, active_from=local_today(api.core) + timedelta(days=2))
+    page = await api.http.get(f"/r/{point.code}", params={"lang": "uk"})
+    assert page.status_code == 200
+    assert "ще не приймаються" in page.text and 'name="token"' not in page.text
+    sent = await api.http.post(
+        f"/r/{point.code}?lang=uk", files=[("lang", (None, "uk")), ("q_overall", (None, "5"))]
+    )
+    assert sent.status_code == 200 and "ще не приймаються" in sent.text
+    assert await responses(api) == []
