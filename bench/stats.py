@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.seed import NOW, seed
+from bench.seed import NOW, seed, seed_sql
 from storage.access import Actor
 from storage.core import Core, build_core
 from storage.enums import ActorKind, Role
@@ -103,7 +103,12 @@ async def bench_stats(
     await migrate_url(database_url)
     core = build_core(settings)
     try:
-        await seed(core.database.engine, core.crypto, cases=cases, ratings=ratings)
+        engine = core.database.engine
+        if engine.dialect.name == "postgresql":
+            seeded = await seed_sql(engine, cases=cases, ratings=ratings)
+        else:
+            seeded = await seed(engine, core.crypto, cases=cases, ratings=ratings)
+        print(f"  {engine_name}: seeded in {seeded:.0f} s", flush=True)
         found = await measure(core)
     finally:
         await core.close()

@@ -38,7 +38,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, attributes, object_session
 
 from storage.enums import CLOCK_RUNNING, OPEN_STATUSES, Status
-from storage.models import Case, CaseDayCount, CaseDayTime, Rating, RatingDayCount
+from storage.models import (
+    Case,
+    CaseDayCount,
+    CaseDayTime,
+    Rating,
+    RatingDayCount,
+    SurveyAnswer,
+    SurveyDayCount,
+    SurveyResponse,
+)
 
 Key = tuple[Any, ...]
 
@@ -97,6 +106,7 @@ COUNT_KEY = (
 )
 TIME_KEY = ("day", "sensitive", *CASE_DIMENSIONS, "kind", "cell")
 RATING_KEY = ("day", "kind", *RATING_DIMENSIONS, "score", "reason")
+SURVEY_KEY = ("day", "point_id", "language", "channel", "question", "value")
 
 
 def _text(value: Any) -> str | None:
@@ -187,6 +197,31 @@ def rating_rows(values: Mapping[str, Any], zone: ZoneInfo) -> list[Key]:
     return rows
 
 
+def survey_rows(
+    response: Mapping[str, Any], answers: Iterable[Mapping[str, Any]], zone: ZoneInfo
+) -> list[Key]:
+    """A survey response's keys: the response (question None), and each answer by its
+    value (None for a free-text answer: counted, never by its words)."""
+    base = (
+        response["created_at"].astimezone(zone).date(),
+        int(response["point_id"]),
+        _text(response["language"]),
+        _text(response["channel"]),
+    )
+    rows: list[Key] = [(*base, None, None)]
+    for answer in answers:
+        rows.append((*base, answer["question"], answer["value"]))
+    return rows
+
+
+def _insert_plain(
+    connection: Connection, model: Any, names: tuple[str, ...], deltas: Counter[Key]
+) -> None:
+    rows = [{**dict(zip(names, key, strict=True)), "n": n} for key, n in deltas.items() if n]
+    if rows:
+        connection.execute(insert(model), rows)
+
+
 def _insert(
     connection: Connection, model: Any, names: tuple[str, ...], deltas: Counter[Key]
 ) -> None:
@@ -270,6 +305,39 @@ def _after_rating_insert(_mapper: Mapper[Any], connection: Connection, target: R
     )
 
 
+RESPONSE_COLUMNS = ("created_at", "point_id", "language", "channel")
+
+
+def _after_response_insert(
+    _mapper: Mapper[Any], connection: Connection, target: SurveyResponse
+) -> None:
+    rows = survey_rows(_values(target, RESPONSE_COLUMNS), [], _zone(target))
+    _insert_plain(connection, SurveyDayCount, SURVEY_KEY, Counter(rows))
+
+
+def _after_answer_insert(
+    _mapper: Mapper[Any], connection: Connection, target: SurveyAnswer
+) -> None:
+    response = attributes.instance_state(target).dict.get("response")
+    if response is not None:
+        values = _values(response, RESPONSE_COLUMNS)
+    else:  # written by its response's id alone: read the response (already inserted)
+        values = dict(
+            connection.execute(
+                select(*(getattr(SurveyResponse, n) for n in RESPONSE_COLUMNS)).where(
+                    SurveyResponse.id == target.response_id
+                )
+            )
+            .mappings()
+            .one()
+        )
+    answer = {"question": target.question, "value": target.value}
+    rows = survey_rows(values, [answer], _zone(target))[1:]
+    _insert_plain(connection, SurveyDayCount, SURVEY_KEY, Counter(rows))
+
+
+event.listen(SurveyResponse, "after_insert", _after_response_insert)
+event.listen(SurveyAnswer, "after_insert", _after_answer_insert)
 event.listen(Case, "after_insert", _after_case_insert)
 event.listen(Case, "before_update", _before_case_update)
 event.listen(Rating, "after_insert", _after_rating_insert)

@@ -699,6 +699,25 @@ class RatingDayCount(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class SurveyDayCount(Base):
+    """Survey responses per day, feedback point, language and channel (``question``
+    NULL), and the answers given to each question per value (a choice's code, yes or
+    no, a scale's number): what a point's results count, without reading every answer.
+    A free-text answer counts as given (``value`` NULL), never by its words."""
+
+    __tablename__ = "survey_day_counts"
+    __table_args__ = (Index("ix_survey_day_counts_point_day", "point_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    point_id: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class DayCountState(Base):
     """That the daily figures were built (``holos stats rebuild``, or the migration over
     an empty database), in which time zone: until then, and for another zone, the

@@ -19,6 +19,7 @@ from admin_api.schemas.stats import ExportParams
 from admin_api.web.downloads import export_response
 from admin_api.web.i18n import translations
 from admin_api.web.sessions import CoreDep, ReadSessionDep
+from storage.errors import InvalidInput
 from storage.repositories.filters import RatingFilter
 from storage.services.exports import (
     MEDIA_TYPES,
@@ -27,6 +28,7 @@ from storage.services.exports import (
     ExportRequest,
     ExportService,
 )
+from storage.services.feedback_export import start_feedback
 from storage.services.stats import StatsService
 
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring and evaluation"])
@@ -35,13 +37,13 @@ router = APIRouter(prefix=API_PREFIX, tags=["monitoring and evaluation"])
 @router.get(
     "/export",
     response_class=StreamingResponse,
-    summary="Export cases or ratings (CSV or XLSX)",
+    summary="Export cases, ratings or a feedback point's responses (CSV or XLSX)",
     responses={
         200: {
-            "description": "One row per case or rating, streamed.",
+            "description": "One row per case, rating or survey response, streamed.",
             "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
         },
-        **error_responses(401, 403, 422),
+        **error_responses(401, 403, 404, 422),
     },
 )
 async def export(
@@ -56,6 +58,24 @@ async def export(
     analysts and administrators; sensitive narratives are never exported in bulk."""
     for code in params.programme:
         core.catalog.programme(code)
+    if params.kind == ExportKind.FEEDBACK.value:
+        if params.point is None:
+            raise InvalidInput("point: name the feedback point whose responses to export.")
+        feedback = ExportRequest(
+            kind=ExportKind.FEEDBACK,
+            period=StatsService(session, core).period(params.from_, params.to),
+            lang=params.lang,
+            point=params.point,
+        )
+        feedback_export = await start_feedback(
+            ExportService(core),
+            session,
+            principal.actor,
+            feedback,
+            ExportFormat(params.format),
+            translations(feedback.lang),
+        )
+        return export_response(feedback_export)
     request = ExportRequest(
         kind=ExportKind(params.kind),
         period=StatsService(session, core).period(params.from_, params.to),

@@ -17,8 +17,10 @@ from admin_api.schemas.feedback_points import (
     FeedbackPointList,
     FeedbackPointOut,
 )
+from admin_api.schemas.feedback_results import FeedbackResultsOut, ResultsParams, results_out
 from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.services.feedback_points import FeedbackPointService
+from storage.services.feedback_results import FeedbackResultsService
 
 router = APIRouter(prefix=f"{API_PREFIX}/feedback-points", tags=["feedback points"])
 
@@ -66,3 +68,28 @@ async def get_feedback_point(
     """One point, with its survey's definition."""
     point = await FeedbackPointService(session, core).get(code)
     return FeedbackPointDetail.of(point, core)
+
+
+@router.get(
+    "/{code}/results",
+    response_model=FeedbackResultsOut,
+    summary="A feedback point's results",
+    responses=error_responses(401, 404, 422),
+)
+async def feedback_point_results(
+    code: PointCode,
+    params: Annotated[ResultsParams, Query()],
+    principal: ReadPrincipalDep,
+    session: ReadSessionDep,
+    core: CoreDep,
+) -> FeedbackResultsOut:
+    """Survey responses in the period (Kyiv calendar days), the response rate where the
+    point says how many people it serves, the satisfaction ratings given there, and per
+    question: answers, the distribution (per choice or score), the mean of a scale,
+    the share satisfied (4–5 on a 1–5 scale), crossings of a scale with the demographic
+    questions (groups below 5 pooled), and text answers (operators and focal points;
+    other roles get their count)."""
+    service = FeedbackResultsService(session, core)
+    period = service.period(params.from_, params.to)
+    result = await service.point(principal.actor, code, period)
+    return results_out(result, period)

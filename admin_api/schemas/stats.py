@@ -61,7 +61,15 @@ class RatingParams(PeriodParams):
 
 
 class ExportParams(CaseFilterParams):
-    kind: Literal["cases", "ratings"] = "cases"
+    kind: Literal["cases", "ratings", "feedback_responses"] = Field(
+        default="cases",
+        description="`feedback_responses`: one feedback point's survey responses (name it "
+        "with `point`), a column per question headed by its label in `lang`, and a coded "
+        "question's code beside it.",
+    )
+    point: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{6}$")] | None = Field(
+        default=None, description="The feedback point's code (`kind=feedback_responses`)."
+    )
     format: Literal["csv", "xlsx"] = "csv"
     lang: Literal["en", "uk"] = Field(default="en", description="Language of the headers.")
     # Ratings only (cases have no score or rating kind).

@@ -47,6 +47,9 @@ from storage.models import (
     Partner,
     Rating,
     RatingDayCount,
+    SurveyAnswer,
+    SurveyDayCount,
+    SurveyResponse,
 )
 from storage.periods import local_midnight, parse_month
 from storage.repositories.aggregates import Keys, Scope, case_key
@@ -354,8 +357,9 @@ class DayCountRepository(Repository):
         writers of cases and ratings wait until it commits). Returns (cases, ratings)."""
         if self.dialect == "postgresql":
             await self.session.execute(text("LOCK TABLE cases, ratings IN SHARE MODE"))
-        for model in (CaseDayCount, CaseDayTime, RatingDayCount, DayCountState):
+        for model in (CaseDayCount, CaseDayTime, RatingDayCount, SurveyDayCount, DayCountState):
             await self.session.execute(delete(model))
+        await self._rebuild_surveys(zone)
         if self.dialect == "postgresql":
             return await self._rebuild_in_sql(zone, now)
         counts: Counter[tuple[Any, ...]] = Counter()
@@ -532,6 +536,47 @@ class DayCountRepository(Repository):
         ratings = int(await self.session.scalar(select(func.count()).select_from(Rating)) or 0)
         return cases, ratings
 
+    async def _rebuild_surveys(self, zone: ZoneInfo) -> None:
+        """Survey responses and their answers (fewer than cases: counted in Python)."""
+        found: Counter[tuple[Any, ...]] = Counter()
+        responses = select(
+            SurveyResponse.id,
+            SurveyResponse.created_at,
+            SurveyResponse.point_id,
+            SurveyResponse.language,
+            SurveyResponse.channel,
+        ).order_by(SurveyResponse.id)
+        answers: dict[int, list[dict[str, Any]]] = {}
+        for row in (
+            await self.session.execute(
+                select(SurveyAnswer.response_id, SurveyAnswer.question, SurveyAnswer.value)
+            )
+        ).all():
+            answers.setdefault(row[0], []).append({"question": row[1], "value": row[2]})
+        for response in (await self.session.execute(responses)).mappings():
+            given = answers.get(int(response["id"]), [])
+            found.update(day_counts.survey_rows(dict(response), given, zone))
+        rows = [
+            {**dict(zip(day_counts.SURVEY_KEY, key, strict=True)), "n": n}
+            for key, n in found.items()
+            if n
+        ]
+        for at in range(0, len(rows), BATCH):
+            await self.session.execute(insert(SurveyDayCount), rows[at : at + BATCH])
+
+    async def survey_counts(self, point_ids: Sequence[int], first: date, last: date) -> list[Any]:
+        """Rows ``(point_id, question, value, count)`` over the days ``first``..``last``:
+        responses per point (question and value None), answers per question and value
+        (value None: a free-text answer given)."""
+        t = SurveyDayCount
+        stmt = (
+            select(t.point_id, t.question, t.value, func.sum(t.n))
+            .where(t.point_id.in_(list(point_ids)), *self._days(t, first, last))
+            .group_by(t.point_id, t.question, t.value)
+            .having(func.sum(t.n) != 0)
+        )
+        return list((await self.session.execute(stmt)).all())
+
     async def _insert_all(
         self, model: Any, names: Sequence[str], found: Counter[tuple[Any, ...]]
     ) -> None:
@@ -550,7 +595,12 @@ class DayCountRepository(Repository):
         """Fresh planner statistics for the days' tables (PostgreSQL; autovacuum would
         take its time after a rebuild or a fold, and plans a year's read as one row)."""
         if self.dialect == "postgresql":
-            for table in ("case_day_counts", "case_day_times", "rating_day_counts"):
+            for table in (
+                "case_day_counts",
+                "case_day_times",
+                "rating_day_counts",
+                "survey_day_counts",
+            ):
                 await self.session.execute(text("ANALYZE " + table))
 
     async def fold(self) -> int:
@@ -563,7 +613,9 @@ class DayCountRepository(Repository):
             (CaseDayCount, ("grain", *day_counts.COUNT_KEY)),
             (CaseDayTime, ("grain", *day_counts.TIME_KEY)),
             (RatingDayCount, ("grain", *day_counts.RATING_KEY)),
+            (SurveyDayCount, day_counts.SURVEY_KEY),
         ):
+            order = ("grain", "day") if "grain" in names else ("point_id", "day")
             count = select(func.count()).select_from(model)
             before = int(await self.session.scalar(count) or 0)
             columns = [getattr(model, name) for name in names]
@@ -577,7 +629,7 @@ class DayCountRepository(Repository):
                         .group_by(*kept)
                         .having(func.sum(gone.c.n) != 0)
                         # A grain's days together: a year is read from few pages.
-                        .order_by(gone.c.grain, gone.c.day),
+                        .order_by(*(gone.c[n] for n in order)),
                     )
                 )
             else:
@@ -586,7 +638,7 @@ class DayCountRepository(Repository):
                         select(*columns, func.sum(model.n))
                         .group_by(*columns)
                         .having(func.sum(model.n) != 0)
-                        .order_by(model.grain, model.day)
+                        .order_by(*(getattr(model, n) for n in order))
                     )
                 ).all()
                 await self.session.execute(delete(model))

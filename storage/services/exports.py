@@ -61,6 +61,9 @@ CHUNK = 64 * 1024
 class ExportKind(StrEnum):
     CASES = "cases"
     RATINGS = "ratings"
+    # One feedback point's survey responses, a column per question
+    # (storage.services.feedback_export, started with its start_feedback).
+    FEEDBACK = "feedback_responses"
 
 
 class ExportFormat(StrEnum):
@@ -201,6 +204,7 @@ class ExportRequest:
     cases: CaseFilter = field(default_factory=CaseFilter)
     ratings: RatingFilter = field(default_factory=RatingFilter)
     lang: str = "en"
+    point: str | None = None  # the feedback point's code (ExportKind.FEEDBACK)
 
 
 def headers(columns: list[Column], gettext: Callable[[str], str]) -> list[str]:
@@ -287,6 +291,8 @@ class ExportService:
         ``session``'s transaction, and fix its columns with titles in ``translator``'s
         language (``request.lang``), which also names the codes in the rows. The rows
         are read when the returned export is written."""
+        if request.kind is ExportKind.FEEDBACK:
+            raise ValueError("feedback responses: storage.services.feedback_export starts them")
         self.check(actor, request)
         self.record(session, actor, request, fmt.value)
         columns = columns_for(request.kind, actor)
@@ -300,6 +306,8 @@ class ExportService:
             for k, v in {**request.cases.__dict__, **request.ratings.__dict__}.items()
             if v not in (None, (), [], False) and k not in {"created_from", "created_to"}
         }
+        if request.point is not None:
+            filters["point"] = request.point
         AuditLog(session, self.core.clock).record(
             actor,
             AuditAction.EXPORT_CREATED,

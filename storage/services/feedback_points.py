@@ -41,7 +41,15 @@ from storage.errors import (
 from storage.models import FeedbackPoint, SurveyAnswer, SurveyResponse
 from storage.repositories.feedback_points import FeedbackPointRepository
 from storage.services.audit import AuditLog
-from storage.surveys import SCALE_MAX, SCALE_MIN, Question, QuestionKind, Survey
+from storage.surveys import (
+    SCALE_MAX,
+    SCALE_MIN,
+    Question,
+    QuestionKind,
+    Survey,
+    check_survey,
+    with_demographics,
+)
 from storage.text import clean
 
 # Upper-case letters and digits a person cannot misread on a poster: no 0, O, 1 or I.
@@ -257,9 +265,9 @@ class FeedbackPointService:
         self._may_manage(actor)
         point = await self.get(code)
         if survey is not None:
-            # The check lands with the XLSForm parser (issue 24, another part of it).
-            from storage.surveys import check_survey  # type: ignore[attr-defined,unused-ignore]
-
+            # Marked here as well as by the parser and the editor, so that a survey given
+            # any other way is suppressed below 5 where it asks sex, age or disability.
+            survey = with_demographics(survey)
             check_survey(survey)
         before = point.survey_definition
         point.survey = survey.to_json() if survey is not None else None
@@ -327,8 +335,9 @@ class FeedbackPointService:
 
         Answers are keyed by question name; None or an empty text is no answer. A
         question that is not relevant (its ``relevant`` answer not given) is not asked:
-        its answer is dropped and it is not required. Text answers are cleaned and cut
-        to :data:`MAX_TEXT_ANSWER_CHARS`.
+        its answer is dropped and it is not required. A text question is always
+        skippable (the bot offers "skip"), even if marked required. Text answers are
+        cleaned and cut to :data:`MAX_TEXT_ANSWER_CHARS`.
         """
         survey = point.survey_definition
         if survey is None:

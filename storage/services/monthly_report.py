@@ -50,8 +50,11 @@ from storage.i18n import _
 from storage.periods import Period, month_period, previous_month
 from storage.repositories.filters import CaseFilter
 from storage.services.exports import as_text
+from storage.services.feedback_results import FeedbackResultsService, PointResults
 from storage.services.stats import GroupIndicators, StatsReport, StatsService
 from storage.suppression import THRESHOLD, Mark, Pooled, pool, share
+from storage.survey_results import language_of
+from storage.surveys import QuestionKind
 from storage.tallies import SATISFIED, SCORES, CaseIndicators, Satisfaction
 
 TREND_MONTHS = 12
@@ -138,6 +141,16 @@ NOTES = [
         _(
             "The score reporters gave to how their closed complaint was handled, for the "
             "month's complaints and feedback."
+        ),
+    ),
+    (
+        _("Feedback points"),
+        _(
+            "Answers to the surveys of the feedback points open in the month (posters "
+            "with a QR code where assistance is given), and the ratings given there. A "
+            "response rate is the month's survey responses over the people the point "
+            "says it serves. Satisfied means 4 or 5 on a 1–5 scale question. Counts "
+            "below 5 are shown as '<5', with no mean or share."
         ),
     ),
     (
@@ -235,6 +248,8 @@ class ReportData:
     trend: list[MonthData]
     satisfaction: dict[str, StatsReport]  # this / prior: ratings and by programme
     groups: dict[str, list[GroupIndicators]]  # the month's complaints per dimension
+    # The feedback points open in the month, with their figures (issue 24).
+    feedback: list[PointResults] = field(default_factory=list)
 
 
 class MonthlyReport:
@@ -284,7 +299,9 @@ class MonthlyReport:
     async def content(self, first_day: date) -> list[Sheet]:
         """Every sheet's cells as they will be written."""
         data = await self.gather(first_day)
-        return Publisher(self.suppressed, self._tiebreak, self.gettext, self._name).sheets(data)
+        return Publisher(
+            self.suppressed, self._tiebreak, self.gettext, self._name, self.language
+        ).sheets(data)
 
     def _tiebreak(self, month: str, dimension: str) -> Callable[[str], bytes]:
         """Orders equally small rows by a keyed hash a reader cannot compute."""
@@ -321,6 +338,9 @@ class MonthlyReport:
                 d: (await stats.report(ANALYST, COMPLAINTS, this, group_by=d)).groups
                 for d in DIMENSIONS
             }
+            feedback = (
+                await FeedbackResultsService(session, self.core).report(ANALYST, this)
+            ).points
         sensitive_by = {g.key: g.cases.received for g in sensitive.groups}
         # The trend's twelve months hold this month and the one before.
         months = [
@@ -339,6 +359,7 @@ class MonthlyReport:
             trend=months,
             satisfaction=satisfaction,
             groups=groups,
+            feedback=feedback,
         )
 
 
@@ -363,8 +384,11 @@ class Publisher:
         tiebreak: Callable[[str, str], Callable[[str], bytes]],
         gettext: Callable[[str], str] | None = None,
         name: Callable[[str, str], str] | None = None,
+        language: str = "en",
     ) -> None:
         self.suppressed = suppressed
+        # A survey's labels are the M&E unit's own words in each language, no msgid.
+        self.language = language_of(language)
         self.tiebreak = tiebreak
         # What a breakdown's key is called (a category's or a programme's name); the
         # code itself without a language.
@@ -460,6 +484,7 @@ class Publisher:
         for dimension in DIMENSIONS:
             result.append(self.breakdown(dimension, this, data.groups[dimension]))
         result.append(self.satisfaction(data.satisfaction["this"], data.this.key))
+        result.append(self.feedback_points(data.feedback))
         result.append(self.trend([views[m.key] for m in data.trend]))
         result.append(self.notes())
         return [self.translated(sheet) for sheet in result]
@@ -627,6 +652,76 @@ class Publisher:
                 ]
             )
         sheet.rows.append([_("Total"), count])
+        return sheet
+
+    def feedback_points(self, points: list[PointResults]) -> Sheet:
+        """Per feedback point open in the month: its responses (and the response rate
+        where it says how many it serves), its ratings, and each 1–5 scale question's
+        answers, mean and share satisfied, under the counts' rules."""
+        sheet = Sheet(_("Feedback points"), widths=[28, 9, 16, 18, 40, 11, 11, 14, 12], freeze="A2")
+        sheet.head(
+            [
+                _("Feedback point"),
+                _("Code"),
+                _("Programme"),
+                _("Oblast"),
+                _("Question"),
+                _("Answers"),
+                _("Mean (1–5)"),
+                _("Share satisfied (4–5)"),
+                _("Response rate"),
+            ]
+        )
+        if not points:
+            sheet.rows.append([_("No feedback point was open this month.")])
+            return sheet
+        for result in points:
+            p = result.point
+            where: list[Cell] = [
+                p.name,
+                p.code,
+                self.name("programme", p.programme),
+                self.name("oblast", p.oblast),
+            ]
+            if result.figures is not None:
+                responses = self.count(result.responses)
+                rate: Cell = None
+                if p.served and not self.suppressed:
+                    rate = Percent(round(result.responses / p.served, 4))
+                elif p.served and not isinstance(responses, str):
+                    value = share(result.responses, p.served)
+                    rate = Percent(value) if value is not None else None
+                sheet.rows.append([*where, _("Survey responses"), responses, None, None, rate])
+                for figures in result.figures.questions:
+                    if figures.kind is not QuestionKind.SCALE or figures.demographic:
+                        continue
+                    question = result.survey.question(figures.name) if result.survey else None
+                    label = question.label(self.language) if question else figures.name
+                    answered = self.count(figures.answered)
+                    mean = figures.mean
+                    if self.suppressed and isinstance(answered, str):
+                        mean = None
+                    happy: Cell = None
+                    if figures.satisfied is not None:
+                        if not self.suppressed:
+                            raw = figures.share_satisfied
+                            happy = Percent(raw) if raw is not None else None
+                        elif not isinstance(answered, str):
+                            value = share(figures.satisfied, answered)
+                            happy = Percent(value) if value is not None else None
+                    sheet.rows.append([*where, label, answered, mean, happy, None])
+            ratings = self.count(result.ratings.count)
+            sheet.rows.append(
+                [
+                    *where,
+                    _("Satisfaction ratings"),
+                    ratings,
+                    self.mean(result.ratings, ratings),
+                    self.satisfied(result.ratings, ratings),
+                    None,
+                ]
+            )
+        sheet.autofilter = f"A1:I{len(sheet.rows)}"
         return sheet
 
     def trend(self, months: list[MonthView]) -> Sheet:

@@ -144,8 +144,14 @@ class StatsService:
     ) -> list[Any]:
         """Cases per combination of the ``by`` keys (rows ``(*keys, count)``), under the
         same rule as :meth:`report`."""
-        _seen, _flt, scope = self._scope(actor, flt, period)
+        _seen, flt, scope = self._scope(actor, flt, period)
+        if await self._days_cover(flt):
+            return await self.days.received_counts(scope, by, period.first, period.last)
         return await self.repo.received_counts(scope, by)
+
+    async def _days_cover(self, flt: CaseFilter) -> bool:
+        """Whether the daily counts can answer for ``flt`` (built, in this zone)."""
+        return self.use_days and covers(flt) and await self.days.built(self.core.settings.timezone)
 
     async def report(
         self,

@@ -148,8 +148,8 @@ async def test_the_openapi_document_is_complete(api: Api) -> None:
         for method, op in methods.items()
     ]
     # 25 + partners, referrals, outcomes (6) + reclassify, exclusions (2) + reply templates
-    # (4) + bulk changes (1) + feedback points (2)
-    assert len(operations) == 40
+    # (4) + bulk changes (1) + feedback points (2) + a feedback point's results (1)
+    assert len(operations) == 41
     for path, method, op in operations:
         where = f"{method.upper()} {path}"
         responses = op["responses"]

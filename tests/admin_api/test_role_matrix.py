@@ -77,6 +77,7 @@ async def test_role_matrix(staffed: Api) -> None:
         ),
         Row("GET", "/healthz", (200, 200, 200, 200, 200)),
         Row("GET", "/readyz", (200, 200, 200, 200, 200)),
+        Row("GET", f"{v1}/feedback-points/ZZZZZZ/results", (404, 404, 404, 404, 401)),
         # Metrics have their own listener; the docs are off outside the sandbox.
         Row("GET", "/metrics", (404, 404, 404, 404, 404)),
         Row("GET", "/openapi.json", (200, 200, 200, 200, 200)),

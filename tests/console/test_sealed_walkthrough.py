@@ -32,7 +32,7 @@ from tests.handlers.conversation import Talk, oblast_label, stored_cases, tr
 from tests.harness import bot_idle, new_token
 from tests.smtp import SmtpServer
 from tests.storage.helpers import submit
-from tgemu import EmulatorClient, EmulatorThread, SimulatedUser
+from tgemu import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
 
 NARRATIVE = "Мені 17. Роздавач продуктів каже, що дасть більше їжі, якщо я прийду до нього ввечері."
 MORE = "Він знову кликав мене сьогодні."
@@ -131,7 +131,7 @@ def test_a_misfiled_child_sea_report_reaches_the_focal_point_and_the_escalation_
     console.run(scenario(), timeout=300)
 
 
-async def walk(console: Console, runtime: BotRuntime, tg: Any, smtp: SmtpServer) -> None:
+async def walk(console: Console, runtime: BotRuntime, tg: BotHandle, smtp: SmtpServer) -> None:
     core = console.core
     await console.staff("olena", "operator")
     await console.staff("anna", "focal_point")

@@ -47,6 +47,7 @@ CONSOLE_SOURCES = [
 STORAGE_SOURCES = [
     ("storage/breakdowns.py", "python"),
     ("storage/services/exports.py", "python"),
+    ("storage/services/feedback_export.py", "python"),
     ("storage/names.py", "python"),
     ("storage/services/monthly_report.py", "python"),
 ]

@@ -27,10 +27,21 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.enums import ActorKind, Outcome, RatingKind, Role, Status
-from storage.models import Case, CaseDayCount, CaseDayTime, Rating, RatingDayCount
+from storage.models import (
+    Case,
+    CaseDayCount,
+    CaseDayTime,
+    FeedbackPoint,
+    Rating,
+    RatingDayCount,
+    SurveyAnswer,
+    SurveyDayCount,
+    SurveyResponse,
+)
 from storage.periods import Period, local_midnight
 from storage.repositories.day_counts import DayCountRepository
 from storage.repositories.filters import CaseFilter
+from storage.services.monthly_report import MonthlyReport
 from storage.services.stats import GROUP_BY, StatsService
 from tests.storage.test_stats_sql import _seed
 
@@ -80,6 +91,26 @@ async def _recount(core: Core) -> None:
             found = {tuple(_plain(v) for v in row[:-1]): int(row[-1]) for row in stored}
             want = {tuple(_plain(v) for v in k): n for k, n in expected[model].items() if n}
             assert found == want, model.__tablename__
+        # Survey responses: per day, point, language and channel, and answers by value.
+        surveys: Counter[tuple[Any, ...]] = Counter()
+        for response in (await session.scalars(select(SurveyResponse))).all():
+            surveys.update(
+                day_counts.survey_rows(
+                    {n: getattr(response, n) for n in day_counts.RESPONSE_COLUMNS},
+                    [{"question": a.question, "value": a.value} for a in response.answers],
+                    KYIV,
+                )
+            )
+        t = SurveyDayCount
+        keys = [getattr(t, n) for n in day_counts.SURVEY_KEY]
+        stored = (
+            await session.execute(
+                select(*keys, func.sum(t.n)).group_by(*keys).having(func.sum(t.n) != 0)
+            )
+        ).all()
+        assert {tuple(_plain(v) for v in r[:-1]): int(r[-1]) for r in stored} == {
+            tuple(_plain(v) for v in k): n for k, n in surveys.items() if n
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -131,9 +162,47 @@ async def test_rebuilt_days_give_the_same_reports(core: Core, clock: FrozenClock
     running, empty programmes, handling scores), built in one go."""
     clock.advance(NOW - clock.now())
     await _seed(core)
+    points = await _points(core)
+    rng = random.Random(7)
+    async with core.database.transaction() as session:
+        session.add_all([_response(rng, points) for _ in range(60)])
+    # The monthly workbook, counted from the cases (the days are not built yet) ...
+    workbook = await MonthlyReport(core, suppressed=False).content(date(2026, 3, 1))
     await _rebuild(core)
+    # ... and from the days: every cell the same.
+    assert await MonthlyReport(core, suppressed=False).content(date(2026, 3, 1)) == workbook
     await _recount(core)
     assert await _reports_agree(core) > 100
+    # A point's responses and answers over a period, from the days and from the rows.
+    async with core.database.read_only() as session:
+        counted = await DayCountRepository(session).survey_counts(points, PERIOD.first, PERIOD.last)
+        rows = (
+            await session.execute(
+                select(SurveyResponse.point_id, SurveyAnswer.question, SurveyAnswer.value)
+                .join(SurveyAnswer)
+                .where(
+                    SurveyResponse.created_at >= PERIOD.start,
+                    SurveyResponse.created_at < PERIOD.end,
+                )
+            )
+        ).all()
+        responses = (
+            await session.execute(
+                select(SurveyResponse.point_id, func.count())
+                .where(
+                    SurveyResponse.created_at >= PERIOD.start,
+                    SurveyResponse.created_at < PERIOD.end,
+                )
+                .group_by(SurveyResponse.point_id)
+            )
+        ).all()
+    want: Counter[tuple[Any, ...]] = Counter()
+    for point, question, value in rows:
+        want[(point, question, value)] += 1
+    for point, n in responses:
+        want[(point, None, None)] += n
+    assert {(p, q, v): int(n) for p, q, v, n in counted} == dict(want)
+    assert sum(int(n) for _p, q, _v, n in counted if q is None) > 20
     # Later the same day, and on a later day: the flags deadlines turn on follow the clock.
     for later in (timedelta(hours=7), timedelta(days=3, hours=2)):
         clock.advance(later)
@@ -227,12 +296,47 @@ def _step(rng: random.Random, case: Case) -> None:
         case.programme = rng.choice(("shelter", None))
 
 
+async def _points(core: Core) -> list[int]:
+    async with core.database.transaction() as session:
+        points = [
+            FeedbackPoint(
+                code=f"P{n}",
+                name=f"Point {n}",
+                programme="shelter",
+                oblast="UA-32",
+                active_from=date(2025, 10, 1),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for n in range(3)
+        ]
+        session.add_all(points)
+        await session.flush()
+        return [p.id for p in points]
+
+
+def _response(rng: random.Random, points: list[int]) -> SurveyResponse:
+    response = SurveyResponse(
+        point_id=rng.choice(points),
+        created_at=_instant(rng),
+        language=rng.choice(("uk", "ru")),
+        channel=rng.choice(("telegram", "web")),
+    )
+    response.answers = [
+        SurveyAnswer(question="q1", value=str(rng.randint(1, 5)), number=None),
+        SurveyAnswer(question="q2", value=rng.choice(("yes", "no"))),
+        *([SurveyAnswer(question="q3", value=None, text="добре")] if rng.random() < 0.5 else []),
+    ]
+    return response
+
+
 async def test_the_writer_keeps_the_days_through_a_random_history(
     core: Core, clock: FrozenClock
 ) -> None:
     clock.advance(NOW - clock.now())
     await _rebuild(core)  # an empty database: built at once
     rng = random.Random(20261206)
+    points = await _points(core)
     ids: list[int] = []
     made = 0
     for step in range(14):
@@ -251,6 +355,14 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
                     _step(rng, case)
                     if rng.random() < 0.3:
                         await session.flush()
+            for _ in range(rng.randrange(0, 6)):
+                session.add(_response(rng, points))
+            if rng.random() < 0.5:  # an answer added by its response's id alone
+                response = _response(rng, points)
+                response.answers = []
+                session.add(response)
+                await session.flush()
+                session.add(SurveyAnswer(response_id=response.id, question="q2", value="yes"))
             for _ in range(rng.randrange(0, 12)):
                 session.add(
                     Rating(

@@ -37,7 +37,15 @@ from storage.services.feedback_points import (
     web_link,
 )
 from storage.services.ratings import RatingService
-from storage.surveys import Choice, Question, QuestionKind, Relevance, Survey
+from storage.surveys import (
+    Choice,
+    Demographic,
+    Question,
+    QuestionKind,
+    Relevance,
+    Survey,
+    SurveyRefused,
+)
 from tests.storage.helpers import make_staff, submit
 
 UK, EN = Language.UK, Language.EN
@@ -375,6 +383,18 @@ async def test_set_survey_stores_it_and_takes_it_away(core: Core, analyst: Actor
     ]
 
 
+async def test_set_survey_refuses_a_survey_that_asks_for_a_phone_number(
+    core: Core, analyst: Actor
+) -> None:
+    point = await create(core, analyst)
+    phone = Survey(questions=(Question("phone", QuestionKind.TEXT, {EN: "Your phone number"}),))
+    with pytest.raises(SurveyRefused):
+        async with core.database.transaction() as session:
+            await FeedbackPointService(session, core).set_survey(analyst, point.code, phone)
+    async with core.database.transaction() as session:
+        assert (await FeedbackPointService(session, core).get(point.code)).survey is None
+
+
 async def test_a_rating_and_a_report_given_at_a_point_are_tied_to_it(
     core: Core, analyst: Actor
 ) -> None:
@@ -396,3 +416,25 @@ async def test_a_rating_and_a_report_given_at_a_point_are_tied_to_it(
         )
     assert case is not None and case.feedback_point_id == point.id
     assert tied == [rating.id]
+
+
+async def test_a_survey_given_any_way_has_its_demographic_questions_marked(
+    core: Core, analyst: Actor
+) -> None:
+    """Not only the parser and the editor: set_survey itself marks them, so a crossing
+    with them is suppressed below 5 whichever way the survey came."""
+    point = await create(core, analyst)
+    asked_sex = Question(
+        "sex",
+        QuestionKind.CHOICE,
+        {EN: "What is your sex?"},
+        choices=(Choice("female", {EN: "Female"}), Choice("male", {EN: "Male"})),
+    )
+    survey = Survey(questions=(*SURVEY.questions, asked_sex))
+    assert survey.question("sex").demographic is None
+    async with core.database.transaction() as session:
+        stored = await FeedbackPointService(session, core).set_survey(analyst, point.code, survey)
+        definition = stored.survey_definition
+    assert definition is not None
+    assert definition.question("sex").demographic is Demographic.SEX
+    assert definition.question("satisfied").demographic is None

@@ -33,6 +33,7 @@ SHEETS = [
     "By outcome",
     "By referral target",
     "Satisfaction",
+    "Feedback points",
     "Trend",
     "Notes",
 ]
@@ -181,6 +182,7 @@ UK_SHEETS = [
     "За результатами",
     "За партнерами, яким передано",
     "Задоволеність",
+    "Пункти відгуків",
     "Динаміка",
     "Примітки",
 ]

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from admin_api.console import labels
+from admin_api.console.routes.feedback_results import chart_data, point_view
 from admin_api.console.web import PREFIX, ConsoleRoute, ReadViewerDep, Viewer, render, require
 from admin_api.web.downloads import DOWNLOAD_HEADERS, export_response
 from admin_api.web.i18n import STAFF_LANGUAGES, Texts, translations
@@ -46,6 +47,8 @@ from storage.services.exports import (
     ExportRequest,
     ExportService,
 )
+from storage.services.feedback_export import start_feedback
+from storage.services.feedback_results import FeedbackResultsService
 from storage.services.monthly_report import MonthlyReport
 from storage.services.stats import GROUP_BY, NONE_KEY, SENSITIVE_GROUP, StatsReport, StatsService
 from storage.tallies import SCORES
@@ -249,6 +252,15 @@ async def dashboard(
     report = await service.report(
         viewer.actor, flt, period, group_by=filters.group_by or None, months=True
     )
+    feedback = await FeedbackResultsService(session, core).report(
+        viewer.actor,
+        period,
+        programme=filters.programme or None,
+        oblast=filters.oblast or None,
+    )
+    points = [point_view(r, viewer, core) for r in feedback.points]
+    data = charts(report, viewer, core)
+    data["feedback"] = chart_data(points, viewer)
     catalog = core.catalog
     zone = period.zone
     last_month = previous_month(local_date(core.clock.now(), zone).replace(day=1))
@@ -261,7 +273,9 @@ async def dashboard(
         period=period,
         note=note,
         report=report,
-        data=charts(report, viewer, core),
+        data=data,
+        feedback_points=points,
+        period_params=urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()}),
         groups=[(key_name(report.group_by or "", g.key, viewer, core), g) for g in report.groups],
         group_name=texts.gettext(GROUP_NAMES[report.group_by]) if report.group_by else "",
         reasons=[
@@ -295,6 +309,15 @@ async def export(
     format_value = request.query_params.get("format", "")
     kind = ExportKind(kind_value) if kind_value in ("cases", "ratings") else ExportKind.CASES
     fmt = ExportFormat(format_value) if format_value in ("csv", "xlsx") else ExportFormat.CSV
+    point = request.query_params.get("point", "")
+    if kind_value == ExportKind.FEEDBACK.value and point:
+        # One feedback point's responses, a column per question.
+        feedback = ExportRequest(
+            kind=ExportKind.FEEDBACK, period=period, lang=viewer.language, point=point
+        )
+        return export_response(
+            await start_feedback(ExportService(core), session, viewer.actor, feedback, fmt, texts)
+        )
     export_request = ExportRequest(
         kind=kind,
         period=period,

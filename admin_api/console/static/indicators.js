@@ -1,4 +1,4 @@
-/* The M&E dashboard's charts: Chart.js (vendored) draws the numbers the page carries in
+/* The M&E dashboard's charts (and a feedback point's results page's): Chart.js (vendored) draws the numbers the page carries in
    <script type="application/json" id="indicator-data">. No inline script (the CSP forbids
    it); each chart's table beside it holds the same numbers for screen readers. */
 (function () {
@@ -56,5 +56,9 @@
   });
   draw("chart-satisfaction", data.satisfaction, "bar", {
     y: { beginAtZero: true, ticks: { precision: 0 } }
+  });
+  // Feedback points: a bar per answer of each question (a withheld count is null).
+  (data.feedback || []).forEach(function (spec) {
+    draw(spec.id, spec, "bar", { y: { beginAtZero: true, ticks: { precision: 0 } } });
   });
 }());

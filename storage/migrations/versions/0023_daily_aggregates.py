@@ -3,8 +3,9 @@
 Revision ID: 0023
 Revises: 0022
 
-Issue 24 (the dashboard's year in under a second at a million cases). Three tables of
-append-only delta rows (storage.day_counts says what a case or a rating adds), the state
+Issue 24 (the dashboard's year in under a second at a million cases). Four tables of
+append-only delta rows (storage.day_counts says what a case, a rating or a survey
+response adds), the state
 saying whether they were built, and two indexes on the deadlines, which a reader uses
 to count today's clock-dependent flags from the cases themselves.
 
@@ -94,6 +95,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_rating_day_counts_grain_day", "rating_day_counts", ["grain", "day"])
     op.create_table(
+        "survey_day_counts",
+        _id(),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("point_id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=2), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("question", sa.String(length=64), nullable=True),
+        sa.Column("value", sa.String(length=64), nullable=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_day_counts")),
+    )
+    op.create_index("ix_survey_day_counts_point_day", "survey_day_counts", ["point_id", "day"])
+    op.create_table(
         "day_count_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("zone", sa.String(length=64), nullable=True),
@@ -108,6 +122,8 @@ def downgrade() -> None:
     op.drop_index("ix_cases_resolve_due_at", table_name="cases")
     op.drop_index("ix_cases_acknowledge_due_at", table_name="cases")
     op.drop_table("day_count_state")
+    op.drop_index("ix_survey_day_counts_point_day", table_name="survey_day_counts")
+    op.drop_table("survey_day_counts")
     op.drop_index("ix_rating_day_counts_grain_day", table_name="rating_day_counts")
     op.drop_table("rating_day_counts")
     op.drop_index("ix_case_day_times_grain_day", table_name="case_day_times")
