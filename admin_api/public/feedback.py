@@ -451,56 +451,73 @@ async def answer(request: Request, code: str, core: CoreDep) -> HTMLResponse:
     if checked.problems:
         return refuse(None, 422, checked.problems)
     guard = guard_of(request, core)
+    # The page's key is claimed before its answers are stored, so that a page sent twice
+    # at once (a double click) is stored once; it is given back when they are not stored.
     answered = f"fp-answered:{key}"
-    if await guard.counters.get(answered):
-        # The same page sent twice (a double click, a reload): answered once.
+    until = core.clock.now() + timedelta(hours=TOKEN_HOURS)
+    if await guard.counters.add(answered, 1, until=until) > 1:
+        await guard.counters.add(answered, -1, until=until)
         return page(request, core, "point_done.html", lang, code=point.code, repeated=True)
-    try:
-        await guard.count(
-            guard.person(address_of(request, core)),
-            "web-response",
-            core.settings.web_responses_per_address_per_hour,
-        )
-    except RateLimited as exc:
-        minutes = max(1, math.ceil(exc.retry_after / 60))
-        return refuse(
-            t.ngettext(
-                "Too many answers from here. Please try again in {count} minute.",
-                "Too many answers from here. Please try again in {count} minutes.",
-                minutes,
-            ).format(count=minutes),
-            429,
-        )
-    try:
-        async with unit_of_work(request, core) as session:
-            throttle = Throttle(session, core.clock)
-            await throttle.check(
-                WEB_RESPONSES, limit=core.settings.web_responses_per_hour, window=HOUR
+
+    async def store() -> HTMLResponse | None:
+        """None once the answers are stored, else the page that says why not."""
+        try:
+            await guard.count(
+                guard.person(address_of(request, core)),
+                "web-response",
+                core.settings.web_responses_per_address_per_hour,
             )
-            if survey:
-                await FeedbackPointService(session, core).record_response(
-                    point, checked.answers, language=Language(lang), channel=Channel.WEB
+        except RateLimited as exc:
+            minutes = max(1, math.ceil(exc.retry_after / 60))
+            return refuse(
+                t.ngettext(
+                    "Too many answers from here. Please try again in {count} minute.",
+                    "Too many answers from here. Please try again in {count} minutes.",
+                    minutes,
+                ).format(count=minutes),
+                429,
+            )
+        try:
+            async with unit_of_work(request, core) as session:
+                throttle = Throttle(session, core.clock)
+                await throttle.check(
+                    WEB_RESPONSES, limit=core.settings.web_responses_per_hour, window=HOUR
                 )
-            else:
-                score = checked.answers["score"]
-                assert isinstance(score, int)
-                await RatingService(session, core).rate_assistance(
-                    programme=point.programme,
-                    score=score,
-                    reasons=typed.reasons if score in LOW_SCORES else (),
-                    comment=typed.get("comment"),
-                    language=Language(lang),
-                    channel=Channel.WEB,
-                    feedback_point=point,
-                )
-            await throttle.hit(WEB_RESPONSES, window=HOUR)
-    except RateLimited:
-        return refuse(t._("Many people are answering right now. Please try again in an hour."), 429)
-    except DomainError as error:
-        log.info("web_response_refused code=%s", error.code)
-        return refuse(
-            t._("Something in the form is not valid. Please check it and send again."), 422
-        )
-    await guard.counters.add(answered, 1, until=core.clock.now() + timedelta(hours=TOKEN_HOURS))
+                if survey:
+                    await FeedbackPointService(session, core).record_response(
+                        point, checked.answers, language=Language(lang), channel=Channel.WEB
+                    )
+                else:
+                    score = checked.answers["score"]
+                    assert isinstance(score, int)
+                    await RatingService(session, core).rate_assistance(
+                        programme=point.programme,
+                        score=score,
+                        reasons=typed.reasons if score in LOW_SCORES else (),
+                        comment=typed.get("comment"),
+                        language=Language(lang),
+                        channel=Channel.WEB,
+                        feedback_point=point,
+                    )
+                await throttle.hit(WEB_RESPONSES, window=HOUR)
+        except RateLimited:
+            return refuse(
+                t._("Many people are answering right now. Please try again in an hour."), 429
+            )
+        except DomainError as error:
+            log.info("web_response_refused code=%s", error.code)
+            return refuse(
+                t._("Something in the form is not valid. Please check it and send again."), 422
+            )
+        return None
+
+    try:
+        refused = await store()
+    except BaseException:
+        await guard.counters.add(answered, -1, until=until)
+        raise
+    if refused is not None:
+        await guard.counters.add(answered, -1, until=until)
+        return refused
     log.info("web_response_recorded")
     return page(request, core, "point_done.html", lang, code=point.code, repeated=False)

@@ -7,6 +7,7 @@ with the ways that still work."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import random
 import re
@@ -269,6 +270,33 @@ async def test_a_page_sent_twice_counts_once(api: Api) -> None:
     assert len(await responses(api)) == 1
 
 
+async def test_a_page_sent_twice_at_once_is_stored_once(api: Api) -> None:
+    point = await new_point(api)
+    token = token_of(await form_page(api, point.code, "ru"))
+    both = await asyncio.gather(
+        *(send(api, point.code, token, "ru", q_overall=5, q_received_all="yes") for _ in range(2))
+    )
+    assert [r.status_code for r in both] == [200, 200]
+    assert len(await responses(api)) == 1
+
+
+async def test_a_page_held_back_can_be_sent_again_later(api: Api) -> None:
+    """A page refused by a limit did not store its answers: its token is not spent."""
+    api.core.settings.web_responses_per_address_per_hour = 1
+    point = await new_point(api)
+    first = token_of(await form_page(api, point.code, "uk"))
+    assert (
+        await send(api, point.code, first, "uk", q_overall=4, q_received_all="yes")
+    ).status_code == 200
+    token = token_of(await form_page(api, point.code, "uk"))
+    held = await send(api, point.code, token, "uk", q_overall=2, q_received_all="yes")
+    assert held.status_code == 429
+    api.core.settings.web_responses_per_address_per_hour = 5
+    again = await send(api, point.code, token, "uk", q_overall=2, q_received_all="yes")
+    assert again.status_code == 200 and "Дякуємо!" in again.text
+    assert len(await responses(api)) == 2
+
+
 async def test_one_address_is_held_back_after_its_hourly_answers(api: Api) -> None:
     api.core.settings.web_responses_per_address_per_hour = 2
     point = await new_point(api)
@@ -436,4 +464,16 @@ async def test_a_form_too_big_to_read_is_explained(api: Api) -> None:
     huge = await send(api, point.code, token, "en", q_overall=3, q_comment="x" * 100_000)
     assert huge.status_code == 400
     assert "too long to read" in huge.text and 'name="token"' in huge.text
+    assert await responses(api) == []
+
+
+async def test_a_point_not_open_yet_says_so_and_takes_no_answers(api: Api) -> None:
+    point = await new_point(api, active_from=local_today(api.core) + timedelta(days=2))
+    page = await api.http.get(f"/r/{point.code}", params={"lang": "uk"})
+    assert page.status_code == 200
+    assert "ще не приймаються" in page.text and 'name="token"' not in page.text
+    sent = await api.http.post(
+        f"/r/{point.code}?lang=uk", files=[("lang", (None, "uk")), ("q_overall", (None, "5"))]
+    )
+    assert sent.status_code == 200 and "ще не приймаються" in sent.text
     assert await responses(api) == []
