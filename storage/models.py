@@ -270,6 +270,9 @@ class Case(Base):
     reply_full_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Since when it waits for the reporter: its SLA clock stands still meanwhile.
     waiting_since: Mapped[datetime | None]
+    # When it was moved into the sealed channel (None: filed there, or never sealed); the
+    # escalation counts from it (storage.services.alerts).
+    sealed_at: Mapped[datetime | None]
     # Closed as a duplicate of this case (cases.id), the one kept (counted once in the
     # figures). No foreign key, as above: cases are emptied, never deleted.
     duplicate_of_id: Mapped[int | None] = mapped_column(Integer, index=True)

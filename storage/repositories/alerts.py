@@ -179,17 +179,19 @@ class AlertRepository(Repository):
     async def created_unacknowledged(
         self, *, created_before: datetime, created_after: datetime, limit: int
     ) -> list[Case]:
-        """Sealed cases created in (created_after, created_before] nobody acknowledged."""
+        """Sealed cases that entered the sealed channel in (created_after,
+        created_before], filed there or moved there later, that nobody acknowledged."""
+        entered = func.coalesce(Case.sealed_at, Case.created_at)
         stmt = (
             select(Case)
             .where(
                 Case.sensitive.is_(True),
                 Case.acknowledged_at.is_(None),
                 Case.status.in_([s.value for s in OPEN_STATUSES]),
-                Case.created_at <= created_before,
-                Case.created_at > created_after,
+                entered <= created_before,
+                entered > created_after,
             )
-            .order_by(Case.created_at, Case.id)
+            .order_by(entered, Case.id)
             .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())

@@ -117,6 +117,8 @@ class Reclassification:
         case.sensitive = target.sensitive
         now = self.core.clock.now()
         case.updated_at = now
+        if sealing or unsealing:
+            case.sealed_at = now if sealing else None
         flag_modified(case, "updated_at")
         if sealing:
             await self._withdraw_public_summary(case, actor)

@@ -494,3 +494,30 @@ async def test_a_case_moved_into_the_sealed_channel_alerts_focal_points_but_not_
     clock.advance(timedelta(days=2))
     await mail_worker(core, smtp).run_once()
     assert {m["To"] for m in smtp.mailbox.messages} <= {"fp1@example.org", *ESCALATION}
+
+
+async def test_a_case_moved_into_the_sealed_channel_days_after_filing_is_still_escalated(
+    core: Core, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    """The escalation counts from when the case entered the sealed channel: a report that
+    sat misfiled for days is the one that most needs a focal point soon."""
+    await staff_with_email(core, "fp1", "focal_point")
+    oper = await staff_with_email(core, "oper", "operator")
+    made = await submit(core, category="staff_conduct", narrative=NARRATIVE)
+    clock.advance(timedelta(days=4))
+    async with core.database.transaction() as session:
+        case = await TriageService(session, core).get_visible(made.ref, oper)
+        await Reclassification(session, core).move(
+            made.ref, oper, expected_version=case.version, category="sexual_exploitation"
+        )
+    worker = mail_worker(core, smtp)
+    await worker.run_once()
+    assert [m["To"] for m in smtp.mailbox.messages] == ["fp1@example.org"]  # the arrival
+    clock.advance(timedelta(hours=11))
+    await worker.run_once()
+    assert not [m for m in smtp.mailbox.messages if m["To"] != "fp1@example.org"]
+    clock.advance(timedelta(hours=1, minutes=1))
+    await worker.run_once()
+    escalated = [m for m in smtp.mailbox.messages if m["To"] in ESCALATION]
+    assert sorted(m["To"] for m in escalated) == sorted(ESCALATION)
+    assert all(made.ref not in m.get_content() for m in escalated)
