@@ -51,13 +51,14 @@ async def on_staff_link(
     await message.answer(texts.staff_link_answer(outcome.value))
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.startswith(POINT_PREFIX)))
+@router.message(CommandStart(deep_link=True, magic=F.args.lower().startswith(POINT_PREFIX)))
 async def on_point_link(
     message: Message, state: FSMContext, core: Core, locale: str, command: CommandObject
 ) -> None:
     """A feedback point's poster (its QR code or link): the point's questions, with its
     programme and oblast set (handlers.feedback)."""
-    code = (command.args or "").removeprefix(POINT_PREFIX)
+    # Any case: a code copied from the poster's caption may come in capitals.
+    code = (command.args or "")[len(POINT_PREFIX) :]
     await open_point(message, state, core, locale, code)
 
 

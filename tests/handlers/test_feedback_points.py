@@ -168,7 +168,8 @@ async def test_a_point_without_a_survey_asks_for_a_rating_tied_to_it(
 ) -> None:
     point = await make_point(bot_core, survey=None)
     user = await make_user("en")
-    first = (await user.send_command("start", f"fp_{point.code}")).last
+    # Typed from the poster's caption in capitals, as people copy a code: it still opens.
+    first = (await user.send_command("start", f"FP_{point.code.lower()}")).last
     # The point's programme is set: no question about which assistance.
     assert "Харків, вул. Сумська 12" in first.body
     assert "How satisfied are you with the assistance you received?" in first.body
