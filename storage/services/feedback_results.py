@@ -23,6 +23,7 @@ from storage.core import Core
 from storage.errors import PermissionDenied
 from storage.models import FeedbackPoint
 from storage.periods import Period, resolve_period
+from storage.repositories.day_counts import DayCountRepository
 from storage.repositories.feedback_results import FeedbackResultsRepository
 from storage.services.feedback_points import FeedbackPointService
 from storage.survey_results import PointFigures, Tally, point_figures, ratio
@@ -158,6 +159,38 @@ class FeedbackResultsService:
 
         return for_question
 
+    async def _count(
+        self, ids: Sequence[int], period: Period, tallies: dict[int, Tally]
+    ) -> dict[int, int]:
+        """Responses per point, and the answers into ``tallies``: from the daily counts
+        once they are built (a year of a busy point reads a few hundred rows instead of
+        every answer), else from the answers themselves. Both give the same figures."""
+        days = DayCountRepository(self.session)
+        responses: dict[int, int] = defaultdict(int)
+        if await days.built(self.core.settings.timezone):
+            for point_id, question, value, count in await days.survey_counts(
+                ids, period.first, period.last
+            ):
+                if question is None:
+                    responses[point_id] += int(count)
+                elif value is None:
+                    tallies[point_id].text_counts[question] = int(count)
+                else:
+                    tallies[point_id].count(question, value, int(count))
+            return responses
+        start, end = period.start, period.end
+        for point_id, question, value, number, is_text, count in await self.repo.answer_counts(
+            ids, start, end
+        ):
+            if is_text:
+                tallies[point_id].text_counts[question] = int(count)
+                continue
+            key = str(number) if number is not None else value
+            if key is not None:
+                tallies[point_id].count(question, key, int(count))
+        responses.update(await self.repo.response_counts(ids, start, end))
+        return responses
+
     async def _results(
         self, actor: Actor, points: Sequence[FeedbackPoint], period: Period
     ) -> list[PointResults]:
@@ -177,15 +210,7 @@ class FeedbackResultsService:
             }
         )
         tallies: dict[int, Tally] = defaultdict(Tally)
-        for point_id, question, value, number, is_text, count in await self.repo.answer_counts(
-            ids, start, end
-        ):
-            if is_text:
-                tallies[point_id].text_counts[question] = int(count)
-                continue
-            key = str(number) if number is not None else value
-            if key is not None:
-                tallies[point_id].count(question, key, int(count))
+        responses = await self._count(ids, period, tallies)
         if show_texts:
             for point_id, question, text in await self.repo.texts(
                 ids, start, end, limit=MAX_TEXTS * len(ids)
@@ -197,7 +222,6 @@ class FeedbackResultsService:
             ids, start, end, demographic
         ):
             tallies[point_id].cross(question, by, group, int(score), int(count))
-        responses = await self.repo.response_counts(ids, start, end)
         ratings: dict[int, ScoreTally] = defaultdict(ScoreTally)
         for point_id, score, count in await self.repo.rating_counts(ids, start, end):
             ratings[point_id].add(int(score), times=int(count))

@@ -17,6 +17,8 @@ from storage.access import Actor
 from storage.clock import FrozenClock
 from storage.core import Core
 from storage.errors import FeedbackPointNotFound
+from storage.repositories.day_counts import DayCountRepository
+from storage.services.day_counts import rebuild
 from storage.services.exports import ExportFormat, ExportKind, ExportRequest, ExportService
 from storage.services.feedback_export import start_feedback
 from storage.services.feedback_results import FeedbackResultsService, PointResults
@@ -220,3 +222,21 @@ async def test_the_workbook_has_a_feedback_points_sheet(
     rows = list(load_workbook(raw)["Feedback points"].iter_rows(values_only=True))
     ratings = next(r for r in rows if r[1] == seeded.food and r[4] == "Satisfaction ratings")
     assert ratings[5:8] == (2, 3.5, 0.5)
+
+
+async def test_the_daily_counts_and_the_answers_give_the_same_figures(
+    core: Core, world: tuple[Seeded, Actor, Actor, Actor]
+) -> None:
+    """Before the daily counts are built, the answers themselves are counted; once built
+    (the scheduler's first round, or holos stats rebuild), the days answer (a year reads
+    days, not every answer). The figures are the same either way."""
+    seeded, analyst, _operator, focal = world
+    async with core.database.read_only() as session:
+        assert not await DayCountRepository(session).built(core.settings.timezone)
+    from_answers = [await point(core, who, seeded.food) for who in (analyst, focal)]
+    await rebuild(core)
+    async with core.database.read_only() as session:
+        assert await DayCountRepository(session).built(core.settings.timezone)
+    from_days = [await point(core, who, seeded.food) for who in (analyst, focal)]
+    assert from_days == from_answers
+    assert from_days[0].responses == 12
