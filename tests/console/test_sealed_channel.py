@@ -48,7 +48,7 @@ def test_a_misfiled_report_moves_into_the_sealed_channel(console: Console) -> No
         await page.fill("#f-move-note", "Дитина, схоже на сексуальну експлуатацію")
         await page.click("#channel button[type=submit]")
         await page.wait_for_url("**/console/cases?moved=sealed")
-        assert "закритому каналі" in await page.inner_text(".alert.done")
+        assert "захищеному каналі" in await page.inner_text(".alert.done")
 
         # Not a trace of it for her: not listed, not counted, not found, 404 by URL.
         assert await page.locator(f"#case-{misfiled.ref}").count() == 0
