@@ -161,9 +161,9 @@ def case_rows(values: Mapping[str, Any], zone: ZoneInfo) -> tuple[list[Key], lis
         values["handling_score"],
         is_open,
         acked,
-        acked and acked_at <= ack_due,  # type: ignore[operator]  # acked: not None
+        acked_at is not None and acked_at <= ack_due,
         resolved,
-        resolved and resolved_at <= res_due,  # type: ignore[operator]  # resolved: not None
+        resolved_at is not None and resolved_at <= res_due,
         ack_flip,
         res_flip,
         over_flip,
@@ -172,10 +172,10 @@ def case_rows(values: Mapping[str, Any], zone: ZoneInfo) -> tuple[list[Key], lis
     times: list[Key] = []
     spent = []
     if not duplicate:
-        if acked:
-            spent.append(("ack", cell(micros(acked_at, created))))  # type: ignore[arg-type]
-        if resolved:
-            spent.append(("res", cell(micros(resolved_at, created))))  # type: ignore[arg-type]
+        if acked_at is not None:
+            spent.append(("ack", cell(micros(acked_at, created))))
+        if resolved_at is not None:
+            spent.append(("res", cell(micros(resolved_at, created))))
     for grain in CASE_GRAINS:
         kept = tuple(dims[name] if grain in (ALL, name) else None for name in CASE_DIMENSIONS)
         counts.append((grain, day, sensitive, duplicate, *kept, *flags))
