@@ -32,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, attributes, mapped_column, relationship
 
@@ -204,6 +205,16 @@ class Case(Base):
         # (storage.day_counts, migration 0023).
         Index("ix_cases_acknowledge_due_at", "acknowledge_due_at"),
         Index("ix_cases_resolve_due_at", "resolve_due_at"),
+        # The cases closed as duplicates of another (few): partial, so the index holds
+        # only them. A full index is almost all NULLs, and SQLite's statistics then say a
+        # lookup returns the whole table: it scanned every case to learn whether one has
+        # duplicates (the case page's EXISTS, 70 ms at 100,000 cases; migration 0026).
+        Index(
+            "ix_cases_duplicate_of_id",
+            "duplicate_of_id",
+            sqlite_where=text("duplicate_of_id IS NOT NULL"),
+            postgresql_where=text("duplicate_of_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,7 +286,7 @@ class Case(Base):
     sealed_at: Mapped[datetime | None]
     # Closed as a duplicate of this case (cases.id), the one kept (counted once in the
     # figures). No foreign key, as above: cases are emptied, never deleted.
-    duplicate_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(Integer)
     # The feedback point (feedback_points.id) the report was started at, from its
     # poster. No foreign key, as above: SQLite cannot name one on an added column, and
     # points are never deleted.
