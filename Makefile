@@ -12,6 +12,11 @@ export UV_PYTHON := $(PYTHON)
 # Compile bytecode at install: where PYTHONDONTWRITEBYTECODE is set, every start would
 # otherwise recompile aiogram, FastAPI and SQLAlchemy (seconds per process).
 export UV_COMPILE_BYTECODE := 1
+# Our own modules and the tests (pytest's rewritten asserts) are cached as bytecode too,
+# in __pycache__ beside them (ignored by git), even where the environment sets
+# PYTHONDONTWRITEBYTECODE: otherwise every test process, and every media worker and CLI
+# process the tests start, compiles them again (about 10 s of CPU per test process).
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test check lint format bench locales messages migrate clean env
 

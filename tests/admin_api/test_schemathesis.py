@@ -111,24 +111,28 @@ async def seed(api: Api) -> list[str]:
     return [standard.ref, sensitive.ref, "HL-2026-999999"]
 
 
-@pytest.mark.parametrize("signed_in", [True, False], ids=["operator", "anonymous"])
-async def test_the_api_keeps_its_own_schema(api: Api, signed_in: bool) -> None:
+async def test_the_api_keeps_its_own_schema_for_an_operator(api: Api) -> None:
     refs = await seed(api)
-    headers: dict[str, str] = {}
-    if signed_in:
-        await api.add_staff("operator", "operator")
-        headers = api.headers("operator")
-    answers = await fuzz(api, headers, refs)
+    await api.add_staff("operator", "operator")
+    answers = await fuzz(api, api.headers("operator"), refs)
     # The generated requests reached the routes, not only the validation layer.
     assert ("POST /api/v1/auth/token", 422) in answers
     assert ("POST /api/v1/auth/token", 401) in answers
-    if signed_in:
-        assert ("GET /api/v1/cases", 200) in answers
-        assert ("GET /api/v1/cases", 422) in answers
-        assert ("GET /api/v1/cases/{ref}", 200) in answers
-        assert ("GET /api/v1/cases/{ref}", 404) in answers
-    else:
-        # Nothing is looked up for a stranger: only 401, or 422 for a body that is not
-        # even JSON (parsed before anything else).
-        case_answers = {status for label, status in answers if "/cases" in label}
-        assert 401 in case_answers and case_answers <= {401, 422}
+    assert ("GET /api/v1/cases", 200) in answers
+    assert ("GET /api/v1/cases", 422) in answers
+    assert ("GET /api/v1/cases/{ref}", 200) in answers
+    assert ("GET /api/v1/cases/{ref}", 404) in answers
+
+
+# A stranger's requests are answered before any query of the cases (401, or 422 for a
+# body that is not even JSON), so one engine says all; the operator's run covers both.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_api_keeps_its_own_schema_for_a_stranger(api: Api) -> None:
+    refs = await seed(api)
+    answers = await fuzz(api, {}, refs)
+    assert ("POST /api/v1/auth/token", 422) in answers
+    assert ("POST /api/v1/auth/token", 401) in answers
+    # Nothing is looked up for a stranger: only 401, or 422 for a body that is not
+    # even JSON (parsed before anything else).
+    case_answers = {status for label, status in answers if "/cases" in label}
+    assert 401 in case_answers and case_answers <= {401, 422}
