@@ -40,6 +40,7 @@ from admin_api.web.i18n import Texts
 from admin_api.web.pages import environment, render_page
 from admin_api.web.sessions import CoreDep, unit_of_work
 from admin_api.web.uploads import BadForm, files_of, memory_form, text_of
+from storage import wording
 from storage.clock import HOUR, floor_to
 from storage.core import Core
 from storage.counters import MemoryCounters
@@ -184,9 +185,11 @@ def page(
 
 @dataclass
 class Typed:
-    """What the report form holds, drawn again as typed when something is refused."""
+    """What the report form holds, drawn again as typed when something is refused or the
+    person goes back to change the category."""
 
     category: str = ""
+    programme: str = ""
     oblast: str = ""
     narrative: str = ""
     contact: str = ""
@@ -195,10 +198,85 @@ class Typed:
     def of(cls, form: FormData) -> Typed:
         return cls(
             category=text_of(form, "category"),
+            programme=text_of(form, "programme"),
             oblast=text_of(form, "oblast"),
             narrative=text_of(form, "narrative"),
             contact=text_of(form, "contact"),
         )
+
+
+# The programme choice "Not sure / other", as the bot's button.
+NOT_SURE = "-"
+
+
+def known_category(core: Core, code: str) -> bool:
+    return code in CATEGORY and code in {c.code for c in core.catalog.categories}
+
+
+def category_step(
+    request: Request,
+    core: Core,
+    lang: str,
+    typed: Typed,
+    *,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Step 1: what the report is about. What was typed in step 2 rides along hidden, so
+    going back to change the category loses nothing."""
+    return page(
+        request,
+        core,
+        "report.html",
+        lang,
+        status_code=status_code,
+        typed=typed,
+        errors=errors or [],
+        token=new_token(core),
+    )
+
+
+def details_step(
+    request: Request,
+    core: Core,
+    lang: str,
+    typed: Typed,
+    *,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Step 2, for the chosen category: its intro (a sensitive category's own, with the
+    referral lines configured for it, in the bot's words: storage.wording), then the
+    programme, the oblast, the account, files and the contact."""
+    sensitive = typed.category in core.catalog.sensitive_codes
+    heading: str | None = None
+    intro = wording.general_intro()
+    referrals: list[wording.Referral] = []
+    if sensitive:
+        heading, *intro = wording.sensitive_intro(typed.category)
+        referrals = wording.referrals(typed.category, core.settings, lang)
+    return page(
+        request,
+        core,
+        "report_details.html",
+        lang,
+        status_code=status_code,
+        typed=typed,
+        errors=errors or [],
+        token=new_token(core),
+        sensitive=sensitive,
+        intro_heading=heading,
+        intro=intro,
+        referrals=referrals,
+        help_now=wording.HELP_NOW,
+        confidential=wording.CONFIDENTIAL,
+        programmes=[(p.code, p.name(lang)) for p in core.catalog.programmes],
+        not_sure=NOT_SURE,
+        oblasts=[(o.code, o.name(lang)) for o in core.catalog.oblasts],
+        max_narrative=core.settings.narrative_max_chars,
+        max_files=core.settings.attachments_max_count,
+        max_mb=core.settings.attachment_max_bytes // (1024 * 1024),
+    )
 
 
 def report_form(
@@ -210,26 +288,10 @@ def report_form(
     errors: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return page(
-        request,
-        core,
-        "report.html",
-        lang,
-        status_code=status_code,
-        typed=typed,
-        errors=errors or [],
-        token=new_token(core),
-        sensitive=[c.code for c in core.catalog.sensitive],
-        oblasts=[(o.code, o.name(lang)) for o in core.catalog.oblasts],
-        referrals=[
-            (c.names.get(Language(lang)) or c.names.get(Language.UK, ""), c.phone)
-            for c in core.settings.referral_contacts
-            if c.confidential
-        ],
-        max_narrative=core.settings.narrative_max_chars,
-        max_files=core.settings.attachments_max_count,
-        max_mb=core.settings.attachment_max_bytes // (1024 * 1024),
-    )
+    """The form again with what was typed: step 2 when the category is one we know,
+    else step 1 (a code posted by hand is never echoed as a choice)."""
+    step = details_step if known_category(core, typed.category) else category_step
+    return step(request, core, lang, typed, errors=errors, status_code=status_code)
 
 
 async def posted(request: Request, core: Core) -> FormData | None:
@@ -251,18 +313,41 @@ def address_of(request: Request, core: Core) -> str:
 @router.get("/report", response_class=HTMLResponse)
 async def report_page(request: Request, core: CoreDep, lang: str = "uk") -> HTMLResponse:
     served(core)
-    return report_form(request, core, language_of(lang), Typed())
+    return category_step(request, core, language_of(lang), Typed())
 
 
 @router.post("/report", response_class=HTMLResponse)
-async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
+async def report_step(request: Request, core: CoreDep) -> HTMLResponse:
+    """Every step posts here, so the chosen category never enters a URL, the browser's
+    history or a log line: ``step`` says which button was pressed (step 1's «Continue»,
+    step 2's «Back» or «Send»; none: a form of the one-step page, sent)."""
     served(core)
     form = await posted(request, core)
     if form is None:
-        return report_form(request, core, "uk", Typed(), status_code=400)
+        return category_step(request, core, "uk", Typed(), status_code=400)
     lang = language_of(text_of(form, "lang"))
     t = Texts(lang, core.settings.timezone)
     typed = Typed.of(form)
+    step = text_of(form, "step", "send")
+    if step == "back":
+        return category_step(request, core, lang, typed)
+    if step == "details":
+        if not known_category(core, typed.category):
+            return category_step(
+                request, core, lang, typed, errors=[choose_category(t)], status_code=422
+            )
+        return details_step(request, core, lang, typed)
+    return await send_report(request, core, form, lang, typed)
+
+
+def choose_category(t: Texts) -> str:
+    return t._("Please choose what the report is about.")
+
+
+async def send_report(
+    request: Request, core: Core, form: FormData, lang: str, typed: Typed
+) -> HTMLResponse:
+    t = Texts(lang, core.settings.timezone)
 
     def refuse(message: str, status: int = 422) -> HTMLResponse:
         return report_form(request, core, lang, typed, errors=[message], status_code=status)
@@ -276,10 +361,21 @@ async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
             ),
             400,
         )
+    if not known_category(core, typed.category):
+        return refuse(choose_category(t))
     if not typed.narrative.strip():
         return refuse(t._("Please describe what happened: the report cannot be empty."))
-    if typed.category not in CATEGORY or not typed.oblast:
-        return refuse(t._("Please choose what the report is about and where it happened."))
+    programme: str | None = None
+    if core.catalog.programmes:
+        if typed.programme != NOT_SURE and typed.programme not in {
+            p.code for p in core.catalog.programmes
+        }:
+            return refuse(
+                t._("Please choose which assistance this is about, or «Not sure / other».")
+            )
+        programme = None if typed.programme == NOT_SURE else typed.programme
+    if typed.oblast not in {o.code for o in core.catalog.oblasts}:
+        return refuse(t._("Please choose where it happened."))
     guard = guard_of(request, core)
     try:
         await guard.count_report(
@@ -312,6 +408,7 @@ async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
         category=typed.category,
         language=Language(lang),
         oblast=typed.oblast,
+        programme=programme,
         narrative=typed.narrative,
         attachments=staged,
         contact=contact,
