@@ -21,6 +21,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_date, format_time
 
 from handlers.i18n import lazy_pgettext, pgettext
+from storage import wording
 from storage.catalog import Catalog
 from storage.enums import ContactMode, Language, Status, WhatWentWrong
 from storage.errors import UnknownCategory
@@ -54,16 +55,6 @@ CATEGORY_BUTTONS = {
     "fraud_corruption": __("💰 Fraud or corruption"),
     "sexual_exploitation": __("🛡 Sexual exploitation and abuse"),
     "trafficking": __("🧳 Trafficking or labour exploitation"),
-}
-
-# Sensitive categories where the person may blame themselves for what was done to them.
-NOT_YOUR_FAULT = frozenset({"sexual_exploitation", "trafficking"})
-
-# The first line of the safe-referral screen of each sensitive category.
-SENSITIVE_INTROS = {
-    "fraud_corruption": __("You are reporting fraud or corruption."),
-    "sexual_exploitation": __("You are reporting sexual exploitation and abuse, or harassment."),
-    "trafficking": __("You are reporting human trafficking or labour exploitation."),
 }
 
 # The reporter reads the status of their report (звернення, обращение: neuter); the
@@ -305,41 +296,22 @@ def added_to_description(count: int) -> str:
 
 
 def sensitive_intro(category: str, settings: Settings, locale: str) -> str:
-    lines = [
-        str(SENSITIVE_INTROS[category]),
-        "",
-        _(
-            "👥 A small, specially trained team of the mission handles this report and "
-            "shares only what another organisation needs to act on it. Hotline operators "
-            "will not see it."
-        ),
-        _("Reporting will not affect the assistance you receive."),
-    ]
-    if category in NOT_YOUR_FAULT:
-        lines.append(_("What happened is not your fault."))
-    lines += [
-        _(
-            "Share only what you are comfortable sharing. You do not need to give your "
-            "name or any details about yourself."
-        ),
-    ]
+    """The sealed-channel intro in the words the web form shares (storage.wording)."""
+    heading, *sentences = wording.sensitive_intro(category)
+    lines = [_(heading), "", *(_(sentence) for sentence in sentences)]
     referrals = referral_lines(category, settings, locale)
     if referrals:
-        lines += ["", _("If you need help now, call (free of charge):"), *referrals]
+        lines += ["", _(wording.HELP_NOW), *referrals]
     return "\n".join(lines)
 
 
 def referral_lines(category: str, settings: Settings, locale: str) -> list[str]:
-    """The configured lines that fit this category; only those that are confidential
-    say so (112 is not)."""
+    """The configured lines that fit this category (storage.wording.referrals)."""
     lines = []
-    for contact in settings.referral_contacts:
-        if contact.categories and category not in contact.categories:
-            continue
-        name = contact.names.get(Language(locale)) or contact.names.get(Language.EN) or ""
-        line = f"📞 <b>{esc(contact.phone)}</b>: {esc(name)}"
-        if contact.confidential:
-            line += " " + _("(confidential)")
+    for referral in wording.referrals(category, settings, locale):
+        line = f"📞 <b>{esc(referral.phone)}</b>: {esc(referral.name)}"
+        if referral.confidential:
+            line += " " + _(wording.CONFIDENTIAL)
         lines.append(line)
     return lines
 

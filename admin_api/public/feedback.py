@@ -6,7 +6,8 @@ satisfaction rating, tied to the point either way.
 As the web form (:mod:`.web_form`): plain HTML that works with JavaScript off, no
 cookie, a neutral title and the quick-exit button; the form carries the web form's
 signed token (a form sent twice is answered once, from this process's memory) and counts
-against a per-address limit kept the same way, without keeping an address. Served
+against a per-address limit kept the same way, without keeping an address (both in
+:mod:`.common`). Served
 whether or not ``HOLOS_WEB_FORM`` is on (the poster prints this link); the link to the
 complaint form only when it is.
 
@@ -17,21 +18,25 @@ answer as it was and a message at each question that needs attention.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from admin_api.public.web_form import TOKEN_HOURS, address_of, form_key, guard_of, new_token
+from admin_api.public import common
+from admin_api.public.common import (
+    LANGUAGES,
+    TOKEN_HOURS,
+    form_key,
+    guard_of,
+    minutes_to_wait,
+    new_token,
+)
 from admin_api.web.feedback_links import deep_link, local_today
-from admin_api.web.headers import PAGE_HEADERS
 from admin_api.web.i18n import Texts
-from admin_api.web.pages import environment, render_page
 from admin_api.web.sessions import CoreDep, ReadSessionDep, unit_of_work
 from admin_api.web.uploads import BadForm, memory_form, text_of
 from storage.clock import HOUR
@@ -54,9 +59,6 @@ log = logging.getLogger("holos.public.feedback")
 
 router = APIRouter(include_in_schema=False)
 
-templates = environment(Path(__file__).resolve().parent / "templates")
-STYLESHEET = "/console/static/console.css"
-LANGUAGES = ("uk", "ru", "en")
 WEB_RESPONSES = "web:responses"
 FIELD = "q_"  # a survey question's form field: q_<name>
 
@@ -102,24 +104,18 @@ def language_of(chosen: str | None, accept_language: str | None) -> str:
 def page(
     request: Request, core: Core, template: str, lang: str, *, status_code: int = 200, **values: Any
 ) -> HTMLResponse:
-    texts = Texts(lang, core.settings.timezone)
     settings = core.settings
-    response = render_page(
-        templates,
+    return common.page(
         request,
+        core,
         template,
-        texts,
+        lang,
         status_code=status_code,
-        stylesheet=STYLESHEET,
-        hotline=settings.hotline_phone,
         hotline_hours=settings.hotline_hours,
         web_form=settings.web_form,
         bot_link=f"https://t.me/{core.telegram_username}" if core.telegram_username else None,
         **values,
     )
-    for name, value in PAGE_HEADERS:
-        response.headers[name.decode()] = value.decode()
-    return response
 
 
 # What the form holds ------------------------------------------------------------------
@@ -461,14 +457,10 @@ async def answer(request: Request, code: str, core: CoreDep) -> HTMLResponse:
 
     async def store() -> HTMLResponse | None:
         """None once the answers are stored, else the page that says why not."""
-        try:
-            await guard.count(
-                guard.person(address_of(request, core)),
-                "web-response",
-                core.settings.web_responses_per_address_per_hour,
-            )
-        except RateLimited as exc:
-            minutes = max(1, math.ceil(exc.retry_after / 60))
+        minutes = await minutes_to_wait(
+            request, core, "web-response", core.settings.web_responses_per_address_per_hour
+        )
+        if minutes is not None:
             return refuse(
                 t.ngettext(
                     "Too many answers from here. Please try again in {count} minute.",

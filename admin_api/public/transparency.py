@@ -7,26 +7,22 @@ Counts below 5, and totals that would reveal them, are withheld in storage
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from admin_api.public.common import STYLESHEET, templates
 from admin_api.web.headers import PAGE_HEADERS
 from admin_api.web.i18n import Texts
-from admin_api.web.pages import environment, render_page
+from admin_api.web.pages import render_page
 from admin_api.web.sessions import CoreDep, ReadSessionDep
 from storage.core import Core
 from storage.enums import Language
 from storage.services.transparency import MAX_MONTHS, TransparencyService
 
 router = APIRouter(include_in_schema=False)
-
-templates = environment(Path(__file__).resolve().parent / "templates")
-# The console's stylesheet dresses this page too (admin_api.console serves it).
-STYLESHEET = "/console/static/console.css"
 
 
 # The anonymous web form's address (served when ``HOLOS_WEB_FORM`` turns it on).

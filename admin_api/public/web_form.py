@@ -3,47 +3,46 @@
 the same intake as the bot (:class:`~storage.services.intake.IntakeService`).
 
 Plain HTML forms: they work with JavaScript off and in Tor Browser's safest mode. No
-cookie is ever set: the report form carries a signed token instead (when it was drawn,
-and a random key that makes a form sent twice one case). Receipt and claim codes travel
-only in POST bodies, never in a URL or a log line. Files are read into memory only and
-cleaned as the bot cleans them before anything is written.
+cookie is ever set: the report form carries the signed token of :mod:`.common` (a form
+sent twice makes one case). Receipt and claim codes travel only in POST bodies, never in
+a URL or a log line. Files are read into memory only and cleaned as the bot cleans them
+before anything is written.
 
-Limits without identifying anyone: per address, counted under a hash whose key lives
-only in this process's memory and is drawn anew each UTC day (so no stored value, and
-no value of another day, links to an address), in memory with windows of an hour; and
-a global rate for the whole form, in the database. Nothing about the browser, the
-address or the headers is stored with a case.
+Limits without identifying anyone: per address, as :mod:`.common` counts them; and a
+global rate for the whole form, in the database. Nothing about the browser, the address
+or the headers is stored with a case.
 
 Off unless ``HOLOS_WEB_FORM`` is set: then every path here is a 404.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
-import secrets
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from admin_api.web.clients import client_address, trusted_networks
+from admin_api.public import common
+from admin_api.public.common import (
+    LANGUAGES,
+    address_of,
+    form_key,
+    guard_of,
+    minutes_to_wait,
+    new_token,
+)
 from admin_api.web.files import stage_files
-from admin_api.web.headers import PAGE_HEADERS
 from admin_api.web.i18n import Texts
-from admin_api.web.pages import environment, render_page
 from admin_api.web.sessions import CoreDep, unit_of_work
 from admin_api.web.uploads import BadForm, files_of, memory_form, text_of
-from storage.clock import HOUR, floor_to
+from storage import wording
+from storage.clock import HOUR
 from storage.core import Core
-from storage.counters import MemoryCounters
-from storage.crypto import PersonKeys, format_receipt_code
+from storage.crypto import format_receipt_code
 from storage.enums import ContactMode, Language
 from storage.errors import (
     ClaimAlreadyUsed,
@@ -55,17 +54,12 @@ from storage.errors import (
 from storage.i18n import _, pgettext
 from storage.services.attachments import AttachmentService, StagedAttachment
 from storage.services.intake import ContactChoice, IntakeService, ReportSubmission
-from storage.services.throttle import ReceiptMisses, Throttle, address_group
+from storage.services.throttle import ReceiptMisses, Throttle
 
 log = logging.getLogger("holos.public.web_form")
 
 router = APIRouter(include_in_schema=False)
 
-templates = environment(Path(__file__).resolve().parent / "templates")
-STYLESHEET = "/console/static/console.css"
-LANGUAGES = ("uk", "ru", "en")
-# How long a drawn form may be sent: long enough to write an account slowly.
-TOKEN_HOURS = 12
 WEB_REPORTS = "web:reports"
 
 # What people read: the bot's own words (the same catalog entries).
@@ -90,46 +84,6 @@ STATUS = {
 }
 
 
-class Guard:
-    """Per-address counts without keeping an address (see the module's doc)."""
-
-    def __init__(self, core: Core) -> None:
-        self.clock = core.clock
-        self.counters = MemoryCounters(core.clock)
-        self._day: date | None = None
-        self._key = b""
-
-    def person(self, address: str) -> PersonKeys:
-        today = self.clock.now().date()
-        if today != self._day:
-            # Yesterday's key is gone: no count of today's can be set beside yesterday's.
-            # (Counts under it expire within the hour they were made.)
-            self._day, self._key = today, secrets.token_bytes(32)
-        root = hmac.new(self._key, address_group(address).encode(), hashlib.sha256).digest()
-        return PersonKeys(root)
-
-    async def count_report(self, person: PersonKeys, limit: int) -> None:
-        """Raise RateLimited once this address sent ``limit`` reports this hour."""
-        await self.count(person, "web-report", limit)
-
-    async def count(self, person: PersonKeys, what: str, limit: int) -> None:
-        """Raise RateLimited once this address sent ``limit`` forms of ``what`` (a
-        report, a feedback point's answers) this hour."""
-        start = floor_to(self.clock.now(), HOUR)
-        key = person.quota(what, start.date()) + start.strftime("%H")
-        if await self.counters.get(key) >= limit:
-            retry = (start + HOUR - self.clock.now()).total_seconds()
-            raise RateLimited(max(1, math.ceil(retry)))
-        await self.counters.add(key, 1, until=start + HOUR)
-
-
-def guard_of(request: Request, core: Core) -> Guard:
-    guard: Guard | None = getattr(request.app.state, "web_form_guard", None)
-    if guard is None:
-        guard = request.app.state.web_form_guard = Guard(core)
-    return guard
-
-
 def served(core: Core) -> None:
     if not core.settings.web_form:
         raise HTTPException(status_code=404)
@@ -139,54 +93,29 @@ def language_of(value: str | None) -> str:
     return value if value in LANGUAGES else "uk"
 
 
-def new_token(core: Core) -> str:
-    issued = int(core.clock.now().timestamp())
-    body = f"{issued}.{secrets.token_urlsafe(18)}"
-    return f"{body}.{core.crypto.sign(body.encode(), 'web-form').hex()}"
-
-
-def form_key(core: Core, token: str) -> str | None:
-    """The form's key if ``token`` is one we drew and not stale, else None."""
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit():
-        return None
-    body = f"{parts[0]}.{parts[1]}"
-    expected = core.crypto.sign(body.encode(), "web-form").hex()
-    if not secrets.compare_digest(expected.encode(), parts[2].encode()):
-        return None
-    age = core.clock.now().timestamp() - int(parts[0])
-    if age < -60 or age > TOKEN_HOURS * 3600:
-        return None
-    return parts[1]
-
-
 def page(
     request: Request, core: Core, template: str, lang: str, *, status_code: int = 200, **values: Any
 ) -> HTMLResponse:
-    texts = Texts(lang, core.settings.timezone)
-    response = render_page(
-        templates,
+    return common.page(
         request,
+        core,
         template,
-        texts,
+        lang,
         status_code=status_code,
-        stylesheet=STYLESHEET,
         categories=CATEGORY,
         statuses=STATUS,
         languages=LANGUAGES,
-        hotline=core.settings.hotline_phone,
         **values,
     )
-    for name, value in PAGE_HEADERS:
-        response.headers[name.decode()] = value.decode()
-    return response
 
 
 @dataclass
 class Typed:
-    """What the report form holds, drawn again as typed when something is refused."""
+    """What the report form holds, drawn again as typed when something is refused or the
+    person goes back to change the category."""
 
     category: str = ""
+    programme: str = ""
     oblast: str = ""
     narrative: str = ""
     contact: str = ""
@@ -195,10 +124,19 @@ class Typed:
     def of(cls, form: FormData) -> Typed:
         return cls(
             category=text_of(form, "category"),
+            programme=text_of(form, "programme"),
             oblast=text_of(form, "oblast"),
             narrative=text_of(form, "narrative"),
             contact=text_of(form, "contact"),
         )
+
+
+# The programme choice "Not sure / other", as the bot's button.
+NOT_SURE = "-"
+
+
+def known_category(core: Core, code: str) -> bool:
+    return code in CATEGORY and code in {c.code for c in core.catalog.categories}
 
 
 def report_form(
@@ -207,29 +145,55 @@ def report_form(
     lang: str,
     typed: Typed,
     *,
+    details: bool | None = None,
     errors: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The report form with what was typed. Step 1 (``details`` false): what the report
+    is about, with what was typed in step 2 riding along hidden, so going back to change
+    the category loses nothing. Step 2: the chosen category's intro, then the programme,
+    the oblast, the account, files and the contact. By default step 2 when the category
+    is one we know, else step 1 (a code posted by hand is never echoed as a choice)."""
+    if details is None:
+        details = known_category(core, typed.category)
     return page(
         request,
         core,
-        "report.html",
+        "report_details.html" if details else "report.html",
         lang,
         status_code=status_code,
         typed=typed,
         errors=errors or [],
         token=new_token(core),
-        sensitive=[c.code for c in core.catalog.sensitive],
-        oblasts=[(o.code, o.name(lang)) for o in core.catalog.oblasts],
-        referrals=[
-            (c.names.get(Language(lang)) or c.names.get(Language.UK, ""), c.phone)
-            for c in core.settings.referral_contacts
-            if c.confidential
-        ],
-        max_narrative=core.settings.narrative_max_chars,
-        max_files=core.settings.attachments_max_count,
-        max_mb=core.settings.attachment_max_bytes // (1024 * 1024),
+        **(details_of(core, lang, typed.category) if details else {}),
     )
+
+
+def details_of(core: Core, lang: str, category: str) -> dict[str, Any]:
+    """What step 2 shows for ``category``: a sensitive category's own intro and the
+    referral lines configured for it (in the bot's words: storage.wording), a standard
+    one's short general intro; the catalog's programmes and places; the limits."""
+    sensitive = category in core.catalog.sensitive_codes
+    heading: str | None = None
+    intro = wording.general_intro()
+    referrals: list[wording.Referral] = []
+    if sensitive:
+        heading, *intro = wording.sensitive_intro(category)
+        referrals = wording.referrals(category, core.settings, lang)
+    return {
+        "sensitive": sensitive,
+        "intro_heading": heading,
+        "intro": intro,
+        "referrals": referrals,
+        "help_now": wording.HELP_NOW,
+        "confidential": wording.CONFIDENTIAL,
+        "programmes": [(p.code, p.name(lang)) for p in core.catalog.programmes],
+        "not_sure": NOT_SURE,
+        "oblasts": [(o.code, o.name(lang)) for o in core.catalog.oblasts],
+        "max_narrative": core.settings.narrative_max_chars,
+        "max_files": core.settings.attachments_max_count,
+        "max_mb": core.settings.attachment_max_bytes // (1024 * 1024),
+    }
 
 
 async def posted(request: Request, core: Core) -> FormData | None:
@@ -244,10 +208,6 @@ async def posted(request: Request, core: Core) -> FormData | None:
         return None
 
 
-def address_of(request: Request, core: Core) -> str:
-    return client_address(request, trusted_networks(core.settings.trusted_proxies))
-
-
 @router.get("/report", response_class=HTMLResponse)
 async def report_page(request: Request, core: CoreDep, lang: str = "uk") -> HTMLResponse:
     served(core)
@@ -255,7 +215,10 @@ async def report_page(request: Request, core: CoreDep, lang: str = "uk") -> HTML
 
 
 @router.post("/report", response_class=HTMLResponse)
-async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
+async def report_step(request: Request, core: CoreDep) -> HTMLResponse:
+    """Every step posts here, so the chosen category never enters a URL, the browser's
+    history or a log line: ``step`` says which button was pressed (step 1's «Continue»,
+    step 2's «Back» or «Send»; none: a form of the one-step page, sent)."""
     served(core)
     form = await posted(request, core)
     if form is None:
@@ -263,6 +226,25 @@ async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
     lang = language_of(text_of(form, "lang"))
     t = Texts(lang, core.settings.timezone)
     typed = Typed.of(form)
+    step = text_of(form, "step", "send")
+    if step == "back":
+        return report_form(request, core, lang, typed, details=False)
+    if step == "details":
+        errors = [] if known_category(core, typed.category) else [choose_category(t)]
+        return report_form(
+            request, core, lang, typed, errors=errors, status_code=422 if errors else 200
+        )
+    return await send_report(request, core, form, lang, typed)
+
+
+def choose_category(t: Texts) -> str:
+    return t._("Please choose what the report is about.")
+
+
+async def send_report(
+    request: Request, core: Core, form: FormData, lang: str, typed: Typed
+) -> HTMLResponse:
+    t = Texts(lang, core.settings.timezone)
 
     def refuse(message: str, status: int = 422) -> HTMLResponse:
         return report_form(request, core, lang, typed, errors=[message], status_code=status)
@@ -276,18 +258,25 @@ async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
             ),
             400,
         )
+    if not known_category(core, typed.category):
+        return refuse(choose_category(t))
     if not typed.narrative.strip():
         return refuse(t._("Please describe what happened: the report cannot be empty."))
-    if typed.category not in CATEGORY or not typed.oblast:
-        return refuse(t._("Please choose what the report is about and where it happened."))
-    guard = guard_of(request, core)
-    try:
-        await guard.count_report(
-            guard.person(address_of(request, core)),
-            core.settings.web_reports_per_address_per_hour,
-        )
-    except RateLimited as exc:
-        minutes = max(1, math.ceil(exc.retry_after / 60))
+    programme: str | None = None
+    if core.catalog.programmes:
+        if typed.programme != NOT_SURE and typed.programme not in {
+            p.code for p in core.catalog.programmes
+        }:
+            return refuse(
+                t._("Please choose which assistance this is about, or «Not sure / other».")
+            )
+        programme = None if typed.programme == NOT_SURE else typed.programme
+    if typed.oblast not in {o.code for o in core.catalog.oblasts}:
+        return refuse(t._("Please choose where it happened."))
+    minutes = await minutes_to_wait(
+        request, core, "web-report", core.settings.web_reports_per_address_per_hour
+    )
+    if minutes is not None:
         return refuse(
             t.ngettext(
                 "Too many reports from here. Please try again in {count} minute.",
@@ -312,6 +301,7 @@ async def send_report(request: Request, core: CoreDep) -> HTMLResponse:
         category=typed.category,
         language=Language(lang),
         oblast=typed.oblast,
+        programme=programme,
         narrative=typed.narrative,
         attachments=staged,
         contact=contact,

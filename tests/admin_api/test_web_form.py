@@ -2,7 +2,10 @@
 /report makes a web case with a receipt code; no cookie; a form sent twice makes one
 case; a stale or forged token keeps what was typed; an empty account and hostile files
 get their reasons; /status opens the case with the code (never in a URL) and a wrong
-code counts against the same limits as in the bot."""
+code counts against the same limits as in the bot. The form asks what the bot asks in
+two steps, both posted (the category never enters a URL): the category, then its intro
+(a sensitive one's own, with only its referral lines), the programme and the rest;
+codes posted by hand that name no category or programme are refused, keeping the text."""
 
 from __future__ import annotations
 
@@ -16,11 +19,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from admin_api.web.i18n import translations
+from storage import wording
+from storage.catalog import Catalog
 from storage.clock import FrozenClock
 from storage.enums import Channel, FollowUpMode, Language
 from storage.models import Attachment, AuditEvent, Case, ContactDetail
 from storage.services.intake import IntakeService, ReportSubmission, StaffLoggedReport
 from storage.services.triage import TriageService
+from storage.settings import ContactEntry
 from tests.admin_api.helpers import Api
 from tests.storage.helpers import make_staff
 from tests.storage.media.samples import jpeg_with_gps
@@ -56,7 +63,9 @@ async def send(
     data = {
         "token": token,
         "lang": "ru",
+        "step": "send",
         "category": "fraud_corruption",
+        "programme": "cash",
         "oblast": "UA-63",
         "narrative": STORY,
         "contact": "",
@@ -209,3 +218,203 @@ async def test_a_claim_code_from_the_hotline_is_exchanged_once_on_status(web: Ap
     assert "already been used" in again.text and "Told at the help desk" not in again.text
     own = await web.http.post("/status", data={"code": found.group(1), "lang": "en"})
     assert own.status_code == 200
+
+
+# Two steps, as the bot asks ------------------------------------------------------------
+
+_HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+_ACTIONS = re.compile(r'(?:action|href|formaction)="([^"]*)"')
+RU = translations("ru")
+
+
+def tr(msgid: str) -> str:
+    return str(RU.gettext(msgid))
+
+
+async def step(api: Api, token: str, name: str, **values: str) -> httpx.Response:
+    """One press of a step's button (``details``: step 1's «Continue», ``back``: step 2's
+    «Back»), posted as the browser posts it; never a redirect."""
+    data = {"token": token, "lang": "ru", "step": name, **values}
+    response = await api.http.post("/report", data=data)
+    assert "location" not in response.headers and "set-cookie" not in response.headers
+    assert response.url.path == "/report" and not response.url.query
+    return response
+
+
+def token_of(page: str) -> str:
+    found = _TOKEN.search(page)
+    assert found
+    return found.group(1)
+
+
+def text(response: httpx.Response) -> str:
+    return html.unescape(response.text)
+
+
+async def test_the_category_then_its_questions_and_the_programme_is_stored(web: Api) -> None:
+    first = await web.http.get("/report", params={"lang": "ru"})
+    assert 'action="/report"' in first.text and 'name="step" value="details"' in first.text
+    assert 'name="narrative"' in first.text and "<textarea" not in first.text  # step 1 only
+    second = await step(web, token_of(first.text), "details", category="fraud_corruption")
+    assert second.status_code == 200, second.text
+    page = text(second)
+    assert 'name="category" value="fraud_corruption"' in page
+    assert tr("Which assistance is this about?") in page
+    for programme in web.core.catalog.programmes:
+        assert f'id="p-{programme.code}"' in page and programme.name("ru") in page
+    assert tr("Not sure / other") in page
+    done = await send(web, token_of(page), programme="food")
+    assert done.status_code == 200, done.text
+    assert _CODE.search(done.text)
+    (case,) = await cases(web)
+    assert (case.category, case.programme, case.channel) == (
+        "fraud_corruption",
+        "food",
+        Channel.WEB,
+    )
+
+
+async def test_not_sure_files_the_report_without_a_programme(web: Api) -> None:
+    done = await send(web, await form_page(web), category="assistance_quality", programme="-")
+    assert done.status_code == 200, done.text
+    (case,) = await cases(web)
+    assert case.category == "assistance_quality" and case.programme is None
+
+
+async def test_without_programmes_in_the_catalog_the_question_is_not_asked(web: Api) -> None:
+    web.core.catalog = Catalog(programmes=())
+    second = await step(web, await form_page(web), "details", category="suggestion")
+    assert second.status_code == 200
+    assert tr("Which assistance is this about?") not in text(second)
+    assert 'name="programme"' not in second.text
+    done = await send(web, token_of(second.text), category="suggestion", programme="")
+    assert done.status_code == 200, done.text
+    (case,) = await cases(web)
+    assert case.programme is None
+
+
+def configure_two_lines(api: Api) -> None:
+    api.core.settings.referral_contacts = [
+        ContactEntry(
+            phone="0 800 111 111",
+            names={Language.EN: "Line for abuse", Language.RU: "Линия по насилию"},
+            confidential=True,
+            categories=["sexual_exploitation"],
+        ),
+        ContactEntry(
+            phone="0 800 222 222",
+            names={Language.EN: "Anti-corruption line", Language.RU: "Антикоррупционная линия"},
+            confidential=False,
+            categories=["fraud_corruption"],
+        ),
+    ]
+
+
+async def test_a_sensitive_category_shows_its_own_intro_and_referral_lines(web: Api) -> None:
+    configure_two_lines(web)
+    token = await form_page(web)
+    abuse = text(await step(web, token, "details", category="sexual_exploitation"))
+    fraud = text(await step(web, token, "details", category="fraud_corruption"))
+    for category, page in (("sexual_exploitation", abuse), ("fraud_corruption", fraud)):
+        # The bot's own words (storage.wording), in Russian, the editor's correction in.
+        for line in wording.sensitive_intro(category):
+            assert tr(line) in page, line
+        assert tr(wording.HELP_NOW) in page
+    assert "Такими обращениями занимается только небольшая" not in abuse
+    assert tr(wording.NOT_YOUR_FAULT_LINE) in abuse
+    assert tr(wording.NOT_YOUR_FAULT_LINE) not in fraud
+    assert "0 800 111 111</strong>: Линия по насилию " + tr(wording.CONFIDENTIAL) in abuse
+    assert "0 800 222 222" not in abuse and "Антикоррупционная" not in abuse
+    assert "0 800 222 222</strong>: Антикоррупционная линия</li>" in fraud
+    assert "0 800 111 111" not in fraud and "Линия по насилию" not in fraud
+
+
+async def test_a_standard_category_has_the_short_general_intro(web: Api) -> None:
+    configure_two_lines(web)
+    page = text(await step(web, await form_page(web), "details", category="staff_conduct"))
+    for line in wording.general_intro():
+        assert tr(line) in page
+    assert tr(wording.sensitive_intro("fraud_corruption")[1]) not in page
+    assert tr(wording.HELP_NOW) not in page and "0 800" not in page
+
+
+async def test_back_to_change_the_category_keeps_what_was_typed(web: Api) -> None:
+    typed = {
+        "category": "fraud_corruption",
+        "programme": "shelter",
+        "oblast": "UA-46",
+        "narrative": 'Строка "первая"\nи <вторая> & третья.',
+        "contact": "+380 67 765 43 21",
+    }
+    back = await step(web, await form_page(web), "back", **typed)
+    assert back.status_code == 200
+    assert 'id="c-fraud_corruption" name="category" value="fraud_corruption" checked' in back.text
+    assert "<textarea" not in back.text  # step 1: what was typed rides along hidden
+    kept = {name: html.unescape(value) for name, value in _HIDDEN.findall(back.text)}
+    assert {name: kept[name] for name in typed if name != "category"} == {
+        name: value for name, value in typed.items() if name != "category"
+    }
+    token = kept.pop("token")
+    again = await step(web, token, "details", **{**kept, "category": "trafficking"})
+    page = text(again)
+    assert typed["narrative"] in page and typed["contact"] in page
+    assert 'value="shelter" checked' in page and 'value="UA-46" selected' in page
+    assert 'name="category" value="trafficking"' in page
+    assert "&lt;вторая&gt;" in again.text  # what was typed is escaped, never markup
+    done = await send(web, token_of(again.text), **{**typed, "category": "trafficking"})
+    assert done.status_code == 200, done.text
+    (case,) = await cases(web)
+    assert (case.category, case.programme, case.oblast) == ("trafficking", "shelter", "UA-46")
+
+
+@pytest.mark.parametrize("forged", ["", "no_such_category", "fraud_corruption<script>"])
+async def test_a_forged_category_is_refused_at_either_step_keeping_the_text(
+    web: Api, forged: str
+) -> None:
+    token = await form_page(web)
+    chosen = await step(web, token, "details", category=forged, narrative="Мой текст.")
+    assert chosen.status_code == 422
+    assert tr("Please choose what the report is about.") in text(chosen)
+    assert 'value="Мой текст."' in chosen.text
+    sent = await send(web, token, category=forged, narrative="Мой текст.")
+    assert sent.status_code == 422
+    assert tr("Please choose what the report is about.") in text(sent)
+    assert 'value="Мой текст."' in sent.text and "<script>" not in sent.text
+    assert await cases(web) == []
+
+
+@pytest.mark.parametrize("forged", ["", "no_such_programme", "CASH"])
+async def test_a_forged_programme_is_refused_keeping_the_text(web: Api, forged: str) -> None:
+    refused = await send(web, await form_page(web), programme=forged, narrative="Мой текст.")
+    assert refused.status_code == 422
+    page = text(refused)
+    assert tr("Please choose which assistance this is about, or «Not sure / other».") in page
+    assert ">Мой текст.</textarea>" in page and 'value="fraud_corruption"' in page
+    assert await cases(web) == []
+
+
+async def test_a_forged_oblast_is_refused_keeping_the_text(web: Api) -> None:
+    refused = await send(web, await form_page(web), oblast="UA-99", narrative="Мой текст.")
+    assert refused.status_code == 422
+    assert tr("Please choose where it happened.") in text(refused)
+    assert ">Мой текст.</textarea>" in text(refused)
+    assert await cases(web) == []
+
+
+async def test_the_category_never_enters_a_url(web: Api) -> None:
+    """Every step is a POST to /report answered in place: no Location header, and no
+    form action or link of any page of the flow names the category."""
+    token = await form_page(web)
+    pages = [(await web.http.get("/report", params={"lang": "ru"})).text]
+    for name in ("details", "back"):
+        response = await step(web, token, name, category="sexual_exploitation")
+        pages.append(response.text)
+    refused = await send(web, "forged", category="sexual_exploitation")
+    done = await send(web, token_of(pages[1]), category="sexual_exploitation")
+    for response in (refused, done):
+        assert "location" not in response.headers and not response.url.query
+        pages.append(response.text)
+    urls = [url for page in pages for url in _ACTIONS.findall(page)]
+    assert 'action="/report"' in pages[1] and urls
+    for url in urls:
+        assert "sexual" not in url and "category" not in url, url

@@ -36,9 +36,26 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
         page = await no_script_page(console)
         await page.goto(console.url("/report?lang=ru"))
         assert await page.title() == "Форма"
+        # Step 1: the category, posted (never in the address or the history).
         await page.check("#c-fraud_corruption")
+        async with page.expect_navigation():
+            await page.click("button:has-text('Далее »')")
+        assert page.url == console.url("/report")
+        # Step 2: the category's own intro in the bot's words, then the bot's questions.
+        intro = await page.inner_text("#intro")
+        assert "Вы сообщаете о мошенничестве или коррупции." in intro, intro
+        assert "112" in await page.inner_text("#referrals")
+        await page.check("#p-food")
         await page.select_option("#f-oblast", "UA-63")
         await page.fill("#f-narrative", STORY)
+        # Back to the categories and on again: what was typed is still there.
+        async with page.expect_navigation():
+            await page.click("button:has-text('« Назад')")
+        assert await page.is_checked("#c-fraud_corruption")
+        async with page.expect_navigation():
+            await page.click("button:has-text('Далее »')")
+        assert await page.input_value("#f-narrative") == STORY
+        assert await page.is_checked("#p-food")
         async with page.expect_navigation():
             await page.click("button:has-text('Отправить обращение')")
         code = receipt_in(await page.inner_text("#code"))
@@ -62,6 +79,7 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
             (case,) = list(await session.scalars(select(Case)))
             files = await session.scalar(select(func.count()).select_from(Attachment))
         assert case.channel is Channel.WEB and case.sensitive and files == 1
+        assert (case.category, case.programme) == ("fraud_corruption", "food")
         assert await page.context.cookies() == []
 
         # The same pages at 390 px with a script only to measure them and run axe-core.
@@ -71,6 +89,13 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
             assert response is not None and response.status == 200
             assert await checker.evaluate(NO_SIDEWAYS), f"{path} scrolls sideways at 390 px"
             assert await console.axe(checker) == [], path
+        # Step 2 of a sexual-exploitation report, with its referral lines.
+        await checker.goto(console.url("/report?lang=ru"))
+        await checker.check("#c-sexual_exploitation")
+        async with checker.expect_navigation():
+            await checker.click("button:has-text('Далее »')")
+        assert await checker.evaluate(NO_SIDEWAYS), "step 2 scrolls sideways at 390 px"
+        assert await console.axe(checker) == [], "step 2"
 
     console.run(scenario(), timeout=120)
 

@@ -49,6 +49,7 @@ STORAGE_SOURCES = [
     ("storage/services/exports.py", "python"),
     ("storage/services/feedback_export.py", "python"),
     ("storage/names.py", "python"),
+    ("storage/wording.py", "python"),
     ("storage/services/monthly_report.py", "python"),
 ]
 
