@@ -40,7 +40,19 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
     async def scenario() -> None:
         console.core.settings.web_form = True
         page = await no_script_page(console)
-        await page.goto(console.url("/report?lang=ru"))
+        await page.goto(console.url("/report"))
+        # The language switch: buttons under the quick exit, no links. With nothing
+        # chosen yet (the categories are required) it still switches.
+        switch = page.locator("#languages button[value='ru']")
+        assert await switch.is_visible() and await page.locator("#languages a").count() == 0
+        exit_box = await page.locator("#quick-exit").bounding_box()
+        switch_box = await switch.bounding_box()
+        form_box = await page.locator("#report-form").bounding_box()
+        assert exit_box and switch_box and form_box
+        assert exit_box["y"] < switch_box["y"] < form_box["y"], "shown under the quick exit"
+        async with page.expect_navigation():
+            await switch.click()
+        assert await page.get_attribute("html", "lang") == "ru"
         assert await page.title() == "Форма"
         # Step 1: the category, posted (never in the address or the history).
         await page.check("#c-fraud_corruption")
@@ -51,9 +63,29 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
         intro = await page.inner_text("#intro")
         assert "Вы сообщаете о мошенничестве или коррупции." in intro, intro
         assert "112" in await page.inner_text("#referrals")
+        # Mid-form, half filled (programme and oblast, both required, not chosen yet),
+        # Ukrainian: the same step with everything typed, the chosen file asked for again.
+        await page.fill("#f-narrative", STORY)
+        await page.fill("#f-contact", CONTACT)
+        await page.set_input_files("#f-files", files=[photo()])
+        async with page.expect_navigation():
+            await page.click("#languages button[value='uk']")
+        assert page.url == console.url("/report") and await page.title() == "Форма"
+        assert await page.get_attribute("html", "lang") == "uk"
+        assert "Ви повідомляєте про шахрайство або корупцію." in await page.inner_text("#intro")
+        assert await page.input_value("#f-narrative") == STORY
+        assert await page.input_value("#f-contact") == CONTACT
+        assert "оберіть їх ще раз" in await page.inner_text("#files-again")
+        assert await page.evaluate(NO_SIDEWAYS), "the switched step scrolls sideways at 390 px"
+        # The choices too, back in Russian.
         await page.check("#p-food")
         await page.select_option("#f-oblast", "UA-63")
-        await page.fill("#f-narrative", STORY)
+        async with page.expect_navigation():
+            await page.click("#languages button[value='ru']")
+        assert await page.get_attribute("html", "lang") == "ru"
+        assert await page.is_checked("#p-food")
+        assert await page.input_value("#f-oblast") == "UA-63"
+        assert await page.input_value("#f-narrative") == STORY
         # Back to the categories and on again: what was typed is still there.
         async with page.expect_navigation():
             await page.click("button:has-text('« Назад')")
@@ -62,33 +94,9 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
             await page.click("button:has-text('Далее »')")
         assert await page.input_value("#f-narrative") == STORY
         assert await page.is_checked("#p-food")
-        # Mid-form, the language switch (buttons under the quick exit, no links): the same
-        # step in Ukrainian, with everything typed, the chosen file asked for again.
-        await page.fill("#f-contact", CONTACT)
-        await page.set_input_files("#f-files", files=[photo()])
-        switch = page.locator("#languages button[value='uk']")
-        assert await switch.is_visible() and await page.locator("#languages a").count() == 0
-        exit_box = await page.locator("#quick-exit").bounding_box()
-        switch_box = await switch.bounding_box()
-        form_box = await page.locator("#report-form").bounding_box()
-        assert exit_box and switch_box and form_box
-        assert exit_box["y"] < switch_box["y"] < form_box["y"], "shown under the quick exit"
-        async with page.expect_navigation():
-            await switch.click()
-        assert page.url == console.url("/report") and await page.title() == "Форма"
-        assert await page.get_attribute("html", "lang") == "uk"
-        assert "Ви повідомляєте про шахрайство або корупцію." in await page.inner_text("#intro")
-        assert await page.input_value("#f-narrative") == STORY
-        assert await page.is_checked("#p-food")
-        assert await page.input_value("#f-oblast") == "UA-63"
         assert await page.input_value("#f-contact") == CONTACT
-        assert "оберіть їх ще раз" in await page.inner_text("#files-again")
-        assert await page.evaluate(NO_SIDEWAYS), "the switched step scrolls sideways at 390 px"
-        # Back to Russian, and Enter in the contact field sends the report (the switch
-        # buttons follow «Send» in the document, so they are never the default button).
-        async with page.expect_navigation():
-            await page.click("#languages button[value='ru']")
-        assert await page.input_value("#f-contact") == CONTACT
+        # Enter in the contact field sends the report (the switch buttons follow «Send»
+        # in the document, so they are never the form's default button).
         async with page.expect_navigation():
             await page.press("#f-contact", "Enter")
         code = receipt_in(await page.inner_text("#code"))
