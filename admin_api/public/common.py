@@ -38,6 +38,8 @@ templates = environment(Path(__file__).resolve().parent / "templates")
 # The console's stylesheet dresses the public pages too (admin_api.console serves it).
 STYLESHEET = "/console/static/console.css"
 LANGUAGES = ("uk", "ru", "en")
+# Each language in its own words, for the pages' language switch.
+LANGUAGE_NAMES = (("uk", "Українська"), ("ru", "Русский"), ("en", "English"))
 # How long a drawn form may be sent: long enough to write an account slowly.
 TOKEN_HOURS = 12
 
@@ -55,6 +57,7 @@ def page(
         status_code=status_code,
         stylesheet=STYLESHEET,
         hotline=core.settings.hotline_phone,
+        language_names=LANGUAGE_NAMES,
         **values,
     )
     for name, value in PAGE_HEADERS:

@@ -147,6 +147,7 @@ def report_form(
     *,
     details: bool | None = None,
     errors: list[str] | None = None,
+    files_dropped: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The report form with what was typed. Step 1 (``details`` false): what the report
@@ -164,6 +165,7 @@ def report_form(
         status_code=status_code,
         typed=typed,
         errors=errors or [],
+        files_dropped=files_dropped,
         token=new_token(core),
         **(details_of(core, lang, typed.category) if details else {}),
     )
@@ -218,7 +220,8 @@ async def report_page(request: Request, core: CoreDep, lang: str = "uk") -> HTML
 async def report_step(request: Request, core: CoreDep) -> HTMLResponse:
     """Every step posts here, so the chosen category never enters a URL, the browser's
     history or a log line: ``step`` says which button was pressed (step 1's «Continue»,
-    step 2's «Back» or «Send»; none: a form of the one-step page, sent)."""
+    step 2's «Back» or «Send»; none: a form of the one-step page, sent), and
+    ``switch_lang`` a language of the page's switch."""
     served(core)
     form = await posted(request, core)
     if form is None:
@@ -226,6 +229,9 @@ async def report_step(request: Request, core: CoreDep) -> HTMLResponse:
     lang = language_of(text_of(form, "lang"))
     t = Texts(lang, core.settings.timezone)
     typed = Typed.of(form)
+    switch = text_of(form, "switch_lang")
+    if switch:
+        return await switch_language(request, core, form, language_of(switch), typed)
     step = text_of(form, "step", "send")
     if step == "back":
         return report_form(request, core, lang, typed, details=False)
@@ -235,6 +241,18 @@ async def report_step(request: Request, core: CoreDep) -> HTMLResponse:
             request, core, lang, typed, errors=errors, status_code=422 if errors else 200
         )
     return await send_report(request, core, form, lang, typed)
+
+
+async def switch_language(
+    request: Request, core: Core, form: FormData, lang: str, typed: Typed
+) -> HTMLResponse:
+    """The same step again in ``lang`` with everything typed (the bot keeps its draft
+    across a change of language too): nothing is checked, sent or counted. Files cannot
+    ride along (a browser never fills a file input), so step 2 says so if some were
+    chosen."""
+    details = text_of(form, "at") == "details" and known_category(core, typed.category)
+    chosen = bool(await files_of(form, "files")) if details else False
+    return report_form(request, core, lang, typed, details=details, files_dropped=chosen)
 
 
 def choose_category(t: Texts) -> str:

@@ -418,3 +418,114 @@ async def test_the_category_never_enters_a_url(web: Api) -> None:
     assert 'action="/report"' in pages[1] and urls
     for url in urls:
         assert "sexual" not in url and "category" not in url, url
+
+
+# The language switch -------------------------------------------------------------------
+
+_SWITCH = re.compile(r'<button type="submit" form="report-form" name="switch_lang" value="(\w+)"')
+
+
+async def test_switching_language_keeps_the_step_and_everything_typed(web: Api) -> None:
+    """Step 2 typed in Ukrainian, then «Русский»: the same step in Russian with the
+    category, programme, oblast, account and contact all kept; nothing is stored, and
+    the page's own token (a fresh one, as after «Back») still sends the report once."""
+    typed = {
+        "category": "fraud_corruption",
+        "programme": "shelter",
+        "oblast": "UA-46",
+        "narrative": 'Комірник "вимагав" гроші <за> список & мовчання.',
+        "contact": "+380 67 765 43 21",
+    }
+    token = token_of((await web.http.get("/report", params={"lang": "uk"})).text)
+    second = await step(web, token, "details", lang="uk", category=typed["category"])
+    assert 'name="at" value="details"' in second.text
+    assert _SWITCH.findall(second.text) == ["uk", "ru", "en"]
+    assert 'href="?lang=' not in second.text  # no link that would open an empty form
+    switched = await web.http.post(
+        "/report",
+        data={
+            "token": token_of(second.text),
+            "lang": "uk",
+            "at": "details",
+            "switch_lang": "ru",
+            **typed,
+        },
+    )
+    assert switched.status_code == 200, switched.text
+    assert "location" not in switched.headers and not switched.url.query
+    page = text(switched)
+    assert '<html lang="ru">' in page and 'name="lang" value="ru"' in page
+    assert tr("Which assistance is this about?") in page
+    assert tr(wording.sensitive_intro("fraud_corruption")[0]) in page
+    assert 'name="category" value="fraud_corruption"' in page
+    assert 'value="shelter" checked' in page and 'value="UA-46" selected' in page
+    assert f">{typed['narrative']}</textarea>" in page and typed["contact"] in page
+    assert "&lt;за&gt;" in switched.text  # escaped, never markup
+    assert 'id="files-again"' not in page  # no files were chosen
+    assert await cases(web) == []
+    done = await send(web, token_of(page), lang="ru", **typed)
+    assert done.status_code == 200 and _CODE.search(done.text)
+    assert "switch_lang" not in done.text and 'href="?lang=' not in done.text  # code once
+    again = await send(web, token_of(page), lang="ru", **typed)
+    assert not _CODE.search(again.text)
+    (case,) = await cases(web)
+    assert case.language is Language.RU and (case.programme, case.oblast) == ("shelter", "UA-46")
+    assert case.category == "fraud_corruption"
+
+
+async def test_switching_language_on_step_one_after_back_keeps_it_step_one(web: Api) -> None:
+    typed = {"programme": "food", "oblast": "UA-63", "narrative": "Мой текст.", "contact": "x"}
+    back = await step(web, await form_page(web), "back", category="trafficking", **typed)
+    assert 'name="at" value="category"' in back.text
+    switched = await step(
+        web,
+        token_of(back.text),
+        "",
+        at="category",
+        switch_lang="en",
+        category="trafficking",
+        **typed,
+    )
+    assert switched.status_code == 200
+    assert '<html lang="en">' in switched.text and "<textarea" not in switched.text
+    assert 'id="c-trafficking" name="category" value="trafficking" checked' in switched.text
+    kept = {name: html.unescape(value) for name, value in _HIDDEN.findall(switched.text)}
+    assert {name: kept[name] for name in typed} == typed and kept["lang"] == "en"
+    assert await cases(web) == []
+
+
+async def test_switching_language_with_files_chosen_asks_for_them_again(web: Api) -> None:
+    switched = await send(
+        web,
+        await form_page(web),
+        files=[("photo.jpg", jpeg_with_gps(), "image/jpeg")],
+        step="",
+        at="details",
+        switch_lang="uk",
+    )
+    assert switched.status_code == 200
+    assert 'id="files-again"' in switched.text and '<html lang="uk">' in switched.text
+    assert STORY in text(switched)
+    assert await cases(web) == []
+    async with web.core.database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+@pytest.mark.parametrize("forged", ["de", "", "ru<script>"])
+async def test_a_forged_language_or_category_on_a_switch_stores_nothing(
+    web: Api, forged: str
+) -> None:
+    """An unknown language falls back to Ukrainian; an unknown category to step 1
+    (never echoed); either way nothing is sent."""
+    switched = await send(
+        web,
+        await form_page(web),
+        step="",
+        at="details",
+        switch_lang=forged or "xx",
+        category=forged or "nope",
+    )
+    assert switched.status_code == 200
+    assert '<html lang="uk">' in switched.text and "<textarea" not in switched.text
+    assert "<script>" not in switched.text and STORY in text(switched)
+    assert await cases(web) == []

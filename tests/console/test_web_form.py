@@ -1,5 +1,6 @@
 """The anonymous web form in Chromium (issue 23 §2): with JavaScript off at 390 px, in
-Russian, a person files a fraud report, gets a code and adds a photo on /status; a
+Russian, a person files a fraud report (switching language mid-form loses nothing typed,
+and Enter still sends), gets a code and adds a photo on /status; a
 caller whose report the hotline logged reads the operator's answer on /status; no
 cookie, no sideways scrolling, no serious axe-core violation."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 from playwright.async_api import FilePayload, Page
 from sqlalchemy import func, select
 
-from storage.enums import Channel
+from storage.enums import Channel, Language
 from storage.models import Attachment, Case
 from tests.console.helpers import PHONE, Console
 from tests.console.test_new_case import log_case
@@ -18,6 +19,11 @@ from tests.storage.media.samples import jpeg_with_gps
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
 STORY = "Кладовщик требовал деньги за то, чтобы внести нас в список."
 ANSWER = "Ми перевірили список: ваш набір привезуть у четвер."
+CONTACT = "+380 67 765 43 21"
+
+
+def photo() -> FilePayload:
+    return FilePayload(name="spisok.jpg", mimeType="image/jpeg", buffer=jpeg_with_gps())
 
 
 async def no_script_page(console: Console, locale: str = "ru-RU") -> Page:
@@ -34,7 +40,19 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
     async def scenario() -> None:
         console.core.settings.web_form = True
         page = await no_script_page(console)
-        await page.goto(console.url("/report?lang=ru"))
+        await page.goto(console.url("/report"))
+        # The language switch: buttons under the quick exit, no links. With nothing
+        # chosen yet (the categories are required) it still switches.
+        switch = page.locator("#languages button[value='ru']")
+        assert await switch.is_visible() and await page.locator("#languages a").count() == 0
+        exit_box = await page.locator("#quick-exit").bounding_box()
+        switch_box = await switch.bounding_box()
+        form_box = await page.locator("#report-form").bounding_box()
+        assert exit_box and switch_box and form_box
+        assert exit_box["y"] < switch_box["y"] < form_box["y"], "shown under the quick exit"
+        async with page.expect_navigation():
+            await switch.click()
+        assert await page.get_attribute("html", "lang") == "ru"
         assert await page.title() == "Форма"
         # Step 1: the category, posted (never in the address or the history).
         await page.check("#c-fraud_corruption")
@@ -45,9 +63,29 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
         intro = await page.inner_text("#intro")
         assert "Вы сообщаете о мошенничестве или коррупции." in intro, intro
         assert "112" in await page.inner_text("#referrals")
+        # Mid-form, half filled (programme and oblast, both required, not chosen yet),
+        # Ukrainian: the same step with everything typed, the chosen file asked for again.
+        await page.fill("#f-narrative", STORY)
+        await page.fill("#f-contact", CONTACT)
+        await page.set_input_files("#f-files", files=[photo()])
+        async with page.expect_navigation():
+            await page.click("#languages button[value='uk']")
+        assert page.url == console.url("/report") and await page.title() == "Форма"
+        assert await page.get_attribute("html", "lang") == "uk"
+        assert "Ви повідомляєте про шахрайство або корупцію." in await page.inner_text("#intro")
+        assert await page.input_value("#f-narrative") == STORY
+        assert await page.input_value("#f-contact") == CONTACT
+        assert "оберіть їх ще раз" in await page.inner_text("#files-again")
+        assert await page.evaluate(NO_SIDEWAYS), "the switched step scrolls sideways at 390 px"
+        # The choices too, back in Russian.
         await page.check("#p-food")
         await page.select_option("#f-oblast", "UA-63")
-        await page.fill("#f-narrative", STORY)
+        async with page.expect_navigation():
+            await page.click("#languages button[value='ru']")
+        assert await page.get_attribute("html", "lang") == "ru"
+        assert await page.is_checked("#p-food")
+        assert await page.input_value("#f-oblast") == "UA-63"
+        assert await page.input_value("#f-narrative") == STORY
         # Back to the categories and on again: what was typed is still there.
         async with page.expect_navigation():
             await page.click("button:has-text('« Назад')")
@@ -56,8 +94,11 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
             await page.click("button:has-text('Далее »')")
         assert await page.input_value("#f-narrative") == STORY
         assert await page.is_checked("#p-food")
+        assert await page.input_value("#f-contact") == CONTACT
+        # Enter in the contact field sends the report (the switch buttons follow «Send»
+        # in the document, so they are never the form's default button).
         async with page.expect_navigation():
-            await page.click("button:has-text('Отправить обращение')")
+            await page.press("#f-contact", "Enter")
         code = receipt_in(await page.inner_text("#code"))
         assert await page.context.cookies() == []
 
@@ -70,7 +111,7 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
         await page.fill("#f-text", "Вот фото списка.")
         await page.set_input_files(
             "#f-files",
-            files=[FilePayload(name="spisok.jpg", mimeType="image/jpeg", buffer=jpeg_with_gps())],
+            files=[photo()],
         )
         async with page.expect_navigation():
             await page.click("button:has-text('Добавить к моему обращению')")
@@ -80,6 +121,7 @@ def test_a_fraud_report_with_javascript_off_in_russian_at_phone_width(console: C
             files = await session.scalar(select(func.count()).select_from(Attachment))
         assert case.channel is Channel.WEB and case.sensitive and files == 1
         assert (case.category, case.programme) == ("fraud_corruption", "food")
+        assert case.language is Language.RU and case.oblast == "UA-63"
         assert await page.context.cookies() == []
 
         # The same pages at 390 px with a script only to measure them and run axe-core.
