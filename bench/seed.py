@@ -315,7 +315,7 @@ POINT_SURVEY = Survey(
         ),
     )
 )
-POINT_CODE = "BENCH1"
+POINT_CODE = "BENCH2"  # the codes' alphabet (storage.services.feedback_points)
 
 
 def _hour(rng: random.Random) -> datetime:
