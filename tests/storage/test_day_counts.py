@@ -395,7 +395,7 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
     rng = random.Random(20261206)
     points = await _points(core)
     ids: list[int] = []
-    later: list[int] = []  # a response given its sex in a later transaction
+    later: list[int] = []  # a response given its sex in the next step's transaction
     made = 0
     for step in range(14):
         async with core.database.transaction() as session:
@@ -415,6 +415,9 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
                         await session.flush()
             for _ in range(rng.randrange(0, 6)):
                 session.add(_response(rng, points))
+            for response_id in later:  # the last step's response: its sex, now
+                session.add(SurveyAnswer(response_id=response_id, question="sex", value="f"))
+            later = []
             if rng.random() < 0.5:  # answers added by their response's id alone
                 response = _response(rng, points)
                 response.answers = response.answers[:1]  # the score
@@ -422,9 +425,6 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
                 await session.flush()
                 session.add(SurveyAnswer(response_id=response.id, question="q2", value="yes"))
                 later.append(response.id)
-            for response_id in later[:-1]:  # and in a later transaction
-                session.add(SurveyAnswer(response_id=response_id, question="sex", value="f"))
-            later = later[-1:]
             for _ in range(rng.randrange(0, 12)):
                 session.add(_rating(rng, points))
         async with core.database.read_only() as session:
