@@ -26,8 +26,9 @@ from storage.catalog import DEFAULT_PROGRAMMES, load_oblasts
 from storage.crypto import Crypto
 from storage.enums import Channel, ContactMode, Language, Priority, RatingKind, Status
 from storage.lemmas import index_text
-from storage.models import Base, Case, Rating
+from storage.models import Base, Case, FeedbackPoint, Rating, SurveyAnswer, SurveyResponse
 from storage.sealed import Context
+from storage.surveys import Choice, Demographic, Question, QuestionKind, Survey
 
 RARE_WORD = "чорнобривці"
 COMMON_WORD = "набір"
@@ -266,4 +267,183 @@ async def seed_sql(engine: AsyncEngine, *, cases: int, ratings: int) -> float:
     async with engine.connect() as conn:
         autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+# A busy feedback point (issue 24 §3): a year of survey responses and ratings at one point.
+POINT_SURVEY = Survey(
+    (
+        Question(
+            "satisfaction",
+            QuestionKind.SCALE,
+            {Language.UK: "Наскільки ви задоволені?", Language.EN: "How satisfied?"},
+            minimum=1,
+            maximum=5,
+        ),
+        Question(
+            "respect",
+            QuestionKind.SCALE,
+            {Language.UK: "Чи ставилися до вас з повагою?", Language.EN: "Treated with respect?"},
+            required=False,
+            minimum=1,
+            maximum=5,
+        ),
+        Question(
+            "sex",
+            QuestionKind.CHOICE,
+            {Language.UK: "Стать", Language.EN: "Sex"},
+            required=False,
+            choices=(
+                Choice("female", {Language.UK: "Жінка", Language.EN: "Female"}),
+                Choice("male", {Language.UK: "Чоловік", Language.EN: "Male"}),
+            ),
+            demographic=Demographic.SEX,
+        ),
+        Question(
+            "age",
+            QuestionKind.CHOICE,
+            {Language.UK: "Вікова група", Language.EN: "Age group"},
+            required=False,
+            choices=tuple(
+                Choice(code, {Language.UK: code, Language.EN: code})
+                for code in ("18_29", "30_59", "60_plus")
+            ),
+            demographic=Demographic.AGE_GROUP,
+        ),
+        Question(
+            "words", QuestionKind.TEXT, {Language.UK: "Що ще?", Language.EN: "Anything else?"}
+        ),
+    )
+)
+POINT_CODE = "BENCH2"  # the codes' alphabet (storage.services.feedback_points)
+
+
+def _hour(rng: random.Random) -> datetime:
+    """A response's or a rating's coarse time: a whole hour within the year before NOW."""
+    return NOW - timedelta(hours=rng.randrange(1, 365 * 24))
+
+
+def response_rows(
+    count: int, point_id: int, seed: int = 13
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Batches of (responses, their answers): the two scales, sex, age group and words,
+    each but the first sometimes skipped, as a person may."""
+    rng = random.Random(seed)
+    responses: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    for n in range(1, count + 1):
+        responses.append(
+            {
+                "id": n,
+                "point_id": point_id,
+                "created_at": _hour(rng),
+                "language": rng.choice(list(Language)).value,
+                "channel": rng.choice((Channel.TELEGRAM, Channel.WEB)).value,
+            }
+        )
+        given: list[tuple[str, str | None, int | None, str | None]] = []
+        score = rng.choices((1, 2, 3, 4, 5), (5, 10, 20, 40, 25))[0]
+        given.append(("satisfaction", str(score), score, None))
+        if rng.random() < 0.9:
+            respect = rng.randint(2, 5)
+            given.append(("respect", str(respect), respect, None))
+        if rng.random() < 0.95:
+            given.append(("sex", rng.choices(("female", "male"), (62, 38))[0], None, None))
+        if rng.random() < 0.9:
+            given.append(
+                ("age", rng.choices(("18_29", "30_59", "60_plus"), (2, 5, 3))[0], None, None)
+            )
+        if rng.random() < 0.3:
+            given.append(("words", None, None, rng.choice(WORDS)))
+        for question, value, number, words in given:
+            answers.append(
+                {
+                    "response_id": n,
+                    "question": question,
+                    "value": value,
+                    "number": number,
+                    "text": words,
+                }
+            )
+        if len(responses) == BATCH:
+            yield responses, answers
+            responses, answers = [], []
+    if responses:
+        yield responses, answers
+
+
+def point_rating_rows(count: int, point_id: int, seed: int = 17) -> Iterator[list[dict[str, Any]]]:
+    rng = random.Random(seed)
+    batch: list[dict[str, Any]] = []
+    for _ in range(count):
+        batch.append(
+            {
+                "kind": RatingKind.ASSISTANCE.value,
+                "created_at": _hour(rng),
+                "programme": "food",
+                "score": rng.choices((1, 2, 3, 4, 5), (5, 10, 20, 40, 25))[0],
+                "reasons": [],
+                "comment": None,
+                "language": rng.choice(list(Language)).value,
+                "channel": Channel.TELEGRAM.value,
+                "case_id": None,
+                "feedback_point_id": point_id,
+            }
+        )
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def seed_point(engine: AsyncEngine, *, responses: int, ratings: int) -> float:
+    """One feedback point (:data:`POINT_CODE`, :data:`POINT_SURVEY`) with ``responses``
+    survey responses and ``ratings`` ratings over the year before NOW, inserted around
+    the ORM (so the daily counts are not built); returns the seconds it took."""
+    started = time.perf_counter()
+    tables = Base.metadata.tables
+    async with engine.connect() as conn:
+        point_id = (
+            await conn.execute(
+                insert(tables[FeedbackPoint.__tablename__]).returning(
+                    tables[FeedbackPoint.__tablename__].c.id
+                ),
+                {
+                    "code": POINT_CODE,
+                    "name": "Food kits, bench",
+                    "programme": "food",
+                    "oblast": "UA-63",
+                    "site": None,
+                    "active_from": (NOW - timedelta(days=400)).date(),
+                    "active_until": None,
+                    "served": responses * 2,
+                    "survey": POINT_SURVEY.to_json(),
+                    "created_at": NOW - timedelta(days=400),
+                    "updated_at": NOW - timedelta(days=400),
+                },
+            )
+        ).scalar_one()
+        for given, answered in response_rows(responses, point_id):
+            await conn.execute(insert(tables[SurveyResponse.__tablename__]), given)
+            await conn.execute(insert(tables[SurveyAnswer.__tablename__]), answered)
+            await conn.commit()
+        for batch in point_rating_rows(ratings, point_id):
+            await conn.execute(insert(tables[Rating.__tablename__]), batch)
+            await conn.commit()
+        if engine.dialect.name == "postgresql":
+            await conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('survey_responses', 'id'), "
+                    "(SELECT max(id) FROM survey_responses))"
+                )
+            )
+            await conn.commit()
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
+        else:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
     return time.perf_counter() - started

@@ -1,5 +1,6 @@
-"""The daily figures (tables ``case_day_counts``, ``case_day_times``, ``rating_day_counts``):
-what a case or a rating adds to them, kept by the writer in the same transaction.
+"""The daily figures (tables ``case_day_counts``, ``case_day_times``, ``rating_day_counts``,
+``survey_day_counts``, ``survey_day_crossings``): what a case, a rating or a survey
+answer adds to them, kept by the writer in the same transaction.
 
 Every insert or update of a case, and every insert of a rating, however it is made
 through the ORM (a service, a test, a future path), appends delta rows in the flush
@@ -33,7 +34,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import and_, event, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, attributes, object_session
 
@@ -46,6 +47,7 @@ from storage.models import (
     RatingDayCount,
     SurveyAnswer,
     SurveyDayCount,
+    SurveyDayCrossing,
     SurveyResponse,
 )
 
@@ -68,9 +70,13 @@ CASE_DIMENSIONS = (
 )
 ALL = "all"
 CASE_GRAINS = (ALL, *CASE_DIMENSIONS)
-# Ratings: every dimension, or the programme alone.
+# Ratings: every dimension, or the programme alone; and those given at a feedback
+# point, by the point ("point": no programme, language or reason).
 RATING_GRAINS = (ALL, "programme")
+POINT = "point"
 RATING_DIMENSIONS = ("programme", "language")
+# What a rating's figures read of it (columns of ``ratings``).
+RATING_COLUMNS = ("created_at", "kind", "score", "reasons", *RATING_DIMENSIONS, "feedback_point_id")
 
 # What a case's figures read of it (columns of ``cases``).
 CASE_COLUMNS = (
@@ -105,8 +111,9 @@ COUNT_KEY = (
     "over_flip",
 )
 TIME_KEY = ("day", "sensitive", *CASE_DIMENSIONS, "kind", "cell")
-RATING_KEY = ("day", "kind", *RATING_DIMENSIONS, "score", "reason")
+RATING_KEY = ("day", "kind", *RATING_DIMENSIONS, "score", "reason", "point_id")
 SURVEY_KEY = ("day", "point_id", "language", "channel", "question", "value")
+CROSSING_KEY = ("day", "point_id", "question", "score", "by_question", "by_value")
 
 
 def _text(value: Any) -> str | None:
@@ -185,15 +192,21 @@ def case_rows(values: Mapping[str, Any], zone: ZoneInfo) -> tuple[list[Key], lis
 
 
 def rating_rows(values: Mapping[str, Any], zone: ZoneInfo) -> list[Key]:
-    """A rating's keys (``(grain, *key)``): one without a reason, one per reason given."""
+    """A rating's keys (``(grain, *key)``): one without a reason, one per reason given;
+    given at a feedback point, one more of the point's grain."""
     day = values["created_at"].astimezone(zone).date()
     kind = _text(values["kind"])
+    score = int(values["score"])
     dims = {name: _text(values[name]) for name in RATING_DIMENSIONS}
     rows = []
     for grain in RATING_GRAINS:
         kept = tuple(dims[n] if grain in (ALL, n) else None for n in RATING_DIMENSIONS)
         for reason in (None, *(values["reasons"] or ())):
-            rows.append((grain, day, kind, *kept, int(values["score"]), reason))
+            rows.append((grain, day, kind, *kept, score, reason, None))
+    point = values["feedback_point_id"]
+    if point is not None:
+        blank = (None,) * len(RATING_DIMENSIONS)
+        rows.append((POINT, day, kind, *blank, score, None, int(point)))
     return rows
 
 
@@ -212,6 +225,50 @@ def survey_rows(
     for answer in answers:
         rows.append((*base, answer["question"], answer["value"]))
     return rows
+
+
+def _crosses(scored: Mapping[str, Any], chosen: Mapping[str, Any]) -> bool:
+    """Whether an answer's score is crossed with another answer's choice: the first is
+    scored (``number``), the second a choice or yes/no (a value, no number): what a
+    demographic question always is (storage.surveys.check_survey)."""
+    return scored["number"] is not None and chosen["number"] is None and chosen["value"] is not None
+
+
+def crossing_rows(
+    response: Mapping[str, Any], answers: Iterable[Mapping[str, Any]], zone: ZoneInfo
+) -> list[Key]:
+    """A survey response's crossings: each scored answer with each choice answered in
+    the same response (``(day, point_id, question, score, by_question, by_value)``)."""
+    given = list(answers)
+    return [
+        row
+        for i, scored in enumerate(given)
+        for j, chosen in enumerate(given)
+        if i != j
+        for row in crossing_pair(response, scored, chosen, zone)
+    ]
+
+
+def crossing_pair(
+    response: Mapping[str, Any],
+    scored: Mapping[str, Any],
+    chosen: Mapping[str, Any],
+    zone: ZoneInfo,
+) -> list[Key]:
+    """The crossing of two answers of one response, if they cross (else nothing)."""
+    if not _crosses(scored, chosen):
+        return []
+    day = response["created_at"].astimezone(zone).date()
+    return [
+        (
+            day,
+            int(response["point_id"]),
+            scored["question"],
+            int(scored["number"]),
+            chosen["question"],
+            chosen["value"],
+        )
+    ]
 
 
 def _insert_plain(
@@ -298,11 +355,7 @@ def _before_case_update(_mapper: Mapper[Any], connection: Connection, target: Ca
 
 
 def _after_rating_insert(_mapper: Mapper[Any], connection: Connection, target: Rating) -> None:
-    write_rating_delta(
-        connection,
-        _values(target, ("created_at", "kind", "score", "reasons", *RATING_DIMENSIONS)),
-        _zone(target),
-    )
+    write_rating_delta(connection, _values(target, RATING_COLUMNS), _zone(target))
 
 
 RESPONSE_COLUMNS = ("created_at", "point_id", "language", "channel")
@@ -331,9 +384,29 @@ def _after_answer_insert(
             .mappings()
             .one()
         )
-    answer = {"question": target.question, "value": target.value}
-    rows = survey_rows(values, [answer], _zone(target))[1:]
+    zone = _zone(target)
+    answer = {"question": target.question, "value": target.value, "number": target.number}
+    rows = survey_rows(values, [answer], zone)[1:]
     _insert_plain(connection, SurveyDayCount, SURVEY_KEY, Counter(rows))
+    # Its crossings with the response's answers stored before it (a lower id: those of
+    # this flush are written already), so that each pair is counted once, by the later
+    # of its two answers, whichever flush wrote them.
+    scored = answer["number"] is not None
+    if not scored and answer["value"] is None:
+        return  # words: crossed with nothing
+    a = SurveyAnswer
+    partners = and_(a.number.is_(None), a.value.is_not(None)) if scored else a.number.is_not(None)
+    earlier = connection.execute(
+        select(a.question, a.value, a.number).where(
+            a.response_id == target.response_id, a.id < target.id, partners
+        )
+    ).mappings()
+    crossed: Counter[Key] = Counter()
+    for row in earlier:
+        other = dict(row)
+        crossed.update(crossing_pair(values, answer, other, zone))
+        crossed.update(crossing_pair(values, other, answer, zone))
+    _insert_plain(connection, SurveyDayCrossing, CROSSING_KEY, crossed)
 
 
 event.listen(SurveyResponse, "after_insert", _after_response_insert)

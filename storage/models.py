@@ -697,10 +697,14 @@ class CaseDayTime(Base):
 
 class RatingDayCount(Base):
     """Ratings per day, kind, programme, language and score (``reason`` NULL), and the
-    same with each reason given (one row per reason)."""
+    same with each reason given (one row per reason); grain "point": the ratings given
+    at a feedback point (``point_id``), per day, kind and score."""
 
     __tablename__ = "rating_day_counts"
-    __table_args__ = (Index("ix_rating_day_counts_grain_day", "grain", "day"),)
+    __table_args__ = (
+        Index("ix_rating_day_counts_grain_day", "grain", "day"),
+        Index("ix_rating_day_counts_point_day", "point_id", "day"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     grain: Mapped[str] = mapped_column(String(24))
@@ -710,6 +714,7 @@ class RatingDayCount(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     score: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(32))
+    point_id: Mapped[int | None] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
 
 
@@ -729,6 +734,26 @@ class SurveyDayCount(Base):
     channel: Mapped[str] = mapped_column(String(16))
     question: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyDayCrossing(Base):
+    """A scored answer (``question``, ``score``) crossed with a choice answered in the
+    same response (``by_question``, ``by_value``), per day and feedback point: a
+    point's results cross its scales with sex, age group or disability from these rows
+    instead of joining every answer with the others of its response. Every choice
+    answered is kept (the survey says which are demographic, when read)."""
+
+    __tablename__ = "survey_day_crossings"
+    __table_args__ = (Index("ix_survey_day_crossings_point_day", "point_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    point_id: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column(Integer)
+    by_question: Mapped[str] = mapped_column(String(64))
+    by_value: Mapped[str] = mapped_column(String(64))
     n: Mapped[int] = mapped_column(Integer)
 
 

@@ -49,6 +49,7 @@ from storage.models import (
     RatingDayCount,
     SurveyAnswer,
     SurveyDayCount,
+    SurveyDayCrossing,
     SurveyResponse,
 )
 from storage.periods import local_midnight, parse_month
@@ -57,6 +58,8 @@ from storage.repositories.base import Repository
 from storage.repositories.filters import CaseFilter, RatingFilter, overdue_condition
 
 BATCH = 5000
+# The tables of daily counts (each folded; the state keeps each one's last row folded).
+DAY_TABLES = (CaseDayCount, CaseDayTime, RatingDayCount, SurveyDayCount, SurveyDayCrossing)
 # The filters the days carry, by the dimension (and grain) holding them.
 FILTERED = {
     "category": "categories",
@@ -357,7 +360,14 @@ class DayCountRepository(Repository):
         writers of cases and ratings wait until it commits). Returns (cases, ratings)."""
         if self.dialect == "postgresql":
             await self.session.execute(text("LOCK TABLE cases, ratings IN SHARE MODE"))
-        for model in (CaseDayCount, CaseDayTime, RatingDayCount, SurveyDayCount, DayCountState):
+        for model in (
+            CaseDayCount,
+            CaseDayTime,
+            RatingDayCount,
+            SurveyDayCount,
+            SurveyDayCrossing,
+            DayCountState,
+        ):
             await self.session.execute(delete(model))
         await self._rebuild_surveys(zone)
         if self.dialect == "postgresql":
@@ -375,14 +385,9 @@ class DayCountRepository(Repository):
         ratings = 0
         rated: Counter[tuple[Any, ...]] = Counter()
         result = await self.session.stream(
-            select(
-                Rating.created_at,
-                Rating.kind,
-                Rating.score,
-                Rating.reasons,
-                Rating.programme,
-                Rating.language,
-            ).execution_options(yield_per=BATCH)
+            select(*(getattr(Rating, n) for n in day_counts.RATING_COLUMNS)).execution_options(
+                yield_per=BATCH
+            )
         )
         async for row in result.mappings():
             ratings += 1
@@ -525,10 +530,30 @@ class DayCountRepository(Repository):
                     literal(None, type_=t.language.type),
                     t.score,
                     t.reason,
+                    literal(None, type_=t.point_id.type),
                     func.sum(t.n),
                 )
                 .where(t.grain == day_counts.ALL)
-                .group_by(*_first(7)[1:]),
+                .group_by(*_first(8)[1:]),
+            )
+        )
+        at_point = Rating.feedback_point_id
+        await self.session.execute(
+            insert(t).from_select(
+                ["grain", *day_counts.RATING_KEY, "n"],
+                select(
+                    literal(day_counts.POINT),
+                    local(Rating.created_at),
+                    Rating.kind,
+                    literal(None, type_=t.programme.type),
+                    literal(None, type_=t.language.type),
+                    Rating.score,
+                    literal(None, type_=t.reason.type),
+                    at_point,
+                    func.count(),
+                )
+                .where(at_point.is_not(None))
+                .group_by(*_first(8)[1:]),
             )
         )
         self.session.add(DayCountState(id=1, zone=name, built_at=now, folded=await self._tops()))
@@ -539,8 +564,10 @@ class DayCountRepository(Repository):
         return cases, ratings
 
     async def _rebuild_surveys(self, zone: ZoneInfo) -> None:
-        """Survey responses and their answers (fewer than cases: counted in Python)."""
+        """Survey responses, their answers and the answers' crossings (fewer than cases:
+        counted in Python)."""
         found: Counter[tuple[Any, ...]] = Counter()
+        crossed: Counter[tuple[Any, ...]] = Counter()
         responses = select(
             SurveyResponse.id,
             SurveyResponse.created_at,
@@ -551,20 +578,73 @@ class DayCountRepository(Repository):
         answers: dict[int, list[dict[str, Any]]] = {}
         for row in (
             await self.session.execute(
-                select(SurveyAnswer.response_id, SurveyAnswer.question, SurveyAnswer.value)
+                select(
+                    SurveyAnswer.response_id,
+                    SurveyAnswer.question,
+                    SurveyAnswer.value,
+                    SurveyAnswer.number,
+                )
             )
         ).all():
-            answers.setdefault(row[0], []).append({"question": row[1], "value": row[2]})
-        for response in (await self.session.execute(responses)).mappings():
+            response_id, question, value, number = row
+            answers.setdefault(response_id, []).append(
+                {"question": question, "value": value, "number": number}
+            )
+        for stored in (await self.session.execute(responses)).mappings():
+            response = dict(stored)
             given = answers.get(int(response["id"]), [])
-            found.update(day_counts.survey_rows(dict(response), given, zone))
-        rows = [
-            {**dict(zip(day_counts.SURVEY_KEY, key, strict=True)), "n": n}
-            for key, n in found.items()
-            if n
-        ]
-        for at in range(0, len(rows), BATCH):
-            await self.session.execute(insert(SurveyDayCount), rows[at : at + BATCH])
+            found.update(day_counts.survey_rows(response, given, zone))
+            crossed.update(day_counts.crossing_rows(response, given, zone))
+        for model, names, counted in (
+            (SurveyDayCount, day_counts.SURVEY_KEY, found),
+            (SurveyDayCrossing, day_counts.CROSSING_KEY, crossed),
+        ):
+            # A point's days together: a year of one point is read from few pages.
+            rows = [
+                {**dict(zip(names, key, strict=True)), "n": n}
+                for key, n in sorted(counted.items(), key=_point_day)
+                if n
+            ]
+            for at in range(0, len(rows), BATCH):
+                await self.session.execute(insert(model), rows[at : at + BATCH])
+
+    async def survey_crossings(
+        self, point_ids: Sequence[int], first: date, last: date, demographic: Sequence[str]
+    ) -> list[Any]:
+        """As FeedbackResultsRepository.crossed: rows ``(point_id, question, by, group,
+        score, answers)``, each scored answer per answer of the same response to a
+        question named in ``demographic``."""
+        if not demographic:
+            return []
+        t = SurveyDayCrossing
+        keys = (t.point_id, t.question, t.by_question, t.by_value, t.score)
+        stmt = (
+            select(*keys, func.sum(t.n))
+            .where(
+                t.point_id.in_(list(point_ids)),
+                *self._days(t, first, last),
+                t.by_question.in_(list(demographic)),
+            )
+            .group_by(*keys)
+            .having(func.sum(t.n) != 0)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+    async def point_ratings(self, point_ids: Sequence[int], first: date, last: date) -> list[Any]:
+        """As FeedbackResultsRepository.rating_counts: rows ``(point_id, score, ratings)``
+        of the ratings given at the points."""
+        t = RatingDayCount
+        stmt = (
+            select(t.point_id, t.score, func.sum(t.n))
+            .where(
+                t.point_id.in_(list(point_ids)),
+                t.grain == day_counts.POINT,
+                *self._days(t, first, last),
+            )
+            .group_by(t.point_id, t.score)
+            .having(func.sum(t.n) != 0)
+        )
+        return list((await self.session.execute(stmt)).all())
 
     async def survey_counts(self, point_ids: Sequence[int], first: date, last: date) -> list[Any]:
         """Rows ``(point_id, question, value, count)`` over the days ``first``..``last``:
@@ -596,7 +676,7 @@ class DayCountRepository(Repository):
     async def _tops(self) -> dict[str, int]:
         """Each table's last row: everything up to it is folded (just built)."""
         tops = {}
-        for model in (CaseDayCount, CaseDayTime, RatingDayCount, SurveyDayCount):
+        for model in DAY_TABLES:
             top = await self.session.scalar(select(func.max(model.id)))
             tops[model.__tablename__] = int(top or 0)
         return tops
@@ -605,13 +685,8 @@ class DayCountRepository(Repository):
         """Fresh planner statistics for the days' tables (PostgreSQL; autovacuum would
         take its time after a rebuild or a fold, and plans a year's read as one row)."""
         if self.dialect == "postgresql":
-            for table in (
-                "case_day_counts",
-                "case_day_times",
-                "rating_day_counts",
-                "survey_day_counts",
-            ):
-                await self.session.execute(text("ANALYZE " + table))
+            for model in DAY_TABLES:
+                await self.session.execute(text("ANALYZE " + model.__tablename__))
 
     async def fold(self) -> int:
         """Sum each key's delta rows into one (dropping keys that sum to nothing), on the
@@ -629,6 +704,7 @@ class DayCountRepository(Repository):
             (CaseDayTime, ("grain", *day_counts.TIME_KEY)),
             (RatingDayCount, ("grain", *day_counts.RATING_KEY)),
             (SurveyDayCount, day_counts.SURVEY_KEY),
+            (SurveyDayCrossing, day_counts.CROSSING_KEY),
         ):
             table = model.__tablename__
             mark = int(marks.get(table, 0))
@@ -676,6 +752,11 @@ class DayCountRepository(Repository):
         await self.session.flush()
         await self.analyze()
         return folded
+
+
+def _point_day(item: tuple[tuple[Any, ...], int]) -> tuple[int, date]:
+    key = item[0]
+    return (int(key[1]), key[0])  # (point_id, day): both keys begin with (day, point_id)
 
 
 def day_after(day: date) -> date:

@@ -1,4 +1,6 @@
-"""The feedback points' figures, counted in SQL (:mod:`storage.services.feedback_results`).
+"""The feedback points' figures, counted in SQL (:mod:`storage.services.feedback_results`)
+from the rows: before the daily counts are built (which give the same figures from
+fewer rows, :mod:`storage.repositories.day_counts`), and as their recount in tests.
 
 Answers are grouped per point, question and answer; a scale question's crossing with a
 demographic question is a self-join of the answers on their response, grouped the same
@@ -66,13 +68,15 @@ class FeedbackResultsRepository(Repository):
         return list((await self.session.execute(stmt)).all())
 
     async def texts(
-        self, point_ids: Sequence[int], start: datetime, end: datetime, *, limit: int
+        self, point_id: int, start: datetime, end: datetime, *, limit: int
     ) -> list[Any]:
-        """Rows ``(point_id, question, text)``, newest first, at most ``limit`` in all."""
+        """Rows ``(question, text)`` of one point, newest first, at most ``limit``: read
+        from the point's newest responses backwards (ix_survey_responses_point_created),
+        each response's answers by its id, so the newest few are read, not the period."""
         stmt = (
-            select(SurveyResponse.point_id, SurveyAnswer.question, SurveyAnswer.text)
+            select(SurveyAnswer.question, SurveyAnswer.text)
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(*_in(point_ids, start, end), SurveyAnswer.text.is_not(None))
+            .where(*_in([point_id], start, end), SurveyAnswer.text.is_not(None))
             .order_by(SurveyResponse.created_at.desc(), SurveyAnswer.id.desc())
             .limit(limit)
         )
@@ -86,7 +90,8 @@ class FeedbackResultsRepository(Repository):
         demographic: Sequence[str],
     ) -> list[Any]:
         """Rows ``(point_id, question, by, group, score, answers)``: each scored answer
-        per answer of the same response to a question named in ``demographic``."""
+        per choice answered in the same response to a question named in ``demographic``
+        (a demographic question is a choice or yes/no: a value, never a number)."""
         if not demographic:
             return []
         stmt = (
@@ -105,6 +110,7 @@ class FeedbackResultsRepository(Repository):
                 SurveyAnswer.number.is_not(None),
                 _DEMOGRAPHIC.question.in_(list(demographic)),
                 _DEMOGRAPHIC.value.is_not(None),
+                _DEMOGRAPHIC.number.is_(None),
                 _DEMOGRAPHIC.id != SurveyAnswer.id,
             )
             .group_by(

@@ -1,7 +1,10 @@
 """What the feedback points gathered (issue 24): per point and per question, for a
 period of Kyiv calendar days and the points of a programme or an oblast.
 
-Counting happens in SQL (:mod:`storage.repositories.feedback_results`); the arithmetic
+Counting happens in SQL: from the daily counts once they are built (responses, answers,
+the scales crossed with the demographic questions and the ratings at the points, per
+day: :mod:`storage.day_counts`), else from the rows themselves
+(:mod:`storage.repositories.feedback_results`, the same figures); the arithmetic
 and the suppression of demographic crossings are :mod:`storage.survey_results`'. Text
 answers follow the rating comments' rule (:mod:`storage.services.rating_list`): case
 workers (operators, focal points) read them, other roles get their count. Every staff
@@ -27,7 +30,7 @@ from storage.repositories.day_counts import DayCountRepository
 from storage.repositories.feedback_results import FeedbackResultsRepository
 from storage.services.feedback_points import FeedbackPointService
 from storage.survey_results import PointFigures, Tally, point_figures, ratio
-from storage.surveys import Survey
+from storage.surveys import QuestionKind, Survey
 from storage.tallies import Satisfaction, ScoreTally
 
 # Text answers a page shows at most (newest first); their count is always exact.
@@ -160,36 +163,68 @@ class FeedbackResultsService:
         return for_question
 
     async def _count(
-        self, ids: Sequence[int], period: Period, tallies: dict[int, Tally]
+        self,
+        ids: Sequence[int],
+        period: Period,
+        tallies: dict[int, Tally],
+        demographic: Sequence[str],
+        ratings: dict[int, ScoreTally],
     ) -> dict[int, int]:
-        """Responses per point, and the answers into ``tallies``: from the daily counts
-        once they are built (a year of a busy point reads a few hundred rows instead of
-        every answer), else from the answers themselves. Both give the same figures."""
+        """Responses per point; the answers, their crossings with the ``demographic``
+        questions into ``tallies``; the ratings given at the points into ``ratings``:
+        from the daily counts once they are built (a year of a busy point reads a few
+        thousand rows instead of every answer, each joined with the others of its
+        response), else from the answers and ratings themselves. Both give the same
+        figures."""
         days = DayCountRepository(self.session)
         responses: dict[int, int] = defaultdict(int)
         if await days.built(self.core.settings.timezone):
-            for point_id, question, value, count in await days.survey_counts(
-                ids, period.first, period.last
-            ):
+            first, last = period.first, period.last
+            for point_id, question, value, count in await days.survey_counts(ids, first, last):
                 if question is None:
                     responses[point_id] += int(count)
                 elif value is None:
                     tallies[point_id].text_counts[question] = int(count)
                 else:
                     tallies[point_id].count(question, value, int(count))
-            return responses
-        start, end = period.start, period.end
-        for point_id, question, value, number, is_text, count in await self.repo.answer_counts(
-            ids, start, end
-        ):
-            if is_text:
-                tallies[point_id].text_counts[question] = int(count)
-                continue
-            key = str(number) if number is not None else value
-            if key is not None:
-                tallies[point_id].count(question, key, int(count))
-        responses.update(await self.repo.response_counts(ids, start, end))
+            crossed = await days.survey_crossings(ids, first, last, demographic)
+            rated = await days.point_ratings(ids, first, last)
+        else:
+            start, end = period.start, period.end
+            for point_id, question, value, number, is_text, count in await self.repo.answer_counts(
+                ids, start, end
+            ):
+                if is_text:
+                    tallies[point_id].text_counts[question] = int(count)
+                    continue
+                key = str(number) if number is not None else value
+                if key is not None:
+                    tallies[point_id].count(question, key, int(count))
+            responses.update(await self.repo.response_counts(ids, start, end))
+            crossed = await self.repo.crossed(ids, start, end, demographic)
+            rated = await self.repo.rating_counts(ids, start, end)
+        for point_id, question, by, group, score, count in crossed:
+            tallies[point_id].cross(question, by, group, int(score), int(count))
+        for point_id, score, count in rated:
+            ratings[point_id].add(int(score), times=int(count))
         return responses
+
+    async def _texts(
+        self, surveys: dict[int, Survey | None], period: Period, tallies: dict[int, Tally]
+    ) -> None:
+        """The newest text answers of each point asking for words, at most
+        :data:`MAX_TEXTS` per question (a point at a time: each reads its newest
+        responses backwards, never the period's every answer)."""
+        for point_id, survey in surveys.items():
+            asked = 0 if survey is None else sum(q.kind is QuestionKind.TEXT for q in survey.asked)
+            if not asked:
+                continue
+            for question, text in await self.repo.texts(
+                point_id, period.start, period.end, limit=MAX_TEXTS * asked
+            ):
+                kept = tallies[point_id].texts.setdefault(question, [])
+                if len(kept) < MAX_TEXTS:
+                    kept.append(text)
 
     async def _results(
         self, actor: Actor, points: Sequence[FeedbackPoint], period: Period
@@ -197,7 +232,6 @@ class FeedbackResultsService:
         if not points:
             return []
         ids = [p.id for p in points]
-        start, end = period.start, period.end
         show_texts = actor.can_see_cases
         surveys = {p.id: p.survey_definition for p in points}
         demographic = sorted(
@@ -210,21 +244,10 @@ class FeedbackResultsService:
             }
         )
         tallies: dict[int, Tally] = defaultdict(Tally)
-        responses = await self._count(ids, period, tallies)
-        if show_texts:
-            for point_id, question, text in await self.repo.texts(
-                ids, start, end, limit=MAX_TEXTS * len(ids)
-            ):
-                kept = tallies[point_id].texts.setdefault(question, [])
-                if len(kept) < MAX_TEXTS:
-                    kept.append(text)
-        for point_id, question, by, group, score, count in await self.repo.crossed(
-            ids, start, end, demographic
-        ):
-            tallies[point_id].cross(question, by, group, int(score), int(count))
         ratings: dict[int, ScoreTally] = defaultdict(ScoreTally)
-        for point_id, score, count in await self.repo.rating_counts(ids, start, end):
-            ratings[point_id].add(int(score), times=int(count))
+        responses = await self._count(ids, period, tallies, demographic, ratings)
+        if show_texts:
+            await self._texts(surveys, period, tallies)
         results = []
         for point in points:
             info = PointInfo.of(point)

@@ -48,3 +48,27 @@ async def test_the_stats_line_measures_a_report_and_the_dashboard(
     assert f"{engine}: stats over 300 cases, 60 ratings, from the daily counts" in line
     assert "one 365-day report" in line and "counted from the cases" in line
     assert "one 365-day report" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_the_point_line_reads_a_points_results_both_ways(tmp_path: Path, engine: str) -> None:
+    """``--point-responses``: a point's results from the rows and from the days, the same
+    figures both ways (the bench says when they differ)."""
+    name = None
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'point.db'}"
+    else:
+        name, error = run_in_thread(create_postgres_database())
+        if name is None:
+            unavailable("PostgreSQL", error)
+        url = sqlalchemy_url(name)
+    try:
+        result = await stats.bench_point(engine, url, responses=300, ratings=60, workdir=tmp_path)
+    finally:
+        if name is not None:
+            run_in_thread(drop_postgres_database(name))
+    assert result["same"] is True
+    assert result["analyst_rows_s"] > 0 and result["focal_days_s"] > 0
+    line = stats.point_line(result)
+    assert f"{engine}: a point's year, 300 responses and 60 ratings" in line
+    assert "DIFFER" not in line

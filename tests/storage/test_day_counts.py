@@ -9,7 +9,12 @@ The history is random but seeded, written through the ORM as the services write 
 cases created (odd microseconds, on Kyiv months' edges), acknowledged, resolved,
 closed with an outcome, referred, reopened, put on hold, closed as duplicates, given a
 handling score, reclassified into the sealed channel; ratings with and without
-reasons; the content purge, which empties cases and must not change a figure.
+reasons, some at feedback points; survey responses whose scores cross with choices
+(answers added with their response, and later by its id alone); the content purge,
+which empties cases and must not change a figure.
+
+Every report is compared once per test over every view; after a step that can change
+only what the clock or a fold touches, over the totals and by month.
 """
 
 from __future__ import annotations
@@ -36,10 +41,12 @@ from storage.models import (
     RatingDayCount,
     SurveyAnswer,
     SurveyDayCount,
+    SurveyDayCrossing,
     SurveyResponse,
 )
 from storage.periods import Period, local_midnight
 from storage.repositories.day_counts import DayCountRepository
+from storage.repositories.feedback_results import FeedbackResultsRepository
 from storage.repositories.filters import CaseFilter
 from storage.services.monthly_report import MonthlyReport
 from storage.services.stats import GROUP_BY, StatsService
@@ -67,14 +74,7 @@ async def _recount(core: Core) -> None:
             counts, times = day_counts.case_rows(dict(row), KYIV)
             expected[CaseDayCount].update(counts)
             expected[CaseDayTime].update(times)
-        rated = select(
-            Rating.created_at,
-            Rating.kind,
-            Rating.score,
-            Rating.reasons,
-            Rating.programme,
-            Rating.language,
-        )
+        rated = select(*(getattr(Rating, n) for n in day_counts.RATING_COLUMNS))
         for row in (await session.execute(rated)).mappings():
             expected[RatingDayCount].update(day_counts.rating_rows(dict(row), KYIV))
         for model, names in (
@@ -91,33 +91,46 @@ async def _recount(core: Core) -> None:
             found = {tuple(_plain(v) for v in row[:-1]): int(row[-1]) for row in stored}
             want = {tuple(_plain(v) for v in k): n for k, n in expected[model].items() if n}
             assert found == want, model.__tablename__
-        # Survey responses: per day, point, language and channel, and answers by value.
+        # Survey responses: per day, point, language and channel, and answers by value;
+        # each scored answer crossed with each choice answered in the same response.
         surveys: Counter[tuple[Any, ...]] = Counter()
+        crossed: Counter[tuple[Any, ...]] = Counter()
         for response in (await session.scalars(select(SurveyResponse))).all():
-            surveys.update(
-                day_counts.survey_rows(
-                    {n: getattr(response, n) for n in day_counts.RESPONSE_COLUMNS},
-                    [{"question": a.question, "value": a.value} for a in response.answers],
-                    KYIV,
+            values = {n: getattr(response, n) for n in day_counts.RESPONSE_COLUMNS}
+            answers = [
+                {"question": a.question, "value": a.value, "number": a.number}
+                for a in response.answers
+            ]
+            surveys.update(day_counts.survey_rows(values, answers, KYIV))
+            crossed.update(day_counts.crossing_rows(values, answers, KYIV))
+        for model, names, want_rows in (
+            (SurveyDayCount, day_counts.SURVEY_KEY, surveys),
+            (SurveyDayCrossing, day_counts.CROSSING_KEY, crossed),
+        ):
+            keys = [getattr(model, n) for n in names]
+            stored = (
+                await session.execute(
+                    select(*keys, func.sum(model.n)).group_by(*keys).having(func.sum(model.n) != 0)
                 )
-            )
-        t = SurveyDayCount
-        keys = [getattr(t, n) for n in day_counts.SURVEY_KEY]
-        stored = (
-            await session.execute(
-                select(*keys, func.sum(t.n)).group_by(*keys).having(func.sum(t.n) != 0)
-            )
-        ).all()
-        assert {tuple(_plain(v) for v in r[:-1]): int(r[-1]) for r in stored} == {
-            tuple(_plain(v) for v in k): n for k, n in surveys.items() if n
-        }
+            ).all()
+            assert {tuple(_plain(v) for v in r[:-1]): int(r[-1]) for r in stored} == {
+                tuple(_plain(v) for v in k): n for k, n in want_rows.items() if n
+            }, model.__tablename__
 
 
 def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
-async def _reports_agree(core: Core, *, filters: bool = True) -> int:
+# What a clock advance or a fold can change: the totals and their months (the flags
+# deadlines turn on, the rows' sums); the other groupings read the same rows by another
+# key, compared in full once per test.
+TOTALS = (None, "month")
+
+
+async def _reports_agree(
+    core: Core, *, filters: bool = True, groupings: tuple[str | None, ...] = (None, *GROUP_BY)
+) -> int:
     """Every report from the days equals the one counted from the cases; returns how
     many cases the widest one received (so the caller knows the data reached it)."""
     widest = 0
@@ -125,7 +138,7 @@ async def _reports_agree(core: Core, *, filters: bool = True) -> int:
     for role in ROLES:
         periods = (PERIOD, WHOLE) if role is Role.ANALYST else (PERIOD,)
         for period in periods:
-            for group_by in (None, *GROUP_BY):
+            for group_by in groupings:
                 views.append((role, CaseFilter(), period, group_by))
     if filters:
         for flt in (
@@ -166,6 +179,7 @@ async def test_rebuilt_days_give_the_same_reports(core: Core, clock: FrozenClock
     rng = random.Random(7)
     async with core.database.transaction() as session:
         session.add_all([_response(rng, points) for _ in range(60)])
+        session.add_all([_rating(rng, points) for _ in range(40)])
     # The monthly workbook, counted from the cases (the days are not built yet) ...
     workbook = await MonthlyReport(core, suppressed=False).content(date(2026, 3, 1))
     await _rebuild(core)
@@ -203,15 +217,38 @@ async def test_rebuilt_days_give_the_same_reports(core: Core, clock: FrozenClock
         want[(point, None, None)] += n
     assert {(p, q, v): int(n) for p, q, v, n in counted} == dict(want)
     assert sum(int(n) for _p, q, _v, n in counted if q is None) > 20
+    await _points_agree(core, points)
     # Later the same day, and on a later day: the flags deadlines turn on follow the clock.
     for later in (timedelta(hours=7), timedelta(days=3, hours=2)):
         clock.advance(later)
-        assert await _reports_agree(core, filters=False) > 100
+        assert await _reports_agree(core, filters=False, groupings=TOTALS) > 100
     # Folding keeps every sum.
     async with core.database.transaction() as session:
         await DayCountRepository(session).fold()
     await _recount(core)
-    assert await _reports_agree(core, filters=False) > 100
+    assert await _reports_agree(core, filters=False, groupings=TOTALS) > 100
+    await _points_agree(core, points)
+
+
+async def _points_agree(core: Core, points: list[int]) -> None:
+    """The points' crossings and ratings over a cut period and whole months, from the
+    days as from the answers and ratings (figures the service reads either way)."""
+    async with core.database.read_only() as session:
+        days = DayCountRepository(session)
+        rows = FeedbackResultsRepository(session)
+        for period in (PERIOD, WHOLE):
+            for demographic in (["sex"], ["q2", "sex"]):
+                crossed = await days.survey_crossings(
+                    points, period.first, period.last, demographic
+                )
+                raw = await rows.crossed(points, period.start, period.end, demographic)
+                assert sorted(map(tuple, crossed)) == sorted(map(tuple, raw))
+                assert {r[2] for r in crossed} == set(demographic)
+                assert sum(r[-1] for r in crossed) > 10
+            rated = await days.point_ratings(points, period.first, period.last)
+            raw = await rows.rating_counts(points, period.start, period.end)
+            assert sorted(map(tuple, rated)) == sorted(map(tuple, raw))
+            assert sum(r[-1] for r in rated) > 5
 
 
 def _instant(rng: random.Random) -> datetime:
@@ -316,18 +353,38 @@ async def _points(core: Core) -> list[int]:
 
 
 def _response(rng: random.Random, points: list[int]) -> SurveyResponse:
+    """A 1–5 score (q1), yes or no (q2), sex (a demographic choice), words (q3); all
+    but the score sometimes skipped."""
     response = SurveyResponse(
         point_id=rng.choice(points),
         created_at=_instant(rng),
         language=rng.choice(("uk", "ru")),
         channel=rng.choice(("telegram", "web")),
     )
-    response.answers = [
-        SurveyAnswer(question="q1", value=str(rng.randint(1, 5)), number=None),
-        SurveyAnswer(question="q2", value=rng.choice(("yes", "no"))),
-        *([SurveyAnswer(question="q3", value=None, text="добре")] if rng.random() < 0.5 else []),
-    ]
+    score = rng.randint(1, 5)
+    answers = [SurveyAnswer(question="q1", value=str(score), number=score)]
+    if rng.random() < 0.8:
+        answers.append(SurveyAnswer(question="q2", value=rng.choice(("yes", "no"))))
+    if rng.random() < 0.9:
+        answers.append(SurveyAnswer(question="sex", value=rng.choice(("f", "m"))))
+    if rng.random() < 0.5:
+        answers.append(SurveyAnswer(question="q3", value=None, text="добре"))
+    response.answers = answers
     return response
+
+
+def _rating(rng: random.Random, points: list[int]) -> Rating:
+    """A rating, at a feedback point or not."""
+    return Rating(
+        kind=rng.choice(list(RatingKind)),
+        created_at=_instant(rng),
+        programme=rng.choice(("shelter", "cash", None)),
+        score=rng.randint(1, 5),
+        reasons=rng.choice(([], ["timely"], ["clear", "complete"])),
+        language=rng.choice(("uk", "ru", "en")),
+        channel="telegram",
+        feedback_point_id=rng.choice((*points, None, None)),
+    )
 
 
 async def test_the_writer_keeps_the_days_through_a_random_history(
@@ -338,6 +395,7 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
     rng = random.Random(20261206)
     points = await _points(core)
     ids: list[int] = []
+    later: list[int] = []  # a response given its sex in the next step's transaction
     made = 0
     for step in range(14):
         async with core.database.transaction() as session:
@@ -357,29 +415,23 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
                         await session.flush()
             for _ in range(rng.randrange(0, 6)):
                 session.add(_response(rng, points))
-            if rng.random() < 0.5:  # an answer added by its response's id alone
+            for response_id in later:  # the last step's response: its sex, now
+                session.add(SurveyAnswer(response_id=response_id, question="sex", value="f"))
+            later = []
+            if rng.random() < 0.5:  # answers added by their response's id alone
                 response = _response(rng, points)
-                response.answers = []
+                response.answers = response.answers[:1]  # the score
                 session.add(response)
                 await session.flush()
                 session.add(SurveyAnswer(response_id=response.id, question="q2", value="yes"))
+                later.append(response.id)
             for _ in range(rng.randrange(0, 12)):
-                session.add(
-                    Rating(
-                        kind=rng.choice(list(RatingKind)),
-                        created_at=_instant(rng),
-                        programme=rng.choice(("shelter", "cash", None)),
-                        score=rng.randint(1, 5),
-                        reasons=rng.choice(([], ["timely"], ["clear", "complete"])),
-                        language=rng.choice(("uk", "ru", "en")),
-                        channel="telegram",
-                    )
-                )
+                session.add(_rating(rng, points))
         async with core.database.read_only() as session:
             ids = list((await session.scalars(select(Case.id))).all())
         await _recount(core)
-        if step % 4 == 3:
-            assert await _reports_agree(core, filters=step == 13) > 0
+        if step in (3, 7):
+            assert await _reports_agree(core, filters=False, groupings=TOTALS) > 0
         if step == 7:
             async with core.database.transaction() as session:
                 assert await DayCountRepository(session).fold() > 0
@@ -392,7 +444,8 @@ async def test_the_writer_keeps_the_days_through_a_random_history(
     async with core.database.transaction() as session:
         await RetentionRepository(session).clear_narratives(ids[:20], NOW)
     await _recount(core)
-    assert await _reports_agree(core, filters=False) > 50
+    assert await _reports_agree(core) > 50
+    await _points_agree(core, points)
 
 
 async def test_a_bulk_write_is_not_counted_until_rebuilt(core: Core, clock: FrozenClock) -> None:

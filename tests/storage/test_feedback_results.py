@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -240,3 +240,46 @@ async def test_the_daily_counts_and_the_answers_give_the_same_figures(
     from_days = [await point(core, who, seeded.food) for who in (analyst, focal)]
     assert from_days == from_answers
     assert from_days[0].responses == 12
+    cash = await point(core, analyst, seeded.cash)
+    assert cash.ratings.count == 3 and cash.ratings.distribution["4"] == 2
+
+
+async def test_crossings_and_ratings_from_the_days_as_from_the_answers(
+    core: Core, clock: FrozenClock, world: tuple[Seeded, Actor, Actor, Actor]
+) -> None:
+    """The scale crossed with sex, suppression included, and the ratings at the point:
+    from the daily counts (built, then kept by the writer: answers and ratings given
+    after the build) as from the rows; and read from the days indeed, not the rows."""
+    from sqlalchemy import delete
+
+    from storage.models import DayCountState, Rating, SurveyAnswer
+    from tests.storage.feedback_seed import FEBRUARY, answer, answers_of, rate
+
+    seeded, analyst, _operator, focal = world
+    await rebuild(core)
+    pooled = await point(core, analyst, seeded.food)
+    (by_sex,) = questions(pooled)[0].crossings
+    assert [(r.key, r.count, r.members) for r in by_sex.rows] == [("other", 10, ["female", "male"])]
+    # Two more men who give 4, and three ratings, after the build: the writer's rows.
+    clock.set(FEBRUARY.replace(day=20))
+    for _ in range(2):
+        await answer(core, seeded.food, answers_of((4, "yes", "male", None)))
+    for score in (1, 4, 5):
+        await rate(core, seeded.food, score)
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    from_days = [await point(core, who, seeded.food) for who in (analyst, focal)]
+    rows = {r.key: r for r in questions(from_days[0])[0].crossings[0].rows}
+    assert (rows["female"].count, rows["female"].mean) == (7, 4.29)
+    assert (rows["male"].count, rows["male"].mean) == (5, 3.0)
+    assert from_days[0].ratings.count == 5 and from_days[0].ratings.mean == 3.4
+    # Without the days (dropped: as before a build), the rows give the same figures.
+    async with core.database.transaction() as session:
+        await session.execute(delete(DayCountState))
+    from_answers = [await point(core, who, seeded.food) for who in (analyst, focal)]
+    assert from_answers == from_days
+    # Built again, the days answer even with the rows gone around the ORM.
+    await rebuild(core)
+    async with core.database.transaction() as session:
+        await session.execute(delete(Rating))
+        await session.execute(delete(SurveyAnswer).where(SurveyAnswer.question == "sex"))
+    assert await point(core, analyst, seeded.food) == from_days[0]

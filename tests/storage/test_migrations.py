@@ -209,3 +209,29 @@ async def test_stored_text_is_lemmatised_and_indexed_by_the_upgrade(database_url
         assert matched == [7]
     finally:
         await engine.dispose()
+
+
+async def test_counts_built_before_the_points_crossings_are_built_again(
+    database_url: str,
+) -> None:
+    """0025: daily counts built before it hold no crossings and no ratings by point, so
+    the upgrade drops the state: every figure is counted from the rows until the next
+    build (the scheduler's round), never from days that lack them."""
+    engine = create_engine(database_url)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    try:
+        await downgrade(engine, "0024")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO day_count_state (id, zone, built_at, folded) "
+                    "VALUES (1, 'Europe/Kyiv', :at, NULL)"
+                ),
+                {"at": at},
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            left = (await conn.execute(text("SELECT count(*) FROM day_count_state"))).scalar()
+        assert left == 0
+    finally:
+        await engine.dispose()
