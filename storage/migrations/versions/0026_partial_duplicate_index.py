@@ -1,7 +1,7 @@
 """the duplicates index holds only duplicates
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 
 ``ix_cases_duplicate_of_id`` becomes partial (``WHERE duplicate_of_id IS NOT NULL``).
 Nearly every case has no ``duplicate_of_id``; a full index of NULLs made SQLite's
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0024"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
