@@ -113,17 +113,21 @@ async def measure(core: Core, *, repeat: int = 3, cases_repeat: int = 1) -> dict
     }
 
 
-async def bench_stats(
-    engine_name: str, database_url: str, *, cases: int, ratings: int, workdir: Path
-) -> dict[str, Any]:
-    settings = Settings(
+def _settings(database_url: str, workdir: Path) -> Settings:
+    """A bench database's settings: its own data directory and a throwaway key."""
+    return Settings(
         _env_file=None,
         data_dir=workdir,
         database_url=database_url,
         secret_key=secrets.token_urlsafe(48),
     )
+
+
+async def bench_stats(
+    engine_name: str, database_url: str, *, cases: int, ratings: int, workdir: Path
+) -> dict[str, Any]:
     await migrate_url(database_url)
-    core = build_core(settings)
+    core = build_core(_settings(database_url, workdir))
     try:
         engine = core.database.engine
         if engine.dialect.name == "postgresql":
@@ -141,13 +145,7 @@ async def on_seeded(
     engine: dict[str, Any], database_url: str, workdir: Path, *, repeat: int = 1
 ) -> dict[str, Any]:
     """The figures on the API part's database, already seeded: printed as one line."""
-    settings = Settings(
-        _env_file=None,
-        data_dir=workdir,
-        database_url=database_url,
-        secret_key=secrets.token_urlsafe(48),
-    )
-    core = build_core(settings)
+    core = build_core(_settings(database_url, workdir))
     try:
         found = await measure(core, repeat=repeat)
     except Exception as exc:  # a benchmark reports, it never loses the other figures
@@ -226,14 +224,8 @@ async def measure_point(core: Core) -> dict[str, Any]:
 async def bench_point(
     engine_name: str, database_url: str, *, responses: int, ratings: int, workdir: Path
 ) -> dict[str, Any]:
-    settings = Settings(
-        _env_file=None,
-        data_dir=workdir,
-        database_url=database_url,
-        secret_key=secrets.token_urlsafe(48),
-    )
     await migrate_url(database_url)
-    core = build_core(settings)
+    core = build_core(_settings(database_url, workdir))
     try:
         seeded = await seed_point(core.database.engine, responses=responses, ratings=ratings)
         print(f"  {engine_name}: seeded in {seeded:.0f} s", flush=True)
