@@ -69,11 +69,15 @@ async def wait_for_activity(
 
     while True:
         calls = window()
-        if any(c.method not in _NOT_A_REPLY or mode == "change" for c in calls):
+        if mode == "change":
+            # Changed means landed: a call still on the wire has not changed the chat yet.
+            if calls and all(c.finished is not None for c in calls):
+                break
+        elif any(c.method not in _NOT_A_REPLY for c in calls):
             break
         remaining = deadline - loop.time()
         if remaining <= 0 or world.emulator.closed:
-            return _activity(world, chat_id, after_seq, timed_out=True)
+            return _activity(world, chat_id, after_seq, timed_out=not calls or mode == "reply")
         await world.wait_change(remaining)
     if mode == "reply":
         hard_stop = deadline + max(quiet * 20, 5.0)
@@ -112,7 +116,7 @@ def _activity(world: BotWorld, chat_id: int, after_seq: int, *, timed_out: bool)
     }
     return {
         "timed_out": timed_out,
-        "seq": max([after_seq, *(c.seq for c in calls)]),
+        "seq": world.landed_seq(chat_id, max([after_seq, *(c.seq for c in calls)])),
         "calls": [c.describe() for c in calls],
         "messages": messages,
         "deleted": deleted,
@@ -258,7 +262,7 @@ def control_router(emulator: Emulator) -> APIRouter:
     @router.get("/bots/{token}/users/{user_id}/chat")
     async def chat(token: str, user_id: int) -> dict[str, Any]:
         bot = world(token)
-        return {**chat_view(bot.chat_for_user(user_id)), "seq": bot.seq}
+        return {**chat_view(bot.chat_for_user(user_id)), "seq": bot.landed_seq(user_id, bot.seq)}
 
     @router.post("/bots/{token}/users/{user_id}/messages")
     async def send(token: str, user_id: int, data: dict[str, Any] = Body(...)) -> Any:  # noqa: B008

@@ -10,7 +10,7 @@ from typing import Any
 from tgemu.errors import NOT_FOUND, UNAUTHORIZED, BotApiError, ControlError
 from tgemu.faults import Fault
 from tgemu.methods import HANDLERS, CallContext, unsupported
-from tgemu.spec import load_spec
+from tgemu.spec import MethodSpec, load_spec
 from tgemu.state import TOKEN_RE, BotWorld, Emulator, RecordedCall, sanitize_params
 from tgemu.validation import validate_params
 
@@ -65,6 +65,28 @@ async def dispatch_call(
         )
     )
     logger.debug("bot %s calls %s", world.bot_id, name)
+    try:
+        return await _carry_out(emulator, world, call, spec, params, files, form=form)
+    finally:
+        # A call abandoned on the way (a cancelled request) still ends: left in flight, it
+        # would hold every wait on its chat.
+        if call.finished is None:
+            call.ok = False
+            call.description = "the call was abandoned"
+            world.finish(call)
+
+
+async def _carry_out(
+    emulator: Emulator,
+    world: BotWorld,
+    call: RecordedCall,
+    spec: MethodSpec | None,
+    params: dict[str, Any],
+    files: dict[str, Any],
+    *,
+    form: bool,
+) -> Outcome:
+    name = call.method
     if spec is None:
         world.finish(call, NOT_FOUND)
         return _error(NOT_FOUND)

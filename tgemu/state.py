@@ -358,6 +358,21 @@ class BotWorld:
             self.in_flight[call.chat_id] = self.in_flight.get(call.chat_id, 0) + 1
         return call
 
+    def landed_seq(self, chat_id: int, upto: int) -> int:
+        """The newest seq, at most ``upto``, up to which every call for this chat has landed.
+
+        A call gets its seq when it arrives but changes the chat only after its latency, so
+        a view of the chat may claim no more than this: a waiter that resumes after a claimed
+        seq would otherwise miss the landing of a call still on the wire."""
+        pending = self.in_flight.get(chat_id, 0)
+        for call in reversed(self.calls):
+            if not pending:
+                break
+            if call.chat_id == chat_id and call.finished is None:
+                upto = min(upto, call.seq - 1)
+                pending -= 1
+        return upto
+
     def finish(self, call: RecordedCall, error: BotApiError | None = None) -> None:
         if error is not None:
             call.ok = False
