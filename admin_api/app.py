@@ -34,6 +34,7 @@ from admin_api.routes import (
     users,
 )
 from admin_api.web.headers import SecurityHeadersMiddleware
+from admin_api.web.routing import add_routes
 from storage.core import Core
 
 DESCRIPTION = """\
@@ -69,7 +70,7 @@ def create_app(core: Core) -> FastAPI:
         audit.router,
         health.router,
     ):
-        app.include_router(router)
+        add_routes(app, router)
     # Monitoring and evaluation: figures, exports, and what the public reads.
     for router in (
         stats.router,
@@ -78,7 +79,7 @@ def create_app(core: Core) -> FastAPI:
         public_summaries.router,
         public.router,
     ):
-        app.include_router(router)
+        add_routes(app, router)
     install_console(app)
     install_public_pages(app)
     if core.settings.api_docs:

@@ -27,6 +27,7 @@ from admin_api.console.routes import (
     worklist,
 )
 from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
+from admin_api.web.routing import add_routes
 
 
 def install(app: FastAPI) -> None:
@@ -48,6 +49,6 @@ def install(app: FastAPI) -> None:
         surveys,
     )
     for router in (module.router for module in routers):
-        app.include_router(router)
+        add_routes(app, router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(ConsoleHeaders)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from admin_api.public import feedback, transparency, web_form
+from admin_api.web.routing import add_routes
 
 
 def install(app: FastAPI) -> None:
     for module in (transparency, web_form, feedback):
-        app.include_router(module.router)
+        add_routes(app, module.router)
