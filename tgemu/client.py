@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from tgemu.tls import shared_tls
+
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_QUIET = 0.15
 
@@ -147,7 +149,10 @@ class EmulatorClient:
         # How long the bot must stay silent before an action's replies count as complete.
         self.quiet = quiet
         self._http = httpx.AsyncClient(
-            base_url=f"{self.base_url}/_emulator", timeout=timeout, trust_env=False
+            base_url=f"{self.base_url}/_emulator",
+            timeout=timeout,
+            trust_env=False,
+            verify=shared_tls(),
         )
 
     async def __aenter__(self) -> EmulatorClient:

@@ -21,6 +21,7 @@ import httpx
 
 from tgemu.errors import bad_request
 from tgemu.state import BotWorld
+from tgemu.tls import shared_tls
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,9 @@ async def _deliver_forever(world: BotWorld) -> None:
             busy.pop(key, None)
             world.notify()
 
-    async with httpx.AsyncClient(timeout=emulator.webhook_timeout, trust_env=False) as client:
+    async with httpx.AsyncClient(
+        timeout=emulator.webhook_timeout, trust_env=False, verify=shared_tls()
+    ) as client:
         try:
             while world.webhook is not None:
                 config = world.webhook

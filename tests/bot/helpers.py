@@ -23,6 +23,7 @@ from bot import cli
 from storage.core import Core
 from storage.models import OutboxMessage
 from tgemu import BotHandle
+from tgemu.tls import shared_tls
 
 
 @contextlib.asynccontextmanager
@@ -32,7 +33,9 @@ async def served(app: FastAPI) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
     try:
         async with (
             running_api(app, sock) as url,
-            httpx.AsyncClient(base_url=url, timeout=30, trust_env=False) as http,
+            httpx.AsyncClient(
+                base_url=url, timeout=30, trust_env=False, verify=shared_tls()
+            ) as http,
         ):
             yield url, http
     finally:

@@ -16,6 +16,7 @@ import httpx
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.core import Core
+from tgemu.tls import shared_tls
 
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -104,7 +105,9 @@ class ServedConsole:
 
     async def browser(self, address: str | None = None) -> Browser:
         http = await self.stack.enter_async_context(
-            httpx.AsyncClient(base_url=self.base_url, timeout=30, trust_env=False)
+            httpx.AsyncClient(
+                base_url=self.base_url, timeout=30, trust_env=False, verify=shared_tls()
+            )
         )
         browser = Browser(http, address)
         self.browsers.append(browser)

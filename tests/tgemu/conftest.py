@@ -17,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from tests.tgemu.helpers import SANDBOX_TOKEN, ApiCall, make_token
 from tests.tgemu.helpers import eventually as eventually
 from tgemu import BotHandle, Emulator, EmulatorClient, EmulatorThread
+from tgemu.tls import shared_tls
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +56,9 @@ def bot_handle(client: EmulatorClient, token: str) -> BotHandle:
 
 @pytest.fixture
 async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, trust_env=False) as session:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=30, trust_env=False, verify=shared_tls()
+    ) as session:
         yield session
 
 
