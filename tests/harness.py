@@ -145,10 +145,14 @@ async def bot_idle(runtimes: list[BotRuntime], tg: BotHandle) -> None:
     """
     async with asyncio.timeout(15):
         while True:
+            # The emulator is asked only once the bot is idle (woken the moment it is, not
+            # on a timer): each question is an HTTP round trip.
+            for runtime in runtimes:
+                await runtime.dp.wait_idle()
             pending = (await tg.state())["pending_updates"]
             if not pending and all(runtime.dp.in_flight == 0 for runtime in runtimes):
                 return
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.005)  # an update the bot has yet to fetch
 
 
 @pytest.fixture

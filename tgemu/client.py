@@ -382,6 +382,9 @@ class SimulatedUser:
         self._cursor = max(self._cursor, started)
         if not wait:
             return Replies()
+        if quiet is None and self.bot.settle is not None:
+            # The bot says when it is idle: a spell of silence on top of that only waits.
+            quiet = 0.0
         activity = await self._wait(started, timeout, quiet)
         if activity["timed_out"]:
             raise NoReplyError(f"the bot did not answer {path} within {timeout} s")
