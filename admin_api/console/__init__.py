@@ -8,7 +8,6 @@ the API's own (routes, schemas, dependencies): ``tests/test_architecture.py``.""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from admin_api.console.routes import (
     account,
@@ -27,6 +26,7 @@ from admin_api.console.routes import (
     worklist,
 )
 from admin_api.console.web import HERE, PREFIX, ConsoleHeaders
+from admin_api.web.headers import RevalidatedStaticFiles
 from admin_api.web.routing import add_routes
 
 
@@ -50,5 +50,7 @@ def install(app: FastAPI) -> None:
     )
     for router in (module.router for module in routers):
         add_routes(app, router)
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    app.mount(
+        f"{PREFIX}/static", RevalidatedStaticFiles(directory=HERE / "static"), name="console-static"
+    )
     app.add_middleware(ConsoleHeaders)

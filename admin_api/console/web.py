@@ -52,7 +52,8 @@ templates = environment(HERE / "templates")
 
 
 class ConsoleHeaders(HttpMiddleware):
-    """Security headers on every console answer (pages, fragments, files, static)."""
+    """Security headers on every console answer (pages, fragments, files, static; the
+    static files keep the ``no-cache`` they are served with)."""
 
     paths = (PREFIX,)
 

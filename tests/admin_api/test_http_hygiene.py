@@ -61,6 +61,22 @@ async def test_nosniff_and_no_referrer_everywhere_and_a_strict_policy_on_html(
         assert page.headers["Content-Security-Policy"].startswith(STRICT), path
 
 
+async def test_console_pages_are_never_stored_and_its_static_files_are_revalidated(
+    api: Api,
+) -> None:
+    page = await api.http.get("/console/sign-in")
+    assert page.headers["Cache-Control"] == "no-store"
+    assets = re.findall(r'(?:src|href)="(/console/static/[^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for path in assets:
+        first = await api.http.get(path)
+        assert first.status_code == 200, path
+        assert first.headers["Cache-Control"] == "no-cache", path  # kept, asked again
+        assert_everywhere(first)
+        again = await api.http.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert (again.status_code, again.content) == (304, b""), path
+
+
 async def test_docs_are_off_by_default_and_the_metrics_never_on_the_public_app(
     api: Api,
 ) -> None:
