@@ -126,7 +126,9 @@ async def test_keepers_create_and_change_points_and_operators_only_read(
     async with core.database.transaction() as session:
         actions = list(
             await session.scalars(
-                select(AuditEvent.action).where(AuditEvent.target == f"feedback_point:{point.code}")
+                select(AuditEvent.action)
+                .where(AuditEvent.target == f"feedback_point:{point.code}")
+                .order_by(AuditEvent.id)
             )
         )
     assert actions == ["feedback_point.created", "feedback_point.updated"]

@@ -78,7 +78,9 @@ async def test_analysts_keep_a_points_survey_and_operators_cannot(served: Served
     async with core.database.transaction() as session:
         assert (await FeedbackPointService(session, core).get(code)).survey is None
         actions = await session.scalars(
-            select(AuditEvent.action).where(AuditEvent.target == f"feedback_point:{code}")
+            select(AuditEvent.action)
+            .where(AuditEvent.target == f"feedback_point:{code}")
+            .order_by(AuditEvent.id)
         )
         assert list(actions) == [
             "feedback_point.created",

@@ -44,7 +44,9 @@ async def test_the_id_is_stored_hashed_and_resolves(core: Core) -> None:
     async with core.database.transaction() as session:
         (row,) = (await session.scalars(select(ConsoleSession))).all()
         events = (
-            await session.scalars(select(AuditEvent).where(AuditEvent.action.like("auth.%")))
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action.like("auth.%")).order_by(AuditEvent.id)
+            )
         ).all()
     assert token not in row.token_hash and len(row.token_hash) == 64
     assert [(e.action, e.after) for e in events] == [("auth.signed_in", {"via": "console"})]
@@ -138,7 +140,9 @@ async def test_unfinished_sign_in_and_csrf(core: Core) -> None:
     assert resolved is not None and resolved[1].stage == Stage.SECOND_FACTOR
     async with core.database.transaction() as session:
         events = (
-            await session.scalars(select(AuditEvent).where(AuditEvent.action.like("auth.%")))
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action.like("auth.%")).order_by(AuditEvent.id)
+            )
         ).all()
         service = ConsoleSessionService(session, core)
         assert service.csrf_valid(token, service.csrf_token(token))

@@ -374,7 +374,9 @@ async def test_set_survey_stores_it_and_takes_it_away(core: Core, analyst: Actor
         assert cleared.survey is None
         actions = list(
             await session.scalars(
-                select(AuditEvent.after).where(AuditEvent.action == "feedback_point.survey_set")
+                select(AuditEvent.after)
+                .where(AuditEvent.action == "feedback_point.survey_set")
+                .order_by(AuditEvent.id)
             )
         )
     assert actions == [

@@ -114,7 +114,9 @@ async def test_administrators_keep_the_partner_list(core: Core) -> None:
         offered = await service.list(active_only=True)
         events = list(
             await session.scalars(
-                select(AuditEvent.action).where(AuditEvent.target == f"partner:{made.id}")
+                select(AuditEvent.action)
+                .where(AuditEvent.target == f"partner:{made.id}")
+                .order_by(AuditEvent.id)
             )
         )
     assert [(p.name, p.active) for p in listed] == [("ССД Харків", False)]
