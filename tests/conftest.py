@@ -26,6 +26,7 @@ from tests.services import (
     sqlalchemy_url,
     unavailable,
 )
+from tests.slow_tests import measured_slow
 
 pytest_plugins = ["tests.harness"]
 
@@ -34,12 +35,14 @@ ENGINES = ["sqlite", "postgresql"]
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks `make check` selects by: a test that drives Chromium is `slow`; a test on the
-    session's PostgreSQL database (the PostgreSQL variant of a `database_url` test, or
-    one that asks for the database itself) is `postgresql`."""
+    """Marks `make check` selects by: a test that drives Chromium, or one measured at a
+    second or more (tests/slow_tests.txt), is `slow`; a test on the session's PostgreSQL
+    database (the PostgreSQL variant of a `database_url` test, or one that asks for the
+    database itself) is `postgresql`."""
+    slow = measured_slow()
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
-        if "browser_host" in fixtures:
+        if "browser_host" in fixtures or item.nodeid in slow:
             item.add_marker(pytest.mark.slow)
         callspec = getattr(item, "callspec", None)
         engine = callspec.params.get("database_url") if callspec is not None else None
