@@ -10,12 +10,9 @@ bytes on the wire, a client that is a separate program).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
 from admin_api.app import create_app
 from admin_api.metrics import create_metrics_app
@@ -24,24 +21,8 @@ from storage.core import Core
 # Re-exported only for tests that still import them from here (use tests/admin_api/helpers).
 from tests.admin_api.helpers import PASSWORD as PASSWORD
 from tests.admin_api.helpers import ROLES, Api
+from tests.asgi import IN_PROCESS_URL, in_process
 from tests.bot.helpers import served
-
-IN_PROCESS_URL = "http://127.0.0.1"
-
-
-class TaskPerRequest(httpx.ASGITransport):
-    """Each request in a task of its own, as uvicorn runs it: context variables the app
-    sets stay in that request, and concurrent requests really interleave."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        handle = super().handle_async_request
-        return await asyncio.get_running_loop().create_task(handle(request))
-
-
-def in_process(app: FastAPI) -> httpx.AsyncClient:
-    # raise_app_exceptions=False: an exception escaping the app is a 500, as from uvicorn.
-    transport = TaskPerRequest(app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, timeout=30)
 
 
 @pytest.fixture

@@ -109,7 +109,9 @@ def console(
 
 
 @pytest.fixture
-async def served(core: Core) -> AsyncIterator[ServedConsole]:
-    """The console over plain HTTP (tests.console.http_client), on both engines."""
-    async with serve_console(core) as console:
+async def served(core: Core, request: pytest.FixtureRequest) -> AsyncIterator[ServedConsole]:
+    """The console over plain HTTP (tests.console.http_client), on both engines: in this
+    process, or from uvicorn on a loopback port for a test marked ``real_http``."""
+    real_http = request.node.get_closest_marker("real_http") is not None
+    async with serve_console(core, real_http=real_http) as console:
         yield console

@@ -1,13 +1,16 @@
-"""The console over plain HTTP: httpx against the real app on a loopback port, one client
-(and so one cookie jar) per "browser". For what a browser would only hide: status codes,
-cookies, redirects and the steps of signing in, on SQLite and PostgreSQL alike. Pages
-themselves are looked at in Chromium (the other tests of this package)."""
+"""The console over plain HTTP: httpx against the real app, one client (and so one cookie
+jar) per "browser". For what a browser would only hide: status codes, cookies, redirects
+and the steps of signing in, on SQLite and PostgreSQL alike. Pages themselves are looked
+at in Chromium (the other tests of this package).
+
+The app is reached in this process (tests/asgi.py: the same middleware stack, the client
+at 127.0.0.1) unless a test asks for a real server on a loopback port (``real_http``)."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -16,6 +19,7 @@ import httpx
 from admin_api.app import create_app
 from admin_api.server import bind_socket, running_api
 from storage.core import Core
+from tests.asgi import IN_PROCESS_URL, in_process
 from tgemu.tls import shared_tls
 
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
@@ -101,14 +105,11 @@ class ServedConsole:
     core: Core
     base_url: str
     stack: AsyncExitStack
+    new_client: Callable[[], httpx.AsyncClient]
     browsers: list[Browser] = field(default_factory=list)
 
     async def browser(self, address: str | None = None) -> Browser:
-        http = await self.stack.enter_async_context(
-            httpx.AsyncClient(
-                base_url=self.base_url, timeout=30, trust_env=False, verify=shared_tls()
-            )
-        )
+        http = await self.stack.enter_async_context(self.new_client())
         browser = Browser(http, address)
         self.browsers.append(browser)
         return browser
@@ -120,9 +121,15 @@ class ServedConsole:
 
 
 @asynccontextmanager
-async def serve_console(core: Core) -> AsyncIterator[ServedConsole]:
+async def serve_console(core: Core, *, real_http: bool = False) -> AsyncIterator[ServedConsole]:
+    app = create_app(core)
     async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(
-            running_api(create_app(core), bind_socket("127.0.0.1", 0))
-        )
-        yield ServedConsole(core, url, stack)
+        if not real_http:
+            yield ServedConsole(core, IN_PROCESS_URL, stack, lambda: in_process(app))
+            return
+        url = await stack.enter_async_context(running_api(app, bind_socket("127.0.0.1", 0)))
+
+        def client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=url, timeout=30, trust_env=False, verify=shared_tls())
+
+        yield ServedConsole(core, url, stack, client)

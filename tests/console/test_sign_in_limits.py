@@ -77,6 +77,7 @@ async def test_the_code_step_lasts_five_minutes(served: ServedConsole, clock: Fr
     assert done.status_code == 303 and done.headers["location"] == "/console/cases"
 
 
+@pytest.mark.real_http  # the addresses as a server on a socket sees them
 async def test_the_code_step_belongs_to_the_address_that_passed_the_password(
     served: ServedConsole,
 ) -> None:
@@ -164,6 +165,7 @@ def cookie_flags(response: httpx.Response, name: str) -> set[str]:
     raise AssertionError(f"{name} is not set")
 
 
+@pytest.mark.real_http  # the Set-Cookie headers as they leave a real server
 async def test_cookies_are_secure_behind_the_tls_proxy(served: ServedConsole) -> None:
     await make_staff(served.core, "olena", "operator")
     settings = served.core.settings
