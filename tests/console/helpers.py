@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
+from admin_api.console.web import COOKIE
 from storage.clock import FrozenClock
 from storage.core import Core
+from tests.console.http_client import Browser as HttpBrowser
+from tests.console.http_client import alert_of
 from tests.storage.helpers import make_staff, otp
 
 CHROMIUM = Path(os.environ.get("HOLOS_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -83,11 +87,44 @@ class Console:
     async def staff(self, username: str, role: str) -> None:
         await make_staff(self.core, username, role)
 
-    async def sign_in(
+    async def sign_in(self, page: Page, username: str, password: str = PASSWORD) -> None:
+        """Signed in as the sign-in form signs in (the same requests to the same server,
+        sent from this process, with the code an authenticator app would show), the
+        session's cookie handed to the page's browser, and the page where the form lands:
+        one page load where the form takes three. The form itself is driven in the browser
+        by :meth:`sign_in_by_form` (tests/console/test_sign_in.py, test_two_factor.py)."""
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, trust_env=False) as http:
+            person = HttpBrowser(http)
+            response = await person.password(username, password)
+            assert response.status_code == 303, alert_of(response.text)
+            if "/sign-in/next-step" in response.headers["location"]:
+                await person.step()
+                code = await otp(self.core, username)
+                assert code is not None, f"{username} has to enrol first: sign_in_by_form"
+                response = await person.code(code)
+                assert response.status_code == 303, alert_of(response.text)
+            token = person.session_cookie()
+        assert token is not None
+        await page.context.add_cookies(
+            [
+                {
+                    "name": COOKIE,
+                    "value": token,
+                    "domain": "127.0.0.1",
+                    "path": "/console",
+                    "httpOnly": True,
+                    "sameSite": "Strict",
+                }
+            ]
+        )
+        await page.goto(self.url(response.headers["location"]))
+
+    async def sign_in_by_form(
         self, page: Page, username: str, password: str = PASSWORD, *, second_factor: bool = True
     ) -> None:
-        """The password, then (for accounts with two-factor sign-in, unless told not to)
-        the code an authenticator app would show, computed from the account's secret."""
+        """The sign-in form in the browser: the password, then (for accounts with
+        two-factor sign-in, unless told not to) the code an authenticator app would show,
+        computed from the account's secret."""
         await page.goto(self.url("/console/sign-in"))
         await page.fill("#username", username)
         await page.fill("#password", password)

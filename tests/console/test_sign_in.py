@@ -13,13 +13,13 @@ def test_sign_in_refusals_and_sign_out(console: Console) -> None:
         await console.staff("olena", "operator")
         page = await console.page()
         # A wrong password: the same answer as an unknown name, and no session.
-        await console.sign_in(page, "olena", "not-the-password")
+        await console.sign_in_by_form(page, "olena", "not-the-password")
         assert "Неправильне ім" in await page.inner_text("[role=alert]")
-        await console.sign_in(page, "nobody", "not-the-password")
+        await console.sign_in_by_form(page, "nobody", "not-the-password")
         assert "Неправильне ім" in await page.inner_text("[role=alert]")
         assert [c for c in await page.context.cookies() if c["name"] == "holos_console"] == []
 
-        await console.sign_in(page, "olena")
+        await console.sign_in_by_form(page, "olena")
         await page.wait_for_url("**/console/cases")
         (cookie,) = [c for c in await page.context.cookies() if c["name"] == "holos_console"]
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -38,7 +38,7 @@ def test_session_ends_after_idle_time_and_nothing_is_saved(console: Console) -> 
         await console.staff("olena", "operator")
         ref = (await submit(console.core)).ref
         page = await console.page()
-        await console.sign_in(page, "olena")
+        await console.sign_in_by_form(page, "olena")
         await page.goto(console.url(f"/console/cases/{ref}"))
         await page.fill("#note-text", "Перевірити список видачі")
         console.clock.advance(timedelta(minutes=31))
@@ -46,7 +46,7 @@ def test_session_ends_after_idle_time_and_nothing_is_saved(console: Console) -> 
         await page.wait_for_url("**/console/sign-in**")
         assert "сеанс завершився" in await page.inner_text("[role=alert]")
         # Signed in again, the case has no note.
-        await console.sign_in(page, "olena")
+        await console.sign_in_by_form(page, "olena")
         await page.goto(console.url(f"/console/cases/{ref}"))
         assert "Перевірити список видачі" not in await page.inner_text("#notes")
 
@@ -58,7 +58,7 @@ def test_a_forged_form_is_refused(console: Console) -> None:
         await console.staff("olena", "operator")
         ref = (await submit(console.core)).ref
         page = await console.page()
-        await console.sign_in(page, "olena")
+        await console.sign_in_by_form(page, "olena")
         await page.goto(console.url(f"/console/cases/{ref}"))
         # Another page's script cannot know the token: here the form's copy is changed.
         await page.eval_on_selector_all(
@@ -84,7 +84,7 @@ def test_repeated_failures_are_throttled(console: Console) -> None:
         await console.staff("olena", "operator")
         page = await console.page()
         for _ in range(5):
-            await console.sign_in(page, "olena", "not-the-password")
+            await console.sign_in_by_form(page, "olena", "not-the-password")
         # Now even the right password waits (from this address; the count is per
         # username and address, so Olena elsewhere is not locked out).
         await page.goto(console.url("/console/sign-in"))

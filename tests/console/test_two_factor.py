@@ -25,7 +25,7 @@ def test_the_code_step_and_its_refusals(console: Console) -> None:
     async def scenario() -> None:
         await console.staff("fpoint", "focal_point")
         page = await console.page(PHONE, axe=True)
-        await console.sign_in(page, "fpoint", second_factor=False)
+        await console.sign_in_by_form(page, "fpoint", second_factor=False)
         assert "/console/sign-in/next-step" in page.url
         assert await page.evaluate(NO_SIDEWAYS)
         assert await console.axe(page) == []
@@ -46,7 +46,7 @@ def test_the_code_step_and_its_refusals(console: Console) -> None:
         # Signed out and in again: the same code, overheard, does not work twice.
         await page.click("text=Вийти")
         await page.wait_for_url("**/console/sign-in")
-        await console.sign_in(page, "fpoint", second_factor=False)
+        await console.sign_in_by_form(page, "fpoint", second_factor=False)
         await page.fill("#code", code)
         assert await submit(page, "#code-form") == 401
 
@@ -57,7 +57,7 @@ def test_first_sign_in_enrols_and_a_recovery_code_resets(console: Console) -> No
     async def scenario() -> None:
         await make_staff(console.core, "boss", "admin", two_factor=False)
         page = await console.page(PHONE, axe=True)
-        await console.sign_in(page, "boss", second_factor=False)
+        await console.sign_in_by_form(page, "boss", second_factor=False)
         assert await page.inner_text("h1") == "Налаштування двофакторного входу"
         assert await page.evaluate(NO_SIDEWAYS)
         assert await console.axe(page) == []
@@ -84,7 +84,7 @@ def test_first_sign_in_enrols_and_a_recovery_code_resets(console: Console) -> No
         # A lost phone: a recovery code instead of the app, then a new secret.
         await page.click("text=Вийти")
         await page.wait_for_url("**/console/sign-in")
-        await console.sign_in(page, "boss", second_factor=False)
+        await console.sign_in_by_form(page, "boss", second_factor=False)
         await page.click("summary")
         await page.fill("#recovery-code", "AAAAA-AAAAA")
         assert await submit(page, "#recovery-form") == 401
@@ -102,7 +102,7 @@ def test_first_sign_in_enrols_and_a_recovery_code_resets(console: Console) -> No
         await page.click("text=Коди збережено — продовжити")
         await page.click("text=Вийти")
         await page.wait_for_url("**/console/sign-in")
-        await console.sign_in(page, "boss", second_factor=False)
+        await console.sign_in_by_form(page, "boss", second_factor=False)
         await page.click("summary")
         await page.fill("#recovery-code", codes[1])
         assert await submit(page, "#recovery-form") == 401
@@ -114,7 +114,7 @@ def test_an_operator_may_choose_two_factor_sign_in(console: Console) -> None:
     async def scenario() -> None:
         await console.staff("olena", "operator")
         page = await console.page()
-        await console.sign_in(page, "olena")
+        await console.sign_in_by_form(page, "olena")
         await page.wait_for_url("**/console/cases")
         await page.goto(console.url("/console/password"))
         await page.click("text=Увімкнути двофакторний вхід")
@@ -129,7 +129,7 @@ def test_an_operator_may_choose_two_factor_sign_in(console: Console) -> None:
         # From now on her sign-in asks for the code.
         await page.click("text=Вийти")
         await page.wait_for_url("**/console/sign-in")
-        await console.sign_in(page, "olena", second_factor=False)
+        await console.sign_in_by_form(page, "olena", second_factor=False)
         assert await page.locator("#code").count() == 1
 
     console.run(scenario(), timeout=120)
@@ -139,7 +139,7 @@ def test_the_console_does_not_appoint_focal_points(console: Console) -> None:
     async def scenario() -> None:
         await console.staff("boss", "admin")
         page = await console.page()
-        await console.sign_in(page, "boss")
+        await console.sign_in_by_form(page, "boss")
         await page.goto(console.url("/console/staff"))
         # A forged choice the form does not offer: refused, and nothing is created.
         await page.evaluate(
