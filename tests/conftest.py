@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
 from storage.migrate import migrate_url
 from storage.settings import Settings
+from tests.compiled_cache import sharing
 from tests.config import CHEAP_PASSWORD_HASHER, make_settings
 from tests.services import (
     create_postgres_database,
@@ -85,6 +87,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_database")
     await empty_postgres_database(url)
     return url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_compiled_sql() -> Iterator[None]:
+    """Every engine a test builds shares its dialect's cache of compiled SQL, as the
+    product's one engine per process does (tests/compiled_cache.py says why and how)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("storage.db.create_async_engine", sharing(create_async_engine))
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -43,8 +43,10 @@ from bot.factory import HolosDispatcher, run_filters_inline
 from bot.redelivery import Redelivery
 from storage.core import Core
 from storage.db import create_engine
+from tests.compiled_cache import SharedCompiledCache
 
 ONE_HOP = "storage/db.py's one-hop aiosqlite cursor (_OneHopCursor, _OneHopConnection)"
+SHARED_CACHE = "tests/compiled_cache.py (every test's engines share compiled SQL)"
 INLINE_FILTERS = "bot/factory.py run_filters_inline"
 
 
@@ -404,4 +406,41 @@ def test_the_dispatcher_runs_our_fsm_middleware_in_the_place_of_aiogram_s() -> N
         dp.storage is storage and dp.fsm.events_isolation is isolation,
         "aiogram Dispatcher keeping (and closing at shutdown) its FSM middleware when disabled",
         "bot/factory.py HolosDispatcher",
+    )
+
+
+async def test_engines_built_by_the_tests_share_their_compiled_sql(tmp_path: Path) -> None:
+    """Two engines (two databases) compile a statement once between them; the second
+    reads the first one's compiled form, with the dialect as its cache key's first part."""
+    engines = [create_engine(f"sqlite+aiosqlite:///{tmp_path / name}.db") for name in "ab"]
+    cache = engines[0].sync_engine._compiled_cache
+    relied_on(
+        isinstance(cache, SharedCompiledCache) and engines[1].sync_engine._compiled_cache is cache,
+        "Engine._compiled_cache, the engine's compiled cache",
+        SHARED_CACHE,
+    )
+    assert isinstance(cache, SharedCompiledCache)
+    relied_on(
+        engines[0].execution_options(holos_probe=True).sync_engine._compiled_cache is cache,
+        "Engine.execution_options copying the engine's compiled cache",
+        SHARED_CACHE,
+    )
+    table = Table("pinned_shared_cache", MetaData(), Column("id", Integer, primary_key=True))
+    statement = select(table.c.id).where(table.c.id > 0)
+    seen: list[tuple[int, list[Any]]] = []
+    try:
+        for engine in engines:
+            async with engine.begin() as connection:
+                await connection.run_sync(table.metadata.create_all)
+                await connection.execute(table.insert().values(id=len(seen) + 1))
+                before = len(cache)
+                rows = (await connection.execute(statement)).scalars().all()
+                seen.append((len(cache) - before, list(rows)))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    relied_on(
+        seen == [(1, [1]), (0, [2])],
+        f"the compiled cache's key (dialect, statement key, ...): {seen}",
+        SHARED_CACHE,
     )
