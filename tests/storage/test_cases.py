@@ -89,9 +89,11 @@ async def test_references_are_random_and_checked(core: Core, clock: FrozenClock)
     assert len(set(refs)) == 6
     for ref in refs:
         assert canonical_ref(ref) == ref
-    # Random, not a counter: consecutive cases share no leading group (a clash of the
-    # first four characters among six draws has a chance below 1 in 70 000).
-    assert len({r[:7] for r in refs}) == 6
+    # Random, not a counter: consecutive cases share no leading group. One clash of the
+    # first four characters among six draws has a chance of 1 in 70 000 (it happened on
+    # 7 Dec); two, below one in a billion. A counter would share its leading group with
+    # every neighbour.
+    assert len({r[:7] for r in refs}) >= 5
     ref = refs[0]
     async with core.database.transaction() as session:
         repo = CaseRepository(session)
