@@ -31,12 +31,15 @@ run: env locales
 # code 5 ("nothing selected", e.g. PYTEST_ARGS naming one file) is not a failure.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest
+# The serial part collects only the files that hold serial tests (collecting the whole
+# suite again takes seconds), unless PYTEST_ARGS says what to run.
+SERIAL_FILES = $(shell grep -rl --include='test_*.py' 'pytest.mark.serial' tests)
 
 test: lint locales
 	@status=0; \
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ] || status=1; \
-	$(PYTEST) -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ] || status=1; \
+	$(PYTEST) -m serial $(or $(PYTEST_ARGS),$(SERIAL_FILES)) || [ $$? -eq 5 ] || status=1; \
 	exit $$status
 
 # The edit loop: ruff, mypy and the fast tests on both cores: every test on SQLite, but not
