@@ -6,12 +6,14 @@ conversation harness (tests/harness.py) is loaded as a plugin, never imported fr
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import uvloop
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.clock import FrozenClock
@@ -62,6 +64,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # `make test` finds the serial group's files by this text (Makefile).
             raise pytest.UsageError(f"{item.nodeid} is serial: write {SERIAL_MARK} in its file")
     items.sort(key=lambda item: item.path not in slow_files)  # stable: False first
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Tests run on uvloop, the loop the product's processes run on (``holos run``,
+    ``api``, ``bot`` and ``sandbox`` start theirs with ``uvloop.run``, bot/cli.py)."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import uvloop
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
 from admin_api.console.web import COOKIE
@@ -36,7 +37,7 @@ class LoopThread:
     """An event loop in a daemon thread, and a way to run coroutines on it."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop()  # the console's own loop in production
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
