@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+import uvloop
 
 from tgemu.app import create_app
 from tgemu.state import Emulator
@@ -144,7 +145,8 @@ class EmulatorThread:
         return self
 
     def _run(self, sock: socket.socket) -> None:
-        loop = asyncio.new_event_loop()
+        # uvloop, as the bot it serves runs on (holos's processes start theirs with it).
+        loop = uvloop.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
         server = _EmbeddedServer(_config(create_app(self.emulator), self._log_level))
