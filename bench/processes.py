@@ -56,9 +56,10 @@ def child(
 
 
 @contextlib.contextmanager
-def emulator(log: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def emulator(log: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``python -m tgemu`` on a free port, with ``options`` (``--latency-ms``, …)."""
     port = free_port()
-    with child(["-m", "tgemu", "127.0.0.1", str(port)], log) as proc:
+    with child(["-m", "tgemu", "127.0.0.1", str(port), *options], log) as proc:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:

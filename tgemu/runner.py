@@ -198,9 +198,16 @@ def serve(
     sandbox_token: str | None = None,
     log_level: str = "info",
     latency_ms: float = 0.0,
+    webhook_retry_initial: float = 1.0,
+    webhook_retry_max: float = 60.0,
 ) -> None:
     """Run the emulator in the foreground until interrupted (``holos emulator``)."""
-    emulator = Emulator(sandbox_token=sandbox_token, latency_ms=latency_ms)
+    emulator = Emulator(
+        sandbox_token=sandbox_token,
+        latency_ms=latency_ms,
+        webhook_retry_initial=webhook_retry_initial,
+        webhook_retry_max=webhook_retry_max,
+    )
     sock = _bind(host, port)
     logger.warning("Telegram Bot API emulator on %s (chat page: /sandbox/)", _base_url(sock))
     config = _config(create_app(emulator), log_level)

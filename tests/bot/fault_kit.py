@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -31,7 +32,7 @@ from tests.handlers.conversation import (
     oblast_label,
 )
 from tests.services import unavailable
-from tgemu import BotHandle, EmulatorThread, SimulatedUser
+from tgemu import BotHandle, SimulatedUser
 from tgemu.client import ChatMessage, EmulatorControlError
 
 WEBHOOK_SECRET = "fault-test-secret_0123456789"
@@ -39,6 +40,12 @@ WEBHOOK_SECRET = "fault-test-secret_0123456789"
 # a crowd at once on a shared two-core machine queues for a while; a lost answer
 # still fails, only later.
 PATIENCE = 120.0
+
+
+class EmulatorAt(Protocol):
+    """An emulator to point the bots at: the tests' thread, or one in its own process."""
+
+    base_url: str
 
 
 def sample(name: str, **labels: str) -> float:
@@ -61,7 +68,7 @@ class Hooked:
 async def webhook_bot(
     core: Core,
     token: str,
-    emulator: EmulatorThread,
+    emulator: EmulatorAt,
     *,
     redis: Redis | None = None,
     requests: ResilientRequests | None = None,
@@ -211,7 +218,7 @@ def alternating_front(
 async def instances_behind_a_front(
     cores: list[Core],
     token: str,
-    emulator: EmulatorThread,
+    emulator: EmulatorAt,
     *,
     redis: list[Redis] | None = None,
     answered: Counter[int] | None = None,

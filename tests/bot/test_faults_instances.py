@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from bench.processes import emulator as emulator_process
 from bot.runtime import BotRuntime
 from storage.clock import FrozenClock
 from storage.core import Core, build_core
@@ -22,6 +24,7 @@ from storage.enums import ContactMode, Language
 from storage.services.intake import ContactChoice
 from storage.services.triage import TriageService
 from tests.bot.fault_kit import (
+    EmulatorAt,
     InFlight,
     file_report_patiently,
     instances_behind_a_front,
@@ -34,7 +37,7 @@ from tests.handlers.conversation import Talk, stored_cases
 from tests.harness import bot_settings
 from tests.services import REDIS_URL, empty_postgres_database
 from tests.storage.helpers import make_staff, submit
-from tgemu import BotHandle, EmulatorThread
+from tgemu import BotHandle
 
 # Two instances and a crowd on one process: run alone, after the parallel run (README Tests).
 pytestmark = pytest.mark.serial
@@ -49,6 +52,21 @@ pytestmark = pytest.mark.serial
 # two cores; the emulator shares this process, and its GIL, with everything else).
 PEOPLE = int(os.environ.get("HOLOS_FAULT_PEOPLE", "80"))
 MAX_CONNECTIONS = 40  # Telegram's default for setWebhook
+
+
+@dataclass
+class EmulatorProcess:
+    base_url: str
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """The emulator in a process of its own, with the tests' quick webhook retries: the
+    rest of this test (the front, both instances, the simulated people) is one process,
+    so the emulator would otherwise share its one core."""
+    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    with emulator_process(log, "--webhook-retry", "0.05", "0.2") as (url, _):
+        yield EmulatorProcess(url)
 
 
 @pytest.fixture
@@ -83,7 +101,7 @@ def story(n: int) -> str:
 
 @pytest.mark.slow
 async def test_two_instances_and_a_crowd_at_once(
-    two_cores: list[Core], two_redis: list[Redis], tg: BotHandle, emulator: EmulatorThread
+    two_cores: list[Core], two_redis: list[Redis], tg: BotHandle, emulator: EmulatorAt
 ) -> None:
     answered: Counter[int] = Counter()
     in_flight = InFlight()
@@ -134,7 +152,7 @@ async def test_two_instances_and_a_crowd_at_once(
 
 
 async def test_two_delivery_workers_claim_each_reply_once(
-    two_cores: list[Core], tg: BotHandle, emulator: EmulatorThread
+    two_cores: list[Core], tg: BotHandle, emulator: EmulatorAt
 ) -> None:
     """Two instances' delivery workers on one PostgreSQL outbox (row claims with SKIP
     LOCKED and a lease): each staff reply reaches its reporter exactly once."""
