@@ -24,6 +24,7 @@ from storage.core import Core
 from tests.console.http_client import Browser as HttpBrowser
 from tests.console.http_client import alert_of
 from tests.storage.helpers import make_staff, otp
+from tgemu.tls import shared_tls
 
 CHROMIUM = Path(os.environ.get("HOLOS_TEST_CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "a-long-enough-password"  # what tests.storage.helpers.make_staff sets
@@ -94,7 +95,10 @@ class Console:
         session's cookie handed to the page's browser, and the page where the form lands:
         one page load where the form takes three. The form itself is driven in the browser
         by :meth:`sign_in_by_form` (tests/console/test_sign_in.py, test_two_factor.py)."""
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, trust_env=False) as http:
+        client = httpx.AsyncClient(
+            base_url=self.base_url, timeout=30, trust_env=False, verify=shared_tls()
+        )
+        async with client as http:
             person = HttpBrowser(http)
             response = await person.password(username, password)
             assert response.status_code == 303, alert_of(response.text)
