@@ -92,8 +92,8 @@ async def empty_postgres_database(url: str) -> None:
 
     DELETE, not TRUNCATE: TRUNCATE makes new files for every table and index, about
     300 ms for this schema, where deleting the few rows a test left takes 2-3 ms. Triggers
-    and foreign-key checks are off meanwhile (this session only): every table is emptied,
-    in any order.
+    and foreign-key checks are off meanwhile (this transaction only): every table is
+    emptied, in any order.
     """
     import asyncpg
 

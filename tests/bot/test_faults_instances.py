@@ -39,7 +39,8 @@ from tests.services import REDIS_URL, empty_postgres_database
 from tests.storage.helpers import make_staff, submit
 from tgemu import BotHandle
 
-# Two instances and a crowd on one process: run alone, after the parallel run (README Tests).
+# Two instances and a crowd in one process (the emulator in another): run alone, after the
+# parallel run (README Tests).
 pytestmark = pytest.mark.serial
 
 # How many people file at once. Telegram (and so the emulator) sends a webhook at most
