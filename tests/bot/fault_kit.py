@@ -164,14 +164,23 @@ async def settle(tg: BotHandle, *runtimes: BotRuntime) -> None:
             await asyncio.sleep(0.05)
 
 
+def _opened() -> asyncio.Event:
+    gate = asyncio.Event()
+    gate.set()
+    return gate
+
+
 @dataclass
 class InFlight:
-    """Updates the front is forwarding right now, and the most at any one time."""
+    """Updates the front is forwarding right now, and the most at any one time. While
+    ``gate`` is closed (cleared), the front holds what arrives, in flight, unforwarded: a
+    test sees how many updates Telegram sends at once without racing the bot's answers."""
 
     now: int = 0
     peak: int = 0
     # How many updates were forwarded while ``peak`` updates were in flight.
     at_peak: Counter[int] = field(default_factory=Counter)
+    gate: asyncio.Event = field(default_factory=_opened)
 
     def enter(self) -> None:
         self.now += 1
@@ -201,6 +210,7 @@ def alternating_front(
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         flight.enter()
         try:
+            await flight.gate.wait()
             answer = await client.post(
                 f"{target}/{path}", content=await request.body(), headers=headers
             )
