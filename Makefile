@@ -26,20 +26,26 @@ run: env locales
 
 # The whole suite, as CI runs it. First everything not marked `serial` on both cores
 # (pytest-xdist; each worker has its own PostgreSQL database and Redis keyspace), then
-# the serial group alone: the tests that kill processes, cut connections or bring a
-# crowd, which are fragile next to another busy worker. Both parts always run; exit
-# code 5 ("nothing selected", e.g. PYTEST_ARGS naming one file) is not a failure.
+# the serial group in one process: the tests that kill processes, cut connections or
+# bring a crowd, which are fragile next to another worker keeping both cores busy. They
+# leave a core idle a third of the time or more (people and bots waiting on each other),
+# so `make lint` runs beside them, its output shown after theirs. Everything always runs;
+# exit code 5 ("nothing selected", e.g. PYTEST_ARGS naming one file) is not a failure.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest
 # The serial part collects only the files that hold serial tests (collecting the whole
-# suite again takes seconds), unless PYTEST_ARGS says what to run.
-SERIAL_FILES = $(shell grep -rl --include='test_*.py' 'pytest.mark.serial' tests)
+# suite again takes seconds), unless PYTEST_ARGS says what to run. Sorted, the bench's
+# smoke tests come first: they leave the most of a core idle, while mypy runs.
+SERIAL_FILES = $(shell grep -rl --include='test_*.py' 'pytest.mark.serial' tests | sort)
 
-test: lint locales
-	@status=0; \
+test: env locales
+	@status=0; lint_log=$$(mktemp); \
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ] || status=1; \
+	( $(LINT) ) >"$$lint_log" 2>&1 & lint=$$!; \
 	$(PYTEST) -m serial $(or $(PYTEST_ARGS),$(SERIAL_FILES)) || [ $$? -eq 5 ] || status=1; \
+	wait $$lint || status=1; \
+	echo "== make lint (beside the serial tests)"; cat "$$lint_log"; rm -f "$$lint_log"; \
 	exit $$status
 
 # The edit loop: ruff, mypy and the fast tests on both cores: every test on SQLite, but not
@@ -51,10 +57,10 @@ check: lint locales
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "$(CHECK_MARKS)" $(PYTEST_ARGS)
 
 # mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
+LINT = $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
 lint: env
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(LINT)
 
 format: env
 	$(BIN)/ruff format .

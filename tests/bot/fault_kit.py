@@ -31,6 +31,7 @@ from tests.handlers.conversation import (
     Talk,
     oblast_label,
 )
+from tests.harness import quick_requests
 from tests.services import unavailable
 from tgemu import BotHandle, SimulatedUser
 from tgemu.client import ChatMessage, EmulatorControlError
@@ -82,7 +83,7 @@ async def webhook_bot(
         redis=redis,
         # Unpaced, as in the harness: simulated people type faster than anyone. Nor are
         # their typed bursts gathered (tests/handlers/test_one_message_per_step.py).
-        requests=requests or ResilientRequests(pacer=None, backoff=0.05),
+        requests=requests or quick_requests(),
         gather_window=0.0,
     )
     app = create_app(core)
@@ -243,7 +244,7 @@ async def instances_behind_a_front(
             token=token,
             api_url=emulator.base_url,
             redis=redis[i] if redis else None,
-            requests=ResilientRequests(pacer=None, backoff=0.05),
+            requests=quick_requests(),
             gather_window=0.0,
         )
         for i, core in enumerate(cores)

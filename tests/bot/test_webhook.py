@@ -19,12 +19,12 @@ from aiogram.methods import SendMessage, TelegramMethod
 from prometheus_client import REGISTRY
 
 from admin_api.app import create_app
-from bot.requests import ResilientRequests
 from bot.runtime import WEBHOOK_HEADER, BotRuntime, webhook_path
 from storage.core import Core
 from storage.settings import SettingsError
 from tests.bot.helpers import sent_with, served
 from tests.handlers.conversation import Talk, stored_cases
+from tests.harness import quick_requests
 from tgemu import BotHandle, Emulator, EmulatorThread
 
 SECRET = "webhook-secret_0123456789"
@@ -61,7 +61,7 @@ async def hooked(bot_core: Core, tg: BotHandle, emulator: EmulatorThread) -> Asy
         bot_core,
         token=tg.token,
         api_url=emulator.base_url,
-        requests=ResilientRequests(pacer=None, backoff=0.05),
+        requests=quick_requests(),
         gather_window=0.0,
     )
     app = create_app(bot_core)

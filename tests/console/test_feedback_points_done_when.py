@@ -26,12 +26,11 @@ from openpyxl import load_workbook
 from PIL import Image
 from playwright.async_api import FilePayload, Page
 
-from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime
 from storage.xlsform import XLSX_MEDIA_TYPE
 from tests.console.helpers import DESKTOP, PASSWORD, Console
 from tests.handlers.feedback_people import people_answer
-from tests.harness import bot_idle, new_token
+from tests.harness import bot_idle, new_token, quick_requests
 from tests.xlsform_samples import (
     MALFORMED_ROWS,
     PHONE_NUMBER_ROW,
@@ -111,7 +110,7 @@ def test_a_point_its_survey_its_poster_twelve_people_and_the_same_figures_everyw
             core,
             token=tg.token,
             api_url=emulator.base_url,
-            requests=ResilientRequests(pacer=None, backoff=0.05),
+            requests=quick_requests(),
             gather_window=0.0,
             delivery_interval=0.5,
             delivery_backoff=0.05,

@@ -23,13 +23,12 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
-from bot.requests import ResilientRequests
 from bot.runtime import BotRuntime
 from storage.services.alerts import SEALED_WORKLIST_PATH
 from tests.bot.helpers import tried_with
 from tests.console.helpers import PHONE, Console
 from tests.handlers.conversation import Talk, oblast_label, stored_cases, tr
-from tests.harness import bot_idle, new_token
+from tests.harness import bot_idle, new_token, quick_requests
 from tests.smtp import SmtpServer
 from tests.storage.helpers import submit
 from tgemu import BotHandle, EmulatorClient, EmulatorThread, SimulatedUser
@@ -116,7 +115,7 @@ def test_a_misfiled_child_sea_report_reaches_the_focal_point_and_the_escalation_
             core,
             token=tg.token,
             api_url=emulator.base_url,
-            requests=ResilientRequests(pacer=None, backoff=0.05),
+            requests=quick_requests(),
             # Replies go out when the test flushes the delivery worker; the alert worker
             # keeps its own cadence (HOLOS_ALERT_INTERVAL_SECONDS) and the test waits.
             delivery_interval=3600,
