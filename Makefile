@@ -24,34 +24,45 @@ run: env locales
 	$(BIN)/holos migrate
 	$(BIN)/holos run
 
-# The whole suite, as CI runs it. First everything not marked `serial` on both cores
-# (pytest-xdist; each worker has its own PostgreSQL database and Redis keyspace), then
-# the serial group in one process: the tests that kill processes, cut connections or
-# bring a crowd, which are fragile next to another worker keeping both cores busy. They
-# leave a core idle a third of the time or more (people and bots waiting on each other),
-# so `make lint` runs beside them, its output shown after theirs. Everything always runs;
-# exit code 5 ("nothing selected", e.g. PYTEST_ARGS naming one file) is not a failure.
+# The whole suite, as CI runs it, in three groups (README Tests):
+# - everything not marked `serial` or `alone`, on both cores (pytest-xdist; each worker
+#   has its own PostgreSQL database and Redis keyspace), at the lowest CPU priority;
+# - meanwhile the `serial` group in one process at normal priority: the tests that kill
+#   processes, cut connections or bring a crowd. They are fragile next to workers that
+#   compete for the cores, so the workers yield them the CPU (nice 19: the scheduler gives
+#   a nice-0 process about 98 % of a core against one). They leave a core idle a third of
+#   the time or more (people and bots waiting on each other), which the workers use;
+#   their output is shown after the parallel part's;
+# - then the `alone` group, with nothing else on the machine (a test that reads the whole
+#   PostgreSQL server's log), while `make lint` runs beside it.
+# Everything always runs; exit code 5 ("nothing selected", e.g. PYTEST_ARGS naming one
+# file) is not a failure.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest
-# The serial part collects only the files that hold serial tests (collecting the whole
-# suite again takes seconds), unless PYTEST_ARGS says what to run. Sorted, the bench's
-# smoke tests come first: they leave the most of a core idle, while mypy runs.
-SERIAL_FILES = $(shell grep -rl --include='test_*.py' 'pytest.mark.serial' tests | sort)
+# The groups collect only the files that hold their tests (collecting the whole suite
+# again takes seconds), unless PYTEST_ARGS says what to run.
+SERIAL_FILES = $(shell grep -rl --include='test_*.py' 'pytest.mark.serial' tests)
+ALONE_FILES = $(shell grep -rl --include='test_*.py' 'pytest.mark.alone' tests)
 
 test: env locales
-	@status=0; lint_log=$$(mktemp); \
-	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS) \
+	@status=0; serial_log=$$(mktemp); lint_log=$$(mktemp); \
+	nice -n 19 $(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial and not alone" \
+		$(PYTEST_ARGS) & parallel=$$!; \
+	$(PYTEST) -m serial $(or $(PYTEST_ARGS),$(SERIAL_FILES)) >"$$serial_log" 2>&1 \
 		|| [ $$? -eq 5 ] || status=1; \
+	wait $$parallel || [ $$? -eq 5 ] || status=1; \
+	echo "== the serial group (ran beside the parallel part)"; cat "$$serial_log"; \
 	( $(LINT) ) >"$$lint_log" 2>&1 & lint=$$!; \
-	$(PYTEST) -m serial $(or $(PYTEST_ARGS),$(SERIAL_FILES)) || [ $$? -eq 5 ] || status=1; \
+	$(PYTEST) -m alone $(or $(PYTEST_ARGS),$(ALONE_FILES)) || [ $$? -eq 5 ] || status=1; \
 	wait $$lint || status=1; \
-	echo "== make lint (beside the serial tests)"; cat "$$lint_log"; rm -f "$$lint_log"; \
+	echo "== make lint (beside the alone group)"; cat "$$lint_log"; \
+	rm -f "$$serial_log" "$$lint_log"; \
 	exit $$status
 
 # The edit loop: ruff, mypy and the fast tests on both cores: every test on SQLite, but not
-# the `slow` ones (Chromium, fuzzing, whole processes) nor the `serial` group, nor the
+# the `slow` ones (Chromium, fuzzing, whole processes) nor the `serial` and `alone` groups, nor the
 # PostgreSQL variants (`postgresql`, set in tests/conftest.py). `make test` runs them all.
-CHECK_MARKS ?= not serial and not slow and not postgresql
+CHECK_MARKS ?= not serial and not alone and not slow and not postgresql
 
 check: lint locales
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "$(CHECK_MARKS)" $(PYTEST_ARGS)

@@ -35,7 +35,8 @@ from tests.slow_tests import measured_slow
 pytest_plugins = ["tests.harness"]
 
 ENGINES = ["sqlite", "postgresql"]
-SERIAL_MARK = "pytest.mark.serial"
+# `make test` finds the files of these groups by this text (Makefile).
+GROUP_MARKS = {"serial": "pytest.mark.serial", "alone": "pytest.mark.alone"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the marks
@@ -60,9 +61,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         engine = callspec.params.get("database_url") if callspec is not None else None
         if engine == "postgresql" or "postgres_database" in fixtures:
             item.add_marker(pytest.mark.postgresql)
-        if item.get_closest_marker("serial") and SERIAL_MARK not in item.path.read_text():
-            # `make test` finds the serial group's files by this text (Makefile).
-            raise pytest.UsageError(f"{item.nodeid} is serial: write {SERIAL_MARK} in its file")
+        for group, mark in GROUP_MARKS.items():
+            if item.get_closest_marker(group) and mark not in item.path.read_text():
+                raise pytest.UsageError(f"{item.nodeid} is {group}: write {mark} in its file")
     items.sort(key=lambda item: item.path not in slow_files)  # stable: False first
 
 

@@ -336,11 +336,15 @@ async def test_a_version_conflict_found_while_writing_leaves_no_event(staffed: A
 
 
 async def wait_for_lock_wait(api: Api) -> None:
-    """Until some backend waits on a row lock (the PATCH's UPDATE), polling briefly."""
+    """Until some backend of this database waits on a row lock (the PATCH's UPDATE; other
+    test processes' databases are on the same server), polling briefly."""
     for _ in range(500):
         async with api.core.database.engine.connect() as conn:
             waiting = await conn.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
             )
         if waiting:
             return

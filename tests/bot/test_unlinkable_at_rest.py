@@ -305,10 +305,10 @@ REDIS_RESIDUE = {"language", "quota", "flood"}
 EXPIRY_UNIT_MS = {"draft": 3_600_000, "language": 86_400_000, "quota": 3_600_000, "flood": 10_000}
 
 
-# It reads the server's whole WAL, other databases' included: alone, after the parallel
-# run, so that no other test's transactions interleave with the ones it pairs.
+# It reads the server's whole WAL, other databases' included: alone, after every other
+# test, so that no other test's transactions interleave with the ones it pairs.
 @pytest.mark.slow
-@pytest.mark.serial
+@pytest.mark.alone
 async def test_copies_of_postgresql_and_a_redis_dump_link_no_case_to_anyone(
     start_bot: BotFactory,
     make_user,
