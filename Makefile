@@ -67,8 +67,10 @@ CHECK_MARKS ?= not serial and not alone and not slow and not postgresql
 check: lint locales
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "$(CHECK_MARKS)" $(PYTEST_ARGS)
 
-# mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
-LINT = $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+# mypy checks the packages listed under [tool.mypy] files in pyproject.toml, in two
+# worker processes (mypy 2's --num-workers; with no cache, as on a clean clone: 16.0 s
+# in one process, 9.6 s in two, same findings).
+LINT = $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy --num-workers 2
 
 lint: env
 	$(LINT)
