@@ -40,6 +40,7 @@ from typing import Any
 
 from storage.enums import Language
 from storage.errors import InvalidInput
+from storage.media.types import ZIP_ERRORS
 from storage.surveys import (
     YES_NO_NAMES,
     Choice,
@@ -180,7 +181,7 @@ def _read_workbook(data: bytes) -> dict[str, _Sheet]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
             names = {p.filename for p in parts}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except ZIP_ERRORS:
         raise _refuse("not_xlsx") from None
     if (
         len(parts) > MAX_PARTS

@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from storage.media.types import MediaRefused, Refusal
+from storage.media.types import ZIP_ERRORS, MediaRefused, Refusal
 
 MAX_ENTRIES = 2_000
 # Any one part; the text of a 20 MB document is far smaller.
@@ -41,7 +41,7 @@ class Archive:
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        except ZIP_ERRORS:
             raise MediaRefused(Refusal.UNREADABLE) from None
         if len(infos) > MAX_ENTRIES:
             raise MediaRefused(Refusal.TOO_COMPLEX)
@@ -85,7 +85,7 @@ class Archive:
                 # read(n) inflates at most n bytes at a time; past the declared size
                 # zipfile stops and checks the CRC, which a lying entry fails.
                 body = member.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        except ZIP_ERRORS:
             raise MediaRefused(Refusal.UNREADABLE) from None
         if len(body) > limit:
             raise MediaRefused(Refusal.TOO_COMPLEX)

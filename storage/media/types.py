@@ -13,8 +13,24 @@ Recognising an archive reads its table of contents only, and at most a few bytes
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from enum import StrEnum
+
+# What ``zipfile`` raises on a damaged or hostile archive, besides BadZipFile: OSError and
+# EOFError on a truncated one, ValueError and struct.error on bad offsets and fields,
+# LargeZipFile, and NotImplementedError for a version or compression method it does not
+# know (one flipped byte of the central directory: "zip file version 6.4"). Catching
+# fewer turned a damaged upload into a crash instead of a refusal.
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+)
 
 
 class Refusal(StrEnum):
@@ -194,7 +210,7 @@ def _zip_kind(data: bytes) -> str:
                 with archive.open(info) as member:
                     declared = member.read(_MAX_MIMETYPE_BYTES).decode("ascii", "replace")
                 return declared.strip() if declared.strip() in (ODT, ODS) else ZIP
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except ZIP_ERRORS:
         return ZIP
     if "[Content_Types].xml" in names:
         if any(n.startswith("word/") for n in names):

@@ -33,6 +33,7 @@ from storage.xlsform import (
     XLSFormRefused,
     parse_xlsform,
 )
+from tests.storage.media.attacks import claiming_zip_version
 from tests.xlsform_samples import (
     EN,
     MALFORMED_ROWS,
@@ -638,3 +639,10 @@ def test_a_damaged_file_gives_a_survey_or_a_refusal(data: st.DataObject) -> None
         parse_xlsform(bytes(damaged))
     except XLSFormRefused as refused:
         assert refused.problems
+
+
+def test_a_file_claiming_a_zip_version_from_the_future_is_refused() -> None:
+    # Found by the test above: one byte of the central directory set to 64 ("needs ZIP
+    # 6.4"), which zipfile refuses with NotImplementedError.
+    damaged = claiming_zip_version(GOOD, 64)
+    assert where(refusal(damaged)) == [(None, None, "not_xlsx")]

@@ -427,3 +427,16 @@ def png_header_bomb(width: int = 60_000, height: int = 60_000) -> bytes:
     data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
     data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
     return bytes(data)
+
+
+def claiming_zip_version(archive: bytes, version: int) -> bytes:
+    """``archive`` with every central directory entry saying it needs ZIP ``version``
+    (64: 6.4) to be read: one flipped byte does it, and ``zipfile`` refuses such an
+    archive with NotImplementedError, not BadZipFile."""
+    data = bytearray(archive)
+    at = data.find(b"PK\x01\x02")
+    assert at >= 0
+    while at >= 0:
+        data[at + 6 : at + 8] = version.to_bytes(2, "little")  # version needed to extract
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)

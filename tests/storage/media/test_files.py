@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from storage.media import MediaRefused, Refusal, clean
 from storage.media.images import MAX_PIXELS
+from tests.storage.media.attacks import claiming_zip_version
 from tests.storage.media.samples import docx_with_metadata, jpeg_with_gps, pdf_with_metadata
 
 
@@ -159,3 +160,15 @@ def test_plain_text_is_kept_as_it_is() -> None:
 def _entries(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_an_office_file_claiming_a_zip_version_from_the_future_is_refused() -> None:
+    damaged = claiming_zip_version(docx_with_metadata(), 64)
+    with pytest.raises(NotImplementedError):
+        zipfile.ZipFile(io.BytesIO(damaged))
+    for declared in (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/zip",
+        None,
+    ):
+        assert refusal(damaged, declared) is Refusal.UNREADABLE
