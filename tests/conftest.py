@@ -7,6 +7,7 @@ conversation harness (tests/harness.py) is loaded as a plugin, never imported fr
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
@@ -65,6 +66,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if item.get_closest_marker(group) and mark not in item.path.read_text():
                 raise pytest.UsageError(f"{item.nodeid} is {group}: write {mark} in its file")
     items.sort(key=lambda item: item.path not in slow_files)  # stable: False first
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Python's garbage collector, tuned for a test process. After collection the heap
+    holds about 540,000 objects that live as long as the process (aiogram's pydantic
+    models, SQLAlchemy, FastAPI, the collected tests): frozen, a full collection no
+    longer walks them; and the thresholds let more allocations pass between collections.
+    A worker's time in the collector over the parallel part (gc.callbacks): 17.7 s and
+    19.6 s (26 and 24 full collections of about 0.6 s) -> 5.7 s and 5.8 s. The product's
+    processes keep Python's defaults."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(5_000, 20, 100)
 
 
 def pytest_asyncio_loop_factories(
