@@ -173,20 +173,15 @@ def _opened() -> asyncio.Event:
 
 @dataclass
 class InFlight:
-    """Updates the front is forwarding right now, and the most at any one time. While
-    ``gate`` is closed (cleared), the front holds what arrives, in flight, unforwarded: a
-    test sees how many updates Telegram sends at once without racing the bot's answers."""
+    """Updates the front is forwarding right now. While ``gate`` is closed (cleared), the
+    front holds what arrives, in flight, unforwarded: a test sees how many updates
+    Telegram sends at once without racing the bot's answers."""
 
     now: int = 0
-    peak: int = 0
-    # How many updates were forwarded while ``peak`` updates were in flight.
-    at_peak: Counter[int] = field(default_factory=Counter)
     gate: asyncio.Event = field(default_factory=_opened)
 
     def enter(self) -> None:
         self.now += 1
-        self.peak = max(self.peak, self.now)
-        self.at_peak[self.now] += 1
 
     def leave(self) -> None:
         self.now -= 1
